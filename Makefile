@@ -1,0 +1,63 @@
+# scraper — build, run, test. `make help` lists the targets.
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKGS = ncursesw formw libcurl libxml-2.0
+DEBS = build-essential pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev \
+       python3 python3-html5lib tmux libxml2-utils
+WARN = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+URL ?=
+
+.PHONY: all run test test-asan unit install uninstall clean deps help
+
+all: scraper
+
+scraper: scraper.c
+	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS) $(LDFLAGS)
+
+scraper-asan: scraper.c
+	$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
+
+tests/unit: tests/unit.c scraper.c
+	$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ tests/unit.c $(PKG_LIBS)
+
+# Installs the Debian packages the build and the tests need, when missing.
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+		echo "missing packages; run: sudo apt-get install -y $$missing" >&2; exit 1; \
+	fi
+
+run: deps
+	@$(MAKE) -s scraper
+	@sh tests/demo.sh "$(URL)"
+
+test: deps
+	@$(MAKE) -s scraper scraper-asan tests/unit
+	prove -f tests/unit.t tests/*.t
+	SCRAPER=./scraper-asan prove -f tests/*.t
+
+install: scraper
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 scraper $(DESTDIR)$(PREFIX)/bin/scraper
+	install -m 644 scraper.1 $(DESTDIR)$(PREFIX)/share/man/man1/scraper.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/scraper $(DESTDIR)$(PREFIX)/share/man/man1/scraper.1
+
+clean:
+	rm -f scraper scraper-asan tests/unit
+
+help:
+	@echo "targets: all run test install uninstall clean deps (make run URL=...)"
