@@ -1258,6 +1258,17 @@ page_reset(struct page *p)
 	p->partial = 0;
 }
 
+/* libxml2 allocates a handler for each iconv charset it finds: close it. */
+static int
+charset_known(const char *name)
+{
+	xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(name);
+
+	if (h)
+		xmlCharEncCloseFunc(h);
+	return h != NULL;
+}
+
 /* The charset decision of SPEC.md: a byte-order mark, then the HTTP header,
  * then the document's <meta>, then UTF-8 — or windows-1252 when the body is
  * not valid UTF-8, as browsers fall back. */
@@ -1272,11 +1283,11 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 	} else if (len >= 2 && !memcmp(body, "\xfe\xff", 2)) {
 		snprintf(name, namesz, "UTF-16BE"), *from = "byte-order mark";
 	} else if (http_charset && *http_charset &&
-		   xmlFindCharEncodingHandler(charset_normalize(http_charset))) {
+		   charset_known(charset_normalize(http_charset))) {
 		snprintf(name, namesz, "%s", charset_normalize(http_charset));
 		*from = "HTTP header";
 	} else if (charset_from_meta(body, len, name, namesz) &&
-		   xmlFindCharEncodingHandler(charset_normalize(name))) {
+		   charset_known(charset_normalize(name))) {
 		snprintf(name, namesz, "%s", charset_normalize(name));
 		*from = "<meta> in the document";
 	} else if (utf8_valid(body, len)) {

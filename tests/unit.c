@@ -1,0 +1,301 @@
+/*
+ * Unit tests of scraper's pure functions and of the parse layer, run on the
+ * real libxml2. The program is included whole, with main() compiled out.
+ * Prints TAP.
+ */
+#define SCRAPER_NO_MAIN
+#include "../scraper.c"
+
+static int test_no, failed;
+
+static void
+ok(int cond, const char *name)
+{
+	printf("%sok %d - ", cond ? "" : "not ", ++test_no);
+	for (; *name; name++) /* a test name with a newline would break TAP */
+		putchar((unsigned char)*name < 0x20 ? '?' : *name);
+	putchar('\n');
+	if (!cond)
+		failed++;
+}
+
+static void
+is_str(const char *got, const char *want, const char *name)
+{
+	int same = got && want ? !strcmp(got, want) : got == want;
+
+	ok(same, name);
+	if (!same)
+		printf("#   got:  '%s'\n#   want: '%s'\n", got ? got : "(null)",
+		       want ? want : "(null)");
+}
+
+/* RFC 3986 section 5.4: every normal and abnormal example, plus the cases
+ * where libcurl and libxml2 were measured wrong for pages. */
+static void
+test_resolve(void)
+{
+	static const char *const cases[][2] = {
+		{"g:h", "g:h"}, {"g", "http://a/b/c/g"}, {"./g", "http://a/b/c/g"},
+		{"g/", "http://a/b/c/g/"}, {"/g", "http://a/g"}, {"//g", "http://g"},
+		{"?y", "http://a/b/c/d;p?y"}, {"g?y", "http://a/b/c/g?y"},
+		{"#s", "http://a/b/c/d;p?q#s"}, {"g#s", "http://a/b/c/g#s"},
+		{"g?y#s", "http://a/b/c/g?y#s"}, {";x", "http://a/b/c/;x"},
+		{"g;x", "http://a/b/c/g;x"}, {"g;x?y#s", "http://a/b/c/g;x?y#s"},
+		{"", "http://a/b/c/d;p?q"}, {".", "http://a/b/c/"},
+		{"./", "http://a/b/c/"}, {"..", "http://a/b/"}, {"../", "http://a/b/"},
+		{"../g", "http://a/b/g"}, {"../..", "http://a/"}, {"../../", "http://a/"},
+		{"../../g", "http://a/g"},
+		/* abnormal */
+		{"../../../g", "http://a/g"}, {"../../../../g", "http://a/g"},
+		{"/./g", "http://a/g"}, {"/../g", "http://a/g"}, {"g.", "http://a/b/c/g."},
+		{".g", "http://a/b/c/.g"}, {"g..", "http://a/b/c/g.."},
+		{"..g", "http://a/b/c/..g"}, {"./../g", "http://a/b/g"},
+		{"./g/.", "http://a/b/c/g/"}, {"g/./h", "http://a/b/c/g/h"},
+		{"g/../h", "http://a/b/c/h"}, {"g;x=1/./y", "http://a/b/c/g;x=1/y"},
+		{"g;x=1/../y", "http://a/b/c/y"}, {"g?y/./x", "http://a/b/c/g?y/./x"},
+		{"g?y/../x", "http://a/b/c/g?y/../x"}, {"g#s/./x", "http://a/b/c/g#s/./x"},
+		{"g#s/../x", "http://a/b/c/g#s/../x"},
+		/* same scheme, no authority: relative, as browsers and urljoin do */
+		{"http:g", "http://a/b/c/g"},
+		/* what pages need */
+		{"  /x  ", "http://a/x"}, {"\n/x\t", "http://a/x"},
+		{"/very/long/\npath", "http://a/very/long/path"},
+		{"mailto:someone@example.com", "mailto:someone@example.com"},
+		{"javascript:void(0)", "javascript:void(0)"}, {"tel:+123", "tel:+123"},
+		{"data:image/png;base64,AA==", "data:image/png;base64,AA=="},
+		{"HTTPS://Example.COM/A", "https://Example.COM/A"},
+		{"/a b/ü", "http://a/a b/ü"}, {"/a:b", "http://a/a:b"},
+		{"https://x/./y/../z", "https://x/z"},
+	};
+	size_t i;
+	char name[256];
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = url_resolve("http://a/b/c/d;p?q", cases[i][0]);
+
+		snprintf(name, sizeof name, "resolve '%s'", cases[i][0]);
+		is_str(got, cases[i][1], name);
+		free(got);
+	}
+	{
+		char *got = url_resolve("http://h", "x");
+
+		is_str(got, "http://h/x", "resolve against an empty base path");
+		free(got);
+		got = url_resolve("http://h/dir/page#frag", "#top");
+		is_str(got, "http://h/dir/page#top", "fragment against the document");
+		free(got);
+	}
+}
+
+static void
+test_srcset(void)
+{
+	static const char *const cases[][2] = {
+		{"a.png 1x, b.png 2x", "a.png|b.png|"},
+		{"a.png", "a.png|"},
+		{"  a.png  ,  b.png  ", "a.png|b.png|"},
+		{"a.png, b,c.png 2x", "a.png|b,c.png|"},
+		{"a.png 100w, b.png 200w", "a.png|b.png|"},
+		{"a.png,b.png", "a.png,b.png|"},
+		{"a.png, b.png,", "a.png|b.png|"},
+		{"x.png (a, b) 1x, y.png", "x.png|y.png|"},
+		{"data:image/png;base64,AA== 1x, c.png 2x",
+		 "data:image/png;base64,AA==|c.png|"},
+		{"", ""}, {" , , ", ""},
+	};
+	size_t i;
+	char name[256];
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf b = {0};
+		size_t pos = 0, start, len;
+		const char *s = cases[i][0];
+
+		buf_adds(&b, "");
+		while (srcset_next(s, strlen(s), &pos, &start, &len)) {
+			buf_add(&b, s + start, len);
+			buf_addc(&b, '|');
+		}
+		snprintf(name, sizeof name, "srcset '%s'", s);
+		is_str(b.data, cases[i][1], name);
+		buf_free(&b);
+	}
+}
+
+static void
+test_sanitize(void)
+{
+	struct buf b = {0};
+	static const char hostile[] = "a\x1b]0;T\x07" "b\tc\nd\x7f" "e\xc2\x9b" "f"
+				      "\xe2\x80\xae" "g\xff" "h";
+
+	buf_add_safe(&b, hostile, sizeof hostile - 1, SAN_TSV);
+	is_str(b.data, "a ]0;T b c d e f\xef\xbf\xbdg\xef\xbf\xbdh", "TSV sanitising");
+	b.len = 0;
+	buf_add_safe(&b, hostile, sizeof hostile - 1, SAN_TEXT);
+	is_str(b.data, "a^[]0;T^Gb^Ic^Jd^?e<U+009B>f<U+202E>g\xef\xbf\xbdh",
+	       "terminal sanitising");
+	b.len = 0;
+	buf_add_safe(&b, hostile, sizeof hostile - 1, SAN_JSON);
+	is_str(b.data, "a\\u001b]0;T\\u0007b\\tc\\nd\\u007fe\\u009bf\\u202eg\xef\xbf\xbdh",
+	       "JSON escaping");
+	b.len = 0;
+	buf_add_safe(&b, "q\"\\ é", 6, SAN_JSON);
+	is_str(b.data, "q\\\"\\\\ é", "JSON quotes, backslash, UTF-8 kept");
+	b.len = 0;
+	buf_add_safe(&b, "\xe0\x80\x80\xed\xa0\x80\xf4\x90\x80\x80", 10, SAN_TSV);
+	ok(utf8_valid(b.data, b.len), "overlong, surrogate, >U+10FFFF replaced");
+	ok(!utf8_valid("\xc3", 1) && utf8_valid("\xc3\xa9", 2) &&
+	   utf8_valid("\xef\xbf\xbd", 3), "utf8_valid");
+	buf_free(&b);
+}
+
+static void
+test_collapse(void)
+{
+	struct buf b = {0};
+	int space = 0;
+
+	buf_adds(&b, "");
+	text_collapse_add(&b, "  Hello \n\t ", 11, &space, 100);
+	text_collapse_add(&b, "  world  ", 9, &space, 100);
+	is_str(b.data, "Hello world", "whitespace collapsed across pieces, trimmed");
+	b.len = 0;
+	space = 0;
+	text_collapse_add(&b, "\xc3\xa9\xc3\xa9\xc3\xa9", 6, &space, 5);
+	utf8_trim_tail(&b);
+	is_str(b.data, "\xc3\xa9\xc3\xa9", "cap does not split a UTF-8 sequence");
+	buf_free(&b);
+}
+
+static void
+test_names(void)
+{
+	static const char *const cases[][2] = {
+		{"http://h/", "index.html"}, {"http://h", "index.html"},
+		{"http://h/a/b.html?x=1/2#f", "b.html"},
+		{"http://h/..%2F..%2F.bashrc", "..%2F..%2F.bashrc"}, /* prefixed below */
+		{"http://h/.profile", "_.profile"}, {"http://h/-rf", "_-rf"},
+		{"http://h/a\x1b]0;x", "a_]0;x"}, {"http://h/\xe2\x80\xaegpj.exe", "_gpj.exe"},
+		{"http://h/x/..", "index.html"}, {"http://h/x/.", "index.html"},
+	};
+	size_t i;
+	char name[256], *got;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = name_from_url(cases[i][0]);
+		snprintf(name, sizeof name, "name from '%s'", cases[i][0]);
+		if (i == 3)
+			is_str(got, "_..%2F..%2F.bashrc", name);
+		else
+			is_str(got, cases[i][1], name);
+		free(got);
+	}
+	{
+		char url[600] = "http://h/";
+		size_t n = strlen(url);
+
+		memset(url + n, 'a', 300);
+		strcpy(url + n + 300, ".html");
+		got = name_from_url(url);
+		ok(strlen(got) == 255 && !strcmp(got + 250, ".html"),
+		   "a 305-byte name is cut to 255, extension kept");
+		free(got);
+	}
+	ok(name_refusal("a/b") && name_refusal(".x") && name_refusal("") &&
+	   !name_refusal("page.html"), "--save names with '/', a leading '.' refused");
+}
+
+static struct page *
+parse(const char *html, const char *charset)
+{
+	return page_parse(html, strlen(html), "http://h/d/p.html", charset);
+}
+
+static void
+test_parse(void)
+{
+	struct page *p;
+
+	p = parse("<title> T  one </title><base href='/b/'><a href=x>  A\n b </a>"
+		  "<img src=i alt=' alt '><area href=r alt=ar>"
+		  "<a href=y title=tt></a><video poster=po><source src=s></video>", NULL);
+	ok(p->n == 6, "six records");
+	is_str(p->title, "T one", "title collapsed");
+	is_str(p->el[0].url, "http://h/b/x", "base applies");
+	is_str(p->el[0].text, "A b", "link text collapsed");
+	is_str(p->el[1].text, "alt", "img alt");
+	is_str(p->el[2].text, "ar", "area alt");
+	is_str(p->el[3].text, "tt", "title when no text");
+	is_str(p->el[4].rule->attr, "poster", "video poster");
+	ok(p->count[K_LINK] == 3 && p->count[K_IMAGE] == 1 && p->count[K_MEDIA] == 2,
+	   "counts per kind");
+	page_free(p);
+
+	p = parse("<a href=early></a><base href='http://o/x/'><base href='/no/'>", NULL);
+	is_str(p->el[0].url, "http://o/x/early", "first base, also for earlier links");
+	page_free(p);
+
+	p = parse("<p>caf\xc3\xa9<a href=x>caf\xc3\xa9</a>", NULL);
+	is_str(p->el[0].text, "caf\xc3\xa9", "undeclared UTF-8 read as UTF-8");
+	is_str(p->charset, "UTF-8", "charset UTF-8 by default");
+	page_free(p);
+
+	p = parse("<meta charset=iso-8859-1><a href=x>caf\xe9</a>", NULL);
+	is_str(p->el[0].text, "caf\xc3\xa9", "meta charset honoured");
+	page_free(p);
+
+	p = parse("<meta charset=iso-8859-1><a href=x>caf\xc3\xa9</a>", "utf-8");
+	is_str(p->el[0].text, "caf\xc3\xa9", "HTTP charset beats meta");
+	page_free(p);
+
+	p = parse("<meta charset=utf-8><a href=a>\xe9\xe9</a><p>\xff\xfe"
+		  "<a href=b>x</a><a href=last>y</a>", NULL);
+	ok(p->n == 3 && !strcmp(p->el[2].url, "http://h/d/last"),
+	   "a wrong declared charset does not lose later links");
+	page_free(p);
+
+	p = parse("<a href=x>\x80</a>", "x-bogus");
+	ok(p->n == 1, "unknown HTTP charset ignored");
+	page_free(p);
+
+	p = parse("<img srcset='a.png 1x, b.png 2x'><picture><source srcset='c.png 100w'>"
+		  "</picture><a href='java\nscript:x'>j</a>", NULL);
+	ok(p->n == 4 && !strcmp(p->el[2].rule->tag, "source") &&
+	   p->el[2].rule->kind == K_IMAGE, "srcset records, source srcset is an image");
+	page_free(p);
+
+	p = parse("", NULL);
+	ok(p->n == 0 && !p->title, "empty body");
+	page_free(p);
+
+	{
+		struct buf big = {0};
+		int i;
+
+		for (i = 0; i < 300; i++)
+			buf_adds(&big, "<div>");
+		buf_adds(&big, "<a href=deep>d</a>");
+		p = parse(big.data, NULL);
+		ok(p->n == 1, "a link below 300 nested elements is kept");
+		page_free(p);
+		buf_free(&big);
+	}
+}
+
+int
+main(void)
+{
+	xmlInitParser();
+	test_resolve();
+	test_srcset();
+	test_sanitize();
+	test_collapse();
+	test_names();
+	test_parse();
+	printf("1..%d\n", test_no);
+	xmlCleanupParser();
+	return failed != 0;
+}
