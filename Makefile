@@ -45,8 +45,8 @@ run: deps
 
 test: deps
 	@$(MAKE) -s scraper scraper-asan tests/unit
-	prove -f tests/unit.t tests/*.t
-	SCRAPER=./scraper-asan prove -f tests/*.t
+	prove -f tests/*.t
+	SCRAPER=./scraper-asan prove -f $(filter-out tests/unit.t,$(wildcard tests/*.t))
 
 install: scraper
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

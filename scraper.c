@@ -30,6 +30,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <getopt.h>
 #include <limits.h>
 #include <locale.h>
@@ -45,6 +46,9 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <form.h>
 #include <curl/curl.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parserInternals.h>
@@ -56,8 +60,16 @@
 #define DEFAULT_TIMEOUT 30L
 #define DEFAULT_DIR "Files"
 #define MAX_REDIRECTS 10L
+#define DOWNLOAD_MAX_SIZE (1024L * 1024 * 1024) /* the user picked it: larger */
 #define TEXT_CAP 1024       /* bytes kept of a link's text or the title */
 #define NAME_MAX_BYTES 255  /* longest file name we create */
+#define HIST_MAX 32         /* pages kept for "back" */
+#define MIN_LINES 10        /* below this the screen says it is too small */
+#define MIN_COLS 40
+#define WIDE_COLS 120       /* from here the detail stands beside the list */
+#define MAX_COLS 1000
+#define DETAIL_CAP 8192     /* bytes of one value shown in the detail area */
+#define URL_FIELD_MAX 8192
 
 enum exit_status {
 	EXIT_OK = 0,
@@ -125,10 +137,13 @@ struct page {
 struct transfer {
 	CURL *easy;
 	char *url;          /* as requested */
+	int fd;             /* a download writes here; -1: the body stays in memory */
+	size_t received;    /* body bytes so far, in memory or written */
 	struct buf body;
 	struct buf log;     /* the story: lines "* step", "> sent", "< received" */
 	size_t max_size;
 	int too_large;
+	int write_errno;    /* a download's local write failed */
 	int done;
 	CURLcode result;
 	long status;
@@ -137,6 +152,8 @@ struct transfer {
 	char *final_url, *content_type, *ip;
 	long port, redirects;
 	curl_off_t content_length; /* -1: not sent */
+	curl_off_t dl_total;       /* expected body size while running, 0: unknown */
+	struct timespec started;
 	double t_dns, t_connect, t_tls, t_first, t_total; /* milliseconds */
 };
 
@@ -154,10 +171,87 @@ struct options {
 	const char *url;
 };
 
+enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
+enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP };
+enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE };
+
+struct view {
+	size_t sel, top; /* selected row and first row shown, in the pane's rows */
+};
+
+/* One loaded page: what the panes show, and where the user was in them. */
+struct doc {
+	struct transfer *t; /* finished: the report and the body */
+	struct page *p;
+	size_t *kind_rows[K_COUNT]; /* element indices of each kind */
+	size_t *src_lines, src_n;   /* line starts of the body, built when first shown */
+	char *saved;                /* where the body was saved, or NULL */
+	int pane;
+	struct view view[P_COUNT];
+};
+
+/* A one-line editor for the filter and the save prompt. */
+struct line_edit {
+	wchar_t text[1024];
+	size_t len, cur;
+};
+
+struct lines {
+	const char *src;  /* the text indexed, and its length: rebuilt if either changes */
+	size_t len;
+	size_t *start, n, cap;
+};
+
+struct app;
+
+/* One entry of the key table: the key, the action, its argument, its help. */
+struct key {
+	int code;          /* a character, or a KEY_ code when fkey */
+	int fkey;
+	const char *name;  /* as the help shows it; NULL: not shown */
+	void (*fn)(struct app *, int);
+	int arg;
+	const char *help;  /* NULL: an alias of the entry before */
+};
+
+struct ui {
+	enum mode mode;
+	int dirty;
+	int color;
+	struct buf msg;           /* the status line's message */
+	int msg_error;
+	struct line_edit edit;    /* filter or prompt text */
+	char filter_mb[4096];     /* the filter in force, UTF-8 */
+	char prompt[64];
+	size_t *frows, nfrows;    /* rows that pass the filter */
+	int filtering;            /* frows is in force */
+	enum confirm confirm;
+	char *pending_name;       /* the name a confirmation is about */
+	char *pending_url;
+	char *form_save;          /* "Save as" of the fetch in flight */
+	void *form, *form_win, *form_sub; /* FORM, WINDOW, WINDOW */
+	char form_error[128];
+	size_t help_top;
+	int stdin_idle;           /* readable, yet no key: stdin is gone */
+};
+
 struct app {
 	struct options opt;
 	CURLM *multi;
-	struct transfer *xfer; /* the page fetch in flight, or NULL */
+	struct transfer *xfer;     /* the page fetch in flight, or NULL */
+	int xfer_reload;           /* it replaces the page instead of adding history */
+	struct transfer *dl;       /* the download in flight, or NULL */
+	char *dl_path;             /* where it goes */
+	int dl_force;
+	struct doc *doc;           /* the page shown, or NULL */
+	struct doc *hist[HIST_MAX];
+	size_t nhist;
+	int pane;
+	struct lines log_lines, src_lines;
+	int tab_x[P_COUNT + 1];    /* where each tab starts, for mouse clicks */
+	int cursor_x;
+	int quit;
+	struct ui ui;
 };
 
 /* ==== configuration ==== */
@@ -183,16 +277,22 @@ static const char *const kind_names[K_COUNT] = {
 /* ==== util: pure helpers (may call libc only) ==== */
 
 static volatile sig_atomic_t got_signal; /* set by the handler, read by the loop */
-static char cleanup_path[PATH_MAX];      /* a temp file to remove on any exit */
+static char cleanup_path[2][PATH_MAX];   /* temp files to remove on any exit */
+static int ui_active;                    /* curses owns the terminal */
 
 static void
 cleanup_temp(void)
 {
-	if (cleanup_path[0]) {
-		unlink(cleanup_path);
-		cleanup_path[0] = '\0';
-	}
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (cleanup_path[i][0]) {
+			unlink(cleanup_path[i]);
+			cleanup_path[i][0] = '\0';
+		}
 }
+
+static void ui_end(void);
 
 static void
 die(const char *fmt, ...)
@@ -200,12 +300,29 @@ die(const char *fmt, ...)
 	va_list ap;
 
 	cleanup_temp();
+	ui_end();
 	fputs("scraper: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(EXIT_TRANSFER);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }
 
 static void *
@@ -960,7 +1077,7 @@ page_add(struct page *p, const struct rule *r, const char *raw, size_t n,
 }
 
 static const char *
-attr_get(const xmlChar **atts, const char *name)
+attr_value(const xmlChar **atts, const char *name)
 {
 	for (; atts && atts[0]; atts += 2)
 		if (!strcmp((const char *)atts[0], name))
@@ -976,9 +1093,9 @@ element_fallback_text(struct page *p, const char *tag, const xmlChar **atts)
 	const char *t = NULL;
 
 	if (!strcmp(tag, "img") || !strcmp(tag, "area"))
-		t = attr_get(atts, "alt");
+		t = attr_value(atts, "alt");
 	if (!t || !*t)
-		t = attr_get(atts, "title");
+		t = attr_value(atts, "title");
 	if (!t)
 		return "";
 	{
@@ -1033,9 +1150,9 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 
 	if (!strcmp(tag, "title") && !st->page->title)
 		st->in_title = 1;
-	else if (!strcmp(tag, "base") && !st->base_raw && attr_get(atts, "href"))
-		st->base_raw = arena_strndup(&st->page->arena, attr_get(atts, "href"),
-					     strlen(attr_get(atts, "href")));
+	else if (!strcmp(tag, "base") && !st->base_raw && attr_value(atts, "href"))
+		st->base_raw = arena_strndup(&st->page->arena, attr_value(atts, "href"),
+					     strlen(attr_value(atts, "href")));
 	if (!strcmp(tag, "a"))
 		anchor_close(st); /* <a> inside <a> closes the outer one */
 	for (i = 0; i < NRULES && !matched; i++)
@@ -1174,9 +1291,9 @@ page_free(struct page *p)
 	free(p);
 }
 
-/* One pass of the parser with one charset; 0 when it ran to the end. */
+/* The SAX pass over UTF-8 bytes; non-zero when libxml2 saw an encoding error. */
 static int
-page_parse_as(struct page *p, const char *body, size_t len, const char *charset)
+page_parse_as(struct page *p, const char *body, size_t len)
 {
 	static xmlSAXHandler sax;
 	struct parse_state st = {.page = p, .anchor = -1};
@@ -1196,11 +1313,13 @@ page_parse_as(struct page *p, const char *body, size_t len, const char *charset)
 	ctxt->userData = &st;
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-	if (charset && (enc = xmlFindCharEncodingHandler(charset))) {
+	/* Said explicitly: undeclared, 2.9.14 would read ISO-8859-1, and a
+	 * <meta> could switch it mid-parse. */
+	if ((enc = xmlFindCharEncodingHandler("UTF-8"))) {
 		xmlSwitchToEncoding(ctxt, enc);
 		if (ctxt->input->encoding)
 			xmlFree((xmlChar *)ctxt->input->encoding);
-		ctxt->input->encoding = xmlStrdup((const xmlChar *)charset);
+		ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
 	}
 	xmlSetGenericErrorFunc(NULL, xml_silent);
 	xmlSetStructuredErrorFunc(&st, xml_collect);
@@ -1248,25 +1367,104 @@ page_resolve(struct page *p, const char *url)
 	buf_free(&out);
 }
 
-static void
-page_reset(struct page *p)
-{
-	arena_free(&p->arena);
-	p->n = 0;
-	memset(p->count, 0, sizeof p->count);
-	p->title = p->base = NULL;
-	p->partial = 0;
-}
 
-/* libxml2 allocates a handler for each iconv charset it finds: close it. */
+/* A charset iconv can convert from (libxml2 uses iconv for all but a few). */
 static int
 charset_known(const char *name)
 {
-	xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(name);
+	iconv_t cd = iconv_open("UTF-8", name);
 
-	if (h)
-		xmlCharEncCloseFunc(h);
-	return h != NULL;
+	if (cd == (iconv_t)-1)
+		return 0;
+	iconv_close(cd);
+	return 1;
+}
+
+/* Copies UTF-8 with every invalid byte, and NUL, as U+FFFD. */
+static void
+utf8_sanitize(struct buf *out, const char *s, size_t n)
+{
+	size_t i = 0, run;
+	uint32_t c;
+
+	buf_reserve(out, n);
+	while (i < n) {
+		for (run = i; run < n && (unsigned char)s[run] < 0x80 && s[run]; run++)
+			;
+		buf_add(out, s + i, run - i);
+		if ((i = run) >= n)
+			break;
+		run = utf8_decode((const unsigned char *)s + i, n - i, &c);
+		if (c == 0 || (c == 0xfffd && run == 1))
+			buf_add_utf8(out, 0xfffd);
+		else
+			buf_add(out, s + i, run);
+		i += run;
+	}
+}
+
+/* Converts with iconv; a byte it refuses becomes U+FFFD and it goes on. */
+static void
+iconv_to_utf8(struct buf *out, const char *s, size_t n, const char *charset)
+{
+	iconv_t cd = iconv_open("UTF-8", charset);
+	char *in = (char *)s;
+	size_t inleft = n;
+
+	if (cd == (iconv_t)-1) {
+		utf8_sanitize(out, s, n);
+		return;
+	}
+	buf_reserve(out, n + n / 2 + 16);
+	while (inleft) {
+		char *o = out->data + out->len;
+		size_t oleft = out->cap - out->len - 1, r;
+
+		r = iconv(cd, &in, &inleft, &o, &oleft);
+		out->len = (size_t)(o - out->data);
+		if (r != (size_t)-1)
+			break;
+		if (errno == E2BIG) {
+			buf_reserve(out, inleft * 2 + 64);
+		} else { /* EILSEQ, or EINVAL at the end: replace one byte */
+			buf_add_utf8(out, 0xfffd);
+			in++, inleft--;
+			iconv(cd, NULL, NULL, NULL, NULL);
+		}
+	}
+	out->data[out->len] = '\0';
+	iconv_close(cd);
+}
+
+/*
+ * The body as valid UTF-8 without NUL, which is all libxml2 is given: its
+ * own conversion ends the parse at the first byte the charset refuses
+ * (libxml2 2.9.14), losing the rest of the page, and a NUL inside a tag
+ * loses the tag. Returns 0 when the body already is such (no copy made).
+ */
+static int
+body_to_utf8(struct buf *out, const char *body, size_t len, const char *charset)
+{
+	if (!ascii_casecmp_n(charset, "UTF-8", 6)) {
+		if (len >= 3 && !memcmp(body, "\xef\xbb\xbf", 3))
+			body += 3, len -= 3;
+		if (utf8_valid(body, len) && !memchr(body, 0, len))
+			return 0;
+		utf8_sanitize(out, body, len);
+		return 1;
+	}
+	if (!ascii_casecmp_n(charset, "UTF-16", 6) && len >= 2 &&
+	    ((body[0] == '\xff' && body[1] == '\xfe') || (body[0] == '\xfe' && body[1] == '\xff')))
+		body += 2, len -= 2;
+	iconv_to_utf8(out, body, len, charset);
+	if (memchr(out->data, 0, out->len) || !utf8_valid(out->data, out->len)) {
+		struct buf clean = {0};
+
+		utf8_sanitize(&clean, out->data, out->len);
+		buf_free(out);
+		*out = clean;
+	}
+	return 1;
 }
 
 /* The charset decision of SPEC.md: a byte-order mark, then the HTTP header,
@@ -1276,6 +1474,8 @@ static void
 page_choose_charset(const char *body, size_t len, const char *http_charset,
 		    char *name, size_t namesz, const char **from)
 {
+	char meta[64];
+
 	if (len >= 3 && !memcmp(body, "\xef\xbb\xbf", 3)) {
 		snprintf(name, namesz, "UTF-8"), *from = "byte-order mark";
 	} else if (len >= 2 && !memcmp(body, "\xff\xfe", 2)) {
@@ -1286,9 +1486,9 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 		   charset_known(charset_normalize(http_charset))) {
 		snprintf(name, namesz, "%s", charset_normalize(http_charset));
 		*from = "HTTP header";
-	} else if (charset_from_meta(body, len, name, namesz) &&
-		   charset_known(charset_normalize(name))) {
-		snprintf(name, namesz, "%s", charset_normalize(name));
+	} else if (charset_from_meta(body, len, meta, sizeof meta) &&
+		   charset_known(charset_normalize(meta))) {
+		snprintf(name, namesz, "%s", charset_normalize(meta));
 		*from = "<meta> in the document";
 	} else if (utf8_valid(body, len)) {
 		snprintf(name, namesz, "UTF-8"), *from = "default";
@@ -1298,36 +1498,24 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 	}
 }
 
-/* Parses a body. A declared charset that the bytes contradict stops
- * libxml2's parse at the first bad byte; rather than lose the rest, the
- * page is parsed again as UTF-8 (if valid), then windows-1252, then
- * ISO-8859-1, which accepts every byte. */
+/* Parses a body: converted to UTF-8 first where it is not already. */
 static struct page *
 page_parse(const char *body, size_t len, const char *url, const char *http_charset)
 {
-	static const char *const retry[] = {"UTF-8", "windows-1252", "ISO-8859-1"};
 	struct page *p = xmalloc(sizeof *p);
+	struct buf utf8 = {0};
 	char name[64];
 	const char *from;
-	size_t i;
 
 	memset(p, 0, sizeof *p);
 	page_choose_charset(body, len, http_charset, name, sizeof name, &from);
 	p->charset_from = from;
-	if (page_parse_as(p, body, len, name)) {
-		for (i = 0; i < 3; i++) {
-			if (!ascii_casecmp_n(name, retry[i], strlen(retry[i]) + 1))
-				continue;
-			if (i == 0 && !utf8_valid(body, len))
-				continue;
-			page_reset(p);
-			snprintf(name, sizeof name, "%s", retry[i]);
-			p->charset_from = "retried: the declared charset did not fit the bytes";
-			if (!page_parse_as(p, body, len, name))
-				break;
-		}
-	}
 	p->charset = arena_strndup(&p->arena, name, strlen(name));
+	if (body_to_utf8(&utf8, body, len, name))
+		page_parse_as(p, utf8.data, utf8.len);
+	else
+		page_parse_as(p, body, len);
+	buf_free(&utf8);
 	page_resolve(p, url);
 	return p;
 }
@@ -1432,11 +1620,19 @@ net_write(char *data, size_t size, size_t nmemb, void *userp)
 
 	/* The only cap that holds on libcurl 7.88: MAXFILESIZE trusts
 	 * Content-Length, and chunked or compressed bodies pass it. */
-	if (n > t->max_size - t->body.len) {
+	if (n > t->max_size - t->received) {
 		t->too_large = 1;
 		return CURL_WRITEFUNC_ERROR;
 	}
-	buf_add(&t->body, data, n);
+	if (t->fd >= 0) {
+		if (write_all(t->fd, data, n) < 0) {
+			t->write_errno = errno;
+			return CURL_WRITEFUNC_ERROR;
+		}
+	} else {
+		buf_add(&t->body, data, n);
+	}
+	t->received += n;
 	return n;
 }
 
@@ -1444,7 +1640,10 @@ static int
 net_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 	     curl_off_t ultotal, curl_off_t ulnow)
 {
-	(void)userp, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	struct transfer *t = userp;
+
+	(void)dlnow, (void)ultotal, (void)ulnow;
+	t->dl_total = dltotal;
 	return got_signal != 0; /* aborts the transfer within a second */
 }
 
@@ -1481,15 +1680,18 @@ net_easy(struct transfer *t, const struct options *o)
 	return e;
 }
 
+/* Starts fetching url: into memory (fd < 0) or into fd, a download. */
 static struct transfer *
-net_start(struct app *a, const char *url)
+net_start(struct app *a, const char *url, int fd)
 {
 	struct transfer *t = xmalloc(sizeof *t);
 
 	memset(t, 0, sizeof *t);
 	t->url = xstrdup(url);
-	t->max_size = (size_t)a->opt.max_size;
+	t->fd = fd;
+	t->max_size = (size_t)(fd < 0 ? a->opt.max_size : DOWNLOAD_MAX_SIZE);
 	t->content_length = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t->started);
 	t->easy = net_easy(t, &a->opt);
 	if (curl_multi_add_handle(a->multi, t->easy) != CURLM_OK)
 		die("cannot start a transfer");
@@ -1541,7 +1743,7 @@ net_log_summary(struct transfer *t)
 	else
 		log_step(t, "Content-Length: not sent");
 	log_step(t, "Received %zu bytes of body; first byte after %.1f ms, "
-		 "total %.1f ms", t->body.len, t->t_first, t->t_total);
+		 "total %.1f ms", t->received, t->t_first, t->t_total);
 }
 
 static void
@@ -1572,16 +1774,11 @@ net_drive(struct app *a)
 	}
 }
 
-/* The one place a transfer is freed, done or cancelled. */
 static void
-net_free(struct app *a, struct transfer *t)
+transfer_free(struct transfer *t)
 {
 	if (!t)
 		return;
-	if (t->easy) {
-		curl_multi_remove_handle(a->multi, t->easy);
-		curl_easy_cleanup(t->easy);
-	}
 	buf_free(&t->body);
 	buf_free(&t->log);
 	free(t->url);
@@ -1589,6 +1786,25 @@ net_free(struct app *a, struct transfer *t)
 	free(t->content_type);
 	free(t->ip);
 	free(t);
+}
+
+/* Detaches a finished transfer from libcurl, keeping its report and body. */
+static void
+net_detach(struct app *a, struct transfer *t)
+{
+	if (t && t->easy) {
+		curl_multi_remove_handle(a->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+		t->easy = NULL;
+	}
+}
+
+/* The one place a transfer is freed, done or cancelled. */
+static void
+net_free(struct app *a, struct transfer *t)
+{
+	net_detach(a, t);
+	transfer_free(t);
 }
 
 /* One line naming why a transfer failed; NULL when it did not. */
@@ -1600,9 +1816,13 @@ net_error(const struct transfer *t, const struct options *o, struct buf *out)
 		return;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
+		if (t->write_errno) {
+			buf_addf(out, "cannot write the file: %s", strerror(t->write_errno));
+			return;
+		}
 		if (t->too_large || t->result == CURLE_FILESIZE_EXCEEDED) {
-			buf_addf(out, "response larger than --max-size (%ld bytes)",
-				 o->max_size);
+			buf_addf(out, "response larger than the limit (%zu bytes)",
+				 t->max_size);
 			return;
 		}
 		break;
@@ -1652,6 +1872,66 @@ http_charset(const char *content_type)
 		    charset_token(p + 7, p + strlen(p), name, sizeof name))
 			return xstrdup(name);
 	return NULL;
+}
+
+/* Adds http:// to a URL typed without a scheme ("example.com/x",
+ * "localhost:8080"), and refuses any scheme but http and https. Returns a
+ * new string, or NULL with *why set. */
+static char *
+url_normalize(const char *in, const char **why)
+{
+	struct buf b = {0};
+	size_t n, scheme;
+	char *out = NULL;
+	CURLU *u;
+
+	while (is_html_space((unsigned char)*in))
+		in++;
+	n = strlen(in);
+	while (n && is_html_space((unsigned char)in[n - 1]))
+		n--;
+	scheme = uri_scheme_len(in, n);
+	/* "host:8080" is a host and a port, not a scheme */
+	if (scheme && isdigit((unsigned char)in[scheme + 1]))
+		scheme = 0;
+	if (scheme && !scheme_is_http(in, scheme)) {
+		*why = "refused: only http and https URLs are fetched";
+		return NULL;
+	}
+	if (!scheme)
+		buf_adds(&b, "http://");
+	buf_add(&b, in, n);
+	u = curl_url();
+	if (!u)
+		die("out of memory");
+	if (curl_url_set(u, CURLUPART_URL, b.data, CURLU_URLENCODE) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK) {
+		*why = "not a valid URL";
+	} else {
+		char *copy = xstrdup(out);
+
+		curl_free(out);
+		out = copy;
+	}
+	curl_url_cleanup(u);
+	buf_free(&b);
+	return out;
+}
+
+static void
+print_err(const char *url, const char *msg)
+{
+	struct buf b = {0};
+
+	buf_adds(&b, "scraper: ");
+	if (url) {
+		buf_add_safe(&b, url, strlen(url), SAN_TEXT);
+		buf_adds(&b, ": ");
+	}
+	buf_adds(&b, msg);
+	buf_addc(&b, '\n');
+	fputs(b.data, stderr);
+	buf_free(&b);
 }
 
 /* ==== output: TSV, JSON, the report; saving files (temp + rename) ==== */
@@ -1742,22 +2022,6 @@ out_report(struct buf *o, const struct transfer *t)
 	}
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Creates dir and its parents (mode 0755) where missing. */
 static int
 mkdir_p(const char *dir)
@@ -1779,61 +2043,1354 @@ mkdir_p(const char *dir)
 	return 0;
 }
 
+/* Temp files to remove on any exit: one of a save, one of a download. */
+enum { TMP_SAVE, TMP_DOWNLOAD };
+
 /*
- * Writes data to dir/name through a temporary file in the same directory,
- * renamed into place only when complete: a failure leaves nothing behind.
- * Without force an existing file is never replaced: link() fails with EEXIST
- * atomically, where a check-then-rename would race. On error returns -1
- * with a message in err.
+ * Opens a temporary file in dir (created when missing): mkstemp's O_EXCL
+ * and mode 0600 keep nothing of another file. It is registered for removal
+ * on any exit until temp_commit() or temp_discard().
  */
 static int
-save_file(const char *dir, const char *name, const char *data, size_t n,
-	  int force, struct buf *err, struct buf *path)
+temp_create(const char *dir, int slot, struct buf *err)
 {
-	char tmp[PATH_MAX];
-	int fd, rc = -1;
 	struct stat st;
+	int fd;
 
-	path->len = 0;
-	buf_addf(path, "%s/%s", dir, name);
+	errno = 0;
 	if (mkdir_p(dir) < 0 || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		buf_addf(err, "cannot use directory %s: %s", dir,
 			 errno ? strerror(errno) : "not a directory");
 		return -1;
 	}
-	if (snprintf(tmp, sizeof tmp, "%s/.scraper-XXXXXX", dir) >= (int)sizeof tmp) {
+	if (snprintf(cleanup_path[slot], PATH_MAX, "%s/.scraper-XXXXXX", dir) >= PATH_MAX) {
+		cleanup_path[slot][0] = '\0';
 		buf_addf(err, "%s: path too long", dir);
 		return -1;
 	}
-	fd = mkstemp(tmp); /* O_EXCL, mode 0600: nothing of another file's kept */
+	fd = mkstemp(cleanup_path[slot]);
 	if (fd < 0) {
+		cleanup_path[slot][0] = '\0';
 		buf_addf(err, "cannot create a file in %s: %s", dir, strerror(errno));
-		return -1;
 	}
-	memcpy(cleanup_path, tmp, strlen(tmp) + 1);
-	if (write_all(fd, data, n) < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		buf_addf(err, "cannot write %s: %s", path->data, strerror(errno));
+	return fd;
+}
+
+static void
+temp_discard(int slot)
+{
+	if (cleanup_path[slot][0])
+		unlink(cleanup_path[slot]);
+	cleanup_path[slot][0] = '\0';
+}
+
+/*
+ * Closes fd and moves the complete temp file to path. Without force an
+ * existing file is never replaced: link() fails with EEXIST atomically, where
+ * a check-then-rename would race. With force, rename() replaces the name (a
+ * symlink there is replaced, not followed). On failure nothing is left.
+ */
+static int
+temp_commit(int fd, int slot, const char *path, int force, struct buf *err)
+{
+	int rc = -1;
+
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		buf_addf(err, "cannot write %s: %s", path, strerror(errno));
 		close(fd);
 		goto out;
 	}
 	if (close(fd) < 0) {
-		buf_addf(err, "cannot write %s: %s", path->data, strerror(errno));
+		buf_addf(err, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (force ? rename(tmp, path->data) : link(tmp, path->data)) {
+	if (force ? rename(cleanup_path[slot], path) : link(cleanup_path[slot], path)) {
 		if (errno == EEXIST)
-			buf_addf(err, "%s exists; not overwritten (use --force)", path->data);
+			buf_addf(err, "%s exists; not overwritten", path);
 		else
-			buf_addf(err, "cannot write %s: %s", path->data, strerror(errno));
+			buf_addf(err, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
-	cleanup_temp(); /* after rename it is gone already; after link, a spare name */
+	temp_discard(slot); /* after rename it is gone already; after link, a spare name */
 	return rc;
 }
 
-/* ==== ui: ncurses only (the interactive screen comes with the TUI) ==== */
+/* Writes data to dir/name (path gets the name) through a temp file. */
+static int
+save_file(const char *dir, const char *name, const char *data, size_t n,
+	  int force, struct buf *err, struct buf *path)
+{
+	int fd;
+
+	path->len = 0;
+	buf_addf(path, "%s/%s", dir, name);
+	fd = temp_create(dir, TMP_SAVE, err);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, n) < 0) {
+		buf_addf(err, "cannot write %s: %s", path->data, strerror(errno));
+		close(fd);
+		temp_discard(TMP_SAVE);
+		return -1;
+	}
+	return temp_commit(fd, TMP_SAVE, path->data, force, err);
+}
+
+/* ==== ui: ncurses only — layout, panes, the form, the status line ==== */
+/* Reads struct app and draws it; calls neither libcurl nor libxml2. */
+
+enum color_pair { CP_TAB = 1, CP_TABSEL, CP_SENT, CP_RECV, CP_STEP, CP_STATUS,
+		  CP_ERROR, CP_DIM };
+
+static const char *const pane_names[P_COUNT] = {
+	"Links", "Images", "Media", "Embeds", "Resources", "Transfer", "Source",
+};
+
+static struct buf ui_scratch; /* sanitised text of the row being drawn */
+
+struct layout {
+	int list_y, list_h, list_w;
+	int det_y, det_x, det_h, det_w;
+	int status_y;
+	int small;
+};
+
+static void
+ui_layout(struct layout *l)
+{
+	memset(l, 0, sizeof *l);
+	l->small = LINES < MIN_LINES || COLS < MIN_COLS;
+	l->status_y = LINES - 1;
+	l->list_y = 1;
+	if (COLS >= WIDE_COLS) { /* the detail beside the list */
+		l->list_w = COLS * 3 / 5;
+		l->list_h = LINES - 2;
+		l->det_y = 1;
+		l->det_x = l->list_w + 1;
+		l->det_w = COLS - l->det_x;
+		l->det_h = l->list_h;
+	} else {                 /* the detail under it */
+		l->list_w = COLS;
+		l->det_h = 5;
+		l->list_h = LINES - 3 - l->det_h;
+		l->det_y = l->list_y + l->list_h + 1;
+		l->det_w = COLS;
+	}
+}
+
+/*
+ * Draws network text at (y, x) in at most w columns and returns the columns
+ * used. Sanitised first (nothing raw reaches the terminal), then measured
+ * with wcwidth: a character it cannot measure is shown as U+FFFD, and a cut
+ * is marked with '…'. Only a prefix is looked at, so a 5 MB data: URL costs
+ * what a short one does.
+ */
+static int
+ui_put(int y, int x, int w, const char *s, size_t n, attr_t attr)
+{
+	wchar_t wc[MAX_COLS + 2];
+	int wid[MAX_COLS + 2];
+	int col = 0, cut = 0, utf8 = MB_CUR_MAX > 1;
+	size_t i = 0, k = 0, limit = (size_t)w * 4 + 64;
+
+	if (w <= 0)
+		return 0;
+	if (w > MAX_COLS)
+		w = MAX_COLS;
+	ui_scratch.len = 0;
+	buf_add_safe(&ui_scratch, s, n < limit ? n : limit, SAN_TEXT);
+	while (i < ui_scratch.len) {
+		uint32_t cp;
+		int cw;
+
+		i += utf8_decode((const unsigned char *)ui_scratch.data + i,
+				 ui_scratch.len - i, &cp);
+		if (cp >= 0x80 && !utf8)
+			cp = '?';
+		cw = wcwidth((wchar_t)cp);
+		if (cw < 0)
+			cp = utf8 ? 0xfffd : '?', cw = 1;
+		if (col + cw > w) {
+			cut = 1;
+			break;
+		}
+		wc[k] = (wchar_t)cp;
+		wid[k++] = cw;
+		col += cw;
+	}
+	if (cut || (n > limit && i >= ui_scratch.len && col >= w)) {
+		while (k > 0 && col + 1 > w)
+			col -= wid[--k];
+		wc[k++] = utf8 ? 0x2026 : '>';
+		col++;
+	}
+	attron(attr);
+	mvaddnwstr(y, x, wc, (int)k);
+	attroff(attr);
+	return col;
+}
+
+static int
+ui_puts(int y, int x, int w, const char *s, attr_t attr)
+{
+	return ui_put(y, x, w, s, strlen(s), attr);
+}
+
+static attr_t
+ui_color(const struct app *a, int pair)
+{
+	return a->ui.color ? COLOR_PAIR(pair) : 0;
+}
+
+/* ---- rows of the current pane ---- */
+
+static struct doc *
+ui_doc(const struct app *a)
+{
+	return a->doc;
+}
+
+/* The transfer whose story the Transfer pane tells: the one in flight. */
+static const struct transfer *
+ui_story(const struct app *a)
+{
+	if (a->xfer)
+		return a->xfer;
+	return a->doc ? a->doc->t : NULL;
+}
+
+/* Line starts of a text, rebuilt only when the text changed. */
+static void
+lines_index(struct lines *li, const char *s, size_t n)
+{
+	size_t i;
+
+	if (li->src == s && li->len == n)
+		return;
+	li->src = s;
+	li->len = n;
+	li->n = 0;
+	for (i = 0; i < n || (i == 0 && n == 0 && 0);) {
+		const char *nl = memchr(s + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - s) + 1 : n;
+
+		if (li->n == li->cap) {
+			li->cap = li->cap ? li->cap * 2 : 256;
+			li->start = xrealloc(li->start, li->cap * sizeof *li->start);
+		}
+		li->start[li->n++] = i;
+		i = end;
+	}
+}
+
+/* Rows of a pane before filtering. */
+static size_t
+pane_total(struct app *a, int pane)
+{
+	struct doc *d = ui_doc(a);
+	const struct transfer *t = ui_story(a);
+
+	if (pane == P_TRANSFER) {
+		if (!t)
+			return 0;
+		lines_index(&a->log_lines, t->log.data, t->log.len);
+		return a->log_lines.n;
+	}
+	if (!d)
+		return 0;
+	if (pane == P_SOURCE) {
+		lines_index(&a->src_lines, d->t->body.data, d->t->body.len);
+		return a->src_lines.n;
+	}
+	return d->p->count[pane];
+}
+
+static size_t
+pane_nrows(struct app *a)
+{
+	return a->ui.filtering ? a->ui.nfrows : pane_total(a, a->pane);
+}
+
+/* The underlying index (element, or line) of row i of the current pane. */
+static size_t
+pane_index(const struct app *a, size_t i)
+{
+	if (a->ui.filtering)
+		i = a->ui.frows[i];
+	if (a->pane < K_COUNT)
+		return a->doc->kind_rows[a->pane][i];
+	return i;
+}
+
+/* The text of line i of a lines index (without its newline). */
+static void
+line_get(const struct lines *li, size_t i, const char **s, size_t *n)
+{
+	size_t end = i + 1 < li->n ? li->start[i + 1] : li->len;
+
+	*s = li->src + li->start[i];
+	*n = end - li->start[i];
+	while (*n && ((*s)[*n - 1] == '\n' || (*s)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+static void
+row_line(struct app *a, size_t idx, const char **s, size_t *n)
+{
+	line_get(a->pane == P_TRANSFER ? &a->log_lines : &a->src_lines, idx, s, n);
+}
+
+static struct view *
+ui_view(struct app *a)
+{
+	static struct view none;
+
+	return a->doc ? &a->doc->view[a->pane] : &none;
+}
+
+/* Keeps the selection inside the rows and on screen. */
+static void
+view_clamp(struct app *a, int h)
+{
+	struct view *v = ui_view(a);
+	size_t n = pane_nrows(a);
+
+	if (h < 1)
+		h = 1;
+	if (n == 0) {
+		v->sel = v->top = 0;
+		return;
+	}
+	if (v->sel >= n)
+		v->sel = n - 1;
+	if (v->top > v->sel)
+		v->top = v->sel;
+	if (v->sel >= v->top + (size_t)h)
+		v->top = v->sel - (size_t)h + 1;
+}
+
+/* ---- drawing ---- */
+
+static void
+draw_tabs(struct app *a)
+{
+	int x = 0, p;
+	char label[64];
+
+	move(0, 0);
+	attron(ui_color(a, CP_TAB));
+	hline(' ', COLS);
+	attroff(ui_color(a, CP_TAB));
+	for (p = 0; p < P_COUNT && x < COLS; p++) {
+		attr_t at = p == a->pane ? (A_BOLD | A_REVERSE | ui_color(a, CP_TABSEL))
+					 : ui_color(a, CP_TAB);
+
+		if (p < K_COUNT)
+			snprintf(label, sizeof label, " %d %s %zu ", p + 1, pane_names[p],
+				 a->doc ? a->doc->p->count[p] : 0);
+		else
+			snprintf(label, sizeof label, " %d %s ", p + 1, pane_names[p]);
+		a->tab_x[p] = x;
+		x += ui_puts(0, x, COLS - x, label, at);
+		a->tab_x[p + 1] = x;
+	}
+}
+
+static void
+draw_element_row(struct app *a, int y, int w, const struct element *e, attr_t sel)
+{
+	char tag[32];
+	int x = 0;
+
+	snprintf(tag, sizeof tag, "%-6s %-6s ", e->rule->tag, e->rule->attr);
+	x += ui_puts(y, x, w - x, tag, sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	x += ui_puts(y, x, w - x, e->url, sel);
+	if (*e->text && x + 3 < w) {
+		x += ui_puts(y, x, w - x, "  ", sel);
+		ui_puts(y, x, w - x, e->text, sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	}
+}
+
+static void
+draw_line_row(struct app *a, int y, int w, size_t idx, attr_t sel)
+{
+	const char *s;
+	size_t n;
+	char num[16];
+	int x = 0;
+	attr_t at = sel;
+
+	row_line(a, idx, &s, &n);
+	if (a->pane == P_SOURCE) {
+		snprintf(num, sizeof num, "%6zu ", idx + 1);
+		x = ui_puts(y, 0, w, num, sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	} else if (!sel && n) {
+		at = ui_color(a, s[0] == '>' ? CP_SENT : s[0] == '<' ? CP_RECV : CP_STEP);
+	}
+	ui_put(y, x, w - x, s, n, at);
+}
+
+static void
+draw_list(struct app *a, const struct layout *l)
+{
+	struct view *v = ui_view(a);
+	size_t n = pane_nrows(a);
+	int y;
+
+	view_clamp(a, l->list_h);
+	if (n == 0) {
+		const char *why = !a->doc && a->pane != P_TRANSFER ? "no page loaded: press o"
+				  : a->ui.filtering ? "nothing matches the filter"
+						    : "nothing here";
+
+		ui_puts(l->list_y, 1, l->list_w - 1, why, ui_color(a, CP_DIM));
+		return;
+	}
+	for (y = 0; y < l->list_h && v->top + (size_t)y < n; y++) {
+		size_t row = v->top + (size_t)y, idx = pane_index(a, row);
+		attr_t sel = row == v->sel ? A_REVERSE : 0;
+
+		if (sel) {
+			move(l->list_y + y, 0);
+			attron(A_REVERSE);
+			hline(' ', l->list_w);
+			attroff(A_REVERSE);
+		}
+		if (a->pane < K_COUNT)
+			draw_element_row(a, l->list_y + y, l->list_w, &a->doc->p->el[idx], sel);
+		else
+			draw_line_row(a, l->list_y + y, l->list_w, idx, sel);
+	}
+}
+
+/* Draws text wrapped into a box; returns the rows used. Long text is cut
+ * after DETAIL_CAP bytes, so wrapping stays cheap. */
+static int
+draw_wrapped(int y, int x, int w, int h, const char *s, size_t n, attr_t at)
+{
+	int rows = 0;
+	size_t i = 0;
+
+	if (n > DETAIL_CAP)
+		n = DETAIL_CAP;
+	while (rows < h && (i < n || rows == 0)) {
+		size_t take = 0;
+		int col = 0;
+
+		/* how many bytes fill w columns, measured as ui_put will draw them */
+		while (i + take < n) {
+			uint32_t cp;
+			size_t len = utf8_decode((const unsigned char *)s + i + take,
+						 n - i - take, &cp);
+			int cw = is_control(cp) ? 2 : is_bidi(cp) ? 8 : wcwidth((wchar_t)cp);
+
+			if (cw < 0)
+				cw = 1;
+			if (col + cw > w && take > 0)
+				break;
+			col += cw;
+			take += len;
+		}
+		ui_put(y + rows, x, w, s + i, take, at);
+		i += take;
+		rows++;
+	}
+	return rows;
+}
+
+static int
+draw_field(struct app *a, int y, const struct layout *l, int h, const char *label,
+	   const char *value)
+{
+	int lw = 7;
+
+	if (h <= 0)
+		return 0;
+	ui_puts(y, l->det_x + 1, lw, label, A_BOLD | ui_color(a, CP_DIM));
+	return draw_wrapped(y, l->det_x + 1 + lw, l->det_w - 2 - lw, h, value,
+			    strlen(value), 0);
+}
+
+static void
+draw_detail(struct app *a, const struct layout *l)
+{
+	struct view *v = ui_view(a);
+	int y = l->det_y, end = l->det_y + l->det_h;
+	char head[160];
+
+	if (COLS >= WIDE_COLS)
+		mvvline(l->det_y, l->det_x - 1, ACS_VLINE, l->det_h);
+	else
+		mvhline(l->det_y - 1, 0, ACS_HLINE, COLS);
+	if (pane_nrows(a) == 0)
+		return;
+	if (a->pane < K_COUNT) {
+		const struct element *e = &a->doc->p->el[pane_index(a, v->sel)];
+
+		snprintf(head, sizeof head, "%s · <%s %s> · %zu of %zu", kind_names[e->rule->kind],
+			 e->rule->tag, e->rule->attr, v->sel + 1, pane_nrows(a));
+		y += draw_field(a, y, l, 1, "kind", head);
+		y += draw_field(a, y, l, end - y, "URL", e->url);
+		if (strcmp(e->raw, e->url))
+			y += draw_field(a, y, l, end - y, "raw", e->raw);
+		if (*e->text)
+			draw_field(a, y, l, end - y, "text", e->text);
+	} else {
+		const char *s;
+		size_t n;
+
+		row_line(a, pane_index(a, v->sel), &s, &n);
+		draw_wrapped(y, l->det_x + 1, l->det_w - 2, end - y, s, n, 0);
+	}
+}
+
+static double
+elapsed_s(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) +
+	       (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static void
+human_size(char *out, size_t outsz, double bytes)
+{
+	if (bytes < 1024)
+		snprintf(out, outsz, "%.0f B", bytes);
+	else if (bytes < 1024 * 1024)
+		snprintf(out, outsz, "%.1f KiB", bytes / 1024);
+	else
+		snprintf(out, outsz, "%.1f MiB", bytes / (1024 * 1024));
+}
+
+/* "Loading [=====     ] 12.0 KiB of 40.0 KiB, 3.1 KiB/s — Esc cancels" */
+static void
+status_progress(const struct transfer *t, const char *what, struct buf *b)
+{
+	char now[32], total[32], rate[32];
+	double secs = elapsed_s(&t->started), r = secs > 0 ? (double)t->received / secs : 0;
+	int i, fill = 0;
+
+	human_size(now, sizeof now, (double)t->received);
+	human_size(rate, sizeof rate, r);
+	buf_addf(b, "%s [", what);
+	if (t->dl_total > 0)
+		fill = (int)(10.0 * (double)t->received / (double)t->dl_total);
+	for (i = 0; i < 10; i++)
+		buf_addc(b, i < fill ? '=' : ' ');
+	buf_addf(b, "] %s", now);
+	if (t->dl_total > 0) {
+		human_size(total, sizeof total, (double)t->dl_total);
+		buf_addf(b, " of %s", total);
+	}
+	buf_addf(b, ", %s/s, %.1f s — Esc cancels", rate, secs);
+}
+
+static void
+status_page(const struct app *a, struct buf *b)
+{
+	const struct doc *d = a->doc;
+	char size[32];
+
+	if (!d) {
+		buf_adds(b, "no page loaded — o opens the URL form");
+		return;
+	}
+	human_size(size, sizeof size, (double)d->t->received);
+	buf_addf(b, "HTTP %ld · %s · %.2f s · %zu elements · ", d->t->status, size,
+		 d->t->t_total / 1000.0, d->p->n);
+	buf_adds(b, d->t->final_url ? d->t->final_url : d->t->url);
+}
+
+static void
+draw_status(struct app *a, const struct layout *l)
+{
+	struct buf b = {0};
+	const char *hint = " ? help  q quit ";
+	int hw = (int)strlen(hint), x;
+	attr_t at = ui_color(a, CP_STATUS);
+
+	move(l->status_y, 0);
+	attron(at | A_REVERSE);
+	hline(' ', COLS);
+	attroff(at | A_REVERSE);
+	if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT) {
+		char mb[4 * sizeof a->ui.edit.text / sizeof(wchar_t)];
+		size_t i, n = 0;
+
+		for (i = 0; i < a->ui.edit.len && n + MB_LEN_MAX < sizeof mb; i++) {
+			int k = wctomb(mb + n, a->ui.edit.text[i]);
+
+			n += k > 0 ? (size_t)k : 0;
+		}
+		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/" : a->ui.prompt,
+			    A_BOLD);
+		ui_put(l->status_y, x, COLS - x - 1, mb, n, 0);
+		a->cursor_x = x + (int)a->ui.edit.cur; /* ASCII-width cursor: good enough */
+		return;
+	}
+	if (a->ui.msg.len)
+		buf_add(&b, a->ui.msg.data, a->ui.msg.len);
+	else if (a->xfer)
+		status_progress(a->xfer, "Loading", &b);
+	else if (a->dl)
+		status_progress(a->dl, "Downloading", &b);
+	else
+		status_page(a, &b);
+	if (a->ui.filtering) {
+		buf_adds(&b, " · filter: ");
+		buf_adds(&b, a->ui.filter_mb);
+	}
+	at = a->ui.msg_error ? (A_BOLD | ui_color(a, CP_ERROR)) : (A_REVERSE | ui_color(a, CP_STATUS));
+	ui_put(l->status_y, 0, COLS - hw, b.data ? b.data : "", b.len, at);
+	if (COLS > hw * 2)
+		ui_puts(l->status_y, COLS - hw, hw, hint, A_REVERSE | ui_color(a, CP_STATUS));
+	buf_free(&b);
+}
+
+static void draw_help(struct app *a);
+static void form_draw(struct app *a);
+
+static void
+ui_draw(struct app *a)
+{
+	struct layout l;
+
+	ui_layout(&l);
+	erase();
+	curs_set(0);
+	if (l.small) {
+		ui_puts(0, 0, COLS, "terminal too small", A_BOLD);
+		refresh();
+		return;
+	}
+	draw_tabs(a);
+	if (a->ui.mode == M_HELP) {
+		draw_help(a);
+	} else {
+		draw_list(a, &l);
+		draw_detail(a, &l);
+	}
+	draw_status(a, &l);
+	wnoutrefresh(stdscr);
+	if (a->ui.mode == M_FORM) {
+		form_draw(a);
+	} else if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT) {
+		move(l.status_y, a->cursor_x < COLS ? a->cursor_x : COLS - 1);
+		curs_set(1);
+		wnoutrefresh(stdscr);
+	}
+	doupdate();
+}
+
+static void
+ui_message(struct app *a, int error, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	a->ui.msg.len = 0;
+	a->ui.msg_error = error;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_reserve(&a->ui.msg, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(a->ui.msg.data, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	a->ui.msg.len = (size_t)n;
+}
+
+static void
+ui_colors(struct app *a)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	a->ui.color = has_colors() && !(nc && *nc);
+	if (!a->ui.color)
+		return;
+	start_color();
+	use_default_colors();
+	init_pair(CP_TAB, -1, -1);
+	init_pair(CP_TABSEL, COLOR_BLUE, -1);
+	init_pair(CP_SENT, COLOR_CYAN, -1);
+	init_pair(CP_RECV, COLOR_GREEN, -1);
+	init_pair(CP_STEP, COLOR_YELLOW, -1);
+	init_pair(CP_STATUS, -1, -1);
+	init_pair(CP_ERROR, COLOR_RED, -1);
+	init_pair(CP_DIM, COLOR_BLUE, -1);
+}
+
+static SCREEN *ui_screen;
+
+/* Takes the terminal; on failure returns a one-line reason instead. */
+static const char *
+ui_start(struct app *a)
+{
+	const char *term = getenv("TERM");
+	const char *cup;
+
+	if (!term || !*term || !strcmp(term, "dumb"))
+		return "TERM is unset or dumb: the screen cannot be drawn (use --dump)";
+	ui_screen = newterm(NULL, stdout, stdin);
+	if (!ui_screen)
+		return "unknown terminal type in TERM (use --dump)";
+	cup = tigetstr("cup");
+	if (!cup || cup == (char *)-1) {
+		endwin();
+		delscreen(ui_screen);
+		ui_screen = NULL;
+		return "the terminal cannot move the cursor (use --dump)";
+	}
+	ui_active = 1;
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED,
+		  NULL);
+	mouseinterval(0);
+	ui_colors(a);
+	return NULL;
+}
+
+static void
+ui_end(void)
+{
+	if (!ui_active)
+		return;
+	ui_active = 0;
+	curs_set(1);
+	endwin();
+	if (ui_screen)
+		delscreen(ui_screen);
+	ui_screen = NULL;
+	buf_free(&ui_scratch);
+}
+
+/* ---- the URL form (ncurses' form library) ---- */
+
+static void
+form_close(struct app *a)
+{
+	FIELD **fields;
+	int i;
+
+	if (!a->ui.form)
+		return;
+	fields = form_fields(a->ui.form);
+	unpost_form(a->ui.form);
+	free_form(a->ui.form);
+	for (i = 0; fields && fields[i]; i++)
+		free_field(fields[i]);
+	free(fields);
+	delwin(a->ui.form_sub);
+	delwin(a->ui.form_win);
+	a->ui.form = a->ui.form_win = a->ui.form_sub = NULL;
+}
+
+/* Builds the form centred on the screen, with the fields' texts. */
+static void
+form_build(struct app *a, const char *url, const char *save)
+{
+	int w = COLS - 4 < 100 ? COLS - 4 : 100, h = 9;
+	FIELD **fields;
+	int i;
+
+	form_close(a);
+	if (w < 30 || LINES < h + 2)
+		return; /* too small: ui_draw says so; a resize rebuilds it */
+	fields = xmalloc(3 * sizeof *fields);
+	fields[0] = new_field(1, w - 13, 1, 10, 0, 0);
+	fields[1] = new_field(1, w - 13, 3, 10, 0, 0);
+	fields[2] = NULL;
+	if (!fields[0] || !fields[1])
+		die("cannot build the URL form");
+	for (i = 0; i < 2; i++) {
+		set_field_back(fields[i], A_UNDERLINE);
+		field_opts_off(fields[i], O_AUTOSKIP | O_STATIC | O_BLANK);
+		set_max_field(fields[i], URL_FIELD_MAX);
+	}
+	set_field_buffer(fields[0], 0, url ? url : "");
+	set_field_buffer(fields[1], 0, save ? save : "");
+	a->ui.form = new_form(fields);
+	a->ui.form_win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
+	if (!a->ui.form || !a->ui.form_win)
+		die("cannot build the URL form");
+	a->ui.form_sub = derwin(a->ui.form_win, h - 2, w - 2, 1, 1);
+	if (!a->ui.form_sub)
+		die("cannot build the URL form");
+	keypad(a->ui.form_win, TRUE);
+	set_form_win(a->ui.form, a->ui.form_win);
+	set_form_sub(a->ui.form, a->ui.form_sub);
+	post_form(a->ui.form);
+	form_driver(a->ui.form, REQ_END_LINE);
+}
+
+/* A field's text, trailing blanks removed; the caller frees it. */
+static char *
+form_text(struct app *a, int i)
+{
+	FIELD **fields = form_fields(a->ui.form);
+	char *s;
+	size_t n;
+
+	form_driver(a->ui.form, REQ_VALIDATION); /* commits what was typed */
+	s = field_buffer(fields[i], 0);
+	n = s ? strlen(s) : 0;
+	while (n && s[n - 1] == ' ')
+		n--;
+	return xstrndup(s ? s : "", n);
+}
+
+static void
+form_draw(struct app *a)
+{
+	WINDOW *w = a->ui.form_win;
+	int ww, wh;
+
+	if (!w) {
+		ui_puts(LINES / 2, 0, COLS, "terminal too small for the form", A_BOLD);
+		wnoutrefresh(stdscr);
+		return;
+	}
+	getmaxyx(w, wh, ww);
+	box(w, 0, 0);
+	mvwaddstr(w, 0, 2, " Open a URL ");
+	mvwaddstr(w, 2, 2, "URL");
+	mvwaddstr(w, 4, 2, "Save as");
+	wmove(w, 5, 2);
+	wclrtoeol(w);
+	box(w, 0, 0);
+	mvwaddstr(w, 0, 2, " Open a URL ");
+	if (a->ui.form_error[0]) {
+		wattron(w, A_BOLD | ui_color(a, CP_ERROR));
+		mvwaddnstr(w, 5, 2, a->ui.form_error, ww - 4);
+		wattroff(w, A_BOLD | ui_color(a, CP_ERROR));
+	}
+	mvwaddnstr(w, wh - 2, 2, "Enter fetch · Tab next field · Esc close", ww - 4);
+	pos_form_cursor(a->ui.form);
+	curs_set(1);
+	touchwin(w);
+	wnoutrefresh(w);
+}
+
+/* ==== actions: one small function per key-table entry ==== */
+
+static void
+doc_free(struct doc *d)
+{
+	int k;
+
+	if (!d)
+		return;
+	for (k = 0; k < K_COUNT; k++)
+		free(d->kind_rows[k]);
+	page_free(d->p);
+	transfer_free(d->t);
+	free(d->saved);
+	free(d);
+}
+
+static struct doc *
+doc_new(struct transfer *t, struct page *p)
+{
+	struct doc *d = xmalloc(sizeof *d);
+	size_t fill[K_COUNT] = {0}, i;
+	int k;
+
+	memset(d, 0, sizeof *d);
+	d->t = t;
+	d->p = p;
+	for (k = 0; k < K_COUNT; k++)
+		d->kind_rows[k] = xmalloc((p->count[k] ? p->count[k] : 1) * sizeof(size_t));
+	for (i = 0; i < p->n; i++) {
+		k = p->el[i].rule->kind;
+		d->kind_rows[k][fill[k]++] = i;
+	}
+	return d;
+}
+
+static void filter_apply(struct app *a);
+
+static void
+filter_clear(struct app *a)
+{
+	a->ui.filtering = 0;
+	a->ui.nfrows = 0;
+	a->ui.filter_mb[0] = '\0';
+	a->ui.edit.len = a->ui.edit.cur = 0;
+}
+
+static void
+pane_switch(struct app *a, int pane)
+{
+	a->pane = (pane + P_COUNT) % P_COUNT;
+	if (a->ui.filtering)
+		filter_apply(a);
+}
+
+/* Cancels a transfer: the page fetch, or the download (its temp removed). */
+static void
+xfer_cancel(struct app *a, struct transfer **tp)
+{
+	struct transfer *t = *tp;
+
+	if (!t)
+		return;
+	if (t == a->dl) {
+		close(t->fd);
+		temp_discard(TMP_DOWNLOAD);
+		free(a->dl_path);
+		a->dl_path = NULL;
+	}
+	net_free(a, t);
+	*tp = NULL;
+}
+
+/* Starts fetching a page; it replaces the shown page when it arrives. */
+static void
+tui_fetch(struct app *a, const char *typed, const char *save_as, int reload)
+{
+	const char *why = NULL;
+	char *url = url_normalize(typed, &why);
+
+	if (!url) {
+		ui_message(a, 1, "%s", why);
+		return;
+	}
+	xfer_cancel(a, &a->xfer); /* a new fetch replaces the one in flight */
+	a->xfer = net_start(a, url, -1);
+	a->xfer_reload = reload;
+	free(a->ui.form_save);
+	a->ui.form_save = save_as && *save_as ? xstrdup(save_as) : NULL;
+	a->ui.msg.len = 0;
+	a->ui.msg_error = 0;
+	free(url);
+}
+
+static const struct element *
+selected_element(struct app *a)
+{
+	if (!a->doc || a->pane >= K_COUNT || pane_nrows(a) == 0)
+		return NULL;
+	return &a->doc->p->el[pane_index(a, ui_view(a)->sel)];
+}
+
+static void
+act_move(struct app *a, int arg)
+{
+	struct view *v = ui_view(a);
+
+	if (arg < 0 && v->sel < (size_t)-arg)
+		v->sel = 0;
+	else
+		v->sel += (size_t)arg; /* clamped when drawn */
+	if (arg > 0 && v->sel >= pane_nrows(a))
+		v->sel = pane_nrows(a) ? pane_nrows(a) - 1 : 0;
+}
+
+static void
+act_page(struct app *a, int arg)
+{
+	struct layout l;
+
+	ui_layout(&l);
+	act_move(a, arg * (l.list_h > 1 ? l.list_h - 1 : 1));
+}
+
+static void
+act_edge(struct app *a, int arg)
+{
+	struct view *v = ui_view(a);
+	size_t n = pane_nrows(a);
+
+	v->sel = arg && n ? n - 1 : 0;
+}
+
+static void
+act_pane(struct app *a, int arg)
+{
+	pane_switch(a, a->pane + arg);
+}
+
+static void
+act_pane_jump(struct app *a, int arg)
+{
+	pane_switch(a, arg);
+}
+
+static void
+act_open(struct app *a, int arg)
+{
+	const struct transfer *t = a->doc ? a->doc->t : NULL;
+
+	(void)arg;
+	a->ui.mode = M_FORM;
+	a->ui.form_error[0] = '\0';
+	form_build(a, t ? (t->final_url ? t->final_url : t->url) : "", "");
+}
+
+static void
+act_follow(struct app *a, int arg)
+{
+	const struct element *e = selected_element(a);
+	struct uri u;
+
+	(void)arg;
+	if (!e) {
+		ui_message(a, 1, "Enter follows the selected link (Links pane)");
+		return;
+	}
+	uri_split(e->url, strlen(e->url), &u);
+	if (!scheme_is_http(u.scheme, u.scheme_len)) {
+		ui_message(a, 1, "not an http(s) URL: not fetched");
+		return;
+	}
+	if (e->rule->kind != K_LINK && strcmp(e->rule->tag, "iframe") &&
+	    strcmp(e->rule->tag, "frame")) {
+		ui_message(a, 1, "not a page: d downloads it");
+		return;
+	}
+	tui_fetch(a, e->url, NULL, 0);
+}
+
+static void
+act_back(struct app *a, int arg)
+{
+	(void)arg;
+	if (a->nhist == 0) {
+		ui_message(a, 1, "no previous page");
+		return;
+	}
+	xfer_cancel(a, &a->xfer);
+	doc_free(a->doc);
+	a->doc = a->hist[--a->nhist];
+	a->pane = a->doc->pane;
+	filter_clear(a);
+	ui_message(a, 0, "back");
+}
+
+static void
+act_reload(struct app *a, int arg)
+{
+	(void)arg;
+	if (!a->doc) {
+		ui_message(a, 1, "no page to reload");
+		return;
+	}
+	tui_fetch(a, a->doc->t->url, NULL, 1);
+}
+
+/* Saves the page body; asks before replacing a file. */
+static void
+save_body(struct app *a, const char *name, int force)
+{
+	struct buf err = {0}, path = {0};
+	const char *why = name_refusal(name);
+
+	if (why) {
+		ui_message(a, 1, "%s", why);
+	} else if (save_file(a->opt.dir, name, a->doc->t->body.data ? a->doc->t->body.data : "",
+			     a->doc->t->body.len, force, &err, &path) == 0) {
+		free(a->doc->saved);
+		a->doc->saved = xstrdup(path.data);
+		log_step(a->doc->t, "Saved the body to %s", path.data);
+		ui_message(a, 0, "saved %s (%zu bytes)", path.data, a->doc->t->body.len);
+	} else if (strstr(err.data, "not overwritten")) {
+		free(a->ui.pending_name);
+		a->ui.pending_name = xstrdup(name);
+		a->ui.confirm = C_SAVE_OVERWRITE;
+		a->ui.mode = M_CONFIRM;
+		ui_message(a, 1, "%s exists. Overwrite? (y/n)", path.data);
+	} else {
+		ui_message(a, 1, "%s", err.data);
+	}
+	buf_free(&err);
+	buf_free(&path);
+}
+
+static void
+edit_set(struct line_edit *e, const char *s)
+{
+	mbstate_t st;
+	size_t n;
+
+	memset(&st, 0, sizeof st);
+	n = mbsrtowcs(e->text, &s, sizeof e->text / sizeof e->text[0] - 1, &st);
+	e->len = n == (size_t)-1 ? 0 : n;
+	e->cur = e->len;
+}
+
+/* The edit line as UTF-8 (the locale's multibyte form), into out. */
+static void
+edit_get(const struct line_edit *e, char *out, size_t outsz)
+{
+	size_t i, n = 0;
+	char mb[MB_LEN_MAX];
+
+	for (i = 0; i < e->len; i++) {
+		int k = wctomb(mb, e->text[i]);
+
+		if (k <= 0 || n + (size_t)k + 1 > outsz)
+			continue;
+		memcpy(out + n, mb, (size_t)k);
+		n += (size_t)k;
+	}
+	out[n] = '\0';
+}
+
+static void
+act_save(struct app *a, int arg)
+{
+	char *name;
+
+	(void)arg;
+	if (!a->doc) {
+		ui_message(a, 1, "no page to save");
+		return;
+	}
+	name = name_from_url(a->doc->t->url);
+	edit_set(&a->ui.edit, name);
+	free(name);
+	snprintf(a->ui.prompt, sizeof a->ui.prompt, "Save as %s/", a->opt.dir);
+	a->ui.mode = M_PROMPT;
+}
+
+/* Downloads url into dir/name through a temp file; force replaces. */
+static void
+download_start(struct app *a, const char *url, const char *name, int force)
+{
+	struct buf err = {0};
+	struct stat st;
+	int fd;
+
+	free(a->dl_path);
+	a->dl_path = NULL;
+	xfer_cancel(a, &a->dl);
+	a->dl_path = xmalloc(strlen(a->opt.dir) + strlen(name) + 2);
+	sprintf(a->dl_path, "%s/%s", a->opt.dir, name);
+	if (!force && lstat(a->dl_path, &st) == 0) {
+		free(a->ui.pending_name);
+		free(a->ui.pending_url);
+		a->ui.pending_name = xstrdup(name);
+		a->ui.pending_url = xstrdup(url);
+		a->ui.confirm = C_DOWNLOAD_OVERWRITE;
+		a->ui.mode = M_CONFIRM;
+		ui_message(a, 1, "%s exists. Overwrite? (y/n)", a->dl_path);
+		free(a->dl_path);
+		a->dl_path = NULL;
+		return;
+	}
+	fd = temp_create(a->opt.dir, TMP_DOWNLOAD, &err);
+	if (fd < 0) {
+		ui_message(a, 1, "%s", err.data);
+		free(a->dl_path);
+		a->dl_path = NULL;
+	} else {
+		a->dl = net_start(a, url, fd);
+		a->dl_force = force;
+		ui_message(a, 0, "downloading to %s", a->dl_path);
+		a->ui.msg.len = 0; /* the progress bar says more */
+	}
+	buf_free(&err);
+}
+
+static void
+act_download(struct app *a, int arg)
+{
+	const struct element *e = selected_element(a);
+	struct uri u;
+	char *name;
+
+	(void)arg;
+	if (!e) {
+		ui_message(a, 1, "select an element to download");
+		return;
+	}
+	uri_split(e->url, strlen(e->url), &u);
+	if (!scheme_is_http(u.scheme, u.scheme_len) || strlen(e->url) > URL_FIELD_MAX) {
+		ui_message(a, 1, "only http(s) URLs up to %d bytes are downloaded", URL_FIELD_MAX);
+		return;
+	}
+	name = name_from_url(e->url);
+	{
+		const char *why = NULL;
+		char *url = url_normalize(e->url, &why);
+
+		if (url)
+			download_start(a, url, name, 0);
+		else
+			ui_message(a, 1, "%s", why);
+		free(url);
+	}
+	free(name);
+}
+
+static void
+base64(struct buf *out, const unsigned char *s, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+
+		buf_addc(out, tab[v >> 18]);
+		buf_addc(out, tab[(v >> 12) & 63]);
+		buf_addc(out, tab[(v >> 6) & 63]);
+		buf_addc(out, tab[v & 63]);
+	}
+	if (n - i == 1) {
+		buf_addc(out, tab[s[i] >> 2]);
+		buf_addc(out, tab[(s[i] & 3) << 4]);
+		buf_adds(out, "==");
+	} else if (n - i == 2) {
+		buf_addc(out, tab[s[i] >> 2]);
+		buf_addc(out, tab[((s[i] & 3) << 4) | (s[i + 1] >> 4)]);
+		buf_addc(out, tab[(s[i + 1] & 15) << 2]);
+		buf_addc(out, '=');
+	}
+}
+
+/* OSC 52: the terminal (or tmux) puts the text on the clipboard. Base64
+ * carries the URL, so no byte of it is interpreted by the terminal. */
+static void
+act_yank(struct app *a, int arg)
+{
+	const struct element *e = selected_element(a);
+	struct buf seq = {0};
+
+	(void)arg;
+	if (!e) {
+		ui_message(a, 1, "select an element to copy its URL");
+		return;
+	}
+	buf_adds(&seq, "\033]52;c;");
+	base64(&seq, (const unsigned char *)e->url, strlen(e->url));
+	buf_adds(&seq, "\a");
+	fflush(stdout);
+	if (write_all(STDOUT_FILENO, seq.data, seq.len) < 0)
+		ui_message(a, 1, "cannot write to the terminal");
+	else
+		ui_message(a, 0, "copied %zu bytes of URL to the clipboard", strlen(e->url));
+	buf_free(&seq);
+}
+
+static void
+act_filter(struct app *a, int arg)
+{
+	(void)arg;
+	a->ui.mode = M_FILTER;
+	edit_set(&a->ui.edit, a->ui.filter_mb);
+}
+
+static void
+act_escape(struct app *a, int arg)
+{
+	(void)arg;
+	if (a->xfer) {
+		xfer_cancel(a, &a->xfer);
+		ui_message(a, 0, "transfer cancelled");
+	} else if (a->dl) {
+		xfer_cancel(a, &a->dl);
+		ui_message(a, 0, "download cancelled; nothing saved");
+	} else if (a->ui.filtering) {
+		filter_clear(a);
+	} else {
+		a->ui.msg.len = 0;
+	}
+}
+
+static void
+act_help(struct app *a, int arg)
+{
+	(void)arg;
+	a->ui.mode = M_HELP;
+	a->ui.help_top = 0;
+}
+
+static void
+act_quit(struct app *a, int arg)
+{
+	(void)arg;
+	a->quit = 1;
+}
+
+/* ---- the filter ---- */
+
+/* ASCII-case-insensitive substring search; needle is lower case. */
+static int
+contains_ci(const char *hay, size_t n, const char *needle, size_t m)
+{
+	size_t i, j;
+
+	if (m == 0)
+		return 1;
+	for (i = 0; i + m <= n; i++) {
+		for (j = 0; j < m && tolower((unsigned char)hay[i + j]) == needle[j]; j++)
+			;
+		if (j == m)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+row_matches(struct app *a, size_t idx, const char *f, size_t m)
+{
+	const char *s;
+	size_t n;
+
+	if (a->pane < K_COUNT) {
+		const struct element *e = &a->doc->p->el[idx];
+
+		return contains_ci(e->url, strlen(e->url), f, m) ||
+		       contains_ci(e->text, strlen(e->text), f, m);
+	}
+	row_line(a, idx, &s, &n);
+	return contains_ci(s, n, f, m);
+}
+
+/* Rebuilds the rows that pass the filter: one pass over the pane. */
+static void
+filter_apply(struct app *a)
+{
+	size_t total, i, m;
+	char f[sizeof a->ui.filter_mb];
+	int saved = a->ui.filtering;
+
+	a->ui.filtering = 0;
+	total = pane_total(a, a->pane);
+	a->ui.filtering = saved;
+	for (m = 0; a->ui.filter_mb[m]; m++)
+		f[m] = (char)tolower((unsigned char)a->ui.filter_mb[m]);
+	f[m] = '\0';
+	if (m == 0) {
+		filter_clear(a);
+		return;
+	}
+	a->ui.frows = xrealloc(a->ui.frows, (total ? total : 1) * sizeof *a->ui.frows);
+	a->ui.nfrows = 0;
+	for (i = 0; i < total; i++) {
+		size_t idx = a->pane < K_COUNT ? a->doc->kind_rows[a->pane][i] : i;
+
+		if (row_matches(a, idx, f, m))
+			a->ui.frows[a->ui.nfrows++] = i;
+	}
+	a->ui.filtering = 1;
+	ui_view(a)->sel = ui_view(a)->top = 0;
+}
 
 /* ==== loop: the one event loop, options and main() ==== */
 
@@ -1866,6 +3423,498 @@ loop_until_done(struct app *a, struct transfer *t)
 			break;
 		curl_multi_poll(a->multi, NULL, 0, 1000, NULL);
 	}
+}
+
+/* ---- the key table: dispatch and help both come from it ---- */
+
+/* An entry without help text is an alias of the entry before it. */
+static const struct key keys[] = {
+	{'o', 0, "o", act_open, 0, "open the URL form (prefilled with the current URL)"},
+	{'\t', 0, "Tab", act_pane, 1, "next pane"},
+	{KEY_BTAB, 1, "Shift-Tab", act_pane, -1, "previous pane"},
+	{'1', 0, "1-7", act_pane_jump, 0, "go to pane 1 (Links) ... 7 (Source)"},
+	{'2', 0, NULL, act_pane_jump, 1, NULL}, {'3', 0, NULL, act_pane_jump, 2, NULL},
+	{'4', 0, NULL, act_pane_jump, 3, NULL}, {'5', 0, NULL, act_pane_jump, 4, NULL},
+	{'6', 0, NULL, act_pane_jump, 5, NULL}, {'7', 0, NULL, act_pane_jump, 6, NULL},
+	{'j', 0, "j", act_move, 1, "move down"},
+	{KEY_DOWN, 1, "Down", act_move, 1, NULL},
+	{'k', 0, "k", act_move, -1, "move up"},
+	{KEY_UP, 1, "Up", act_move, -1, NULL},
+	{KEY_NPAGE, 1, "PgDn", act_page, 1, "page down"},
+	{' ', 0, "Space", act_page, 1, NULL},
+	{KEY_PPAGE, 1, "PgUp", act_page, -1, "page up"},
+	{'g', 0, "g", act_edge, 0, "first row"},
+	{KEY_HOME, 1, "Home", act_edge, 0, NULL},
+	{'G', 0, "G", act_edge, 1, "last row"},
+	{KEY_END, 1, "End", act_edge, 1, NULL},
+	{'/', 0, "/", act_filter, 0, "filter the current pane as you type (URL and text); Esc clears"},
+	{'\r', 0, "Enter", act_follow, 0, "fetch and scrape the selected link"},
+	{'\n', 0, NULL, act_follow, 0, NULL},
+	{KEY_ENTER, 1, NULL, act_follow, 0, NULL},
+	{KEY_RIGHT, 1, "Right", act_follow, 0, NULL},
+	{'l', 0, "l", act_follow, 0, NULL},
+	{KEY_BACKSPACE, 1, "Backspace", act_back, 0, "back to the previous page"},
+	{127, 0, NULL, act_back, 0, NULL},
+	{8, 0, NULL, act_back, 0, NULL},
+	{'h', 0, "h", act_back, 0, NULL},
+	{KEY_LEFT, 1, "Left", act_back, 0, NULL},
+	{'d', 0, "d", act_download, 0, "download the selected element's URL into the save directory"},
+	{'s', 0, "s", act_save, 0, "save the current page's body (asks for the name)"},
+	{'y', 0, "y", act_yank, 0, "copy the selected URL to the clipboard (OSC 52)"},
+	{27, 0, "Esc", act_escape, 0, "cancel the transfer in flight; clear the filter"},
+	{'r', 0, "r", act_reload, 0, "reload"},
+	{'?', 0, "?", act_help, 0, "this help"},
+	{'q', 0, "q", act_quit, 0, "quit, restoring the terminal"},
+};
+static const size_t nkeys = sizeof keys / sizeof keys[0];
+
+/* ---- help ---- */
+
+/* One help line per action: every key bound to it, then what it does. */
+static size_t
+help_lines(struct buf *out)
+{
+	size_t i, lines = 0;
+
+	for (i = 0; i < nkeys; i++) {
+		if (!keys[i].help)
+			continue; /* an alias: listed with the entry before it */
+		buf_addf(out, "  %-10s", keys[i].name);
+		while (i + 1 < nkeys && !keys[i + 1].help) {
+			if (keys[++i].name)
+				buf_addf(out, " %s", keys[i].name);
+		}
+		buf_addf(out, "\t%s\n", keys[i].help ? keys[i].help : "");
+		lines++;
+	}
+	return lines;
+}
+
+static void
+draw_help(struct app *a)
+{
+	struct buf b = {0};
+	const char *p, *nl;
+	size_t row = 0;
+	int y = 2;
+
+	help_lines(&b);
+	ui_puts(1, 1, COLS - 2, "Keys (j/k scroll, q or Esc closes)", A_BOLD);
+	for (p = b.data; p && *p; p = nl + 1, row++) {
+		const char *tab = strchr(p, '\t');
+
+		nl = strchr(p, '\n');
+		if (row < a->ui.help_top)
+			continue;
+		if (y >= LINES - 1)
+			break;
+		ui_put(y, 1, 28, p, (size_t)(tab - p), A_BOLD);
+		ui_put(y, 30, COLS - 31, tab + 1, (size_t)(nl - tab - 1), 0);
+		y++;
+	}
+	buf_free(&b);
+}
+
+
+static void
+key_dispatch(struct app *a, wint_t c, int fkey)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].code == (int)c && keys[i].fkey == fkey) {
+			if (a->ui.msg.len && keys[i].fn != act_escape)
+				a->ui.msg.len = 0; /* a message lasts until the next key */
+			keys[i].fn(a, keys[i].arg);
+			return;
+		}
+}
+
+/* Line editing shared by the filter and the prompt; returns 1 on Enter,
+ * -1 on Esc, 0 otherwise. */
+static int
+edit_key(struct line_edit *e, wint_t c, int fkey)
+{
+	if (fkey) {
+		if (c == KEY_LEFT && e->cur > 0)
+			e->cur--;
+		else if (c == KEY_RIGHT && e->cur < e->len)
+			e->cur++;
+		else if (c == KEY_HOME)
+			e->cur = 0;
+		else if (c == KEY_END)
+			e->cur = e->len;
+		else if (c == KEY_BACKSPACE && e->cur > 0) {
+			memmove(e->text + e->cur - 1, e->text + e->cur,
+				(e->len - e->cur) * sizeof *e->text);
+			e->cur--, e->len--;
+		} else if (c == KEY_ENTER)
+			return 1;
+		return 0;
+	}
+	if (c == '\r' || c == '\n')
+		return 1;
+	if (c == 27)
+		return -1;
+	if ((c == 127 || c == 8) && e->cur > 0) {
+		memmove(e->text + e->cur - 1, e->text + e->cur, (e->len - e->cur) * sizeof *e->text);
+		e->cur--, e->len--;
+	} else if (c == 21) { /* Ctrl-U */
+		e->len = e->cur = 0;
+	} else if (c >= 0x20 && c != 127 && !is_control(c) && !is_bidi(c) &&
+		   e->len + 1 < sizeof e->text / sizeof e->text[0]) {
+		memmove(e->text + e->cur + 1, e->text + e->cur, (e->len - e->cur) * sizeof *e->text);
+		e->text[e->cur++] = (wchar_t)c;
+		e->len++;
+	}
+	return 0;
+}
+
+static void
+filter_key(struct app *a, wint_t c, int fkey)
+{
+	int r = edit_key(&a->ui.edit, c, fkey);
+
+	if (r < 0) {
+		filter_clear(a);
+		a->ui.mode = M_LIST;
+		return;
+	}
+	edit_get(&a->ui.edit, a->ui.filter_mb, sizeof a->ui.filter_mb);
+	filter_apply(a);
+	if (r > 0)
+		a->ui.mode = M_LIST;
+}
+
+static void
+prompt_key(struct app *a, wint_t c, int fkey)
+{
+	char name[NAME_MAX_BYTES * 4 + 1];
+	int r = edit_key(&a->ui.edit, c, fkey);
+
+	if (r == 0)
+		return;
+	a->ui.mode = M_LIST;
+	if (r < 0) {
+		ui_message(a, 0, "not saved");
+		return;
+	}
+	edit_get(&a->ui.edit, name, sizeof name);
+	save_body(a, name, 0);
+}
+
+static void
+confirm_key(struct app *a, wint_t c)
+{
+	enum confirm what = a->ui.confirm;
+
+	a->ui.mode = M_LIST;
+	a->ui.confirm = C_NONE;
+	a->ui.msg.len = 0;
+	if (c != 'y' && c != 'Y') {
+		ui_message(a, 0, "not overwritten");
+		return;
+	}
+	if (what == C_SAVE_OVERWRITE && a->doc)
+		save_body(a, a->ui.pending_name, 1);
+	else if (what == C_DOWNLOAD_OVERWRITE)
+		download_start(a, a->ui.pending_url, a->ui.pending_name, 1);
+}
+
+/* Enter in the form: validate both fields, then fetch. */
+static void
+form_submit(struct app *a)
+{
+	char *url = form_text(a, 0), *save = form_text(a, 1);
+	const char *why = NULL;
+	char *norm = *url ? url_normalize(url, &why) : NULL;
+
+	if (!*url)
+		snprintf(a->ui.form_error, sizeof a->ui.form_error, "type a URL");
+	else if (!norm)
+		snprintf(a->ui.form_error, sizeof a->ui.form_error, "%s", why);
+	else if (*save && name_refusal(save))
+		snprintf(a->ui.form_error, sizeof a->ui.form_error, "Save as: %s",
+			 name_refusal(save));
+	else {
+		form_close(a);
+		a->ui.mode = M_LIST;
+		tui_fetch(a, norm, save, 0);
+	}
+	free(norm);
+	free(url);
+	free(save);
+}
+
+static void
+form_key(struct app *a, wint_t c, int fkey)
+{
+	static const struct { int code, req; } map[] = {
+		{KEY_LEFT, REQ_PREV_CHAR}, {KEY_RIGHT, REQ_NEXT_CHAR},
+		{KEY_HOME, REQ_BEG_LINE}, {KEY_END, REQ_END_LINE},
+		{KEY_BACKSPACE, REQ_DEL_PREV}, {KEY_DC, REQ_DEL_CHAR},
+		{KEY_DOWN, REQ_NEXT_FIELD}, {KEY_UP, REQ_PREV_FIELD},
+		{KEY_BTAB, REQ_PREV_FIELD},
+	};
+	size_t i;
+
+	if (!a->ui.form) { /* too small to show it: only Esc means anything */
+		if (!fkey && c == 27)
+			a->ui.mode = M_LIST;
+		return;
+	}
+	a->ui.form_error[0] = '\0';
+	if (fkey) {
+		if (c == KEY_ENTER)
+			form_submit(a);
+		for (i = 0; i < sizeof map / sizeof map[0]; i++)
+			if (map[i].code == (int)c)
+				form_driver(a->ui.form, map[i].req);
+		if (c == KEY_DOWN || c == KEY_UP || c == KEY_BTAB)
+			form_driver(a->ui.form, REQ_END_LINE);
+	} else if (c == 27) {
+		form_close(a);
+		a->ui.mode = M_LIST;
+	} else if (c == '\r' || c == '\n') {
+		form_submit(a);
+	} else if (c == '\t') {
+		form_driver(a->ui.form, REQ_NEXT_FIELD);
+		form_driver(a->ui.form, REQ_END_LINE);
+	} else if (c == 127 || c == 8) {
+		form_driver(a->ui.form, REQ_DEL_PREV);
+	} else if (c == 21) {
+		form_driver(a->ui.form, REQ_CLR_FIELD);
+	} else if (c >= 0x20 && !is_control(c) && !is_bidi(c)) {
+		form_driver_w(a->ui.form, OK, (wchar_t)c);
+	} else {
+		snprintf(a->ui.form_error, sizeof a->ui.form_error,
+			 "control characters are not part of a URL");
+	}
+}
+
+static void
+help_key(struct app *a, wint_t c, int fkey)
+{
+	if (fkey ? c == KEY_DOWN : c == 'j')
+		a->ui.help_top++;
+	else if ((fkey ? c == KEY_UP : c == 'k') && a->ui.help_top > 0)
+		a->ui.help_top--;
+	else if (!fkey && (c == 'q' || c == 27 || c == '?'))
+		a->ui.mode = M_LIST;
+}
+
+/* Keeps the form's text across a resize: the form is rebuilt to fit. */
+static void
+on_resize(struct app *a)
+{
+	if (a->ui.mode == M_FORM) {
+		char *url = a->ui.form ? form_text(a, 0) : xstrdup("");
+		char *save = a->ui.form ? form_text(a, 1) : xstrdup("");
+
+		form_build(a, url, save);
+		free(url);
+		free(save);
+	}
+}
+
+static void
+on_mouse(struct app *a)
+{
+	MEVENT ev;
+	struct layout l;
+	int p;
+
+	if (getmouse(&ev) != OK || a->ui.mode != M_LIST)
+		return;
+	ui_layout(&l);
+	if (ev.bstate & BUTTON4_PRESSED) {
+		act_move(a, -3);
+	} else if (ev.bstate & BUTTON5_PRESSED) {
+		act_move(a, 3);
+	} else if (ev.y == 0) {
+		for (p = 0; p < P_COUNT; p++)
+			if (ev.x >= a->tab_x[p] && ev.x < a->tab_x[p + 1])
+				pane_switch(a, p);
+	} else if (ev.y >= l.list_y && ev.y < l.list_y + l.list_h && ev.x < l.list_w) {
+		struct view *v = ui_view(a);
+		size_t row = v->top + (size_t)(ev.y - l.list_y);
+
+		if (row < pane_nrows(a))
+			v->sel = row;
+	}
+}
+
+static void
+on_key(struct app *a, wint_t c, int fkey)
+{
+	if (fkey && c == KEY_RESIZE) {
+		on_resize(a);
+		return;
+	}
+	if (fkey && c == KEY_MOUSE) {
+		on_mouse(a);
+		return;
+	}
+	switch (a->ui.mode) {
+	case M_FORM: form_key(a, c, fkey); break;
+	case M_FILTER: filter_key(a, c, fkey); break;
+	case M_PROMPT: prompt_key(a, c, fkey); break;
+	case M_CONFIRM: confirm_key(a, c); break;
+	case M_HELP: help_key(a, c, fkey); break;
+	default: key_dispatch(a, c, fkey); break;
+	}
+}
+
+/* A page arrived: parse it, and show it (the old one goes to history). */
+static void
+page_arrived(struct app *a)
+{
+	struct transfer *t = a->xfer;
+	struct buf err = {0};
+	char *charset;
+	struct page *p;
+
+	a->xfer = NULL;
+	net_error(t, &a->opt, &err);
+	if (err.len) {
+		ui_message(a, 1, "%s", err.data);
+		net_free(a, t);
+		buf_free(&err);
+		return;
+	}
+	net_detach(a, t);
+	charset = http_charset(t->content_type);
+	p = page_parse(t->body.data ? t->body.data : "", t->body.len,
+		       t->final_url ? t->final_url : t->url, charset);
+	free(charset);
+	log_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
+	log_step(t, "Base URL: %s", p->base);
+	log_step(t, "Found %zu elements", p->n);
+	if (a->doc && !a->xfer_reload) {
+		a->doc->pane = a->pane;
+		if (a->nhist == HIST_MAX) {
+			doc_free(a->hist[0]);
+			memmove(a->hist, a->hist + 1, (HIST_MAX - 1) * sizeof *a->hist);
+			a->nhist--;
+		}
+		a->hist[a->nhist++] = a->doc;
+	} else {
+		doc_free(a->doc);
+	}
+	a->doc = doc_new(t, p);
+	a->pane = K_LINK; /* a new page opens on its Links pane */
+	filter_clear(a);
+	if (t->status >= 400)
+		ui_message(a, 1, "HTTP status %ld", t->status);
+	if (a->ui.form_save) {
+		char *name = a->ui.form_save;
+
+		a->ui.form_save = NULL;
+		save_body(a, name, 0);
+		free(name);
+	}
+	buf_free(&err);
+}
+
+static void
+download_done(struct app *a)
+{
+	struct transfer *t = a->dl;
+	struct buf err = {0};
+
+	net_error(t, &a->opt, &err);
+	if (!err.len && t->status >= 400)
+		buf_addf(&err, "HTTP status %ld: nothing saved", t->status);
+	if (err.len) {
+		close(t->fd);
+		temp_discard(TMP_DOWNLOAD);
+		ui_message(a, 1, "download failed: %s", err.data);
+	} else if (temp_commit(t->fd, TMP_DOWNLOAD, a->dl_path, a->dl_force, &err) < 0) {
+		ui_message(a, 1, "%s", err.data);
+	} else {
+		ui_message(a, 0, "downloaded %s (%zu bytes)", a->dl_path, t->received);
+	}
+	t->fd = -1;
+	net_free(a, t);
+	a->dl = NULL;
+	free(a->dl_path);
+	a->dl_path = NULL;
+	buf_free(&err);
+}
+
+/* Reads every pending key; returns 0 when stdin is gone. */
+static int
+keys_drain(struct app *a, int readable)
+{
+	wint_t c;
+	int r, got = 0;
+
+	while ((r = get_wch(&c)) != ERR) {
+		on_key(a, c, r == KEY_CODE_YES);
+		got = 1;
+		a->ui.dirty = 1;
+	}
+	/* poll() said readable but there was no key: end of file (T07) */
+	a->ui.stdin_idle = readable && !got ? a->ui.stdin_idle + 1 : 0;
+	return a->ui.stdin_idle < 3;
+}
+
+static void
+tui_free(struct app *a)
+{
+	size_t i;
+
+	form_close(a);
+	xfer_cancel(a, &a->xfer);
+	xfer_cancel(a, &a->dl);
+	doc_free(a->doc);
+	for (i = 0; i < a->nhist; i++)
+		doc_free(a->hist[i]);
+	free(a->log_lines.start);
+	free(a->src_lines.start);
+	free(a->ui.frows);
+	free(a->ui.pending_name);
+	free(a->ui.pending_url);
+	free(a->ui.form_save);
+	buf_free(&a->ui.msg);
+}
+
+/* The interactive loop: engine, keys, screen, then wait on both. */
+static int
+run_tui(struct app *a)
+{
+	const char *why = ui_start(a);
+	struct curl_waitfd in = {.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN};
+	int alive = 1;
+
+	if (why) {
+		print_err(NULL, why);
+		return EXIT_USAGE;
+	}
+	if (a->opt.url)
+		tui_fetch(a, a->opt.url, a->opt.save_name, 0);
+	else
+		act_open(a, 0);
+	a->ui.dirty = 1;
+	while (!a->quit && !got_signal && alive) {
+		net_drive(a);
+		if (a->xfer && a->xfer->done)
+			page_arrived(a);
+		if (a->dl && a->dl->done)
+			download_done(a);
+		alive = keys_drain(a, in.revents != 0);
+		if (a->ui.dirty || a->xfer || a->dl) {
+			ui_draw(a);
+			a->ui.dirty = 0;
+		}
+		in.revents = 0;
+		curl_multi_poll(a->multi, &in, 1, a->xfer || a->dl ? 100 : 1000, NULL);
+	}
+	tui_free(a);
+	ui_end();
+	if (got_signal)
+		return got_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+	return EXIT_OK;
 }
 
 static void
@@ -1979,66 +4028,6 @@ options_parse(struct options *o, int argc, char **argv)
 	}
 }
 
-/* Adds http:// to a URL typed without a scheme ("example.com/x",
- * "localhost:8080"), and refuses any scheme but http and https. Returns a
- * new string, or NULL with *why set. */
-static char *
-url_normalize(const char *in, const char **why)
-{
-	struct buf b = {0};
-	size_t n, scheme;
-	char *out = NULL;
-	CURLU *u;
-
-	while (is_html_space((unsigned char)*in))
-		in++;
-	n = strlen(in);
-	while (n && is_html_space((unsigned char)in[n - 1]))
-		n--;
-	scheme = uri_scheme_len(in, n);
-	/* "host:8080" is a host and a port, not a scheme */
-	if (scheme && isdigit((unsigned char)in[scheme + 1]))
-		scheme = 0;
-	if (scheme && !scheme_is_http(in, scheme)) {
-		*why = "refused: only http and https URLs are fetched";
-		return NULL;
-	}
-	if (!scheme)
-		buf_adds(&b, "http://");
-	buf_add(&b, in, n);
-	u = curl_url();
-	if (!u)
-		die("out of memory");
-	if (curl_url_set(u, CURLUPART_URL, b.data, CURLU_URLENCODE) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK) {
-		*why = "not a valid URL";
-	} else {
-		char *copy = xstrdup(out);
-
-		curl_free(out);
-		out = copy;
-	}
-	curl_url_cleanup(u);
-	buf_free(&b);
-	return out;
-}
-
-static void
-print_err(const char *url, const char *msg)
-{
-	struct buf b = {0};
-
-	buf_adds(&b, "scraper: ");
-	if (url) {
-		buf_add_safe(&b, url, strlen(url), SAN_TEXT);
-		buf_adds(&b, ": ");
-	}
-	buf_adds(&b, msg);
-	buf_addc(&b, '\n');
-	fputs(b.data, stderr);
-	buf_free(&b);
-}
-
 static int
 flush_stdout(const struct buf *o)
 {
@@ -2057,6 +4046,8 @@ dump_save(const struct options *o, struct transfer *t, struct buf *saved)
 
 	if (save_file(o->dir, name, t->body.data ? t->body.data : "", t->body.len,
 		      o->force, &err, saved) < 0) {
+		if (strstr(err.data, "not overwritten"))
+			buf_adds(&err, " (use --force)");
 		print_err(NULL, err.data);
 		rc = EXIT_LOCAL;
 	} else {
@@ -2077,7 +4068,7 @@ run_dump(struct app *a)
 	char *charset;
 	int rc = EXIT_OK;
 
-	t = a->xfer = net_start(a, a->opt.url);
+	t = a->xfer = net_start(a, a->opt.url, -1);
 	loop_until_done(a, t);
 	if (got_signal) {
 		rc = got_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
@@ -2146,20 +4137,10 @@ main(int argc, char **argv)
 	options_parse(&a.opt, argc, argv);
 	if (!a.opt.dump && !(isatty(0) && isatty(1)))
 		a.opt.dump = 1;
-	if (!a.opt.url) {
-		if (a.opt.dump)
-			usage_error("%s", "no URL given (needed when not on a terminal)");
-		fputs("scraper: the interactive screen is not built yet; use --dump URL\n",
-		      stderr);
-		return EXIT_USAGE;
-	}
-	if (!a.opt.dump) {
-		fputs("scraper: the interactive screen is not built yet; use --dump URL\n",
-		      stderr);
-		return EXIT_USAGE;
-	}
-	url = url_normalize(a.opt.url, &why);
-	if (!url) {
+	if (!a.opt.url && a.opt.dump)
+		usage_error("%s", "no URL given (needed when not on a terminal)");
+	url = a.opt.url ? url_normalize(a.opt.url, &why) : NULL;
+	if (a.opt.url && !url) {
 		print_err(a.opt.url, why);
 		return strstr(why, "refused") ? EXIT_TRANSFER : EXIT_USAGE;
 	}
@@ -2171,7 +4152,7 @@ main(int argc, char **argv)
 	a.multi = curl_multi_init();
 	if (!a.multi)
 		die("out of memory");
-	rc = run_dump(&a);
+	rc = a.opt.dump ? run_dump(&a) : run_tui(&a);
 	curl_multi_cleanup(a.multi);
 	curl_global_cleanup();
 	xmlCleanupParser();

@@ -1,0 +1,293 @@
+# tests/lib.sh — shared helpers for the TAP test scripts (*.t), sourced:
+#
+#     . "$(dirname "$0")/lib.sh"
+#
+# In the manner of git's t/test-lib.sh: each script prints TAP for `prove`,
+# gets its own scratch directory ($SCRATCH, removed on exit) and may start the
+# fixture server (tests/server.py) with start_server.  Scripts run from the
+# repository root (lib.sh cds there).
+#
+# Environment:
+#   SCRAPER   binary under test (default ./scraper); made absolute here so
+#             tests may cd into $SCRATCH
+#   PYTHON    python 3 used for the server and byte-level checks (python3)
+#   TEST_TIMEOUT  default seconds allowed for one run of the binary (10)
+#
+# Assertions (each prints one "ok N - name" / "not ok N - name"):
+#   ok 'SHELL-CONDITION' NAME      the condition is eval'd
+#   is GOT EXPECTED NAME           string equality, diff shown on failure
+#   isnt GOT UNEXPECTED NAME
+#   like GOT ERE NAME              bash [[ =~ ]]
+#   unlike GOT ERE NAME
+#   cmp_file EXPECTED-FILE GOT-FILE NAME   byte equality, diff -u on failure
+#   pass NAME / fail NAME / skip REASON / diag TEXT...
+#   plan N at the start, or done_testing at the end.
+#
+# Running the binary:
+#   run_scraper [-t SECS] ARGS...   stdout -> $OUT, stderr -> $ERR (files),
+#                                   exit status -> $RC, wall time -> $ELAPSED
+#   Every run goes through `timeout`, so no test can hang.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+
+PYTHON=${PYTHON:-python3}
+SCRAPER=${SCRAPER:-./scraper}
+case $SCRAPER in
+    /*) ;;
+    */*) SCRAPER=$ROOT/${SCRAPER#./} ;;
+    *) SCRAPER=$(command -v "$SCRAPER" || echo "$SCRAPER") ;;
+esac
+TEST_TIMEOUT=${TEST_TIMEOUT:-10}
+
+# libcurl honours proxy variables; the tests talk to 127.0.0.1 only.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+export LC_ALL=C.UTF-8
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/scraper-test.XXXXXX") || exit 1
+OUT=$SCRATCH/stdout
+ERR=$SCRATCH/stderr
+SERVER_PID=
+_tap_n=0
+_tap_failed=0
+_tap_planned=
+
+_tap_cleanup() {
+    local status=$?
+    if [ -n "$SERVER_PID" ]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+    fi
+    rm -rf "$SCRATCH"
+    exit "$status"
+}
+trap _tap_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- TAP -----------------------------------------------------------------
+
+plan() {
+    _tap_planned=$1
+    echo "1..$1"
+}
+
+done_testing() {
+    [ -n "$_tap_planned" ] || echo "1..$_tap_n"
+    [ "$_tap_failed" -gt 254 ] && _tap_failed=254
+    exit "$_tap_failed"
+}
+
+# diag TEXT...: "# "-prefixed lines on stderr (prove shows them).
+diag() {
+    printf '%s\n' "$@" | sed 's/^/# /' >&2
+}
+
+pass() {
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n - $1"
+}
+
+fail() {
+    _tap_n=$((_tap_n + 1))
+    _tap_failed=$((_tap_failed + 1))
+    echo "not ok $_tap_n - $1"
+    diag "  Failed test $_tap_n: '$1'"
+}
+
+skip() {
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n # skip $1"
+}
+
+ok() {
+    if eval "$1"; then
+        pass "$2"
+    else
+        fail "$2"
+        diag "condition failed: $1"
+    fi
+}
+
+is() {
+    if [ "$1" = "$2" ]; then
+        pass "$3"
+    else
+        fail "$3"
+        diag "expected:" "$2" "got:" "$1"
+    fi
+}
+
+isnt() {
+    if [ "$1" != "$2" ]; then
+        pass "$3"
+    else
+        fail "$3"
+        diag "got the unwanted: $1"
+    fi
+}
+
+like() {
+    if [[ $1 =~ $2 ]]; then
+        pass "$3"
+    else
+        fail "$3"
+        diag "does not match /$2/:" "$1"
+    fi
+}
+
+unlike() {
+    if [[ $1 =~ $2 ]]; then
+        fail "$3"
+        diag "matches /$2/ but should not:" "$1"
+    else
+        pass "$3"
+    fi
+}
+
+cmp_file() {
+    if cmp -s "$1" "$2"; then
+        pass "$3"
+    else
+        fail "$3"
+        diag "$(diff -u "$1" "$2" 2>&1 | head -40)"
+    fi
+}
+
+# ---- the binary ----------------------------------------------------------
+
+# Stop at once (TAP "Bail out!") when there is no binary to test.
+require_scraper() {
+    if [ ! -x "$SCRAPER" ]; then
+        echo "Bail out! $SCRAPER not found or not executable (run make first)"
+        exit 255
+    fi
+}
+
+run_scraper() {
+    local secs=$TEST_TIMEOUT t0
+    if [ "$1" = -t ]; then
+        secs=$2
+        shift 2
+    fi
+    t0=$EPOCHREALTIME
+    timeout -k 2 "$secs" "$SCRAPER" "$@" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+}
+
+# run_scraper_rss ARGS...: as run_scraper (default time limit), and also sets
+# MAXRSS_KB, the binary's peak resident size (getrusage of waited children).
+run_scraper_rss() {
+    local res
+    res=$("$PYTHON" - "$OUT" "$ERR" "$TEST_TIMEOUT" "$SCRAPER" "$@" <<'EOF'
+import resource, subprocess, sys, time
+out, err, secs, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+t0 = time.monotonic()
+with open(out, "wb") as o, open(err, "wb") as e:
+    rc = subprocess.call(["timeout", "-k", "2", secs] + cmd,
+                         stdin=subprocess.DEVNULL, stdout=o, stderr=e)
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+      "%.2f" % (time.monotonic() - t0))
+EOF
+)
+    read -r RC MAXRSS_KB ELAPSED <<<"$res"
+}
+
+# lines FILE: the number of lines in FILE (a last line without \n counts).
+lines() {
+    awk 'END { print NR }' "$1"
+}
+
+# elapsed_below SECS: true when the last run_scraper took less than SECS.
+elapsed_below() {
+    awk -v e="$ELAPSED" -v s="$1" 'BEGIN { exit !(e < s) }'
+}
+
+# ---- the fixture server -------------------------------------------------
+
+# start_server: run tests/server.py in the background, wait up to 5 s for its
+# port, export PORT, BASE and SERVER_LOG (its request log).
+start_server() {
+    local portfile=$SCRATCH/server.port
+    SERVER_LOG=$SCRATCH/server.log
+    : >"$SERVER_LOG"
+    "$PYTHON" "$ROOT/tests/server.py" --port-file "$portfile" \
+        --lifetime 300 --log "$SERVER_LOG" 2>"$SCRATCH/server.err" &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        [ -s "$portfile" ] && break
+        sleep 0.05
+    done
+    if [ ! -s "$portfile" ]; then
+        echo "Bail out! test server did not start: $(head -c 500 "$SCRATCH/server.err")"
+        exit 255
+    fi
+    PORT=$(cat "$portfile")
+    BASE=http://127.0.0.1:$PORT
+    export PORT BASE SERVER_LOG
+}
+
+# fetch PATH FILE: the raw body the server sends for PATH (no decoding).
+fetch() {
+    "$PYTHON" - "$PORT" "$1" "$2" <<'EOF'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.request("GET", sys.argv[2])
+open(sys.argv[3], "wb").write(c.getresponse().read())
+EOF
+}
+
+# wait_log REGEX [SECS]: wait (default 5 s) until the server log has a line
+# matching REGEX; true if it came.
+wait_log() {
+    for _ in $(seq $((${2:-5} * 20))); do
+        grep -Eq "$1" "$SERVER_LOG" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# expected NAME: tests/fixtures/NAME with PORT replaced by the real port.
+expected() {
+    sed "s/PORT/$PORT/g" "$ROOT/tests/fixtures/$1"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on (just now).
+free_port() {
+    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ---- byte-level checks ----------------------------------------------------
+
+# terminal_safe FILE: true when FILE is valid UTF-8 with no C0 control other
+# than TAB and LF, no DEL, no C1 (U+0080-009F) and no bidi control (SPEC,
+# "Terminal safety"); otherwise prints what it found and where.
+terminal_safe() {
+    "$PYTHON" - "$1" <<'EOF'
+import sys
+data = open(sys.argv[1], "rb").read()
+try:
+    text = data.decode("utf-8")
+except UnicodeDecodeError as e:
+    sys.exit("invalid UTF-8 at byte %d: %r" % (e.start, data[max(0, e.start - 20):e.start + 20]))
+BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)) | {0x200E, 0x200F, 0x061C}
+bad = [(i, c) for i, c in enumerate(text)
+       if (ord(c) < 0x20 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F or ord(c) in BIDI]
+for i, c in bad[:5]:
+    print("U+%04X at char %d: %r" % (ord(c), i, text[max(0, i - 20):i + 20]))
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# json_get FILE EXPR: evaluate EXPR with `d` bound to FILE's JSON; strings
+# print as they are, anything else as JSON.  Fails on invalid JSON.
+json_get() {
+    "$PYTHON" - "$1" "$2" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+v = eval(sys.argv[2])
+print(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+EOF
+}

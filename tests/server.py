@@ -1,0 +1,670 @@
+#!/usr/bin/python3
+"""Loopback HTTP/1.1 fixture server for scraper's end-to-end tests.
+
+Usage:
+    python3 tests/server.py --port-file FILE [--lifetime SECONDS] [--log FILE]
+
+Binds 127.0.0.1 on a free port, writes the port number to FILE (through
+FILE.tmp and a rename, so a reader never sees half a number), and serves until
+SIGTERM/SIGINT or until --lifetime seconds (default 600) have passed, so a
+crashed test never leaves it running.  With --log FILE every request is
+appended to FILE as a line "METHOD PATH" followed by its header lines and an
+empty line; without it the server prints nothing.
+
+Standard library only (python3 >= 3.9).  Responses are written as raw bytes
+on the socket, never through http.server, because several routes must be
+byte-exact or deliberately broken.  Every response carries
+`Connection: close`; nothing here depends on keep-alive.  All routes are
+deterministic (the only input is the port, which appears in a few URLs).
+
+Routes
+  /, /index.html, /?anything
+        The demo site: UTF-8 page titled "Démo — scraper ✓" with at least one
+        element of every kind of SPEC's extraction table (relative, absolute,
+        ../, ?query, #fragment, //protocol-relative, mailto:, javascript:,
+        space-padded and non-ASCII hrefs; area, img src/srcset (with commas
+        inside URLs), picture>source srcset with w descriptors, audio, video
+        src+poster, video>source, track, object, embed, iframe, link, script).
+        Expected `scraper --dump` output: tests/fixtures/demo.tsv.
+  /page2.html         a small page with relative links (fixtures/page2.tsv)
+  /base.html          <base href="/sub/dir/">, a <link> before the base, a
+                      second base that must be ignored (fixtures/base.tsv)
+  /frames.html        a frameset with two frame src (fixtures/frames.tsv)
+  /img/*, /media/*, /files/*
+                      small fake bodies, Content-Type from the extension
+  /download/NAME[?bytes=N]
+                      N (default 102400) bytes of a fixed pseudo-random
+                      pattern, application/octet-stream
+  Redirects
+  /redirect           302 -> http://127.0.0.1:PORT/page2.html (absolute)
+  /chain/N            N redirects (301/302/307 in turn, relative Locations),
+                      ending at /chain-end/dir/final.html, whose links are
+                      relative (fixtures/chain.tsv); /chain/0 is that page
+  /loop               302 to itself, forever
+  /redirect-file      302 Location: file:///etc/passwd
+  /redirect-ftp       302 Location: ftp://127.0.0.1/x
+  Encodings
+  /gzip               Content-Encoding: gzip, with Content-Length
+  /chunked            Transfer-Encoding: chunked, chunks cut inside tags and
+                      inside a UTF-8 sequence
+  /gzip-bad           Content-Encoding: gzip, 10 garbage bytes
+  Charsets (each has a link text to check and a last link /page2.html?last)
+  /cs/header-latin1   header charset=iso-8859-1, Latin-1 body, text "café"
+  /cs/meta-charset    no header charset, <meta charset="iso-8859-1">, "café"
+  /cs/meta-http-equiv <meta http-equiv> windows-1252, byte 0x80 -> "€"
+  /cs/header-beats-meta  header utf-8, meta iso-8859-1, UTF-8 body "café"
+  /cs/none-utf8       no charset anywhere, UTF-8 body "café"
+  /cs/wrong           <meta charset="utf-8"> but a Latin-1 body: invalid
+                      UTF-8 early, then 20 links ?n=1..20 and ?last
+  /cs/shift-jis-bad   <meta charset="Shift_JIS">, link "日本語", then invalid
+                      Shift_JIS bytes, then 3 more links and ?last
+  Statuses
+  /404, /500          that status, with an HTML body holding one link
+  anything else       404 with an HTML body holding one link
+  Timing
+  /slow               Content-Length known, the body drips out in 15 pieces,
+                      one per 200 ms (about 3 s)
+  /stall              headers with Content-Length: 100, then nothing; the
+                      socket is held for 60 s or until the server exits
+  /truncated          Content-Length: 1000, 10 bytes, close
+  /empty-reply        reads the request and closes without a byte
+  Size
+  /big?bytes=N        valid HTML of exactly N bytes (if N > ~120) made of
+                      links, with Content-Length
+  /big-chunked?bytes=N  the same body, chunked, no Content-Length
+  /bomb               gzip body inflating to 50 MiB, correct Content-Length
+  Hostile
+  /hostile            a first link "café ✓" (plain UTF-8), then
+                      hrefs, texts, alt and title holding raw ESC ] 0 ; BEL,
+                      OSC 52, ESC [ 2 J, C1 (raw C2 9B and &#x9b;), CR BS TAB
+                      VT FF DEL LF, U+202E and U+2066, invalid UTF-8, a NUL;
+                      also a response header X-Hostile with ESC and BEL
+"""
+
+import argparse
+import gzip
+import hashlib
+import os
+import signal
+import socket
+import socketserver
+import threading
+import time
+import urllib.parse
+import zlib
+
+STOP = threading.Event()      # set when the server is shutting down
+LOG_LOCK = threading.Lock()
+LOG = None                    # file object when --log is given
+
+# --------------------------------------------------------------------------
+# Page bodies.  `{port}` is replaced by the server's port where a page needs
+# an absolute URL to itself.
+
+DEMO = """\
+<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<title>Démo — scraper ✓</title>
+<link rel="stylesheet" href="/files/style.css" title="Main style">
+<link rel="icon" href="img/favicon.ico">
+<script src="/files/app.js"></script>
+</head>
+<body>
+<h1>Démo — scraper ✓</h1>
+<!-- <a href="/commented-out">not a link</a> -->
+<p>Links of every form:</p>
+<ul>
+<li><a href="page2.html">Relative link</a></li>
+<li><a href="http://127.0.0.1:{port}/page2.html#absolute">Absolute link</a></li>
+<li><a href="../files/readme.txt">Dot-dot link</a></li>
+<li><a href="?q=search+term">Query only</a></li>
+<li><a href="#section">Fragment only</a></li>
+<li><a href="//127.0.0.1:{port}/page2.html?proto-relative">Protocol-relative link</a></li>
+<li><a href="mailto:someone@example.com?subject=Hi">Mail us</a></li>
+<li><a href="javascript:void(0)">Script link</a></li>
+<li><a href="  \t/page2.html?padded \n ">Padded href</a></li>
+<li><a href="/page2.html?a=1&amp;b=2">Café crème — ünïcode ✓</a></li>
+<li><a href="/files/résumé.txt">Non-ASCII path</a></li>
+<li><a href="/files/a%20b.txt">Percent-encoded path</a></li>
+<li><A HREF="/page2.html?upper">Upper-case tag</A></li>
+<li><a href="/page2.html?ws">
+      Spaced    out
+\ttext  </a></li>
+<li><a href="/page2.html?nested">Nested <b>bold</b> and <i>italic</i></a></li>
+<li><a href="/files/doc.pdf" title="The PDF"></a></li>
+<li><a href="/page2.html?entity">Tom &amp; Jerry</a></li>
+<li><a href="/redirect">Redirect to page two</a></li>
+<li><a href="/chain/3">Redirect chain</a></li>
+<li><a href="/base.html">Base page</a></li>
+<li><a href="/frames.html">Frames page</a></li>
+<li><a href="/download/sample.bin">Download sample</a></li>
+<li><a name="no-href">Anchor without href</a></li>
+</ul>
+<p><a href="/page2.html?img" title="Image link"><img src="/img/a.png" alt="Image A"></a></p>
+<h2 id="section">Images</h2>
+<p>
+<img src="img/b.png" srcset="img/b.png 1x, /img/b@2x.png 2x" alt="Image B">
+<img src="/img/c,1.png" srcset="/img/c,1.png 1x, /img/c,2.png 2x" alt="Commas">
+<img src="/img/d.png" title="Only a title">
+<img src="/img/e.png">
+</p>
+<picture>
+<source srcset="/img/wide.png 800w, /img/narrow.png 400w" media="(min-width: 600px)">
+<img src="/img/fallback.png" alt="Fallback">
+</picture>
+<p><img src="/img/map.png" usemap="#m" alt="Map"></p>
+<map name="m">
+<area href="/page2.html?area" alt="Area alt" shape="rect" coords="0,0,10,10">
+<area href="/base.html" shape="rect" coords="10,0,20,10" title="Area title">
+</map>
+<h2>Media</h2>
+<audio src="/media/sound.ogg" controls title="A sound"></audio>
+<video src="/media/movie.webm" poster="/img/poster.png" controls>
+<source src="/media/movie.mp4" type="video/mp4">
+<track src="/media/subs.vtt" kind="subtitles" srclang="en" title="English subtitles">
+</video>
+<h2>Embedded</h2>
+<object data="/files/doc.pdf" type="application/pdf" title="Embedded PDF"></object>
+<embed src="/media/anim.swf" type="application/x-shockwave-flash">
+<iframe src="/page2.html?frame" title="Framed page two"></iframe>
+<script>document.write('<a href="/not-a-link">x</a>');</script>
+<script src="/files/late.js"></script>
+</body>
+</html>
+"""
+
+PAGE2 = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Page two</title></head>
+<body>
+<h1>Page two</h1>
+<p><a href="./">Home</a>
+<a href="base.html">Base page</a>
+<a href="chain/3">Chain</a>
+<img src="img/a.png" alt="A"></p>
+</body></html>
+"""
+
+# The <link> comes before <base>: HTML resolves every URL of the document
+# against the first <base href>, wherever it is.  The second base is ignored.
+BASE = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<link rel="icon" href="favicon.ico">
+<base href="/sub/dir/">
+<title>Base page</title>
+</head>
+<body>
+<a href="page.html">Page</a>
+<a href="../up.html">Up</a>
+<a href="/abs.html">Absolute path</a>
+<a href="?q=1">Query</a>
+<a href="#frag">Fragment</a>
+<base href="/other/">
+<a href="after.html">After second base</a>
+<img src="img/x.png" alt="X">
+</body></html>
+"""
+
+FRAMES = """\
+<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01 Frameset//EN">
+<html><head><meta charset="utf-8"><title>Frames</title></head>
+<frameset cols="50%,50%">
+<frame src="page2.html" title="Left">
+<frame src="/base.html">
+</frameset>
+</html>
+"""
+
+CHAIN_END = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>End of the chain</title></head>
+<body>
+<a href="next.html">Next</a>
+<a href="../up.html">Up</a>
+<a href="/top.html">Top</a>
+</body></html>
+"""
+
+GZIP_PAGE = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Gzipped</title></head>
+<body>
+<a href="/page2.html?gzip">Compressed café</a>
+<img src="/img/gz.png" alt="gz">
+</body></html>
+"""
+
+CHUNKED_PAGE = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Chunked</title></head>
+<body>
+<a href="/page2.html?chunk1">First chunked café</a>
+<a href="/page2.html?chunk2">Second chunked link</a>
+<img src="/img/chunked.png" alt="chunk">
+</body></html>
+"""
+
+# Cut points for /chunked: inside "<!DOCTYPE", inside an attribute value and
+# between the two bytes of the first "é".
+CHUNK_CUTS = (5, 90, CHUNKED_PAGE.encode().index("é".encode()) + 1, 200)
+
+SLOW_PAGE = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Slow page</title></head>
+<body>
+<p>This page arrives in small pieces.</p>
+<a href="/page2.html?slow">Slow link</a>
+</body></html>
+"""
+
+ERROR_PAGE = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{status} {reason}</title></head>
+<body><h1>{status} {reason}</h1>
+<p><a href="/page2.html?from={status}">Back to page two</a></p>
+</body></html>
+"""
+
+# Charset pages: (content-type header, body bytes)
+def _cs(head, body_text):
+    return ("<!DOCTYPE html>\n<html><head>%s<title>cs</title></head>\n<body>\n%s\n"
+            '<a href="/page2.html?last">last</a>\n</body></html>\n') % (head, body_text)
+
+
+CHARSET_PAGES = {
+    "/cs/header-latin1": (
+        "text/html; charset=iso-8859-1",
+        _cs("", '<a href="/page2.html?cafe">café</a>').encode("latin-1")),
+    "/cs/meta-charset": (
+        "text/html",
+        _cs('<meta charset="iso-8859-1">',
+            '<a href="/page2.html?cafe">café</a>').encode("latin-1")),
+    "/cs/meta-http-equiv": (
+        "text/html",
+        _cs('<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">',
+            '<a href="/page2.html?euro">10 € only</a>').encode("cp1252")),
+    "/cs/header-beats-meta": (
+        "text/html; charset=utf-8",
+        _cs('<meta charset="iso-8859-1">',
+            '<a href="/page2.html?cafe">café</a>').encode("utf-8")),
+    "/cs/none-utf8": (
+        "text/html",
+        _cs("", '<a href="/page2.html?cafe">café</a>').encode("utf-8")),
+    # Declared UTF-8, actually Latin-1: the very first link text is invalid
+    # UTF-8 (E9 followed by '<'), and every link after it must survive.
+    "/cs/wrong": (
+        "text/html",
+        _cs('<meta charset="utf-8">',
+            '<a href="/page2.html?cafe">café</a>\n' + "\n".join(
+                '<a href="/page2.html?n=%d">link %d é</a>' % (i, i)
+                for i in range(1, 21))).encode("latin-1")),
+    # Valid Shift_JIS text, then bytes no Shift_JIS decoder accepts
+    # (lead byte 0x81 followed by a space; 0xFF), then more links.
+    "/cs/shift-jis-bad": (
+        "text/html",
+        _cs('<meta charset="Shift_JIS">',
+            '<a href="/page2.html?nihongo">日本語</a>\n<p>bad: \x00</p>\n'
+            '<a href="/page2.html?after1">after 1</a>\n'
+            '<a href="/page2.html?after2">after 2</a>\n'
+            '<a href="/page2.html?after3">after 3</a>')
+        .encode("shift_jis").replace(b"\x00", b"\x81 \xff\xfe\x81")),
+}
+
+ESC, BEL = "\x1b", "\x07"
+HOSTILE = (
+    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+    "<title>Hostile " + ESC + "]0;PWNED" + BEL + " page \u202e</title></head>\n<body>\n"
+    # 0. plain UTF-8, to check the page is decoded as its header says
+    '<a href="/page2.html?utf8">café ✓</a>\n'
+    # 1. OSC 0 (set window title), in href and text
+    '<a href="/page2.html?osc0=' + ESC + ']0;PWNED' + BEL + '">Title ' + ESC + ']0;PWNED' + BEL + ' set</a>\n'
+    # 2. OSC 52 (set clipboard to base64 "pwned")
+    '<a href="/page2.html?osc52=' + ESC + ']52;c;cHduZWQ=' + BEL + '">Clip ' + ESC + ']52;c;cHduZWQ=' + BEL + ' board</a>\n'
+    # 3. CSI: clear screen, cursor up
+    '<a href="/page2.html?clear=' + ESC + '[2J">Clear ' + ESC + '[2J screen ' + ESC + '[2A up</a>\n'
+    # 4. C1 CSI as raw U+009B (C2 9B) and as a character reference
+    '<a href="/page2.html?c1=\u009b31m&amp;e=&#x9b;32m">C1 raw \u009b31m and &#x9b;31m entity</a>\n'
+    # 5. C0 and DEL in text, CR LF and TAB inside the href
+    '<a href="/page2.html?ctl=a\r\nb\tc">CR\rBS\bTAB\tVT\x0bFF\x0cDEL\x7fend\nnewline</a>\n'
+    # 6. bidi override and isolate
+    '<a href="/page2.html?bidi=\u202e\u2066">\u202egpj.exe and \u2066isolate\u2069 done</a>\n'
+    # 7. ESC as character references (libxml2 drops &#27;)
+    '<a href="/page2.html?ref">ref &#27;[31m and &#x1b;[2J</a>\n'
+    # 8. escapes in alt and title
+    '<img src="/img/h.png" alt="alt ' + ESC + ']0;PWNED' + BEL + ' text">\n'
+    '<iframe src="/page2.html?t" title="title ' + ESC + '[2J \u202e"></iframe>\n'
+    # 9. the link the invalid-UTF-8 and NUL cases come after
+    '<a href="/page2.html?before-invalid">before invalid</a>\n'
+    # 10, 11: invalid UTF-8 (placeholder \ufffe) and a NUL, replaced below
+    '<a href="/page2.html?invalid=\ufffe">invalid \ufffe UTF-8</a>\n'
+    '<a href="/page2.html?nul">NUL \x00 byte</a>\n'
+    '<a href="/page2.html?last">last hostile link</a>\n'
+    "</body></html>\n"
+).encode("utf-8").replace("\ufffe".encode("utf-8"), b"\xff\xfe\xc3(")
+HOSTILE_HEADER = b"X-Hostile: " + ESC.encode() + b"]0;PWNED" + BEL.encode() + b" " + ESC.encode() + b"[2J"
+
+FAKE_TYPES = {
+    "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+    "gif": "image/gif", "ico": "image/x-icon", "svg": "image/svg+xml",
+    "webp": "image/webp", "css": "text/css", "js": "text/javascript",
+    "pdf": "application/pdf", "ogg": "audio/ogg", "mp3": "audio/mpeg",
+    "webm": "video/webm", "mp4": "video/mp4", "vtt": "text/vtt",
+    "txt": "text/plain; charset=utf-8", "html": "text/html; charset=utf-8",
+    "swf": "application/x-shockwave-flash",
+}
+
+
+def _png_1x1():
+    """A valid 1x1 grey PNG, so image links serve a real image."""
+    def chunk(kind, data):
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return len(data).to_bytes(4, "big") + kind + data + crc.to_bytes(4, "big")
+    ihdr = (1).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
+
+
+PNG = _png_1x1()
+
+
+def pattern(n):
+    """n bytes of a fixed pseudo-random pattern (SHA-256 in counter mode)."""
+    out = bytearray()
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(b"scraper-test-%d" % i).digest()
+        i += 1
+    return bytes(out[:n])
+
+
+DOWNLOAD = pattern(102400)
+
+# /big: an exact-size page made of fixed-width link lines.
+BIG_HEAD = b'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Big page</title></head><body>\n'
+BIG_TAIL = b"</body></html>\n"
+BIG_UNIT = len(b'<p><a href="/page2.html?n=00000000">link 00000000</a></p>\n')
+
+
+def big_body(n, block=65536):
+    """Yield the /big page of n bytes in pieces of about `block` bytes."""
+    room = max(0, n - len(BIG_HEAD) - len(BIG_TAIL))
+    units, pad = divmod(room, BIG_UNIT)
+    yield BIG_HEAD
+    per = max(1, block // BIG_UNIT)
+    for start in range(0, units, per):
+        yield b"".join(b'<p><a href="/page2.html?n=%08d">link %08d</a></p>\n' % (i, i)
+                       for i in range(start, min(units, start + per)))
+    if pad >= 7:
+        yield b"<!--" + b"x" * (pad - 7) + b"-->"
+    else:
+        yield b"\n" * pad
+    yield BIG_TAIL
+
+
+_BOMB = None
+_BOMB_LOCK = threading.Lock()
+
+
+def bomb():
+    """gzip of a 50 MiB page (mostly spaces), built once on first use."""
+    global _BOMB
+    with _BOMB_LOCK:
+        if _BOMB is None:
+            comp = zlib.compressobj(9, zlib.DEFLATED, 31)   # 31: gzip wrapper
+            parts = [comp.compress(b"<!DOCTYPE html><html><body>\n")]
+            spaces = b" " * (1 << 20)
+            for _ in range(50):
+                parts.append(comp.compress(spaces))
+            parts.append(comp.compress(b'<a href="/page2.html?bomb">bomb</a></body></html>\n'))
+            parts.append(comp.flush())
+            _BOMB = b"".join(parts)
+        return _BOMB
+
+
+# --------------------------------------------------------------------------
+# Request handling
+
+
+class Request:
+    def __init__(self, method, target, headers):
+        self.method = method
+        self.target = target
+        parts = urllib.parse.urlsplit(target)
+        self.path = parts.path
+        self.query = urllib.parse.parse_qs(parts.query)
+        self.headers = headers
+
+
+class Handler(socketserver.BaseRequestHandler):
+    """One connection, one request, one response, then close."""
+
+    def handle(self):
+        sock = self.request
+        sock.settimeout(30)
+        try:
+            req = self.read_request(sock)
+            if req is None:
+                return
+            log_request(req)
+            self.port = self.server.server_address[1]
+            self.dispatch(req)
+        except OSError:
+            pass        # the client went away (e.g. a size cap hit): fine
+        finally:
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    @staticmethod
+    def read_request(sock):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            piece = sock.recv(4096)
+            if not piece or len(data) > 65536:
+                return None
+            data += piece
+        head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        lines = head.split("\r\n")
+        try:
+            method, target, _version = lines[0].split(" ", 2)
+        except ValueError:
+            return None
+        headers = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers.append((name.strip(), value.strip()))
+        return Request(method, target, headers)
+
+    # -- response helpers ---------------------------------------------------
+
+    def send(self, status, reason, body=b"", ctype="text/html; charset=utf-8",
+             extra=(), length=None):
+        """Send a response. `extra`: raw header lines (bytes or str).
+        `length`: the Content-Length to announce (default len(body), which
+        may be a lie on purpose), or False for none."""
+        lines = [b"HTTP/1.1 %d %s" % (status, reason.encode()), b"Server: scraper-test"]
+        if ctype:
+            lines.append(b"Content-Type: " + ctype.encode())
+        if length is not False:
+            lines.append(b"Content-Length: %d" % (len(body) if length is None else length))
+        for h in extra:
+            lines.append(h if isinstance(h, bytes) else h.encode())
+        lines.append(b"Connection: close")
+        self.request.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+
+    def page(self, text, status=200, reason="OK"):
+        self.send(status, reason, text.replace("{port}", str(self.port)).encode("utf-8"))
+
+    def redirect(self, location, status=302):
+        reason = {301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect"}[status]
+        body = b"<html><body>Moved</body></html>\n"
+        self.send(status, reason, body, extra=["Location: " + location])
+
+    def error(self, status, reason):
+        self.page(ERROR_PAGE.replace("{status}", str(status)).replace("{reason}", reason),
+                  status, reason)
+
+    def send_chunked(self, pieces, ctype="text/html; charset=utf-8"):
+        self.request.sendall(
+            b"HTTP/1.1 200 OK\r\nServer: scraper-test\r\nContent-Type: " + ctype.encode()
+            + b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        for p in pieces:
+            if p:
+                self.request.sendall(b"%x\r\n%s\r\n" % (len(p), p))
+        self.request.sendall(b"0\r\n\r\n")
+
+    def int_arg(self, req, name, default, limit=1 << 31):
+        try:
+            return max(0, min(limit, int(req.query.get(name, [default])[0])))
+        except ValueError:
+            return default
+
+    # -- routes ---------------------------------------------------------------
+
+    def dispatch(self, req):
+        p = req.path
+        simple = {
+            "/page2.html": PAGE2, "/base.html": BASE, "/frames.html": FRAMES,
+            "/chain-end/dir/final.html": CHAIN_END, "/chain/0": CHAIN_END,
+        }
+        if p in ("/", "/index.html"):
+            self.page(DEMO)
+        elif p in simple:
+            self.page(simple[p])
+        elif p == "/redirect":
+            self.redirect("http://127.0.0.1:%d/page2.html" % self.port)
+        elif p.startswith("/chain/"):
+            self.route_chain(p[len("/chain/"):])
+        elif p == "/loop":
+            self.redirect("/loop")
+        elif p == "/redirect-file":
+            self.redirect("file:///etc/passwd")
+        elif p == "/redirect-ftp":
+            self.redirect("ftp://127.0.0.1/x")
+        elif p == "/gzip":
+            self.send(200, "OK", gzip.compress(GZIP_PAGE.encode(), mtime=0),
+                      extra=["Content-Encoding: gzip"])
+        elif p == "/chunked":
+            body = CHUNKED_PAGE.encode()
+            cuts = (0,) + CHUNK_CUTS + (len(body),)
+            self.send_chunked(body[a:b] for a, b in zip(cuts, cuts[1:]))
+        elif p == "/gzip-bad":
+            self.send(200, "OK", b"\x1f\x8b\x08garbage", extra=["Content-Encoding: gzip"])
+        elif p in CHARSET_PAGES:
+            ctype, body = CHARSET_PAGES[p]
+            self.send(200, "OK", body, ctype=ctype)
+        elif p == "/404":
+            self.error(404, "Not Found")
+        elif p == "/500":
+            self.error(500, "Internal Server Error")
+        elif p == "/slow":
+            self.route_slow()
+        elif p == "/stall":
+            self.send(200, "OK", length=100)
+            STOP.wait(60)
+        elif p == "/truncated":
+            self.send(200, "OK", b"<html><bod", length=1000)
+        elif p == "/empty-reply":
+            pass
+        elif p == "/big":
+            body = b"".join(big_body(self.int_arg(req, "bytes", 1 << 20)))
+            self.send(200, "OK", body)
+        elif p == "/big-chunked":
+            self.send_chunked(big_body(self.int_arg(req, "bytes", 1 << 20)))
+        elif p == "/bomb":
+            self.send(200, "OK", bomb(), extra=["Content-Encoding: gzip"])
+        elif p == "/hostile":
+            self.send(200, "OK", HOSTILE, extra=[HOSTILE_HEADER])
+        elif p.startswith("/download/") and len(p) > len("/download/"):
+            n = self.int_arg(req, "bytes", len(DOWNLOAD), 1 << 26)
+            body = DOWNLOAD[:n] if n <= len(DOWNLOAD) else pattern(n)
+            self.send(200, "OK", body, ctype="application/octet-stream")
+        elif p.startswith(("/img/", "/media/", "/files/")):
+            self.route_fake(p)
+        else:
+            self.error(404, "Not Found")
+
+    def route_chain(self, rest):
+        try:
+            n = int(rest)
+        except ValueError:
+            return self.error(404, "Not Found")
+        if n <= 0:
+            return self.page(CHAIN_END)
+        location = "/chain/%d" % (n - 1) if n > 1 else "/chain-end/dir/final.html"
+        self.redirect(location, (302, 301, 307)[n % 3])
+
+    def route_slow(self):
+        body = SLOW_PAGE.encode()
+        self.send(200, "OK", length=len(body))
+        step = -(-len(body) // 15)
+        for i in range(0, len(body), step):
+            if STOP.wait(0.2):
+                return
+            self.request.sendall(body[i:i + step])
+
+    def route_fake(self, path):
+        ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+        ctype = FAKE_TYPES.get(ext, "application/octet-stream")
+        if ext == "png":
+            body = PNG
+        elif ctype.startswith(("text/", "application/pdf")):
+            body = ("fake %s file for %s\n" % (ext or "data", path)).encode("utf-8")
+        else:
+            body = b"FAKE-" + ext.encode() + b"\x00\x01\x02" + pattern(64)
+        self.send(200, "OK", body, ctype=ctype)
+
+
+def log_request(req):
+    if LOG is None:
+        return
+    lines = ["%s %s" % (req.method, req.target)]
+    lines += ["%s: %s" % h for h in req.headers]
+    with LOG_LOCK:
+        LOG.write("\n".join(lines) + "\n\n")
+        LOG.flush()
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True          # a stalled handler never delays exit
+    allow_reuse_address = True
+    request_queue_size = 64
+
+
+def main():
+    global LOG
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--lifetime", type=float, default=600)
+    ap.add_argument("--log")
+    args = ap.parse_args()
+
+    if args.log:
+        LOG = open(args.log, "a", encoding="utf-8", errors="backslashreplace")
+    srv = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    os.replace(tmp, args.port_file)
+
+    # Signal handlers only set the flag; the main thread polls it.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: STOP.set())
+    deadline = time.monotonic() + args.lifetime
+    while not STOP.is_set() and time.monotonic() < deadline:
+        STOP.wait(0.2)
+    STOP.set()
+    if LOG:
+        LOG.flush()
+    # os._exit: handler threads may be blocked in sendall/recv; do not join them.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
