@@ -1564,16 +1564,35 @@ info_ms(CURL *e, CURLINFO what)
 
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
  * the lines that tell the story are kept; headers are logged as they pass. */
+/* The length of the host in an authority "user@host:port" less the port. */
+static size_t
+host_len(const char *auth, size_t n)
+{
+	size_t i = n;
+
+	while (i > 0 && isdigit((unsigned char)auth[i - 1]))
+		i--;
+	return i > 0 && auth[i - 1] == ':' ? i - 1 : n;
+}
+
 static void
 net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 {
+	char *url = NULL;
+	struct uri u;
+
 	while (n && *s == ' ')
 		s++, n--;
 	if (n > 7 && !memcmp(s, "Trying ", 7)) {
-		log_step(t, "Resolved host in %.1f ms", info_ms(e, CURLINFO_NAMELOOKUP_TIME_T));
-		log_line(t, '*', s, n);
+		curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+		uri_split(url ? url : "", url ? strlen(url) : 0, &u);
+		u.auth_len = host_len(u.auth, u.auth_len);
+		log_step(t, "Resolved host %.*s in %.1f ms", (int)u.auth_len, u.auth,
+			 info_ms(e, CURLINFO_NAMELOOKUP_TIME_T));
+		log_step(t, "Connecting to %.*s", (int)(n - 7), s + 7);
 	} else if (n > 13 && !memcmp(s, "Connected to ", 13)) {
-		log_line(t, '*', s, n);
+		log_step(t, "TCP connection established after %.1f ms",
+			 info_ms(e, CURLINFO_CONNECT_TIME_T));
 	} else if ((n > 15 && !memcmp(s, "SSL connection ", 15)) ||
 		   (n > 5 && !memcmp(s, "ALPN", 4)) ||
 		   (n > 13 && !memcmp(s, "Issue another", 13)) ||
@@ -3477,14 +3496,15 @@ help_lines(struct buf *out)
 	size_t i, lines = 0;
 
 	for (i = 0; i < nkeys; i++) {
-		if (!keys[i].help)
+		const char *help = keys[i].help;
+
+		if (!help)
 			continue; /* an alias: listed with the entry before it */
-		buf_addf(out, "  %-10s", keys[i].name);
-		while (i + 1 < nkeys && !keys[i + 1].help) {
+		buf_addf(out, "%s", keys[i].name);
+		while (i + 1 < nkeys && !keys[i + 1].help)
 			if (keys[++i].name)
 				buf_addf(out, " %s", keys[i].name);
-		}
-		buf_addf(out, "\t%s\n", keys[i].help ? keys[i].help : "");
+		buf_addf(out, "\t%s\n", help);
 		lines++;
 	}
 	return lines;
@@ -3508,8 +3528,8 @@ draw_help(struct app *a)
 			continue;
 		if (y >= LINES - 1)
 			break;
-		ui_put(y, 1, 28, p, (size_t)(tab - p), A_BOLD);
-		ui_put(y, 30, COLS - 31, tab + 1, (size_t)(nl - tab - 1), 0);
+		ui_put(y, 2, 24, p, (size_t)(tab - p), A_BOLD);
+		ui_put(y, 27, COLS - 28, tab + 1, (size_t)(nl - tab - 1), 0);
 		y++;
 	}
 	buf_free(&b);
@@ -3898,10 +3918,14 @@ run_tui(struct app *a)
 	a->ui.dirty = 1;
 	while (!a->quit && !got_signal && alive) {
 		net_drive(a);
-		if (a->xfer && a->xfer->done)
+		if (a->xfer && a->xfer->done) {
 			page_arrived(a);
-		if (a->dl && a->dl->done)
+			a->ui.dirty = 1;
+		}
+		if (a->dl && a->dl->done) {
 			download_done(a);
+			a->ui.dirty = 1;
+		}
 		alive = keys_drain(a, in.revents != 0);
 		if (a->ui.dirty || a->xfer || a->dl) {
 			ui_draw(a);
