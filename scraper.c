@@ -77,6 +77,7 @@ enum exit_status {
 	EXIT_TRANSFER = 2,
 	EXIT_HTTP = 3,
 	EXIT_LOCAL = 4,
+	EXIT_SIGHUP = 129,
 	EXIT_SIGINT = 130,
 	EXIT_SIGTERM = 143,
 };
@@ -244,6 +245,7 @@ struct app {
 	char *dl_path;             /* where it goes */
 	int dl_force;
 	struct doc *doc;           /* the page shown, or NULL */
+	struct transfer *failed;   /* the last fetch that failed: its story stays visible */
 	struct doc *hist[HIST_MAX];
 	size_t nhist;
 	int pane;
@@ -2277,6 +2279,8 @@ ui_story(const struct app *a)
 {
 	if (a->xfer)
 		return a->xfer;
+	if (a->failed)
+		return a->failed;
 	return a->doc ? a->doc->t : NULL;
 }
 
@@ -3419,6 +3423,13 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
+static int
+signal_status(void)
+{
+	return got_signal == SIGINT ? EXIT_SIGINT : got_signal == SIGHUP ? EXIT_SIGHUP
+									 : EXIT_SIGTERM;
+}
+
 static void
 signals_install(void)
 {
@@ -3429,6 +3440,7 @@ signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* the terminal went away */
 	signal(SIGPIPE, SIG_IGN); /* with NOSIGNAL, EPIPE is checked instead */
 }
 
@@ -3796,9 +3808,13 @@ page_arrived(struct app *a)
 
 	a->xfer = NULL;
 	net_error(t, &a->opt, &err);
+	transfer_free(a->failed);
+	a->failed = NULL;
 	if (err.len) {
-		ui_message(a, 1, "%s", err.data);
-		net_free(a, t);
+		ui_message(a, 1, "%s — the Transfer pane tells the story", err.data);
+		log_step(t, "Failed: %s", err.data);
+		net_detach(a, t);
+		a->failed = t;
 		buf_free(&err);
 		return;
 	}
@@ -3887,6 +3903,7 @@ tui_free(struct app *a)
 	form_close(a);
 	xfer_cancel(a, &a->xfer);
 	xfer_cancel(a, &a->dl);
+	transfer_free(a->failed);
 	doc_free(a->doc);
 	for (i = 0; i < a->nhist; i++)
 		doc_free(a->hist[i]);
@@ -3936,9 +3953,7 @@ run_tui(struct app *a)
 	}
 	tui_free(a);
 	ui_end();
-	if (got_signal)
-		return got_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
-	return EXIT_OK;
+	return got_signal ? signal_status() : EXIT_OK;
 }
 
 static void
@@ -4095,7 +4110,7 @@ run_dump(struct app *a)
 	t = a->xfer = net_start(a, a->opt.url, -1);
 	loop_until_done(a, t);
 	if (got_signal) {
-		rc = got_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+		rc = signal_status();
 		print_err(a->opt.url, "interrupted");
 		goto out;
 	}
