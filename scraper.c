@@ -367,10 +367,13 @@ buf_reserve(struct buf *b, size_t extra)
 		die("out of memory");
 	if (need <= b->cap)
 		return;
+	/* doubling keeps appends amortised O(1); a large first reservation
+	 * (a body of known length) is taken exactly */
+	b->cap = b->cap > SIZE_MAX / 2 ? need : b->cap * 2;
+	if (b->cap < need)
+		b->cap = need;
 	if (b->cap < 64)
 		b->cap = 64;
-	while (b->cap < need)
-		b->cap = b->cap > SIZE_MAX / 2 ? need : b->cap * 2;
 	b->data = xrealloc(b->data, b->cap);
 }
 
@@ -416,6 +419,8 @@ buf_addf(struct buf *b, const char *fmt, ...)
 static void
 buf_free(struct buf *b)
 {
+	if (!b)
+		return;
 	free(b->data);
 	memset(b, 0, sizeof *b);
 }
@@ -1295,12 +1300,11 @@ page_free(struct page *p)
 
 /* The SAX pass over UTF-8 bytes; non-zero when libxml2 saw an encoding error. */
 static int
-page_parse_as(struct page *p, const char *body, size_t len)
+page_parse_as(struct page *p, const char *body, size_t len, struct buf *release)
 {
 	static xmlSAXHandler sax;
 	struct parse_state st = {.page = p, .anchor = -1};
 	htmlParserCtxtPtr ctxt;
-	xmlCharEncodingHandlerPtr enc;
 
 	sax.startElement = sax_start;
 	sax.endElement = sax_end;
@@ -1311,18 +1315,18 @@ page_parse_as(struct page *p, const char *body, size_t len)
 	ctxt = htmlCreateMemoryParserCtxt(len ? body : " ", len ? (int)len : 1);
 	if (!ctxt)
 		die("out of memory");
+	buf_free(release); /* libxml2 has its own copy now */
 	memcpy(ctxt->sax, &sax, sizeof sax);
 	ctxt->userData = &st;
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-	/* Said explicitly: undeclared, 2.9.14 would read ISO-8859-1, and a
-	 * <meta> could switch it mid-parse. */
-	if ((enc = xmlFindCharEncodingHandler("UTF-8"))) {
-		xmlSwitchToEncoding(ctxt, enc);
-		if (ctxt->input->encoding)
-			xmlFree((xmlChar *)ctxt->input->encoding);
-		ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
-	}
+				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+				 HTML_PARSE_IGNORE_ENC);
+	/* The body is UTF-8 by now. Said so, 2.9.14 takes it as is; unsaid,
+	 * it reads ISO-8859-1, and switching to its UTF-8 "converter" copies
+	 * the page twice over (measured: 2x the page). IGNORE_ENC: no <meta>
+	 * switches it. A static input buffer, which would avoid the one copy
+	 * htmlCreateMemoryParserCtxt() makes, crashed 2.9.14's HTML parser. */
+	ctxt->charset = XML_CHAR_ENCODING_UTF8;
 	xmlSetGenericErrorFunc(NULL, xml_silent);
 	xmlSetStructuredErrorFunc(&st, xml_collect);
 	htmlParseDocument(ctxt);
@@ -1339,34 +1343,70 @@ page_parse_as(struct page *p, const char *body, size_t len)
 	return st.encoding_error;
 }
 
-/* Resolves every record against the document base: the first <base href>
- * (itself resolved against the URL), else the URL. Done after the parse
- * because a <base> late in the document still applies to earlier links. */
+/* Resolves references against one base, reusing its buffers. */
+struct resolver {
+	struct uri base;
+	struct buf clean, out;
+};
+
 static void
-page_resolve(struct page *p, const char *url)
+resolver_init(struct resolver *r, const char *base)
 {
-	struct buf clean = {0}, out = {0};
-	struct uri b;
+	memset(r, 0, sizeof *r);
+	uri_split(base, strlen(base), &r->base);
+}
+
+/* The absolute URL of raw; valid until the next call. */
+static const char *
+resolver_url(struct resolver *r, const char *raw)
+{
+	url_clean(&r->clean, raw, strlen(raw));
+	url_resolve_into(&r->out, &r->base, r->clean.data, r->clean.len);
+	return r->out.data;
+}
+
+static void
+resolver_free(struct resolver *r)
+{
+	buf_free(&r->clean);
+	buf_free(&r->out);
+}
+
+/* The document base: the first <base href> (itself resolved against the
+ * URL), else the URL. Records are resolved after the parse, because a
+ * <base> late in the document still applies to earlier links. */
+static void
+page_set_base(struct page *p, const char *url)
+{
 	const char *base = url;
-	size_t i;
+	char *abs = NULL;
+	struct uri b;
 
 	if (p->base) {
-		char *abs = url_resolve(url, p->base);
-
+		abs = url_resolve(url, p->base);
 		uri_split(abs, strlen(abs), &b);
 		if (scheme_is_http(b.scheme, b.scheme_len) && b.has_auth)
-			base = arena_strndup(&p->arena, abs, strlen(abs));
-		free(abs);
+			base = abs;
 	}
-	p->base = base;
-	uri_split(base, strlen(base), &b);
+	p->base = arena_strndup(&p->arena, base, strlen(base));
+	free(abs);
+}
+
+/* Stores every record's absolute URL (the screen needs them at hand;
+ * --dump resolves each as it prints it, and keeps none). */
+static void
+page_resolve(struct page *p)
+{
+	struct resolver r;
+	size_t i;
+
+	resolver_init(&r, p->base);
 	for (i = 0; i < p->n; i++) {
-		url_clean(&clean, p->el[i].raw, strlen(p->el[i].raw));
-		url_resolve_into(&out, &b, clean.data, clean.len);
-		p->el[i].url = arena_strndup(&p->arena, out.data, out.len);
+		const char *u = resolver_url(&r, p->el[i].raw);
+
+		p->el[i].url = arena_strndup(&p->arena, u, r.out.len);
 	}
-	buf_free(&clean);
-	buf_free(&out);
+	resolver_free(&r);
 }
 
 
@@ -1500,9 +1540,12 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 	}
 }
 
-/* Parses a body: converted to UTF-8 first where it is not already. */
+/* Parses a body: converted to UTF-8 first where it is not already. When
+ * release is given (the body's buffer, in --dump), it is freed as soon as
+ * it is no longer needed: a page's memory is counted in page sizes. */
 static struct page *
-page_parse(const char *body, size_t len, const char *url, const char *http_charset)
+page_parse(const char *body, size_t len, const char *url, const char *http_charset,
+	   struct buf *release)
 {
 	struct page *p = xmalloc(sizeof *p);
 	struct buf utf8 = {0};
@@ -1513,12 +1556,13 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
 	page_choose_charset(body, len, http_charset, name, sizeof name, &from);
 	p->charset_from = from;
 	p->charset = arena_strndup(&p->arena, name, strlen(name));
-	if (body_to_utf8(&utf8, body, len, name))
-		page_parse_as(p, utf8.data, utf8.len);
-	else
-		page_parse_as(p, body, len);
-	buf_free(&utf8);
-	page_resolve(p, url);
+	if (body_to_utf8(&utf8, body, len, name)) {
+		buf_free(release);
+		page_parse_as(p, utf8.data, utf8.len, &utf8);
+	} else {
+		page_parse_as(p, body, len, release);
+	}
+	page_set_base(p, url);
 	return p;
 }
 
@@ -1585,13 +1629,18 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 
 	while (n && *s == ' ')
 		s++, n--;
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
 	if (n > 7 && !memcmp(s, "Trying ", 7)) {
 		curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
 		uri_split(url ? url : "", url ? strlen(url) : 0, &u);
 		u.auth_len = host_len(u.auth, u.auth_len);
-		log_step(t, "Resolved host %.*s in %.1f ms", (int)u.auth_len, u.auth,
-			 info_ms(e, CURLINFO_NAMELOOKUP_TIME_T));
-		log_step(t, "Connecting to %.*s", (int)(n - 7), s + 7);
+		s += 7, n -= 7; /* "IP:port..." */
+		while (n && s[n - 1] == '.')
+			n--;
+		log_step(t, "Resolved host %.*s to %.*s in %.1f ms", (int)u.auth_len, u.auth,
+			 (int)host_len(s, n), s, info_ms(e, CURLINFO_NAMELOOKUP_TIME_T));
+		log_step(t, "Connecting to %.*s over TCP", (int)n, s);
 	} else if (n > 13 && !memcmp(s, "Connected to ", 13)) {
 		log_step(t, "TCP connection established after %.1f ms",
 			 info_ms(e, CURLINFO_CONNECT_TIME_T));
@@ -1644,6 +1693,14 @@ net_write(char *data, size_t size, size_t nmemb, void *userp)
 	if (n > t->max_size - t->received) {
 		t->too_large = 1;
 		return CURL_WRITEFUNC_ERROR;
+	}
+	if (t->fd < 0 && t->body.cap == 0) {
+		curl_off_t cl = -1;
+
+		/* room for the whole body at once when its length is known */
+		curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+		if (cl > 0 && (size_t)cl <= t->max_size)
+			buf_reserve(&t->body, (size_t)cl);
 	}
 	if (t->fd >= 0) {
 		if (write_all(t->fd, data, n) < 0) {
@@ -1957,23 +2014,46 @@ print_err(const char *url, const char *msg)
 
 /* ==== output: TSV, JSON, the report; saving files (temp + rename) ==== */
 
-static void
-out_tsv(struct buf *o, const struct page *p)
+/* Writes the buffer out once it is large: the output of a big page is
+ * streamed, not held whole in memory. f NULL: keep everything (tests). */
+static int
+out_spill(struct buf *o, FILE *f, size_t threshold)
 {
+	if (!f || o->len < threshold)
+		return 0;
+	if (o->len && fwrite(o->data, 1, o->len, f) != o->len)
+		return -1;
+	o->len = 0;
+	return 0;
+}
+
+static int
+out_tsv(struct buf *o, const struct page *p, FILE *f)
+{
+	struct resolver r;
 	size_t i;
 
+	resolver_init(&r, p->base);
 	for (i = 0; i < p->n; i++) {
+		const char *url = p->el[i].url ? p->el[i].url : resolver_url(&r, p->el[i].raw);
+
+		if (out_spill(o, f, 65536) < 0) {
+			resolver_free(&r);
+			return -1;
+		}
 		const struct element *e = &p->el[i];
 
 		buf_adds(o, e->rule->tag);
 		buf_addc(o, '\t');
 		buf_adds(o, e->rule->attr);
 		buf_addc(o, '\t');
-		buf_add_safe(o, e->url, strlen(e->url), SAN_TSV);
+		buf_add_safe(o, url, strlen(url), SAN_TSV);
 		buf_addc(o, '\t');
 		buf_add_safe(o, e->text, strlen(e->text), SAN_TSV);
 		buf_addc(o, '\n');
 	}
+	resolver_free(&r);
+	return out_spill(o, f, 0);
 }
 
 static void
@@ -1988,10 +2068,11 @@ json_str(struct buf *o, const char *s)
 	buf_addc(o, '"');
 }
 
-static void
+static int
 out_json(struct buf *o, const struct transfer *t, const struct page *p,
-	 const char *saved)
+	 const char *saved, FILE *f)
 {
+	struct resolver r;
 	size_t i;
 
 	buf_adds(o, "{\"url\":");
@@ -2007,25 +2088,33 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 			 t->content_length);
 	else
 		buf_adds(o, ",\"content_length\":null");
-	buf_addf(o, ",\"bytes\":%zu,\"title\":", t->body.len);
+	buf_addf(o, ",\"bytes\":%zu,\"title\":", t->received);
 	json_str(o, p->title);
 	buf_adds(o, ",\"saved\":");
 	json_str(o, saved);
 	buf_adds(o, ",\"elements\":[");
+	resolver_init(&r, p->base);
 	for (i = 0; i < p->n; i++) {
 		const struct element *e = &p->el[i];
+		const char *url = e->url ? e->url : resolver_url(&r, e->raw);
 
+		if (out_spill(o, f, 65536) < 0) {
+			resolver_free(&r);
+			return -1;
+		}
 		buf_adds(o, i ? ",\n" : "\n");
 		buf_adds(o, "{\"kind\":");
 		json_str(o, kind_names[e->rule->kind]);
 		buf_addf(o, ",\"tag\":\"%s\",\"attr\":\"%s\",\"url\":", e->rule->tag,
 			 e->rule->attr);
-		json_str(o, e->url);
+		json_str(o, url);
 		buf_adds(o, ",\"text\":");
 		json_str(o, e->text);
 		buf_addc(o, '}');
 	}
+	resolver_free(&r);
 	buf_adds(o, "]}\n");
+	return out_spill(o, f, 0);
 }
 
 /* The transfer's story made safe for a terminal: the -v report. */
@@ -2934,6 +3023,7 @@ doc_new(struct transfer *t, struct page *p)
 	memset(d, 0, sizeof *d);
 	d->t = t;
 	d->p = p;
+	page_resolve(p);
 	for (k = 0; k < K_COUNT; k++)
 		d->kind_rows[k] = xmalloc((p->count[k] ? p->count[k] : 1) * sizeof(size_t));
 	for (i = 0; i < p->n; i++) {
@@ -3821,7 +3911,7 @@ page_arrived(struct app *a)
 	net_detach(a, t);
 	charset = http_charset(t->content_type);
 	p = page_parse(t->body.data ? t->body.data : "", t->body.len,
-		       t->final_url ? t->final_url : t->url, charset);
+		       t->final_url ? t->final_url : t->url, charset, NULL);
 	free(charset);
 	log_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
 	log_step(t, "Base URL: %s", p->base);
@@ -4067,13 +4157,6 @@ options_parse(struct options *o, int argc, char **argv)
 	}
 }
 
-static int
-flush_stdout(const struct buf *o)
-{
-	if (o->len && fwrite(o->data, 1, o->len, stdout) != o->len)
-		return -1;
-	return fflush(stdout);
-}
 
 /* --save after a complete transfer; returns an exit status. */
 static int
@@ -4123,26 +4206,27 @@ run_dump(struct app *a)
 		rc = EXIT_TRANSFER;
 		goto out;
 	}
-	charset = http_charset(t->content_type);
-	p = page_parse(t->body.data ? t->body.data : "", t->body.len,
-		       t->final_url ? t->final_url : t->url, charset);
-	free(charset);
-	log_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
-	log_step(t, "Base URL: %s", p->base);
-	log_step(t, "Found %zu elements", p->n);
 	if (t->status >= 400)
 		rc = EXIT_HTTP;
 	else if (a->opt.save)
 		rc = dump_save(&a->opt, t, &saved);
+	charset = http_charset(t->content_type);
+	p = page_parse(t->body.data ? t->body.data : "", t->body.len,
+		       t->final_url ? t->final_url : t->url, charset, &t->body);
+	free(charset);
+	log_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
+	log_step(t, "Base URL: %s", p->base);
+	log_step(t, "Found %zu elements", p->n);
 	if (a->opt.verbose) {
 		out_report(&err, t);
 		fputs(err.data, stderr);
 	}
-	if (a->opt.json)
-		out_json(&out, t, p, saved.len ? saved.data : NULL);
-	else
-		out_tsv(&out, p);
-	if (flush_stdout(&out) < 0 && errno != EPIPE) {
+	out.len = 0;
+	if ((a->opt.json ? out_json(&out, t, p, saved.len ? saved.data : NULL, stdout)
+			 : out_tsv(&out, p, stdout)) < 0 ||
+	    fflush(stdout) == EOF) {
+		if (errno == EPIPE) /* the reader has seen enough: not an error */
+			goto out;
 		print_err(NULL, "cannot write the output");
 		rc = EXIT_LOCAL;
 	}
