@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
 PKGS = ncursesw formw libcurl libxml-2.0
-DEBS = build-essential pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev \
+DEBS = build-essential perl pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev \
        python3 python3-html5lib tmux libxml2-utils
 WARN = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wno-missing-field-initializers
