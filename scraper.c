@@ -276,6 +276,67 @@ static const char *const kind_names[K_COUNT] = {
 	"link", "image", "media", "embed", "resource",
 };
 
+/* The key table: the loop dispatches from it and the help screen is made
+ * from it, so the two cannot disagree. The actions are defined below. */
+static void act_back(struct app *, int);
+static void act_download(struct app *, int);
+static void act_edge(struct app *, int);
+static void act_escape(struct app *, int);
+static void act_filter(struct app *, int);
+static void act_follow(struct app *, int);
+static void act_help(struct app *, int);
+static void act_move(struct app *, int);
+static void act_open(struct app *, int);
+static void act_page(struct app *, int);
+static void act_pane(struct app *, int);
+static void act_pane_jump(struct app *, int);
+static void act_quit(struct app *, int);
+static void act_reload(struct app *, int);
+static void act_save(struct app *, int);
+static void act_yank(struct app *, int);
+
+
+/* An entry without help text is an alias of the entry before it. */
+static const struct key keys[] = {
+	{'o', 0, "o", act_open, 0, "open the URL form (prefilled with the current URL)"},
+	{'\t', 0, "Tab", act_pane, 1, "next pane"},
+	{KEY_BTAB, 1, "Shift-Tab", act_pane, -1, "previous pane"},
+	{'1', 0, "1-7", act_pane_jump, 0, "go to pane 1 (Links) ... 7 (Source)"},
+	{'2', 0, NULL, act_pane_jump, 1, NULL}, {'3', 0, NULL, act_pane_jump, 2, NULL},
+	{'4', 0, NULL, act_pane_jump, 3, NULL}, {'5', 0, NULL, act_pane_jump, 4, NULL},
+	{'6', 0, NULL, act_pane_jump, 5, NULL}, {'7', 0, NULL, act_pane_jump, 6, NULL},
+	{'j', 0, "j", act_move, 1, "move down"},
+	{KEY_DOWN, 1, "Down", act_move, 1, NULL},
+	{'k', 0, "k", act_move, -1, "move up"},
+	{KEY_UP, 1, "Up", act_move, -1, NULL},
+	{KEY_NPAGE, 1, "PgDn", act_page, 1, "page down"},
+	{' ', 0, "Space", act_page, 1, NULL},
+	{KEY_PPAGE, 1, "PgUp", act_page, -1, "page up"},
+	{'g', 0, "g", act_edge, 0, "first row"},
+	{KEY_HOME, 1, "Home", act_edge, 0, NULL},
+	{'G', 0, "G", act_edge, 1, "last row"},
+	{KEY_END, 1, "End", act_edge, 1, NULL},
+	{'/', 0, "/", act_filter, 0, "filter the current pane as you type (URL and text); Esc clears"},
+	{'\r', 0, "Enter", act_follow, 0, "fetch and scrape the selected link"},
+	{'\n', 0, NULL, act_follow, 0, NULL},
+	{KEY_ENTER, 1, NULL, act_follow, 0, NULL},
+	{KEY_RIGHT, 1, "Right", act_follow, 0, NULL},
+	{'l', 0, "l", act_follow, 0, NULL},
+	{KEY_BACKSPACE, 1, "Backspace", act_back, 0, "back to the previous page"},
+	{127, 0, NULL, act_back, 0, NULL},
+	{8, 0, NULL, act_back, 0, NULL},
+	{'h', 0, "h", act_back, 0, NULL},
+	{KEY_LEFT, 1, "Left", act_back, 0, NULL},
+	{'d', 0, "d", act_download, 0, "download the selected element's URL into the save directory"},
+	{'s', 0, "s", act_save, 0, "save the current page's body (asks for the name)"},
+	{'y', 0, "y", act_yank, 0, "copy the selected URL to the clipboard (OSC 52)"},
+	{27, 0, "Esc", act_escape, 0, "cancel the transfer in flight; clear the filter"},
+	{'r', 0, "r", act_reload, 0, "reload"},
+	{'?', 0, "?", act_help, 0, "this help"},
+	{'q', 0, "q", act_quit, 0, "quit, restoring the terminal"},
+};
+static const size_t nkeys = sizeof keys / sizeof keys[0];
+
 /* ==== util: pure helpers (may call libc only) ==== */
 
 static volatile sig_atomic_t got_signal; /* set by the handler, read by the loop */
@@ -3546,48 +3607,6 @@ loop_until_done(struct app *a, struct transfer *t)
 	}
 }
 
-/* ---- the key table: dispatch and help both come from it ---- */
-
-/* An entry without help text is an alias of the entry before it. */
-static const struct key keys[] = {
-	{'o', 0, "o", act_open, 0, "open the URL form (prefilled with the current URL)"},
-	{'\t', 0, "Tab", act_pane, 1, "next pane"},
-	{KEY_BTAB, 1, "Shift-Tab", act_pane, -1, "previous pane"},
-	{'1', 0, "1-7", act_pane_jump, 0, "go to pane 1 (Links) ... 7 (Source)"},
-	{'2', 0, NULL, act_pane_jump, 1, NULL}, {'3', 0, NULL, act_pane_jump, 2, NULL},
-	{'4', 0, NULL, act_pane_jump, 3, NULL}, {'5', 0, NULL, act_pane_jump, 4, NULL},
-	{'6', 0, NULL, act_pane_jump, 5, NULL}, {'7', 0, NULL, act_pane_jump, 6, NULL},
-	{'j', 0, "j", act_move, 1, "move down"},
-	{KEY_DOWN, 1, "Down", act_move, 1, NULL},
-	{'k', 0, "k", act_move, -1, "move up"},
-	{KEY_UP, 1, "Up", act_move, -1, NULL},
-	{KEY_NPAGE, 1, "PgDn", act_page, 1, "page down"},
-	{' ', 0, "Space", act_page, 1, NULL},
-	{KEY_PPAGE, 1, "PgUp", act_page, -1, "page up"},
-	{'g', 0, "g", act_edge, 0, "first row"},
-	{KEY_HOME, 1, "Home", act_edge, 0, NULL},
-	{'G', 0, "G", act_edge, 1, "last row"},
-	{KEY_END, 1, "End", act_edge, 1, NULL},
-	{'/', 0, "/", act_filter, 0, "filter the current pane as you type (URL and text); Esc clears"},
-	{'\r', 0, "Enter", act_follow, 0, "fetch and scrape the selected link"},
-	{'\n', 0, NULL, act_follow, 0, NULL},
-	{KEY_ENTER, 1, NULL, act_follow, 0, NULL},
-	{KEY_RIGHT, 1, "Right", act_follow, 0, NULL},
-	{'l', 0, "l", act_follow, 0, NULL},
-	{KEY_BACKSPACE, 1, "Backspace", act_back, 0, "back to the previous page"},
-	{127, 0, NULL, act_back, 0, NULL},
-	{8, 0, NULL, act_back, 0, NULL},
-	{'h', 0, "h", act_back, 0, NULL},
-	{KEY_LEFT, 1, "Left", act_back, 0, NULL},
-	{'d', 0, "d", act_download, 0, "download the selected element's URL into the save directory"},
-	{'s', 0, "s", act_save, 0, "save the current page's body (asks for the name)"},
-	{'y', 0, "y", act_yank, 0, "copy the selected URL to the clipboard (OSC 52)"},
-	{27, 0, "Esc", act_escape, 0, "cancel the transfer in flight; clear the filter"},
-	{'r', 0, "r", act_reload, 0, "reload"},
-	{'?', 0, "?", act_help, 0, "this help"},
-	{'q', 0, "q", act_quit, 0, "quit, restoring the terminal"},
-};
-static const size_t nkeys = sizeof keys / sizeof keys[0];
 
 /* ---- help ---- */
 
