@@ -46,7 +46,7 @@ run: deps
 test: deps
 	@$(MAKE) -s scraper scraper-asan tests/unit
 	prove -f tests/*.t
-	SCRAPER=./scraper-asan prove -f $(filter-out tests/unit.t,$(wildcard tests/*.t))
+	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t,$(wildcard tests/*.t))
 
 install: scraper
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -232,6 +232,7 @@ struct ui {
 	char *form_save;          /* "Save as" of the fetch in flight */
 	void *form, *form_win, *form_sub; /* FORM, WINDOW, WINDOW */
 	char form_error[128];
+	char *form_keep[2];       /* the fields' text across a resize */
 	size_t help_top;
 	int stdin_idle;           /* readable, yet no key: stdin is gone */
 };
@@ -2929,6 +2930,15 @@ ui_start(struct app *a)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	/* Home and End as tmux, screen and rxvt send them, whatever TERM says */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[7~", KEY_HOME);
+	define_key("\033[8~", KEY_END);
+	define_key("\033[H", KEY_HOME);
+	define_key("\033[F", KEY_END);
+	define_key("\033OH", KEY_HOME);
+	define_key("\033OF", KEY_END);
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED,
 		  NULL);
 	mouseinterval(0);
@@ -3211,7 +3221,11 @@ act_open(struct app *a, int arg)
 	(void)arg;
 	a->ui.mode = M_FORM;
 	a->ui.form_error[0] = '\0';
-	form_build(a, t ? (t->final_url ? t->final_url : t->url) : "", "");
+	free(a->ui.form_keep[0]);
+	free(a->ui.form_keep[1]);
+	a->ui.form_keep[0] = xstrdup(t ? (t->final_url ? t->final_url : t->url) : "");
+	a->ui.form_keep[1] = xstrdup("");
+	form_build(a, a->ui.form_keep[0], a->ui.form_keep[1]);
 }
 
 static void
@@ -3848,14 +3862,16 @@ help_key(struct app *a, wint_t c, int fkey)
 static void
 on_resize(struct app *a)
 {
-	if (a->ui.mode == M_FORM) {
-		char *url = a->ui.form ? form_text(a, 0) : xstrdup("");
-		char *save = a->ui.form ? form_text(a, 1) : xstrdup("");
+	int i;
 
-		form_build(a, url, save);
-		free(url);
-		free(save);
+	if (a->ui.mode != M_FORM)
+		return;
+	/* too small, the form is gone but its text is kept for when it grows */
+	for (i = 0; i < 2 && a->ui.form; i++) {
+		free(a->ui.form_keep[i]);
+		a->ui.form_keep[i] = form_text(a, i);
 	}
+	form_build(a, a->ui.form_keep[0], a->ui.form_keep[1]);
 }
 
 static void
@@ -3987,6 +4003,32 @@ download_done(struct app *a)
 	buf_free(&err);
 }
 
+/* After ESC: a key sequence the terminal description does not list (tmux
+ * with TERM=xterm sends some) arrives as ESC [ ... — read it to its final
+ * byte and drop it, rather than act on "[", "4", "~" as keys. Returns 1
+ * when a sequence was dropped; a lone ESC stays a key. */
+static int
+escape_swallowed(void)
+{
+	wint_t c;
+	int r = get_wch(&c), n = 0;
+
+	if (r == ERR)
+		return 0;
+	if (r != OK || (c != '[' && c != 'O')) {
+		if (r == KEY_CODE_YES) /* not a sequence: the key stays */
+			ungetch((int)c);
+		else
+			unget_wch(c);
+		return 0;
+	}
+	if (c == 'O') /* SS3: one more byte */
+		return get_wch(&c), 1;
+	while (n++ < 32 && get_wch(&c) == OK && !(c >= 0x40 && c <= 0x7e))
+		;
+	return 1;
+}
+
 /* Reads every pending key; returns 0 when stdin is gone. */
 static int
 keys_drain(struct app *a, int readable)
@@ -3995,9 +4037,11 @@ keys_drain(struct app *a, int readable)
 	int r, got = 0;
 
 	while ((r = get_wch(&c)) != ERR) {
-		on_key(a, c, r == KEY_CODE_YES);
 		got = 1;
 		a->ui.dirty = 1;
+		if (r == OK && c == 27 && escape_swallowed())
+			continue;
+		on_key(a, c, r == KEY_CODE_YES);
 	}
 	/* poll() said readable but there was no key: end of file (T07) */
 	a->ui.stdin_idle = readable && !got ? a->ui.stdin_idle + 1 : 0;
@@ -4022,6 +4066,8 @@ tui_free(struct app *a)
 	free(a->ui.pending_name);
 	free(a->ui.pending_url);
 	free(a->ui.form_save);
+	free(a->ui.form_keep[0]);
+	free(a->ui.form_keep[1]);
 	buf_free(&a->ui.msg);
 }
 
@@ -4053,6 +4099,8 @@ run_tui(struct app *a)
 			a->ui.dirty = 1;
 		}
 		alive = keys_drain(a, in.revents != 0);
+		if (a->quit || got_signal || !alive)
+			break; /* no last wait: q exits at once */
 		if (a->ui.dirty || a->xfer || a->dl) {
 			ui_draw(a);
 			a->ui.dirty = 0;
@@ -4062,7 +4110,10 @@ run_tui(struct app *a)
 	}
 	tui_free(a);
 	ui_end();
-	return got_signal ? signal_status() : EXIT_OK;
+	if (!got_signal)
+		return EXIT_OK;
+	print_err(NULL, got_signal == SIGINT ? "interrupted" : "terminated by a signal");
+	return signal_status();
 }
 
 static void

@@ -1,0 +1,873 @@
+#!/bin/bash
+# End-to-end tests of the TUI: the real binary driven in tmux (send-keys,
+# capture-pane, resize-window) against tests/server.py, checked against
+# SPEC.md ("TUI keys", "Terminal safety") and issue 3 item 11.
+#
+# Run from the repository root:  prove -v tests/tui.t
+# (SCRAPER=./scraper-asan prove -v tests/tui.t for the sanitizer build.)
+#
+# Every scenario has its own tmux server (a socket in its own directory under
+# $SCRATCH, never the user's tmux), a 100x30 window, LANG/LC_ALL=C.UTF-8 and
+# TERM=xterm-256color, and runs the binary in that directory (so Files/ lands
+# there) through a wrapper, run.sh, which records the terminal settings
+# before and after, the binary's pid, its stderr and its exit status.  Nothing
+# waits with a bare sleep: wait_screen / wait_until poll the screen every
+# 0.05 s up to a limit (TUI_WAIT, default 5 s) and, on timeout, fail with the
+# last screen as TAP diagnostics.  Every scenario ends with `q` and checks the
+# exit status is 0 and stderr is empty (under ASan that catches leak reports
+# of whatever the scenario exercised).
+
+. "$(dirname "$0")/lib.sh"
+require_scraper
+
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "1..0 # SKIP tmux not installed"
+    exit 0
+fi
+unset TMUX TMUX_PANE NO_COLOR
+TUI_WAIT=${TUI_WAIT:-5}
+
+start_server
+
+# ==== the pane's program =====================================================
+
+# run.sh DIR ENV-ARGS... : in DIR, record the tty settings, run `env ARGS`
+# (the binary) with stderr to DIR/stderr, record its status in DIR/exitfile,
+# then hold the pane open so the screen after exit can be inspected.  SIGINT
+# has a handler (not SIG_IGN, which the binary would inherit) so Ctrl-C in
+# the pane does not end the wrapper before it writes the status.
+RUN=$SCRATCH/run.sh
+cat >"$RUN" <<'EOF'
+#!/bin/sh
+cd "$1" || exit 1
+shift
+trap : INT
+stty -g >stty.before 2>/dev/null
+echo BEFORE-SCRAPER
+sh -c 'echo $$ >pid; exec env "$@"' sh "$@" 2>stderr
+st=$?
+stty -g >stty.after 2>/dev/null
+echo "exit=$st" >exitfile.tmp && mv exitfile.tmp exitfile
+echo "AFTER-SCRAPER exit=$st"
+exec cat >/dev/null
+EOF
+
+# ==== tmux ====================================================================
+
+TN=0          # scenarios started
+TNAME=        # the current scenario's name (prefix of its test names)
+TDIR=         # its directory (cwd of the binary)
+TSOCK=        # its tmux socket
+SCREEN=       # the last screen captured
+
+tm() { tmux -S "$TSOCK" "$@"; }
+
+# tui_start [-u VAR]... [VAR=VALUE]... [--] [ARGS...]: a new tmux server and a
+# 100x30 session "t" running $SCRAPER ARGS in a fresh $TDIR.  -u VAR unsets
+# VAR instead of giving it its default (LANG, LC_ALL, TERM).  The pane's raw
+# output is copied to $TDIR/raw.log (pipe-pane, attached before the server
+# reads the first byte); set-clipboard is on so OSC 52 reaches tmux buffers.
+tui_start() {
+    local unset=() sets=() defaults=(LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color) d u skip
+    while [ $# -gt 0 ]; do
+        case $1 in
+            -u) unset+=("$2"); shift 2 ;;
+            --) shift; break ;;
+            [A-Z_]*=*) sets+=("$1"); shift ;;
+            *) break ;;
+        esac
+    done
+    TN=$((TN + 1))
+    TDIR=$SCRATCH/t$TN
+    mkdir -p "$TDIR"
+    TSOCK=$TDIR/tmux.sock
+    local envargs=()
+    for u in "${unset[@]}"; do envargs+=(-u "$u"); done
+    for d in "${defaults[@]}"; do
+        skip=
+        for u in "${unset[@]}"; do [ "${d%%=*}" = "$u" ] && skip=1; done
+        [ -n "$skip" ] || envargs+=("$d")
+    done
+    envargs+=("${sets[@]}")
+    tm -f /dev/null new-session -d -s t -x 100 -y 30 \
+        sh "$RUN" "$TDIR" "${envargs[@]}" "$SCRAPER" "$@" \; \
+        set -g set-clipboard on \; \
+        pipe-pane -O -t t "cat >'$TDIR/raw.log'; touch '$TDIR/raw.done'" \
+        </dev/null >"$TDIR/tmux.err" 2>&1
+}
+
+# _tui_end DIR: end the tmux server of scenario DIR (and so its pane) and,
+# if the binary it started has not ended, that process (by its pid).
+_tui_end() {
+    [ -S "$1/tmux.sock" ] && tmux -S "$1/tmux.sock" kill-server 2>/dev/null
+    if [ -s "$1/pid" ] && [ ! -e "$1/exitfile" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; then
+        kill -KILL "$(cat "$1/pid")" 2>/dev/null
+    fi
+    return 0
+}
+tui_stop() { _tui_end "$TDIR"; }
+
+_tui_cleanup() {
+    local d
+    for d in "$SCRATCH"/t*/; do
+        [ -d "$d" ] && _tui_end "${d%/}"
+    done
+}
+trap '_st=$?; _tui_cleanup; (exit $_st); _tap_cleanup' EXIT
+
+keys() { tm send-keys -t t "$@"; }
+# tkey CAP: send the key whose terminfo capability (for xterm-256color, the
+# pane's TERM) is CAP, e.g. khome, kend: tmux itself sends Home and End as
+# ESC [ 1 ~ and ESC [ 4 ~ (its own terminal's codes), which are not
+# xterm-256color's, so `keys Home` would not be what an xterm sends.
+tkey() {
+    local hex
+    hex=$(tput -T xterm-256color "$1" | od -An -tx1)
+    # shellcheck disable=SC2086
+    tm send-keys -t t -H $hex
+}
+type_text() { tm send-keys -t t -l -- "$1"; }
+capture() { SCREEN=$(tm capture-pane -p -t t 2>&1); }
+
+# _diag_state: the last screen, and the program's end and stderr if any.
+_diag_state() {
+    diag "last screen (capture-pane -p):" "$SCREEN"
+    [ -s "$TDIR/exitfile" ] && diag "the program has ended: $(cat "$TDIR/exitfile")"
+    [ -s "$TDIR/stderr" ] && diag "its stderr:" "$(head -c 4000 "$TDIR/stderr")"
+    [ -s "$TDIR/tmux.err" ] && diag "tmux said:" "$(cat "$TDIR/tmux.err")"
+    return 0
+}
+
+# wait_until COND DESC [SECS]: eval COND (with $SCREEN freshly captured)
+# every 0.05 s until true, at most SECS (default $TUI_WAIT); on timeout (or
+# when the program ends meanwhile and COND still fails) print "not ok -
+# TNAME: DESC" with the last screen as diagnostics and return 1.
+wait_until() {
+    local _cond=$1 _desc=$2 _secs=${3:-$TUI_WAIT} _end _ended _was_ended=
+    _end=$(( ${EPOCHREALTIME/./} + _secs * 1000000 ))
+    [ -s "$TDIR/exitfile" ] && _was_ended=1
+    while :; do
+        _ended=
+        [ -z "$_was_ended" ] && [ -s "$TDIR/exitfile" ] && _ended=1
+        capture
+        eval "$_cond" && return 0
+        [ -n "$_ended" ] && break
+        [ "${EPOCHREALTIME/./}" -ge "$_end" ] && break
+        sleep 0.05
+    done
+    fail "$TNAME: $_desc"
+    diag "waited up to ${_secs} s for: $_desc"
+    _diag_state
+    return 1
+}
+
+# wait_screen REGEX [SECS [DESC]]: wait until a line of the screen matches
+# REGEX (ERE); DESC names the behaviour in the failure's test name.
+wait_screen() {
+    local _re=$1
+    wait_until 'grep -Eq -- "$_re" <<<"$SCREEN"' "${3:+$3: }screen shows /$_re/" "${2:-$TUI_WAIT}"
+}
+
+# wait_gone REGEX [SECS]: wait until no line of the screen matches REGEX.
+wait_gone() {
+    local _re=$1
+    wait_until '! grep -Eq -- "$_re" <<<"$SCREEN"' "screen no longer shows /$_re/" "${2:-$TUI_WAIT}"
+}
+
+# wait_exit [SECS]: wait until the wrapper has recorded the exit status in
+# $EXIT ("exit=N").
+wait_exit() {
+    wait_until '[ -s "$TDIR/exitfile" ]' "the program exits" "${1:-$TUI_WAIT}" || return 1
+    EXIT=$(cat "$TDIR/exitfile")
+}
+
+# screen_ok COND DESC: a TAP test of COND against the current $SCREEN, the
+# screen shown when it fails.
+screen_ok() {
+    if eval "$1"; then
+        pass "$TNAME: $2"
+    else
+        fail "$TNAME: $2"
+        _diag_state
+    fi
+}
+
+# quit_clean: press q (from the list), wait for the exit; exit 0 and nothing
+# on stderr (an ASan/LSan report would be there).
+quit_clean() {
+    keys q
+    wait_exit || return 1
+    is "$EXIT" "exit=0" "$TNAME: q exits with status 0"
+    if [ -s "$TDIR/stderr" ]; then
+        fail "$TNAME: nothing on stderr"
+        diag "stderr:" "$(head -c 4000 "$TDIR/stderr")"
+    else
+        pass "$TNAME: nothing on stderr"
+    fi
+}
+
+# stderr_one_line [PREFIX]: SPEC: "Every non-zero exit prints one line on
+# stderr that names the cause" -- exactly one line, shown when it fails.
+stderr_one_line() {
+    if [ "$(lines "$TDIR/stderr")" = 1 ]; then
+        pass "$TNAME: ${1}one line on stderr"
+    else
+        fail "$TNAME: ${1}one line on stderr"
+        diag "stderr has $(lines "$TDIR/stderr") lines:" "$(head -c 4000 "$TDIR/stderr")"
+    fi
+}
+
+# terminal_restored: after the binary ended, the pane is back on the normal
+# screen (the wrapper's BEFORE line shows again), cursor visible, keypad and
+# mouse modes off, tty settings as before, and the process is gone.
+terminal_restored() {
+    wait_screen 'AFTER-SCRAPER' || return 1
+    screen_ok 'grep -q BEFORE-SCRAPER <<<"$SCREEN"' "the normal screen is back (alternate screen left)"
+    is "$(tm display -p -t t '#{alternate_on} #{cursor_flag} #{keypad_cursor_flag} #{keypad_flag} #{mouse_any_flag}')" \
+       "0 1 0 0 0" "$TNAME: alternate screen off, cursor visible, keypad and mouse modes off"
+    cmp_file "$TDIR/stty.before" "$TDIR/stty.after" "$TNAME: tty settings (stty -g) restored"
+    ok '! kill -0 "$(cat "$TDIR/pid")" 2>/dev/null' "$TNAME: the process is gone"
+}
+
+# ==== expectations from the fixtures ==========================================
+
+# kinds FIXTURE: the fixture's records with their kind (SPEC's extraction
+# table) in front: KIND TAB TAG TAB ATTR TAB URL TAB TEXT.
+kinds() {
+    expected "$1" | awk -F'\t' -v OFS='\t' '
+        BEGIN {
+            n = split("a href link|area href link|" \
+                "img src image|img srcset image|source srcset image|" \
+                "audio src media|video src media|video poster media|source src media|track src media|" \
+                "object data embed|embed src embed|iframe src embed|frame src embed|" \
+                "link href resource|script src resource", m, "|")
+            for (i = 1; i <= n; i++) { split(m[i], f, " "); k[f[1] " " f[2]] = f[3] }
+        }
+        { kind = k[$1 " " $2]; print (kind == "" ? "unknown" : kind), $0 }'
+}
+
+# count KINDS-FILE KIND
+count() { awk -F'\t' -v k="$2" '$1 == k' "$1" | wc -l | tr -d ' '; }
+
+# tabbar_re KINDS-FILE: ERE for the tab bar with every pane's count.
+tabbar_re() {
+    echo "Links $(count "$1" link) +.*Images $(count "$1" image) +.*Media $(count "$1" media) +.*Embeds $(count "$1" embed) +.*Resources $(count "$1" resource)( |\$)"
+}
+
+# re_quote STRING: STRING as an ERE matching itself.
+re_quote() { sed 's/[][\.^$*+?(){}|]/\\&/g' <<<"$1"; }
+
+# list_rows: the current screen's element rows (TAG ATTR SCHEME:...).
+list_rows() { grep -E '^[a-z][a-z0-9]* +[a-z-]+ +[a-z][a-z0-9+.-]*:' <<<"$SCREEN"; }
+nrows() { list_rows | wc -l | tr -d ' '; }
+
+# has_row TAG ATTR URL: the screen has that row (spaces squeezed).
+has_row() { tr -s ' ' <<<"$SCREEN" | grep -qF -- "$1 $2 $3"; }
+
+# nth_of N M: ERE for the detail's "N of M".
+nth_of() { echo "(^|[^0-9])$1 of $2([^0-9]|\$)"; }
+
+DEMO=$SCRATCH/demo.kinds
+kinds demo.tsv >"$DEMO"
+PAGE2=$SCRATCH/page2.kinds
+kinds page2.tsv >"$PAGE2"
+DEMO_TABS=$(tabbar_re "$DEMO")
+PAGE2_TABS=$(tabbar_re "$PAGE2")
+NLINKS=$(count "$DEMO" link)
+fetch / "$SCRATCH/demo.body"
+DEMO_LEN=$(wc -c <"$SCRATCH/demo.body")
+fetch /download/sample.bin "$SCRATCH/sample.bin"
+
+# link_url N: the URL of the Nth link-kind record of the demo page.
+link_url() { awk -F'\t' '$1 == "link"' "$DEMO" | sed -n "$1p" | cut -f4; }
+# link_index URL: its position among the demo page's links.
+link_index() { awk -F'\t' -v u="$1" '$1 == "link" { n++; if ($4 == u) { print n; exit } }' "$DEMO"; }
+
+# ==== scenarios =================================================================
+
+# --- the URL form -----------------------------------------------------------
+t_form() {
+    tui_start
+    wait_screen 'Open a URL' || return
+    pass "$TNAME: without a URL the form opens"
+    type_text "$BASE/"
+    keys Tab
+    type_text "form.html"
+    keys Enter
+    wait_screen "$DEMO_TABS" || return
+    pass "$TNAME: URL typed, Enter fetched it: tab bar counts from demo.tsv"
+    wait_until '[ -f "$TDIR/Files/form.html" ]' "the 'Save as' field saved Files/form.html" || return
+    cmp_file "$SCRATCH/demo.body" "$TDIR/Files/form.html" "$TNAME: 'Save as' field: Files/form.html holds the body"
+    keys o
+    wait_screen "URL +$(re_quote "$BASE/")( |\$)" || return
+    pass "$TNAME: o opens the form prefilled with the current URL"
+    keys C-u
+    type_text "$BASE/page2.html"
+    keys Enter
+    wait_screen "$PAGE2_TABS" || return
+    pass "$TNAME: o, another URL, Enter: the new page's counts (page2.tsv)"
+    keys o
+    wait_screen 'Open a URL' || return
+    keys Escape
+    wait_gone 'Open a URL' || return
+    pass "$TNAME: Esc closes the form"
+    quit_clean
+}
+
+# --- panes, counts, moving ------------------------------------------------------
+t_panes() {
+    local kind key pane n url step tag attr missing
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    pass "$TNAME: tab bar counts match demo.tsv"
+    wait_screen "^a +href +$(re_quote "$(link_url 1)") " || return
+    pass "$TNAME: a new page opens on its Links pane"
+    # each pane, by number: every record of that kind listed (all fit)
+    for pane in 2:image 3:media 4:embed 5:resource; do
+        key=${pane%%:*} kind=${pane#*:}
+        keys "$key"
+        url=$(awk -F'\t' -v k="$kind" '$1 == k { print $4; exit }' "$DEMO")
+        wait_screen "$(re_quote "$url")" || return
+        n=$(count "$DEMO" "$kind")
+        wait_until '[ "$(nrows)" = "$n" ]' "key $key: $n rows of kind $kind" || return
+        missing=
+        while IFS=$'\t' read -r _ tag attr url _; do
+            has_row "$tag" "$attr" "$url" || missing+="$tag $attr $url"$'\n'
+        done < <(awk -F'\t' -v k="$kind" '$1 == k' "$DEMO")
+        screen_ok '[ -z "$missing" ]' "key $key: the $n $kind records of demo.tsv listed${missing:+ (missing: $missing)}"
+    done
+    keys Tab
+    wait_screen 'GET / HTTP/1\.1' || return
+    pass "$TNAME: Tab from Resources goes to Transfer"
+    keys Tab
+    wait_screen '^ *1 +<!DOCTYPE html>' || return
+    pass "$TNAME: Tab to Source: the body with line numbers"
+    keys BTab BTab
+    wait_screen "^(link|script) +(href|src) +$(re_quote "$BASE/files/style.css")" || return
+    pass "$TNAME: Shift-Tab twice goes back to Resources"
+    keys 1
+    wait_screen "^a +href +$(re_quote "$(link_url 1)") " || return
+    # moving in the Links pane; the detail says which row is selected
+    wait_screen "$(nth_of 1 "$NLINKS")" || return
+    for step in "j:2" "j:3" "k:2" "Down:3" "Up:2" "G:$NLINKS" "g:1" "kend:$NLINKS" "khome:1"; do
+        case ${step%%:*} in
+            kend | khome) tkey "${step%%:*}" ;;
+            *) keys "${step%%:*}" ;;
+        esac
+        wait_screen "$(nth_of "${step#*:}" "$NLINKS")" || return
+    done
+    pass "$TNAME: j k Down Up G g End Home select the expected rows"
+    # A key sequence the terminfo entry does not know (tmux's End, ESC [ 4 ~)
+    # must not be taken as the keys Esc [ 4 ~ (4 is the Embeds pane).
+    # (not fatal: the keys below are checked either way)
+    keys End j
+    wait_screen "$(nth_of "(2|$NLINKS)" "$NLINKS")" "$TUI_WAIT" \
+            "ESC [ 4 ~ then j: still the Links pane, row 2 or $NLINKS" &&
+        pass "$TNAME: an unknown escape sequence (ESC [ 4 ~) is not read as Esc [ 4 ~"
+    keys 1 g
+    wait_screen "$(nth_of 1 "$NLINKS")" || return
+    keys NPage
+    wait_gone "$(nth_of 1 "$NLINKS")" || return
+    keys PPage
+    wait_screen "$(nth_of 1 "$NLINKS")" || return
+    pass "$TNAME: PgDn moves down, PgUp back to the first row"
+    keys G
+    wait_screen "$(re_quote "$(link_url "$NLINKS")")" || return
+    pass "$TNAME: G scrolls the last link into view"
+    quit_clean
+}
+
+# --- the Transfer pane -----------------------------------------------------------
+t_transfer() {
+    tui_start "http://localhost:$PORT/"
+    wait_screen "$DEMO_TABS" || return
+    keys 6
+    wait_screen 'GET / HTTP/1\.1' || return
+    pass "$TNAME: the request line GET / HTTP/1.1"
+    local s=$SCREEN
+    like "$s" "Host: localhost:$PORT" "$TNAME: the Host header sent"
+    like "$s" "HTTP/1\.1 200 OK" "$TNAME: the status line HTTP/1.1 200 OK"
+    like "$s" "[Cc]ontent-[Ll]ength:? *$DEMO_LEN" "$TNAME: Content-Length $DEMO_LEN"
+    like "$s" "localhost[^"$'\n'"]*127\.0\.0\.1|[Rr]esolv[^"$'\n'"]*localhost" "$TNAME: the host localhost resolved (to 127.0.0.1)"
+    like "$s" "127\.0\.0\.1[^"$'\n'"]*(resolv|Resolv)|(resolv|Resolv)[^"$'\n'"]*127\.0\.0\.1" "$TNAME: the IP it resolved to"
+    like "$s" "(TCP|[Cc]onnect)[^"$'\n'"]*127\.0\.0\.1:${PORT}|127\.0\.0\.1:${PORT}[^"$'\n'"]*(TCP|[Cc]onnect)" "$TNAME: the connection to 127.0.0.1:$PORT"
+    like "$s" "(^|[^0-9])$DEMO_LEN bytes" "$TNAME: the bytes received"
+    quit_clean
+}
+
+# --- follow a link and come back ---------------------------------------------------
+t_follow() {
+    local url idx pair
+    url="$BASE/page2.html?padded"
+    idx=$(link_index "$url")
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    # three ways to follow and to come back
+    for pair in "Enter:BSpace" "l:h" "Right:Left"; do
+        keys g
+        wait_screen "$(nth_of 1 "$NLINKS")" || return
+        keys -N $((idx - 1)) j
+        wait_screen "$(nth_of "$idx" "$NLINKS")" || return
+        keys "${pair%%:*}"
+        wait_screen "$PAGE2_TABS" || return
+        wait_until 'tail -1 <<<"$SCREEN" | grep -qF -- "$url"' "the status line names $url" || return
+        pass "$TNAME: ${pair%%:*} on link $idx follows it (page2's counts, its URL)"
+        keys "${pair#*:}"
+        wait_screen "$DEMO_TABS" || return
+        wait_screen "$(nth_of "$idx" "$NLINKS")" || return
+        screen_ok 'grep -Eq "URL +$(re_quote "$url")\$" <<<"$SCREEN"' \
+            "${pair#*:} goes back, the selection restored (link $idx, its URL in the detail)"
+    done
+    quit_clean
+}
+
+# --- download with d ---------------------------------------------------------------
+t_download() {
+    local f ino
+    tui_start "$BASE/"
+    f=$TDIR/Files/sample.bin
+    wait_screen "$DEMO_TABS" || return
+    keys /
+    type_text sample.bin
+    keys Enter
+    wait_until '[ "$(nrows)" = 1 ]' "the filter 'sample.bin' leaves one row" || return
+    wait_screen "^a +href +$(re_quote "$BASE/download/sample.bin")" || return
+    keys d
+    wait_until '[ -f "$f" ]' "d downloads Files/sample.bin" || return
+    cmp_file "$SCRATCH/sample.bin" "$f" "$TNAME: d: Files/sample.bin holds the served bytes"
+    is "$(ls -A "$TDIR/Files")" "sample.bin" "$TNAME: no temp file left in Files/"
+    ino=$(stat -c %i "$f")
+    keys d
+    wait_screen '[Oo]verwrite' || return
+    pass "$TNAME: d again asks before overwriting"
+    keys n
+    wait_gone '[Oo]verwrite\?' || return
+    is "$(stat -c %i "$f")" "$ino" "$TNAME: n: the file is left alone"
+    keys d
+    wait_screen '[Oo]verwrite' || return
+    keys y
+    wait_until '[ "$(stat -c %i "$f" 2>/dev/null)" != "$ino" ] && [ -f "$f" ]' "y: the file is replaced" || return
+    cmp_file "$SCRATCH/sample.bin" "$f" "$TNAME: y: the new file holds the served bytes"
+    is "$(ls -A "$TDIR/Files")" "sample.bin" "$TNAME: still no temp file in Files/"
+    keys Escape
+    wait_until '[ "$(nrows)" -gt 1 ]' "Esc clears the filter" || return
+    quit_clean
+}
+
+# --- save with s -----------------------------------------------------------------
+t_save() {
+    local f ino
+    tui_start "$BASE/"
+    f=$TDIR/Files/index.html
+    wait_screen "$DEMO_TABS" || return
+    keys s
+    wait_screen 'Save as .*Files/ ?index\.html' || return
+    pass "$TNAME: s asks for the name, prefilled Files/index.html"
+    keys Enter
+    wait_until '[ -f "$f" ]' "Enter saves Files/index.html" || return
+    cmp_file "$SCRATCH/demo.body" "$f" "$TNAME: Files/index.html holds the page's body"
+    ino=$(stat -c %i "$f")
+    keys s
+    wait_screen 'Save as' || return
+    keys Enter
+    wait_screen '[Oo]verwrite' || return
+    pass "$TNAME: saving again asks before overwriting"
+    keys y
+    wait_until '[ "$(stat -c %i "$f" 2>/dev/null)" != "$ino" ] && [ -f "$f" ]' "y: the file is replaced" || return
+    cmp_file "$SCRATCH/demo.body" "$f" "$TNAME: the replaced file holds the body"
+    keys s
+    wait_screen 'Save as' || return
+    keys C-u
+    type_text other.html
+    keys Enter
+    wait_until '[ -f "$TDIR/Files/other.html" ]' "a name typed at the prompt is used" || return
+    cmp_file "$SCRATCH/demo.body" "$TDIR/Files/other.html" "$TNAME: Files/other.html holds the body"
+    keys s
+    wait_screen 'Save as' || return
+    keys C-u
+    type_text ../evil.html
+    keys Enter
+    wait_gone 'Save as' || return
+    is "$(ls -A "$TDIR/Files" | tr '\n' ' ')" "index.html other.html " "$TNAME: ../evil.html refused, no other file (temp) in Files/"
+    ok '[ ! -e "$TDIR/evil.html" ]' "$TNAME: nothing written outside Files/"
+    quit_clean
+}
+
+# --- y copies with OSC 52 ------------------------------------------------------------
+t_yank() {
+    local url
+    url=$(link_url 3)
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    is "$(tm list-buffers 2>/dev/null)" "" "$TNAME: no tmux buffer before y"
+    keys j j
+    wait_screen "$(nth_of 3 "$NLINKS")" || return
+    keys y
+    wait_until '[ "$(tm show-buffer 2>/dev/null)" = "$url" ]' "y puts $url in tmux's paste buffer (set-clipboard on)" || {
+        diag "buffers: $(tm list-buffers 2>&1)"
+        return
+    }
+    pass "$TNAME: y copies the selected URL (OSC 52 -> tmux buffer)"
+    quit_clean
+}
+
+# --- the filter --------------------------------------------------------------------
+t_filter() {
+    local full n
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    full=$(nrows)
+    # as you type: rows narrow before Enter; URL and text, case-insensitively
+    n=$(awk -F'\t' '$1 == "link" && tolower($4 "\t" $5) ~ /page2/' "$DEMO" | wc -l)
+    [ "$n" -gt "$full" ] && n=$full
+    keys /
+    type_text PAGE2
+    wait_until '[ "$(nrows)" = "$n" ] && ! list_rows | grep -viq page2' \
+        "typing /PAGE2 narrows the list to the $n rows with page2 (URL, any case)" || return
+    pass "$TNAME: the list narrows as you type, case-insensitively"
+    keys Escape
+    wait_until '[ "$(nrows)" = "$full" ]' "Esc while typing clears the filter ($full rows)" || return
+    pass "$TNAME: Esc while typing clears the filter"
+    keys /
+    type_text TOM
+    keys Enter
+    wait_until '[ "$(nrows)" = 1 ]' "/TOM Enter: one row (matches the text 'Tom & Jerry')" || return
+    wait_screen "$(re_quote "$BASE/page2.html?entity")" || return
+    pass "$TNAME: the filter matches the text, case-insensitively; Enter keeps it"
+    keys j k
+    wait_screen "$(re_quote "$BASE/page2.html?entity")" || return
+    screen_ok '[ "$(nrows)" = 1 ]' "moving keeps the filter"
+    keys Escape
+    wait_until '[ "$(nrows)" = "$full" ]' "Esc clears the kept filter" || return
+    pass "$TNAME: Esc clears the kept filter ($full rows again)"
+    quit_clean
+}
+
+# --- resize ------------------------------------------------------------------------
+t_resize() {
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    tm resize-window -t t -x 50 -y 15
+    wait_until '[ "$(wc -l <<<"$SCREEN")" = 15 ] && grep -Eq "^ ?1 Links $NLINKS" <<<"$SCREEN" && [ "$(nrows)" -ge 1 ] && grep -q "HTTP 200" <<<"$(tail -1 <<<"$SCREEN")"' \
+        "50x15: tab bar, list rows and the status line on the last row" || return
+    pass "$TNAME: 50x15: the layout adapts"
+    tm resize-window -t t -x 30 -y 8
+    wait_screen 'too small' || return
+    pass "$TNAME: 30x8: 'terminal too small'"
+    tm resize-window -t t -x 100 -y 30
+    wait_until 'grep -Eq "$DEMO_TABS" <<<"$SCREEN" && [ "$(nrows)" -ge 10 ] && grep -Eq "^ *URL +http" <<<"$SCREEN" && grep -q "HTTP 200" <<<"$(tail -1 <<<"$SCREEN")"' \
+        "back to 100x30: tab bar, list, detail, status" || return
+    pass "$TNAME: back to 100x30: the full layout again"
+    tm resize-window -t t -x 130 -y 30
+    wait_screen "^a +href +http.*URL +http" || return
+    pass "$TNAME: 130 columns: the detail stands beside the list"
+    tm resize-window -t t -x 100 -y 30
+    wait_gone "^a +href +http.*URL +http" || return
+    # with the form open
+    keys o
+    wait_screen 'Open a URL' || return
+    keys C-u
+    type_text "$BASE/page2.html?typed"
+    tm resize-window -t t -x 50 -y 15
+    wait_screen "URL +[^ ]*$(re_quote ":$PORT/page2.html?typed") " || return
+    pass "$TNAME: 50x15 with the form open: the form and what was typed"
+    tm resize-window -t t -x 30 -y 8
+    wait_screen 'too small' || return
+    tm resize-window -t t -x 100 -y 30
+    wait_screen "Open a URL" || return
+    # (not fatal: the transfer part below is independent of it)
+    wait_screen "URL +$(re_quote "$BASE/page2.html?typed")( |\$)" "$TUI_WAIT" \
+            "too small with the form open, then 100x30: what was typed is back" &&
+        pass "$TNAME: too small with the form open, then 100x30: the form and what was typed are back"
+    keys Escape
+    wait_gone 'Open a URL' || return
+    # during a transfer
+    keys o
+    wait_screen 'Open a URL' || return
+    keys C-u
+    type_text "$BASE/slow"
+    keys Enter
+    wait_screen 'Loading' || return
+    tm resize-window -t t -x 50 -y 15
+    wait_until '[ "$(wc -l <<<"$SCREEN")" = 15 ] && grep -q Loading <<<"$SCREEN"' "50x15 while /slow loads: still Loading" || return
+    tm resize-window -t t -x 30 -y 8
+    wait_screen 'too small' || return
+    tm resize-window -t t -x 100 -y 30
+    wait_screen "^a +href +$(re_quote "$BASE/page2.html?slow")" || return
+    pass "$TNAME: resized to 50x15, 30x8 and back while /slow loaded: the page arrives"
+    quit_clean
+}
+
+# --- help ----------------------------------------------------------------------------
+t_help() {
+    local tokens missing='' alt k alts found
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    keys '?'
+    wait_screen '^ +q +' || return
+    # the key column of each help line (indented by 2 or more, then keys, 2
+    # or more spaces, what they do): not the title, tab bar or status line
+    tokens=" $(grep -E '^  +[^ ].*  +[^ ]' <<<"$SCREEN" | sed -E 's/^ +//; s/  .*//' | tr '\n' ' ') "
+    # SPEC's "TUI keys" table; alternatives are names for the same key
+    for alt in o Enter Tab 'Shift-Tab|S-Tab|BackTab|Backtab' j k 'Down|↓' 'Up|↑' \
+               'PgDn|PageDown|PgDown' 'PgUp|PageUp' g G Home End / 'Right|→' \
+               'Backspace|BS|⌫' h 'Left|←' d s y 'Esc|Escape' r '?' q; do
+        found=
+        IFS='|' read -ra alts <<<"$alt"
+        for k in "${alts[@]}"; do
+            [[ $tokens == *" $k "* ]] && found=1
+        done
+        [ -n "$found" ] || missing+=" $alt"
+    done
+    screen_ok '[ -z "$missing" ]' "? lists every key of SPEC's table${missing:+ (missing:$missing)}"
+    keys q
+    wait_screen "^a +href +$(re_quote "$(link_url 1)") " || return
+    pass "$TNAME: q closes the help (the program keeps running)"
+    keys '?'
+    wait_screen '^ +q +' || return
+    keys Escape
+    wait_screen "^a +href +$(re_quote "$(link_url 1)") " || return
+    pass "$TNAME: Esc closes the help"
+    quit_clean
+}
+
+# --- Esc cancels a transfer ------------------------------------------------------------
+t_cancel() {
+    tui_start "$BASE/slow"
+    wait_screen 'Loading' || return
+    keys Escape
+    wait_screen '[Cc]ancel+ed' || return
+    pass "$TNAME: Esc during /slow: the status says cancelled"
+    wait_gone 'Loading' || return
+    screen_ok '! grep -q "page2.html?slow" <<<"$SCREEN"' "the cancelled page is not shown"
+    keys '?'
+    wait_screen '^ +q +' || return
+    keys q
+    wait_gone '^ +q +' || return
+    pass "$TNAME: still responsive after the cancel"
+    # r reloads: a new request
+    keys o
+    wait_screen 'Open a URL' || return
+    keys C-u
+    type_text "$BASE/"
+    keys Enter
+    wait_screen "$DEMO_TABS" || return
+    local gets # (used in the wait_until condition)
+    # shellcheck disable=SC2034
+    gets=$(grep -cx 'GET /' "$SERVER_LOG")
+    keys r
+    wait_until '[ "$(grep -cx "GET /" "$SERVER_LOG")" -gt "$gets" ] && grep -Eq "$DEMO_TABS" <<<"$SCREEN"' \
+        "r sends the request again and shows the page" || return
+    pass "$TNAME: r reloads"
+    # cancelling a fetch while a page is shown keeps that page
+    keys o
+    wait_screen 'Open a URL' || return
+    keys C-u
+    type_text "$BASE/slow"
+    keys Enter
+    wait_screen 'Loading' || return
+    keys Escape
+    wait_screen '[Cc]ancel+ed' || return
+    screen_ok 'grep -Eq "$DEMO_TABS" <<<"$SCREEN"' "cancelled while the demo page was shown: it stays"
+    quit_clean
+}
+
+# --- q restores the terminal ------------------------------------------------------------
+t_quit() {
+    local t0
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    is "$(tm display -p -t t '#{alternate_on}')" 1 "$TNAME: the TUI runs on the alternate screen"
+    t0=$EPOCHREALTIME
+    keys q
+    wait_exit || return
+    is "$EXIT" exit=0 "$TNAME: q: exit status 0"
+    ok '[ ! -s "$TDIR/stderr" ]' "$TNAME: nothing on stderr"
+    ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+    ok 'elapsed_below 0.5' "$TNAME: q exits at once (${ELAPSED} s, limit 0.5 s)"
+    terminal_restored
+}
+
+# --- signals -----------------------------------------------------------------------------
+t_sigint() {
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    keys C-c
+    wait_exit || return
+    is "$EXIT" exit=130 "$TNAME: Ctrl-C (SIGINT): exit status 130"
+    stderr_one_line
+    terminal_restored
+}
+
+t_sigterm() {
+    tui_start "$BASE/slow"
+    wait_screen 'Loading' || return
+    wait_until '[ -s "$TDIR/pid" ]' "pid recorded" || return
+    kill -TERM "$(cat "$TDIR/pid")"
+    wait_exit || return
+    is "$EXIT" exit=143 "$TNAME: SIGTERM during a transfer: exit status 143"
+    stderr_one_line
+    terminal_restored
+}
+
+# --- a hostile page ------------------------------------------------------------------------
+t_hostile() {
+    local title0
+    tui_start
+    wait_screen 'Open a URL' || return
+    title0=$(tm display -p -t t '#{pane_title}')
+    is "$(tm list-buffers 2>/dev/null)" "" "$TNAME: no tmux buffer before"
+    type_text "$BASE/hostile"
+    keys Enter
+    wait_screen "HTTP 200 .*$(re_quote "$BASE/hostile")" || return
+    wait_screen '^ ?1 Links [0-9]+' || return
+    local screens=$SCREEN$'\n'
+    # every row of every pane drawn, with its detail
+    local n k
+    n=$(nrows)
+    for ((k = 1; k < n; k++)); do
+        keys j
+        wait_screen "$(nth_of $((k + 1)) "$n")" || return
+        screens+=$SCREEN$'\n'
+    done
+    keys 2
+    wait_screen "^img +src +$(re_quote "$BASE/img/h.png")" || return
+    screens+=$SCREEN$'\n'
+    keys 4
+    wait_screen "^iframe +src +$(re_quote "$BASE/page2.html?t")" || return
+    screens+=$SCREEN$'\n'
+    keys 7
+    wait_screen '^ *1 +<!DOCTYPE' || return
+    screens+=$SCREEN$'\n'
+    local source=$SCREEN
+    keys 6
+    wait_screen 'X-Hostile' || return
+    screens+=$SCREEN$'\n'
+    keys 1
+    wait_screen "$(re_quote "$BASE/page2.html?utf8")" || return
+    screens+=$SCREEN$'\n'
+
+    is "$(tm display -p -t t '#{pane_title}')" "$title0" "$TNAME: #{pane_title} unchanged (no OSC 0 got through)"
+    is "$(tm list-buffers 2>/dev/null)" "" "$TNAME: no tmux buffer created (no OSC 52 got through)"
+    screen_ok 'grep -Eq "^ ?1 Links [0-9]+" <<<"$(head -1 <<<"$SCREEN")" && grep -q "HTTP 200" <<<"$(tail -1 <<<"$SCREEN")"' \
+        "screen not cleared: the tab bar on the first row, the status line on the last"
+    screen_ok 'grep -q "café ✓" <<<"$SCREEN"' "plain UTF-8 text shown as is (café ✓)"
+    SCREEN=$source
+    screen_ok 'grep -Eq "(\^\[|\\\\e|\\\\x1[bB]|\\\\033|␛|<U\+001B>)\]0;PWNED" <<<"$SCREEN"' \
+        "the Source pane shows ESC escaped (e.g. ^[]0;PWNED)"
+    printf '%s' "$screens" >"$TDIR/screens.txt"
+    if msg=$(terminal_safe "$TDIR/screens.txt"); then
+        pass "$TNAME: the screens hold no control or bidi character, valid UTF-8 (nothing raw reached tmux's grid)"
+    else
+        fail "$TNAME: the screens hold no control or bidi character, valid UTF-8 (nothing raw reached tmux's grid)"
+        diag "$msg"
+    fi
+    quit_clean
+    # the raw bytes the program wrote to the terminal
+    close_raw_log || return
+    if msg=$("$PYTHON" - "$TDIR/raw.log" <<'EOF'
+import re, sys
+d = open(sys.argv[1], "rb").read()
+bad = []
+for name, pat in ((r"OSC (ESC ])", rb"\x1b\]"), ("BEL", rb"\x07"), ("VT/FF/DEL/NUL", rb"[\x0b\x0c\x7f\x00]"),
+                  ("C1 as 8-bit bytes or U+0080-009F", rb"\xc2[\x80-\x9f]"),
+                  ("bidi control", rb"\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]|\xd8\x9c")):
+    m = re.search(pat, d)
+    if m:
+        bad.append("%s at byte %d: %r" % (name, m.start(), d[max(0, m.start() - 30):m.start() + 30]))
+try:
+    d.decode("utf-8")
+except UnicodeDecodeError as e:
+    bad.append("invalid UTF-8 at byte %d: %r" % (e.start, d[max(0, e.start - 30):e.start + 30]))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+EOF
+    ); then
+        pass "$TNAME: the raw terminal output (pipe-pane) has no OSC, BEL, C1, bidi or invalid UTF-8"
+    else
+        fail "$TNAME: the raw terminal output (pipe-pane) has no OSC, BEL, C1, bidi or invalid UTF-8"
+        diag "$msg"
+    fi
+}
+
+# close_raw_log: stop copying the pane's output; wait until raw.log is complete.
+close_raw_log() {
+    tm pipe-pane -t t
+    wait_until '[ -e "$TDIR/raw.done" ]' "the pipe-pane copy of the output is closed"
+}
+
+# esc_written: true when the pane's raw output holds an ESC byte.
+esc_written() { [ -s "$TDIR/raw.log" ] && grep -q $'\e' "$TDIR/raw.log"; }
+
+# --- no usable terminal --------------------------------------------------------------------
+t_dumb() {
+    local how
+    for how in TERM=dumb "-u TERM" TERM=no-such-terminal-xyz; do
+        # shellcheck disable=SC2086
+        tui_start $how -- "$BASE/"
+        wait_exit || return
+        is "$EXIT" exit=1 "$TNAME: $how: exit status 1"
+        stderr_one_line "$how: "
+        like "$(cat "$TDIR/stderr")" "[Tt][Ee][Rr][Mm]" "$TNAME: $how: the message is about the terminal"
+        close_raw_log || return
+        ok '! esc_written' "$TNAME: $how: no escape sequence written to the terminal"
+        tui_stop
+    done
+}
+
+# --- NO_COLOR ------------------------------------------------------------------------------
+# sgr_colours: colour parameters (30-37, 38, 40-47, 48, 90-97, 100-107) in
+# the screen's SGR sequences, as capture-pane -e reports them.
+sgr_colours() {
+    tm capture-pane -p -e -t t | grep -oE $'\e''\[[0-9;]*m' | tr -d $'\e[m' | tr ';' '\n' |
+        grep -Ex '3[0-8]|4[0-8]|9[0-7]|10[0-7]' | sort -u | tr '\n' ' '
+}
+t_no_color() {
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    local with
+    with=$(sgr_colours)
+    quit_clean
+    tui_stop
+    tui_start NO_COLOR=1 -- "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    if [ -z "$with" ]; then
+        skip "$TNAME: no colours used even without NO_COLOR"
+    else
+        is "$(sgr_colours)" "" "$TNAME: NO_COLOR=1: no colour on screen (without it: $with)"
+    fi
+    quit_clean
+}
+
+# ==== run ========================================================================
+
+# scenario NAME FUNC: run FUNC as the scenario NAME (TUI_ONLY=REGEX runs only
+# the scenarios whose function name matches).
+scenario() {
+    [[ $2 =~ ${TUI_ONLY:-.} ]] || return 0
+    TNAME=$1
+    "$2"
+    tui_stop
+}
+
+T0=$EPOCHREALTIME
+scenario "form" t_form
+scenario "panes" t_panes
+scenario "transfer pane" t_transfer
+scenario "follow and back" t_follow
+scenario "download" t_download
+scenario "save" t_save
+scenario "y" t_yank
+scenario "filter" t_filter
+scenario "resize" t_resize
+scenario "help" t_help
+scenario "cancel" t_cancel
+scenario "q" t_quit
+scenario "SIGINT" t_sigint
+scenario "SIGTERM" t_sigterm
+scenario "hostile page" t_hostile
+scenario "no usable terminal" t_dumb
+scenario "NO_COLOR" t_no_color
+diag "tui.t took $(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+
+done_testing
