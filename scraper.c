@@ -2435,7 +2435,8 @@ ui_story(const struct app *a)
 	return a->doc ? a->doc->t : NULL;
 }
 
-/* Line starts of a text, rebuilt only when the text changed. */
+/* Line starts of a text, rebuilt only when the text changed (another text,
+ * or this one grown: a story is only ever appended to). */
 static void
 lines_index(struct lines *li, const char *s, size_t n)
 {
@@ -2446,7 +2447,7 @@ lines_index(struct lines *li, const char *s, size_t n)
 	li->src = s;
 	li->len = n;
 	li->n = 0;
-	for (i = 0; i < n || (i == 0 && n == 0 && 0);) {
+	for (i = 0; i < n;) {
 		const char *nl = memchr(s + i, '\n', n - i);
 		size_t end = nl ? (size_t)(nl - s) + 1 : n;
 
@@ -2539,6 +2540,8 @@ view_clamp(struct app *a, int h)
 	}
 	if (v->sel >= n)
 		v->sel = n - 1;
+	if (v->top + (size_t)h > n) /* no blank rows below while rows are above */
+		v->top = n > (size_t)h ? n - (size_t)h : 0;
 	if (v->top > v->sel)
 		v->top = v->sel;
 	if (v->sel >= v->top + (size_t)h)
@@ -3047,14 +3050,12 @@ form_draw(struct app *a)
 		return;
 	}
 	getmaxyx(w, wh, ww);
+	wmove(w, 5, 2);
+	wclrtoeol(w); /* the error line, then the frame it cut */
 	box(w, 0, 0);
 	mvwaddstr(w, 0, 2, " Open a URL ");
 	mvwaddstr(w, 2, 2, "URL");
 	mvwaddstr(w, 4, 2, "Save as");
-	wmove(w, 5, 2);
-	wclrtoeol(w);
-	box(w, 0, 0);
-	mvwaddstr(w, 0, 2, " Open a URL ");
 	if (a->ui.form_error[0]) {
 		wattron(w, A_BOLD | ui_color(a, CP_ERROR));
 		mvwaddnstr(w, 5, 2, a->ui.form_error, ww - 4);
@@ -3113,6 +3114,19 @@ filter_clear(struct app *a)
 	a->ui.nfrows = 0;
 	a->ui.filter_mb[0] = '\0';
 	a->ui.edit.len = a->ui.edit.cur = 0;
+}
+
+/* Esc on a filter: the row selected in the filtered list stays selected. */
+static void
+filter_off(struct app *a)
+{
+	struct view *v = ui_view(a);
+
+	if (a->ui.filtering && v->sel < a->ui.nfrows) {
+		v->sel = a->ui.frows[v->sel];
+		v->top = v->sel; /* clamped to the screen when drawn */
+	}
+	filter_clear(a);
 }
 
 static void
@@ -3264,6 +3278,7 @@ act_back(struct app *a, int arg)
 	doc_free(a->doc);
 	a->doc = a->hist[--a->nhist];
 	a->pane = a->doc->pane;
+	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
 	filter_clear(a);
 	ui_message(a, 0, "back");
 }
@@ -3494,7 +3509,7 @@ act_escape(struct app *a, int arg)
 		xfer_cancel(a, &a->dl);
 		ui_message(a, 0, "download cancelled; nothing saved");
 	} else if (a->ui.filtering) {
-		filter_clear(a);
+		filter_off(a);
 	} else {
 		a->ui.msg.len = 0;
 	}
@@ -3731,7 +3746,7 @@ filter_key(struct app *a, wint_t c, int fkey)
 	int r = edit_key(&a->ui.edit, c, fkey);
 
 	if (r < 0) {
-		filter_clear(a);
+		filter_off(a);
 		a->ui.mode = M_LIST;
 		return;
 	}
@@ -3963,6 +3978,7 @@ page_arrived(struct app *a)
 		doc_free(a->doc);
 	}
 	a->doc = doc_new(t, p);
+	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
 	a->pane = K_LINK; /* a new page opens on its Links pane */
 	filter_clear(a);
 	if (t->status >= 400)
