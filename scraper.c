@@ -133,6 +133,9 @@ struct page {
 	const char *charset;  /* the charset the body was read as */
 	const char *charset_from;
 	int partial;          /* the parser gave up before the end */
+	int base_from_page;   /* base is the document's <base href> */
+	size_t replaced;      /* bytes the charset refused, shown as U+FFFD */
+	struct buf text;      /* the body converted to UTF-8, when it was */
 };
 
 struct transfer {
@@ -145,6 +148,8 @@ struct transfer {
 	size_t max_size;
 	int too_large;
 	int write_errno;    /* a download's local write failed */
+	char encoding[32];  /* Content-Encoding of the last response */
+	int chunked;        /* it came with Transfer-Encoding */
 	int done;
 	CURLcode result;
 	long status;
@@ -235,6 +240,7 @@ struct ui {
 	char *form_keep[2];       /* the fields' text across a resize */
 	size_t help_top;
 	int stdin_idle;           /* readable, yet no key: stdin is gone */
+	int save_derive;          /* -s without a name: save the page as its URL says */
 };
 
 struct app {
@@ -254,6 +260,7 @@ struct app {
 	int tab_x[P_COUNT + 1];    /* where each tab starts, for mouse clicks */
 	int cursor_x;
 	int quit;
+	int quit_armed;            /* q was pressed once during a download */
 	struct ui ui;
 };
 
@@ -1357,6 +1364,7 @@ page_free(struct page *p)
 		return;
 	arena_free(&p->arena);
 	free(p->el);
+	buf_free(&p->text);
 	free(p);
 }
 
@@ -1447,8 +1455,10 @@ page_set_base(struct page *p, const char *url)
 	if (p->base) {
 		abs = url_resolve(url, p->base);
 		uri_split(abs, strlen(abs), &b);
-		if (scheme_is_http(b.scheme, b.scheme_len) && b.has_auth)
+		if (scheme_is_http(b.scheme, b.scheme_len) && b.has_auth) {
 			base = abs;
+			p->base_from_page = 1;
+		}
 	}
 	p->base = arena_strndup(&p->arena, base, strlen(base));
 	free(abs);
@@ -1484,11 +1494,12 @@ charset_known(const char *name)
 	return 1;
 }
 
-/* Copies UTF-8 with every invalid byte, and NUL, as U+FFFD. */
-static void
+/* Copies UTF-8 with every invalid byte, and NUL, as U+FFFD; returns how
+ * many were replaced. */
+static size_t
 utf8_sanitize(struct buf *out, const char *s, size_t n)
 {
-	size_t i = 0, run;
+	size_t i = 0, run, bad = 0;
 	uint32_t c;
 
 	buf_reserve(out, n);
@@ -1499,26 +1510,28 @@ utf8_sanitize(struct buf *out, const char *s, size_t n)
 		if ((i = run) >= n)
 			break;
 		run = utf8_decode((const unsigned char *)s + i, n - i, &c);
-		if (c == 0 || (c == 0xfffd && run == 1))
+		if (c == 0 || (c == 0xfffd && run == 1)) {
 			buf_add_utf8(out, 0xfffd);
-		else
+			bad++;
+		} else {
 			buf_add(out, s + i, run);
+		}
 		i += run;
 	}
+	return bad;
 }
 
-/* Converts with iconv; a byte it refuses becomes U+FFFD and it goes on. */
-static void
+/* Converts with iconv; a byte it refuses becomes U+FFFD and it goes on.
+ * Returns how many were replaced. */
+static size_t
 iconv_to_utf8(struct buf *out, const char *s, size_t n, const char *charset)
 {
 	iconv_t cd = iconv_open("UTF-8", charset);
 	char *in = (char *)s;
-	size_t inleft = n;
+	size_t inleft = n, bad = 0;
 
-	if (cd == (iconv_t)-1) {
-		utf8_sanitize(out, s, n);
-		return;
-	}
+	if (cd == (iconv_t)-1)
+		return utf8_sanitize(out, s, n);
 	buf_reserve(out, n + n / 2 + 16);
 	while (inleft) {
 		char *o = out->data + out->len;
@@ -1532,12 +1545,13 @@ iconv_to_utf8(struct buf *out, const char *s, size_t n, const char *charset)
 			buf_reserve(out, inleft * 2 + 64);
 		} else { /* EILSEQ, or EINVAL at the end: replace one byte */
 			buf_add_utf8(out, 0xfffd);
-			in++, inleft--;
+			in++, inleft--, bad++;
 			iconv(cd, NULL, NULL, NULL, NULL);
 		}
 	}
 	out->data[out->len] = '\0';
 	iconv_close(cd);
+	return bad;
 }
 
 /*
@@ -1547,24 +1561,25 @@ iconv_to_utf8(struct buf *out, const char *s, size_t n, const char *charset)
  * loses the tag. Returns 0 when the body already is such (no copy made).
  */
 static int
-body_to_utf8(struct buf *out, const char *body, size_t len, const char *charset)
+body_to_utf8(struct buf *out, const char *body, size_t len, const char *charset,
+	     size_t *replaced)
 {
 	if (!ascii_casecmp_n(charset, "UTF-8", 6)) {
 		if (len >= 3 && !memcmp(body, "\xef\xbb\xbf", 3))
 			body += 3, len -= 3;
 		if (utf8_valid(body, len) && !memchr(body, 0, len))
 			return 0;
-		utf8_sanitize(out, body, len);
+		*replaced = utf8_sanitize(out, body, len);
 		return 1;
 	}
 	if (!ascii_casecmp_n(charset, "UTF-16", 6) && len >= 2 &&
 	    ((body[0] == '\xff' && body[1] == '\xfe') || (body[0] == '\xfe' && body[1] == '\xff')))
 		body += 2, len -= 2;
-	iconv_to_utf8(out, body, len, charset);
+	*replaced = iconv_to_utf8(out, body, len, charset);
 	if (memchr(out->data, 0, out->len) || !utf8_valid(out->data, out->len)) {
 		struct buf clean = {0};
 
-		utf8_sanitize(&clean, out->data, out->len);
+		*replaced += utf8_sanitize(&clean, out->data, out->len);
 		buf_free(out);
 		*out = clean;
 	}
@@ -1604,13 +1619,13 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 
 /* Parses a body: converted to UTF-8 first where it is not already. When
  * release is given (the body's buffer, in --dump), it is freed as soon as
- * it is no longer needed: a page's memory is counted in page sizes. */
+ * it is no longer needed: a page's memory is counted in page sizes.
+ * Without it, a converted body is kept in p->text for the screen. */
 static struct page *
 page_parse(const char *body, size_t len, const char *url, const char *http_charset,
 	   struct buf *release)
 {
 	struct page *p = xmalloc(sizeof *p);
-	struct buf utf8 = {0};
 	char name[64];
 	const char *from;
 
@@ -1618,9 +1633,9 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
 	page_choose_charset(body, len, http_charset, name, sizeof name, &from);
 	p->charset_from = from;
 	p->charset = arena_strndup(&p->arena, name, strlen(name));
-	if (body_to_utf8(&utf8, body, len, name)) {
+	if (body_to_utf8(&p->text, body, len, name, &p->replaced)) {
 		buf_free(release);
-		page_parse_as(p, utf8.data, utf8.len, &utf8);
+		page_parse_as(p, p->text.data, p->text.len, release ? &p->text : NULL);
 	} else {
 		page_parse_as(p, body, len, release);
 	}
@@ -1672,6 +1687,25 @@ info_ms(CURL *e, CURLINFO what)
 
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
  * the lines that tell the story are kept; headers are logged as they pass. */
+/* Remembers how the last response's body is encoded, for the story. */
+static void
+net_header_seen(struct transfer *t, const char *h, size_t n)
+{
+	const char *v;
+
+	if (n > 5 && !memcmp(h, "HTTP/", 5)) { /* a new response, after a redirect */
+		t->encoding[0] = '\0';
+		t->chunked = 0;
+	} else if (n > 17 && !ascii_casecmp_n(h, "content-encoding:", 17)) {
+		for (v = h + 17; v < h + n && *v == ' '; v++)
+			;
+		snprintf(t->encoding, sizeof t->encoding, "%.*s", (int)(h + n - v), v);
+		t->encoding[strcspn(t->encoding, "\r\n")] = '\0';
+	} else if (n > 18 && !ascii_casecmp_n(h, "transfer-encoding:", 18)) {
+		t->chunked = 1;
+	}
+}
+
 /* The length of the host in an authority "user@host:port" less the port. */
 static size_t
 host_len(const char *auth, size_t n)
@@ -1700,15 +1734,23 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		s += 7, n -= 7; /* "IP:port..." */
 		while (n && s[n - 1] == '.')
 			n--;
-		log_step(t, "Resolved host %.*s to %.*s in %.1f ms", (int)u.auth_len, u.auth,
-			 (int)host_len(s, n), s, info_ms(e, CURLINFO_NAMELOOKUP_TIME_T));
+		if (u.auth_len == host_len(s, n) && !memcmp(u.auth, s, u.auth_len))
+			log_step(t, "Host %.*s is an IP address: nothing to resolve",
+				 (int)u.auth_len, u.auth);
+		else
+			log_step(t, "Resolved host %.*s to %.*s", (int)u.auth_len, u.auth,
+				 (int)host_len(s, n), s);
 		log_step(t, "Connecting to %.*s over TCP", (int)n, s);
 	} else if (n > 13 && !memcmp(s, "Connected to ", 13)) {
-		log_step(t, "TCP connection established after %.1f ms",
-			 info_ms(e, CURLINFO_CONNECT_TIME_T));
+		log_step(t, "TCP connection established");
+	} else if (n > 15 && !memcmp(s, "Issue another ", 14)) {
+		const char *q = memchr(s, '\'', n);
+
+		if (q && q + 1 < s + n)
+			log_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
 	} else if ((n > 15 && !memcmp(s, "SSL connection ", 15)) ||
 		   (n > 5 && !memcmp(s, "ALPN", 4)) ||
-		   (n > 13 && !memcmp(s, "Issue another", 13)) ||
+		   (n > 14 && !memcmp(s, "Server certif", 13)) ||
 		   (n > 8 && !memcmp(s, "Maximum ", 8))) {
 		log_line(t, '*', s, n);
 	}
@@ -1737,6 +1779,7 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 	case CURLINFO_HEADER_IN:
 		if (size > 2 || (size && data[0] != '\r' && data[0] != '\n'))
 			log_line(t, '<', data, size);
+		net_header_seen(t, data, size);
 		break;
 	default:
 		break;
@@ -1871,19 +1914,24 @@ static void
 net_log_summary(struct transfer *t)
 {
 	if (t->ip && *t->ip)
-		log_step(t, "Host resolved to %s in %.1f ms; TCP connection to %s:%ld "
-			 "in %.1f ms", t->ip, t->t_dns, t->ip, t->port, t->t_connect);
+		log_step(t, "Times: DNS %.1f ms, TCP connect %.1f ms%s, first byte %.1f ms, "
+			 "total %.1f ms", t->t_dns, t->t_connect, t->t_tls > 0 ? ", TLS" : "",
+			 t->t_first, t->t_total);
 	if (t->t_tls > 0)
 		log_step(t, "TLS handshake done after %.1f ms", t->t_tls);
 	if (t->redirects)
 		log_step(t, "Followed %ld redirect%s to %s", t->redirects,
 			 t->redirects == 1 ? "" : "s", t->final_url);
+	if (t->status == 0)
+		return; /* no response: nothing to say of a body */
 	if (t->content_length >= 0)
-		log_step(t, "Content-Length: %" CURL_FORMAT_CURL_OFF_T, t->content_length);
+		log_step(t, "Content-Length: %" CURL_FORMAT_CURL_OFF_T "%s%s",
+			 t->content_length, t->encoding[0] ? " bytes of " : "", t->encoding);
 	else
-		log_step(t, "Content-Length: not sent");
-	log_step(t, "Received %zu bytes of body; first byte after %.1f ms, "
-		 "total %.1f ms", t->received, t->t_first, t->t_total);
+		log_step(t, "Content-Length: not sent%s", t->chunked ? " (chunked transfer)"
+							 : " (the body ends when the connection closes)");
+	log_step(t, "Received %zu bytes of body%s%s", t->received,
+		 t->encoding[0] ? " after decoding " : "", t->encoding);
 }
 
 static void
@@ -1949,7 +1997,7 @@ net_free(struct app *a, struct transfer *t)
 
 /* One line naming why a transfer failed; NULL when it did not. */
 static void
-net_error(const struct transfer *t, const struct options *o, struct buf *out)
+net_error(const struct transfer *t, struct buf *out)
 {
 	switch (t->result) {
 	case CURLE_OK:
@@ -1982,7 +2030,7 @@ net_error(const struct transfer *t, const struct options *o, struct buf *out)
 		buf_adds(out, "response headers too large");
 		return;
 	case CURLE_OPERATION_TIMEDOUT:
-		buf_addf(out, "timed out after %ld s (", o->timeout);
+		buf_addf(out, "timed out after %.1f s (", t->t_total / 1000.0);
 		buf_add_safe(out, t->errbuf, strlen(t->errbuf), SAN_TEXT);
 		buf_adds(out, ")");
 		return;
@@ -1996,6 +2044,22 @@ net_error(const struct transfer *t, const struct options *o, struct buf *out)
 		buf_add_safe(out, t->errbuf, strlen(t->errbuf), SAN_TEXT);
 	else
 		buf_adds(out, curl_easy_strerror(t->result));
+}
+
+/* Whether a Content-Type names a document worth parsing (or none was sent). */
+static int
+content_is_html(const char *type)
+{
+	static const char *const html[] = {"text/html", "application/xhtml", "text/xml",
+					   "application/xml"};
+	size_t i;
+
+	if (!type || !*type)
+		return 1;
+	for (i = 0; i < sizeof html / sizeof html[0]; i++)
+		if (!ascii_casecmp_n(type, html[i], strlen(html[i])))
+			return 1;
+	return 0;
 }
 
 /* The charset parameter of a Content-Type value, or NULL. */
@@ -2072,6 +2136,21 @@ print_err(const char *url, const char *msg)
 	buf_addc(&b, '\n');
 	fputs(b.data, stderr);
 	buf_free(&b);
+}
+
+/* The closing lines of the story: what the parse made of the body. */
+static void
+story_page(struct transfer *t, const struct page *p)
+{
+	log_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
+	if (p->replaced)
+		log_step(t, "%zu byte%s did not fit the charset: shown as U+FFFD",
+			 p->replaced, p->replaced == 1 ? "" : "s");
+	log_step(t, "Base URL: %s (%s)", p->base,
+		 p->base_from_page ? "from <base href>" : "the final URL");
+	if (p->title)
+		log_step(t, "Title: %s", p->title);
+	log_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
 }
 
 /* ==== output: TSV, JSON, the report; saving files (temp + rename) ==== */
@@ -2476,7 +2555,10 @@ pane_total(struct app *a, int pane)
 	if (!d)
 		return 0;
 	if (pane == P_SOURCE) {
-		lines_index(&a->src_lines, d->t->body.data, d->t->body.len);
+		if (d->p->text.len) /* shown as decoded, not as the raw bytes */
+			lines_index(&a->src_lines, d->p->text.data, d->p->text.len);
+		else
+			lines_index(&a->src_lines, d->t->body.data, d->t->body.len);
 		return a->src_lines.n;
 	}
 	return d->p->count[pane];
@@ -3133,8 +3215,7 @@ static void
 pane_switch(struct app *a, int pane)
 {
 	a->pane = (pane + P_COUNT) % P_COUNT;
-	if (a->ui.filtering)
-		filter_apply(a);
+	filter_clear(a); /* a filter belongs to the pane it was typed in */
 }
 
 /* Cancels a transfer: the page fetch, or the download (its temp removed). */
@@ -3153,6 +3234,20 @@ xfer_cancel(struct app *a, struct transfer **tp)
 	}
 	net_free(a, t);
 	*tp = NULL;
+}
+
+/* The fetch in flight failed or was cancelled: its story stays visible in
+ * the Transfer pane, and r or o take its URL, until the next page. */
+static void
+fetch_failed(struct app *a, const char *why)
+{
+	struct transfer *t = a->xfer;
+
+	a->xfer = NULL;
+	log_step(t, "%s", why);
+	net_detach(a, t);
+	transfer_free(a->failed);
+	a->failed = t;
 }
 
 /* Starts fetching a page; it replaces the shown page when it arrives. */
@@ -3213,6 +3308,8 @@ act_edge(struct app *a, int arg)
 	size_t n = pane_nrows(a);
 
 	v->sel = arg && n ? n - 1 : 0;
+	if (!arg)
+		v->top = 0;
 }
 
 static void
@@ -3230,7 +3327,8 @@ act_pane_jump(struct app *a, int arg)
 static void
 act_open(struct app *a, int arg)
 {
-	const struct transfer *t = a->doc ? a->doc->t : NULL;
+	/* prefilled with the URL that failed, if the last fetch did: to mend it */
+	const struct transfer *t = a->failed ? a->failed : a->doc ? a->doc->t : NULL;
 
 	(void)arg;
 	a->ui.mode = M_FORM;
@@ -3275,23 +3373,25 @@ act_back(struct app *a, int arg)
 		return;
 	}
 	xfer_cancel(a, &a->xfer);
+	transfer_free(a->failed); /* its story is not this page's */
+	a->failed = NULL;
 	doc_free(a->doc);
 	a->doc = a->hist[--a->nhist];
 	a->pane = a->doc->pane;
 	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
 	filter_clear(a);
-	ui_message(a, 0, "back");
 }
 
 static void
 act_reload(struct app *a, int arg)
 {
 	(void)arg;
-	if (!a->doc) {
+	if (a->failed) /* the fetch that failed: try it again */
+		tui_fetch(a, a->failed->url, NULL, !a->doc);
+	else if (a->doc)
+		tui_fetch(a, a->doc->t->url, NULL, 1);
+	else
 		ui_message(a, 1, "no page to reload");
-		return;
-	}
-	tui_fetch(a, a->doc->t->url, NULL, 1);
 }
 
 /* Saves the page body; asks before replacing a file. */
@@ -3503,8 +3603,8 @@ act_escape(struct app *a, int arg)
 {
 	(void)arg;
 	if (a->xfer) {
-		xfer_cancel(a, &a->xfer);
-		ui_message(a, 0, "transfer cancelled");
+		fetch_failed(a, "Cancelled");
+		ui_message(a, 0, "transfer cancelled — r tries it again");
 	} else if (a->dl) {
 		xfer_cancel(a, &a->dl);
 		ui_message(a, 0, "download cancelled; nothing saved");
@@ -3527,6 +3627,11 @@ static void
 act_quit(struct app *a, int arg)
 {
 	(void)arg;
+	if (a->dl && !a->quit_armed) {
+		a->quit_armed = 1;
+		ui_message(a, 1, "a download is running: q again quits and drops it");
+		return;
+	}
 	a->quit = 1;
 }
 
@@ -3695,9 +3800,13 @@ key_dispatch(struct app *a, wint_t c, int fkey)
 		if (keys[i].code == (int)c && keys[i].fkey == fkey) {
 			if (a->ui.msg.len && keys[i].fn != act_escape)
 				a->ui.msg.len = 0; /* a message lasts until the next key */
+			if (keys[i].fn != act_quit)
+				a->quit_armed = 0;
 			keys[i].fn(a, keys[i].arg);
 			return;
 		}
+	if (!fkey && c >= 0x20 && c < 0x7f)
+		ui_message(a, 1, "'%c' is not a key here: ? lists the keys", (int)c);
 }
 
 /* Line editing shared by the filter and the prompt; returns 1 on Enter,
@@ -3937,6 +4046,54 @@ on_key(struct app *a, wint_t c, int fkey)
 	}
 }
 
+/* Where a new page opens: its Links pane, or the first kind it has; a
+ * reload stays where the user was, and so does one watching the story. */
+static void
+doc_show(struct app *a, struct doc *d, const struct doc *old, int stay)
+{
+	int k;
+
+	if (old && a->xfer_reload) {
+		memcpy(d->view, old->view, sizeof d->view);
+		return;
+	}
+	if (stay)
+		return;
+	a->pane = K_LINK;
+	for (k = 0; k < K_COUNT && !d->p->count[a->pane]; k++)
+		if (d->p->count[k])
+			a->pane = k;
+}
+
+static void
+history_push(struct app *a)
+{
+	a->doc->pane = a->pane;
+	if (a->nhist == HIST_MAX) {
+		doc_free(a->hist[0]);
+		memmove(a->hist, a->hist + 1, (HIST_MAX - 1) * sizeof *a->hist);
+		a->nhist--;
+	}
+	a->hist[a->nhist++] = a->doc;
+}
+
+/* "Save as" of the form, or -s: once the page is here, unless it is an error. */
+static void
+page_save_asked(struct app *a, const struct transfer *t)
+{
+	char *name = a->ui.form_save;
+
+	a->ui.form_save = NULL;
+	if (!name && a->ui.save_derive)
+		name = name_from_url(t->url);
+	a->ui.save_derive = 0;
+	if (name && t->status >= 400)
+		ui_message(a, 1, "HTTP status %ld: the page is shown but not saved", t->status);
+	else if (name)
+		save_body(a, name, 0);
+	free(name);
+}
+
 /* A page arrived: parse it, and show it (the old one goes to history). */
 static void
 page_arrived(struct app *a)
@@ -3945,52 +4102,41 @@ page_arrived(struct app *a)
 	struct buf err = {0};
 	char *charset;
 	struct page *p;
+	struct doc *d;
+	int watching = a->pane == P_TRANSFER;
 
-	a->xfer = NULL;
-	net_error(t, &a->opt, &err);
-	transfer_free(a->failed);
-	a->failed = NULL;
+	net_error(t, &err);
 	if (err.len) {
 		ui_message(a, 1, "%s — the Transfer pane tells the story", err.data);
-		log_step(t, "Failed: %s", err.data);
-		net_detach(a, t);
-		a->failed = t;
 		buf_free(&err);
+		fetch_failed(a, "The fetch failed");
 		return;
 	}
+	a->xfer = NULL;
+	transfer_free(a->failed);
+	a->failed = NULL;
 	net_detach(a, t);
 	charset = http_charset(t->content_type);
 	p = page_parse(t->body.data ? t->body.data : "", t->body.len,
 		       t->final_url ? t->final_url : t->url, charset, NULL);
 	free(charset);
-	log_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
-	log_step(t, "Base URL: %s", p->base);
-	log_step(t, "Found %zu elements", p->n);
-	if (a->doc && !a->xfer_reload) {
-		a->doc->pane = a->pane;
-		if (a->nhist == HIST_MAX) {
-			doc_free(a->hist[0]);
-			memmove(a->hist, a->hist + 1, (HIST_MAX - 1) * sizeof *a->hist);
-			a->nhist--;
-		}
-		a->hist[a->nhist++] = a->doc;
-	} else {
+	story_page(t, p);
+	d = doc_new(t, p);
+	doc_show(a, d, a->doc, watching);
+	if (a->doc && !a->xfer_reload)
+		history_push(a);
+	else
 		doc_free(a->doc);
-	}
-	a->doc = doc_new(t, p);
+	a->doc = d;
 	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
-	a->pane = K_LINK; /* a new page opens on its Links pane */
 	filter_clear(a);
+	a->ui.msg.len = 0;
 	if (t->status >= 400)
 		ui_message(a, 1, "HTTP status %ld", t->status);
-	if (a->ui.form_save) {
-		char *name = a->ui.form_save;
-
-		a->ui.form_save = NULL;
-		save_body(a, name, 0);
-		free(name);
-	}
-	buf_free(&err);
+	else if (!content_is_html(t->content_type))
+		ui_message(a, 1, "%s is not HTML: nothing to extract (d downloads such links)",
+			   t->content_type ? t->content_type : "the body");
+	page_save_asked(a, t);
 }
 
 static void
@@ -3999,7 +4145,7 @@ download_done(struct app *a)
 	struct transfer *t = a->dl;
 	struct buf err = {0};
 
-	net_error(t, &a->opt, &err);
+	net_error(t, &err);
 	if (!err.len && t->status >= 400)
 		buf_addf(&err, "HTTP status %ld: nothing saved", t->status);
 	if (err.len) {
@@ -4099,6 +4245,7 @@ run_tui(struct app *a)
 		print_err(NULL, why);
 		return EXIT_USAGE;
 	}
+	a->ui.save_derive = a->opt.save && !a->opt.save_name;
 	if (a->opt.url)
 		tui_fetch(a, a->opt.url, a->opt.save_name, 0);
 	else
@@ -4283,7 +4430,7 @@ run_dump(struct app *a)
 		print_err(a->opt.url, "interrupted");
 		goto out;
 	}
-	net_error(t, &a->opt, &err);
+	net_error(t, &err);
 	if (err.len) {
 		if (a->opt.verbose)
 			out_report(&out, t);
@@ -4300,9 +4447,7 @@ run_dump(struct app *a)
 	p = page_parse(t->body.data ? t->body.data : "", t->body.len,
 		       t->final_url ? t->final_url : t->url, charset, &t->body);
 	free(charset);
-	log_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
-	log_step(t, "Base URL: %s", p->base);
-	log_step(t, "Found %zu elements", p->n);
+	story_page(t, p);
 	if (a->opt.verbose) {
 		out_report(&err, t);
 		fputs(err.data, stderr);
