@@ -238,7 +238,7 @@ struct ui {
 	void *form, *form_win, *form_sub; /* FORM, WINDOW, WINDOW */
 	char form_error[128];
 	char *form_keep[2];       /* the fields' text across a resize */
-	size_t help_top;
+	size_t help_top, help_rows;
 	int stdin_idle;           /* readable, yet no key: stdin is gone */
 	int save_derive;          /* -s without a name: save the page as its URL says */
 };
@@ -325,7 +325,7 @@ static const struct key keys[] = {
 	{'G', 0, "G", act_edge, 1, "last row"},
 	{KEY_END, 1, "End", act_edge, 1, NULL},
 	{'/', 0, "/", act_filter, 0, "filter the current pane as you type (URL and text); Esc clears"},
-	{'\r', 0, "Enter", act_follow, 0, "fetch and scrape the selected link"},
+	{'\r', 0, "Enter", act_follow, 0, "fetch and scrape the selected link (or iframe, frame)"},
 	{'\n', 0, NULL, act_follow, 0, NULL},
 	{KEY_ENTER, 1, NULL, act_follow, 0, NULL},
 	{KEY_RIGHT, 1, "Right", act_follow, 0, NULL},
@@ -338,7 +338,7 @@ static const struct key keys[] = {
 	{'d', 0, "d", act_download, 0, "download the selected element's URL into the save directory"},
 	{'s', 0, "s", act_save, 0, "save the current page's body (asks for the name)"},
 	{'y', 0, "y", act_yank, 0, "copy the selected URL to the clipboard (OSC 52)"},
-	{27, 0, "Esc", act_escape, 0, "cancel the transfer in flight; clear the filter"},
+	{27, 0, "Esc", act_escape, 0, "cancel the page fetch in flight, else the download; clear the filter"},
 	{'r', 0, "r", act_reload, 0, "reload"},
 	{'?', 0, "?", act_help, 0, "this help"},
 	{'q', 0, "q", act_quit, 0, "quit, restoring the terminal"},
@@ -2308,10 +2308,12 @@ temp_create(const char *dir, int slot, struct buf *err)
 	struct stat st;
 	int fd;
 
-	errno = 0;
-	if (mkdir_p(dir) < 0 || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		buf_addf(err, "cannot use directory %s: %s", dir,
-			 errno ? strerror(errno) : "not a directory");
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		buf_addf(err, "cannot save into %s: it is not a directory", dir);
+		return -1;
+	}
+	if (mkdir_p(dir) < 0 || stat(dir, &st) < 0) {
+		buf_addf(err, "cannot use directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (snprintf(cleanup_path[slot], PATH_MAX, "%s/.scraper-XXXXXX", dir) >= PATH_MAX) {
@@ -2409,13 +2411,16 @@ struct layout {
 };
 
 static void
-ui_layout(struct layout *l)
+ui_layout(struct layout *l, int pane)
 {
 	memset(l, 0, sizeof *l);
 	l->small = LINES < MIN_LINES || COLS < MIN_COLS;
 	l->status_y = LINES - 1;
 	l->list_y = 1;
-	if (COLS >= WIDE_COLS) { /* the detail beside the list */
+	if (COLS >= WIDE_COLS && pane >= K_COUNT) { /* lines of text: all the width */
+		l->list_w = COLS;
+		l->list_h = LINES - 2;
+	} else if (COLS >= WIDE_COLS) { /* the detail beside the list */
 		l->list_w = COLS * 3 / 5;
 		l->list_h = LINES - 2;
 		l->det_y = 1;
@@ -2458,8 +2463,8 @@ ui_put(int y, int x, int w, const char *s, size_t n, attr_t attr)
 
 		i += utf8_decode((const unsigned char *)ui_scratch.data + i,
 				 ui_scratch.len - i, &cp);
-		if (cp >= 0x80 && !utf8)
-			cp = '?';
+		if (cp >= 0x80 && !utf8) /* our own punctuation has ASCII stand-ins */
+			cp = cp == 0xb7 ? '|' : cp == 0x2014 ? '-' : '?';
 		cw = wcwidth((wchar_t)cp);
 		if (cw < 0)
 			cp = utf8 ? 0xfffd : '?', cw = 1;
@@ -2632,25 +2637,48 @@ view_clamp(struct app *a, int h)
 
 /* ---- drawing ---- */
 
+/* A tab's label, " 1 Links 25 "; when they do not all fit, the other tabs
+ * shrink to " 2 I13 ". The current pane's count reads "matching/all" while
+ * a filter is on. */
+static void
+tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
+{
+	char count[48] = "";
+
+	if (p < K_COUNT && a->doc && a->ui.filtering && p == a->pane)
+		snprintf(count, sizeof count, " %zu/%zu", a->ui.nfrows, a->doc->p->count[p]);
+	else if (p < K_COUNT)
+		snprintf(count, sizeof count, " %zu", a->doc ? a->doc->p->count[p] : 0);
+	if (form == 0 || p == a->pane)
+		snprintf(out, outsz, " %d %s%s ", p + 1, pane_names[p], count);
+	else
+		snprintf(out, outsz, " %d %c%s ", p + 1, pane_names[p][0],
+			 count + (count[0] != 0));
+}
+
 static void
 draw_tabs(struct app *a)
 {
-	int x = 0, p;
-	char label[64];
+	int x = 0, p, form, width;
+	char label[80];
 
 	move(0, 0);
 	attron(ui_color(a, CP_TAB));
 	hline(' ', COLS);
 	attroff(ui_color(a, CP_TAB));
+	for (form = 0; form < 1; form++) {
+		for (width = 0, p = 0; p < P_COUNT; p++) {
+			tab_label(a, p, form, label, sizeof label);
+			width += (int)strlen(label);
+		}
+		if (width <= COLS)
+			break;
+	}
 	for (p = 0; p < P_COUNT && x < COLS; p++) {
 		attr_t at = p == a->pane ? (A_BOLD | A_REVERSE | ui_color(a, CP_TABSEL))
 					 : ui_color(a, CP_TAB);
 
-		if (p < K_COUNT)
-			snprintf(label, sizeof label, " %d %s %zu ", p + 1, pane_names[p],
-				 a->doc ? a->doc->p->count[p] : 0);
-		else
-			snprintf(label, sizeof label, " %d %s ", p + 1, pane_names[p]);
+		tab_label(a, p, form, label, sizeof label);
 		a->tab_x[p] = x;
 		x += ui_puts(0, x, COLS - x, label, at);
 		a->tab_x[p + 1] = x;
@@ -2779,6 +2807,8 @@ draw_detail(struct app *a, const struct layout *l)
 	int y = l->det_y, end = l->det_y + l->det_h;
 	char head[160];
 
+	if (l->det_h == 0)
+		return;
 	if (COLS >= WIDE_COLS)
 		mvvline(l->det_y, l->det_x - 1, ACS_VLINE, l->det_h);
 	else
@@ -2837,10 +2867,16 @@ status_progress(const struct transfer *t, const char *what, struct buf *b)
 	human_size(now, sizeof now, (double)t->received);
 	human_size(rate, sizeof rate, r);
 	buf_addf(b, "%s [", what);
-	if (t->dl_total > 0)
+	if (t->dl_total > 0) {
 		fill = (int)(10.0 * (double)t->received / (double)t->dl_total);
-	for (i = 0; i < 10; i++)
-		buf_addc(b, i < fill ? '=' : ' ');
+		for (i = 0; i < 10; i++)
+			buf_addc(b, i < fill ? '=' : ' ');
+	} else { /* size unknown: a marker that moves, so it does not look stuck */
+		fill = (int)(secs * 5) % 18;
+		fill = fill < 9 ? fill : 17 - fill;
+		for (i = 0; i < 10; i++)
+			buf_addc(b, i == fill || i == fill + 1 ? '=' : ' ');
+	}
 	buf_addf(b, "] %s", now);
 	if (t->dl_total > 0) {
 		human_size(total, sizeof total, (double)t->dl_total);
@@ -2860,9 +2896,13 @@ status_page(const struct app *a, struct buf *b)
 		return;
 	}
 	human_size(size, sizeof size, (double)d->t->received);
-	buf_addf(b, "HTTP %ld · %s · %.2f s · %zu elements · ", d->t->status, size,
-		 d->t->t_total / 1000.0, d->p->n);
+	buf_addf(b, "HTTP %ld · %s · %.2f s · %zu element%s · ", d->t->status, size,
+		 d->t->t_total / 1000.0, d->p->n, d->p->n == 1 ? "" : "s");
 	buf_adds(b, d->t->final_url ? d->t->final_url : d->t->url);
+	if (d->p->title) {
+		buf_adds(b, " · ");
+		buf_adds(b, d->p->title);
+	}
 }
 
 static void
@@ -2888,8 +2928,11 @@ draw_status(struct app *a, const struct layout *l)
 		}
 		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/" : a->ui.prompt,
 			    A_BOLD);
-		ui_put(l->status_y, x, COLS - x - 1, mb, n, 0);
 		a->cursor_x = x + (int)a->ui.edit.cur; /* ASCII-width cursor: good enough */
+		x += ui_put(l->status_y, x, COLS - x - 1, mb, n, 0);
+		if (a->ui.msg.len && x + 4 < COLS) /* why the name was refused */
+			ui_put(l->status_y, x + 2, COLS - x - 3, a->ui.msg.data, a->ui.msg.len,
+			       A_BOLD | ui_color(a, CP_ERROR));
 		return;
 	}
 	if (a->ui.msg.len)
@@ -2900,10 +2943,11 @@ draw_status(struct app *a, const struct layout *l)
 		status_progress(a->dl, "Downloading", &b);
 	else
 		status_page(a, &b);
-	if (a->ui.filtering) {
+	if (a->ui.filtering && !a->ui.msg.len) {
 		buf_adds(&b, " · filter: ");
 		buf_adds(&b, a->ui.filter_mb);
 	}
+	buf_addc(&b, ' ');
 	at = a->ui.msg_error ? (A_BOLD | ui_color(a, CP_ERROR)) : (A_REVERSE | ui_color(a, CP_STATUS));
 	ui_put(l->status_y, 0, COLS - hw, b.data ? b.data : "", b.len, at);
 	if (COLS > hw * 2)
@@ -2919,11 +2963,11 @@ ui_draw(struct app *a)
 {
 	struct layout l;
 
-	ui_layout(&l);
+	ui_layout(&l, a->pane);
 	erase();
 	curs_set(0);
 	if (l.small) {
-		ui_puts(0, 0, COLS, "terminal too small", A_BOLD);
+		ui_puts(0, 0, COLS, "terminal too small (needs 40x10)", A_BOLD);
 		refresh();
 		return;
 	}
@@ -3297,7 +3341,7 @@ act_page(struct app *a, int arg)
 {
 	struct layout l;
 
-	ui_layout(&l);
+	ui_layout(&l, a->pane);
 	act_move(a, arg * (l.list_h > 1 ? l.list_h - 1 : 1));
 }
 
@@ -3522,7 +3566,8 @@ act_download(struct app *a, int arg)
 	}
 	uri_split(e->url, strlen(e->url), &u);
 	if (!scheme_is_http(u.scheme, u.scheme_len) || strlen(e->url) > URL_FIELD_MAX) {
-		ui_message(a, 1, "only http(s) URLs up to %d bytes are downloaded", URL_FIELD_MAX);
+		ui_message(a, 1, strlen(e->url) > URL_FIELD_MAX ? "this URL is too long to fetch"
+			   : "not an http(s) URL: nothing to download");
 		return;
 	}
 	name = name_from_url(e->url);
@@ -3586,7 +3631,7 @@ act_yank(struct app *a, int arg)
 	if (write_all(STDOUT_FILENO, seq.data, seq.len) < 0)
 		ui_message(a, 1, "cannot write to the terminal");
 	else
-		ui_message(a, 0, "copied %zu bytes of URL to the clipboard", strlen(e->url));
+		ui_message(a, 0, "URL sent to the clipboard by OSC 52 (if the terminal allows it)");
 	buf_free(&seq);
 }
 
@@ -3774,6 +3819,16 @@ draw_help(struct app *a)
 	int y = 2;
 
 	help_lines(&b);
+	buf_adds(&b, "Mouse\twheel scrolls; a click selects a row or a tab\n"
+		     "In the form\tTab or arrows: next field; Enter fetches; Esc closes; "
+		     "Ctrl-A/E start/end; Ctrl-K, Ctrl-U, Ctrl-W delete\n"
+		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n");
+	a->ui.help_rows = 0;
+	for (p = b.data; *p; p++)
+		a->ui.help_rows += *p == '\n';
+	if (a->ui.help_top + (size_t)(LINES - 3) > a->ui.help_rows)
+		a->ui.help_top = a->ui.help_rows > (size_t)(LINES - 3)
+					 ? a->ui.help_rows - (size_t)(LINES - 3) : 0;
 	ui_puts(1, 1, COLS - 2, "Keys (j/k scroll, q or Esc closes)", A_BOLD);
 	for (p = b.data; p && *p; p = nl + 1, row++) {
 		const char *tab = strchr(p, '\t');
@@ -3871,6 +3926,7 @@ prompt_key(struct app *a, wint_t c, int fkey)
 	char name[NAME_MAX_BYTES * 4 + 1];
 	int r = edit_key(&a->ui.edit, c, fkey);
 
+	a->ui.msg.len = 0;
 	if (r == 0)
 		return;
 	a->ui.mode = M_LIST;
@@ -3879,6 +3935,11 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		return;
 	}
 	edit_get(&a->ui.edit, name, sizeof name);
+	if (name_refusal(name)) { /* keep the prompt open to mend the name */
+		a->ui.mode = M_PROMPT;
+		ui_message(a, 1, "%s", name_refusal(name));
+		return;
+	}
 	save_body(a, name, 0);
 }
 
@@ -3961,8 +4022,15 @@ form_key(struct app *a, wint_t c, int fkey)
 		form_driver(a->ui.form, REQ_END_LINE);
 	} else if (c == 127 || c == 8) {
 		form_driver(a->ui.form, REQ_DEL_PREV);
-	} else if (c == 21) {
+	} else if (c == 21) { /* Ctrl-U */
 		form_driver(a->ui.form, REQ_CLR_FIELD);
+	} else if (c == 1 || c == 5) { /* Ctrl-A, Ctrl-E */
+		form_driver(a->ui.form, c == 1 ? REQ_BEG_LINE : REQ_END_LINE);
+	} else if (c == 11) { /* Ctrl-K */
+		form_driver(a->ui.form, REQ_CLR_EOL);
+	} else if (c == 23) { /* Ctrl-W */
+		form_driver(a->ui.form, REQ_PREV_WORD);
+		form_driver(a->ui.form, REQ_DEL_WORD);
 	} else if (c >= 0x20 && !is_control(c) && !is_bidi(c)) {
 		form_driver_w(a->ui.form, OK, (wchar_t)c);
 	} else {
@@ -4007,7 +4075,7 @@ on_mouse(struct app *a)
 
 	if (getmouse(&ev) != OK || a->ui.mode != M_LIST)
 		return;
-	ui_layout(&l);
+	ui_layout(&l, a->pane);
 	if (ev.bstate & BUTTON4_PRESSED) {
 		act_move(a, -3);
 	} else if (ev.bstate & BUTTON5_PRESSED) {
@@ -4034,6 +4102,11 @@ on_key(struct app *a, wint_t c, int fkey)
 	}
 	if (fkey && c == KEY_MOUSE) {
 		on_mouse(a);
+		return;
+	}
+	if (LINES < MIN_LINES || COLS < MIN_COLS) { /* nothing to see: only q acts */
+		if (!fkey && c == 'q')
+			a->quit = 1;
 		return;
 	}
 	switch (a->ui.mode) {
@@ -4301,10 +4374,10 @@ usage(FILE *f)
 static void
 usage_error(const char *fmt, const char *arg)
 {
+	/* one line naming the cause, as for every failure; --help has the rest */
 	fputs("scraper: ", stderr);
 	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
+	fputs(" (usage: scraper [OPTIONS] [URL]; scraper --help lists them)\n", stderr);
 	exit(EXIT_USAGE);
 }
 

@@ -487,6 +487,9 @@ t_save() {
     keys C-u
     type_text ../evil.html
     keys Enter
+    wait_screen "Save as .*contains '/'" || return
+    pass "$TNAME: ../evil.html refused; the prompt stays open to mend the name"
+    keys Escape
     wait_gone 'Save as' || return
     is "$(ls -A "$TDIR/Files" | tr '\n' ' ')" "index.html other.html " "$TNAME: ../evil.html refused, no other file (temp) in Files/"
     ok '[ ! -e "$TDIR/evil.html" ]' "$TNAME: nothing written outside Files/"
