@@ -468,21 +468,29 @@ buf_adds(struct buf *b, const char *s)
 }
 
 static void
+buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n >= 0) {
+		buf_reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+}
+
+static void
 buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	buf_vaddf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	buf_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
 }
 
 static void
@@ -1661,18 +1669,11 @@ log_step(struct transfer *t, const char *fmt, ...)
 {
 	struct buf b = {0};
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	buf_reserve(&b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	log_line(t, '*', b.data, (size_t)n);
+	log_line(t, '*', b.data ? b.data : "", b.len);
 	buf_free(&b);
 }
 
@@ -2994,20 +2995,12 @@ static void
 ui_message(struct app *a, int error, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	a->ui.msg.len = 0;
 	a->ui.msg_error = error;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	buf_vaddf(&a->ui.msg, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	buf_reserve(&a->ui.msg, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(a->ui.msg.data, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	a->ui.msg.len = (size_t)n;
 }
 
 static void
