@@ -220,6 +220,13 @@ struct key {
 	const char *help;  /* NULL: an alias of the entry before */
 };
 
+/* What the screen shows, to tell a cursor move from a change. */
+struct drawn {
+	int pane, lines, cols, filtering;
+	const struct doc *doc;
+	size_t nrows, top, sel;
+};
+
 struct ui {
 	enum mode mode;
 	int dirty;
@@ -228,6 +235,9 @@ struct ui {
 	int msg_error;
 	struct line_edit edit;    /* filter or prompt text */
 	char filter_mb[4096];     /* the filter in force, UTF-8 */
+	char filter_lc[4096];     /* the same in lower case */
+	char filter_was[4096];    /* what frows was made for, and its length */
+	size_t filter_len;
 	char prompt[64];
 	size_t *frows, nfrows;    /* rows that pass the filter */
 	int filtering;            /* frows is in force */
@@ -241,6 +251,8 @@ struct ui {
 	size_t help_top, help_rows;
 	int stdin_idle;           /* readable, yet no key: stdin is gone */
 	int save_derive;          /* -s without a name: save the page as its URL says */
+	int moved, changed;       /* since the last draw: the selection moved; more changed */
+	struct drawn drawn;
 };
 
 struct app {
@@ -2720,6 +2732,25 @@ draw_line_row(struct app *a, int y, int w, size_t idx, attr_t sel)
 	ui_put(y, x, w - x, s, n, at);
 }
 
+/* One row of the list, cleared first, highlighted when selected. */
+static void
+draw_row(struct app *a, const struct layout *l, size_t row)
+{
+	struct view *v = ui_view(a);
+	size_t idx = pane_index(a, row);
+	attr_t sel = row == v->sel ? A_REVERSE : 0;
+	int y = l->list_y + (int)(row - v->top);
+
+	move(y, 0);
+	attron(sel);
+	hline(' ', l->list_w);
+	attroff(sel);
+	if (a->pane < K_COUNT)
+		draw_element_row(a, y, l->list_w, &a->doc->p->el[idx], sel);
+	else
+		draw_line_row(a, y, l->list_w, idx, sel);
+}
+
 static void
 draw_list(struct app *a, const struct layout *l)
 {
@@ -2736,21 +2767,8 @@ draw_list(struct app *a, const struct layout *l)
 		ui_puts(l->list_y, 1, l->list_w - 1, why, ui_color(a, CP_DIM));
 		return;
 	}
-	for (y = 0; y < l->list_h && v->top + (size_t)y < n; y++) {
-		size_t row = v->top + (size_t)y, idx = pane_index(a, row);
-		attr_t sel = row == v->sel ? A_REVERSE : 0;
-
-		if (sel) {
-			move(l->list_y + y, 0);
-			attron(A_REVERSE);
-			hline(' ', l->list_w);
-			attroff(A_REVERSE);
-		}
-		if (a->pane < K_COUNT)
-			draw_element_row(a, l->list_y + y, l->list_w, &a->doc->p->el[idx], sel);
-		else
-			draw_line_row(a, l->list_y + y, l->list_w, idx, sel);
-	}
+	for (y = 0; y < l->list_h && v->top + (size_t)y < n; y++)
+		draw_row(a, l, v->top + (size_t)y);
 }
 
 /* Draws text wrapped into a box; returns the rows used. Long text is cut
@@ -2959,12 +2977,74 @@ draw_status(struct app *a, const struct layout *l)
 static void draw_help(struct app *a);
 static void form_draw(struct app *a);
 
+/* Blanks a rectangle of the screen. */
+static void
+ui_clear(int y, int x, int h, int w)
+{
+	for (; h > 0; h--, y++)
+		mvhline(y, x, ' ', w);
+}
+
+/*
+ * The cheap redraw after a cursor move that did not scroll: the row left,
+ * the row entered, the detail and the status line. A key then costs the
+ * same whatever the pane holds and however many rows the screen shows.
+ * Returns 0 when more than that changed, for a full redraw.
+ */
+static int
+ui_draw_move(struct app *a, const struct layout *l)
+{
+	struct drawn *d = &a->ui.drawn;
+	struct view *v = ui_view(a);
+
+	if (!a->ui.moved || a->ui.changed || a->ui.mode != M_LIST || l->small || d->pane != a->pane ||
+	    d->doc != a->doc || d->lines != LINES || d->cols != COLS ||
+	    d->nrows != pane_nrows(a) || d->filtering != a->ui.filtering)
+		return 0;
+	view_clamp(a, l->list_h);
+	if (v->top != d->top)
+		return 0;
+	if (d->sel != v->sel && d->sel < d->nrows)
+		draw_row(a, l, d->sel);
+	draw_row(a, l, v->sel);
+	if (l->det_h) {
+		ui_clear(l->det_y, l->det_x, l->det_h, l->det_w);
+		draw_detail(a, l);
+	}
+	draw_status(a, l);
+	return 1;
+}
+
+static void
+ui_drawn(struct app *a)
+{
+	struct drawn *d = &a->ui.drawn;
+	struct view *v = ui_view(a);
+
+	d->pane = a->pane;
+	d->doc = a->doc;
+	d->lines = LINES;
+	d->cols = COLS;
+	d->nrows = pane_nrows(a);
+	d->filtering = a->ui.filtering;
+	d->top = v->top;
+	d->sel = v->sel;
+	a->ui.moved = a->ui.changed = 0;
+}
+
 static void
 ui_draw(struct app *a)
 {
 	struct layout l;
 
 	ui_layout(&l, a->pane);
+	if (ui_draw_move(a, &l)) {
+		ui_drawn(a);
+		wnoutrefresh(stdscr);
+		doupdate();
+		return;
+	}
+	ui_drawn(a);
 	erase();
 	curs_set(0);
 	if (l.small) {
@@ -2980,6 +3060,7 @@ ui_draw(struct app *a)
 		draw_detail(a, &l);
 	}
 	draw_status(a, &l);
+	ui_drawn(a);
 	wnoutrefresh(stdscr);
 	if (a->ui.mode == M_FORM) {
 		form_draw(a);
@@ -3229,6 +3310,7 @@ static void filter_apply(struct app *a);
 static void
 filter_clear(struct app *a)
 {
+	a->ui.filter_len = 0;
 	a->ui.filtering = 0;
 	a->ui.nfrows = 0;
 	a->ui.filter_mb[0] = '\0';
@@ -3681,10 +3763,16 @@ contains_ci(const char *hay, size_t n, const char *needle, size_t m)
 {
 	size_t i, j;
 
+	char lo, up;
+
 	if (m == 0)
 		return 1;
+	lo = needle[0];
+	up = (char)toupper((unsigned char)lo);
 	for (i = 0; i + m <= n; i++) {
-		for (j = 0; j < m && tolower((unsigned char)hay[i + j]) == needle[j]; j++)
+		if (hay[i] != lo && hay[i] != up) /* the cheap test first */
+			continue;
+		for (j = 1; j < m && tolower((unsigned char)hay[i + j]) == needle[j]; j++)
 			;
 		if (j == m)
 			return 1;
@@ -3708,17 +3796,15 @@ row_matches(struct app *a, size_t idx, const char *f, size_t m)
 	return contains_ci(s, n, f, m);
 }
 
-/* Rebuilds the rows that pass the filter: one pass over the pane. */
+/* Rebuilds the rows that pass the filter: one pass over the pane, or, when
+ * the filter only grew (typing), over the rows that passed before. */
 static void
 filter_apply(struct app *a)
 {
-	size_t total, i, m;
-	char f[sizeof a->ui.filter_mb];
-	int saved = a->ui.filtering;
+	size_t total, i, m, k, kept = 0;
+	char *f = a->ui.filter_lc;
+	int narrow;
 
-	a->ui.filtering = 0;
-	total = pane_total(a, a->pane);
-	a->ui.filtering = saved;
 	for (m = 0; a->ui.filter_mb[m]; m++)
 		f[m] = (char)tolower((unsigned char)a->ui.filter_mb[m]);
 	f[m] = '\0';
@@ -3726,15 +3812,23 @@ filter_apply(struct app *a)
 		filter_clear(a);
 		return;
 	}
-	a->ui.frows = xrealloc(a->ui.frows, (total ? total : 1) * sizeof *a->ui.frows);
-	a->ui.nfrows = 0;
-	for (i = 0; i < total; i++) {
-		size_t idx = a->pane < K_COUNT ? a->doc->kind_rows[a->pane][i] : i;
+	narrow = a->ui.filtering && a->ui.filter_len && a->ui.filter_len <= m &&
+		 !memcmp(a->ui.filter_was, f, a->ui.filter_len);
+	a->ui.filtering = 0;
+	total = narrow ? a->ui.nfrows : pane_total(a, a->pane);
+	if (!narrow)
+		a->ui.frows = xrealloc(a->ui.frows, (total ? total : 1) * sizeof *a->ui.frows);
+	for (k = 0; k < total; k++) {
+		size_t row = narrow ? a->ui.frows[k] : k;
 
-		if (row_matches(a, idx, f, m))
-			a->ui.frows[a->ui.nfrows++] = i;
+		i = a->pane < K_COUNT ? a->doc->kind_rows[a->pane][row] : row;
+		if (row_matches(a, i, f, m))
+			a->ui.frows[kept++] = row;
 	}
+	a->ui.nfrows = kept;
 	a->ui.filtering = 1;
+	memcpy(a->ui.filter_was, f, m + 1);
+	a->ui.filter_len = m;
 	ui_view(a)->sel = ui_view(a)->top = 0;
 }
 
@@ -3850,6 +3944,11 @@ key_dispatch(struct app *a, wint_t c, int fkey)
 				a->ui.msg.len = 0; /* a message lasts until the next key */
 			if (keys[i].fn != act_quit)
 				a->quit_armed = 0;
+			if (keys[i].fn == act_move || keys[i].fn == act_page ||
+			    keys[i].fn == act_edge)
+				a->ui.moved = 1;
+			else
+				a->ui.changed = 1;
 			keys[i].fn(a, keys[i].arg);
 			return;
 		}
@@ -4089,6 +4188,8 @@ on_mouse(struct app *a)
 static void
 on_key(struct app *a, wint_t c, int fkey)
 {
+	if (a->ui.mode != M_LIST || (fkey && (c == KEY_RESIZE || c == KEY_MOUSE)))
+		a->ui.changed = 1; /* key_dispatch tells moves from changes itself */
 	if (fkey && c == KEY_RESIZE) {
 		on_resize(a);
 		return;
@@ -4321,11 +4422,11 @@ run_tui(struct app *a)
 		net_drive(a);
 		if (a->xfer && a->xfer->done) {
 			page_arrived(a);
-			a->ui.dirty = 1;
+			a->ui.dirty = a->ui.changed = 1;
 		}
 		if (a->dl && a->dl->done) {
 			download_done(a);
-			a->ui.dirty = 1;
+			a->ui.dirty = a->ui.changed = 1;
 		}
 		alive = keys_drain(a, in.revents != 0);
 		if (a->quit || got_signal || !alive)
