@@ -14,7 +14,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 
 URL ?=
 
-.PHONY: all run test test-asan unit install uninstall clean deps help
+.PHONY: all run test install uninstall clean deps help bench bench-keys
 
 all: scraper
 
@@ -48,6 +48,14 @@ test: deps
 	prove -f tests/*.t
 	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t,$(wildcard tests/*.t))
 
+# Speed and memory against xmllint, pup, lxml and BeautifulSoup (a few minutes).
+bench: scraper
+	sh tests/bench/run.sh
+
+# What 1,000 key presses cost in a pane of 20 rows and of 200,000 (callgrind).
+bench-keys: scraper
+	sh tests/bench/keys.sh
+
 install: scraper
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 scraper $(DESTDIR)$(PREFIX)/bin/scraper
@@ -60,4 +68,4 @@ clean:
 	rm -f scraper scraper-asan tests/unit
 
 help:
-	@echo "targets: all run test install uninstall clean deps (make run URL=...)"
+	@echo "targets: all run test bench bench-keys install uninstall clean deps (make run URL=...)"

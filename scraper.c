@@ -142,6 +142,8 @@ struct transfer {
 	CURL *easy;
 	char *url;          /* as requested */
 	int fd;             /* a download writes here; -1: the body stays in memory */
+	int (*sink)(void *, const char *, size_t); /* or the body goes here */
+	void *sink_ctx;
 	size_t received;    /* body bytes so far, in memory or written */
 	struct buf body;
 	struct buf log;     /* the story: lines "* step", "> sent", "< received" */
@@ -1388,13 +1390,42 @@ page_free(struct page *p)
 	free(p);
 }
 
+/* A parser context on a copy of body (released once copied). A static
+ * input buffer, which would avoid the copy, crashed 2.9.14's HTML parser. */
+static htmlParserCtxtPtr
+ctxt_from_memory(const char *body, size_t len, struct buf *release)
+{
+	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(len ? body : " ",
+							    len ? (int)len : 1);
+
+	if (!ctxt)
+		die("out of memory");
+	buf_free(release);
+	return ctxt;
+}
+
+/* A parser context on an input buffer filled as the body arrived; the
+ * context owns it from now on. */
+static htmlParserCtxtPtr
+ctxt_from_input(xmlParserInputBufferPtr in)
+{
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	xmlParserInputPtr stream;
+
+	if (!ctxt)
+		die("out of memory");
+	stream = xmlNewIOInputStream(ctxt, in, XML_CHAR_ENCODING_NONE);
+	if (!stream || inputPush(ctxt, stream) < 0)
+		die("out of memory");
+	return ctxt;
+}
+
 /* The SAX pass over UTF-8 bytes; non-zero when libxml2 saw an encoding error. */
 static int
-page_parse_as(struct page *p, const char *body, size_t len, struct buf *release)
+page_parse_as(struct page *p, htmlParserCtxtPtr ctxt)
 {
 	static xmlSAXHandler sax;
 	struct parse_state st = {.page = p, .anchor = -1};
-	htmlParserCtxtPtr ctxt;
 
 	sax.startElement = sax_start;
 	sax.endElement = sax_end;
@@ -1402,10 +1433,6 @@ page_parse_as(struct page *p, const char *body, size_t len, struct buf *release)
 	sax.ignorableWhitespace = sax_characters;
 	sax.initialized = XML_SAX2_MAGIC; /* so errors reach sax.serror */
 	sax.serror = xml_collect;
-	ctxt = htmlCreateMemoryParserCtxt(len ? body : " ", len ? (int)len : 1);
-	if (!ctxt)
-		die("out of memory");
-	buf_free(release); /* libxml2 has its own copy now */
 	memcpy(ctxt->sax, &sax, sizeof sax);
 	ctxt->userData = &st;
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
@@ -1414,8 +1441,7 @@ page_parse_as(struct page *p, const char *body, size_t len, struct buf *release)
 	/* The body is UTF-8 by now. Said so, 2.9.14 takes it as is; unsaid,
 	 * it reads ISO-8859-1, and switching to its UTF-8 "converter" copies
 	 * the page twice over (measured: 2x the page). IGNORE_ENC: no <meta>
-	 * switches it. A static input buffer, which would avoid the one copy
-	 * htmlCreateMemoryParserCtxt() makes, crashed 2.9.14's HTML parser. */
+	 * switches it. */
 	ctxt->charset = XML_CHAR_ENCODING_UTF8;
 	xmlSetGenericErrorFunc(NULL, xml_silent);
 	xmlSetStructuredErrorFunc(&st, xml_collect);
@@ -1655,9 +1681,74 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
 	p->charset = arena_strndup(&p->arena, name, strlen(name));
 	if (body_to_utf8(&p->text, body, len, name, &p->replaced)) {
 		buf_free(release);
-		page_parse_as(p, p->text.data, p->text.len, release ? &p->text : NULL);
+		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len,
+						  release ? &p->text : NULL));
 	} else {
-		page_parse_as(p, body, len, release);
+		page_parse_as(p, ctxt_from_memory(body, len, release));
+	}
+	page_set_base(p, url);
+	return p;
+}
+
+/*
+ * The body of a --dump fetch goes straight into libxml2's input buffer as
+ * it arrives: given a body whole, libxml2 copies it, and at that moment
+ * both copies stand — the peak of the run, 2x the page.
+ */
+struct page_input {
+	xmlParserInputBufferPtr in;
+};
+
+static void
+page_input_init(struct page_input *pi)
+{
+	pi->in = xmlAllocParserInputBuffer(XML_CHAR_ENCODING_NONE);
+	if (!pi->in)
+		die("out of memory");
+}
+
+/* A transfer's sink: appends bytes; -1 when libxml2 could not. */
+static int
+page_input_push(void *ctx, const char *data, size_t n)
+{
+	struct page_input *pi = ctx;
+
+	return n > INT_MAX || xmlParserInputBufferPush(pi->in, (int)n, data) < 0 ? -1 : 0;
+}
+
+static const char *
+page_input_bytes(const struct page_input *pi, size_t *len)
+{
+	*len = pi->in ? xmlBufUse(pi->in->buffer) : 0;
+	return *len ? (const char *)xmlBufContent(pi->in->buffer) : "";
+}
+
+static void
+page_input_free(struct page_input *pi)
+{
+	if (pi->in)
+		xmlFreeParserInputBuffer(pi->in);
+	pi->in = NULL;
+}
+
+/* page_parse() for a body received into pi, which it consumes. */
+static struct page *
+page_parse_input(struct page_input *pi, const char *url, const char *http_charset)
+{
+	struct page *p = xmalloc(sizeof *p);
+	size_t len;
+	const char *body = page_input_bytes(pi, &len);
+	char name[64];
+
+	memset(p, 0, sizeof *p);
+	page_choose_charset(body, len, http_charset, name, sizeof name, &p->charset_from);
+	p->charset = arena_strndup(&p->arena, name, strlen(name));
+	if (len == 0 || body_to_utf8(&p->text, body, len, name, &p->replaced)) {
+		page_input_free(pi);
+		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, &p->text));
+	} else {
+		page_parse_as(p, ctxt_from_input(pi->in));
+		pi->in = NULL;
 	}
 	page_set_base(p, url);
 	return p;
@@ -1811,6 +1902,14 @@ net_write(char *data, size_t size, size_t nmemb, void *userp)
 	if (n > t->max_size - t->received) {
 		t->too_large = 1;
 		return CURL_WRITEFUNC_ERROR;
+	}
+	if (t->sink) {
+		if (t->sink(t->sink_ctx, data, n) < 0) {
+			t->write_errno = ENOMEM;
+			return CURL_WRITEFUNC_ERROR;
+		}
+		t->received += n;
+		return n;
 	}
 	if (t->fd < 0 && t->body.cap == 0) {
 		curl_off_t cl = -1;
@@ -4560,14 +4659,16 @@ options_parse(struct options *o, int argc, char **argv)
 
 /* --save after a complete transfer; returns an exit status. */
 static int
-dump_save(const struct options *o, struct transfer *t, struct buf *saved)
+dump_save(const struct options *o, struct transfer *t, const struct page_input *in,
+	  struct buf *saved)
 {
 	struct buf err = {0};
 	char *name = o->save_name ? xstrdup(o->save_name) : name_from_url(t->url);
+	size_t len;
+	const char *body = page_input_bytes(in, &len);
 	int rc = EXIT_OK;
 
-	if (save_file(o->dir, name, t->body.data ? t->body.data : "", t->body.len,
-		      o->force, &err, saved) < 0) {
+	if (save_file(o->dir, name, body, len, o->force, &err, saved) < 0) {
 		if (strstr(err.data, "not overwritten"))
 			buf_adds(&err, " (use --force)");
 		print_err(NULL, err.data);
@@ -4585,12 +4686,16 @@ static int
 run_dump(struct app *a)
 {
 	struct buf out = {0}, saved = {0}, err = {0};
+	struct page_input in;
 	struct transfer *t;
 	struct page *p = NULL;
 	char *charset;
 	int rc = EXIT_OK;
 
+	page_input_init(&in);
 	t = a->xfer = net_start(a, a->opt.url, -1);
+	t->sink = page_input_push; /* before the first byte: perform() has not run */
+	t->sink_ctx = &in;
 	loop_until_done(a, t);
 	if (got_signal) {
 		rc = signal_status();
@@ -4609,10 +4714,9 @@ run_dump(struct app *a)
 	if (t->status >= 400)
 		rc = EXIT_HTTP;
 	else if (a->opt.save)
-		rc = dump_save(&a->opt, t, &saved);
+		rc = dump_save(&a->opt, t, &in, &saved);
 	charset = http_charset(t->content_type);
-	p = page_parse(t->body.data ? t->body.data : "", t->body.len,
-		       t->final_url ? t->final_url : t->url, charset, &t->body);
+	p = page_parse_input(&in, t->final_url ? t->final_url : t->url, charset);
 	free(charset);
 	story_page(t, p);
 	if (a->opt.verbose) {
@@ -4636,6 +4740,7 @@ run_dump(struct app *a)
 	}
 out:
 	page_free(p);
+	page_input_free(&in);
 	net_free(a, t);
 	a->xfer = NULL;
 	buf_free(&out);

@@ -1,0 +1,60 @@
+#!/bin/sh
+# tests/bench/run.sh — `make bench`: scraper --dump against its peers.
+#
+#     sh tests/bench/run.sh [bench.py options]     (from anywhere)
+#
+# 1. Installs the Debian packages it needs when missing (as root; otherwise
+#    prints the apt-get command and stops): pup, python3-lxml, python3-bs4,
+#    libxml2-utils (xmllint), time (GNU time: the peak RSS).  Nothing else
+#    is fetched; everything it runs talks to 127.0.0.1 only.
+# 2. Builds tests/bench/floor.c (libxml2's parser alone, quiet) into the work
+#    directory when a C compiler and libxml2's headers are there.
+# 3. Runs tests/bench/bench.py, which generates the 1, 10 and 50 MB pages
+#    with gen.py (cached in the work directory until gen.py changes), serves
+#    them with serve.py on a random loopback port, times every tool on the
+#    same files in one run and prints the tables (see bench.py's top comment).
+#
+# Environment: SCRAPER (default ./scraper), BENCH_DIR (work directory,
+# default $TMPDIR/scraper-bench).  Exit status: 0, or 1 when scraper missed
+# a record gen.py wrote (or a package is missing).  About 4 minutes on a
+# 2-core machine; `--sizes 1M,10M` and `--bs4-big 0` make it shorter.
+set -eu
+cd "$(dirname "$0")/../.."
+
+DEBS="python3 python3-lxml python3-bs4 pup libxml2-utils time"
+missing=
+for p in $DEBS; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+		sudo apt-get update -qq
+		sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	else
+		echo "bench: missing packages; run: sudo apt-get install -y$missing" >&2
+		exit 1
+	fi
+fi
+
+SCRAPER=${SCRAPER:-./scraper}
+if [ ! -x "$SCRAPER" ]; then
+	echo "bench: $SCRAPER not found (run make first)" >&2
+	exit 1
+fi
+WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/scraper-bench}
+mkdir -p "$WORK"
+
+FLOOR=
+if command -v cc >/dev/null && pkg-config --exists libxml-2.0 2>/dev/null &&
+	cc -std=c11 -O2 $(pkg-config --cflags libxml-2.0) -o "$WORK/floor" \
+		tests/bench/floor.c $(pkg-config --libs libxml-2.0) 2>"$WORK/floor.err"; then
+	FLOOR=$WORK/floor
+else
+	echo "bench: floor.c not built (no cc or libxml2-dev): its rows are skipped" >&2
+fi
+
+exec /usr/bin/python3 tests/bench/bench.py --work "$WORK" --scraper "$SCRAPER" \
+	--floor "$FLOOR" "$@"
