@@ -3101,9 +3101,22 @@ ui_draw_move(struct app *a, const struct layout *l)
 	    d->nrows != pane_nrows(a) || d->filtering != a->ui.filtering)
 		return 0;
 	view_clamp(a, l->list_h);
-	if (v->top != d->top)
+	if (v->top == d->top + 1 || v->top + 1 == d->top) {
+		/* scrolled by one row: shift the rows on screen, draw the new one */
+		int up = v->top > d->top;
+
+		setscrreg(l->list_y, l->list_y + l->list_h - 1);
+		scrollok(stdscr, TRUE);
+		scrl(up ? 1 : -1);
+		scrollok(stdscr, FALSE);
+		setscrreg(0, LINES - 1);
+		if (pane_nrows(a) > v->top + (size_t)(up ? l->list_h - 1 : 0))
+			draw_row(a, l, v->top + (size_t)(up ? l->list_h - 1 : 0));
+	} else if (v->top != d->top) {
 		return 0;
-	if (d->sel != v->sel && d->sel < d->nrows)
+	}
+	if (d->sel != v->sel && d->sel >= v->top && d->sel < v->top + (size_t)l->list_h &&
+	    d->sel < d->nrows)
 		draw_row(a, l, d->sel);
 	draw_row(a, l, v->sel);
 	if (l->det_h) {
