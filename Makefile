@@ -24,6 +24,10 @@ scraper: scraper.c
 scraper-asan: scraper.c
 	$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
 
+# The program's own allocations fail one by one in tests/alloc.t.
+scraper-allocfail: scraper.c
+	$(CC) $(WARN) -O1 -g $(SAN) -DSCRAPER_ALLOC_FAIL $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
+
 tests/unit: tests/unit.c scraper.c
 	$(CC) $(WARN) -Wno-unused-function -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ tests/unit.c $(PKG_LIBS)
 
@@ -44,9 +48,9 @@ run: deps
 	@sh tests/demo.sh "$(URL)"
 
 test: deps
-	@$(MAKE) -s scraper scraper-asan tests/unit
+	@$(MAKE) -s scraper scraper-asan scraper-allocfail tests/unit
 	prove -f tests/*.t
-	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t,$(wildcard tests/*.t))
+	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t tests/alloc.t,$(wildcard tests/*.t))
 
 # Speed and memory against xmllint, pup, lxml and BeautifulSoup (a few minutes).
 bench: scraper
@@ -65,7 +69,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/scraper $(DESTDIR)$(PREFIX)/share/man/man1/scraper.1
 
 clean:
-	rm -f scraper scraper-asan tests/unit
+	rm -f scraper scraper-asan scraper-allocfail tests/unit
 
 help:
 	@echo "targets: all run test bench bench-keys install uninstall clean deps (make run URL=...)"

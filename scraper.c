@@ -413,6 +413,15 @@ write_all(int fd, const char *p, size_t n)
 static void *
 xrealloc(void *p, size_t n)
 {
+#ifdef SCRAPER_ALLOC_FAIL
+	/* tests/alloc.t: SCRAPER_FAIL_AT=N fails the program's Nth allocation */
+	static long count, fail_at = -1;
+
+	if (fail_at < 0)
+		fail_at = getenv("SCRAPER_FAIL_AT") ? atol(getenv("SCRAPER_FAIL_AT")) : 0;
+	if (++count == fail_at)
+		die("out of memory");
+#endif
 	p = realloc(p, n ? n : 1);
 	if (!p)
 		die("out of memory");
