@@ -4,7 +4,7 @@ DESTDIR ?=
 CC ?= cc
 PKGS = ncursesw formw libcurl libxml-2.0
 DEBS = build-essential perl pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev \
-       python3 python3-html5lib tmux libxml2-utils
+       python3 python3-html5lib tmux libxml2-utils valgrind
 WARN = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -50,6 +50,7 @@ run: deps
 test: deps
 	@$(MAKE) -s scraper scraper-asan scraper-allocfail tests/unit
 	prove -f tests/*.t
+	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=30 prove -f tests/dump.t
 	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t tests/alloc.t,$(wildcard tests/*.t))
 
 # Speed and memory against xmllint, pup, lxml and BeautifulSoup (a few minutes).
