@@ -1162,7 +1162,6 @@ struct parse_state {
 	int in_title, title_space;
 	struct buf title;
 	const char *base_raw; /* first <base href>, in the arena */
-	int encoding_error;   /* the parse stopped on bytes the charset refused */
 };
 
 static void
@@ -1315,16 +1314,10 @@ xml_silent(void *ctx, const char *msg, ...)
 }
 
 static void
-xml_collect(void *ctx, xmlErrorPtr err)
+xml_quiet(void *ctx, xmlErrorPtr err)
 {
-	struct parse_state *st = ctx;
-
-	if (!st || !err)
-		return;
-	if (err->domain == XML_FROM_I18N || err->domain == XML_FROM_IO ||
-	    err->code == XML_ERR_INVALID_ENCODING ||
-	    err->code == XML_ERR_UNSUPPORTED_ENCODING)
-		st->encoding_error = 1;
+	(void)ctx;
+	(void)err;
 }
 
 /* HTML labels that the encoding standard reads as windows-1252. */
@@ -1429,8 +1422,8 @@ ctxt_from_input(xmlParserInputBufferPtr in)
 	return ctxt;
 }
 
-/* The SAX pass over UTF-8 bytes; non-zero when libxml2 saw an encoding error. */
-static int
+/* The SAX pass over UTF-8 bytes; frees ctxt. */
+static void
 page_parse_as(struct page *p, htmlParserCtxtPtr ctxt)
 {
 	static xmlSAXHandler sax;
@@ -1441,7 +1434,7 @@ page_parse_as(struct page *p, htmlParserCtxtPtr ctxt)
 	sax.characters = sax_characters;
 	sax.ignorableWhitespace = sax_characters;
 	sax.initialized = XML_SAX2_MAGIC; /* so errors reach sax.serror */
-	sax.serror = xml_collect;
+	sax.serror = xml_quiet;
 	memcpy(ctxt->sax, &sax, sizeof sax);
 	ctxt->userData = &st;
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
@@ -1453,9 +1446,13 @@ page_parse_as(struct page *p, htmlParserCtxtPtr ctxt)
 	 * switches it. */
 	ctxt->charset = XML_CHAR_ENCODING_UTF8;
 	xmlSetGenericErrorFunc(NULL, xml_silent);
-	xmlSetStructuredErrorFunc(&st, xml_collect);
+	xmlSetStructuredErrorFunc(&st, xml_quiet);
 	htmlParseDocument(ctxt);
-	xmlSetStructuredErrorFunc(NULL, xml_collect);
+	xmlSetStructuredErrorFunc(NULL, xml_quiet);
+	/* in recover mode libxml2 stops early only on what it cannot get past
+	 * (a name over 50,000 bytes, say): say so rather than look complete */
+	p->partial = ctxt->input && ctxt->input->cur && ctxt->input->end &&
+		     ctxt->input->cur < ctxt->input->end;
 	anchor_close(&st);
 	if (st.title.len) {
 		utf8_trim_tail(&st.title);
@@ -1465,7 +1462,6 @@ page_parse_as(struct page *p, htmlParserCtxtPtr ctxt)
 	htmlFreeParserCtxt(ctxt);
 	buf_free(&st.text);
 	buf_free(&st.title);
-	return st.encoding_error;
 }
 
 /* Resolves references against one base, reusing its buffers. */
@@ -2272,6 +2268,8 @@ story_page(struct transfer *t, const struct page *p)
 	if (p->title)
 		log_step(t, "Title: %s", p->title);
 	log_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
+	if (p->partial)
+		log_step(t, "The page was only partly parsed: libxml2 stopped before its end");
 }
 
 /* ==== output: TSV, JSON, the report; saving files (temp + rename) ==== */

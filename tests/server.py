@@ -3,6 +3,7 @@
 
 Usage:
     python3 tests/server.py --port-file FILE [--lifetime SECONDS] [--log FILE]
+                            [--tls-cert CERT --tls-key KEY --tls-port-file FILE]
 
 Binds 127.0.0.1 on a free port, writes the port number to FILE (through
 FILE.tmp and a rename, so a reader never sees half a number), and serves until
@@ -10,6 +11,11 @@ SIGTERM/SIGINT or until --lifetime seconds (default 600) have passed, so a
 crashed test never leaves it running.  With --log FILE every request is
 appended to FILE as a line "METHOD PATH" followed by its header lines and an
 empty line; without it the server prints nothing.
+
+With --tls-cert/--tls-key (PEM files, e.g. a self-signed certificate made by
+openssl at test time) a second listener serves the same routes over TLS on
+another free port, written to --tls-port-file.  A failed TLS handshake is
+logged as a line "TLS handshake failed: REASON" and an empty line.
 
 Standard library only (python3 >= 3.9).  Responses are written as raw bytes
 on the socket, never through http.server, because several routes must be
@@ -79,6 +85,57 @@ Routes
                       OSC 52, ESC [ 2 J, C1 (raw C2 9B and &#x9b;), CR BS TAB
                       VT FF DEL LF, U+202E and U+2066, invalid UTF-8, a NUL;
                       also a response header X-Hostile with ESC and BEL
+  Faults (tests/faults.t, tests/faults-tui.t: RELIABILITY.md's matrix; the
+  row ids are in brackets).  Each is /fault/NAME, and anything after
+  /fault/NAME/ is ignored, so /fault/NAME/file.bin gives a file name.
+    raw replies, exact bytes, then close
+    truncated-links  Content-Length: 1000, a page of ~250 bytes with three
+                     links ?cut1..3, close                             [S01]
+    chunk-illegal    chunked, chunk-size line "ILLEGAL"                [S02]
+    chunk-overflow   chunked, chunk size FFFFFFFFFFFFFFFFF             [S02]
+    chunk-cut        chunked, declares 0x40, sends 3 bytes, close      [S03]
+    redirect-gopher, redirect-dict   302 to gopher:// and dict://      [S08]
+    location-esc     302, Location holds ESC [ 2 J                     [S10]
+    location-space-c1  302, Location holds a space and raw C2 9B       [S10]
+    location-bad-utf8  302, Location holds invalid UTF-8 (FF FE C3 28) [H05]
+    location-scheme  302 to "pw<ESC>ned://x": curl's error names it    [H07]
+    header-huge      one header line of 200,000 bytes                  [S11]
+    header-many      3,000 header lines of 200 bytes                   [S11]
+    cl-negative, cl-garbage, cl-overflow   Content-Length -1, 12abc,
+                     36893488147419103232                              [S12]
+    cl-double        two different Content-Lengths (the page, and half) [S12]
+    http09           a page with no status line (HTTP/0.9)             [S12]
+    empty-body       200, Content-Length: 0                            [B01]
+    binary           4 KiB of PNG bytes and NULs as text/html          [B01]
+    cs-1251          header charset=windows-1251, <meta charset=utf-8>,
+                     link text "Привет" in windows-1251                [B03]
+    cs-bogus         header charset=x-bogus, <meta charset=utf-8>, "café"
+    cs-bogus-nometa  header charset=x-bogus, no meta, UTF-8 "café"     [B03]
+    utf16            UTF-16LE with a BOM, no charset anywhere          [B03]
+    deep             300 nested <div>, then a link ?after-deep         [B05]
+    many-attrs?n=N   one <p> with N attributes (default 40,000), then a
+                     link ?after-attrs                                 [B06]
+    long-urls        a 5 MB data: href, an http URL of 300,000 bytes,
+                     then a link ?after-long                           [B08]
+    nul-refs         NUL in an attribute and in text, &#0; &#x110000;
+                     &#xD800;, links ?nul1..3 and ?after-nul           [B09]
+    relative         //host, ../../../../x, ?q, #f, spaced, HTTP://    [B10]
+    schemes          javascript:, data:, mailto:, file:, about: links  [B11]
+    wide             60 CJK characters, e + 50 combining marks, an emoji
+                     ZWJ sequence, in link texts and hrefs             [H06]
+    bad-tag          a tag "<foo ESC[2J>", header X-A: ESC[2J         [H07]
+    bad-header-utf8  a header X-Bad holding invalid UTF-8              [H05]
+    bidi-name        a link to /files/U+202Egpj.exe (raw UTF-8)        [H04]
+    a.txt            302 -> /files/.profile                            [F08]
+    cd, cd-abs       Content-Disposition filename="../../x", "/etc/passwd"
+    dl-page          links for downloads on the screen: slow-dl, 1 MB,
+                     stream, /truncated, /404, the bidi name           [F02 ...]
+    timing
+    trickle          Content-Length: 100, one byte per second          [S05]
+    huge-cl          Content-Length: 50000000, 1 KiB, then idle 30 s   [S17]
+    stream           HTTP/1.0, no Content-Length: 64 KiB blocks until
+                     the client goes away (or 2 GiB)               [S16, S18]
+    slow-dl          4 MiB with Content-Length, 64 KiB every 100 ms    [F09]
 """
 
 import argparse
@@ -88,6 +145,7 @@ import os
 import signal
 import socket
 import socketserver
+import ssl
 import threading
 import time
 import urllib.parse
@@ -425,6 +483,147 @@ def bomb():
 
 
 # --------------------------------------------------------------------------
+# Faults: RELIABILITY.md's matrix (tests/faults.t, tests/faults-tui.t).
+
+
+def _fault_page(body, title="Fault page", meta='<meta charset="utf-8">'):
+    return ("<!DOCTYPE html>\n<html><head>%s<title>%s</title></head>\n<body>\n%s\n"
+            '<a href="/page2.html?last">last</a>\n</body></html>\n') % (meta, title, body)
+
+
+def _head(status="200 OK", lines=(), ctype=b"text/html; charset=utf-8"):
+    """A raw response head: status, Server, Content-Type (unless None),
+    the raw `lines` (bytes), Connection: close."""
+    out = [b"HTTP/1.1 " + status.encode(), b"Server: scraper-test"]
+    if ctype is not None:
+        out.append(b"Content-Type: " + ctype)
+    out += list(lines)
+    out.append(b"Connection: close")
+    return b"\r\n".join(out) + b"\r\n\r\n"
+
+
+def _chunked_head():
+    return _head(lines=[b"Transfer-Encoding: chunked"])
+
+
+def _redirect(location):
+    body = b"<html><body>Moved</body></html>\n"
+    return _head("302 Found", [b"Location: " + location, b"Content-Length: %d" % len(body)]) + body
+
+
+def _with_length(body, ctype=b"text/html; charset=utf-8", lines=()):
+    return _head(lines=list(lines) + [b"Content-Length: %d" % len(body)], ctype=ctype) + body
+
+
+CUT_PAGE = _fault_page(
+    '<a href="/page2.html?cut1">cut one</a>\n<a href="/page2.html?cut2">cut two</a>\n'
+    '<a href="/page2.html?cut3">cut three</a>', "Cut page").encode()
+FAULT_OK_PAGE = _fault_page('<a href="/page2.html?fault">fault page link</a>').encode()
+
+_ESC, _BEL = b"\x1b", b"\x07"
+
+# Byte-exact replies, sent as they are, then the connection is closed.
+FAULT_RAW = {
+    "truncated-links": _head(lines=[b"Content-Length: 1000"]) + CUT_PAGE,
+    "chunk-illegal": _chunked_head() + b"ILLEGAL\r\n" + FAULT_OK_PAGE + b"\r\n0\r\n\r\n",
+    "chunk-overflow": _chunked_head() + b"FFFFFFFFFFFFFFFFF\r\n" + FAULT_OK_PAGE + b"\r\n0\r\n\r\n",
+    "chunk-cut": _chunked_head() + b"40\r\nabc",
+    "redirect-gopher": _redirect(b"gopher://127.0.0.1/x"),
+    "redirect-dict": _redirect(b"dict://127.0.0.1/x"),
+    "location-esc": _redirect(b"/page2.html?esc=" + _ESC + b"[2J"),
+    "location-space-c1": _redirect(b"/page2.html?sp=a b&c1=\xc2\x9b31m"),
+    "location-bad-utf8": _redirect(b"/page2.html?bad=\xff\xfe\xc3("),
+    "location-scheme": _redirect(b"pw" + _ESC + b"]0;PWNED" + _BEL + b"ned://x/"),
+    "header-huge": _with_length(FAULT_OK_PAGE, lines=[b"X-Huge: " + b"h" * 200000]),
+    "header-many": _with_length(FAULT_OK_PAGE, lines=[
+        b"X-Many-%04d: " % i + b"m" * 186 for i in range(3000)]),
+    "cl-negative": _head(lines=[b"Content-Length: -1"]) + FAULT_OK_PAGE,
+    "cl-garbage": _head(lines=[b"Content-Length: 12abc"]) + FAULT_OK_PAGE,
+    "cl-overflow": _head(lines=[b"Content-Length: 36893488147419103232"]) + FAULT_OK_PAGE,
+    "cl-double": _head(lines=[b"Content-Length: %d" % len(FAULT_OK_PAGE),
+                              b"Content-Length: %d" % (len(FAULT_OK_PAGE) // 2)]) + FAULT_OK_PAGE,
+    "http09": FAULT_OK_PAGE,
+    "empty-body": _with_length(b""),
+    "binary": _with_length((PNG + b"\x00" * 61 + pattern(200)) * 16 + b"\x00" * 64),
+    "cs-1251": _with_length(
+        _fault_page('<a href="/page2.html?privet">Привет</a>').encode("cp1251"),
+        ctype=b"text/html; charset=windows-1251"),
+    "cs-bogus": _with_length(
+        _fault_page('<a href="/page2.html?cafe">café</a>').encode(),
+        ctype=b"text/html; charset=x-bogus"),
+    "cs-bogus-nometa": _with_length(
+        _fault_page('<a href="/page2.html?cafe">café</a>', meta="").encode(),
+        ctype=b"text/html; charset=x-bogus"),
+    "utf16": _with_length(
+        b"\xff\xfe" + _fault_page('<a href="/page2.html?utf16">café UTF-16</a>', meta="")
+        .encode("utf-16-le"), ctype=b"text/html"),
+    "deep": _with_length(_fault_page(
+        '<a href="/page2.html?before-deep">before deep</a>\n' + "<div>" * 300
+        + '<a href="/page2.html?after-deep">after deep</a>' + "</div>" * 300).encode()),
+    "long-urls": _with_length(_fault_page(
+        '<a href="data:text/plain;base64,' + "QUJD" * 1250000 + '">data URL</a>\n'
+        '<a href="/page2.html?long=' + "x" * 300000 + '">long URL</a>\n'
+        '<a href="/page2.html?after-long">after long</a>').encode()),
+    "nul-refs": _with_length(_fault_page(
+        '<a href="/page2.html?nul1=a\x00b">NUL in href</a>\n'
+        '<a href="/page2.html?nul2">NUL \x00 in text</a>\n'
+        '<a href="/page2.html?nul3">refs &#0; &#x110000; &#xD800; end</a>\n'
+        '<a href="/page2.html?after-nul">after nul</a>').encode()),
+    "schemes": _with_length(_fault_page(
+        '<a href="javascript:alert(1)">js</a>\n'
+        '<a href="data:text/html,hello">data</a>\n'
+        '<a href="mailto:a@example.com">mail</a>\n'
+        '<a href="file:///etc/passwd">file</a>\n'
+        '<a href="about:blank">about</a>').encode()),
+    "wide": _with_length(_fault_page(
+        '<a href="/page2.html?cjk=' + "漢" * 60 + '">' + "字" * 60 + '</a>\n'
+        '<a href="/page2.html?comb=e' + "\u0301" * 50 + '">e' + "\u0301" * 50 + ' combining</a>\n'
+        '<a href="/page2.html?zwj=\U0001F468\u200D\U0001F469\u200D\U0001F467">'
+        'family \U0001F468\u200D\U0001F469\u200D\U0001F467 ' + "\U0001F600" * 40 + '</a>').encode()),
+    "bad-tag": _with_length(
+        b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>bad tag</title></head>\n"
+        b"<body>\n<foo " + _ESC + b"[2J>\n<a href=\"/page2.html?bad-tag\">bad tag</a>\n<bar "
+        + _ESC + b"]0;PWNED" + _BEL + b">x</bar>\n<a href=\"/page2.html?last\">last</a>\n</body></html>\n",
+        lines=[b"X-A: " + _ESC + b"[2J " + _ESC + b"]0;PWNED" + _BEL]),
+    "bad-header-utf8": _with_length(FAULT_OK_PAGE, lines=[b"X-Bad: \xff\xfe\xc3( \xc2\x9b"]),
+    "bidi-name": _with_length(_fault_page(
+        '<a href="/files/\u202egpj.exe">bidi name</a>').encode()),
+    "a.txt": _redirect(b"/files/.profile"),
+    "cd": _with_length(b"content-disposition body\n", ctype=b"text/plain",
+                       lines=[b'Content-Disposition: attachment; filename="../../x"']),
+    "cd-abs": _with_length(b"content-disposition body\n", ctype=b"text/plain",
+                           lines=[b'Content-Disposition: attachment; filename="/etc/passwd"']),
+    "dl-page": _with_length(_fault_page(
+        '<a href="/fault/slow-dl/slow.bin">slow download</a>\n'
+        '<a href="/download/big.bin?bytes=1000000">one megabyte</a>\n'
+        '<a href="/fault/stream/endless.bin">endless stream</a>\n'
+        '<a href="/truncated">truncated download</a>\n'
+        '<a href="/404">missing download</a>\n'
+        '<a href="/files/\u202egpj.exe">bidi name</a>\n'
+        '<a href="/download/small.bin?bytes=1000">small download</a>', "Downloads").encode()),
+}
+
+# Pages that name the server's port: built per request.
+FAULT_PORT_PAGES = {
+    "relative": _fault_page(
+        '<a href="//127.0.0.1:{port}/net-path">net path</a>\n'
+        '<a href="../../../../up4">dot dot</a>\n'
+        '<a href="?q=1">query</a>\n'
+        '<a href="#frag">fragment</a>\n'
+        '<a href=" \t /spaced \n ">spaced</a>\n'
+        '<a href="HTTP://127.0.0.1:{port}/UPPER">upper scheme</a>'),
+}
+
+
+def many_attrs_page(n):
+    return _fault_page(
+        '<a href="/page2.html?before-attrs">before attrs</a>\n<p '
+        + " ".join("a%d=%d" % (i, i) for i in range(n))
+        + '>many attributes</p>\n<a href="/page2.html?after-attrs">after attrs</a>').encode()
+
+
+
+# --------------------------------------------------------------------------
 # Request handling
 
 
@@ -444,6 +643,12 @@ class Handler(socketserver.BaseRequestHandler):
     def handle(self):
         sock = self.request
         sock.settimeout(30)
+        if isinstance(sock, ssl.SSLSocket):
+            try:
+                sock.do_handshake()
+            except (ssl.SSLError, OSError) as e:
+                log_line("TLS handshake failed: %s" % (getattr(e, "reason", None) or e))
+                return
         try:
             req = self.read_request(sock)
             if req is None:
@@ -585,6 +790,8 @@ class Handler(socketserver.BaseRequestHandler):
             self.send(200, "OK", body, ctype="application/octet-stream")
         elif p.startswith(("/img/", "/media/", "/files/")):
             self.route_fake(p)
+        elif p.startswith("/fault/") and self.route_fault(req):
+            pass
         else:
             self.error(404, "Not Found")
 
@@ -619,6 +826,47 @@ class Handler(socketserver.BaseRequestHandler):
         self.send(200, "OK", body, ctype=ctype)
 
 
+    def route_fault(self, req):
+        """The /fault/NAME routes (see the top of this file); False when
+        NAME is none of them (the caller answers 404)."""
+        name = req.path[len("/fault/"):].split("/", 1)[0]
+        port = str(self.port)
+        if name in FAULT_RAW:
+            self.request.sendall(FAULT_RAW[name])
+        elif name in FAULT_PORT_PAGES:
+            self.request.sendall(_with_length(FAULT_PORT_PAGES[name].replace("{port}", port).encode()))
+        elif name == "many-attrs":
+            self.request.sendall(_with_length(many_attrs_page(self.int_arg(req, "n", 40000, 1 << 20))))
+        elif name == "trickle":
+            self.request.sendall(_head(lines=[b"Content-Length: 100"]))
+            for i in range(100):
+                if STOP.wait(1):
+                    return True
+                self.request.sendall(b"x")
+        elif name == "huge-cl":
+            self.request.sendall(_head(lines=[b"Content-Length: 50000000"]) + b" " * 1024)
+            STOP.wait(30)
+        elif name == "stream":
+            self.request.sendall(b"HTTP/1.0 200 OK\r\nServer: scraper-test\r\n"
+                                 b"Content-Type: application/octet-stream\r\n\r\n")
+            block = pattern(65536)
+            for _ in range(32768):      # 2 GiB at most
+                if STOP.is_set():
+                    break
+                self.request.sendall(block)
+        elif name == "slow-dl":
+            block = pattern(65536)
+            self.request.sendall(_head(lines=[b"Content-Length: %d" % (64 * len(block))],
+                                       ctype=b"application/octet-stream"))
+            for _ in range(64):
+                if STOP.wait(0.1):
+                    break
+                self.request.sendall(block)
+        else:
+            return False
+        return True
+
+
 def log_request(req):
     if LOG is None:
         return
@@ -629,10 +877,32 @@ def log_request(req):
         LOG.flush()
 
 
+def log_line(line):
+    """A line of its own in the log (and an empty line), e.g. a failed TLS
+    handshake, which never becomes a request."""
+    if LOG is None:
+        return
+    with LOG_LOCK:
+        LOG.write(line + "\n\n")
+        LOG.flush()
+
+
 class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True          # a stalled handler never delays exit
     allow_reuse_address = True
     request_queue_size = 64
+
+
+class TLSServer(Server):
+    """The same routes over TLS; the handshake happens in the handler's
+    thread (Handler.handle), so a client that refuses the certificate never
+    holds up the listener."""
+    context = None
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        return self.context.wrap_socket(sock, server_side=True,
+                                        do_handshake_on_connect=False), addr
 
 
 def main():
@@ -641,12 +911,26 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--lifetime", type=float, default=600)
     ap.add_argument("--log")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-port-file")
     args = ap.parse_args()
 
     if args.log:
         LOG = open(args.log, "a", encoding="utf-8", errors="backslashreplace")
     srv = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+    if args.tls_cert and args.tls_port_file:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        TLSServer.context = ctx
+        tls = TLSServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=tls.serve_forever, daemon=True).start()
+        tmp = args.tls_port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % tls.server_address[1])
+        os.replace(tmp, args.tls_port_file)
 
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
