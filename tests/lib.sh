@@ -291,3 +291,109 @@ v = eval(sys.argv[2])
 print(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
 EOF
 }
+
+# ---- known bugs, TLS, tmpfs (tests/faults.t, tests/faults-tui.t) ------------
+
+# todo_ok COND NAME REASON / todo_is GOT EXPECTED NAME REASON /
+# todo_like GOT ERE NAME REASON: as ok / is / like, for a behaviour the
+# program is known to get wrong: the line carries "# TODO REASON", so a
+# failure is reported ("not ok") without failing the script, and a pass
+# shows in prove's summary as "TODO passed" (time to drop the TODO).  The
+# diagnostics of a TODO failure go to stdout, as Test::More does, so they
+# show under prove -v only.
+_todo_result() {
+    _tap_n=$((_tap_n + 1))
+    if [ "$1" = 0 ]; then
+        echo "ok $_tap_n - $2 # TODO $3"
+    else
+        echo "not ok $_tap_n - $2 # TODO $3"
+        shift 3
+        [ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/# /'
+    fi
+    return 0
+}
+
+todo_ok() {
+    eval "$1"
+    _todo_result $? "$2" "$3" "condition failed: $1"
+}
+
+todo_is() {
+    [ "$1" = "$2" ]
+    _todo_result $? "$3" "$4" "expected:" "$2" "got:" "$1"
+}
+
+todo_like() {
+    [[ $1 =~ $2 ]]
+    _todo_result $? "$3" "$4" "does not match /$2/:" "$1"
+}
+
+# start_server_tls: as start_server, and the same routes over TLS too, with a
+# certificate for 127.0.0.1 that openssl signs itself now (valid one day);
+# exports TLS_PORT and TLS_BASE (https://127.0.0.1:TLS_PORT).  Without
+# openssl (or when it fails) only the plain server starts: TLS_BASE is empty
+# and TLS_WHY says why.
+start_server_tls() {
+    local portfile=$SCRATCH/server.port tlsfile=$SCRATCH/server.tlsport
+    local cert=$SCRATCH/tls-cert.pem key=$SCRATCH/tls-key.pem
+    TLS_BASE= TLS_PORT= TLS_WHY=
+    if ! command -v openssl >/dev/null 2>&1; then
+        TLS_WHY="openssl not installed"
+    elif ! timeout 30 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+            -days 1 -keyout "$key" -out "$cert" >"$SCRATCH/openssl.log" 2>&1; then
+        TLS_WHY="openssl could not make a certificate: $(head -c 200 "$SCRATCH/openssl.log")"
+    fi
+    if [ -n "$TLS_WHY" ]; then
+        start_server
+        return
+    fi
+    SERVER_LOG=$SCRATCH/server.log
+    : >"$SERVER_LOG"
+    "$PYTHON" "$ROOT/tests/server.py" --port-file "$portfile" \
+        --lifetime 300 --log "$SERVER_LOG" \
+        --tls-cert "$cert" --tls-key "$key" --tls-port-file "$tlsfile" \
+        2>"$SCRATCH/server.err" &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        [ -s "$portfile" ] && break
+        sleep 0.05
+    done
+    if [ ! -s "$portfile" ] || [ ! -s "$tlsfile" ]; then
+        echo "Bail out! test server did not start: $(head -c 500 "$SCRATCH/server.err")"
+        exit 255
+    fi
+    PORT=$(cat "$portfile")
+    BASE=http://127.0.0.1:$PORT
+    TLS_PORT=$(cat "$tlsfile")
+    TLS_BASE=https://127.0.0.1:$TLS_PORT
+    export PORT BASE SERVER_LOG TLS_PORT TLS_BASE
+}
+
+# tmpfs_mount DIR OPTIONS: mount a tmpfs with OPTIONS (e.g. size=64k, or
+# ro,size=64k) on DIR (created when missing); false where mounting is not
+# allowed (not root, no CAP_SYS_ADMIN), with MOUNT_WHY set.  A script that
+# mounts calls tmpfs_umount_all from its EXIT trap before _tap_cleanup,
+# which could not remove a mounted directory.
+_tmpfs_mounts=()
+tmpfs_mount() {
+    mkdir -p "$1" || return 1
+    if MOUNT_WHY=$(mount -t tmpfs -o "$2" tmpfs "$1" 2>&1); then
+        _tmpfs_mounts+=("$1")
+        return 0
+    fi
+    MOUNT_WHY="cannot mount a tmpfs here (${MOUNT_WHY:-mount failed}; CI runs as root)"
+    return 1
+}
+
+tmpfs_umount() {
+    umount "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
+}
+
+tmpfs_umount_all() {
+    local d
+    for d in "${_tmpfs_mounts[@]}"; do
+        mountpoint -q "$d" 2>/dev/null && tmpfs_umount "$d"
+    done
+    _tmpfs_mounts=()
+    return 0
+}

@@ -98,7 +98,9 @@ Routes
     location-esc     302, Location holds ESC [ 2 J                     [S10]
     location-space-c1  302, Location holds a space and raw C2 9B       [S10]
     location-bad-utf8  302, Location holds invalid UTF-8 (FF FE C3 28) [H05]
-    location-scheme  302 to "pw<ESC>ned://x": curl's error names it    [H07]
+    location-scheme  302 to "pw<ESC>]0;PWNED<BEL>ned://x/"             [H07]
+    location-host    302 to a host holding C2 9B and ESC [ 2 J         [H07]
+    status-esc       a status line "HTTP/1.1 2<ESC>[2J0 OK"            [H07]
     header-huge      one header line of 200,000 bytes                  [S11]
     header-many      3,000 header lines of 200 bytes                   [S11]
     cl-negative, cl-garbage, cl-overflow   Content-Length -1, 12abc,
@@ -534,6 +536,8 @@ FAULT_RAW = {
     "location-space-c1": _redirect(b"/page2.html?sp=a b&c1=\xc2\x9b31m"),
     "location-bad-utf8": _redirect(b"/page2.html?bad=\xff\xfe\xc3("),
     "location-scheme": _redirect(b"pw" + _ESC + b"]0;PWNED" + _BEL + b"ned://x/"),
+    "location-host": _redirect(b"http://pw\xc2\x9bned" + _ESC + b"[2J.invalid/"),
+    "status-esc": b"HTTP/1.1 2" + _ESC + b"[2J0 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nabcd",
     "header-huge": _with_length(FAULT_OK_PAGE, lines=[b"X-Huge: " + b"h" * 200000]),
     "header-many": _with_length(FAULT_OK_PAGE, lines=[
         b"X-Many-%04d: " % i + b"m" * 186 for i in range(3000)]),
