@@ -1140,14 +1140,17 @@ name_from_url(const char *url)
 	}
 	if (out.len > NAME_MAX_BYTES) {
 		const char *dot = strrchr(out.data, '.');
-		size_t ext = dot ? strlen(dot) : 0;
+		size_t ext = dot ? strlen(dot) : 0, keep;
 
 		if (ext > 16)
 			ext = 0;
-		memmove(out.data + NAME_MAX_BYTES - ext, out.data + out.len - ext, ext);
-		out.len = NAME_MAX_BYTES;
+		/* the stem is cut at a character boundary, then the extension follows */
+		for (keep = NAME_MAX_BYTES - ext;
+		     keep > 0 && ((unsigned char)out.data[keep] & 0xc0) == 0x80; keep--)
+			;
+		memmove(out.data + keep, out.data + out.len - ext, ext);
+		out.len = keep + ext;
 		out.data[out.len] = '\0';
-		utf8_trim_tail(&out);
 	}
 	return out.data;
 }

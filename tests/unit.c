@@ -204,6 +204,19 @@ test_names(void)
 		   "a 305-byte name is cut to 255, extension kept");
 		free(got);
 	}
+	{
+		char url[600] = "http://h/a";
+		size_t n = strlen(url), k;
+
+		for (k = 0; k < 140; k++, n += 2)
+			memcpy(url + n, "\xc3\xa9", 2);
+		strcpy(url + n, ".html");
+		got = name_from_url(url);
+		ok(strlen(got) <= 255 && utf8_valid(got, strlen(got)) &&
+		   !strcmp(got + strlen(got) - 5, ".html"),
+		   "a long non-ASCII name is cut at a character boundary, extension kept");
+		free(got);
+	}
 	ok(name_refusal("a/b") && name_refusal(".x") && name_refusal("") &&
 	   !name_refusal("page.html"), "--save names with '/', a leading '.' refused");
 }
