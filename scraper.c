@@ -28,6 +28,7 @@
 #endif
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <iconv.h>
@@ -40,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -152,6 +154,8 @@ struct transfer {
 	int write_errno;    /* a download's local write failed */
 	char encoding[32];  /* Content-Encoding of the last response */
 	int chunked;        /* it came with Transfer-Encoding */
+	curl_off_t length_seen; /* its Content-Length, -1: none yet */
+	int bad_length;     /* malformed, or two that differ */
 	int done;
 	CURLcode result;
 	long status;
@@ -1799,6 +1803,32 @@ info_ms(CURL *e, CURLINFO what)
 
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
  * the lines that tell the story are kept; headers are logged as they pass. */
+/* libcurl 7.88 reads "12abc" as 12 and lets a second, different
+ * Content-Length win: the body would be cut short, silently. Such a reply
+ * is refused instead (RFC 9110 section 8.6). */
+static void
+net_length_seen(struct transfer *t, const char *v, size_t n)
+{
+	curl_off_t len = 0;
+	size_t i = 0;
+
+	while (i < n && (v[i] == ' ' || v[i] == '\t'))
+		i++;
+	while (n > i && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+		n--;
+	if (i == n)
+		t->bad_length = 1;
+	for (; i < n && !t->bad_length; i++) {
+		if (!isdigit((unsigned char)v[i]) || len > (INT64_MAX - 9) / 10)
+			t->bad_length = 1;
+		else
+			len = len * 10 + (v[i] - '0');
+	}
+	if (!t->bad_length && t->length_seen >= 0 && t->length_seen != len)
+		t->bad_length = 1;
+	t->length_seen = len;
+}
+
 /* Remembers how the last response's body is encoded, for the story. */
 static void
 net_header_seen(struct transfer *t, const char *h, size_t n)
@@ -1808,6 +1838,10 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 	if (n > 5 && !memcmp(h, "HTTP/", 5)) { /* a new response, after a redirect */
 		t->encoding[0] = '\0';
 		t->chunked = 0;
+		t->length_seen = -1;
+		t->bad_length = 0;
+	} else if (n > 15 && !ascii_casecmp_n(h, "content-length:", 15)) {
+		net_length_seen(t, h + 15, n - 15);
 	} else if (n > 17 && !ascii_casecmp_n(h, "content-encoding:", 17)) {
 		for (v = h + 17; v < h + n && *v == ' '; v++)
 			;
@@ -1905,6 +1939,8 @@ net_write(char *data, size_t size, size_t nmemb, void *userp)
 	struct transfer *t = userp;
 	size_t n = size * nmemb;
 
+	if (t->bad_length)
+		return CURL_WRITEFUNC_ERROR;
 	/* The only cap that holds on libcurl 7.88: MAXFILESIZE trusts
 	 * Content-Length, and chunked or compressed bodies pass it. */
 	if (n > t->max_size - t->received) {
@@ -1965,7 +2001,11 @@ net_easy(struct transfer *t, const struct options *o)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS); /* 7.88: unlimited */
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, o->timeout < 10 ? o->timeout : 10L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, o->timeout);
+	/* a page has --timeout in all; a download the user chose may take
+	 * long, but not stall: under 100 bytes/s for 30 s ends either */
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, t->fd < 0 ? o->timeout : 0L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 100L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
@@ -1994,6 +2034,7 @@ net_start(struct app *a, const char *url, int fd)
 	t->fd = fd;
 	t->max_size = (size_t)(fd < 0 ? a->opt.max_size : DOWNLOAD_MAX_SIZE);
 	t->content_length = -1;
+	t->length_seen = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t->started);
 	t->easy = net_easy(t, &a->opt);
 	if (curl_multi_add_handle(a->multi, t->easy) != CURLM_OK)
@@ -2119,6 +2160,10 @@ net_free(struct app *a, struct transfer *t)
 static void
 net_error(const struct transfer *t, struct buf *out)
 {
+	if (t->bad_length) { /* whatever libcurl made of it */
+		buf_adds(out, "the response has a malformed or conflicting Content-Length");
+		return;
+	}
 	switch (t->result) {
 	case CURLE_OK:
 		return;
@@ -2138,12 +2183,16 @@ net_error(const struct transfer *t, struct buf *out)
 		buf_addf(out, "too many redirects (more than %ld)", MAX_REDIRECTS);
 		return;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		buf_adds(out, "refused: only http and https URLs are fetched");
-		if (t->errbuf[0]) {
-			buf_adds(out, " (");
-			buf_add_safe(out, t->errbuf, strlen(t->errbuf), SAN_TEXT);
-			buf_adds(out, ")");
+		/* also how 7.88 refuses a reply with no status line (HTTP/0.9) */
+		if (strstr(t->errbuf, "HTTP/0.9")) {
+			buf_adds(out, "the server replied without a status line (HTTP/0.9): refused");
+			return;
 		}
+		if (!strstr(t->errbuf, "rotocol"))
+			break;
+		buf_adds(out, "refused: only http and https URLs are fetched (");
+		buf_add_safe(out, t->errbuf, strlen(t->errbuf), SAN_TEXT);
+		buf_adds(out, ")");
 		return;
 	case CURLE_OUT_OF_MEMORY:
 		/* 7.88 reports an oversized header line this way */
@@ -2420,6 +2469,35 @@ mkdir_p(const char *dir)
 enum { TMP_SAVE, TMP_DOWNLOAD };
 
 /*
+ * Removes temp files that a killed run (SIGKILL, a crash) left in dir. A
+ * live run holds an flock on its temp file until it is committed, so a
+ * concurrent run's file is spared; the caller holds dir's lock, so no file
+ * is swept between its creation and its lock.
+ */
+static void
+temp_sweep(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int fd;
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, ".scraper-", 9) || strlen(e->d_name) != 15 ||
+		    snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+			continue;
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlink(path);
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
  * Opens a temporary file in dir (created when missing): mkstemp's O_EXCL
  * and mode 0600 keep nothing of another file. It is registered for removal
  * on any exit until temp_commit() or temp_discard().
@@ -2428,7 +2506,7 @@ static int
 temp_create(const char *dir, int slot, struct buf *err)
 {
 	struct stat st;
-	int fd;
+	int fd, dfd;
 
 	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
 		buf_addf(err, "cannot save into %s: it is not a directory", dir);
@@ -2443,11 +2521,19 @@ temp_create(const char *dir, int slot, struct buf *err)
 		buf_addf(err, "%s: path too long", dir);
 		return -1;
 	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		flock(dfd, LOCK_EX); /* no sweep between our create and our lock */
+	temp_sweep(dir);
 	fd = mkstemp(cleanup_path[slot]);
 	if (fd < 0) {
 		cleanup_path[slot][0] = '\0';
 		buf_addf(err, "cannot create a file in %s: %s", dir, strerror(errno));
+	} else {
+		flock(fd, LOCK_EX); /* held until committed: the file is live */
 	}
+	if (dfd >= 0)
+		close(dfd);
 	return fd;
 }
 
@@ -2470,24 +2556,22 @@ temp_commit(int fd, int slot, const char *path, int force, struct buf *err)
 {
 	int rc = -1;
 
+	/* closed (and so unlocked) only once in place: a sweep in between
+	 * would take a complete file for a dead run's */
 	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
 		buf_addf(err, "cannot write %s: %s", path, strerror(errno));
-		close(fd);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		buf_addf(err, "cannot write %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (force ? rename(cleanup_path[slot], path) : link(cleanup_path[slot], path)) {
+	} else if (force ? rename(cleanup_path[slot], path) : link(cleanup_path[slot], path)) {
 		if (errno == EEXIST)
 			buf_addf(err, "%s exists; not overwritten", path);
 		else
 			buf_addf(err, "cannot write %s: %s", path, strerror(errno));
-		goto out;
+	} else {
+		rc = 0;
 	}
-	rc = 0;
-out:
+	if (close(fd) < 0 && rc == 0) {
+		buf_addf(err, "cannot write %s: %s", path, strerror(errno));
+		rc = -1;
+	}
 	temp_discard(slot); /* after rename it is gone already; after link, a spare name */
 	return rc;
 }

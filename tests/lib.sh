@@ -381,7 +381,7 @@ tmpfs_mount() {
         _tmpfs_mounts+=("$1")
         return 0
     fi
-    MOUNT_WHY="cannot mount a tmpfs here (${MOUNT_WHY:-mount failed}; CI runs as root)"
+    MOUNT_WHY="cannot mount a tmpfs here ($(tr -s ' \n' ' ' <<<"${MOUNT_WHY:-mount failed}" | sed 's/ *$//'); CI runs as root)"
     return 1
 }
 

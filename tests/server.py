@@ -130,8 +130,9 @@ Routes
     bidi-name        a link to /files/U+202Egpj.exe (raw UTF-8)        [H04]
     a.txt            302 -> /files/.profile                            [F08]
     cd, cd-abs       Content-Disposition filename="../../x", "/etc/passwd"
-    dl-page          links for downloads on the screen: slow-dl, 1 MB,
-                     stream, /truncated, /404, the bidi name           [F02 ...]
+    dl-page          8 links for downloads on the screen, in this order:
+                     slow-dl, 1 MB, stream, /truncated, /404, the bidi
+                     name, 1000 bytes, ?last            [S13 S18 F02 F03 F09 H04]
     timing
     trickle          Content-Length: 100, one byte per second          [S05]
     huge-cl          Content-Length: 50000000, 1 KiB, then idle 30 s   [S17]
