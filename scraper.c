@@ -4075,7 +4075,9 @@ loop_until_done(struct app *a, struct transfer *t)
 		net_drive(a);
 		if (t->done)
 			break;
-		curl_multi_poll(a->multi, NULL, 0, 1000, NULL);
+		/* a signal interrupts the wait only if this thread takes it (not
+		 * libcurl's resolver thread): wake up often enough to notice */
+		curl_multi_poll(a->multi, NULL, 0, 200, NULL);
 	}
 }
 
@@ -4642,7 +4644,7 @@ run_tui(struct app *a)
 			a->ui.dirty = 0;
 		}
 		in.revents = 0;
-		curl_multi_poll(a->multi, &in, 1, a->xfer || a->dl ? 100 : 1000, NULL);
+		curl_multi_poll(a->multi, &in, 1, a->xfer || a->dl ? 100 : 250, NULL);
 	}
 	tui_free(a);
 	ui_end();
