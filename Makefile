@@ -4,7 +4,7 @@ DESTDIR ?=
 CC ?= cc
 PKGS = ncursesw formw libcurl libxml-2.0
 DEBS = build-essential perl pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev \
-       python3 python3-html5lib tmux libxml2-utils valgrind openssl
+       python3 python3-html5lib tmux libxml2-utils valgrind openssl clang
 WARN = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -14,7 +14,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 
 URL ?=
 
-.PHONY: all run test install uninstall clean deps help bench bench-keys
+.PHONY: all run test install uninstall clean deps help bench bench-keys fuzz
 
 all: scraper
 
@@ -51,7 +51,11 @@ test: deps
 	@$(MAKE) -s scraper scraper-asan scraper-allocfail tests/unit
 	prove -f tests/*.t
 	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=30 prove -f tests/dump.t
-	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t tests/alloc.t,$(wildcard tests/*.t))
+	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t tests/alloc.t tests/fuzz.t,$(wildcard tests/*.t))
+
+# Each libFuzzer target for a minute (tests/fuzz.t runs them 5 s in make test).
+fuzz:
+	sh tests/fuzz/run.sh 60
 
 # Speed and memory against xmllint, pup, lxml and BeautifulSoup (a few minutes).
 bench: scraper
@@ -73,4 +77,4 @@ clean:
 	rm -f scraper scraper-asan scraper-allocfail tests/unit
 
 help:
-	@echo "targets: all run test bench bench-keys install uninstall clean deps (make run URL=...)"
+	@echo "targets: all run test fuzz bench bench-keys install uninstall clean deps (make run URL=...)"

@@ -1,0 +1,197 @@
+/*
+ * Page bytes + charset → records → TSV and JSON.
+ *
+ * Input: a first line of at most 40 bytes is the HTTP charset (an empty one
+ * is no charset); the rest is the body. Input without such a line is all
+ * body. The body is parsed as the screen parses http://h/d/p.html
+ * (page_parse, body in memory), resolved, checked record by record, and
+ * printed both ways (see check.h for what the output must be). Then it is
+ * parsed again as --dump does (page_parse_input: the body pushed in pieces
+ * into libxml2's input buffer, as it arrives), and the two pages must hold
+ * the same records: the screen and --dump never disagree.
+ */
+#define SCRAPER_NO_MAIN
+#include "../../scraper.c"
+#include "check.h"
+
+#define PAGE_URL "http://h/d/p.html"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	xmlInitParser();
+	return 0;
+}
+
+static void
+check_record(const struct page *p, const struct element *e)
+{
+	struct fz_buf ref = {0}, origin = {0};
+
+	CHECK(e->rule >= rules && e->rule < rules + NRULES, "a record's rule is not in the table");
+	CHECK(e->raw && e->url && e->text, "a record with a NULL string");
+	CHECK_BYTES(fz_utf8_valid(e->url, strlen(e->url)), "a record's url is not valid UTF-8",
+		    e->url, strlen(e->url));
+	CHECK_BYTES(fz_utf8_valid(e->text, strlen(e->text)), "a record's text is not valid UTF-8",
+		    e->text, strlen(e->text));
+	CHECK_BYTES(fz_utf8_valid(e->raw, strlen(e->raw)), "a record's raw value is not valid UTF-8",
+		    e->raw, strlen(e->raw));
+	CHECK_BYTES(strlen(e->text) <= TEXT_CAP + 1, "a record's text is longer than the cap",
+		    e->text, strlen(e->text));
+	fz_url_clean(&ref, e->raw);
+	if (fz_ref_is_relative(ref.data, ref.len, p->base)) {
+		/* a relative reference stays on http(s), and on the base's host
+		 * unless it names its own ("//host/...") */
+		CHECK_BYTES(!strncmp(e->url, "http://", 7) || !strncmp(e->url, "https://", 8),
+			    "a relative reference resolved to a non-http URL", e->url,
+			    strlen(e->url));
+		fz_base_origin(&origin, p->base);
+		if (!(ref.len >= 2 && ref.data[0] == '/' && ref.data[1] == '/') &&
+		    (strncmp(e->url, origin.data, origin.len) ||
+		     !strchr("/?#", e->url[origin.len]))) {
+			FZ_FAIL("a relative reference left the base's origin");
+			fz_dump("base", p->base, strlen(p->base));
+			fz_dump("raw", e->raw, strlen(e->raw));
+			fz_dump("url", e->url, strlen(e->url));
+			abort();
+		}
+	} else if (!fz_is_http(ref.data, fz_scheme_len(ref.data, ref.len))) {
+		/* mailto:, javascript:, data: ... stand as written, cleaned */
+		CHECK_BYTES(!strcmp(e->url, ref.data), "a non-http URL was changed", e->url,
+			    strlen(e->url));
+	}
+	fz_free(&ref);
+	fz_free(&origin);
+}
+
+static int
+same_str(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* The page --dump makes of the same bytes must be the screen's. */
+static void
+check_same_page(const struct page *p, const struct page *q)
+{
+	size_t i;
+
+#define SAME(cond, what) do { \
+		if (!(cond)) { \
+			FZ_FAIL("page_parse_input (--dump) differs from page_parse (screen)"); \
+			fprintf(stderr, "  %s (condition: %s)\n", what, #cond); \
+			fprintf(stderr, "  records: %zu vs %zu\n", p->n, q->n); \
+			abort(); \
+		} \
+	} while (0)
+	SAME(p->n == q->n, "record count");
+	SAME(same_str(p->title, q->title), "title");
+	SAME(same_str(p->base, q->base), "base");
+	SAME(same_str(p->charset, q->charset), "charset");
+	SAME(p->replaced == q->replaced, "bytes replaced");
+	SAME(p->partial == q->partial, "partial");
+	for (i = 0; i < p->n; i++) {
+		const struct element *a = &p->el[i], *b = &q->el[i];
+
+		if (a->rule != b->rule || strcmp(a->raw, b->raw) || strcmp(a->text, b->text) ||
+		    strcmp(a->url, b->url)) {
+			fprintf(stderr, "  record %zu:\n", i);
+			fz_dump("screen raw", a->raw, strlen(a->raw));
+			fz_dump("dump raw", b->raw, strlen(b->raw));
+			fz_dump("screen text", a->text, strlen(a->text));
+			fz_dump("dump text", b->text, strlen(b->text));
+			SAME(0, "a record");
+		}
+	}
+#undef SAME
+}
+
+/* --dump's way: the body into libxml2's input buffer in pieces. */
+static struct page *
+parse_as_dump(const char *body, size_t len, const char *charset)
+{
+	struct page_input pi;
+	struct page *q;
+	size_t pos = 0, step = 1 + len % 1021;
+
+	page_input_init(&pi);
+	while (pos < len) {
+		size_t n = len - pos < step ? len - pos : step;
+
+		CHECK(page_input_push(&pi, body + pos, n) == 0, "page_input_push failed");
+		pos += n;
+		step = step * 7 % 1531 + 1;
+	}
+	q = page_parse_input(&pi, PAGE_URL, charset);
+	CHECK(pi.in == NULL, "page_parse_input did not consume its input");
+	page_resolve(q);
+	return q;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char cs[41], ctype[64];
+	const char *charset = NULL, *body = (const char *)data;
+	const uint8_t *nl = memchr(data, '\n', size < 41 ? size : 41);
+	size_t len = size, i, k, sum = 0, count[K_COUNT] = {0};
+	struct page *p, *q;
+	struct transfer t;
+
+	if (nl) {
+		k = (size_t)(nl - data);
+		memcpy(cs, data, k);
+		cs[k] = '\0';
+		if (k)
+			charset = cs;
+		body = (const char *)nl + 1;
+		len = size - k - 1;
+	}
+	/* the body is passed in place: reading past it is an ASan report */
+	p = page_parse(body, len, PAGE_URL, charset, NULL);
+	page_resolve(p);
+
+	CHECK(p->base && p->charset, "page without base or charset");
+	CHECK_BYTES(fz_utf8_valid(p->base, strlen(p->base)), "base is not valid UTF-8", p->base,
+		    strlen(p->base));
+	CHECK_BYTES(!strncmp(p->base, "http://", 7) || !strncmp(p->base, "https://", 8),
+		    "the document base is not an http(s) URL", p->base, strlen(p->base));
+	if (!p->base_from_page)
+		CHECK(!strcmp(p->base, PAGE_URL), "base not from the page, yet not the URL");
+	if (p->title)
+		CHECK_BYTES(fz_utf8_valid(p->title, strlen(p->title)) &&
+			    strlen(p->title) <= TEXT_CAP + 1, "title not valid UTF-8 or too long",
+			    p->title, strlen(p->title));
+	for (i = 0; i < p->n; i++) {
+		check_record(p, &p->el[i]);
+		count[p->el[i].rule->kind]++;
+	}
+	for (k = 0; k < K_COUNT; k++) {
+		CHECK(count[k] == p->count[k], "a kind's count differs from its records");
+		sum += p->count[k];
+	}
+	CHECK(sum == p->n, "counts per kind do not sum to n");
+
+	memset(&t, 0, sizeof t);
+	snprintf(ctype, sizeof ctype, "text/html; charset=%s", charset ? charset : "");
+	t.url = t.final_url = (char *)PAGE_URL;
+	t.ip = (char *)"127.0.0.1";
+	t.port = 80;
+	t.status = 200;
+	/* hostile bytes in a header-derived field must be escaped too */
+	t.content_type = charset ? ctype : NULL;
+	t.content_length = (curl_off_t)len;
+	t.received = len;
+	fz_check_outputs(p, &t);
+
+	q = parse_as_dump(body, len, charset);
+	check_same_page(p, q);
+	page_free(q);
+	page_free(p);
+	return 0;
+}
