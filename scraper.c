@@ -3837,8 +3837,9 @@ static void
 act_download(struct app *a, int arg)
 {
 	const struct element *e = selected_element(a);
+	const char *why = NULL;
 	struct uri u;
-	char *name;
+	char *name, *url;
 
 	(void)arg;
 	if (!e) {
@@ -3851,18 +3852,16 @@ act_download(struct app *a, int arg)
 			   : "not an http(s) URL: nothing to download");
 		return;
 	}
-	name = name_from_url(e->url);
-	{
-		const char *why = NULL;
-		char *url = url_normalize(e->url, &why);
-
-		if (url)
-			download_start(a, url, name, 0);
-		else
-			ui_message(a, 1, "%s", why);
-		free(url);
+	url = url_normalize(e->url, &why);
+	if (!url) {
+		ui_message(a, 1, "%s", why);
+		return;
 	}
+	/* named from the URL as fetched (percent-encoded), as --save does */
+	name = name_from_url(url);
+	download_start(a, url, name, 0);
 	free(name);
+	free(url);
 }
 
 static void
