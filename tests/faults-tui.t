@@ -62,7 +62,7 @@ TUI_W=80 TUI_H=24   # the window of the next tui_start
 TUI_PREPARE=        # a function run in the new $TDIR before the binary starts
 TUI_WRAP=           # a command put before the binary (e.g. setsid)
 
-tm() { tmux -S "$TSOCK" "$@"; }
+. "$(dirname "$0")/tmux-lib.sh"
 
 # tui_start [-u VAR]... [VAR=VALUE]... [--] [ARGS...]: as tests/tui.t's, in
 # a TUI_W x TUI_H window.
@@ -97,34 +97,10 @@ tui_start() {
         </dev/null >"$TDIR/tmux.err" 2>&1
 }
 
-_tui_end() {
-    [ -S "$1/tmux.sock" ] && tmux -S "$1/tmux.sock" kill-server 2>/dev/null
-    if [ -s "$1/pid" ] && [ ! -e "$1/exitfile" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; then
-        kill -KILL "$(cat "$1/pid")" 2>/dev/null
-    fi
-    return 0
-}
-tui_stop() { _tui_end "$TDIR"; }
 
-_tui_cleanup() {
-    local d
-    for d in "$SCRATCH"/t*/; do
-        [ -d "$d" ] && _tui_end "${d%/}"
-    done
-}
 trap '_st=$?; _tui_cleanup; cd "$ROOT"; tmpfs_umount_all; (exit $_st); _tap_cleanup' EXIT
 
-keys() { tm send-keys -t t "$@"; }
-type_text() { tm send-keys -t t -l -- "$1"; }
-capture() { SCREEN=$(tm capture-pane -p -t t 2>&1); }
 
-_diag_state() {
-    diag "last screen (capture-pane -p):" "$SCREEN"
-    [ -s "$TDIR/exitfile" ] && diag "the program has ended: $(cat "$TDIR/exitfile")"
-    [ -s "$TDIR/stderr" ] && diag "its stderr:" "$(head -c 4000 "$TDIR/stderr")"
-    [ -s "$TDIR/tmux.err" ] && diag "tmux said:" "$(cat "$TDIR/tmux.err")"
-    return 0
-}
 
 # wait_until COND DESC [SECS]: as tests/tui.t's (TAP "not ok" on timeout).
 wait_until() {
@@ -146,15 +122,7 @@ wait_until() {
     return 1
 }
 
-wait_screen() {
-    local _re=$1
-    wait_until 'grep -Eq -- "$_re" <<<"$SCREEN"' "${3:+$3: }screen shows /$_re/" "${2:-$TUI_WAIT}"
-}
 
-wait_gone() {
-    local _re=$1
-    wait_until '! grep -Eq -- "$_re" <<<"$SCREEN"' "screen no longer shows /$_re/" "${2:-$TUI_WAIT}"
-}
 
 # wait_status ERE [SECS [DESC]]: wait until the status line (the last row)
 # matches ERE.
@@ -163,54 +131,11 @@ wait_status() {
     wait_until 'tail -1 <<<"$SCREEN" | grep -Eq -- "$_re"' "${3:+$3: }the status line shows /$_re/" "${2:-$TUI_WAIT}"
 }
 
-wait_exit() {
-    wait_until '[ -s "$TDIR/exitfile" ]' "the program exits" "${1:-$TUI_WAIT}" || return 1
-    EXIT=$(cat "$TDIR/exitfile")
-}
 
-screen_ok() {
-    if eval "$1"; then
-        pass "$TNAME: $2"
-    else
-        fail "$TNAME: $2"
-        _diag_state
-    fi
-}
 
-quit_clean() {
-    keys q
-    wait_exit || return 1
-    is "$EXIT" "exit=0" "$TNAME: q exits with status 0"
-    if [ -s "$TDIR/stderr" ]; then
-        fail "$TNAME: nothing on stderr"
-        diag "stderr:" "$(head -c 4000 "$TDIR/stderr")"
-    else
-        pass "$TNAME: nothing on stderr"
-    fi
-}
 
-stderr_one_line() {
-    if [ "$(lines "$TDIR/stderr")" = 1 ]; then
-        pass "$TNAME: ${1}one line on stderr"
-    else
-        fail "$TNAME: ${1}one line on stderr"
-        diag "stderr has $(lines "$TDIR/stderr") lines:" "$(head -c 4000 "$TDIR/stderr")"
-    fi
-}
 
-terminal_restored() {
-    wait_screen 'AFTER-SCRAPER' || return 1
-    screen_ok 'grep -q BEFORE-SCRAPER <<<"$SCREEN"' "the normal screen is back (alternate screen left)"
-    is "$(tm display -p -t t '#{alternate_on} #{cursor_flag} #{keypad_cursor_flag} #{keypad_flag} #{mouse_any_flag}')" \
-       "0 1 0 0 0" "$TNAME: alternate screen off, cursor visible, keypad and mouse modes off"
-    cmp_file "$TDIR/stty.before" "$TDIR/stty.after" "$TNAME: tty settings (stty -g) restored"
-    ok '! kill -0 "$(cat "$TDIR/pid")" 2>/dev/null' "$TNAME: the process is gone"
-}
 
-close_raw_log() {
-    tm pipe-pane -t t
-    wait_until '[ -e "$TDIR/raw.done" ]' "the pipe-pane copy of the output is closed"
-}
 
 # raw_safe: the pane's raw output (pipe-pane; close_raw_log first) has no
 # OSC, BEL, VT/FF/DEL/NUL, C1, bidi control, invalid UTF-8 (tests/tui.t's
@@ -255,11 +180,6 @@ screen_safe() {
     fi
 }
 
-re_quote() { sed 's/[][\.^$*+?(){}|]/\\&/g' <<<"$1"; }
-list_rows() { grep -E '^[a-z][a-z0-9]* +[a-z-]+ +[a-z][a-z0-9+.-]*:' <<<"$SCREEN"; }
-nrows() { list_rows | wc -l | tr -d ' '; }
-has_row() { tr -s ' ' <<<"$SCREEN" | grep -qF -- "$1 $2 $3"; }
-nth_of() { echo "(^|[^0-9])$1 of $2([^0-9]|\$)"; }
 # has_rows URL...: the screen has a row "a href URL" for each.
 has_rows() {
     local u
@@ -267,7 +187,6 @@ has_rows() {
         has_row a href "$u" || return 1
     done
 }
-esc_written() { [ -s "$TDIR/raw.log" ] && grep -q $'\e' "$TDIR/raw.log"; }
 
 # open_url URL: o, the form emptied, URL typed, Enter.
 open_url() {
