@@ -72,6 +72,8 @@
 #define MAX_COLS 1000
 #define DETAIL_CAP 8192     /* bytes of one value shown in the detail area */
 #define URL_FIELD_MAX 8192
+#define TAG_MAX (64 * 1024) /* longer tags with ... */
+#define TAG_ATTRS 4096      /* ... more attributes than this are cut */
 
 enum exit_status {
 	EXIT_OK = 0,
@@ -137,6 +139,7 @@ struct page {
 	int partial;          /* the parser gave up before the end */
 	int base_from_page;   /* base is the document's <base href> */
 	size_t replaced;      /* bytes the charset refused, shown as U+FFFD */
+	size_t trimmed;       /* tags cut by the attribute-bomb guard */
 	struct buf text;      /* the body converted to UTF-8, when it was */
 };
 
@@ -1675,6 +1678,65 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 	}
 }
 
+/* A tag longer than TAG_MAX with more than TAG_ATTRS '=' in it: libxml2
+ * 2.9.14 checks each attribute against all before it (200,000 take 50 s).
+ * Returns the offset of its '<', or len when there is none. */
+static size_t
+tag_bomb(const char *s, size_t len, size_t from)
+{
+	const char *p = s + from, *end = s + len, *gt, *q;
+	size_t eq;
+
+	while (p < end && (p = memchr(p, '<', (size_t)(end - p)))) {
+		gt = memchr(p, '>', (size_t)(end - p));
+		if (!gt)
+			gt = end;
+		if (gt - p > TAG_MAX && isalpha((unsigned char)p[1])) {
+			for (eq = 0, q = p; q < gt && eq <= TAG_ATTRS; q++)
+				eq += *q == '=';
+			if (eq > TAG_ATTRS)
+				return (size_t)(p - s);
+		}
+		p = gt;
+	}
+	return len;
+}
+
+/* Blanks every such tag past TAG_MAX bytes (from a space, so no attribute
+ * is cut in two); returns how many were cut. */
+static size_t
+tags_trim(char *s, size_t len)
+{
+	size_t at = 0, cut = 0, keep;
+	char *gt;
+
+	while ((at = tag_bomb(s, len, at)) < len) {
+		gt = memchr(s + at, '>', len - at);
+		for (keep = at + TAG_MAX; keep > at && s[keep] != ' '; keep--)
+			;
+		memset(s + keep, ' ', (size_t)((gt ? gt : s + len) - (s + keep)));
+		at = gt ? (size_t)(gt - s) : len;
+		cut++;
+	}
+	return cut;
+}
+
+/* The guard against attribute bombs, after the charset step. Returns 1
+ * when p->text holds what libxml2 is to read (converted, or trimmed). */
+static int
+page_guard(struct page *p, const char *body, size_t len)
+{
+	const char *b = p->text.data ? p->text.data : body;
+	size_t n = p->text.data ? p->text.len : len;
+
+	if (tag_bomb(b, n, 0) == n)
+		return p->text.data != NULL;
+	if (!p->text.data)
+		buf_add(&p->text, body, len);
+	p->trimmed = tags_trim(p->text.data, p->text.len);
+	return 1;
+}
+
 /* Parses a body: converted to UTF-8 first where it is not already. When
  * release is given (the body's buffer, in --dump), it is freed as soon as
  * it is no longer needed: a page's memory is counted in page sizes.
@@ -1691,7 +1753,8 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
 	page_choose_charset(body, len, http_charset, name, sizeof name, &from);
 	p->charset_from = from;
 	p->charset = arena_strndup(&p->arena, name, strlen(name));
-	if (body_to_utf8(&p->text, body, len, name, &p->replaced)) {
+	body_to_utf8(&p->text, body, len, name, &p->replaced);
+	if (page_guard(p, body, len)) {
 		buf_free(release);
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len,
 						  release ? &p->text : NULL));
@@ -1755,7 +1818,9 @@ page_parse_input(struct page_input *pi, const char *url, const char *http_charse
 	memset(p, 0, sizeof *p);
 	page_choose_charset(body, len, http_charset, name, sizeof name, &p->charset_from);
 	p->charset = arena_strndup(&p->arena, name, strlen(name));
-	if (len == 0 || body_to_utf8(&p->text, body, len, name, &p->replaced)) {
+	if (len)
+		body_to_utf8(&p->text, body, len, name, &p->replaced);
+	if (len == 0 || page_guard(p, body, len)) {
 		page_input_free(pi);
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, &p->text));
 	} else {
@@ -2322,6 +2387,9 @@ story_page(struct transfer *t, const struct page *p)
 	log_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
 	if (p->partial)
 		log_step(t, "The page was only partly parsed: libxml2 stopped before its end");
+	if (p->trimmed)
+		log_step(t, "The page was only partly parsed: %zu tag%s with thousands of "
+			 "attributes cut at 64 KiB", p->trimmed, p->trimmed == 1 ? "" : "s");
 }
 
 /* ==== output: TSV, JSON, the report; saving files (temp + rename) ==== */
@@ -4507,6 +4575,8 @@ page_arrived(struct app *a)
 	a->ui.msg.len = 0;
 	if (t->status >= 400)
 		ui_message(a, 1, "HTTP status %ld", t->status);
+	else if (p->partial || p->trimmed)
+		ui_message(a, 1, "page only partly parsed: the Transfer pane says why");
 	else if (!content_is_html(t->content_type))
 		ui_message(a, 1, "%s is not HTML: nothing to extract (d downloads such links)",
 			   t->content_type ? t->content_type : "the body");

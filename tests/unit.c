@@ -288,6 +288,20 @@ test_parse(void)
 	page_free(p);
 
 	{
+		struct buf bomb = {0};
+		int i;
+
+		buf_adds(&bomb, "<a href=first>f</a><div");
+		for (i = 0; i < 9000; i++)
+			buf_addf(&bomb, " a%d=\"x\"", i);
+		buf_adds(&bomb, "><a href=inside>i</a></div><a href=last>l</a>");
+		p = parse(bomb.data, NULL);
+		ok(p->trimmed == 1 && p->n == 3 && !strcmp(p->el[2].url, "http://h/d/last"),
+		   "a tag with 9,000 attributes is cut at 64 KiB; no link is lost");
+		page_free(p);
+		buf_free(&bomb);
+	}
+	{
 		struct buf big = {0};
 		int i;
 
