@@ -153,8 +153,10 @@
 #     |   one by one)
 # R02 | SKIP, handled by make test: every tests/*.t again with scraper-asan
 #     |   (so these two files too), tests/dump.t under tests/valgrind.sh
-# R03 | SKIP, handled by the libFuzzer targets of issue 4 item 3
-# R04 | SKIP, handled by issue 4 item 4 (200 page loads in one session)
+# R03 | tests/fuzz.t (the libFuzzer targets of tests/fuzz/, 5 s each in make
+#     |   test; tests/fuzz/run.sh SECONDS for longer runs)
+# R04 | tests/loads.t (200 page loads in one screen session: descriptors and
+#     |   RSS flat)
 #
 # Not followed as the matrix words it (SPEC.md is binding): exit classes are
 # SPEC's (transfer, size, redirect and TLS faults 2; HTTP >= 400 3; local
@@ -767,8 +769,8 @@ ok 'elapsed_below 1' "T08 piped into head -n1: done within 1 s (${ELAPSED} s)"
 
 skip "R01 allocation failure: handled in tests/alloc.t (scraper-allocfail, the program's Nth allocation fails)"
 skip "R02 sanitizers and valgrind: handled in make test (every tests/*.t with scraper-asan; tests/dump.t under tests/valgrind.sh)"
-skip "R03 fuzzing: handled in the libFuzzer targets of issue 4 item 3 (make fuzz)"
-skip "R04 200 page loads, flat descriptors and memory: handled in issue 4 item 4 (another engineer's test)"
+skip "R03 fuzzing: tested in tests/fuzz.t (make fuzz runs longer)"
+skip "R04 200 page loads, flat descriptors and memory: tested in tests/loads.t"
 
 diag "faults.t took $(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
 done_testing
