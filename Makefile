@@ -50,7 +50,7 @@ run: deps
 test: deps
 	@$(MAKE) -s scraper scraper-asan scraper-allocfail tests/unit
 	prove -f tests/*.t
-	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=30 prove -f tests/dump.t
+	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t
 	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t tests/alloc.t tests/fuzz.t,$(wildcard tests/*.t))
 
 # Each libFuzzer target for a minute (tests/fuzz.t runs them 5 s in make test).
