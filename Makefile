@@ -4,7 +4,7 @@ DESTDIR ?=
 CC ?= cc
 PKGS = ncursesw formw libcurl libxml-2.0
 DEBS = build-essential perl pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev \
-       python3 python3-html5lib tmux libxml2-utils valgrind openssl clang
+       python3 python3-html5lib tmux libxml2-utils valgrind openssl clang libclang-rt-14-dev
 WARN = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
