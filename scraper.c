@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -1766,44 +1767,89 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
 }
 
 /*
- * The body of a --dump fetch goes straight into libxml2's input buffer as
- * it arrives: given a body whole, libxml2 copies it, and at that moment
- * both copies stand — the peak of the run, 2x the page.
+ * The body of a --dump fetch. It is received into address space reserved
+ * for --max-size bytes (a page of memory exists once written: growing never
+ * copies), checked whole (charset, attribute bombs), then read by libxml2
+ * through a callback that gives each page back once read, so the records
+ * grow while the body shrinks. Given a body whole instead, libxml2 copies
+ * it, and the peak of the run is the body twice, or the body and records.
  */
 struct page_input {
-	xmlParserInputBufferPtr in;
+	char *base;
+	size_t cap, len;   /* reserved; received */
+	size_t read, gone; /* handed to libxml2; given back from the front */
 };
 
 static void
-page_input_init(struct page_input *pi)
+page_input_init(struct page_input *pi, size_t max_size)
 {
-	pi->in = xmlAllocParserInputBuffer(XML_CHAR_ENCODING_NONE);
-	if (!pi->in)
-		die("out of memory");
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+
+#ifdef MAP_NORESERVE
+	flags |= MAP_NORESERVE; /* address space, not memory: --max-size 100G works */
+#endif
+	memset(pi, 0, sizeof *pi);
+	if (max_size > SIZE_MAX - page)
+		die("cannot reserve --max-size bytes");
+	pi->cap = (max_size + page) / page * page;
+	pi->base = mmap(NULL, pi->cap, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (pi->base == MAP_FAILED)
+		die("cannot reserve --max-size bytes of memory");
 }
 
-/* A transfer's sink: appends bytes; -1 when libxml2 could not. */
+/* A transfer's sink: net_write() keeps the body within --max-size < cap. */
 static int
 page_input_push(void *ctx, const char *data, size_t n)
 {
 	struct page_input *pi = ctx;
 
-	return n > INT_MAX || xmlParserInputBufferPush(pi->in, (int)n, data) < 0 ? -1 : 0;
+	memcpy(pi->base + pi->len, data, n);
+	pi->len += n;
+	return 0;
 }
 
 static const char *
 page_input_bytes(const struct page_input *pi, size_t *len)
 {
-	*len = pi->in ? xmlBufUse(pi->in->buffer) : 0;
-	return *len ? (const char *)xmlBufContent(pi->in->buffer) : "";
+	*len = pi->len;
+	return pi->len ? pi->base : "";
+}
+
+/* libxml2's read callback: copies the next bytes, gives back whole pages
+ * behind them. */
+static int
+page_input_read(void *ctx, char *to, int want)
+{
+	struct page_input *pi = ctx;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = pi->len - pi->read, done;
+
+	if (want < 0)
+		return -1;
+	n = n < (size_t)want ? n : (size_t)want;
+	memcpy(to, pi->base + pi->read, n);
+	pi->read += n;
+	done = pi->read / page * page;
+	if (done > pi->gone) {
+		munmap(pi->base + pi->gone, done - pi->gone);
+		pi->gone = done;
+	}
+	return (int)n;
+}
+
+static int
+page_input_close(void *ctx)
+{
+	(void)ctx; /* page_input_free() gives the rest back */
+	return 0;
 }
 
 static void
 page_input_free(struct page_input *pi)
 {
-	if (pi->in)
-		xmlFreeParserInputBuffer(pi->in);
-	pi->in = NULL;
+	if (pi->base && pi->gone < pi->cap)
+		munmap(pi->base + pi->gone, pi->cap - pi->gone);
+	pi->base = NULL;
 }
 
 /* page_parse() for a body received into pi, which it consumes. */
@@ -1824,8 +1870,14 @@ page_parse_input(struct page_input *pi, const char *url, const char *http_charse
 		page_input_free(pi);
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, &p->text));
 	} else {
-		page_parse_as(p, ctxt_from_input(pi->in));
-		pi->in = NULL;
+		xmlParserInputBufferPtr in = xmlParserInputBufferCreateIO(
+			page_input_read, page_input_close, pi, XML_CHAR_ENCODING_NONE);
+
+		if (!in)
+			die("out of memory");
+		page_parse_as(p, ctxt_from_input(in));
+		p->partial |= pi->read < pi->len;
+		page_input_free(pi);
 	}
 	page_set_base(p, url);
 	return p;
@@ -4870,7 +4922,7 @@ run_dump(struct app *a)
 	char *charset;
 	int rc = EXIT_OK;
 
-	page_input_init(&in);
+	page_input_init(&in, a->opt.max_size);
 	t = a->xfer = net_start(a, a->opt.url, -1);
 	t->sink = page_input_push; /* before the first byte: perform() has not run */
 	t->sink_ctx = &in;

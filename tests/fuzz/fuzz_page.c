@@ -111,7 +111,7 @@ check_same_page(const struct page *p, const struct page *q)
 #undef SAME
 }
 
-/* --dump's way: the body into libxml2's input buffer in pieces. */
+/* --dump's way: the body received in pieces, read by libxml2 through a callback. */
 static struct page *
 parse_as_dump(const char *body, size_t len, const char *charset)
 {
@@ -119,7 +119,7 @@ parse_as_dump(const char *body, size_t len, const char *charset)
 	struct page *q;
 	size_t pos = 0, step = 1 + len % 1021;
 
-	page_input_init(&pi);
+	page_input_init(&pi, len);
 	while (pos < len) {
 		size_t n = len - pos < step ? len - pos : step;
 
@@ -128,7 +128,7 @@ parse_as_dump(const char *body, size_t len, const char *charset)
 		step = step * 7 % 1531 + 1;
 	}
 	q = page_parse_input(&pi, PAGE_URL, charset);
-	CHECK(pi.in == NULL, "page_parse_input did not consume its input");
+	CHECK(pi.base == NULL, "page_parse_input did not consume its input");
 	page_resolve(q);
 	return q;
 }
