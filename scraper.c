@@ -1814,20 +1814,27 @@ page_input_init(struct page_input *pi, size_t max_size)
 	flags |= MAP_NORESERVE; /* address space, not memory: --max-size 100G works */
 #endif
 	memset(pi, 0, sizeof *pi);
-	if (max_size > SIZE_MAX - page)
-		die("cannot reserve --max-size bytes");
-	pi->cap = (max_size + page) / page * page;
-	pi->base = mmap(NULL, pi->cap, PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (pi->base == MAP_FAILED)
-		die("cannot reserve --max-size bytes of memory");
+	pi->cap = max_size > SIZE_MAX - page ? SIZE_MAX / page * page
+					     : (max_size + page) / page * page;
+	/* Where address space is counted as memory (vm.overcommit_memory=2,
+	 * ulimit -v), a large --max-size may not be reservable: take what is;
+	 * a body past it fails as out of memory, as it would have anyway. */
+	while ((pi->base = mmap(NULL, pi->cap, PROT_READ | PROT_WRITE, flags, -1, 0)) ==
+	       MAP_FAILED) {
+		if (pi->cap <= 1024 * 1024)
+			die("out of memory");
+		pi->cap = pi->cap / 2 / page * page;
+	}
 }
 
-/* A transfer's sink: net_write() keeps the body within --max-size < cap. */
+/* A transfer's sink: appends bytes; -1 past the reservation. */
 static int
 page_input_push(void *ctx, const char *data, size_t n)
 {
 	struct page_input *pi = ctx;
 
+	if (n > pi->cap - pi->len)
+		return -1;
 	memcpy(pi->base + pi->len, data, n);
 	pi->len += n;
 	return 0;
@@ -2315,7 +2322,8 @@ net_error(const struct transfer *t, struct buf *out)
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
 		if (t->write_errno) {
-			buf_addf(out, "cannot write the file: %s", strerror(t->write_errno));
+			buf_addf(out, "%s: %s", t->fd < 0 ? "cannot keep the body" : "cannot write the file",
+				 strerror(t->write_errno));
 			return;
 		}
 		if (t->too_large || t->result == CURLE_FILESIZE_EXCEEDED) {

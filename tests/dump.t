@@ -210,6 +210,25 @@ for path in "big?bytes=1000000" "big-chunked?bytes=1000000" bomb; do
        "/$path: memory stays small (${MAXRSS_KB} KB; ${BASE_RSS} KB for a small page)"
 done
 
+# A --max-size the address space cannot hold (ulimit -v, as under
+# vm.overcommit_memory=2): the body's reservation shrinks to what can be
+# had, a page that fits is read, one that does not fails as out of memory.
+case $SCRAPER in
+*asan* | *valgrind*)
+    for _ in 1 2 3; do skip "ulimit -v: $SCRAPER reserves address space of its own"; done ;;
+*)
+    (ulimit -v 400000 && exec "$SCRAPER" --dump --max-size 100000000000 "$BASE/big?bytes=1000000") \
+        >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    is "$RC $(lines "$OUT")" "0 $(grep -c '<a href' "$SCRATCH/big.body")" \
+        "--max-size 100 GB under ulimit -v 400 MB: the 1 MB page is read"
+    (ulimit -v 150000 && exec "$SCRAPER" --dump --max-size 100000000000 \
+        "$BASE/big-chunked?bytes=200000000") >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    fails_with 2 "--max-size 100 GB under ulimit -v 150 MB: a 200 MB page"
+    ;;
+esac
+
 # ==== charsets ==============================================================
 
 # cs_is ROUTE QUERY TEXT: /cs/ROUTE gives its link ?QUERY with TEXT, then ?last.
