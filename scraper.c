@@ -321,6 +321,7 @@ static void act_page(struct app *, int);
 static void act_pane(struct app *, int);
 static void act_pane_jump(struct app *, int);
 static void act_quit(struct app *, int);
+static void act_redraw(struct app *, int);
 static void act_reload(struct app *, int);
 static void act_save(struct app *, int);
 static void act_yank(struct app *, int);
@@ -362,6 +363,7 @@ static const struct key keys[] = {
 	{'y', 0, "y", act_yank, 0, "copy the selected URL to the clipboard (OSC 52)"},
 	{27, 0, "Esc", act_escape, 0, "cancel the page fetch in flight, else the download; clear the filter"},
 	{'r', 0, "r", act_reload, 0, "reload"},
+	{'L' & 0x1f, 0, "Ctrl-L", act_redraw, 0, "redraw the whole screen"},
 	{'?', 0, "?", act_help, 0, "this help"},
 	{'q', 0, "q", act_quit, 0, "quit, restoring the terminal"},
 };
@@ -4102,6 +4104,16 @@ act_help(struct app *a, int arg)
 	(void)arg;
 	a->ui.mode = M_HELP;
 	a->ui.help_top = 0;
+}
+
+/* A screen garbled by something else writing to the terminal (a wall
+ * message, a background job over ssh): clear it and paint it all. */
+static void
+act_redraw(struct app *a, int arg)
+{
+	(void)a;
+	(void)arg;
+	clearok(curscr, TRUE);
 }
 
 static void

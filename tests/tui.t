@@ -537,6 +537,22 @@ t_help() {
     quit_clean
 }
 
+# --- Ctrl-L repaints what something else wrote over ------------------------------------
+t_redraw() {
+    local tty
+    tui_start "$BASE/"
+    wait_screen "^a +href +$(re_quote "$(link_url 1)") " || return
+    # another program writes to the terminal: curses does not know
+    tty=$(tm display-message -p -t t '#{pane_tty}')
+    printf '\033[3;1HSCRIBBLED-OVER-BY-ANOTHER-PROGRAM' >"$tty"
+    wait_screen 'SCRIBBLED-OVER' || return
+    keys C-l
+    wait_gone 'SCRIBBLED-OVER' || return
+    screen_ok 'grep -Eq "^a +href +$(re_quote "$(link_url 1)") " <<<"$SCREEN"' \
+        "the scribble is gone, the page painted again"
+    quit_clean
+}
+
 # --- Esc cancels a transfer ------------------------------------------------------------
 t_cancel() {
     tui_start "$BASE/slow"
@@ -744,6 +760,7 @@ scenario "y" t_yank
 scenario "filter" t_filter
 scenario "resize" t_resize
 scenario "help" t_help
+scenario "Ctrl-L" t_redraw
 scenario "cancel" t_cancel
 scenario "q" t_quit
 scenario "SIGINT" t_sigint
