@@ -6,10 +6,14 @@ Usage:  /usr/bin/python3 tests/bench/keys.py [OPTIONS]
 
   --work DIR        pages, callgrind files (default $TMPDIR/scraper-keys)
   --scraper PATH    the binary (default ./scraper)
-  --rows A,B,...    page sizes in links (default 20,100,200000: 100 rows
-                    already fill the 46-row list, so 100 vs 200,000 shows
-                    what depends on the number of rows and 20 vs 100 what
-                    depends on the rows drawn)
+  --rows A,B,...    page sizes in links (default 20,50000,200000). In 20
+                    rows every key stays on one screen: j stops at the last
+                    row, G and PgDn move the highlight. From 50,000 rows on,
+                    1,000 j scroll 954 times, 1,000 PgDn page every time and
+                    G/g draw a screenful each: 50,000 vs 200,000 rows is the
+                    same keys making the same screen changes, so it shows
+                    what depends on the number of rows; 20 vs the others
+                    shows what depends on what a key changes on screen
   --keys N          key presses per scenario (default 1000)
   --mode M          callgrind (default): instructions counted by valgrind's
                     callgrind, stable on a noisy machine; native: no valgrind,
@@ -35,11 +39,14 @@ decoding by ncurses, the action, the redraw and doupdate's output.  An
 what the process spends when nothing happens (the 1 s poll timeout), to
 show it is negligible.
 
-Scenarios: j (move down), j/k alternating (the highlight moves between two
-rows: no scrolling in either pane, so the screen changes the same way),
-PgDn, G/g alternating (last row / first row), and the filter: `/` then 5
-characters typed (instructions per character; each rebuilds the filtered
-rows), in both panes.
+Scenarios: the load (from exec to the first paint of the page: the
+transfer, the parse, resolving and indexing the rows, the paint), j (move
+down), j/k alternating (the highlight moves between two rows: no scrolling
+in either pane, so the screen changes the same way), PgDn, G/g alternating
+(last row / first row), Ctrl-L (the whole screen cleared and painted again,
+as the first paint is: what the paint adds to the load), and the filter: `/`
+then 5 characters typed (instructions per character; each rebuilds the
+filtered rows), in every pane.
 """
 
 import argparse
@@ -209,6 +216,8 @@ def scenarios(nkeys):
         ("j/k alternating", ["j", "k"] * half),
         ("PgDn", ["NPage"] * nkeys),
         ("G/g alternating", ["G", "g"] * half),
+        # the whole screen cleared and painted, as the first paint of a page
+        ("Ctrl-L (full repaint)", ["C-l"] * max(nkeys // 20, 1)),
     ]
 
 
@@ -231,6 +240,16 @@ def run_page(args, url, rows, mode):
             time.sleep(0.01)
         print("  %-8s rows=%-7d loaded in %.1f s" % (mode, rows, time.time() - t0), flush=True)
         m = Meter(pane, mode, args.work)
+        # everything from exec to the first paint of the page: the transfer,
+        # the parse, resolving and indexing the rows, and that paint
+        m.t0, m.ticks0 = time.perf_counter() - (time.time() - t0), 0
+        if mode == "callgrind":
+            r = m.stop()
+        else:
+            r = {"wall": time.time() - t0, "cpu": pane.cpu_ticks() / os.sysconf("SC_CLK_TCK")}
+        r["n"] = 1
+        res["load to first paint"] = r
+        print("    %-18s %s" % ("load", per_key(r)), flush=True)
         longest = 0
         for name, keys in scenarios(args.keys):
             pane.key("g")                      # first row, not counted
@@ -291,7 +310,9 @@ def table(args, results, mode):
     else:
         print("native: CPU ms of the scraper process per key press (utime+stime, %d Hz ticks)"
               % os.sysconf("SC_CLK_TCK"))
-    print("%-26s%s %9s" % ("scenario (keys)", head, "ratio"))
+    ratios = "%9s" % "ratio" if len(rows) < 3 else "%11s %11s" % (
+        "last/first", "last/prev")
+    print("%-26s%s %s" % ("scenario (keys)", head, ratios))
     for name in first:
         if name == "idle":
             continue
@@ -302,9 +323,15 @@ def table(args, results, mode):
             vals.append(r["ir"] / k if mode == "callgrind" else 1000 * r["cpu"] / k)
         cells = "".join("%16s" % (format(int(v), ",") if mode == "callgrind" else "%.3f" % v)
                         for v in vals)
-        ratio = "%.2fx" % (vals[-1] / vals[0]) if vals[0] else "-"
-        print("%-26s%s %9s" % ("%s (%d)" % (name, first[name]["n"]), cells, ratio))
-    print("ratio: %s rows / %s rows" % (format(rows[-1], ","), format(rows[0], ",")))
+        ratio = "%9s" % ("%.2fx" % (vals[-1] / vals[0]) if vals[0] else "-")
+        if len(rows) >= 3:
+            ratio = "%11s %11s" % ("%.2fx" % (vals[-1] / vals[0]) if vals[0] else "-",
+                                   "%.2fx" % (vals[-1] / vals[-2]) if vals[-2] else "-")
+        print("%-26s%s %s" % ("%s (%d)" % (name, first[name]["n"]), cells, ratio))
+    print("ratio: %s rows / %s rows%s" % (
+        format(rows[-1], ","), format(rows[0], ","),
+        "; last/prev: %s rows / %s rows" % (format(rows[-1], ","), format(rows[-2], ","))
+        if len(rows) >= 3 else ""))
     checks = [results[n]["j"].get("check") for n in rows]
     print("screen check (row reached after the j keys): %s"
           % ("ok" if all(checks) else "FAILED for %s" % [n for n, c in zip(rows, checks) if not c]))
@@ -322,7 +349,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "scraper-keys"))
     ap.add_argument("--scraper", default=os.path.join(REPO, "scraper"))
-    ap.add_argument("--rows", default="20,100,200000")
+    ap.add_argument("--rows", default="20,50000,200000")
     ap.add_argument("--keys", type=int, default=1000)
     ap.add_argument("--mode", default="callgrind", choices=("callgrind", "native", "both"))
     ap.add_argument("--load-timeout", type=float, default=600)
