@@ -1794,7 +1794,7 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
  * The body of a --dump fetch. It is received into address space reserved
  * for --max-size bytes (a page of memory exists once written: growing never
  * copies), checked whole (charset, attribute bombs), then read by libxml2
- * through a callback that gives each page back once read, so the records
+ * through a callback that gives the pages back behind it, so the records
  * grow while the body shrinks. Given a body whole instead, libxml2 copies
  * it, and the peak of the run is the body twice, or the body and records.
  */
