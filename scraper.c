@@ -1441,7 +1441,7 @@ ctxt_from_memory(const char *body, size_t len, struct buf *release)
 	return ctxt;
 }
 
-/* A parser context on an input buffer filled as the body arrived; the
+/* A parser context on an input buffer (read through a callback); the
  * context owns it from now on. */
 static htmlParserCtxtPtr
 ctxt_from_input(xmlParserInputBufferPtr in)
@@ -1762,13 +1762,10 @@ page_guard(struct page *p, const char *body, size_t len)
 	return 1;
 }
 
-/* Parses a body: converted to UTF-8 first where it is not already. When
- * release is given (the body's buffer, in --dump), it is freed as soon as
- * it is no longer needed: a page's memory is counted in page sizes.
- * Without it, a converted body is kept in p->text for the screen. */
+/* Parses a body the screen keeps: converted to UTF-8 first where it is not
+ * already (the converted text stays in p->text, for the Source pane). */
 static struct page *
-page_parse(const char *body, size_t len, const char *url, const char *http_charset,
-	   struct buf *release)
+page_parse(const char *body, size_t len, const char *url, const char *http_charset)
 {
 	struct page *p = xmalloc(sizeof *p);
 	char name[64];
@@ -1779,13 +1776,10 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
 	p->charset_from = from;
 	p->charset = arena_strndup(&p->arena, name, strlen(name));
 	body_to_utf8(&p->text, body, len, name, &p->replaced);
-	if (page_guard(p, body, len)) {
-		buf_free(release);
-		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len,
-						  release ? &p->text : NULL));
-	} else {
-		page_parse_as(p, ctxt_from_memory(body, len, release));
-	}
+	if (page_guard(p, body, len))
+		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, NULL));
+	else
+		page_parse_as(p, ctxt_from_memory(body, len, NULL));
 	page_set_base(p, url);
 	return p;
 }
@@ -1799,44 +1793,70 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
  * it, and the peak of the run is the body twice, or the body and records.
  */
 #define INPUT_GIVE_BACK (256 * 1024)
+#define INPUT_COMMIT (1024 * 1024) /* made writable this much at a time */
 
 struct page_input {
 	char *base;
-	size_t cap, len;   /* reserved; received */
-	size_t read, gone; /* handed to libxml2; given back from the front */
+	size_t cap, writable, len; /* reserved; usable; received */
+	size_t read, gone;         /* handed to libxml2; given back from the front */
 };
+
+/* Reserves address space only: PROT_NONE pages count against no commit
+ * limit (vm.overcommit_memory=2), and become memory when made writable. */
+static char *
+page_input_map(size_t n)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	void *p;
+
+#ifdef MAP_NORESERVE
+	flags |= MAP_NORESERVE;
+#endif
+	p = mmap(NULL, n, PROT_NONE, flags, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
 
 static void
 page_input_init(struct page_input *pi, size_t max_size)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), want;
 
-#ifdef MAP_NORESERVE
-	flags |= MAP_NORESERVE; /* address space, not memory: --max-size 100G works */
-#endif
 	memset(pi, 0, sizeof *pi);
-	pi->cap = max_size > SIZE_MAX - page ? SIZE_MAX / page * page
-					     : (max_size + page) / page * page;
-	/* Where address space is counted as memory (vm.overcommit_memory=2,
-	 * ulimit -v), a large --max-size may not be reservable: take what is;
-	 * a body past it fails as out of memory, as it would have anyway. */
-	while ((pi->base = mmap(NULL, pi->cap, PROT_READ | PROT_WRITE, flags, -1, 0)) ==
-	       MAP_FAILED) {
-		if (pi->cap <= 1024 * 1024)
+	want = max_size > SIZE_MAX - page ? SIZE_MAX / page * page
+					  : (max_size + page) / page * page;
+	/* Under ulimit -v a large --max-size may not fit: halve it until it
+	 * does, then once more, so that libcurl, libxml2 and the records keep
+	 * room; a body past it fails as out of memory. */
+	for (pi->cap = want; !(pi->base = page_input_map(pi->cap));
+	     pi->cap = pi->cap / 2 / page * page)
+		if (pi->cap <= page)
 			die("out of memory");
+	if (pi->cap < want && pi->cap >= 2 * page) {
+		munmap(pi->base, pi->cap);
 		pi->cap = pi->cap / 2 / page * page;
+		if (!(pi->base = page_input_map(pi->cap)))
+			die("out of memory");
 	}
 }
 
-/* A transfer's sink: appends bytes; -1 past the reservation. */
+/* A transfer's sink: appends bytes, making room writable as it goes; -1
+ * when there is none. */
 static int
 page_input_push(void *ctx, const char *data, size_t n)
 {
 	struct page_input *pi = ctx;
+	size_t want;
 
 	if (n > pi->cap - pi->len)
 		return -1;
+	if (pi->len + n > pi->writable) {
+		want = (pi->len + n + INPUT_COMMIT - 1) / INPUT_COMMIT * INPUT_COMMIT;
+		want = want < pi->cap ? want : pi->cap;
+		if (mprotect(pi->base + pi->writable, want - pi->writable,
+			     PROT_READ | PROT_WRITE) < 0)
+			return -1;
+		pi->writable = want;
+	}
 	memcpy(pi->base + pi->len, data, n);
 	pi->len += n;
 	return 0;
@@ -2350,7 +2370,8 @@ net_error(const struct transfer *t, struct buf *out)
 		buf_adds(out, ")");
 		return;
 	case CURLE_OUT_OF_MEMORY:
-		/* 7.88 reports an oversized header line this way */
+		/* 7.88 reports an oversized header line this way, with no text
+		 * that tells it from a failed allocation of its own */
 		buf_adds(out, "response headers too large");
 		return;
 	case CURLE_OPERATION_TIMEDOUT:
@@ -4573,6 +4594,11 @@ on_key(struct app *a, wint_t c, int fkey)
 		on_mouse(a);
 		return;
 	}
+	if (!fkey && c == ('L' & 0x1f)) { /* in every mode: a y/n prompt too */
+		a->ui.changed = 1;
+		act_redraw(a, 0);
+		return;
+	}
 	if (LINES < MIN_LINES || COLS < MIN_COLS) { /* nothing to see: only q acts */
 		if (!fkey && c == 'q')
 			a->quit = 1;
@@ -4660,7 +4686,7 @@ page_arrived(struct app *a)
 	net_detach(a, t);
 	charset = http_charset(t->content_type);
 	p = page_parse(t->body.data ? t->body.data : "", t->body.len,
-		       t->final_url ? t->final_url : t->url, charset, NULL);
+		       t->final_url ? t->final_url : t->url, charset);
 	free(charset);
 	story_page(t, p);
 	d = doc_new(t, p);

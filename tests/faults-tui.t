@@ -674,12 +674,12 @@ t_hangup() {
     # hangup's SIGCONT can discard that stop, and its tracer then waits forever (1 run in 5
     # here). The plain build exits within milliseconds; the SIGHUP above and the setsid case
     # below keep this exit path leak-checked.
-    tui_start ASAN_OPTIONS=detect_leaks=0 "$BASE/"
+    tui_start "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$BASE/"
     wait_screen "$DEMO_TAB" || return
     pid=$(cat "$TDIR/pid")
     tm kill-server
     ok 'gone_within 2 "$pid"' "$TNAME: T07 the pane killed: the process is gone within 2 s"
-    kill -KILL "$pid" 2>/dev/null
+    running "$pid" && kill -KILL "$pid"
     tui_stop
     # in a session of its own, no SIGHUP comes: reading stdin fails instead
     TUI_WRAP=setsid tui_start "$BASE/"
@@ -687,7 +687,7 @@ t_hangup() {
     pid=$(cat "$TDIR/pid")
     tm kill-server
     ok 'gone_within 2 "$pid"' "$TNAME: T07 stdin gone without SIGHUP (setsid): the process is gone within 2 s"
-    kill -KILL "$pid" 2>/dev/null
+    running "$pid" && kill -KILL "$pid"
 }
 
 # --- T09: the URL field: a 10,000-character paste, Ctrl-V ESC, Ctrl-V Ctrl-M --------------------

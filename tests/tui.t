@@ -550,6 +550,22 @@ t_redraw() {
     wait_gone 'SCRIBBLED-OVER' || return
     screen_ok 'grep -Eq "^a +href +$(re_quote "$(link_url 1)") " <<<"$SCREEN"' \
         "the scribble is gone, the page painted again"
+    # in a y/n question Ctrl-L repaints and answers nothing
+    keys s
+    wait_screen 'Save as' || return
+    keys Enter
+    wait_until '[ -f "$TDIR/Files/index.html" ]' "s Enter saves Files/index.html" || return
+    keys s
+    wait_screen 'Save as' || return
+    keys Enter
+    wait_screen '[Oo]verwrite' || return
+    printf '\033[3;1HSCRIBBLED-OVER-AGAIN' >"$tty"
+    wait_screen 'SCRIBBLED-OVER-AGAIN' || return
+    keys C-l
+    wait_gone 'SCRIBBLED-OVER' || return
+    screen_ok 'grep -q "[Oo]verwrite" <<<"$SCREEN"' "Ctrl-L in the overwrite question: repainted, still asking"
+    keys n
+    wait_gone '[Oo]verwrite' || return
     quit_clean
 }
 

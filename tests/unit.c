@@ -224,7 +224,7 @@ test_names(void)
 static struct page *
 parse(const char *html, const char *charset)
 {
-	struct page *p = page_parse(html, strlen(html), "http://h/d/p.html", charset, NULL);
+	struct page *p = page_parse(html, strlen(html), "http://h/d/p.html", charset);
 
 	page_resolve(p);
 	return p;

@@ -6,9 +6,10 @@
  * body. The body is parsed as the screen parses http://h/d/p.html
  * (page_parse, body in memory), resolved, checked record by record, and
  * printed both ways (see check.h for what the output must be). Then it is
- * parsed again as --dump does (page_parse_input: the body pushed in pieces
- * into libxml2's input buffer, as it arrives), and the two pages must hold
- * the same records: the screen and --dump never disagree.
+ * parsed again as --dump does (page_parse_input: the body received in
+ * pieces, then read by libxml2 through a callback that gives the pages back
+ * behind it), and the two pages must hold the same records: the screen and
+ * --dump never disagree.
  */
 #define SCRAPER_NO_MAIN
 #include "../../scraper.c"
@@ -153,7 +154,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = size - k - 1;
 	}
 	/* the body is passed in place: reading past it is an ASan report */
-	p = page_parse(body, len, PAGE_URL, charset, NULL);
+	p = page_parse(body, len, PAGE_URL, charset);
 	page_resolve(p);
 
 	CHECK(p->base && p->charset, "page without base or charset");
