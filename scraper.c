@@ -1272,8 +1272,8 @@ element_records(struct parse_state *st, const struct rule *r, const char *v)
 }
 
 /* strcmp() == 0, the first letters compared inline: most elements and
- * attributes of a page are named in no rule (measured: strcmp was 9% of
- * --dump's time on the 10 MB page, called 4 million times). */
+ * attributes of a page are named in no rule (measured on the 10 MB page:
+ * 4.2 million strcmp calls from sax_start, 5% of --dump's instructions). */
 static inline int
 name_is(const char *a, const char *b)
 {
