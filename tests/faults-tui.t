@@ -6,9 +6,9 @@
 # names start with the row id; a row the program gets wrong is a TAP TODO
 # test ("# TODO bug: ...").
 #
-# The harness is tests/tui.t's: one tmux server per scenario (a socket in
-# the scenario's directory under $SCRATCH), LANG/LC_ALL=C.UTF-8,
-# TERM=xterm-256color, an 80x24 window (the matrix's size) unless a
+# The harness is tests/tmux-lib.sh, shared with tests/tui.t: one tmux server
+# per scenario (a socket in the scenario's directory under $SCRATCH),
+# LANG/LC_ALL=C.UTF-8, TERM=xterm-256color, an 80x24 window (the matrix's size) unless a
 # scenario says otherwise; the binary runs in that directory through run.sh,
 # which records the tty settings before and after, its pid, stderr and exit
 # status.  Nothing waits with a bare sleep: wait_screen / wait_until poll
@@ -32,97 +32,13 @@ start_server_tls
 F=$BASE/fault
 P2=$BASE/page2.html
 
-# ==== the pane's program =====================================================
-
-# run.sh DIR ENV-ARGS... : as tests/tui.t's, and RUN_STDIN / RUN_STDOUT (a
-# file) replace the binary's stdin or stdout when set.
-RUN=$SCRATCH/run.sh
-cat >"$RUN" <<'EOF'
-#!/bin/sh
-cd "$1" || exit 1
-shift
-trap : INT
-stty -g >stty.before 2>/dev/null
-echo BEFORE-SCRAPER
-sh -c 'echo $$ >pid
-       [ -n "$RUN_STDIN" ] && exec <"$RUN_STDIN"
-       [ -n "$RUN_STDOUT" ] && exec >"$RUN_STDOUT"
-       exec env "$@"' sh "$@" 2>stderr
-st=$?
-stty -g >stty.after 2>/dev/null
-echo "exit=$st" >exitfile.tmp && mv exitfile.tmp exitfile
-echo "AFTER-SCRAPER exit=$st"
-exec cat >/dev/null
-EOF
-
 # ==== tmux ====================================================================
 
-TN=0 TNAME='' TDIR='' TSOCK='' SCREEN=''
 TUI_W=80 TUI_H=24   # the window of the next tui_start
-TUI_PREPARE=        # a function run in the new $TDIR before the binary starts
-TUI_WRAP=           # a command put before the binary (e.g. setsid)
 
 . "$(dirname "$0")/tmux-lib.sh"
 
-# tui_start [-u VAR]... [VAR=VALUE]... [--] [ARGS...]: as tests/tui.t's, in
-# a TUI_W x TUI_H window.
-tui_start() {
-    local unset=() sets=() defaults=(LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color) d u skip
-    while [ $# -gt 0 ]; do
-        case $1 in
-            -u) unset+=("$2"); shift 2 ;;
-            --) shift; break ;;
-            [A-Z_]*=*) sets+=("$1"); shift ;;
-            *) break ;;
-        esac
-    done
-    TN=$((TN + 1))
-    TDIR=$SCRATCH/t$TN
-    mkdir -p "$TDIR"
-    TSOCK=$TDIR/tmux.sock
-    [ -n "$TUI_PREPARE" ] && "$TUI_PREPARE"
-    local envargs=()
-    for u in "${unset[@]}"; do envargs+=(-u "$u"); done
-    for d in "${defaults[@]}"; do
-        skip=
-        for u in "${unset[@]}"; do [ "${d%%=*}" = "$u" ] && skip=1; done
-        [ -n "$skip" ] || envargs+=("$d")
-    done
-    envargs+=("${sets[@]}")
-    # shellcheck disable=SC2086
-    tm -f /dev/null new-session -d -s t -x "$TUI_W" -y "$TUI_H" \
-        sh "$RUN" "$TDIR" "${envargs[@]}" $TUI_WRAP "$SCRAPER" "$@" \; \
-        set -g set-clipboard on \; \
-        pipe-pane -O -t t "cat >'$TDIR/raw.log'; touch '$TDIR/raw.done'" \
-        </dev/null >"$TDIR/tmux.err" 2>&1
-}
-
-
 trap '_st=$?; _tui_cleanup; cd "$ROOT"; tmpfs_umount_all; (exit $_st); _tap_cleanup' EXIT
-
-
-
-# wait_until COND DESC [SECS]: as tests/tui.t's (TAP "not ok" on timeout).
-wait_until() {
-    local _cond=$1 _desc=$2 _secs=${3:-$TUI_WAIT} _end _ended _was_ended=
-    _end=$(( ${EPOCHREALTIME/./} + ${_secs%.*} * 1000000 ))
-    [ -s "$TDIR/exitfile" ] && _was_ended=1
-    while :; do
-        _ended=
-        [ -z "$_was_ended" ] && [ -s "$TDIR/exitfile" ] && _ended=1
-        capture
-        eval "$_cond" && return 0
-        [ -n "$_ended" ] && break
-        [ "${EPOCHREALTIME/./}" -ge "$_end" ] && break
-        sleep 0.05
-    done
-    fail "$TNAME: $_desc"
-    diag "waited up to ${_secs} s for: $_desc"
-    _diag_state
-    return 1
-}
-
-
 
 # wait_status ERE [SECS [DESC]]: wait until the status line (the last row)
 # matches ERE.
@@ -130,12 +46,6 @@ wait_status() {
     local _re=$1
     wait_until 'tail -1 <<<"$SCREEN" | grep -Eq -- "$_re"' "${3:+$3: }the status line shows /$_re/" "${2:-$TUI_WAIT}"
 }
-
-
-
-
-
-
 
 # raw_safe: the pane's raw output (pipe-pane; close_raw_log first) has no
 # OSC, BEL, VT/FF/DEL/NUL, C1, bidi control, invalid UTF-8 (tests/tui.t's

@@ -1,7 +1,100 @@
 # tests/tmux-lib.sh — the tmux harness shared by tests/tui.t and
-# tests/faults-tui.t, sourced after lib.sh by each. It relies on what each
-# of them sets up: TDIR (the scenario's directory), SCREEN (the last capture),
-# TUI_WAIT, TNAME, and its own tui_start and wait_until.
+# tests/faults-tui.t, sourced after lib.sh (and start_server) by each, which
+# set TUI_WAIT, TUI_W and TUI_H first.
+
+TN=0          # scenarios started
+TNAME=        # the current scenario's name (prefix of its test names)
+TDIR=         # its directory (cwd of the binary)
+TSOCK=        # its tmux socket
+SCREEN=       # the last screen captured
+TUI_PREPARE=  # a function run in the new $TDIR before the binary starts
+TUI_WRAP=     # a command put before the binary (e.g. setsid)
+
+# run.sh DIR ENV-ARGS... : in DIR, record the tty settings, run `env ARGS`
+# (the binary) with stderr to DIR/stderr, record its status in DIR/exitfile,
+# then hold the pane open so the screen after exit can be inspected.  SIGINT
+# has a handler (not SIG_IGN, which the binary would inherit) so Ctrl-C in
+# the pane does not end the wrapper before it writes the status.
+# RUN_STDIN / RUN_STDOUT (a file) replace the binary's stdin or stdout when set.
+RUN=$SCRATCH/run.sh
+cat >"$RUN" <<'EOF'
+#!/bin/sh
+cd "$1" || exit 1
+shift
+trap : INT
+stty -g >stty.before 2>/dev/null
+echo BEFORE-SCRAPER
+sh -c 'echo $$ >pid
+       [ -n "$RUN_STDIN" ] && exec <"$RUN_STDIN"
+       [ -n "$RUN_STDOUT" ] && exec >"$RUN_STDOUT"
+       exec env "$@"' sh "$@" 2>stderr
+st=$?
+stty -g >stty.after 2>/dev/null
+echo "exit=$st" >exitfile.tmp && mv exitfile.tmp exitfile
+echo "AFTER-SCRAPER exit=$st"
+exec cat >/dev/null
+EOF
+
+# tui_start [-u VAR]... [VAR=VALUE]... [--] [ARGS...]: a new tmux server and a
+# TUI_W x TUI_H session "t" running $SCRAPER ARGS in a fresh $TDIR (after
+# TUI_PREPARE, a function, when set; TUI_WRAP, a command, goes before the
+# binary).  -u VAR unsets VAR instead of giving it its default (LANG, LC_ALL,
+# TERM).  The pane's raw output is copied to $TDIR/raw.log (pipe-pane,
+# attached before the server reads the first byte); set-clipboard is on so
+# OSC 52 reaches tmux buffers.
+tui_start() {
+    local unset=() sets=() defaults=(LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color) d u skip
+    while [ $# -gt 0 ]; do
+        case $1 in
+            -u) unset+=("$2"); shift 2 ;;
+            --) shift; break ;;
+            [A-Z_]*=*) sets+=("$1"); shift ;;
+            *) break ;;
+        esac
+    done
+    TN=$((TN + 1))
+    TDIR=$SCRATCH/t$TN
+    mkdir -p "$TDIR"
+    TSOCK=$TDIR/tmux.sock
+    [ -n "$TUI_PREPARE" ] && "$TUI_PREPARE"
+    local envargs=()
+    for u in "${unset[@]}"; do envargs+=(-u "$u"); done
+    for d in "${defaults[@]}"; do
+        skip=
+        for u in "${unset[@]}"; do [ "${d%%=*}" = "$u" ] && skip=1; done
+        [ -n "$skip" ] || envargs+=("$d")
+    done
+    envargs+=("${sets[@]}")
+    # shellcheck disable=SC2086
+    tm -f /dev/null new-session -d -s t -x "$TUI_W" -y "$TUI_H" \
+        sh "$RUN" "$TDIR" "${envargs[@]}" $TUI_WRAP "$SCRAPER" "$@" \; \
+        set -g set-clipboard on \; \
+        pipe-pane -O -t t "cat >'$TDIR/raw.log'; touch '$TDIR/raw.done'" \
+        </dev/null >"$TDIR/tmux.err" 2>&1
+}
+
+# wait_until COND DESC [SECS]: eval COND (with $SCREEN freshly captured)
+# every 0.05 s until true, at most SECS (default $TUI_WAIT); on timeout (or
+# when the program ends meanwhile and COND still fails) print "not ok -
+# TNAME: DESC" with the last screen as diagnostics and return 1.
+wait_until() {
+    local _cond=$1 _desc=$2 _secs=${3:-$TUI_WAIT} _end _ended _was_ended=
+    _end=$(( ${EPOCHREALTIME/./} + ${_secs%.*} * 1000000 ))
+    [ -s "$TDIR/exitfile" ] && _was_ended=1
+    while :; do
+        _ended=
+        [ -z "$_was_ended" ] && [ -s "$TDIR/exitfile" ] && _ended=1
+        capture
+        eval "$_cond" && return 0
+        [ -n "$_ended" ] && break
+        [ "${EPOCHREALTIME/./}" -ge "$_end" ] && break
+        sleep 0.05
+    done
+    fail "$TNAME: $_desc"
+    diag "waited up to ${_secs} s for: $_desc"
+    _diag_state
+    return 1
+}
 
 tm() { tmux -S "$TSOCK" "$@"; }
 

@@ -29,73 +29,11 @@ TUI_WAIT=${TUI_WAIT:-5}
 
 start_server
 
-# ==== the pane's program =====================================================
-
-# run.sh DIR ENV-ARGS... : in DIR, record the tty settings, run `env ARGS`
-# (the binary) with stderr to DIR/stderr, record its status in DIR/exitfile,
-# then hold the pane open so the screen after exit can be inspected.  SIGINT
-# has a handler (not SIG_IGN, which the binary would inherit) so Ctrl-C in
-# the pane does not end the wrapper before it writes the status.
-RUN=$SCRATCH/run.sh
-cat >"$RUN" <<'EOF'
-#!/bin/sh
-cd "$1" || exit 1
-shift
-trap : INT
-stty -g >stty.before 2>/dev/null
-echo BEFORE-SCRAPER
-sh -c 'echo $$ >pid; exec env "$@"' sh "$@" 2>stderr
-st=$?
-stty -g >stty.after 2>/dev/null
-echo "exit=$st" >exitfile.tmp && mv exitfile.tmp exitfile
-echo "AFTER-SCRAPER exit=$st"
-exec cat >/dev/null
-EOF
-
 # ==== tmux ====================================================================
 
-TN=0          # scenarios started
-TNAME=        # the current scenario's name (prefix of its test names)
-TDIR=         # its directory (cwd of the binary)
-TSOCK=        # its tmux socket
-SCREEN=       # the last screen captured
+TUI_W=100 TUI_H=30   # the window of every tui_start
 
 . "$(dirname "$0")/tmux-lib.sh"
-
-# tui_start [-u VAR]... [VAR=VALUE]... [--] [ARGS...]: a new tmux server and a
-# 100x30 session "t" running $SCRAPER ARGS in a fresh $TDIR.  -u VAR unsets
-# VAR instead of giving it its default (LANG, LC_ALL, TERM).  The pane's raw
-# output is copied to $TDIR/raw.log (pipe-pane, attached before the server
-# reads the first byte); set-clipboard is on so OSC 52 reaches tmux buffers.
-tui_start() {
-    local unset=() sets=() defaults=(LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color) d u skip
-    while [ $# -gt 0 ]; do
-        case $1 in
-            -u) unset+=("$2"); shift 2 ;;
-            --) shift; break ;;
-            [A-Z_]*=*) sets+=("$1"); shift ;;
-            *) break ;;
-        esac
-    done
-    TN=$((TN + 1))
-    TDIR=$SCRATCH/t$TN
-    mkdir -p "$TDIR"
-    TSOCK=$TDIR/tmux.sock
-    local envargs=()
-    for u in "${unset[@]}"; do envargs+=(-u "$u"); done
-    for d in "${defaults[@]}"; do
-        skip=
-        for u in "${unset[@]}"; do [ "${d%%=*}" = "$u" ] && skip=1; done
-        [ -n "$skip" ] || envargs+=("$d")
-    done
-    envargs+=("${sets[@]}")
-    tm -f /dev/null new-session -d -s t -x 100 -y 30 \
-        sh "$RUN" "$TDIR" "${envargs[@]}" "$SCRAPER" "$@" \; \
-        set -g set-clipboard on \; \
-        pipe-pane -O -t t "cat >'$TDIR/raw.log'; touch '$TDIR/raw.done'" \
-        </dev/null >"$TDIR/tmux.err" 2>&1
-}
-
 
 trap '_st=$?; _tui_cleanup; (exit $_st); _tap_cleanup' EXIT
 
@@ -109,37 +47,6 @@ tkey() {
     # shellcheck disable=SC2086
     tm send-keys -t t -H $hex
 }
-
-
-# wait_until COND DESC [SECS]: eval COND (with $SCREEN freshly captured)
-# every 0.05 s until true, at most SECS (default $TUI_WAIT); on timeout (or
-# when the program ends meanwhile and COND still fails) print "not ok -
-# TNAME: DESC" with the last screen as diagnostics and return 1.
-wait_until() {
-    local _cond=$1 _desc=$2 _secs=${3:-$TUI_WAIT} _end _ended _was_ended=
-    _end=$(( ${EPOCHREALTIME/./} + _secs * 1000000 ))
-    [ -s "$TDIR/exitfile" ] && _was_ended=1
-    while :; do
-        _ended=
-        [ -z "$_was_ended" ] && [ -s "$TDIR/exitfile" ] && _ended=1
-        capture
-        eval "$_cond" && return 0
-        [ -n "$_ended" ] && break
-        [ "${EPOCHREALTIME/./}" -ge "$_end" ] && break
-        sleep 0.05
-    done
-    fail "$TNAME: $_desc"
-    diag "waited up to ${_secs} s for: $_desc"
-    _diag_state
-    return 1
-}
-
-
-
-
-
-
-
 
 # ==== expectations from the fixtures ==========================================
 
@@ -165,10 +72,6 @@ count() { awk -F'\t' -v k="$2" '$1 == k' "$1" | wc -l | tr -d ' '; }
 tabbar_re() {
     echo "Links $(count "$1" link) +.*Images $(count "$1" image) +.*Media $(count "$1" media) +.*Embeds $(count "$1" embed) +.*Resources $(count "$1" resource)( |\$)"
 }
-
-
-
-
 
 DEMO=$SCRATCH/demo.kinds
 kinds demo.tsv >"$DEMO"
@@ -711,8 +614,6 @@ t_hostile() {
         diag "$msg"
     fi
 }
-
-
 
 # --- no usable terminal --------------------------------------------------------------------
 t_dumb() {
