@@ -6,7 +6,8 @@
  * models of what each sanitiser mode must produce, and the checks of the TSV
  * and JSON of a whole page, shared by fuzz_page and fuzz_out.
  *
- * Included after ../../scraper.c, whose types the page checks use.
+ * Included after ../../scraper.c, whose types the page checks use; it also
+ * holds LLVMFuzzerInitialize, the same for every target.
  * A violated invariant prints what it was and the bytes involved, then
  * abort()s: libFuzzer saves the input as a crash.
  */
@@ -18,6 +19,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* libFuzzer's entry points; every target starts libxml2 the same way. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	xmlInitParser();
+	return 0;
+}
 
 /* Prints the first bytes of s, C-escaped, for a failure report. */
 static void

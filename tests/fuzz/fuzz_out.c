@@ -20,18 +20,6 @@
 
 #define MAX_PIECES 17
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	xmlInitParser();
-	return 0;
-}
-
 struct decoded {
 	struct fz_buf s;
 	int strings;

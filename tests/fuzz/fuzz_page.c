@@ -17,18 +17,6 @@
 
 #define PAGE_URL "http://h/d/p.html"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	xmlInitParser();
-	return 0;
-}
-
 static void
 check_record(const struct page *p, const struct element *e)
 {

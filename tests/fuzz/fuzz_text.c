@@ -21,18 +21,6 @@
 #include "../../scraper.c"
 #include "check.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	xmlInitParser();
-	return 0;
-}
-
 static void
 check_text(const uint8_t *data, size_t size)
 {
