@@ -11,28 +11,6 @@
 require_scraper
 start_server
 
-# one_line NAME: the last run wrote exactly one line on stderr (SPEC: "Every
-# non-zero exit prints one line on stderr that names the cause").
-one_line() {
-    is "$(lines "$ERR")" 1 "$1: one line on stderr"
-}
-
-# fails_with STATUS NAME: the last run exited STATUS with one stderr line.
-fails_with() {
-    is "$RC" "$1" "$2: exit $1"
-    one_line "$2"
-}
-
-# no_files DIR NAME: DIR is absent or empty (no file, no temp file).
-no_files() {
-    if [ -z "$(ls -A "$1" 2>/dev/null)" ]; then
-        pass "$2: nothing left in $1"
-    else
-        fail "$2: nothing left in $1"
-        diag "$(ls -la "$1")"
-    fi
-}
-
 # cmp_fixture NAME FILE TESTNAME: FILE equals tests/fixtures/NAME (PORT set).
 cmp_fixture() {
     expected "$1" >"$SCRATCH/expected"

@@ -64,14 +64,8 @@ raw_safe() {
 # screen_safe DESC: the current screen has no control or bidi character and
 # is valid UTF-8.
 screen_safe() {
-    local msg
     printf '%s\n' "$SCREEN" >"$TDIR/screen.txt"
-    if msg=$(terminal_safe "$TDIR/screen.txt"); then
-        pass "$TNAME: $1"
-    else
-        fail "$TNAME: $1"
-        diag "$msg"
-    fi
+    is_terminal_safe "$TDIR/screen.txt" "$TNAME: $1"
 }
 
 # has_rows URL...: the screen has a row "a href URL" for each.

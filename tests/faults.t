@@ -169,23 +169,11 @@ trap '_st=$?; cd "$ROOT"; tmpfs_umount_all; (exit $_st); _tap_cleanup' EXIT
 umask 022
 T0=$EPOCHREALTIME
 
-# fails_with STATUS NAME: the last run exited STATUS with one line on stderr
-# (SPEC: every non-zero exit prints one line that names the cause).
-fails_with() {
-    is "$RC" "$1" "$2: exit $1"
-    is "$(lines "$ERR")" 1 "$2: one line on stderr"
-}
-
 # cause ERE NAME: stderr names the cause (case-insensitive ERE) and is
 # terminal-safe (no byte of the server's reaches the terminal raw).
 cause() {
     like "$(tr '[:upper:]' '[:lower:]' <"$ERR")" "$1" "$2: stderr names the cause (/$1/)"
-    if msg=$(terminal_safe "$ERR"); then
-        pass "$2: stderr is terminal-safe"
-    else
-        fail "$2: stderr is terminal-safe"
-        diag "$msg"
-    fi
+    is_terminal_safe "$ERR" "$2: stderr is terminal-safe"
 }
 
 # no_output NAME: nothing on stdout (no record of a page that failed).
@@ -195,16 +183,6 @@ no_output() {
         diag "stdout:" "$(head -c 600 "$OUT")"
     else
         pass "$1: nothing on stdout"
-    fi
-}
-
-# no_files DIR NAME: DIR is absent or empty (no file, no temp file).
-no_files() {
-    if [ -z "$(ls -A "$1" 2>/dev/null)" ]; then
-        pass "$2: nothing left in $1"
-    else
-        fail "$2: nothing left in $1"
-        diag "$(ls -la "$1")"
     fi
 }
 
@@ -221,12 +199,7 @@ quiet_ok() {
 
 # safe_out NAME: stdout is terminal-safe, valid UTF-8.
 safe_out() {
-    if msg=$(terminal_safe "$OUT"); then
-        pass "$1: output is valid UTF-8 with no control or bidi character"
-    else
-        fail "$1: output is valid UTF-8 with no control or bidi character"
-        diag "$msg"
-    fi
+    is_terminal_safe "$OUT" "$1: output is valid UTF-8 with no control or bidi character"
 }
 
 # urls: the URL column of the last TSV output, one line.
@@ -333,12 +306,7 @@ safe_out "S10 Location with a space and C2 9B, JSON"
 like "$(json_get "$OUT" 'd["final_url"]')" "^$(sed 's/[.?]/\\&/g' <<<"$P2")\?sp=a(%20|\+)b&c1=%[cC]2%9[bB]31m$" \
      "S10 final_url percent-encoded (%20 or +, %C2%9B)"
 run_scraper --dump -v "$F/location-space-c1"
-if msg=$(terminal_safe "$ERR"); then
-    pass "S10 -v: the report of the Location header is terminal-safe"
-else
-    fail "S10 -v: the report of the Location header is terminal-safe"
-    diag "$msg"
-fi
+is_terminal_safe "$ERR" "S10 -v: the report of the Location header is terminal-safe"
 
 # S11: a 200 KB header line; 3,000 headers of 200 bytes.
 for r in header-huge header-many; do
@@ -523,20 +491,10 @@ for loc in C.UTF-8 C; do
        "H05 LC_ALL=$loc: JSON valid, of valid Unicode"
     safe_out "H05 LC_ALL=$loc JSON"
     unlike "$(json_get "$OUT" 'd["final_url"]')" "[^ -~]" "H05 LC_ALL=$loc: final_url is ASCII (percent-encoded)"
-    if msg=$(terminal_safe "$ERR"); then
-        pass "H05 LC_ALL=$loc -v: the report is terminal-safe"
-    else
-        fail "H05 LC_ALL=$loc -v: the report is terminal-safe"
-        diag "$msg"
-    fi
+    is_terminal_safe "$ERR" "H05 LC_ALL=$loc -v: the report is terminal-safe"
     LC_ALL=$loc run_scraper --dump -v "$F/bad-header-utf8"
     is "$RC" 0 "H05 LC_ALL=$loc header with invalid UTF-8 and C1: exit 0"
-    if msg=$(terminal_safe "$ERR"); then
-        pass "H05 LC_ALL=$loc -v: the header is reported terminal-safe"
-    else
-        fail "H05 LC_ALL=$loc -v: the header is reported terminal-safe"
-        diag "$msg"
-    fi
+    is_terminal_safe "$ERR" "H05 LC_ALL=$loc -v: the header is reported terminal-safe"
 done
 
 # H07: page bytes that make libxml2 report an error (<foo ESC[2J>), a header
@@ -545,22 +503,12 @@ run_scraper --dump "$F/bad-tag"
 quiet_ok "H07 <foo ESC[2J> in the page: libxml2's error not printed"
 is "$(urls)" "$P2?bad-tag $P2?last " "H07 bad tags: the links listed"
 run_scraper --dump -v "$F/bad-tag"
-if msg=$(terminal_safe "$ERR"); then
-    pass "H07 -v: header X-A with ESC reported terminal-safe"
-else
-    fail "H07 -v: header X-A with ESC reported terminal-safe"
-    diag "$msg"
-fi
+is_terminal_safe "$ERR" "H07 -v: header X-A with ESC reported terminal-safe"
 like "$(cat "$ERR")" "X-A" "H07 -v: the header X-A is in the report"
 for r in location-scheme location-host status-esc; do
     run_scraper --dump "$F/$r"
     fails_with 2 "H07 $r"
-    if msg=$(terminal_safe "$ERR"); then
-        pass "H07 $r: the error line is terminal-safe"
-    else
-        fail "H07 $r: the error line is terminal-safe"
-        diag "$msg"
-    fi
+    is_terminal_safe "$ERR" "H07 $r: the error line is terminal-safe"
 done
 ok '! grep -q "only http and https" "$ERR"' \
     "H07 status line with ESC: not reported as a refused URL scheme"

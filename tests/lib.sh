@@ -282,6 +282,35 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
+# is_terminal_safe FILE DESC: a TAP test that FILE is terminal_safe, with
+# what was found as diagnostics.
+is_terminal_safe() {
+    local msg
+    if msg=$(terminal_safe "$1"); then
+        pass "$2"
+    else
+        fail "$2"
+        diag "$msg"
+    fi
+}
+
+# fails_with STATUS NAME: the last run exited STATUS with one line on stderr
+# (SPEC: every non-zero exit prints one line that names the cause).
+fails_with() {
+    is "$RC" "$1" "$2: exit $1"
+    is "$(lines "$ERR")" 1 "$2: one line on stderr"
+}
+
+# no_files DIR NAME: DIR is absent or empty (no file, no temp file).
+no_files() {
+    if [ -z "$(ls -A "$1" 2>/dev/null)" ]; then
+        pass "$2: nothing left in $1"
+    else
+        fail "$2: nothing left in $1"
+        diag "$(ls -la "$1")"
+    fi
+}
+
 # json_get FILE EXPR: evaluate EXPR with `d` bound to FILE's JSON; strings
 # print as they are, anything else as JSON.  Fails on invalid JSON.
 json_get() {
