@@ -1,13 +1,13 @@
 #!/bin/sh
 # tests/bench/keys.sh — the screen's benchmark (issue 5, item 3): what 1,000
-# key presses cost in a pane of 20 rows and in one of 200,000.
+# key presses cost in panes of 20, 50,000 and 200,000 rows.
 #
 #     sh tests/bench/keys.sh [keys.py options]       (from anywhere)
 #     sh tests/bench/keys.sh --mode native           no valgrind: CPU time
 #     sh tests/bench/keys.sh --keys 200              quicker
 #
-# Installs valgrind and tmux when missing (as root; otherwise prints the
-# apt-get command), then runs tests/bench/keys.py, which runs scraper's TUI
+# Installs valgrind and tmux when missing, through `make deps` (as root or
+# with sudo; otherwise it prints the apt-get command), then runs tests/bench/keys.py, which runs scraper's TUI
 # in a tmux session of its own under valgrind --tool=callgrind, sends the
 # keys one at a time with tmux send-keys, waits for each redraw, and reads
 # the instruction counts with callgrind_control (see keys.py's top comment).
@@ -17,19 +17,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 
-missing=
-for p in python3 valgrind tmux; do
-	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" = 0 ]; then
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-	else
-		echo "keys: missing packages; run: sudo apt-get install -y$missing" >&2
-		exit 1
-	fi
-fi
+# the Makefile's deps target installs them (root or sudo) or says how
+make -s deps DEBS="python3 valgrind tmux" || exit 1
 SCRAPER=${SCRAPER:-./scraper}
 if [ ! -x "$SCRAPER" ]; then
 	echo "keys: $SCRAPER not found (run make first)" >&2

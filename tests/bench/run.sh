@@ -3,8 +3,8 @@
 #
 #     sh tests/bench/run.sh [bench.py options]     (from anywhere)
 #
-# 1. Installs the Debian packages it needs when missing (as root; otherwise
-#    prints the apt-get command and stops): pup, python3-lxml, python3-bs4,
+# 1. Installs the Debian packages it needs when missing, through `make deps`
+#    (as root or with sudo; otherwise it prints the apt-get command): pup, python3-lxml, python3-bs4,
 #    libxml2-utils (xmllint), time (GNU time: the peak RSS).  Nothing else
 #    is fetched; everything it runs talks to 127.0.0.1 only.
 # 2. Builds tests/bench/floor.c (libxml2's parser alone, quiet) into the work
@@ -21,23 +21,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 
-DEBS="python3 python3-lxml python3-bs4 pup libxml2-utils time"
-missing=
-for p in $DEBS; do
-	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" = 0 ]; then
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-		sudo apt-get update -qq
-		sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-	else
-		echo "bench: missing packages; run: sudo apt-get install -y$missing" >&2
-		exit 1
-	fi
-fi
+# the Makefile's deps target installs them (root or sudo) or says how
+make -s deps DEBS="python3 python3-lxml python3-bs4 pup libxml2-utils time" || exit 1
 
 SCRAPER=${SCRAPER:-./scraper}
 if [ ! -x "$SCRAPER" ]; then
