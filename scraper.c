@@ -1799,6 +1799,7 @@ struct page_input {
 	char *base;
 	size_t cap, writable, len; /* reserved; usable; received */
 	size_t read, gone;         /* handed to libxml2; given back from the front */
+	size_t page;               /* the system's page size */
 };
 
 /* Reserves address space only: PROT_NONE pages count against no commit
@@ -1822,6 +1823,7 @@ page_input_init(struct page_input *pi, size_t max_size)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), want;
 
 	memset(pi, 0, sizeof *pi);
+	pi->page = page;
 	want = max_size > SIZE_MAX - page ? SIZE_MAX / page * page
 					  : (max_size + page) / page * page;
 	/* Under ulimit -v a large --max-size may not fit: halve it until it
@@ -1876,14 +1878,14 @@ static int
 page_input_read(void *ctx, char *to, int want)
 {
 	struct page_input *pi = ctx;
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = pi->len - pi->read, done;
+	size_t n = pi->len - pi->read, done;
 
 	if (want < 0)
 		return -1;
 	n = n < (size_t)want ? n : (size_t)want;
 	memcpy(to, pi->base + pi->read, n);
 	pi->read += n;
-	done = pi->read / page * page;
+	done = pi->read / pi->page * pi->page;
 	if (done >= pi->gone + INPUT_GIVE_BACK) {
 		munmap(pi->base + pi->gone, done - pi->gone);
 		pi->gone = done;
