@@ -40,15 +40,20 @@ entities without ';' right before '=' or a letter, and content between
 table rows (foster parenting).
 
 Records are counted as the elements are written (see el()): srcset values
-are counted with the HTML standard's srcset parser (srcset_urls below), on
-the attribute value as a parser decodes it.
+are counted with the HTML standard's srcset parser (tests/corpus.py's
+parse_srcset, as srcset_urls), on the attribute value as a parser decodes it.
 """
 
 import argparse
 import json
+import os
 import random
 import re
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from corpus import parse_srcset as srcset_urls  # noqa: E402
 
 SEED = 20240527
 
@@ -61,37 +66,6 @@ TABLE = {
     "frame": ("src",), "link": ("href",), "script": ("src",),
 }
 SRCSET = {("img", "srcset"), ("source", "srcset")}
-ASCII_WS = " \t\n\r\f"
-
-
-def srcset_urls(value):
-    """Candidate URLs of a srcset value: the splitting loop of the HTML
-    standard's "parse a srcset attribute" (every candidate, valid
-    descriptors or not: SPEC says one record per candidate)."""
-    n, pos, out = len(value), 0, []
-    while True:
-        while pos < n and (value[pos] in ASCII_WS or value[pos] == ","):
-            pos += 1
-        if pos >= n:
-            return out
-        start = pos
-        while pos < n and value[pos] not in ASCII_WS:
-            pos += 1
-        url = value[start:pos]
-        if url.endswith(","):
-            url = url.rstrip(",")
-        else:
-            depth = False
-            while pos < n:
-                c = value[pos]
-                pos += 1
-                if c == "(":
-                    depth = True
-                elif c == ")":
-                    depth = False
-                elif c == "," and not depth:
-                    break
-        out.append(url)
 
 
 def records_of(tag, attr, value):
