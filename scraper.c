@@ -613,6 +613,10 @@ invalid:
 	return 1;
 }
 
+/* Constants of the word-at-a-time byte tests (8 bytes in a uint64_t). */
+#define BYTES_ONES  0x0101010101010101u
+#define BYTES_HIGHS 0x8080808080808080u
+
 static int
 utf8_valid(const char *s, size_t n)
 {
@@ -625,12 +629,27 @@ utf8_valid(const char *s, size_t n)
 		uint64_t w;
 
 		/* eight ASCII bytes at a time: pages are mostly markup */
-		if (n - i >= 8 && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080u))) {
+		if (n - i >= 8 && (memcpy(&w, p + i, 8), !(w & BYTES_HIGHS))) {
 			i += 8;
 			continue;
 		}
 		if (p[i] < 0x80) {
 			i++;
+			continue;
+		}
+		/* two- and three-byte sequences (Latin, CJK text) checked inline */
+		if (p[i] >= 0xc2 && p[i] <= 0xdf && n - i >= 2 &&
+		    (p[i + 1] & 0xc0) == 0x80) {
+			i += 2;
+			continue;
+		}
+		if (p[i] >= 0xe0 && p[i] <= 0xef && n - i >= 3 &&
+		    (p[i + 1] & 0xc0) == 0x80 && (p[i + 2] & 0xc0) == 0x80) {
+			cp = (uint32_t)(p[i] & 0x0f) << 12 |
+			     (uint32_t)(p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f);
+			if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+				return 0;
+			i += 3;
 			continue;
 		}
 		len = utf8_decode(p + i, n - i, &cp);
@@ -711,6 +730,53 @@ add_json_char(struct buf *b, uint32_t c)
 	}
 }
 
+/* The length of the prefix of p[0..n) that buf_add_safe copies as it is:
+ * printable ASCII (in JSON, but '"' and '\\') and valid UTF-8 sequences
+ * that are neither controls nor bidi controls. */
+/* Whether none of the 8 bytes in w needs care: each is in 0x20..0x7e (and
+ * in JSON neither '"' nor '\\'), tested at once (exact word tests from
+ * "Bit Twiddling Hacks": a byte below n, above n, equal to zero). */
+static int
+word_plain(uint64_t w, enum san_mode m)
+{
+	uint64_t low = (w - BYTES_ONES * 0x20) & ~w & BYTES_HIGHS;
+	uint64_t high = ((w + BYTES_ONES * (127 - 0x7e)) | w) & BYTES_HIGHS;
+	uint64_t q = w ^ (BYTES_ONES * '"'), bs = w ^ (BYTES_ONES * '\\');
+
+	if (low | high)
+		return 0;
+	return m != SAN_JSON || !(((q - BYTES_ONES) & ~q & BYTES_HIGHS) |
+				  ((bs - BYTES_ONES) & ~bs & BYTES_HIGHS));
+}
+
+static size_t
+safe_run(const unsigned char *p, size_t n, enum san_mode m)
+{
+	size_t i = 0, len;
+	uint64_t w;
+	uint32_t c;
+
+	while (i < n) {
+		if (n - i >= 8 && (memcpy(&w, p + i, 8), word_plain(w, m))) {
+			i += 8;
+			continue;
+		}
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			if (m == SAN_JSON && (p[i] == '"' || p[i] == '\\'))
+				break;
+			i++;
+			continue;
+		}
+		if (p[i] < 0x80)
+			break;
+		len = utf8_decode(p + i, n - i, &c);
+		if ((c == 0xfffd && len == 1) || is_control(c) || is_bidi(c))
+			break;
+		i += len;
+	}
+	return i;
+}
+
 /* The one gate between network bytes and anything a person or a parser
  * reads: invalid UTF-8 becomes U+FFFD, controls and bidi controls are made
  * harmless as the mode says. */
@@ -722,14 +788,11 @@ buf_add_safe(struct buf *b, const char *s, size_t n, enum san_mode m)
 	uint32_t c;
 
 	while (i < n) {
-		/* copy plain printable ASCII in one go: the common case */
-		for (run = i; run < n && p[run] >= 0x20 && p[run] < 0x7f &&
-		     !(m == SAN_JSON && (p[run] == '"' || p[run] == '\\'));
-		     run++)
-			;
-		if (run > i) {
-			buf_add(b, p + i, run - i);
-			i = run;
+		/* the common case, text that needs nothing, in one copy */
+		run = safe_run(p + i, n - i, m);
+		if (run > 0) {
+			buf_add(b, p + i, run);
+			i += run;
 			continue;
 		}
 		i += utf8_decode(p + i, n - i, &c);
@@ -1002,23 +1065,29 @@ buf_add_lower(struct buf *b, const char *s, size_t n)
 static void
 uri_merge_path(struct buf *out, const struct uri *b, const struct uri *r)
 {
-	struct buf tmp = {0};
-	size_t i;
+	char small[512], *tmp = small; /* most merged paths fit: no malloc */
+	const char *dir = "/";
+	size_t dir_len = 1, need;
 
 	if (r->path_len && r->path[0] == '/') {
 		buf_add_path(out, r->path, r->path_len);
 		return;
 	}
-	if (b->has_auth && b->path_len == 0) {
-		buf_addc(&tmp, '/');
-	} else {
-		for (i = b->path_len; i > 0 && b->path[i - 1] != '/'; i--)
+	if (!(b->has_auth && b->path_len == 0)) {
+		dir = b->path;
+		for (dir_len = b->path_len; dir_len > 0 && dir[dir_len - 1] != '/'; dir_len--)
 			;
-		buf_add(&tmp, b->path, i);
 	}
-	buf_add(&tmp, r->path, r->path_len);
-	buf_add_path(out, tmp.data, tmp.len);
-	buf_free(&tmp);
+	need = dir_len + r->path_len;
+	if (need < dir_len)
+		die("out of memory");
+	if (need > sizeof small)
+		tmp = xmalloc(need);
+	memcpy(tmp, dir, dir_len);
+	memcpy(tmp + dir_len, r->path, r->path_len);
+	buf_add_path(out, tmp, need);
+	if (tmp != small)
+		free(tmp);
 }
 
 /* Resolves ref[0..n) against an absolute http(s) base into out (cleared
@@ -1092,9 +1161,15 @@ url_clean(struct buf *out, const char *s, size_t n)
 		n--;
 	out->len = 0;
 	buf_reserve(out, n);
-	for (i = 0; i < n; i++)
-		if (s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-			out->data[out->len++] = s[i];
+	/* memchr looks at many bytes at once; most URLs have none of the three */
+	if (!memchr(s, '\t', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n)) {
+		memcpy(out->data, s, n);
+		out->len = n;
+	} else {
+		for (i = 0; i < n; i++)
+			if (s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+				out->data[out->len++] = s[i];
+	}
 	out->data[out->len] = '\0';
 }
 
@@ -1287,6 +1362,7 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	const char *tag = (const char *)name;
 	const xmlChar **a;
 	size_t i, first = st->page->n;
+	const struct rule *mine[NRULES];
 	int matched = 0;
 
 	if (name_is(tag, "title") && !st->page->title)
@@ -1296,15 +1372,17 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 					     strlen(attr_value(atts, "href")));
 	if (name_is(tag, "a"))
 		anchor_close(st); /* <a> inside <a> closes the outer one */
-	for (i = 0; i < NRULES && !matched; i++)
-		matched = name_is(rules[i].tag, tag);
+	/* the rules of this tag, found once: each attribute is then compared
+	 * with their attribute names only */
+	for (i = 0; i < NRULES; i++)
+		if (name_is(rules[i].tag, tag))
+			mine[matched++] = &rules[i];
 	if (!matched || !atts)
 		return;
 	for (a = atts; a[0]; a += 2)
-		for (i = 0; i < NRULES; i++)
-			if (a[1] && name_is(rules[i].tag, tag) &&
-			    name_is(rules[i].attr, (const char *)a[0]))
-				element_records(st, &rules[i], (const char *)a[1]);
+		for (i = 0; i < (size_t)matched; i++)
+			if (a[1] && name_is(mine[i]->attr, (const char *)a[0]))
+				element_records(st, mine[i], (const char *)a[1]);
 	if (st->page->n > first) {
 		const char *text = element_fallback_text(st->page, tag, atts);
 

@@ -87,6 +87,23 @@ test_resolve(void)
 		is_str(got, "http://h/dir/page#top", "fragment against the document");
 		free(got);
 	}
+	{
+		/* a merged path longer than the resolver's stack buffer */
+		struct buf base = {0}, want = {0};
+		char *got;
+
+		buf_adds(&base, "http://h/");
+		for (i = 0; i < 80; i++)
+			buf_adds(&base, "segment-");
+		buf_adds(&base, "/page");
+		buf_add(&want, base.data, base.len - 4);
+		buf_adds(&want, "x/y");
+		got = url_resolve(base.data, "./x/../x/y");
+		is_str(got, want.data, "resolve against a base path of 640 bytes");
+		free(got);
+		buf_free(&base);
+		buf_free(&want);
+	}
 }
 
 static void
@@ -315,6 +332,123 @@ test_parse(void)
 	}
 }
 
+/* ---- the fast paths, against one-character-at-a-time references ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint32_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 32);
+}
+
+/* Random text made of the pieces the fast paths must tell apart. */
+static size_t
+random_text(char *out, size_t cap)
+{
+	static const char *const pieces[] = {
+		"a", "Z", " ", "~", "\x1f", "\x20", "\x7e", "\x7f", "\"", "\\",
+		"\t", "\n", "\r", "\x1b", "\0", "\xc3\xa9", "\xc2\x9b", "\xc2\xa0",
+		"\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\x8f", "\xd8\x9c",
+		"\xe5\x9f\xba", "\xef\xbf\xbd", "\xf0\x9f\x9a\x80", "\xe0\x80\x80",
+		"\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf", "\xc3", "\xe5\x9f",
+		"\xf0\x9f\x9a", "\x80", "\xff", "abcdefgh", "0123456789abcdef",
+	};
+	size_t n = 0, count = rng() % 24;
+
+	while (count--) {
+		const char *p = pieces[rng() % (sizeof pieces / sizeof pieces[0])];
+		size_t len = p[0] ? strlen(p) : 1;
+
+		if (n + len > cap)
+			break;
+		memcpy(out + n, p, len);
+		n += len;
+	}
+	return n;
+}
+
+static void
+safe_reference(struct buf *b, const char *s, size_t n, enum san_mode m)
+{
+	size_t i = 0;
+	uint32_t c;
+
+	while (i < n) {
+		i += utf8_decode((const unsigned char *)s + i, n - i, &c);
+		if (m == SAN_JSON && (c == '"' || c == '\\' || is_control(c) ||
+				      is_bidi(c)))
+			add_json_char(b, c);
+		else if (is_control(c) || is_bidi(c))
+			add_escaped(b, c, m);
+		else
+			buf_add_utf8(b, c);
+	}
+}
+
+static int
+valid_reference(const char *s, size_t n)
+{
+	size_t i = 0, len;
+	uint32_t c;
+
+	for (; i < n; i += len) {
+		len = utf8_decode((const unsigned char *)s + i, n - i, &c);
+		if (c == 0xfffd && len == 1)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+test_fast_paths(void)
+{
+	static const unsigned char edges[] = {
+		0x00, 0x1f, 0x20, 0x21, '"', '\\', 'a', 0x7e, 0x7f, 0x80, 0xc3, 0xff,
+	};
+	const enum san_mode modes[] = {SAN_TSV, SAN_JSON, SAN_TEXT};
+	struct buf got = {0}, want = {0};
+	char text[200];
+	int i, k, words = 0, safe = 0, valid = 0;
+
+	for (i = 0; i < 200000; i++) {
+		unsigned char w8[8];
+		uint64_t w;
+		int plain[2] = {1, 1};
+
+		for (k = 0; k < 8; k++) {
+			w8[k] = rng() % 4 ? edges[rng() % sizeof edges] : (unsigned char)rng();
+			plain[0] &= w8[k] >= 0x20 && w8[k] < 0x7f;
+			plain[1] &= w8[k] >= 0x20 && w8[k] < 0x7f && w8[k] != '"' &&
+				    w8[k] != '\\';
+		}
+		memcpy(&w, w8, 8);
+		words += word_plain(w, SAN_TSV) == plain[0] &&
+			 word_plain(w, SAN_JSON) == plain[1];
+	}
+	ok(words == 200000, "word_plain agrees with a byte test on 200,000 words");
+	for (i = 0; i < 20000; i++) {
+		size_t n = random_text(text, sizeof text);
+
+		for (k = 0; k < 3; k++) {
+			got.len = want.len = 0;
+			buf_add(&got, "", 0);
+			buf_add(&want, "", 0);
+			buf_add_safe(&got, text, n, modes[k]);
+			safe_reference(&want, text, n, modes[k]);
+			safe += got.len == want.len && !memcmp(got.data, want.data, got.len);
+		}
+		valid += utf8_valid(text, n) == valid_reference(text, n);
+	}
+	ok(safe == 60000, "buf_add_safe = a character-at-a-time copy, 20,000 texts x 3 modes");
+	ok(valid == 20000, "utf8_valid = utf8_decode over 20,000 texts");
+	buf_free(&got);
+	buf_free(&want);
+}
+
 int
 main(void)
 {
@@ -322,6 +456,7 @@ main(void)
 	test_resolve();
 	test_srcset();
 	test_sanitize();
+	test_fast_paths();
 	test_collapse();
 	test_names();
 	test_parse();
