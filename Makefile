@@ -8,8 +8,8 @@ DEBS = build-essential perl pkg-config libcurl4-openssl-dev libxml2-dev libncurs
 WARN = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -pthread
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 URL ?=

@@ -207,6 +207,51 @@ case $SCRAPER in
     ;;
 esac
 
+# ==== records written while the page is parsed ==============================
+
+# Without -v and without a <base>, TSV records are written by a second
+# thread as the parse makes them final; JSON is written after the parse.
+# The two must list the same records, whatever the batches.
+NREC=$((3000 * 4 + 2500 + 4))
+run_scraper --dump "$BASE/records"
+quiet_ok "records: 3,000 links, an <a> open around 2,500 images"
+is "$(lines "$OUT")" "$NREC" "records: $NREC rows"
+cp "$OUT" "$SCRATCH/records.tsv"
+run_scraper --dump --format json "$BASE/records"
+json_tsv "$OUT" >"$SCRATCH/records.json.tsv"
+cmp_file "$SCRATCH/records.json.tsv" "$SCRATCH/records.tsv" "records: TSV rows = JSON elements"
+is "$(grep -c '	link [0-9]* café$' "$SCRATCH/records.tsv")" 3000 "records: every link with its text"
+is "$(grep -F -e "$BASE/open" -e "$BASE/outer" -e "$BASE/inner" -e "$BASE/last" "$SCRATCH/records.tsv" | cut -f3-)" \
+   "$BASE/open	open around images end of open
+$BASE/outer	outer
+$BASE/inner	inner
+$BASE/last	never closed" "records: an <a> open across batches, nested, never closed: their texts"
+is "$(sed -n '2p;3p;4p' "$SCRATCH/records.tsv" | cut -f1-3)" "img	src	$BASE/i0.png
+img	srcset	$BASE/s0-1.png
+img	srcset	$BASE/s0-2.png" "records: img src, then each srcset candidate"
+run_scraper --dump -v "$BASE/records"
+cmp_file "$SCRATCH/records.tsv" "$OUT" "records: -v (records written after the parse) prints the same rows"
+
+# A <base href> at the very end applies to every record before it: those
+# records must wait for the end of the parse.
+run_scraper --dump "$BASE/records?base=1"
+quiet_ok "records with a <base> at the end"
+is "$(head -1 "$OUT" | cut -f3)" "http://base.example/r/0?x=1#f" \
+   "records, <base> at the end: the first link resolved against it"
+is "$(grep -c 'http://127.0.0.1' "$OUT")" 0 "records, <base> at the end: no record against the document URL"
+run_scraper --dump --format json "$BASE/records?base=1"
+json_tsv "$OUT" >"$SCRATCH/records-base.json.tsv"
+run_scraper --dump "$BASE/records?base=1"
+cmp_file "$SCRATCH/records-base.json.tsv" "$OUT" "records, <base> at the end: TSV rows = JSON elements"
+
+# Output that cannot be written: exit 4, one line, in either format.
+for fmt in tsv json; do
+    "$SCRAPER" --dump --format "$fmt" "$BASE/records" >/dev/full 2>"$ERR" </dev/null
+    RC=$?
+    fails_with 4 "$fmt to a full device"
+    like "$(cat "$ERR")" "cannot write" "$fmt to a full device: the cause"
+done
+
 # ==== charsets ==============================================================
 
 # cs_is ROUTE QUERY TEXT: /cs/ROUTE gives its link ?QUERY with TEXT, then ?last.

@@ -186,17 +186,6 @@ no_output() {
     fi
 }
 
-# quiet_ok NAME: exit 0 and nothing on stderr.
-quiet_ok() {
-    is "$RC" 0 "$1: exit 0"
-    if [ -s "$ERR" ]; then
-        fail "$1: nothing on stderr"
-        diag "stderr:" "$(head -c 600 "$ERR")"
-    else
-        pass "$1: nothing on stderr"
-    fi
-}
-
 # safe_out NAME: stdout is terminal-safe, valid UTF-8.
 safe_out() {
     is_terminal_safe "$OUT" "$1: output is valid UTF-8 with no control or bidi character"

@@ -301,6 +301,17 @@ fails_with() {
     is "$(lines "$ERR")" 1 "$2: one line on stderr"
 }
 
+# quiet_ok NAME: exit 0 and nothing on stderr.
+quiet_ok() {
+    is "$RC" 0 "$1: exit 0"
+    if [ -s "$ERR" ]; then
+        fail "$1: nothing on stderr"
+        diag "stderr:" "$(head -c 600 "$ERR")"
+    else
+        pass "$1: nothing on stderr"
+    fi
+}
+
 # no_files DIR NAME: DIR is absent or empty (no file, no temp file).
 no_files() {
     if [ -z "$(ls -A "$1" 2>/dev/null)" ]; then

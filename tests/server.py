@@ -79,6 +79,10 @@ Routes
                       links, with Content-Length
   /big-chunked?bytes=N  the same body, chunked, no Content-Length
   /bomb               gzip body inflating to 50 MiB, correct Content-Length
+  /records?n=N&base=B  N links (default 3,000) with texts and srcsets, one
+                      <a> left open around 2,500 images, an <a> inside an
+                      <a>, a last <a> never closed; with base=1 a <BASE
+                      href> at the very end (it applies to every link)
   Hostile
   /hostile            a first link "café ✓" (plain UTF-8), then
                       hrefs, texts, alt and title holding raw ESC ] 0 ; BEL,
@@ -620,6 +624,22 @@ FAULT_PORT_PAGES = {
 }
 
 
+def records_page(n, base):
+    """Many records, in the shapes that decide when a record is final."""
+    out = ['<!DOCTYPE html><html><head><meta charset="utf-8"><title>Records</title>'
+           '</head><body>\n']
+    for i in range(n):
+        out.append('<p><a href="/r/%d?x=1#f">link %d caf\u00e9</a> <img src="i%d.png" '
+                   'srcset="s%d-1.png 1x, s%d-2.png 2x" alt="alt %d"></p>\n' % ((i,) * 6))
+    out.append('<a href="/open">open around images ')
+    out.extend('<img src="/in/%d.png">' % i for i in range(2500))
+    out.append(' end of open</a>\n<a href="/outer">outer <a href="/inner">inner</a> tail</a>\n')
+    out.append('<a href="/last">never closed')
+    if base:
+        out.append('<BASE href="http://base.example/dir/">')
+    return "".join(out).encode()
+
+
 def many_attrs_page(n):
     return _fault_page(
         '<a href="/page2.html?before-attrs">before attrs</a>\n<p '
@@ -785,6 +805,9 @@ class Handler(socketserver.BaseRequestHandler):
             self.send(200, "OK", body)
         elif p == "/big-chunked":
             self.send_chunked(big_body(self.int_arg(req, "bytes", 1 << 20)))
+        elif p == "/records":
+            self.send(200, "OK", records_page(self.int_arg(req, "n", 3000, 100000),
+                                              req.query.get("base") == ["1"]))
         elif p == "/bomb":
             self.send(200, "OK", bomb(), extra=["Content-Encoding: gzip"])
         elif p == "/hostile":

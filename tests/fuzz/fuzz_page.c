@@ -9,7 +9,10 @@
  * parsed again as --dump does (page_parse_input: the body received in
  * pieces, then read by libxml2 through a callback that gives the pages back
  * behind it), and the two pages must hold the same records: the screen and
- * --dump never disagree.
+ * --dump never disagree. That second parse has --dump's writer beside it
+ * (TSV written by a second thread while the parse goes on): what it writes
+ * must be out_tsv of the screen's page, byte for byte, and it must not run
+ * when the page has a <base href> (which changes every record's URL).
  */
 #define SCRAPER_NO_MAIN
 #include "../../scraper.c"
@@ -100,13 +103,22 @@ check_same_page(const struct page *p, const struct page *q)
 #undef SAME
 }
 
-/* --dump's way: the body received in pieces, read by libxml2 through a callback. */
+/* --dump's way: the body received in pieces, read by libxml2 through a
+ * callback, records written by the writer into *streamed when it ran. */
 static struct page *
-parse_as_dump(const char *body, size_t len, const char *charset)
+parse_as_dump(const char *body, size_t len, const char *charset, struct fz_buf *streamed,
+	      int *ran)
 {
 	struct page_input pi;
 	struct page *q;
-	size_t pos = 0, step = 1 + len % 1021;
+	size_t pos = 0, step = 1 + len % 1021, size = 0;
+	char *mem = NULL;
+	struct writer w = {.lock = PTHREAD_MUTEX_INITIALIZER,
+			   .more = PTHREAD_COND_INITIALIZER, .base = PAGE_URL};
+	const struct records_sink sink = {writer_start, writer_final, &w};
+
+	w.f = open_memstream(&mem, &size);
+	CHECK(w.f != NULL, "open_memstream failed");
 
 	page_input_init(&pi, len);
 	while (pos < len) {
@@ -116,8 +128,14 @@ parse_as_dump(const char *body, size_t len, const char *charset)
 		pos += n;
 		step = step * 7 % 1531 + 1;
 	}
-	q = page_parse_input(&pi, PAGE_URL, charset);
+	q = page_parse_input(&pi, PAGE_URL, charset, &sink);
 	CHECK(pi.base == NULL, "page_parse_input did not consume its input");
+	*ran = w.started;
+	if (w.started)
+		CHECK(writer_finish(&w, q) == 0, "the writer failed to write to memory");
+	CHECK(fclose(w.f) == 0, "fclose of the memory stream failed");
+	fz_add(streamed, mem, size);
+	free(mem);
 	page_resolve(q);
 	return q;
 }
@@ -131,6 +149,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size, i, k, sum = 0, count[K_COUNT] = {0};
 	struct page *p, *q;
 	struct transfer t;
+	struct fz_buf streamed = {0};
+	int ran = 0;
 
 	if (nl) {
 		k = (size_t)(nl - data);
@@ -178,8 +198,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t.received = len;
 	fz_check_outputs(p, &t);
 
-	q = parse_as_dump(body, len, charset);
+	q = parse_as_dump(body, len, charset, &streamed, &ran);
 	check_same_page(p, q);
+	if (ran) {
+		struct buf o = {0};
+
+		CHECK(!p->base_from_page, "the writer ran on a page with a <base href>");
+		CHECK(out_tsv(&o, p, NULL) == 0, "out_tsv into a buffer fails");
+		if (o.len != streamed.len || (o.len && memcmp(o.data, streamed.data, o.len))) {
+			FZ_FAIL("the writer's TSV differs from out_tsv of the page");
+			fz_dump("out_tsv", o.data ? o.data : "", o.len);
+			fz_dump("writer", streamed.data ? streamed.data : "", streamed.len);
+			abort();
+		}
+		buf_free(&o);
+	}
+	fz_free(&streamed);
 	page_free(q);
 	page_free(p);
 	return 0;

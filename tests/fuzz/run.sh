@@ -39,7 +39,7 @@ mkdir -p "$build" || exit 2
 work=$(mktemp -d "$build/run.XXXXXX") || exit 2
 pkgs="ncursesw formw libcurl libxml-2.0"
 pkg_cflags=$(pkg-config --cflags $pkgs) || { echo "pkg-config: $pkgs missing" >&2; exit 2; }
-pkg_libs=$(pkg-config --libs $pkgs)
+pkg_libs="$(pkg-config --libs $pkgs) -pthread"
 cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 -fno-sanitize-recover=all -std=c11 -Wall -Wextra -Wno-unused-function ${FUZZ_CFLAGS:-}"
 
