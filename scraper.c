@@ -1906,7 +1906,8 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
  * it, and the peak of the run is the body twice, or the body and records.
  */
 #define INPUT_GIVE_BACK (256 * 1024)
-#define INPUT_COMMIT (1024 * 1024) /* made writable this much at a time */
+#define INPUT_COMMIT (4 * 1024 * 1024) /* made writable this much at a time */
+#define INPUT_HUGE_FROM (2 * 1024 * 1024) /* huge pages past this offset */
 
 struct page_input {
 	char *base;
@@ -1952,6 +1953,13 @@ page_input_init(struct page_input *pi, size_t max_size)
 		if (!(pi->base = page_input_map(pi->cap)))
 			die("out of memory");
 	}
+#ifdef MADV_HUGEPAGE
+	/* A large body written into 4 KiB pages faults once per page: 10 MB
+	 * took 5.7 ms that way, 1 ms in 2 MiB pages (where the system allows
+	 * them). Not from the start: a small page would cost 2 MiB. */
+	if (pi->cap > INPUT_HUGE_FROM)
+		madvise(pi->base + INPUT_HUGE_FROM, pi->cap - INPUT_HUGE_FROM, MADV_HUGEPAGE);
+#endif
 }
 
 /* A transfer's sink: appends bytes, making room writable as it goes; -1
