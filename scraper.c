@@ -1258,11 +1258,13 @@ name_from_url(const char *url)
 /* ==== parse: libxml2 only — bytes + URL in, struct page out ==== */
 
 /* Whoever takes records while the parse is still going (--dump's writer):
- * start() before the parse (0: it takes them), then final(n) as records
- * [0, n) stop changing. */
+ * start() before the parse (0: it will take them), final(n) as records
+ * [0, n) stop changing, go(1) once they may be used, go(0) when they may
+ * not (they are then the caller's, after the parse). */
 struct records_sink {
 	int (*start)(void *ctx, struct page *p);
 	void (*final)(void *ctx, size_t n);
+	void (*go)(void *ctx, int use);
 	void *ctx;
 };
 
@@ -1909,12 +1911,17 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
 #define INPUT_COMMIT (4 * 1024 * 1024) /* made writable this much at a time */
 #define INPUT_HUGE_FROM (2 * 1024 * 1024) /* huge pages past this offset */
 
+struct feed;
+
 struct page_input {
 	char *base;
 	size_t cap, writable, len; /* reserved; usable; received */
 	size_t read, gone;         /* handed to libxml2; given back from the front */
 	size_t page;               /* the system's page size */
+	struct feed *feed;         /* set while libxml2 reads beside the transfer */
 };
+
+static size_t feed_wait(struct feed *f, size_t read, int *give_back);
 
 /* Reserves address space only: PROT_NONE pages count against no commit
  * limit (vm.overcommit_memory=2), and become memory when made writable. */
@@ -1999,15 +2006,17 @@ static int
 page_input_read(void *ctx, char *to, int want)
 {
 	struct page_input *pi = ctx;
-	size_t n = pi->len - pi->read, done;
+	size_t n, done;
+	int give_back = 1;
 
 	if (want < 0)
 		return -1;
+	n = (pi->feed ? feed_wait(pi->feed, pi->read, &give_back) : pi->len) - pi->read;
 	n = n < (size_t)want ? n : (size_t)want;
 	memcpy(to, pi->base + pi->read, n);
 	pi->read += n;
 	done = pi->read / pi->page * pi->page;
-	if (done >= pi->gone + INPUT_GIVE_BACK) {
+	if (give_back && done >= pi->gone + INPUT_GIVE_BACK) {
 		munmap(pi->base + pi->gone, done - pi->gone);
 		pi->gone = done;
 	}
@@ -2052,6 +2061,7 @@ sink_for(const struct records_sink *sink, struct page *p, const char *s, size_t 
 {
 	if (!sink || has_base_tag(s, n) || sink->start(sink->ctx, p) != 0)
 		return NULL;
+	sink->go(sink->ctx, 1);
 	return sink;
 }
 
@@ -2577,6 +2587,217 @@ http_charset(const char *content_type)
 	return NULL;
 }
 
+/*
+ * --dump parses while the body is still arriving. Once its first 4 KiB
+ * decide the charset, and it is UTF-8 (declared, or nothing declared: UTF-8
+ * if the whole body is valid), a second thread parses what has arrived,
+ * waiting for more, while the transfer goes on: the parse no longer waits
+ * for the last byte, nor for the checks. Those are made on the whole body
+ * once it is in, while the parse goes on; when they fail (invalid UTF-8, a
+ * NUL, an attribute bomb: the body must be converted or cut first) or the
+ * transfer does, that parse is dropped, and the body, whole until then, is
+ * parsed again the usual way. Nothing is written before the checks pass.
+ */
+#define FEED_AFTER 4096 /* the <meta> charset is looked for in these bytes */
+
+enum feed_state { FEED_OFF, FEED_RECEIVING, FEED_RECEIVED, FEED_CLEAN, FEED_DROPPED };
+
+struct feed {
+	struct page_input *pi;
+	CURL *easy;               /* the transfer, for its Content-Type */
+	const char *http_charset; /* or this, without a transfer (tests) */
+	const struct records_sink *sink;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	size_t len;               /* bytes libxml2 may read: pi->len, told */
+	enum feed_state state;
+	int decided;              /* whether to parse early was decided */
+	struct page *page;        /* the early parse's */
+	htmlParserCtxtPtr ctxt;
+};
+
+static void
+feed_init(struct feed *f, struct page_input *pi, const struct records_sink *sink)
+{
+	memset(f, 0, sizeof *f);
+	f->pi = pi;
+	f->sink = sink;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->more, NULL);
+}
+
+/* libxml2's side: waits until bytes past `read` are there or the body is
+ * over; returns how far it may read. Pages are given back once the checks
+ * have passed (until then the body may be parsed again). */
+static size_t
+feed_wait(struct feed *f, size_t read, int *give_back)
+{
+	size_t limit;
+
+	pthread_mutex_lock(&f->lock);
+	while (f->state == FEED_RECEIVING && f->len == read)
+		pthread_cond_wait(&f->more, &f->lock);
+	limit = f->state == FEED_DROPPED ? read : f->len;
+	*give_back = f->state == FEED_CLEAN;
+	pthread_mutex_unlock(&f->lock);
+	return limit;
+}
+
+static void
+feed_set(struct feed *f, enum feed_state state)
+{
+	pthread_mutex_lock(&f->lock);
+	f->state = state;
+	f->len = f->pi->len;
+	pthread_cond_signal(&f->more);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void *
+feed_main(void *arg)
+{
+	struct feed *f = arg;
+
+	page_parse_as(f->page, f->ctxt, f->sink);
+	return NULL;
+}
+
+/* Helper threads take no signal: the main thread's poll sees them. */
+static int
+thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static void feed_drop(struct feed *f);
+
+/* With the first FEED_AFTER bytes in: starts the early parse when the page
+ * reads as UTF-8. */
+static void
+feed_decide(struct feed *f)
+{
+	char name[64], *ct = NULL, *cs = NULL;
+	const char *from;
+	struct page *p;
+	xmlParserInputBufferPtr in;
+
+	f->decided = 1;
+	if (f->easy && curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
+		cs = http_charset(ct);
+	page_choose_charset(f->pi->base, f->pi->len, cs ? cs : f->http_charset, name,
+			    sizeof name, &from);
+	free(cs);
+	if (ascii_casecmp_n(name, "UTF-8", 6))
+		return;
+	p = f->page = xmalloc(sizeof *p);
+	memset(p, 0, sizeof *p);
+	p->charset_from = from;
+	p->charset = arena_strndup(&p->arena, name, strlen(name));
+	in = xmlParserInputBufferCreateIO(page_input_read, page_input_close, f->pi,
+					  XML_CHAR_ENCODING_NONE);
+	if (!in)
+		die("out of memory");
+	f->ctxt = ctxt_from_input(in);
+	f->pi->feed = f;
+	f->state = FEED_RECEIVING;
+	f->len = f->pi->len;
+	if (f->sink && f->sink->start(f->sink->ctx, p) != 0)
+		f->sink = NULL;
+	if (thread_start(&f->thread, feed_main, f) != 0) {
+		/* no second thread: the usual way, after the transfer */
+		if (f->sink)
+			f->sink->go(f->sink->ctx, 0);
+		htmlFreeParserCtxt(f->ctxt);
+		page_free(p);
+		f->page = NULL;
+		f->pi->feed = NULL;
+		f->state = FEED_OFF;
+	}
+}
+
+/* Stops the early parse and forgets it: the body is whole, unread. */
+static void
+feed_drop(struct feed *f)
+{
+	if (f->state == FEED_OFF)
+		return;
+	feed_set(f, FEED_DROPPED);
+	pthread_join(f->thread, NULL);
+	if (f->sink)
+		f->sink->go(f->sink->ctx, 0);
+	page_free(f->page);
+	f->page = NULL;
+	f->pi->feed = NULL;
+	f->pi->read = 0; /* nothing was given back before FEED_CLEAN */
+	f->state = FEED_OFF;
+}
+
+/* The transfer is over and went well: checks the whole body while the
+ * parse goes on. Returns the early parse's page; NULL when there is none
+ * (never started, or dropped): the body is then parsed the usual way. */
+static struct page *
+feed_finish(struct feed *f, const char *url)
+{
+	size_t len;
+	const char *body;
+	struct page *p;
+	int base;
+
+	if (f->state == FEED_OFF)
+		return NULL;
+	feed_set(f, FEED_RECEIVED);
+	body = page_input_bytes(f->pi, &len);
+	/* what body_to_utf8() and page_guard() would leave as it is */
+	if (!utf8_valid(body, len) || memchr(body, 0, len) || tag_bomb(body, len, 0) < len) {
+		feed_drop(f);
+		return NULL;
+	}
+	base = has_base_tag(body, len);
+	feed_set(f, FEED_CLEAN);
+	if (f->sink)
+		f->sink->go(f->sink->ctx, !base);
+	pthread_join(f->thread, NULL);
+	p = f->page;
+	f->page = NULL;
+	p->partial |= f->pi->read < f->pi->len;
+	f->pi->feed = NULL;
+	f->state = FEED_OFF;
+	page_input_free(f->pi);
+	page_set_base(p, url);
+	return p;
+}
+
+static void
+feed_free(struct feed *f)
+{
+	feed_drop(f);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->more);
+}
+
+/* A transfer's sink: page_input_push, and the early parse told. */
+static int
+feed_push(void *ctx, const char *data, size_t n)
+{
+	struct feed *f = ctx;
+
+	if (page_input_push(f->pi, data, n) < 0)
+		return -1;
+	if (f->state == FEED_RECEIVING)
+		feed_set(f, FEED_RECEIVING);
+	else if (!f->decided && f->pi->len >= FEED_AFTER)
+		feed_decide(f);
+	return 0;
+}
+
 /* Adds http:// to a URL typed without a scheme ("example.com/x",
  * "localhost:8080"), and refuses any scheme but http and https. Returns a
  * new string, or NULL with *why set. */
@@ -2724,6 +2945,7 @@ struct writer {
 	size_t ready;     /* records final, told by the parse */
 	int finished;     /* the parse is over */
 	int started;
+	int go;           /* 0: wait; 1: write; -1: write nothing */
 	int err;          /* errno of a failed write */
 };
 
@@ -2737,6 +2959,13 @@ writer_main(void *arg)
 	size_t done = 0, k, i;
 	int last = 0;
 
+	pthread_mutex_lock(&w->lock);
+	while (!w->go)
+		pthread_cond_wait(&w->more, &w->lock);
+	last = w->go < 0;
+	pthread_mutex_unlock(&w->lock);
+	if (last)
+		return NULL;
 	resolver_init(&r, w->base);
 	while (!last && !w->err) {
 		pthread_mutex_lock(&w->lock);
@@ -2764,8 +2993,10 @@ writer_start(void *ctx, struct page *p)
 	struct writer *w = ctx;
 
 	w->page = p;
+	w->ready = 0;
+	w->finished = w->go = w->err = 0;
 	p->el_lock = &w->lock;
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+	if (thread_start(&w->thread, writer_main, w) != 0) {
 		p->el_lock = NULL;
 		return -1;
 	}
@@ -2782,6 +3013,23 @@ writer_final(void *ctx, size_t n)
 	w->ready = n;
 	pthread_cond_signal(&w->more);
 	pthread_mutex_unlock(&w->lock);
+}
+
+/* Whether the records may be written as they come: if not, the thread
+ * ends, writing nothing. */
+static void
+writer_go(void *ctx, int use)
+{
+	struct writer *w = ctx;
+
+	pthread_mutex_lock(&w->lock);
+	w->go = use ? 1 : -1;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->lock);
+	if (!use) {
+		pthread_join(w->thread, NULL);
+		w->started = 0;
+	}
 }
 
 /* After the parse: waits for the last record to be written; -1 with errno
@@ -5248,14 +5496,21 @@ run_dump(struct app *a)
 	struct page *p = NULL;
 	struct writer w = {.lock = PTHREAD_MUTEX_INITIALIZER,
 			   .more = PTHREAD_COND_INITIALIZER, .f = stdout};
-	const struct records_sink sink = {writer_start, writer_final, &w};
+	const struct records_sink sink = {writer_start, writer_final, writer_go, &w};
+	/* -v prints the report before the records: no writer then */
+	const struct records_sink *records = a->opt.json || a->opt.verbose ? NULL : &sink;
+	struct feed f;
 	char *charset;
 	int rc = EXIT_OK;
 
 	page_input_init(&in, a->opt.max_size);
+	feed_init(&f, &in, records);
 	t = a->xfer = net_start(a, a->opt.url, -1);
-	t->sink = page_input_push; /* before the first byte: perform() has not run */
-	t->sink_ctx = &in;
+	f.easy = t->easy;
+	/* before the first byte: perform() has not run. --save writes the body
+	 * whole after the transfer: no parse beside it then. */
+	t->sink = a->opt.save ? page_input_push : feed_push;
+	t->sink_ctx = a->opt.save ? (void *)&in : (void *)&f;
 	loop_until_done(a, t);
 	if (got_signal) {
 		rc = signal_status();
@@ -5277,9 +5532,8 @@ run_dump(struct app *a)
 		rc = dump_save(&a->opt, t, &in, &saved);
 	charset = http_charset(t->content_type);
 	w.base = t->final_url ? t->final_url : t->url;
-	/* -v prints the report before the records: no writer then */
-	p = page_parse_input(&in, w.base, charset,
-			     a->opt.json || a->opt.verbose ? NULL : &sink);
+	if (!(p = feed_finish(&f, w.base)))
+		p = page_parse_input(&in, w.base, charset, records);
 	free(charset);
 	story_page(t, p);
 	if (a->opt.verbose) {
@@ -5287,7 +5541,7 @@ run_dump(struct app *a)
 		fputs(err.data, stderr);
 	}
 	out.len = 0;
-	if ((w.started ? writer_finish(&w, p)
+	if ((w.go > 0 ? writer_finish(&w, p)
 	     : a->opt.json ? out_json(&out, t, p, saved.len ? saved.data : NULL, stdout)
 			   : out_tsv(&out, p, stdout)) < 0 ||
 	    fflush(stdout) == EOF) {
@@ -5303,6 +5557,7 @@ run_dump(struct app *a)
 		print_err(t->url, msg);
 	}
 out:
+	feed_free(&f);
 	page_free(p);
 	page_input_free(&in);
 	net_free(a, t);

@@ -244,6 +244,33 @@ json_tsv "$OUT" >"$SCRATCH/records-base.json.tsv"
 run_scraper --dump "$BASE/records?base=1"
 cmp_file "$SCRATCH/records-base.json.tsv" "$OUT" "records, <base> at the end: TSV rows = JSON elements"
 
+# The parse starts beside the transfer once the first 4 KiB say UTF-8 (or
+# nothing); when the whole body then turns out to need converting (invalid
+# UTF-8, a NUL) or cutting (an attribute bomb), it is parsed again the usual
+# way. --save keeps the usual way from the start: the two must agree.
+# same_as_saved NAME QUERY: --dump of /records?QUERY = --dump --save of it.
+same_as_saved() {
+    run_scraper --dump "$BASE/records?$2"
+    quiet_ok "$1"
+    cp "$OUT" "$SCRATCH/early.tsv"
+    mkdir -p "$SCRATCH/saved" && rm -f "$SCRATCH/saved/"*
+    run_scraper --dump --dir "$SCRATCH/saved" --save "$BASE/records?$2"
+    cmp_file "$OUT" "$SCRATCH/early.tsv" "$1: the same rows as with --save"
+}
+same_as_saved "records, UTF-8 declared" "n=3000"
+same_as_saved "records, nothing declared" "n=3000&meta=0"
+same_as_saved "records, Latin-1 byte at link 2,900" "n=3000&meta=0&late=2900"
+is "$(grep -F '/r/2900?' "$SCRATCH/early.tsv" | cut -f4)" "link 2900 café" \
+   "undeclared, Latin-1 byte late: the page is read as windows-1252"
+same_as_saved "records, UTF-8 declared, invalid byte at link 2,900" "n=3000&late=2900"
+is "$(grep -F '/r/2900?' "$SCRATCH/early.tsv" | cut -f4)" "link 2900 caf�" \
+   "UTF-8 declared, invalid byte late: U+FFFD in its place"
+same_as_saved "records, NUL at link 2,900" "n=3000&nul=2900"
+run_scraper --dump -v "$BASE/records?n=3000&meta=0&late=2900"
+like "$(cat "$ERR")" "Charset: windows-1252 \(fallback" "-v: the fallback charset named"
+run_scraper --dump -v "$BASE/records?n=3000&meta=0"
+like "$(cat "$ERR")" "Charset: UTF-8 \(default\)" "-v: UTF-8 by default named"
+
 # Output that cannot be written: exit 4, one line, in either format.
 for fmt in tsv json; do
     "$SCRAPER" --dump --format "$fmt" "$BASE/records" >/dev/full 2>"$ERR" </dev/null
@@ -407,5 +434,20 @@ for sig in INT:130 TERM:143; do
     ok 'elapsed_below 2' "SIG${sig%:*}: exits within 2 s (${ELAPSED}s)"
     no_files Files "SIG${sig%:*}"
 done
+
+# SIGINT while a page is parsed beside its transfer (a 4 MB page arriving
+# over 6 s): the parse is stopped too, nothing is printed.
+: >"$SERVER_LOG"
+timeout -k 2 10 "$SCRAPER" --dump "$BASE/big-slow" >"$OUT" 2>"$ERR" </dev/null &
+pid=$!
+wait_log '^GET /big-slow' && sleep 0.5
+t0=$EPOCHREALTIME
+kill -INT "$(pgrep -P "$pid")"
+wait "$pid"
+RC=$?
+ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+fails_with 130 "SIGINT while the page is parsed beside the transfer"
+ok 'elapsed_below 2' "SIGINT beside the transfer: exits within 2 s (${ELAPSED}s)"
+ok '[ ! -s "$OUT" ]' "SIGINT beside the transfer: nothing on stdout"
 
 done_testing

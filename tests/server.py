@@ -78,11 +78,17 @@ Routes
   /big?bytes=N        valid HTML of exactly N bytes (if N > ~120) made of
                       links, with Content-Length
   /big-chunked?bytes=N  the same body, chunked, no Content-Length
+  /big-slow           the /big page of 4 MB, chunked, one 64 KiB piece every
+                      100 ms (about 6 s)
   /bomb               gzip body inflating to 50 MiB, correct Content-Length
   /records?n=N&base=B  N links (default 3,000) with texts and srcsets, one
                       <a> left open around 2,500 images, an <a> inside an
                       <a>, a last <a> never closed; with base=1 a <BASE
-                      href> at the very end (it applies to every link)
+                      href> at the very end (it applies to every link).
+                      meta=0: no charset declared anywhere (the page is
+                      text/html alone); late=K: link K's text ends in
+                      "caf" + byte E9 (Latin-1, invalid UTF-8), nul=K: in
+                      "caf" + NUL + "e"
   Hostile
   /hostile            a first link "café ✓" (plain UTF-8), then
                       hrefs, texts, alt and title holding raw ESC ] 0 ; BEL,
@@ -624,20 +630,22 @@ FAULT_PORT_PAGES = {
 }
 
 
-def records_page(n, base):
+def records_page(n, base, meta=True, late=-1, nul=-1):
     """Many records, in the shapes that decide when a record is final."""
-    out = ['<!DOCTYPE html><html><head><meta charset="utf-8"><title>Records</title>'
-           '</head><body>\n']
+    out = ['<!DOCTYPE html><html><head>%s<title>Records</title></head><body>\n'
+           % ('<meta charset="utf-8">' if meta else '')]
     for i in range(n):
-        out.append('<p><a href="/r/%d?x=1#f">link %d caf\u00e9</a> <img src="i%d.png" '
-                   'srcset="s%d-1.png 1x, s%d-2.png 2x" alt="alt %d"></p>\n' % ((i,) * 6))
+        text = "caf\udce9" if i == late else "caf\0e" if i == nul else "caf\u00e9"
+        out.append('<p><a href="/r/%d?x=1#f">link %d %s</a> <img src="i%d.png" '
+                   'srcset="s%d-1.png 1x, s%d-2.png 2x" alt="alt %d"></p>\n'
+                   % (i, i, text, i, i, i, i))
     out.append('<a href="/open">open around images ')
     out.extend('<img src="/in/%d.png">' % i for i in range(2500))
     out.append(' end of open</a>\n<a href="/outer">outer <a href="/inner">inner</a> tail</a>\n')
     out.append('<a href="/last">never closed')
     if base:
         out.append('<BASE href="http://base.example/dir/">')
-    return "".join(out).encode()
+    return "".join(out).encode("utf-8", "surrogateescape")
 
 
 def many_attrs_page(n):
@@ -805,9 +813,15 @@ class Handler(socketserver.BaseRequestHandler):
             self.send(200, "OK", body)
         elif p == "/big-chunked":
             self.send_chunked(big_body(self.int_arg(req, "bytes", 1 << 20)))
+        elif p == "/big-slow":
+            self.send_chunked(piece for piece in big_body(4 << 20) if not STOP.wait(0.1))
         elif p == "/records":
+            meta = req.query.get("meta") != ["0"]
             self.send(200, "OK", records_page(self.int_arg(req, "n", 3000, 100000),
-                                              req.query.get("base") == ["1"]))
+                                              req.query.get("base") == ["1"], meta,
+                                              self.int_arg(req, "late", 1 << 31),
+                                              self.int_arg(req, "nul", 1 << 31)),
+                      ctype="text/html; charset=utf-8" if meta else "text/html")
         elif p == "/bomb":
             self.send(200, "OK", bomb(), extra=["Content-Encoding: gzip"])
         elif p == "/hostile":

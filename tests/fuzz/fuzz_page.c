@@ -6,13 +6,16 @@
  * body. The body is parsed as the screen parses http://h/d/p.html
  * (page_parse, body in memory), resolved, checked record by record, and
  * printed both ways (see check.h for what the output must be). Then it is
- * parsed again as --dump does (page_parse_input: the body received in
- * pieces, then read by libxml2 through a callback that gives the pages back
- * behind it), and the two pages must hold the same records: the screen and
- * --dump never disagree. That second parse has --dump's writer beside it
- * (TSV written by a second thread while the parse goes on): what it writes
- * must be out_tsv of the screen's page, byte for byte, and it must not run
- * when the page has a <base href> (which changes every record's URL).
+ * parsed again as --dump does (the body received in pieces, read by
+ * libxml2 through a callback that gives the pages back behind it; from
+ * 4 KiB on, parsed by a second thread while the rest arrives, or again the
+ * usual way when the whole body needs converting), and the two pages must
+ * hold the same records: the screen and --dump never disagree. That second
+ * parse has --dump's writer beside it (TSV written by a third thread while
+ * the parse goes on): what it writes must be out_tsv of the screen's page,
+ * byte for byte, and it must not run when the page has a <base href> (which
+ * changes every record's URL). Inputs are at most 4 KB: the same is done
+ * again on the input repeated past 4 KiB, where the early parse starts.
  */
 #define SCRAPER_NO_MAIN
 #include "../../scraper.c"
@@ -103,8 +106,8 @@ check_same_page(const struct page *p, const struct page *q)
 #undef SAME
 }
 
-/* --dump's way: the body received in pieces, read by libxml2 through a
- * callback, records written by the writer into *streamed when it ran. */
+/* --dump's way (run_dump): the body received in pieces through feed_push,
+ * records written by the writer into *streamed when it ran. */
 static struct page *
 parse_as_dump(const char *body, size_t len, const char *charset, struct fz_buf *streamed,
 	      int *ran)
@@ -115,29 +118,60 @@ parse_as_dump(const char *body, size_t len, const char *charset, struct fz_buf *
 	char *mem = NULL;
 	struct writer w = {.lock = PTHREAD_MUTEX_INITIALIZER,
 			   .more = PTHREAD_COND_INITIALIZER, .base = PAGE_URL};
-	const struct records_sink sink = {writer_start, writer_final, &w};
+	const struct records_sink sink = {writer_start, writer_final, writer_go, &w};
+	struct feed f;
 
 	w.f = open_memstream(&mem, &size);
 	CHECK(w.f != NULL, "open_memstream failed");
 
 	page_input_init(&pi, len);
+	feed_init(&f, &pi, &sink);
+	f.http_charset = charset;
 	while (pos < len) {
 		size_t n = len - pos < step ? len - pos : step;
 
-		CHECK(page_input_push(&pi, body + pos, n) == 0, "page_input_push failed");
+		CHECK(feed_push(&f, body + pos, n) == 0, "feed_push failed");
 		pos += n;
 		step = step * 7 % 1531 + 1;
 	}
-	q = page_parse_input(&pi, PAGE_URL, charset, &sink);
+	if (!(q = feed_finish(&f, PAGE_URL)))
+		q = page_parse_input(&pi, PAGE_URL, charset, &sink);
+	feed_free(&f);
 	CHECK(pi.base == NULL, "page_parse_input did not consume its input");
-	*ran = w.started;
-	if (w.started)
+	*ran = w.go > 0;
+	if (w.go > 0)
 		CHECK(writer_finish(&w, q) == 0, "the writer failed to write to memory");
 	CHECK(fclose(w.f) == 0, "fclose of the memory stream failed");
 	fz_add(streamed, mem, size);
 	free(mem);
 	page_resolve(q);
 	return q;
+}
+
+/* p (the screen's page of body) against --dump's way with the same bytes. */
+static void
+check_dump_way(const struct page *p, const char *body, size_t len, const char *charset)
+{
+	struct fz_buf streamed = {0};
+	int ran = 0;
+	struct page *q = parse_as_dump(body, len, charset, &streamed, &ran);
+
+	check_same_page(p, q);
+	if (ran) {
+		struct buf o = {0};
+
+		CHECK(!p->base_from_page, "the writer ran on a page with a <base href>");
+		CHECK(out_tsv(&o, p, NULL) == 0, "out_tsv into a buffer fails");
+		if (o.len != streamed.len || (o.len && memcmp(o.data, streamed.data, o.len))) {
+			FZ_FAIL("the writer's TSV differs from out_tsv of the page");
+			fz_dump("out_tsv", o.data ? o.data : "", o.len);
+			fz_dump("writer", streamed.data ? streamed.data : "", streamed.len);
+			abort();
+		}
+		buf_free(&o);
+	}
+	fz_free(&streamed);
+	page_free(q);
 }
 
 int
@@ -147,10 +181,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *charset = NULL, *body = (const char *)data;
 	const uint8_t *nl = memchr(data, '\n', size < 41 ? size : 41);
 	size_t len = size, i, k, sum = 0, count[K_COUNT] = {0};
-	struct page *p, *q;
+	struct page *p;
 	struct transfer t;
-	struct fz_buf streamed = {0};
-	int ran = 0;
 
 	if (nl) {
 		k = (size_t)(nl - data);
@@ -198,23 +230,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t.received = len;
 	fz_check_outputs(p, &t);
 
-	q = parse_as_dump(body, len, charset, &streamed, &ran);
-	check_same_page(p, q);
-	if (ran) {
-		struct buf o = {0};
+	check_dump_way(p, body, len, charset);
+	if (len > 0 && len <= FEED_AFTER) {
+		struct fz_buf more = {0};
+		struct page *r;
 
-		CHECK(!p->base_from_page, "the writer ran on a page with a <base href>");
-		CHECK(out_tsv(&o, p, NULL) == 0, "out_tsv into a buffer fails");
-		if (o.len != streamed.len || (o.len && memcmp(o.data, streamed.data, o.len))) {
-			FZ_FAIL("the writer's TSV differs from out_tsv of the page");
-			fz_dump("out_tsv", o.data ? o.data : "", o.len);
-			fz_dump("writer", streamed.data ? streamed.data : "", streamed.len);
-			abort();
-		}
-		buf_free(&o);
+		while (more.len <= FEED_AFTER)
+			fz_add(&more, body, len);
+		r = page_parse(more.data, more.len, PAGE_URL, charset);
+		page_resolve(r);
+		check_dump_way(r, more.data, more.len, charset);
+		page_free(r);
+		fz_free(&more);
 	}
-	fz_free(&streamed);
-	page_free(q);
 	page_free(p);
 	return 0;
 }
