@@ -732,6 +732,18 @@ add_json_char(struct buf *b, uint32_t c)
 	}
 }
 
+/* One character (U+FFFD for an invalid byte) as buf_add_safe writes it. */
+static void
+add_safe_char(struct buf *b, uint32_t c, enum san_mode m)
+{
+	if (m == SAN_JSON && (c == '"' || c == '\\' || is_control(c) || is_bidi(c)))
+		add_json_char(b, c);
+	else if (is_control(c) || is_bidi(c))
+		add_escaped(b, c, m);
+	else
+		buf_add_utf8(b, c);
+}
+
 /* The length of the prefix of p[0..n) that buf_add_safe copies as it is:
  * printable ASCII (in JSON, but '"' and '\\') and valid UTF-8 sequences
  * that are neither controls nor bidi controls. */
@@ -798,13 +810,7 @@ buf_add_safe(struct buf *b, const char *s, size_t n, enum san_mode m)
 			continue;
 		}
 		i += utf8_decode(p + i, n - i, &c);
-		if (m == SAN_JSON && (c == '"' || c == '\\' || is_control(c) ||
-				      is_bidi(c)))
-			add_json_char(b, c);
-		else if (is_control(c) || is_bidi(c))
-			add_escaped(b, c, m);
-		else
-			buf_add_utf8(b, c);
+		add_safe_char(b, c, m);
 	}
 }
 

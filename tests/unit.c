@@ -379,13 +379,7 @@ safe_reference(struct buf *b, const char *s, size_t n, enum san_mode m)
 
 	while (i < n) {
 		i += utf8_decode((const unsigned char *)s + i, n - i, &c);
-		if (m == SAN_JSON && (c == '"' || c == '\\' || is_control(c) ||
-				      is_bidi(c)))
-			add_json_char(b, c);
-		else if (is_control(c) || is_bidi(c))
-			add_escaped(b, c, m);
-		else
-			buf_add_utf8(b, c);
+		add_safe_char(b, c, m);
 	}
 }
 
