@@ -2603,6 +2603,9 @@ http_charset(const char *content_type)
  * NUL, an attribute bomb: the body must be converted or cut first) or the
  * transfer does, that parse is dropped, and the body, whole until then, is
  * parsed again the usual way. Nothing is written before the checks pass.
+ * libxml2's pull parser reads through the callback, as in the usual way:
+ * its push parser (htmlParseChunk) can build nothing until the last chunk
+ * in 2.9.14, and has quadratic cases fixed only in 2.11.
  */
 #define FEED_AFTER 4096 /* the <meta> charset is looked for in these bytes */
 
@@ -2935,7 +2938,7 @@ out_tsv(struct buf *o, const struct page *p, FILE *f)
 /*
  * --dump's TSV written while libxml2 is still parsing, on a second core: a
  * thread takes the records as the parse says they are final, in batches,
- * and resolves and writes them (a fifth of the run on a large page). The
+ * and resolves and writes them (a tenth of the run on a large page). The
  * parse only appends; the lock is held to hand over a batch, and to move
  * the array when it grows.
  */
