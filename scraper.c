@@ -1581,7 +1581,7 @@ ctxt_from_input(xmlParserInputBufferPtr in)
 static void
 page_parse_as(struct page *p, htmlParserCtxtPtr ctxt, const struct records_sink *sink)
 {
-	static xmlSAXHandler sax;
+	xmlSAXHandler sax = {0};
 	struct parse_state st = {.page = p, .anchor = -1, .sink = sink};
 
 	sax.startElement = sax_start;
@@ -1927,7 +1927,7 @@ struct page_input {
 	struct feed *feed;         /* set while libxml2 reads beside the transfer */
 };
 
-static size_t feed_wait(struct feed *f, size_t read, int *give_back);
+static size_t feed_wait(struct feed *f, size_t read, size_t want, int *give_back);
 
 /* Reserves address space only: PROT_NONE pages count against no commit
  * limit (vm.overcommit_memory=2), and become memory when made writable. */
@@ -2017,7 +2017,8 @@ page_input_read(void *ctx, char *to, int want)
 
 	if (want < 0)
 		return -1;
-	n = (pi->feed ? feed_wait(pi->feed, pi->read, &give_back) : pi->len) - pi->read;
+	n = (pi->feed ? feed_wait(pi->feed, pi->read, (size_t)want, &give_back) : pi->len) -
+	    pi->read;
 	n = n < (size_t)want ? n : (size_t)want;
 	memcpy(to, pi->base + pi->read, n);
 	pi->read += n;
@@ -2636,16 +2637,20 @@ feed_init(struct feed *f, struct page_input *pi, const struct records_sink *sink
 	pthread_cond_init(&f->more, NULL);
 }
 
-/* libxml2's side: waits until bytes past `read` are there or the body is
- * over; returns how far it may read. Pages are given back once the checks
- * have passed (until then the body may be parsed again). */
+/* libxml2's side: waits until `want` bytes past `read` are there or the
+ * body is over; returns how far it may read. A read is never short before
+ * the end, as when the body is whole: 2.9.14 looks a few bytes ahead after
+ * one refill, and a token cut at the end of its buffer is misread (a
+ * comment opener, an entity, a name; found with a server sending 1 to 3
+ * bytes at a time). Pages are given back once the checks have passed
+ * (until then the body may be parsed again). */
 static size_t
-feed_wait(struct feed *f, size_t read, int *give_back)
+feed_wait(struct feed *f, size_t read, size_t want, int *give_back)
 {
 	size_t limit;
 
 	pthread_mutex_lock(&f->lock);
-	while (f->state == FEED_RECEIVING && f->len == read)
+	while (f->state == FEED_RECEIVING && f->len - read < want)
 		pthread_cond_wait(&f->more, &f->lock);
 	limit = f->state == FEED_DROPPED ? read : f->len;
 	*give_back = f->state == FEED_CLEAN;

@@ -80,6 +80,9 @@ Routes
   /big-chunked?bytes=N  the same body, chunked, no Content-Length
   /big-slow           the /big page of 4 MB, chunked, one 64 KiB piece every
                       100 ms (about 6 s)
+  /trickle?most=N     a page whose first 6 KB come at once, then 3 KB of
+                      comments, entities, <textarea>, <script> and links in
+                      pieces of 1 to N bytes (default 3), 1 ms apart (~1.5 s)
   /bomb               gzip body inflating to 50 MiB, correct Content-Length
   /records?n=N&base=B  N links (default 3,000) with texts and srcsets, one
                       <a> left open around 2,500 images, an <a> inside an
@@ -155,6 +158,7 @@ import argparse
 import gzip
 import hashlib
 import os
+import random
 import signal
 import socket
 import socketserver
@@ -648,6 +652,16 @@ def records_page(n, base, meta=True, late=-1, nul=-1):
     return "".join(out).encode("utf-8", "surrogateescape")
 
 
+TRICKLE_HEAD = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Trickle</title>'
+                '</head><body>\n' + "".join('<p><a href="/t/%d">filler %d</a></p>\n' % (i, i)
+                                            for i in range(160))).encode()
+TRICKLE_TAIL = "".join(
+    '<!-- <a href="/hidden/%d">hidden</a> --><a href="/v/%d?x=1&amp;y=2">amp &eacute;'
+    ' &#233;</a><textarea><a href="/in-textarea/%d">t</a></textarea><title>t%d</title>'
+    '<img src="/i/%d.png" alt="a &lt; b"><script>var s = "<a href=\'/in-script\'>";</script>\n'
+    % ((i,) * 5) for i in range(12)).encode()
+
+
 def many_attrs_page(n):
     return _fault_page(
         '<a href="/page2.html?before-attrs">before attrs</a>\n<p '
@@ -813,6 +827,17 @@ class Handler(socketserver.BaseRequestHandler):
             self.send(200, "OK", body)
         elif p == "/big-chunked":
             self.send_chunked(big_body(self.int_arg(req, "bytes", 1 << 20)))
+        elif p == "/trickle":
+            rng = random.Random(7)
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.request.sendall(_with_length(TRICKLE_HEAD + TRICKLE_TAIL)
+                                 [:-len(TRICKLE_TAIL)])
+            pos = 0
+            most = self.int_arg(req, "most", 3, 64)
+            while pos < len(TRICKLE_TAIL) and not STOP.wait(0.001):
+                n = rng.randint(1, max(1, most))
+                self.request.sendall(TRICKLE_TAIL[pos:pos + n])
+                pos += n
         elif p == "/big-slow":
             self.send_chunked(piece for piece in big_body(4 << 20) if not STOP.wait(0.1))
         elif p == "/records":
