@@ -2952,7 +2952,7 @@ out_tsv(struct buf *o, const struct page *p, FILE *f)
 struct writer {
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t more;
+	pthread_cond_t more, ended_cv;
 	const struct page *page;
 	const char *base; /* the document URL: no <base> when this runs */
 	FILE *f;
@@ -2960,6 +2960,7 @@ struct writer {
 	int finished;     /* the parse is over */
 	int started;
 	int go;           /* 0: wait; 1: write; -1: write nothing */
+	int ended;        /* the thread has stopped writing */
 	int err;          /* errno of a failed write */
 };
 
@@ -2972,6 +2973,7 @@ writer_main(void *arg)
 	struct buf o = {0};
 	size_t done = 0, k, i;
 	int last = 0;
+	sigset_t stop;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->go)
@@ -2980,8 +2982,15 @@ writer_main(void *arg)
 	pthread_mutex_unlock(&w->lock);
 	if (last)
 		return NULL;
+	/* from now on the transfer is over: this thread may take the signals
+	 * that end the run, so that a write blocked on stdout returns (EINTR) */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
 	resolver_init(&r, w->base);
-	while (!last && !w->err) {
+	while (!last && !w->err && !got_signal) {
 		pthread_mutex_lock(&w->lock);
 		while (w->ready == done && !w->finished)
 			pthread_cond_wait(&w->more, &w->lock);
@@ -2998,6 +3007,10 @@ writer_main(void *arg)
 	}
 	resolver_free(&r);
 	buf_free(&o);
+	pthread_mutex_lock(&w->lock);
+	w->ended = 1;
+	pthread_cond_signal(&w->ended_cv);
+	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
@@ -3008,7 +3021,7 @@ writer_start(void *ctx, struct page *p)
 
 	w->page = p;
 	w->ready = 0;
-	w->finished = w->go = w->err = 0;
+	w->finished = w->go = w->ended = w->err = 0;
 	p->el_lock = &w->lock;
 	if (thread_start(&w->thread, writer_main, w) != 0) {
 		p->el_lock = NULL;
@@ -3055,6 +3068,19 @@ writer_finish(struct writer *w, struct page *p)
 	w->ready = p->n;
 	w->finished = 1;
 	pthread_cond_signal(&w->more);
+	/* A signal ends the run even while stdout blocks: it is passed on to
+	 * the writer (whose write then fails with EINTR) until it has stopped. */
+	while (!w->ended) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000 * 1000;
+		if (until.tv_nsec >= 1000 * 1000 * 1000)
+			until.tv_sec++, until.tv_nsec -= 1000 * 1000 * 1000;
+		pthread_cond_timedwait(&w->ended_cv, &w->lock, &until);
+		if (got_signal && !w->ended)
+			pthread_kill(w->thread, got_signal);
+	}
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	p->el_lock = NULL;
@@ -5508,14 +5534,14 @@ run_dump(struct app *a)
 	struct page_input in;
 	struct transfer *t;
 	struct page *p = NULL;
-	struct writer w = {.lock = PTHREAD_MUTEX_INITIALIZER,
-			   .more = PTHREAD_COND_INITIALIZER, .f = stdout};
+	struct writer w = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER,
+			   .ended_cv = PTHREAD_COND_INITIALIZER, .f = stdout};
 	const struct records_sink sink = {writer_start, writer_final, writer_go, &w};
 	/* -v prints the report before the records: no writer then */
 	const struct records_sink *records = a->opt.json || a->opt.verbose ? NULL : &sink;
 	struct feed f;
 	char *charset;
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, wrote;
 
 	page_input_init(&in, a->opt.max_size);
 	feed_init(&f, &in, records);
@@ -5555,10 +5581,15 @@ run_dump(struct app *a)
 		fputs(err.data, stderr);
 	}
 	out.len = 0;
-	if ((w.go > 0 ? writer_finish(&w, p)
-	     : a->opt.json ? out_json(&out, t, p, saved.len ? saved.data : NULL, stdout)
-			   : out_tsv(&out, p, stdout)) < 0 ||
-	    fflush(stdout) == EOF) {
+	wrote = w.go > 0 ? writer_finish(&w, p)
+		: a->opt.json ? out_json(&out, t, p, saved.len ? saved.data : NULL, stdout)
+			      : out_tsv(&out, p, stdout);
+	if (got_signal) { /* a write blocked on stdout was interrupted */
+		rc = signal_status();
+		print_err(a->opt.url, "interrupted");
+		goto out;
+	}
+	if (wrote < 0 || fflush(stdout) == EOF) {
 		if (errno == EPIPE) /* the reader has seen enough: not an error */
 			goto out;
 		print_err(NULL, "cannot write the output");

@@ -462,4 +462,28 @@ fails_with 130 "SIGINT while the page is parsed beside the transfer"
 ok 'elapsed_below 2' "SIGINT beside the transfer: exits within 2 s (${ELAPSED}s)"
 ok '[ ! -s "$OUT" ]' "SIGINT beside the transfer: nothing on stdout"
 
+# SIGTERM while stdout blocks (a reader that never reads): the run ends.
+mkfifo "$SCRATCH/fifo" || exit 1
+for fmt in tsv json; do
+    sleep 60 <"$SCRATCH/fifo" &
+    reader=$!
+    timeout -k 2 60 "$SCRAPER" --dump --format "$fmt" "$BASE/records?n=3000" \
+        >"$SCRATCH/fifo" 2>"$ERR" </dev/null &
+    pid=$!
+    # until a thread of scraper waits in a pipe write (wchan)
+    for _ in $(seq 1 $((300 * ${TIME_SCALE:-1}))); do
+        grep -qs pipe_write /proc/"$(pgrep -P "$pid")"/task/*/wchan && break
+        sleep 0.1
+    done
+    t0=$EPOCHREALTIME
+    kill -TERM "$(pgrep -P "$pid")"
+    wait "$pid"
+    RC=$?
+    ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+    kill "$reader" 2>/dev/null
+    wait "$reader" 2>/dev/null
+    fails_with 143 "$fmt: SIGTERM while stdout blocks"
+    ok 'elapsed_below 2' "$fmt: SIGTERM while stdout blocks: exits within 2 s (${ELAPSED}s)"
+done
+
 done_testing

@@ -117,7 +117,8 @@ parse_as_dump(const char *body, size_t len, const char *charset, struct fz_buf *
 	size_t pos = 0, step = 1 + len % 1021, size = 0;
 	char *mem = NULL;
 	struct writer w = {.lock = PTHREAD_MUTEX_INITIALIZER,
-			   .more = PTHREAD_COND_INITIALIZER, .base = PAGE_URL};
+			   .more = PTHREAD_COND_INITIALIZER,
+			   .ended_cv = PTHREAD_COND_INITIALIZER, .base = PAGE_URL};
 	const struct records_sink sink = {writer_start, writer_final, writer_go, &w};
 	struct feed f;
 
