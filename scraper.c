@@ -2623,6 +2623,7 @@ struct feed {
 	size_t len;               /* bytes libxml2 may read: pi->len, told */
 	enum feed_state state;
 	int decided;              /* whether to parse early was decided */
+	size_t scan;              /* where to look for an attribute bomb next */
 	struct page *page;        /* the early parse's */
 	htmlParserCtxtPtr ctxt;
 };
@@ -2693,6 +2694,23 @@ thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
 
 static void feed_drop(struct feed *f);
 
+/* The length of s[0..n) without a UTF-8 sequence cut short at its end. */
+static size_t
+utf8_whole(const char *s, size_t n)
+{
+	size_t back, need;
+
+	for (back = 1; back <= 3 && back <= n; back++) {
+		unsigned char c = (unsigned char)s[n - back];
+
+		if ((c & 0xc0) == 0x80)
+			continue;
+		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		return need > back ? n - back : n;
+	}
+	return n;
+}
+
 /* With the first FEED_AFTER bytes in: starts the early parse when the page
  * reads as UTF-8. */
 static void
@@ -2706,8 +2724,10 @@ feed_decide(struct feed *f)
 	f->decided = 1;
 	if (f->easy && curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
 		cs = http_charset(ct);
-	page_choose_charset(f->pi->base, f->pi->len, cs ? cs : f->http_charset, name,
-			    sizeof name, &from);
+	/* the bytes so far may end inside a character: not a reason to read
+	 * the page as windows-1252 (at least FEED_AFTER bytes are left) */
+	page_choose_charset(f->pi->base, utf8_whole(f->pi->base, f->pi->len),
+			    cs ? cs : f->http_charset, name, sizeof name, &from);
 	free(cs);
 	if (ascii_casecmp_n(name, "UTF-8", 6))
 		return;
@@ -2767,6 +2787,10 @@ feed_finish(struct feed *f, const char *url)
 
 	if (f->state == FEED_OFF)
 		return NULL;
+	if (f->state == FEED_DROPPED) {
+		feed_drop(f);
+		return NULL;
+	}
 	feed_set(f, FEED_RECEIVED);
 	body = page_input_bytes(f->pi, &len);
 	/* what body_to_utf8() and page_guard() would leave as it is */
@@ -2797,6 +2821,25 @@ feed_free(struct feed *f)
 	pthread_cond_destroy(&f->more);
 }
 
+/* An attribute bomb in what has arrived drops the early parse at once:
+ * libxml2 would spend the rest of the transfer on it (a core for 7 s, a
+ * 2.7 MB bomb arriving over 7 s). Only a hint: feed_finish() checks the
+ * whole body, and dropping is always safe. */
+static int
+feed_bomb(struct feed *f)
+{
+	const char *b = f->pi->base;
+	size_t len = f->pi->len, i;
+
+	if (tag_bomb(b, len, f->scan) < len)
+		return 1;
+	for (i = len; i > f->scan && b[i - 1] != '<'; i--)
+		;
+	if (i > f->scan) /* the last tag may not be over yet: look again from it */
+		f->scan = i - 1;
+	return 0;
+}
+
 /* A transfer's sink: page_input_push, and the early parse told. */
 static int
 feed_push(void *ctx, const char *data, size_t n)
@@ -2806,8 +2849,8 @@ feed_push(void *ctx, const char *data, size_t n)
 	if (page_input_push(f->pi, data, n) < 0)
 		return -1;
 	if (f->state == FEED_RECEIVING)
-		feed_set(f, FEED_RECEIVING);
-	else if (!f->decided && f->pi->len >= FEED_AFTER)
+		feed_set(f, feed_bomb(f) ? FEED_DROPPED : FEED_RECEIVING);
+	else if (!f->decided && f->pi->len >= FEED_AFTER + 3)
 		feed_decide(f);
 	return 0;
 }

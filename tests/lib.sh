@@ -188,11 +188,11 @@ t0 = time.monotonic()
 with open(out, "wb") as o, open(err, "wb") as e:
     rc = subprocess.call(["timeout", "-k", "2", secs] + cmd,
                          stdin=subprocess.DEVNULL, stdout=o, stderr=e)
-print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-      "%.2f" % (time.monotonic() - t0))
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(rc, ru.ru_maxrss, "%.2f" % (time.monotonic() - t0), "%.2f" % (ru.ru_utime + ru.ru_stime))
 EOF
 )
-    read -r RC MAXRSS_KB ELAPSED <<<"$res"
+    read -r RC MAXRSS_KB ELAPSED CPU_S <<<"$res"
 }
 
 # lines FILE: the number of lines in FILE (a last line without \n counts).

@@ -78,6 +78,8 @@ Routes
   /big?bytes=N        valid HTML of exactly N bytes (if N > ~120) made of
                       links, with Content-Length
   /big-chunked?bytes=N  the same body, chunked, no Content-Length
+  /bomb-slow          one <p> with 100,000 attributes (1.3 MB), then a link
+                      ?after-attrs; in 64 KiB pieces 50 ms apart (about 1 s)
   /big-slow           the /big page of 4 MB, chunked, one 64 KiB piece every
                       100 ms (about 6 s)
   /trickle?most=N     a page whose first 6 KB come at once, then 3 KB of
@@ -838,6 +840,10 @@ class Handler(socketserver.BaseRequestHandler):
                 n = rng.randint(1, max(1, most))
                 self.request.sendall(TRICKLE_TAIL[pos:pos + n])
                 pos += n
+        elif p == "/bomb-slow":
+            body = many_attrs_page(100000)
+            self.send_chunked(body[i:i + 65536] for i in range(0, len(body), 65536)
+                              if not STOP.wait(0.05))
         elif p == "/big-slow":
             self.send_chunked(piece for piece in big_body(4 << 20) if not STOP.wait(0.1))
         elif p == "/records":
