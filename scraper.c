@@ -38,6 +38,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,7 +374,9 @@ static const size_t nkeys = sizeof keys / sizeof keys[0];
 
 /* ==== util: pure helpers (may call libc only) ==== */
 
-static volatile sig_atomic_t got_signal; /* set by the handler, read by the loop */
+/* Set by the handler, read by the loop and --dump's writer thread: a
+ * lock-free atomic, safe in a handler and seen by every thread. */
+static atomic_int got_signal;
 static char cleanup_path[2][PATH_MAX];   /* temp files to remove on any exit */
 static int ui_active;                    /* curses owns the terminal */
 
@@ -2623,7 +2626,10 @@ struct feed {
 	size_t len;               /* bytes libxml2 may read: pi->len, told */
 	enum feed_state state;
 	int decided;              /* whether to parse early was decided */
-	size_t scan;              /* where to look for an attribute bomb next */
+	/* the attribute-bomb watch, tag_bomb() as bytes arrive: */
+	size_t scan;              /* bytes looked at */
+	size_t tag;               /* '<' of an unfinished tag, or SIZE_MAX */
+	size_t counted, eq;       /* its '=' counted so far, up to where */
 	struct page *page;        /* the early parse's */
 	htmlParserCtxtPtr ctxt;
 };
@@ -2634,6 +2640,7 @@ feed_init(struct feed *f, struct page_input *pi, const struct records_sink *sink
 	memset(f, 0, sizeof *f);
 	f->pi = pi;
 	f->sink = sink;
+	f->tag = SIZE_MAX;
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->more, NULL);
 }
@@ -2823,20 +2830,38 @@ feed_free(struct feed *f)
 
 /* An attribute bomb in what has arrived drops the early parse at once:
  * libxml2 would spend the rest of the transfer on it (a core for 7 s, a
- * 2.7 MB bomb arriving over 7 s). Only a hint: feed_finish() checks the
- * whole body, and dropping is always safe. */
+ * 2.7 MB bomb arriving over 7 s). tag_bomb()'s scan, resumed where the
+ * last bytes ended, so a 5 MB tag is looked at once, not once a piece.
+ * Only a hint: feed_finish() checks the whole body. */
 static int
 feed_bomb(struct feed *f)
 {
-	const char *b = f->pi->base;
-	size_t len = f->pi->len, i;
+	const char *b = f->pi->base, *lt, *gt;
+	size_t len = f->pi->len, i = f->scan, end;
 
-	if (tag_bomb(b, len, f->scan) < len)
-		return 1;
-	for (i = len; i > f->scan && b[i - 1] != '<'; i--)
-		;
-	if (i > f->scan) /* the last tag may not be over yet: look again from it */
-		f->scan = i - 1;
+	while (i < len) {
+		if (f->tag == SIZE_MAX) {
+			if (!(lt = memchr(b + i, '<', len - i)))
+				break;
+			f->tag = f->counted = (size_t)(lt - b);
+			f->eq = 0;
+			i = f->tag + 1;
+			continue;
+		}
+		gt = memchr(b + i, '>', len - i);
+		end = gt ? (size_t)(gt - b) : len;
+		if (end - f->tag > TAG_MAX && isalpha((unsigned char)b[f->tag + 1])) {
+			for (; f->counted < end && f->eq <= TAG_ATTRS; f->counted++)
+				f->eq += b[f->counted] == '=';
+			if (f->eq > TAG_ATTRS)
+				return 1;
+		}
+		if (!gt)
+			break;
+		f->tag = SIZE_MAX;
+		i = end;
+	}
+	f->scan = len;
 	return 0;
 }
 
