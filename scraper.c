@@ -665,6 +665,14 @@ utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+/* Whether UTF-8 text is read as it is: valid, and no NUL (which libxml2
+ * would take for the end). */
+static int
+utf8_as_is(const char *s, size_t n)
+{
+	return utf8_valid(s, n) && !memchr(s, 0, n);
+}
+
 static int
 is_control(uint32_t c)
 {
@@ -747,9 +755,6 @@ add_safe_char(struct buf *b, uint32_t c, enum san_mode m)
 		buf_add_utf8(b, c);
 }
 
-/* The length of the prefix of p[0..n) that buf_add_safe copies as it is:
- * printable ASCII (in JSON, but '"' and '\\') and valid UTF-8 sequences
- * that are neither controls nor bidi controls. */
 /* Whether none of the 8 bytes in w needs care: each is in 0x20..0x7e (and
  * in JSON neither '"' nor '\\'), tested at once (exact word tests from
  * "Bit Twiddling Hacks": a byte below n, above n, equal to zero). */
@@ -766,6 +771,9 @@ word_plain(uint64_t w, enum san_mode m)
 				  ((bs - BYTES_ONES) & ~bs & BYTES_HIGHS));
 }
 
+/* The length of the prefix of p[0..n) that buf_add_safe copies as it is:
+ * printable ASCII (in JSON, but '"' and '\\') and valid UTF-8 sequences
+ * that are neither controls nor bidi controls. */
 static size_t
 safe_run(const unsigned char *p, size_t n, enum san_mode m)
 {
@@ -1539,6 +1547,18 @@ charset_from_meta(const char *body, size_t len, char *out, size_t outsz)
 	return 0;
 }
 
+/* An empty page read as charset, which `from` says where it came from. */
+static struct page *
+page_new(const char *charset, const char *from)
+{
+	struct page *p = xmalloc(sizeof *p);
+
+	memset(p, 0, sizeof *p);
+	p->charset_from = from;
+	p->charset = arena_strndup(&p->arena, charset, strlen(charset));
+	return p;
+}
+
 static void
 page_free(struct page *p)
 {
@@ -1561,22 +1581,6 @@ ctxt_from_memory(const char *body, size_t len, struct buf *release)
 	if (!ctxt)
 		die("out of memory");
 	buf_free(release);
-	return ctxt;
-}
-
-/* A parser context on an input buffer (read through a callback); the
- * context owns it from now on. */
-static htmlParserCtxtPtr
-ctxt_from_input(xmlParserInputBufferPtr in)
-{
-	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-	xmlParserInputPtr stream;
-
-	if (!ctxt)
-		die("out of memory");
-	stream = xmlNewIOInputStream(ctxt, in, XML_CHAR_ENCODING_NONE);
-	if (!stream || inputPush(ctxt, stream) < 0)
-		die("out of memory");
 	return ctxt;
 }
 
@@ -1777,7 +1781,7 @@ body_to_utf8(struct buf *out, const char *body, size_t len, const char *charset,
 	if (!ascii_casecmp_n(charset, "UTF-8", 6)) {
 		if (len >= 3 && !memcmp(body, "\xef\xbb\xbf", 3))
 			body += 3, len -= 3;
-		if (utf8_valid(body, len) && !memchr(body, 0, len))
+		if (utf8_as_is(body, len))
 			return 0;
 		*replaced = utf8_sanitize(out, body, len);
 		return 1;
@@ -1891,14 +1895,12 @@ page_guard(struct page *p, const char *body, size_t len)
 static struct page *
 page_parse(const char *body, size_t len, const char *url, const char *http_charset)
 {
-	struct page *p = xmalloc(sizeof *p);
+	struct page *p;
 	char name[64];
 	const char *from;
 
-	memset(p, 0, sizeof *p);
 	page_choose_charset(body, len, http_charset, name, sizeof name, &from);
-	p->charset_from = from;
-	p->charset = arena_strndup(&p->arena, name, strlen(name));
+	p = page_new(name, from);
 	body_to_utf8(&p->text, body, len, name, &p->replaced);
 	if (page_guard(p, body, len))
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, NULL), NULL);
@@ -2040,6 +2042,23 @@ page_input_close(void *ctx)
 	return 0;
 }
 
+/* A parser context reading pi through page_input_read(). */
+static htmlParserCtxtPtr
+ctxt_from_page_input(struct page_input *pi)
+{
+	xmlParserInputBufferPtr in = xmlParserInputBufferCreateIO(
+		page_input_read, page_input_close, pi, XML_CHAR_ENCODING_NONE);
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	xmlParserInputPtr stream;
+
+	if (!in || !ctxt)
+		die("out of memory");
+	stream = xmlNewIOInputStream(ctxt, in, XML_CHAR_ENCODING_NONE);
+	if (!stream || inputPush(ctxt, stream) < 0)
+		die("out of memory");
+	return ctxt;
+}
+
 static void
 page_input_free(struct page_input *pi)
 {
@@ -2081,14 +2100,14 @@ static struct page *
 page_parse_input(struct page_input *pi, const char *url, const char *http_charset,
 		 const struct records_sink *sink)
 {
-	struct page *p = xmalloc(sizeof *p);
+	struct page *p;
 	size_t len;
 	const char *body = page_input_bytes(pi, &len);
 	char name[64];
+	const char *from;
 
-	memset(p, 0, sizeof *p);
-	page_choose_charset(body, len, http_charset, name, sizeof name, &p->charset_from);
-	p->charset = arena_strndup(&p->arena, name, strlen(name));
+	page_choose_charset(body, len, http_charset, name, sizeof name, &from);
+	p = page_new(name, from);
 	if (len)
 		body_to_utf8(&p->text, body, len, name, &p->replaced);
 	if (len == 0 || page_guard(p, body, len)) {
@@ -2097,13 +2116,8 @@ page_parse_input(struct page_input *pi, const char *url, const char *http_charse
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, &p->text),
 			      sink);
 	} else {
-		xmlParserInputBufferPtr in = xmlParserInputBufferCreateIO(
-			page_input_read, page_input_close, pi, XML_CHAR_ENCODING_NONE);
-
-		if (!in)
-			die("out of memory");
 		sink = sink_for(sink, p, body, len);
-		page_parse_as(p, ctxt_from_input(in), sink);
+		page_parse_as(p, ctxt_from_page_input(pi), sink);
 		p->partial |= pi->read < pi->len;
 		page_input_free(pi);
 	}
@@ -2726,7 +2740,6 @@ feed_decide(struct feed *f)
 	char name[64], *ct = NULL, *cs = NULL;
 	const char *from;
 	struct page *p;
-	xmlParserInputBufferPtr in;
 
 	f->decided = 1;
 	if (f->easy && curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
@@ -2738,15 +2751,8 @@ feed_decide(struct feed *f)
 	free(cs);
 	if (ascii_casecmp_n(name, "UTF-8", 6))
 		return;
-	p = f->page = xmalloc(sizeof *p);
-	memset(p, 0, sizeof *p);
-	p->charset_from = from;
-	p->charset = arena_strndup(&p->arena, name, strlen(name));
-	in = xmlParserInputBufferCreateIO(page_input_read, page_input_close, f->pi,
-					  XML_CHAR_ENCODING_NONE);
-	if (!in)
-		die("out of memory");
-	f->ctxt = ctxt_from_input(in);
+	p = f->page = page_new(name, from);
+	f->ctxt = ctxt_from_page_input(f->pi);
 	f->pi->feed = f;
 	f->state = FEED_RECEIVING;
 	f->len = f->pi->len;
@@ -2781,58 +2787,12 @@ feed_drop(struct feed *f)
 	f->state = FEED_OFF;
 }
 
-/* The transfer is over and went well: checks the whole body while the
- * parse goes on. Returns the early parse's page; NULL when there is none
- * (never started, or dropped): the body is then parsed the usual way. */
-static struct page *
-feed_finish(struct feed *f, const char *url)
-{
-	size_t len;
-	const char *body;
-	struct page *p;
-	int base;
-
-	if (f->state == FEED_OFF)
-		return NULL;
-	if (f->state == FEED_DROPPED) {
-		feed_drop(f);
-		return NULL;
-	}
-	feed_set(f, FEED_RECEIVED);
-	body = page_input_bytes(f->pi, &len);
-	/* what body_to_utf8() and page_guard() would leave as it is */
-	if (!utf8_valid(body, len) || memchr(body, 0, len) || tag_bomb(body, len, 0) < len) {
-		feed_drop(f);
-		return NULL;
-	}
-	base = has_base_tag(body, len);
-	feed_set(f, FEED_CLEAN);
-	if (f->sink)
-		f->sink->go(f->sink->ctx, !base);
-	pthread_join(f->thread, NULL);
-	p = f->page;
-	f->page = NULL;
-	p->partial |= f->pi->read < f->pi->len;
-	f->pi->feed = NULL;
-	f->state = FEED_OFF;
-	page_input_free(f->pi);
-	page_set_base(p, url);
-	return p;
-}
-
-static void
-feed_free(struct feed *f)
-{
-	feed_drop(f);
-	pthread_mutex_destroy(&f->lock);
-	pthread_cond_destroy(&f->more);
-}
-
 /* An attribute bomb in what has arrived drops the early parse at once:
  * libxml2 would spend the rest of the transfer on it (a core for 7 s, a
  * 2.7 MB bomb arriving over 7 s). tag_bomb()'s scan, resumed where the
- * last bytes ended, so a 5 MB tag is looked at once, not once a piece.
- * Only a hint: feed_finish() checks the whole body. */
+ * last bytes ended, so a 5 MB tag is looked at once, not once a piece;
+ * feed_finish() ends it, and has then checked the body as page_guard()
+ * would. */
 static int
 feed_bomb(struct feed *f)
 {
@@ -2863,6 +2823,54 @@ feed_bomb(struct feed *f)
 	}
 	f->scan = len;
 	return 0;
+}
+
+/* The transfer is over and went well: checks the whole body while the
+ * parse goes on. Returns the early parse's page; NULL when there is none
+ * (never started, or dropped): the body is then parsed the usual way. */
+static struct page *
+feed_finish(struct feed *f, const char *url)
+{
+	size_t len;
+	const char *body;
+	struct page *p;
+	int base;
+
+	if (f->state == FEED_OFF)
+		return NULL;
+	if (f->state == FEED_DROPPED) {
+		feed_drop(f);
+		return NULL;
+	}
+	feed_set(f, FEED_RECEIVED);
+	body = page_input_bytes(f->pi, &len);
+	/* what body_to_utf8() and page_guard() would leave as it is;
+	 * feed_bomb() looks at what it has not seen yet */
+	if (!utf8_as_is(body, len) || feed_bomb(f)) {
+		feed_drop(f);
+		return NULL;
+	}
+	base = has_base_tag(body, len);
+	feed_set(f, FEED_CLEAN);
+	if (f->sink)
+		f->sink->go(f->sink->ctx, !base);
+	pthread_join(f->thread, NULL);
+	p = f->page;
+	f->page = NULL;
+	p->partial |= f->pi->read < f->pi->len;
+	f->pi->feed = NULL;
+	f->state = FEED_OFF;
+	page_input_free(f->pi);
+	page_set_base(p, url);
+	return p;
+}
+
+static void
+feed_free(struct feed *f)
+{
+	feed_drop(f);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->more);
 }
 
 /* A transfer's sink: page_input_push, and the early parse told. */
@@ -3026,7 +3034,6 @@ struct writer {
 	FILE *f;
 	size_t ready;     /* records final, told by the parse */
 	int finished;     /* the parse is over */
-	int started;
 	int go;           /* 0: wait; 1: write; -1: write nothing */
 	int ended;        /* the thread has stopped writing */
 	int err;          /* errno of a failed write */
@@ -3095,7 +3102,6 @@ writer_start(void *ctx, struct page *p)
 		p->el_lock = NULL;
 		return -1;
 	}
-	w->started = 1;
 	return 0;
 }
 
@@ -3121,10 +3127,8 @@ writer_go(void *ctx, int use)
 	w->go = use ? 1 : -1;
 	pthread_cond_signal(&w->more);
 	pthread_mutex_unlock(&w->lock);
-	if (!use) {
+	if (!use)
 		pthread_join(w->thread, NULL);
-		w->started = 0;
-	}
 }
 
 /* After the parse: waits for the last record to be written; -1 with errno
