@@ -248,24 +248,25 @@ cmp_file "$SCRATCH/records-base.json.tsv" "$OUT" "records, <base> at the end: TS
 # nothing); when the whole body then turns out to need converting (invalid
 # UTF-8, a NUL) or cutting (an attribute bomb), it is parsed again the usual
 # way. --save keeps the usual way from the start: the two must agree.
-# same_as_saved NAME QUERY: --dump of /records?QUERY = --dump --save of it.
+# same_as_saved NAME PATH: --dump of PATH = --dump --save of it (the rows
+# are left in $SCRATCH/early.tsv).
 same_as_saved() {
-    run_scraper --dump "$BASE/records?$2"
+    run_scraper --dump "$BASE/$2"
     quiet_ok "$1"
     cp "$OUT" "$SCRATCH/early.tsv"
     mkdir -p "$SCRATCH/saved" && rm -f "$SCRATCH/saved/"*
-    run_scraper --dump --dir "$SCRATCH/saved" --save "$BASE/records?$2"
+    run_scraper --dump --dir "$SCRATCH/saved" --save "$BASE/$2"
     cmp_file "$OUT" "$SCRATCH/early.tsv" "$1: the same rows as with --save"
 }
-same_as_saved "records, UTF-8 declared" "n=3000"
-same_as_saved "records, nothing declared" "n=3000&meta=0"
-same_as_saved "records, Latin-1 byte at link 2,900" "n=3000&meta=0&late=2900"
+same_as_saved "records, UTF-8 declared" "records?n=3000"
+same_as_saved "records, nothing declared" "records?n=3000&meta=0"
+same_as_saved "records, Latin-1 byte at link 2,900" "records?n=3000&meta=0&late=2900"
 is "$(grep -F '/r/2900?' "$SCRATCH/early.tsv" | cut -f4)" "link 2900 café" \
    "undeclared, Latin-1 byte late: the page is read as windows-1252"
-same_as_saved "records, UTF-8 declared, invalid byte at link 2,900" "n=3000&late=2900"
+same_as_saved "records, UTF-8 declared, invalid byte at link 2,900" "records?n=3000&late=2900"
 is "$(grep -F '/r/2900?' "$SCRATCH/early.tsv" | cut -f4)" "link 2900 caf�" \
    "UTF-8 declared, invalid byte late: U+FFFD in its place"
-same_as_saved "records, NUL at link 2,900" "n=3000&nul=2900"
+same_as_saved "records, NUL at link 2,900" "records?n=3000&nul=2900"
 # An attribute bomb arriving over a second: the early parse is dropped as
 # soon as it shows, not left to spend the transfer in libxml2.
 case $SCRAPER in
@@ -282,14 +283,10 @@ esac
 
 # A body arriving a few bytes at a time: libxml2 must read it as if it were
 # whole (comments, entities, <textarea>, <script> cut anywhere).
-run_scraper --dump "$BASE/trickle"
-quiet_ok "trickled page"
-cp "$OUT" "$SCRATCH/trickle.tsv"
-run_scraper --dump --dir "$SCRATCH/saved" --save --force "$BASE/trickle"
-cmp_file "$OUT" "$SCRATCH/trickle.tsv" "trickled page: the same rows as with --save"
-is "$(grep -c -e /hidden/ -e /in-script "$SCRATCH/trickle.tsv")" 0 \
+same_as_saved "trickled page" trickle
+is "$(grep -c -e /hidden/ -e /in-script "$SCRATCH/early.tsv")" 0 \
    "trickled page: nothing from comments or <script>"
-is "$(grep -c '/v/[0-9]*?x=1&y=2	amp é é$' "$SCRATCH/trickle.tsv")" 12 \
+is "$(grep -c '/v/[0-9]*?x=1&y=2	amp é é$' "$SCRATCH/early.tsv")" 12 \
    "trickled page: every entity decoded"
 
 run_scraper --dump -v "$BASE/records?n=3000&meta=0&late=2900"
@@ -441,21 +438,27 @@ cmp_file "$SCRATCH/sample.bin" Files/sample.bin "binary download: name from the 
 
 # ==== signals ===============================================================
 
-# SIG NAME STATUS: interrupt a --save of /slow once the request has arrived.
+# signal_timed SIG PID: sends SIG to the scraper that `timeout` (PID) runs
+# and waits for it; sets RC and ELAPSED (seconds from the signal to the exit).
 # The signal goes to the binary itself, not through `timeout` (the guard
 # against a hang): timeout follows it with a SIGCONT, which can deadlock
 # LeakSanitizer's exit check in the ASan build (its ptrace stop is lost).
+signal_timed() {
+    local t0=$EPOCHREALTIME
+    kill -"$1" "$(pgrep -P "$2")"
+    wait "$2"
+    RC=$?
+    ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+}
+
+# SIG NAME STATUS: interrupt a --save of /slow once the request has arrived.
 for sig in INT:130 TERM:143; do
     mkdir "$SCRATCH/sig$sig" && cd "$SCRATCH/sig$sig" || exit 1
     : >"$SERVER_LOG"
     timeout -k 2 10 "$SCRAPER" --dump --save=slow.html "$BASE/slow" >"$OUT" 2>"$ERR" </dev/null &
     pid=$!
     wait_log '^GET /slow' && sleep 0.5
-    t0=$EPOCHREALTIME
-    kill -"${sig%:*}" "$(pgrep -P "$pid")"
-    wait "$pid"
-    RC=$?
-    ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+    signal_timed "${sig%:*}" "$pid"
     fails_with "${sig#*:}" "SIG${sig%:*} during a transfer"
     ok 'elapsed_below 2' "SIG${sig%:*}: exits within 2 s (${ELAPSED}s)"
     no_files Files "SIG${sig%:*}"
@@ -467,11 +470,7 @@ done
 timeout -k 2 10 "$SCRAPER" --dump "$BASE/big-slow" >"$OUT" 2>"$ERR" </dev/null &
 pid=$!
 wait_log '^GET /big-slow' && sleep 0.5
-t0=$EPOCHREALTIME
-kill -INT "$(pgrep -P "$pid")"
-wait "$pid"
-RC=$?
-ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+signal_timed INT "$pid"
 fails_with 130 "SIGINT while the page is parsed beside the transfer"
 ok 'elapsed_below 2' "SIGINT beside the transfer: exits within 2 s (${ELAPSED}s)"
 ok '[ ! -s "$OUT" ]' "SIGINT beside the transfer: nothing on stdout"
@@ -489,11 +488,7 @@ for fmt in tsv json; do
         grep -qs pipe_write /proc/"$(pgrep -P "$pid")"/task/*/wchan && break
         sleep 0.1
     done
-    t0=$EPOCHREALTIME
-    kill -TERM "$(pgrep -P "$pid")"
-    wait "$pid"
-    RC=$?
-    ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+    signal_timed TERM "$pid"
     kill "$reader" 2>/dev/null
     wait "$reader" 2>/dev/null
     fails_with 143 "$fmt: SIGTERM while stdout blocks"
