@@ -47,6 +47,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -75,8 +76,8 @@
 #define MAX_COLS 1000
 #define DETAIL_CAP 8192     /* bytes of one value shown in the detail area */
 #define URL_FIELD_MAX 8192
-#define TAG_MAX (64 * 1024) /* longer tags with ... */
-#define TAG_ATTRS 4096      /* ... more attributes than this are cut */
+#define TAG_ATTRS 256       /* a tag's attributes past this are cut (real pages: 36) */
+#define END_TAG_WORK (64L * 1024 * 1024) /* open elements scanned for stray end tags */
 
 enum exit_status {
 	EXIT_OK = 0,
@@ -143,12 +144,14 @@ struct page {
 	int base_from_page;   /* base is the document's <base href> */
 	size_t replaced;      /* bytes the charset refused, shown as U+FFFD */
 	size_t trimmed;       /* tags cut by the attribute-bomb guard */
+	size_t stray_end_tags; /* the parse was stopped after so many: see END_TAG_WORK */
 	struct buf text;      /* the body converted to UTF-8, when it was */
 	pthread_mutex_t *el_lock; /* held to move el while --dump's writer reads it */
 };
 
 struct transfer {
 	CURL *easy;
+	unsigned long id;   /* unique in the run: tells a new story from a freed one */
 	char *url;          /* as requested */
 	int fd;             /* a download writes here; -1: the body stays in memory */
 	int (*sink)(void *, const char *, size_t); /* or the body goes here */
@@ -221,6 +224,18 @@ struct lines {
 	size_t *start, n, cap;
 };
 
+/* The screen parses a page in a second thread, so that keys, signals and
+ * Esc are heard during a long parse: the thread reads t->body and makes
+ * page; the loop reads only t->log meanwhile. */
+struct parse_job {
+	pthread_t thread;
+	struct transfer *t;
+	char *charset;        /* of the HTTP header, or NULL */
+	struct page *page;    /* the result, once done */
+	atomic_int done, cancel;
+	CURLM *wake;          /* woken out of curl_multi_poll() when done */
+};
+
 struct app;
 
 /* One entry of the key table: the key, the action, its argument, its help. */
@@ -246,7 +261,9 @@ struct ui {
 	int color;
 	struct buf msg;           /* the status line's message */
 	int msg_error;
-	struct line_edit edit;    /* filter or prompt text */
+	struct line_edit edit;    /* the filter's text */
+	struct line_edit name;    /* the save prompt's text: a page arriving keeps it */
+	struct doc *save_doc;     /* the page the prompt (or its y/n) saves */
 	char filter_mb[4096];     /* the filter in force, UTF-8 */
 	char filter_lc[4096];     /* the same in lower case */
 	char filter_was[4096];    /* what frows was made for, and its length */
@@ -272,6 +289,7 @@ struct app {
 	struct options opt;
 	CURLM *multi;
 	struct transfer *xfer;     /* the page fetch in flight, or NULL */
+	struct parse_job *parsing; /* then the parse of what it fetched, or NULL */
 	int xfer_reload;           /* it replaces the page instead of adding history */
 	struct transfer *dl;       /* the download in flight, or NULL */
 	char *dl_path;             /* where it goes */
@@ -282,6 +300,7 @@ struct app {
 	size_t nhist;
 	int pane;
 	struct lines log_lines, src_lines;
+	unsigned long story_id;    /* the transfer log_lines indexes */
 	int tab_x[P_COUNT + 1];    /* where each tab starts, for mouse clicks */
 	int cursor_x;
 	int quit;
@@ -1297,6 +1316,11 @@ struct parse_state {
 	const char *base_raw; /* first <base href>, in the arena */
 	const struct records_sink *sink;
 	size_t told;          /* records the sink was told are final */
+	htmlParserCtxtPtr ctxt;
+	const atomic_int *cancel; /* set by another thread: stop (or NULL) */
+	long end_tag_work;    /* open elements libxml2 looked through for stray end tags */
+	size_t stray;         /* such end tags */
+	int stopped;          /* xmlStopParser() was called */
 };
 
 static void
@@ -1406,6 +1430,19 @@ name_is(const char *a, const char *b)
 	return a[0] == b[0] && !strcmp(a, b);
 }
 
+/* A signal, or the screen's Esc: the parse ends at the next callback
+ * (they come at least once per tag). */
+static int
+parse_stop_asked(struct parse_state *st)
+{
+	if (!got_signal && !(st->cancel && atomic_load(st->cancel)))
+		return 0;
+	if (!st->stopped)
+		xmlStopParser(st->ctxt);
+	st->stopped = 1;
+	return 1;
+}
+
 static void
 sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
@@ -1416,6 +1453,8 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	const struct rule *mine[NRULES];
 	int matched = 0;
 
+	if (parse_stop_asked(st))
+		return;
 	if (name_is(tag, "title") && !st->page->title)
 		st->in_title = 1;
 	else if (name_is(tag, "base") && !st->base_raw && attr_value(atts, "href"))
@@ -1462,6 +1501,8 @@ sax_characters(void *ctx, const xmlChar *ch, int len)
 {
 	struct parse_state *st = ctx;
 
+	if (parse_stop_asked(st))
+		return;
 	if (st->anchor >= 0)
 		text_collapse_add(&st->text, (const char *)ch, (size_t)len,
 				  &st->text_space, TEXT_CAP);
@@ -1484,6 +1525,29 @@ xml_quiet(void *ctx, xmlErrorPtr err)
 {
 	(void)ctx;
 	(void)err;
+}
+
+/*
+ * An end tag that closes no open element: libxml2 2.9.14 looks for it
+ * through every open element, twice (htmlAutoCloseOnClose, then
+ * htmlParseEndTag). 150,000 <b> and as many </i> took 50 s. The errors it
+ * reports are counted with the elements then open, and past END_TAG_WORK
+ * (about 0.2 s of it) the parse is stopped, and says so.
+ */
+static void
+xml_error_seen(void *ctx, xmlErrorPtr err)
+{
+	struct parse_state *st = ctx;
+
+	if (parse_stop_asked(st) || err->code != XML_ERR_TAG_NAME_MISMATCH)
+		return;
+	st->stray++;
+	st->end_tag_work += st->ctxt->nameNr;
+	if (st->end_tag_work > END_TAG_WORK && !st->stopped) {
+		st->page->stray_end_tags = st->stray;
+		xmlStopParser(st->ctxt);
+		st->stopped = 1;
+	}
 }
 
 /* HTML labels that the encoding standard reads as windows-1252. */
@@ -1554,7 +1618,7 @@ page_new(const char *charset, const char *from)
 	struct page *p = xmalloc(sizeof *p);
 
 	memset(p, 0, sizeof *p);
-	p->charset_from = from;
+	p->charset_from = arena_strndup(&p->arena, from, strlen(from));
 	p->charset = arena_strndup(&p->arena, charset, strlen(charset));
 	return p;
 }
@@ -1586,17 +1650,19 @@ ctxt_from_memory(const char *body, size_t len, struct buf *release)
 
 /* The SAX pass over UTF-8 bytes; frees ctxt. */
 static void
-page_parse_as(struct page *p, htmlParserCtxtPtr ctxt, const struct records_sink *sink)
+page_parse_as(struct page *p, htmlParserCtxtPtr ctxt, const struct records_sink *sink,
+	      const atomic_int *cancel)
 {
 	xmlSAXHandler sax = {0};
-	struct parse_state st = {.page = p, .anchor = -1, .sink = sink};
+	struct parse_state st = {.page = p, .anchor = -1, .sink = sink, .ctxt = ctxt,
+				 .cancel = cancel};
 
 	sax.startElement = sax_start;
 	sax.endElement = sax_end;
 	sax.characters = sax_characters;
 	sax.ignorableWhitespace = sax_characters;
 	sax.initialized = XML_SAX2_MAGIC; /* so errors reach sax.serror */
-	sax.serror = xml_quiet;
+	sax.serror = xml_error_seen;
 	memcpy(ctxt->sax, &sax, sizeof sax);
 	ctxt->userData = &st;
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
@@ -1608,13 +1674,14 @@ page_parse_as(struct page *p, htmlParserCtxtPtr ctxt, const struct records_sink 
 	 * switches it. */
 	ctxt->charset = XML_CHAR_ENCODING_UTF8;
 	xmlSetGenericErrorFunc(NULL, xml_silent);
-	xmlSetStructuredErrorFunc(&st, xml_quiet);
+	xmlSetStructuredErrorFunc(&st, xml_error_seen);
 	htmlParseDocument(ctxt);
 	xmlSetStructuredErrorFunc(NULL, xml_quiet);
 	/* in recover mode libxml2 stops early only on what it cannot get past
 	 * (a name over 50,000 bytes, say): say so rather than look complete */
-	p->partial = ctxt->input && ctxt->input->cur && ctxt->input->end &&
-		     ctxt->input->cur < ctxt->input->end;
+	p->partial = (ctxt->input && ctxt->input->cur && ctxt->input->end &&
+		      ctxt->input->cur < ctxt->input->end) ||
+		     (st.stopped && !p->stray_end_tags);
 	anchor_close(&st);
 	records_final(&st, 1);
 	if (st.title.len) {
@@ -1786,7 +1853,10 @@ body_to_utf8(struct buf *out, const char *body, size_t len, const char *charset,
 		*replaced = utf8_sanitize(out, body, len);
 		return 1;
 	}
-	if (!ascii_casecmp_n(charset, "UTF-16", 6) && len >= 2 &&
+	if (!ascii_casecmp_n(charset, "UTF-32", 6) && len >= 4 &&
+	    (!memcmp(body, "\xff\xfe\0\0", 4) || !memcmp(body, "\0\0\xfe\xff", 4)))
+		body += 4, len -= 4;
+	else if (!ascii_casecmp_n(charset, "UTF-16", 6) && len >= 2 &&
 	    ((body[0] == '\xff' && body[1] == '\xfe') || (body[0] == '\xfe' && body[1] == '\xff')))
 		body += 2, len -= 2;
 	*replaced = iconv_to_utf8(out, body, len, charset);
@@ -1800,75 +1870,293 @@ body_to_utf8(struct buf *out, const char *body, size_t len, const char *charset,
 	return 1;
 }
 
-/* The charset decision of SPEC.md: a byte-order mark, then the HTTP header,
- * then the document's <meta>, then UTF-8 — or windows-1252 when the body is
- * not valid UTF-8, as browsers fall back. */
+/* Whether a charset reads ASCII as ASCII. UTF-16, UTF-32 and EBCDIC do
+ * not: such a label on a page whose markup is ASCII is wrong, and read by
+ * it the page would have no tags. (UTF-7 does, but no browser reads it.) */
+static int
+charset_ascii_compatible(const char *name)
+{
+	static const char probe[] = "<a href=\"x\">text</a>";
+	struct buf out = {0};
+	int ok;
+
+	if (!ascii_casecmp_n(name, "UTF-7", 5) || !ascii_casecmp_n(name, "UTF7", 4))
+		return 0;
+	ok = iconv_to_utf8(&out, probe, sizeof probe - 1, name) == 0 &&
+	     out.len == sizeof probe - 1 && !memcmp(out.data, probe, out.len);
+	buf_free(&out);
+	return ok;
+}
+
+/* UTF-16 text of mostly ASCII has a NUL in every other byte. */
+static int
+looks_utf16(const char *body, size_t len)
+{
+	size_t i, zeros = 0, n = len < 512 ? len : 512;
+
+	for (i = 0; i < n; i++)
+		zeros += body[i] == '\0';
+	return n >= 8 && zeros * 4 >= n;
+}
+
+/* A body that is valid UTF-8 and not ASCII, which the declared charset
+ * does not read without errors: the declaration is wrong (a page in UTF-8
+ * that says gb2312). */
+static int
+utf8_not_declared(const char *body, size_t len, const char *declared)
+{
+	struct buf out = {0};
+	size_t bad, i;
+
+	for (i = 0; i < len && !(body[i] & 0x80); i++)
+		;
+	if (i == len || !ascii_casecmp_n(declared, "UTF-8", 6) || !utf8_as_is(body, len))
+		return 0; /* ASCII reads the same in any of them */
+	bad = iconv_to_utf8(&out, body, len, declared);
+	buf_free(&out);
+	return bad > 0;
+}
+
+/* Takes a declared label when it can be right for this body; says in
+ * `from` why, or why not. */
+static int
+charset_take(const char *label, const char *where, const char *body, size_t len,
+	     char *name, size_t namesz, char *from, size_t fromsz)
+{
+	const char *cs = charset_normalize(label);
+	int utf16 = !ascii_casecmp_n(cs, "UTF-16", 6) || !ascii_casecmp_n(cs, "UTF16", 5);
+
+	if (!*label || !charset_known(cs))
+		return 0;
+	if (utf16 && !strcmp(where, "<meta>")) { /* the HTML standard's rule */
+		snprintf(name, namesz, "UTF-8");
+		snprintf(from, fromsz, "<meta> says %s, which means UTF-8 there", label);
+		return 1;
+	}
+	if (utf16 ? !looks_utf16(body, len) : !charset_ascii_compatible(cs)) {
+		snprintf(from, fromsz, "%s says %s, but the bytes are not in it: ignored; ",
+			 where, label);
+		return 0;
+	}
+	if (utf8_not_declared(body, len, cs)) {
+		snprintf(name, namesz, "UTF-8");
+		snprintf(from, fromsz, "%s says %s, but the bytes are UTF-8", where, label);
+		return 1;
+	}
+	snprintf(name, namesz, "%s", cs);
+	snprintf(from, fromsz, "%s", !strcmp(where, "<meta>") ? "<meta> in the document" : where);
+	return 1;
+}
+
+/* The charset decision: a byte-order mark, then the HTTP header, then the
+ * document's <meta>, then UTF-8 — or windows-1252 when the body is not
+ * valid UTF-8, as browsers fall back. A label that cannot be right for the
+ * bytes is passed over, and `from` says so. */
 static void
 page_choose_charset(const char *body, size_t len, const char *http_charset,
-		    char *name, size_t namesz, const char **from)
+		    char *name, size_t namesz, char *from, size_t fromsz)
 {
-	char meta[64];
+	static const struct { const char *bom, *name; size_t n; } boms[] = {
+		{"\xef\xbb\xbf", "UTF-8", 3}, {"\xff\xfe\0\0", "UTF-32LE", 4},
+		{"\0\0\xfe\xff", "UTF-32BE", 4}, {"\xff\xfe", "UTF-16LE", 2},
+		{"\xfe\xff", "UTF-16BE", 2},
+	};
+	char meta[64], skipped[400] = "";
+	size_t i;
 
-	if (len >= 3 && !memcmp(body, "\xef\xbb\xbf", 3)) {
-		snprintf(name, namesz, "UTF-8"), *from = "byte-order mark";
-	} else if (len >= 2 && !memcmp(body, "\xff\xfe", 2)) {
-		snprintf(name, namesz, "UTF-16LE"), *from = "byte-order mark";
-	} else if (len >= 2 && !memcmp(body, "\xfe\xff", 2)) {
-		snprintf(name, namesz, "UTF-16BE"), *from = "byte-order mark";
-	} else if (http_charset && *http_charset &&
-		   charset_known(charset_normalize(http_charset))) {
-		snprintf(name, namesz, "%s", charset_normalize(http_charset));
-		*from = "HTTP header";
-	} else if (charset_from_meta(body, len, meta, sizeof meta) &&
-		   charset_known(charset_normalize(meta))) {
-		snprintf(name, namesz, "%s", charset_normalize(meta));
-		*from = "<meta> in the document";
-	} else if (utf8_valid(body, len)) {
-		snprintf(name, namesz, "UTF-8"), *from = "default";
-	} else {
-		snprintf(name, namesz, "windows-1252");
-		*from = "fallback: the body is not UTF-8";
+	for (i = 0; i < sizeof boms / sizeof boms[0]; i++)
+		if (len >= boms[i].n && !memcmp(body, boms[i].bom, boms[i].n)) {
+			snprintf(name, namesz, "%s", boms[i].name);
+			snprintf(from, fromsz, "byte-order mark");
+			return;
+		}
+	if (http_charset && charset_take(http_charset, "HTTP header", body, len, name, namesz,
+					 from, fromsz))
+		return;
+	snprintf(skipped, sizeof skipped, "%s", from);
+	from[0] = '\0';
+	if (charset_from_meta(body, len, meta, sizeof meta) &&
+	    charset_take(meta, "<meta>", body, len, name, namesz, from, fromsz))
+		return;
+	if (from[0] == '\0')
+		snprintf(from, fromsz, "%s", skipped);
+	snprintf(name, namesz, utf8_valid(body, len) ? "UTF-8" : "windows-1252");
+	i = strlen(from);
+	snprintf(from + i, fromsz - i, "%s", utf8_valid(body, len)
+		 ? "default" : "fallback: the body is not UTF-8");
+}
+
+/*
+ * The attribute-bomb scan. libxml2 2.9.14 checks each attribute of a tag
+ * against all before it: 11,000 in one tag take 0.25 s, and a page of such
+ * tags minutes. Tags are read roughly as libxml2 reads them (quoted values
+ * skipped, so a '>' or '=' in a value counts for nothing; <script> and
+ * <style> text is no tags) and counted; the scan stops where a tag reaches
+ * its attribute TAG_ATTRS + 1, and resumes there when more bytes come.
+ */
+enum scan_state { SC_TEXT, SC_LT, SC_NAME, SC_GAP, SC_ATTR, SC_EQ, SC_BARE, SC_QUOTED };
+
+struct tag_scan {
+	size_t pos;             /* bytes looked at */
+	enum scan_state state;
+	char quote;             /* in SC_QUOTED */
+	const char *raw;        /* "script" or "style" once such a tag ends: its text is no tags */
+	const char *raw_next;   /* ... set while its start tag is read */
+	size_t tag, attrs;      /* the open tag's '<' and its attributes so far */
+	size_t cut;             /* where its attribute TAG_ATTRS + 1 begins */
+};
+
+static void
+scan_tag_named(struct tag_scan *ts, const char *s, size_t i, size_t len)
+{
+	static const char *const raw[] = {"script", "style"};
+	size_t k, n;
+
+	ts->raw_next = NULL;
+	for (k = 0; k < 2; k++) {
+		n = strlen(raw[k]);
+		if (i + n < len && !ascii_casecmp_n(s + i, raw[k], n) &&
+		    (is_html_space((unsigned char)s[i + n]) || s[i + n] == '>' || s[i + n] == '/'))
+			ts->raw_next = raw[k];
 	}
 }
 
-/* A tag longer than TAG_MAX with more than TAG_ATTRS '=' in it: libxml2
- * 2.9.14 checks each attribute against all before it (200,000 take 50 s).
- * Returns the offset of its '<', or len when there is none. */
+/* Past the text of a <script> or <style>: at its "</name", or near len
+ * (keeping what could be the start of one). */
 static size_t
-tag_bomb(const char *s, size_t len, size_t from)
+scan_raw_text(struct tag_scan *ts, const char *s, size_t i, size_t len)
 {
-	const char *p = s + from, *end = s + len, *gt, *q;
-	size_t eq;
+	size_t n = strlen(ts->raw);
+	const char *p;
 
-	while (p < end && (p = memchr(p, '<', (size_t)(end - p)))) {
-		gt = memchr(p, '>', (size_t)(end - p));
-		if (!gt)
-			gt = end;
-		if (gt - p > TAG_MAX && isalpha((unsigned char)p[1])) {
-			for (eq = 0, q = p; q < gt && eq <= TAG_ATTRS; q++)
-				eq += *q == '=';
-			if (eq > TAG_ATTRS)
-				return (size_t)(p - s);
+	for (; (p = memchr(s + i, '<', len - i)); i = (size_t)(p - s) + 1) {
+		if ((size_t)(p - s) + 2 + n > len)
+			return (size_t)(p - s); /* wait for more */
+		if (p[1] == '/' && !ascii_casecmp_n(p + 2, ts->raw, n)) {
+			ts->raw = NULL;
+			return (size_t)(p - s);
 		}
-		p = gt;
 	}
 	return len;
 }
 
-/* Blanks every such tag past TAG_MAX bytes (from a space, so no attribute
- * is cut in two); returns how many were cut. */
+static void
+scan_tag_end(struct tag_scan *ts)
+{
+	ts->state = SC_TEXT;
+	ts->raw = ts->raw_next;
+	ts->raw_next = NULL;
+}
+
+/* One step of the scan at s[i]; returns the index of the next byte. */
+static size_t
+scan_step(struct tag_scan *ts, const char *s, size_t i, size_t len)
+{
+	unsigned char c = (unsigned char)s[i];
+	const char *q;
+	int space = is_html_space(c);
+
+	switch (ts->state) {
+	case SC_TEXT:
+		if (ts->raw && (i = scan_raw_text(ts, s, i, len)) >= len)
+			return len;
+		if (ts->raw) /* "</scr" cut short: look again with more */
+			return ts->pos = i, len;
+		if (!(q = memchr(s + i, '<', len - i)))
+			return len;
+		ts->tag = (size_t)(q - s);
+		ts->state = SC_LT;
+		return ts->tag + 1;
+	case SC_LT:
+		ts->attrs = 0;
+		ts->state = isalpha(c) ? SC_NAME : c == '<' ? SC_LT : SC_TEXT;
+		if (c == '<')
+			ts->tag = i;
+		else if (isalpha(c))
+			scan_tag_named(ts, s, i, len);
+		break;
+	case SC_NAME:
+	case SC_ATTR:
+	case SC_BARE:
+		if (c == '>')
+			scan_tag_end(ts);
+		else if (c == '=' && ts->state == SC_ATTR)
+			ts->state = SC_EQ;
+		else if (space || (c == '/' && ts->state != SC_BARE))
+			ts->state = SC_GAP;
+		break;
+	case SC_GAP:
+		if (c == '>')
+			scan_tag_end(ts);
+		else if (c == '=')
+			ts->state = SC_EQ;
+		else if (!space && c != '/') {
+			ts->state = SC_ATTR;
+			if (++ts->attrs == TAG_ATTRS + 1)
+				ts->cut = i;
+		}
+		break;
+	case SC_EQ:
+		if (c == '"' || c == '\'')
+			ts->state = SC_QUOTED, ts->quote = (char)c;
+		else if (c == '>')
+			scan_tag_end(ts);
+		else if (!space)
+			ts->state = SC_BARE;
+		break;
+	case SC_QUOTED:
+		if (!(q = memchr(s + i, ts->quote, len - i)))
+			return len;
+		ts->state = SC_GAP;
+		return (size_t)(q - s) + 1;
+	}
+	return i + 1;
+}
+
+/* Scans s up to len; returns 1 where a tag reaches attribute TAG_ATTRS + 1
+ * (ts->tag, ts->cut say where), 0 at len. */
+static int
+tag_scan(struct tag_scan *ts, const char *s, size_t len)
+{
+	size_t i = ts->pos;
+
+	ts->pos = len; /* unless scan_step() asks to look at a "</scr" again */
+	while (i < len) {
+		size_t was = ts->attrs;
+
+		i = scan_step(ts, s, i, len);
+		if (ts->attrs == TAG_ATTRS + 1 && was == TAG_ATTRS) {
+			ts->pos = i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Where the tag being scanned ends (its '>'), or len. */
+static size_t
+scan_to_tag_end(struct tag_scan *ts, const char *s, size_t len)
+{
+	size_t i = ts->pos;
+
+	while (i < len && ts->state != SC_TEXT)
+		i = scan_step(ts, s, i, len);
+	ts->pos = i;
+	return ts->state == SC_TEXT ? i - 1 : len;
+}
+
+/* Blanks every attribute past TAG_ATTRS of every tag (from the space before
+ * the first one cut, so no attribute is cut in two); returns how many tags. */
 static size_t
 tags_trim(char *s, size_t len)
 {
-	size_t at = 0, cut = 0, keep;
-	char *gt;
+	struct tag_scan ts = {0};
+	size_t cut = 0, from, end;
 
-	while ((at = tag_bomb(s, len, at)) < len) {
-		gt = memchr(s + at, '>', len - at);
-		for (keep = at + TAG_MAX; keep > at && s[keep] != ' '; keep--)
-			;
-		memset(s + keep, ' ', (size_t)((gt ? gt : s + len) - (s + keep)));
-		at = gt ? (size_t)(gt - s) : len;
+	while (tag_scan(&ts, s, len)) {
+		from = ts.cut;
+		end = scan_to_tag_end(&ts, s, len);
+		memset(s + from, ' ', end - from);
 		cut++;
 	}
 	return cut;
@@ -1881,8 +2169,9 @@ page_guard(struct page *p, const char *body, size_t len)
 {
 	const char *b = p->text.data ? p->text.data : body;
 	size_t n = p->text.data ? p->text.len : len;
+	struct tag_scan ts = {0};
 
-	if (tag_bomb(b, n, 0) == n)
+	if (!tag_scan(&ts, b, n))
 		return p->text.data != NULL;
 	if (!p->text.data)
 		buf_add(&p->text, body, len);
@@ -1891,21 +2180,23 @@ page_guard(struct page *p, const char *body, size_t len)
 }
 
 /* Parses a body the screen keeps: converted to UTF-8 first where it is not
- * already (the converted text stays in p->text, for the Source pane). */
+ * already (the converted text stays in p->text, for the Source pane). It
+ * stops early when *cancel is set (by the screen's thread). */
 static struct page *
-page_parse(const char *body, size_t len, const char *url, const char *http_charset)
+page_parse(const char *body, size_t len, const char *url, const char *http_charset,
+	   const atomic_int *cancel)
 {
 	struct page *p;
-	char name[64];
-	const char *from;
+	char name[64], from[400];
 
-	page_choose_charset(body, len, http_charset, name, sizeof name, &from);
+	page_choose_charset(body, len, http_charset, name, sizeof name, from, sizeof from);
 	p = page_new(name, from);
 	body_to_utf8(&p->text, body, len, name, &p->replaced);
 	if (page_guard(p, body, len))
-		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, NULL), NULL);
+		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, NULL), NULL,
+			      cancel);
 	else
-		page_parse_as(p, ctxt_from_memory(body, len, NULL), NULL);
+		page_parse_as(p, ctxt_from_memory(body, len, NULL), NULL, cancel);
 	page_set_base(p, url);
 	return p;
 }
@@ -2103,10 +2394,9 @@ page_parse_input(struct page_input *pi, const char *url, const char *http_charse
 	struct page *p;
 	size_t len;
 	const char *body = page_input_bytes(pi, &len);
-	char name[64];
-	const char *from;
+	char name[64], from[400];
 
-	page_choose_charset(body, len, http_charset, name, sizeof name, &from);
+	page_choose_charset(body, len, http_charset, name, sizeof name, from, sizeof from);
 	p = page_new(name, from);
 	if (len)
 		body_to_utf8(&p->text, body, len, name, &p->replaced);
@@ -2114,10 +2404,10 @@ page_parse_input(struct page_input *pi, const char *url, const char *http_charse
 		page_input_free(pi);
 		sink = sink_for(sink, p, p->text.data, p->text.len);
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, &p->text),
-			      sink);
+			      sink, NULL);
 	} else {
 		sink = sink_for(sink, p, body, len);
-		page_parse_as(p, ctxt_from_page_input(pi), sink);
+		page_parse_as(p, ctxt_from_page_input(pi), sink, NULL);
 		p->partial |= pi->read < pi->len;
 		page_input_free(pi);
 	}
@@ -2391,7 +2681,10 @@ net_start(struct app *a, const char *url, int fd)
 {
 	struct transfer *t = xmalloc(sizeof *t);
 
+	static unsigned long ids;
+
 	memset(t, 0, sizeof *t);
+	t->id = ++ids;
 	t->url = xstrdup(url);
 	t->fd = fd;
 	t->max_size = (size_t)(fd < 0 ? a->opt.max_size : DOWNLOAD_MAX_SIZE);
@@ -2541,7 +2834,21 @@ net_error(const struct transfer *t, struct buf *out)
 				 t->max_size);
 			return;
 		}
+		if (t->encoding[0]) /* libcurl's decoder failed: "Failed writing" */
+			goto undecodable;
 		break;
+	case CURLE_BAD_CONTENT_ENCODING:
+	undecodable:
+		buf_adds(out, "the body could not be decoded: it is not valid ");
+		buf_add_safe(out, t->encoding[0] ? t->encoding : "compressed data",
+			     strlen(t->encoding[0] ? t->encoding : "compressed data"), SAN_TEXT);
+		buf_adds(out, " data (Content-Encoding)");
+		return;
+	case CURLE_RECV_ERROR:
+		if (!strstr(t->errbuf, "Too large response headers"))
+			break;
+		buf_adds(out, "response headers too large (over 300 KiB in all): refused");
+		return;
 	case CURLE_TOO_MANY_REDIRECTS:
 		buf_addf(out, "too many redirects (more than %ld)", MAX_REDIRECTS);
 		return;
@@ -2640,10 +2947,7 @@ struct feed {
 	size_t len;               /* bytes libxml2 may read: pi->len, told */
 	enum feed_state state;
 	int decided;              /* whether to parse early was decided */
-	/* the attribute-bomb watch, tag_bomb() as bytes arrive: */
-	size_t scan;              /* bytes looked at */
-	size_t tag;               /* '<' of an unfinished tag, or SIZE_MAX */
-	size_t counted, eq;       /* its '=' counted so far, up to where */
+	struct tag_scan bomb;     /* the attribute-bomb watch, as bytes arrive */
 	struct page *page;        /* the early parse's */
 	htmlParserCtxtPtr ctxt;
 };
@@ -2654,7 +2958,6 @@ feed_init(struct feed *f, struct page_input *pi, const struct records_sink *sink
 	memset(f, 0, sizeof *f);
 	f->pi = pi;
 	f->sink = sink;
-	f->tag = SIZE_MAX;
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->more, NULL);
 }
@@ -2695,7 +2998,7 @@ feed_main(void *arg)
 {
 	struct feed *f = arg;
 
-	page_parse_as(f->page, f->ctxt, f->sink);
+	page_parse_as(f->page, f->ctxt, f->sink, NULL);
 	return NULL;
 }
 
@@ -2737,8 +3040,7 @@ utf8_whole(const char *s, size_t n)
 static void
 feed_decide(struct feed *f)
 {
-	char name[64], *ct = NULL, *cs = NULL;
-	const char *from;
+	char name[64], from[400], *ct = NULL, *cs = NULL;
 	struct page *p;
 
 	f->decided = 1;
@@ -2747,7 +3049,7 @@ feed_decide(struct feed *f)
 	/* the bytes so far may end inside a character: not a reason to read
 	 * the page as windows-1252 (at least FEED_AFTER bytes are left) */
 	page_choose_charset(f->pi->base, utf8_whole(f->pi->base, f->pi->len),
-			    cs ? cs : f->http_charset, name, sizeof name, &from);
+			    cs ? cs : f->http_charset, name, sizeof name, from, sizeof from);
 	free(cs);
 	if (ascii_casecmp_n(name, "UTF-8", 6))
 		return;
@@ -2789,40 +3091,14 @@ feed_drop(struct feed *f)
 
 /* An attribute bomb in what has arrived drops the early parse at once:
  * libxml2 would spend the rest of the transfer on it (a core for 7 s, a
- * 2.7 MB bomb arriving over 7 s). tag_bomb()'s scan, resumed where the
+ * 2.7 MB bomb arriving over 7 s). tag_scan(), resumed where the
  * last bytes ended, so a 5 MB tag is looked at once, not once a piece;
  * feed_finish() ends it, and has then checked the body as page_guard()
  * would. */
 static int
 feed_bomb(struct feed *f)
 {
-	const char *b = f->pi->base, *lt, *gt;
-	size_t len = f->pi->len, i = f->scan, end;
-
-	while (i < len) {
-		if (f->tag == SIZE_MAX) {
-			if (!(lt = memchr(b + i, '<', len - i)))
-				break;
-			f->tag = f->counted = (size_t)(lt - b);
-			f->eq = 0;
-			i = f->tag + 1;
-			continue;
-		}
-		gt = memchr(b + i, '>', len - i);
-		end = gt ? (size_t)(gt - b) : len;
-		if (end - f->tag > TAG_MAX && isalpha((unsigned char)b[f->tag + 1])) {
-			for (; f->counted < end && f->eq <= TAG_ATTRS; f->counted++)
-				f->eq += b[f->counted] == '=';
-			if (f->eq > TAG_ATTRS)
-				return 1;
-		}
-		if (!gt)
-			break;
-		f->tag = SIZE_MAX;
-		i = end;
-	}
-	f->scan = len;
-	return 0;
+	return tag_scan(&f->bomb, f->pi->base, f->pi->len);
 }
 
 /* The transfer is over and went well: checks the whole body while the
@@ -2964,8 +3240,12 @@ story_page(struct transfer *t, const struct page *p)
 	if (p->partial)
 		log_step(t, "The page was only partly parsed: libxml2 stopped before its end");
 	if (p->trimmed)
-		log_step(t, "The page was only partly parsed: %zu tag%s with thousands of "
-			 "attributes cut at 64 KiB", p->trimmed, p->trimmed == 1 ? "" : "s");
+		log_step(t, "The page was only partly parsed: %zu tag%s with more than %d "
+			 "attributes cut there", p->trimmed, p->trimmed == 1 ? "" : "s", TAG_ATTRS);
+	if (p->stray_end_tags)
+		log_step(t, "The page was only partly parsed: stopped after %zu end tags that "
+			 "close no open element, under thousands of open ones (the rest would "
+			 "take minutes)", p->stray_end_tags);
 }
 
 /* ==== output: TSV, JSON, the report; saving files (temp + rename) ==== */
@@ -3271,6 +3551,7 @@ temp_sweep(const char *dir)
 {
 	char path[PATH_MAX];
 	struct dirent *e;
+	struct stat st;
 	DIR *d = opendir(dir);
 	int fd;
 
@@ -3278,10 +3559,12 @@ temp_sweep(const char *dir)
 		if (strncmp(e->d_name, ".scraper-", 9) || strlen(e->d_name) != 15 ||
 		    snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
 			continue;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		/* O_NONBLOCK: a FIFO of that name would block the open (and
+		 * the directory's lock with it); only regular files are ours */
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		if (fd < 0)
 			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
 			unlink(path);
 		close(fd);
 	}
@@ -3466,7 +3749,9 @@ ui_put(int y, int x, int w, const char *s, size_t n, attr_t attr)
 		cw = wcwidth((wchar_t)cp);
 		if (cw < 0)
 			cp = utf8 ? 0xfffd : '?', cw = 1;
-		if (col + cw > w) {
+		/* zero-width characters (5,000 combining marks) never advance
+		 * col: the array bounds the count too */
+		if (col + cw > w || k == MAX_COLS) {
 			cut = 1;
 			break;
 		}
@@ -3512,6 +3797,8 @@ ui_story(const struct app *a)
 {
 	if (a->xfer)
 		return a->xfer;
+	if (a->parsing)
+		return a->parsing->t;
 	if (a->failed)
 		return a->failed;
 	return a->doc ? a->doc->t : NULL;
@@ -3890,6 +4177,15 @@ status_progress(const struct transfer *t, const char *what, struct buf *b)
 }
 
 static void
+status_parsing(const struct transfer *t, struct buf *b)
+{
+	char size[32];
+
+	human_size(size, sizeof size, (double)t->received);
+	buf_addf(b, "Parsing %s … %.1f s — Esc cancels", size, elapsed_s(&t->started));
+}
+
+static void
 status_page(const struct app *a, struct buf *b)
 {
 	const struct doc *d = a->doc;
@@ -3922,17 +4218,18 @@ draw_status(struct app *a, const struct layout *l)
 	hline(' ', COLS);
 	attroff(at | A_REVERSE);
 	if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT) {
-		char mb[4 * sizeof a->ui.edit.text / sizeof(wchar_t)];
+		const struct line_edit *e = a->ui.mode == M_FILTER ? &a->ui.edit : &a->ui.name;
+		char mb[4 * sizeof e->text / sizeof(wchar_t)];
 		size_t i, n = 0;
 
-		for (i = 0; i < a->ui.edit.len && n + MB_LEN_MAX < sizeof mb; i++) {
-			int k = wctomb(mb + n, a->ui.edit.text[i]);
+		for (i = 0; i < e->len && n + MB_LEN_MAX < sizeof mb; i++) {
+			int k = wctomb(mb + n, e->text[i]);
 
 			n += k > 0 ? (size_t)k : 0;
 		}
 		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/" : a->ui.prompt,
 			    A_BOLD);
-		a->cursor_x = x + (int)a->ui.edit.cur; /* ASCII-width cursor: good enough */
+		a->cursor_x = x + (int)e->cur; /* ASCII-width cursor: good enough */
 		x += ui_put(l->status_y, x, COLS - x - 1, mb, n, 0);
 		if (a->ui.msg.len && x + 4 < COLS) /* why the name was refused */
 			ui_put(l->status_y, x + 2, COLS - x - 3, a->ui.msg.data, a->ui.msg.len,
@@ -3943,6 +4240,8 @@ draw_status(struct app *a, const struct layout *l)
 		buf_add(&b, a->ui.msg.data, a->ui.msg.len);
 	else if (a->xfer)
 		status_progress(a->xfer, "Loading", &b);
+	else if (a->parsing)
+		status_parsing(a->parsing->t, &b);
 	else if (a->dl)
 		status_progress(a->dl, "Downloading", &b);
 	else
@@ -3982,7 +4281,8 @@ ui_draw_move(struct app *a, const struct layout *l)
 	struct drawn *d = &a->ui.drawn;
 	struct view *v = ui_view(a);
 
-	if (!a->ui.moved || a->ui.changed || a->ui.mode != M_LIST || l->small || d->pane != a->pane ||
+	if (!a->ui.moved || a->ui.changed || a->ui.mode != M_LIST || l->small || pane_nrows(a) == 0 ||
+	    d->pane != a->pane ||
 	    d->doc != a->doc || d->lines != LINES || d->cols != COLS ||
 	    d->nrows != pane_nrows(a) || d->filtering != a->ui.filtering)
 		return 0;
@@ -4104,6 +4404,20 @@ ui_colors(struct app *a)
 
 static SCREEN *ui_screen;
 
+/* cbreak() leaves IXON on: Ctrl-S would stop the terminal's output, and
+ * the program would block in write() until Ctrl-Q. The keys are ours. */
+static void
+flow_control_off(void)
+{
+	struct termios tio;
+
+	if (tcgetattr(STDIN_FILENO, &tio) < 0)
+		return;
+	tio.c_iflag &= ~(tcflag_t)(IXON | IXOFF);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &tio) == 0)
+		def_prog_mode(); /* what ncurses restores after Ctrl-Z and fg */
+}
+
 /* Takes the terminal; on failure returns a one-line reason instead. */
 static const char *
 ui_start(struct app *a)
@@ -4127,6 +4441,7 @@ ui_start(struct app *a)
 	cbreak();
 	noecho();
 	nonl();
+	flow_control_off();
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
@@ -4283,6 +4598,22 @@ doc_free(struct doc *d)
 	free(d);
 }
 
+/* Frees a page the app let go of; a save prompt about it is closed. */
+static void
+doc_drop(struct app *a, struct doc *d)
+{
+	if (d && d == a->ui.save_doc) {
+		a->ui.save_doc = NULL;
+		if (a->ui.mode == M_PROMPT || (a->ui.mode == M_CONFIRM &&
+					       a->ui.confirm == C_SAVE_OVERWRITE)) {
+			a->ui.mode = M_LIST;
+			a->ui.confirm = C_NONE;
+			ui_message(a, 1, "the page to save was replaced: not saved");
+		}
+	}
+	doc_free(d);
+}
+
 static struct doc *
 doc_new(struct transfer *t, struct page *p)
 {
@@ -4292,8 +4623,7 @@ doc_new(struct transfer *t, struct page *p)
 
 	memset(d, 0, sizeof *d);
 	d->t = t;
-	d->p = p;
-	page_resolve(p);
+	d->p = p; /* resolved: page_resolve() */
 	for (k = 0; k < K_COUNT; k++)
 		d->kind_rows[k] = xmalloc((p->count[k] ? p->count[k] : 1) * sizeof(size_t));
 	for (i = 0; i < p->n; i++) {
@@ -4356,15 +4686,101 @@ xfer_cancel(struct app *a, struct transfer **tp)
 /* The fetch in flight failed or was cancelled: its story stays visible in
  * the Transfer pane, and r or o take its URL, until the next page. */
 static void
+story_keep(struct app *a, struct transfer *t, const char *why)
+{
+	log_step(t, "%s", why);
+	net_detach(a, t);
+	transfer_free(a->failed);
+	a->failed = t;
+}
+
+static void
 fetch_failed(struct app *a, const char *why)
 {
 	struct transfer *t = a->xfer;
 
 	a->xfer = NULL;
-	log_step(t, "%s", why);
-	net_detach(a, t);
-	transfer_free(a->failed);
-	a->failed = t;
+	story_keep(a, t, why);
+}
+
+static void *
+parse_main(void *arg)
+{
+	struct parse_job *j = arg;
+	const struct transfer *t = j->t;
+
+	j->page = page_parse(t->body.data ? t->body.data : "", t->body.len,
+			     t->final_url ? t->final_url : t->url, j->charset, &j->cancel);
+	page_resolve(j->page);
+	atomic_store(&j->done, 1);
+	curl_multi_wakeup(j->wake);
+	return NULL;
+}
+
+/* Parses the page t fetched, in a second thread when one can be had. */
+static void
+parse_start(struct app *a, struct transfer *t)
+{
+	struct parse_job *j = xmalloc(sizeof *j);
+
+	memset(j, 0, sizeof *j);
+	j->t = t;
+	j->charset = http_charset(t->content_type);
+	j->wake = a->multi;
+	atomic_init(&j->done, 0);
+	atomic_init(&j->cancel, 0);
+	a->parsing = j;
+	if (thread_start(&j->thread, parse_main, j) != 0) {
+		parse_main(j);
+		j->thread = pthread_self();
+	}
+}
+
+/* Waits for the parse (told to stop if cancel); returns its transfer and
+ * page (NULL when it was stopped), and forgets the job. */
+static struct page *
+parse_end(struct app *a, int cancel, struct transfer **t)
+{
+	struct parse_job *j = a->parsing;
+	struct page *p;
+
+	if (cancel)
+		atomic_store(&j->cancel, 1);
+	if (!pthread_equal(j->thread, pthread_self()))
+		pthread_join(j->thread, NULL);
+	p = j->page;
+	if (cancel) {
+		page_free(p);
+		p = NULL;
+	}
+	*t = j->t;
+	free(j->charset);
+	free(j);
+	a->parsing = NULL;
+	return p;
+}
+
+/* Esc during the parse: the story stays, as for a cancelled fetch. */
+static void
+parse_cancel(struct app *a)
+{
+	struct transfer *t;
+
+	parse_end(a, 1, &t);
+	story_keep(a, t, "Cancelled while parsing");
+}
+
+/* A new fetch, back, quit: the page being fetched or parsed is dropped. */
+static void
+fetch_drop(struct app *a)
+{
+	struct transfer *t;
+
+	xfer_cancel(a, &a->xfer);
+	if (a->parsing) {
+		parse_end(a, 1, &t);
+		net_free(a, t);
+	}
 }
 
 /* Starts fetching a page; it replaces the shown page when it arrives. */
@@ -4378,7 +4794,7 @@ tui_fetch(struct app *a, const char *typed, const char *save_as, int reload)
 		ui_message(a, 1, "%s", why);
 		return;
 	}
-	xfer_cancel(a, &a->xfer); /* a new fetch replaces the one in flight */
+	fetch_drop(a); /* a new fetch replaces the one in flight */
 	a->xfer = net_start(a, url, -1);
 	a->xfer_reload = reload;
 	free(a->ui.form_save);
@@ -4489,10 +4905,10 @@ act_back(struct app *a, int arg)
 		ui_message(a, 1, "no previous page");
 		return;
 	}
-	xfer_cancel(a, &a->xfer);
+	fetch_drop(a);
 	transfer_free(a->failed); /* its story is not this page's */
 	a->failed = NULL;
-	doc_free(a->doc);
+	doc_drop(a, a->doc);
 	a->doc = a->hist[--a->nhist];
 	a->pane = a->doc->pane;
 	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
@@ -4511,24 +4927,25 @@ act_reload(struct app *a, int arg)
 		ui_message(a, 1, "no page to reload");
 }
 
-/* Saves the page body; asks before replacing a file. */
+/* Saves the body of page d; asks before replacing a file. */
 static void
-save_body(struct app *a, const char *name, int force)
+save_body(struct app *a, struct doc *d, const char *name, int force)
 {
 	struct buf err = {0}, path = {0};
 	const char *why = name_refusal(name);
 
 	if (why) {
 		ui_message(a, 1, "%s", why);
-	} else if (save_file(a->opt.dir, name, a->doc->t->body.data ? a->doc->t->body.data : "",
-			     a->doc->t->body.len, force, &err, &path) == 0) {
-		free(a->doc->saved);
-		a->doc->saved = xstrdup(path.data);
-		log_step(a->doc->t, "Saved the body to %s", path.data);
-		ui_message(a, 0, "saved %s (%zu bytes)", path.data, a->doc->t->body.len);
+	} else if (save_file(a->opt.dir, name, d->t->body.data ? d->t->body.data : "",
+			     d->t->body.len, force, &err, &path) == 0) {
+		free(d->saved);
+		d->saved = xstrdup(path.data);
+		log_step(d->t, "Saved the body to %s", path.data);
+		ui_message(a, 0, "saved %s (%zu bytes)", path.data, d->t->body.len);
 	} else if (strstr(err.data, "not overwritten")) {
 		free(a->ui.pending_name);
 		a->ui.pending_name = xstrdup(name);
+		a->ui.save_doc = d;
 		a->ui.confirm = C_SAVE_OVERWRITE;
 		a->ui.mode = M_CONFIRM;
 		ui_message(a, 1, "%s exists. Overwrite? (y/n)", path.data);
@@ -4580,7 +4997,8 @@ act_save(struct app *a, int arg)
 		return;
 	}
 	name = name_from_url(a->doc->t->url);
-	edit_set(&a->ui.edit, name);
+	edit_set(&a->ui.name, name);
+	a->ui.save_doc = a->doc;
 	free(name);
 	snprintf(a->ui.prompt, sizeof a->ui.prompt, "Save as %s/", a->opt.dir);
 	a->ui.mode = M_PROMPT;
@@ -4638,6 +5056,10 @@ act_download(struct app *a, int arg)
 		ui_message(a, 1, "select an element to download");
 		return;
 	}
+	if (a->dl) { /* one at a time: a second d must not drop the first */
+		ui_message(a, 1, "a download is running — Esc cancels it");
+		return;
+	}
 	uri_split(e->url, strlen(e->url), &u);
 	if (!scheme_is_http(u.scheme, u.scheme_len) || strlen(e->url) > URL_FIELD_MAX) {
 		ui_message(a, 1, strlen(e->url) > URL_FIELD_MAX ? "this URL is too long to fetch"
@@ -4683,21 +5105,42 @@ base64(struct buf *out, const unsigned char *s, size_t n)
 	}
 }
 
+/* A URL as it goes on the wire: spaces, controls and every byte past
+ * ASCII percent-encoded. Pasted into a shell, raw controls would act
+ * (ESC [ 2 0 1 ~ ends a bracketed paste, and what follows runs). */
+static void
+url_for_clipboard(struct buf *out, const char *url)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)url; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f) {
+			buf_addc(out, '%');
+			buf_addc(out, hex[*p >> 4]);
+			buf_addc(out, hex[*p & 15]);
+		} else {
+			buf_addc(out, (char)*p);
+		}
+}
+
 /* OSC 52: the terminal (or tmux) puts the text on the clipboard. Base64
  * carries the URL, so no byte of it is interpreted by the terminal. */
 static void
 act_yank(struct app *a, int arg)
 {
 	const struct element *e = selected_element(a);
-	struct buf seq = {0};
+	struct buf seq = {0}, url = {0};
 
 	(void)arg;
 	if (!e) {
 		ui_message(a, 1, "select an element to copy its URL");
 		return;
 	}
+	url_for_clipboard(&url, e->url);
 	buf_adds(&seq, "\033]52;c;");
-	base64(&seq, (const unsigned char *)e->url, strlen(e->url));
+	base64(&seq, (const unsigned char *)(url.data ? url.data : ""), url.len);
+	buf_free(&url);
 	buf_adds(&seq, "\a");
 	fflush(stdout);
 	if (write_all(STDOUT_FILENO, seq.data, seq.len) < 0)
@@ -4722,6 +5165,9 @@ act_escape(struct app *a, int arg)
 	if (a->xfer) {
 		fetch_failed(a, "Cancelled");
 		ui_message(a, 0, "transfer cancelled — r tries it again");
+	} else if (a->parsing) {
+		parse_cancel(a);
+		ui_message(a, 0, "parse cancelled — r tries it again");
 	} else if (a->dl) {
 		xfer_cancel(a, &a->dl);
 		ui_message(a, 0, "download cancelled; nothing saved");
@@ -4839,6 +5285,39 @@ filter_apply(struct app *a)
 	ui_view(a)->sel = ui_view(a)->top = 0;
 }
 
+/*
+ * The Transfer pane's story changes under it: a fetch starts, fails or
+ * arrives (and the story shown may be freed), or the one in flight grows
+ * (and its buffer moves). Before anything reads the pane, its index is made
+ * anew, and a filter on it is applied again, the selected line kept.
+ */
+static void
+story_sync(struct app *a)
+{
+	const struct transfer *t = ui_story(a);
+	struct view *v = ui_view(a);
+	size_t was_n = a->log_lines.n, sel_line, i;
+	int same = t && t->id == a->story_id;
+
+	if (same && a->log_lines.src == t->log.data && a->log_lines.len == t->log.len)
+		return;
+	a->story_id = t ? t->id : 0;
+	a->log_lines.src = NULL;
+	a->log_lines.n = 0;
+	if (t)
+		lines_index(&a->log_lines, t->log.data, t->log.len);
+	if (a->pane != P_TRANSFER || !a->ui.filtering)
+		return;
+	sel_line = v->sel < a->ui.nfrows ? a->ui.frows[v->sel] : 0;
+	a->ui.filter_len = 0; /* not a narrowing: every line again */
+	filter_apply(a);
+	if (!same || sel_line >= was_n)
+		return;
+	for (i = 0; i < a->ui.nfrows && a->ui.frows[i] < sel_line; i++)
+		;
+	v->sel = i < a->ui.nfrows ? i : 0;
+}
+
 /* ==== loop: the one event loop, options and main() ==== */
 
 static void
@@ -4854,6 +5333,45 @@ signal_status(void)
 									 : EXIT_SIGTERM;
 }
 
+/* What a crash found in place: the sanitizers' reporters, or the default. */
+static struct sigaction fatal_was[NSIG];
+
+/*
+ * A crash must not leave the terminal raw on the alternate screen: give it
+ * back, then let the signal do what it did before (a fault is simply
+ * taken again on return, now by the previous handler, so a sanitizer still
+ * reports where it happened). endwin() is not async-signal-safe, but the
+ * process is lost anyway and a usable shell is worth the risk.
+ */
+static void
+on_fatal(int sig, siginfo_t *info, void *uctx)
+{
+	(void)uctx;
+	cleanup_temp();
+	if (ui_active) {
+		ui_active = 0;
+		endwin();
+	}
+	sigaction(sig, &fatal_was[sig], NULL);
+	if (info->si_code <= 0 || sig == SIGABRT) /* sent, not a fault: send again */
+		raise(sig);
+}
+
+static void
+signals_install_fatal(void)
+{
+	static const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_fatal;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+		sigaction(fatal[i], &sa, &fatal_was[fatal[i]]);
+}
+
 static void
 signals_install(void)
 {
@@ -4866,6 +5384,7 @@ signals_install(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL); /* the terminal went away */
 	signal(SIGPIPE, SIG_IGN); /* with NOSIGNAL, EPIPE is checked instead */
+	signals_install_fatal();
 }
 
 /* Runs the engine until the transfer is done or a signal came. */
@@ -5025,7 +5544,7 @@ static void
 prompt_key(struct app *a, wint_t c, int fkey)
 {
 	char name[NAME_MAX_BYTES * 4 + 1];
-	int r = edit_key(&a->ui.edit, c, fkey);
+	int r = edit_key(&a->ui.name, c, fkey);
 
 	a->ui.msg.len = 0;
 	if (r == 0)
@@ -5035,13 +5554,13 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		ui_message(a, 0, "not saved");
 		return;
 	}
-	edit_get(&a->ui.edit, name, sizeof name);
+	edit_get(&a->ui.name, name, sizeof name);
 	if (name_refusal(name)) { /* keep the prompt open to mend the name */
 		a->ui.mode = M_PROMPT;
 		ui_message(a, 1, "%s", name_refusal(name));
 		return;
 	}
-	save_body(a, name, 0);
+	save_body(a, a->ui.save_doc, name, 0);
 }
 
 static void
@@ -5056,8 +5575,8 @@ confirm_key(struct app *a, wint_t c)
 		ui_message(a, 0, "not overwritten");
 		return;
 	}
-	if (what == C_SAVE_OVERWRITE && a->doc)
-		save_body(a, a->ui.pending_name, 1);
+	if (what == C_SAVE_OVERWRITE && a->ui.save_doc)
+		save_body(a, a->ui.save_doc, a->ui.pending_name, 1);
 	else if (what == C_DOWNLOAD_OVERWRITE)
 		download_start(a, a->ui.pending_url, a->ui.pending_name, 1);
 }
@@ -5197,6 +5716,7 @@ on_mouse(struct app *a)
 static void
 on_key(struct app *a, wint_t c, int fkey)
 {
+	story_sync(a);
 	if (a->ui.mode != M_LIST || (fkey && (c == KEY_RESIZE || c == KEY_MOUSE)))
 		a->ui.changed = 1; /* key_dispatch tells moves from changes itself */
 	if (fkey && c == KEY_RESIZE) {
@@ -5251,7 +5771,7 @@ history_push(struct app *a)
 {
 	a->doc->pane = a->pane;
 	if (a->nhist == HIST_MAX) {
-		doc_free(a->hist[0]);
+		doc_drop(a, a->hist[0]);
 		memmove(a->hist, a->hist + 1, (HIST_MAX - 1) * sizeof *a->hist);
 		a->nhist--;
 	}
@@ -5271,20 +5791,16 @@ page_save_asked(struct app *a, const struct transfer *t)
 	if (name && t->status >= 400)
 		ui_message(a, 1, "HTTP status %ld: the page is shown but not saved", t->status);
 	else if (name)
-		save_body(a, name, 0);
+		save_body(a, a->doc, name, 0);
 	free(name);
 }
 
-/* A page arrived: parse it, and show it (the old one goes to history). */
+/* A page arrived: parse it (the screen stays alive meanwhile). */
 static void
 page_arrived(struct app *a)
 {
 	struct transfer *t = a->xfer;
 	struct buf err = {0};
-	char *charset;
-	struct page *p;
-	struct doc *d;
-	int watching = a->pane == P_TRANSFER;
 
 	net_error(t, &err);
 	if (err.len) {
@@ -5297,17 +5813,25 @@ page_arrived(struct app *a)
 	transfer_free(a->failed);
 	a->failed = NULL;
 	net_detach(a, t);
-	charset = http_charset(t->content_type);
-	p = page_parse(t->body.data ? t->body.data : "", t->body.len,
-		       t->final_url ? t->final_url : t->url, charset);
-	free(charset);
+	parse_start(a, t);
+}
+
+/* The parse is done: show the page (the old one goes to history). */
+static void
+page_parsed(struct app *a)
+{
+	struct transfer *t;
+	struct page *p = parse_end(a, 0, &t);
+	struct doc *d;
+	int watching = a->pane == P_TRANSFER;
+
 	story_page(t, p);
 	d = doc_new(t, p);
 	doc_show(a, d, a->doc, watching);
 	if (a->doc && !a->xfer_reload)
 		history_push(a);
 	else
-		doc_free(a->doc);
+		doc_drop(a, a->doc);
 	a->doc = d;
 	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
 	filter_clear(a);
@@ -5399,7 +5923,7 @@ tui_free(struct app *a)
 	size_t i;
 
 	form_close(a);
-	xfer_cancel(a, &a->xfer);
+	fetch_drop(a);
 	xfer_cancel(a, &a->dl);
 	transfer_free(a->failed);
 	doc_free(a->doc);
@@ -5440,6 +5964,10 @@ run_tui(struct app *a)
 			page_arrived(a);
 			a->ui.dirty = a->ui.changed = 1;
 		}
+		if (a->parsing && atomic_load(&a->parsing->done)) {
+			page_parsed(a);
+			a->ui.dirty = a->ui.changed = 1;
+		}
 		if (a->dl && a->dl->done) {
 			download_done(a);
 			a->ui.dirty = a->ui.changed = 1;
@@ -5447,12 +5975,13 @@ run_tui(struct app *a)
 		alive = keys_drain(a, in.revents != 0);
 		if (a->quit || got_signal || !alive)
 			break; /* no last wait: q exits at once */
-		if (a->ui.dirty || a->xfer || a->dl) {
+		if (a->ui.dirty || a->xfer || a->parsing || a->dl) {
+			story_sync(a);
 			ui_draw(a);
 			a->ui.dirty = 0;
 		}
 		in.revents = 0;
-		curl_multi_poll(a->multi, &in, 1, a->xfer || a->dl ? 100 : 250, NULL);
+		curl_multi_poll(a->multi, &in, 1, a->xfer || a->parsing || a->dl ? 100 : 250, NULL);
 	}
 	tui_free(a);
 	ui_end();
@@ -5654,6 +6183,7 @@ run_dump(struct app *a)
 	}
 	out.len = 0;
 	wrote = w.go > 0 ? writer_finish(&w, p)
+		: got_signal ? 0 /* the parse was stopped by it: nothing to print */
 		: a->opt.json ? out_json(&out, t, p, saved.len ? saved.data : NULL, stdout)
 			      : out_tsv(&out, p, stdout);
 	if (got_signal) { /* a write blocked on stdout was interrupted */

@@ -241,7 +241,7 @@ test_names(void)
 static struct page *
 parse(const char *html, const char *charset)
 {
-	struct page *p = page_parse(html, strlen(html), "http://h/d/p.html", charset);
+	struct page *p = page_parse(html, strlen(html), "http://h/d/p.html", charset, NULL);
 
 	page_resolve(p);
 	return p;

@@ -195,7 +195,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = size - k - 1;
 	}
 	/* the body is passed in place: reading past it is an ASan report */
-	p = page_parse(body, len, PAGE_URL, charset);
+	p = page_parse(body, len, PAGE_URL, charset, NULL);
 	page_resolve(p);
 
 	CHECK(p->base && p->charset, "page without base or charset");
@@ -238,7 +238,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		while (more.len <= FEED_AFTER)
 			fz_add(&more, body, len);
-		r = page_parse(more.data, more.len, PAGE_URL, charset);
+		r = page_parse(more.data, more.len, PAGE_URL, charset, NULL);
 		page_resolve(r);
 		check_dump_way(r, more.data, more.len, charset);
 		page_free(r);
