@@ -28,6 +28,10 @@ scraper-asan: scraper.c
 scraper-allocfail: scraper.c
 	$(CC) $(WARN) -O1 -g $(SAN) -DSCRAPER_ALLOC_FAIL $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
 
+# Keeps 800 KB of pages for back, so tests/tui-hostile.t sees older ones let go.
+scraper-smallhist: scraper.c
+	$(CC) $(WARN) -O0 -g -DHIST_BYTES=800000 $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
+
 tests/unit: tests/unit.c scraper.c
 	$(CC) $(WARN) -Wno-unused-function -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ tests/unit.c $(PKG_LIBS)
 
@@ -48,7 +52,7 @@ run: deps
 	@sh tests/demo.sh "$(URL)"
 
 test: deps
-	@$(MAKE) -s scraper scraper-asan scraper-allocfail tests/unit
+	@$(MAKE) -s scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit
 	prove -f tests/*.t
 	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t
 	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t tests/alloc.t tests/fuzz.t,$(wildcard tests/*.t))
@@ -74,7 +78,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/scraper $(DESTDIR)$(PREFIX)/share/man/man1/scraper.1
 
 clean:
-	rm -f scraper scraper-asan scraper-allocfail tests/unit
+	rm -f scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit
 
 help:
 	@echo "targets: all run test fuzz bench bench-keys install uninstall clean deps (make run URL=...)"

@@ -70,6 +70,9 @@
 #define TEXT_CAP 1024       /* bytes kept of a link's text or the title */
 #define NAME_MAX_BYTES 255  /* longest file name we create */
 #define HIST_MAX 32         /* pages kept for "back" */
+#ifndef HIST_BYTES          /* ... in at most this much memory; older ones are fetched again */
+#define HIST_BYTES (512L * 1024 * 1024)
+#endif
 #define MIN_LINES 10        /* below this the screen says it is too small */
 #define MIN_COLS 40
 #define WIDE_COLS 120       /* from here the detail stands beside the list */
@@ -208,6 +211,7 @@ struct doc {
 	size_t *kind_rows[K_COUNT]; /* element indices of each kind */
 	size_t *src_lines, src_n;   /* line starts of the body, built when first shown */
 	char *saved;                /* where the body was saved, or NULL */
+	char *url;                  /* set when t and p were let go to bound memory */
 	int pane;
 	struct view view[P_COUNT];
 };
@@ -298,6 +302,7 @@ struct app {
 	struct transfer *failed;   /* the last fetch that failed: its story stays visible */
 	struct doc *hist[HIST_MAX];
 	size_t nhist;
+	struct doc *restore;       /* a page fetched again by back: where the user was */
 	int pane;
 	struct lines log_lines, src_lines;
 	unsigned long story_id;    /* the transfer log_lines indexes */
@@ -587,6 +592,17 @@ arena_strndup(struct arena *a, const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+static size_t
+arena_bytes(const struct arena *a)
+{
+	const struct arena_chunk *c;
+	size_t n = 0;
+
+	for (c = a->head; c; c = c->next)
+		n += sizeof *c + c->cap;
+	return n;
 }
 
 static void
@@ -1430,12 +1446,18 @@ name_is(const char *a, const char *b)
 	return a[0] == b[0] && !strcmp(a, b);
 }
 
-/* A signal, or the screen's Esc: the parse ends at the next callback
- * (they come at least once per tag). */
+/* A signal, or the screen's Esc (*cancel, set by the screen's thread). */
+static int
+stop_asked(const atomic_int *cancel)
+{
+	return got_signal || (cancel && atomic_load(cancel));
+}
+
+/* The parse ends at the next callback (they come at least once a tag). */
 static int
 parse_stop_asked(struct parse_state *st)
 {
-	if (!got_signal && !(st->cancel && atomic_load(st->cancel)))
+	if (!stop_asked(st->cancel))
 		return 0;
 	if (!st->stopped)
 		xmlStopParser(st->ctxt);
@@ -2145,15 +2167,33 @@ scan_to_tag_end(struct tag_scan *ts, const char *s, size_t len)
 	return ts->state == SC_TEXT ? i - 1 : len;
 }
 
+#define SCAN_SLICE (1024 * 1024) /* a stop is heard between slices: 28 MB of tags take 0.3 s */
+
+/* tag_scan() to len a slice at a time; -1 when a stop was asked. */
+static int
+tag_scan_until(struct tag_scan *ts, const char *s, size_t len, const atomic_int *cancel)
+{
+	size_t end;
+
+	do {
+		if (stop_asked(cancel))
+			return -1;
+		end = len - ts->pos > SCAN_SLICE ? ts->pos + SCAN_SLICE : len;
+		if (tag_scan(ts, s, end))
+			return 1;
+	} while (end < len);
+	return 0;
+}
+
 /* Blanks every attribute past TAG_ATTRS of every tag (from the space before
  * the first one cut, so no attribute is cut in two); returns how many tags. */
 static size_t
-tags_trim(char *s, size_t len)
+tags_trim(char *s, size_t len, const atomic_int *cancel)
 {
 	struct tag_scan ts = {0};
 	size_t cut = 0, from, end;
 
-	while (tag_scan(&ts, s, len)) {
+	while (tag_scan_until(&ts, s, len, cancel) > 0) {
 		from = ts.cut;
 		end = scan_to_tag_end(&ts, s, len);
 		memset(s + from, ' ', end - from);
@@ -2165,17 +2205,17 @@ tags_trim(char *s, size_t len)
 /* The guard against attribute bombs, after the charset step. Returns 1
  * when p->text holds what libxml2 is to read (converted, or trimmed). */
 static int
-page_guard(struct page *p, const char *body, size_t len)
+page_guard(struct page *p, const char *body, size_t len, const atomic_int *cancel)
 {
 	const char *b = p->text.data ? p->text.data : body;
 	size_t n = p->text.data ? p->text.len : len;
 	struct tag_scan ts = {0};
 
-	if (!tag_scan(&ts, b, n))
+	if (tag_scan_until(&ts, b, n, cancel) <= 0) /* stopped: the parse stops too */
 		return p->text.data != NULL;
 	if (!p->text.data)
 		buf_add(&p->text, body, len);
-	p->trimmed = tags_trim(p->text.data, p->text.len);
+	p->trimmed = tags_trim(p->text.data, p->text.len, cancel);
 	return 1;
 }
 
@@ -2192,7 +2232,7 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
 	page_choose_charset(body, len, http_charset, name, sizeof name, from, sizeof from);
 	p = page_new(name, from);
 	body_to_utf8(&p->text, body, len, name, &p->replaced);
-	if (page_guard(p, body, len))
+	if (page_guard(p, body, len, cancel))
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, NULL), NULL,
 			      cancel);
 	else
@@ -2400,7 +2440,7 @@ page_parse_input(struct page_input *pi, const char *url, const char *http_charse
 	p = page_new(name, from);
 	if (len)
 		body_to_utf8(&p->text, body, len, name, &p->replaced);
-	if (len == 0 || page_guard(p, body, len)) {
+	if (len == 0 || page_guard(p, body, len, NULL)) {
 		page_input_free(pi);
 		sink = sink_for(sink, p, p->text.data, p->text.len);
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, &p->text),
@@ -2588,7 +2628,9 @@ net_write(char *data, size_t size, size_t nmemb, void *userp)
 	struct transfer *t = userp;
 	size_t n = size * nmemb;
 
-	if (t->bad_length)
+	/* one perform() can take in megabytes: a signal ends it here, not at
+	 * the next progress call */
+	if (t->bad_length || got_signal)
 		return CURL_WRITEFUNC_ERROR;
 	/* The only cap that holds on libcurl 7.88: MAXFILESIZE trusts
 	 * Content-Length, and chunked or compressed bodies pass it. */
@@ -4595,12 +4637,40 @@ doc_free(struct doc *d)
 	page_free(d->p);
 	transfer_free(d->t);
 	free(d->saved);
+	free(d->url);
 	free(d);
 }
 
-/* Frees a page the app let go of; a save prompt about it is closed. */
+/* What a page holds in memory. */
+static size_t
+doc_bytes(const struct doc *d)
+{
+	if (!d->t)
+		return 0;
+	return d->t->body.cap + d->t->log.cap + d->p->text.cap + arena_bytes(&d->p->arena) +
+	       d->p->cap * sizeof *d->p->el + d->p->n * sizeof(size_t);
+}
+
+/* Lets a page's body and records go, keeping its URL and the user's place. */
 static void
-doc_drop(struct app *a, struct doc *d)
+doc_shrink(struct doc *d)
+{
+	int k;
+
+	d->url = xstrdup(d->t->final_url ? d->t->final_url : d->t->url);
+	for (k = 0; k < K_COUNT; k++) {
+		free(d->kind_rows[k]);
+		d->kind_rows[k] = NULL;
+	}
+	page_free(d->p);
+	transfer_free(d->t);
+	d->p = NULL;
+	d->t = NULL;
+}
+
+/* A page goes: a save prompt about it is closed. */
+static void
+save_doc_gone(struct app *a, struct doc *d)
 {
 	if (d && d == a->ui.save_doc) {
 		a->ui.save_doc = NULL;
@@ -4611,6 +4681,13 @@ doc_drop(struct app *a, struct doc *d)
 			ui_message(a, 1, "the page to save was replaced: not saved");
 		}
 	}
+}
+
+/* Frees a page the app let go of. */
+static void
+doc_drop(struct app *a, struct doc *d)
+{
+	save_doc_gone(a, d);
 	doc_free(d);
 }
 
@@ -4795,6 +4872,8 @@ tui_fetch(struct app *a, const char *typed, const char *save_as, int reload)
 		return;
 	}
 	fetch_drop(a); /* a new fetch replaces the one in flight */
+	doc_free(a->restore);
+	a->restore = NULL;
 	a->xfer = net_start(a, url, -1);
 	a->xfer_reload = reload;
 	free(a->ui.form_save);
@@ -4910,6 +4989,16 @@ act_back(struct app *a, int arg)
 	a->failed = NULL;
 	doc_drop(a, a->doc);
 	a->doc = a->hist[--a->nhist];
+	if (!a->doc->t) { /* let go to bound memory: fetched again */
+		struct doc *d = a->doc;
+
+		a->doc = NULL;
+		tui_fetch(a, d->url, NULL, 1);
+		a->restore = d;
+		ui_message(a, 0, "that page was let go to bound memory: fetching it again");
+		filter_clear(a);
+		return;
+	}
 	a->pane = a->doc->pane;
 	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
 	filter_clear(a);
@@ -5320,10 +5409,32 @@ story_sync(struct app *a)
 
 /* ==== loop: the one event loop, options and main() ==== */
 
+/* The handler writes a byte here, and the loops wait on it: a signal that
+ * lands between their check of got_signal and their wait would otherwise
+ * go unseen for the whole wait. */
+static int signal_pipe[2] = {-1, -1};
+
 static void
 on_signal(int sig)
 {
+	int saved = errno;
+
 	got_signal = sig;
+	if (signal_pipe[1] >= 0) {
+		ssize_t w = write(signal_pipe[1], "", 1); /* full: a byte is there */
+
+		(void)w;
+	}
+	errno = saved;
+}
+
+/* What the loops wait on besides libcurl's sockets: the signal pipe. */
+static struct curl_waitfd
+signal_waitfd(void)
+{
+	struct curl_waitfd w = {.fd = signal_pipe[0], .events = CURL_WAIT_POLLIN};
+
+	return w;
 }
 
 static int
@@ -5377,6 +5488,14 @@ signals_install(void)
 {
 	struct sigaction sa;
 
+	if (pipe(signal_pipe) == 0) {
+		fcntl(signal_pipe[0], F_SETFL, O_NONBLOCK);
+		fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK);
+		fcntl(signal_pipe[0], F_SETFD, FD_CLOEXEC);
+		fcntl(signal_pipe[1], F_SETFD, FD_CLOEXEC);
+	} else {
+		signal_pipe[0] = signal_pipe[1] = -1;
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns at once */
 	sigemptyset(&sa.sa_mask);
@@ -5391,13 +5510,13 @@ signals_install(void)
 static void
 loop_until_done(struct app *a, struct transfer *t)
 {
+	struct curl_waitfd sig = signal_waitfd();
+
 	while (!t->done && !got_signal) {
 		net_drive(a);
 		if (t->done)
 			break;
-		/* a signal interrupts the wait only if this thread takes it (not
-		 * libcurl's resolver thread): wake up often enough to notice */
-		curl_multi_poll(a->multi, NULL, 0, 200, NULL);
+		curl_multi_poll(a->multi, &sig, signal_pipe[0] >= 0, 200, NULL);
 	}
 }
 
@@ -5754,6 +5873,13 @@ doc_show(struct app *a, struct doc *d, const struct doc *old, int stay)
 {
 	int k;
 
+	if (a->restore) { /* back to a page fetched again */
+		memcpy(d->view, a->restore->view, sizeof d->view);
+		a->pane = a->restore->pane;
+		doc_free(a->restore);
+		a->restore = NULL;
+		return;
+	}
 	if (old && a->xfer_reload) {
 		memcpy(d->view, old->view, sizeof d->view);
 		return;
@@ -5766,6 +5892,23 @@ doc_show(struct app *a, struct doc *d, const struct doc *old, int stay)
 			a->pane = k;
 }
 
+/* Keeps the pages for back within HIST_BYTES: the oldest let go first. */
+static void
+history_bound(struct app *a)
+{
+	size_t i, total = 0;
+
+	for (i = 0; i < a->nhist; i++)
+		total += doc_bytes(a->hist[i]);
+	for (i = 0; i < a->nhist && total > HIST_BYTES; i++) {
+		if (!a->hist[i]->t)
+			continue;
+		total -= doc_bytes(a->hist[i]);
+		save_doc_gone(a, a->hist[i]);
+		doc_shrink(a->hist[i]);
+	}
+}
+
 static void
 history_push(struct app *a)
 {
@@ -5776,6 +5919,7 @@ history_push(struct app *a)
 		a->nhist--;
 	}
 	a->hist[a->nhist++] = a->doc;
+	history_bound(a);
 }
 
 /* "Save as" of the form, or -s: once the page is here, unless it is an error. */
@@ -5924,6 +6068,7 @@ tui_free(struct app *a)
 
 	form_close(a);
 	fetch_drop(a);
+	doc_free(a->restore);
 	xfer_cancel(a, &a->dl);
 	transfer_free(a->failed);
 	doc_free(a->doc);
@@ -5945,7 +6090,7 @@ static int
 run_tui(struct app *a)
 {
 	const char *why = ui_start(a);
-	struct curl_waitfd in = {.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN};
+	struct curl_waitfd in[2] = {{.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
 	int alive = 1;
 
 	if (why) {
@@ -5972,7 +6117,7 @@ run_tui(struct app *a)
 			download_done(a);
 			a->ui.dirty = a->ui.changed = 1;
 		}
-		alive = keys_drain(a, in.revents != 0);
+		alive = keys_drain(a, in[0].revents != 0);
 		if (a->quit || got_signal || !alive)
 			break; /* no last wait: q exits at once */
 		if (a->ui.dirty || a->xfer || a->parsing || a->dl) {
@@ -5980,8 +6125,10 @@ run_tui(struct app *a)
 			ui_draw(a);
 			a->ui.dirty = 0;
 		}
-		in.revents = 0;
-		curl_multi_poll(a->multi, &in, 1, a->xfer || a->parsing || a->dl ? 100 : 250, NULL);
+		in[0].revents = 0;
+		in[1] = signal_waitfd();
+		curl_multi_poll(a->multi, in, signal_pipe[0] >= 0 ? 2 : 1,
+				a->xfer || a->parsing || a->dl ? 100 : 250, NULL);
 	}
 	tui_free(a);
 	ui_end();

@@ -130,6 +130,19 @@ Routes
     cs-bogus-nometa  header charset=x-bogus, no meta, UTF-8 "café"     [B03]
     utf16            UTF-16LE with a BOM, no charset anywhere          [B03]
     deep             300 nested <div>, then a link ?after-deep         [B05]
+    stray-end-tags?n=N  a link ?first, N <b>, N </i>, a link ?last (default
+                     150,000: libxml2 looks through every open element for
+                     each stray end tag)
+    attr-flood?n=N&tags=T  a link ?first, T <p> of N distinct attributes
+                     (default 100 of 11,043), a link ?last
+    cs-header-utf16, cs-header-ibm037   an ASCII page (café in UTF-8) whose
+                     header says charset=utf-16 / IBM037
+    cs-meta-utf16    <meta charset="utf-16"> on a UTF-8 page
+    cs-utf32         UTF-32LE with its byte-order mark
+    cs-declared-wrong  <meta charset="gb2312"> on a UTF-8 page (Chinese title)
+    br-bad           Content-Encoding: br, bytes that are not brotli
+    cookies-many     10,000 Set-Cookie headers (over libcurl's 300 KiB)
+    zero-width       an href and text of 5,000 U+0300, one of 3,000 U+200B
     many-attrs?n=N   one <p> with N attributes (default 40,000), then a
                      link ?after-attrs                                 [B06]
     long-urls        a 5 MB data: href, an http URL of 300,000 bytes,
@@ -622,6 +635,31 @@ FAULT_RAW = {
         '<a href="/404">missing download</a>\n'
         '<a href="/files/\u202egpj.exe">bidi name</a>\n'
         '<a href="/download/small.bin?bytes=1000">small download</a>', "Downloads").encode()),
+    # charset labels that cannot be right for the bytes
+    "cs-header-utf16": _with_length(
+        _fault_page('<a href="/page2.html?cafe">café</a>', meta="").encode(),
+        ctype=b"text/html; charset=utf-16"),
+    "cs-header-ibm037": _with_length(
+        _fault_page('<a href="/page2.html?ascii">plain ASCII</a>', meta="").encode(),
+        ctype=b"text/html; charset=IBM037"),
+    "cs-meta-utf16": _with_length(
+        _fault_page('<a href="/page2.html?cafe">café</a>', meta='<meta charset="utf-16">')
+        .encode(), ctype=b"text/html"),
+    "cs-utf32": _with_length(
+        b"\xff\xfe\x00\x00" + _fault_page('<a href="/page2.html?utf32">café UTF-32</a>', meta="")
+        .encode("utf-32-le"), ctype=b"text/html"),
+    "cs-declared-wrong": _with_length(
+        _fault_page('<a href="/page2.html?qq">腾讯首页</a>', title="腾讯首页",
+                    meta='<meta charset="gb2312">').encode(), ctype=b"text/html"),
+    # a body its Content-Encoding cannot decode; headers over libcurl's total
+    "br-bad": _with_length(b"\x0b\x03\x80garbage, not brotli",
+                           lines=[b"Content-Encoding: br"]),
+    "cookies-many": _with_length(FAULT_OK_PAGE, lines=[
+        b"Set-Cookie: c%05d=" % i + b"v" * 16 for i in range(10000)]),
+    # 5,000 combining marks in one href: zero columns wide
+    "zero-width": _with_length(_fault_page(
+        '<a href="/page2.html?zw=e' + "\u0300" * 5000 + '">e' + "\u0300" * 5000 + '</a>\n'
+        '<a href="/page2.html?zw2=' + "\u200b" * 3000 + '">zero width spaces</a>').encode()),
 }
 
 # Pages that name the server's port: built per request.
@@ -691,7 +729,7 @@ class Handler(socketserver.BaseRequestHandler):
 
     def handle(self):
         sock = self.request
-        sock.settimeout(30)
+        sock.settimeout(30 * float(os.environ.get("TIME_SCALE") or 1))   # tests' time limits scale
         if isinstance(sock, ssl.SSLSocket):
             try:
                 sock.do_handshake()
@@ -910,6 +948,17 @@ class Handler(socketserver.BaseRequestHandler):
             self.request.sendall(_with_length(FAULT_PORT_PAGES[name].replace("{port}", port).encode()))
         elif name == "many-attrs":
             self.request.sendall(_with_length(many_attrs_page(self.int_arg(req, "n", 40000, 1 << 20))))
+        elif name == "stray-end-tags":
+            n = self.int_arg(req, "n", 150000, 1 << 22)
+            self.request.sendall(_with_length(
+                b'<a href="/page2.html?first">first</a>' + b"<b>" * n + b"</i>" * n
+                + b'<a href="/page2.html?last">last</a>'))
+        elif name == "attr-flood":
+            n = self.int_arg(req, "n", 11043, 1 << 16)
+            tag = b"<p " + b" ".join(b"a%d=1" % i for i in range(n)) + b">\n"
+            self.request.sendall(_with_length(
+                b'<a href="/page2.html?first">first</a>' + tag * self.int_arg(req, "tags", 100, 1000)
+                + b'<a href="/page2.html?last">last</a>'))
         elif name == "trickle":
             self.request.sendall(_head(lines=[b"Content-Length: 100"]))
             for i in range(100):
