@@ -2070,6 +2070,23 @@ scan_tag_end(struct tag_scan *ts)
 	ts->raw_next = NULL;
 }
 
+/* Text up to the next '<' (past a script's or style's, first). */
+static size_t
+scan_text(struct tag_scan *ts, const char *s, size_t i, size_t len)
+{
+	const char *q;
+
+	if (ts->raw && (i = scan_raw_text(ts, s, i, len)) >= len)
+		return len;
+	if (ts->raw) /* "</scr" cut short: look again with more */
+		return ts->pos = i, len;
+	if (!(q = memchr(s + i, '<', len - i)))
+		return len;
+	ts->tag = (size_t)(q - s);
+	ts->state = SC_LT;
+	return ts->tag + 1;
+}
+
 /* One step of the scan at s[i]; returns the index of the next byte. */
 static size_t
 scan_step(struct tag_scan *ts, const char *s, size_t i, size_t len)
@@ -2080,15 +2097,7 @@ scan_step(struct tag_scan *ts, const char *s, size_t i, size_t len)
 
 	switch (ts->state) {
 	case SC_TEXT:
-		if (ts->raw && (i = scan_raw_text(ts, s, i, len)) >= len)
-			return len;
-		if (ts->raw) /* "</scr" cut short: look again with more */
-			return ts->pos = i, len;
-		if (!(q = memchr(s + i, '<', len - i)))
-			return len;
-		ts->tag = (size_t)(q - s);
-		ts->state = SC_LT;
-		return ts->tag + 1;
+		return scan_text(ts, s, i, len);
 	case SC_LT:
 		ts->attrs = 0;
 		ts->state = isalpha(c) ? SC_NAME : c == '<' ? SC_LT : SC_TEXT;
@@ -2853,7 +2862,30 @@ net_free(struct app *a, struct transfer *t)
 	transfer_free(t);
 }
 
-/* One line naming why a transfer failed; NULL when it did not. */
+/* Why the body could not be taken: our write, our limit, or a Content-
+ * Encoding libcurl could not decode (which 7.88 may also report as "Failed
+ * writing received data"); 0 when none of those. */
+static int
+net_body_error(const struct transfer *t, struct buf *out)
+{
+	const char *enc = t->encoding[0] ? t->encoding : "compressed";
+
+	if (t->write_errno) {
+		buf_addf(out, "%s: %s", t->fd < 0 ? "cannot keep the body" : "cannot write the file",
+			 strerror(t->write_errno));
+	} else if (t->too_large || t->result == CURLE_FILESIZE_EXCEEDED) {
+		buf_addf(out, "response larger than the limit (%zu bytes)", t->max_size);
+	} else if (t->encoding[0] || t->result == CURLE_BAD_CONTENT_ENCODING) {
+		buf_adds(out, "the body could not be decoded: it is not valid ");
+		buf_add_safe(out, enc, strlen(enc), SAN_TEXT);
+		buf_adds(out, " data (Content-Encoding)");
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* One line naming why a transfer failed; nothing when it did not. */
 static void
 net_error(const struct transfer *t, struct buf *out)
 {
@@ -2866,26 +2898,10 @@ net_error(const struct transfer *t, struct buf *out)
 		return;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
-		if (t->write_errno) {
-			buf_addf(out, "%s: %s", t->fd < 0 ? "cannot keep the body" : "cannot write the file",
-				 strerror(t->write_errno));
-			return;
-		}
-		if (t->too_large || t->result == CURLE_FILESIZE_EXCEEDED) {
-			buf_addf(out, "response larger than the limit (%zu bytes)",
-				 t->max_size);
-			return;
-		}
-		if (t->encoding[0]) /* libcurl's decoder failed: "Failed writing" */
-			goto undecodable;
-		break;
 	case CURLE_BAD_CONTENT_ENCODING:
-	undecodable:
-		buf_adds(out, "the body could not be decoded: it is not valid ");
-		buf_add_safe(out, t->encoding[0] ? t->encoding : "compressed data",
-			     strlen(t->encoding[0] ? t->encoding : "compressed data"), SAN_TEXT);
-		buf_adds(out, " data (Content-Encoding)");
-		return;
+		if (net_body_error(t, out))
+			return;
+		break;
 	case CURLE_RECV_ERROR:
 		if (!strstr(t->errbuf, "Too large response headers"))
 			break;
