@@ -53,9 +53,16 @@ run: deps
 
 test: deps
 	@$(MAKE) -s scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit
-	prove -f tests/*.t
-	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t
-	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 prove -f $(filter-out tests/unit.t tests/alloc.t tests/fuzz.t,$(wildcard tests/*.t))
+	@# every pass runs, whatever the one before said; the status is the worst
+	@st=0; \
+	echo "== the release build"; prove -f tests/*.t || st=1; \
+	echo "== the batch tests under valgrind"; \
+	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t || st=1; \
+	echo "== the AddressSanitizer + UBSan build"; \
+	SCRAPER=./scraper-asan TIME_SCALE=$${TIME_SCALE:-3} \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	prove -f $(filter-out tests/unit.t tests/alloc.t tests/fuzz.t tests/worst.t,$(wildcard tests/*.t)) || st=1; \
+	exit $$st
 
 # Each libFuzzer target for a minute (tests/fuzz.t runs them 5 s in make test).
 fuzz:
@@ -82,3 +89,10 @@ clean:
 
 help:
 	@echo "targets: all run test fuzz bench bench-keys install uninstall clean deps (make run URL=...)"
+
+# The monkey test (tests/monkey.py) on the sanitizer build for SECONDS
+# (default 60) with a random seed, which it prints; MONKEY_SEED=N replays it.
+SECONDS ?= 60
+.PHONY: monkey
+monkey: scraper-asan
+	SCRAPER=./scraper-asan LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 python3 tests/monkey.py --seconds $(SECONDS)

@@ -81,6 +81,8 @@
 #define URL_FIELD_MAX 8192
 #define TAG_ATTRS 256       /* a tag's attributes past this are cut (real pages: 36) */
 #define END_TAG_WORK (64L * 1024 * 1024) /* open elements scanned for stray end tags */
+#define ERRORS_FREE 100000   /* errors in the markup a page may have, plus one per ... */
+#define ERRORS_PER 16        /* ... this many bytes read (real pages: under 1 per 125) */
 
 enum exit_status {
 	EXIT_OK = 0,
@@ -148,6 +150,8 @@ struct page {
 	size_t replaced;      /* bytes the charset refused, shown as U+FFFD */
 	size_t trimmed;       /* tags cut by the attribute-bomb guard */
 	size_t stray_end_tags; /* the parse was stopped after so many: see END_TAG_WORK */
+	size_t errors;        /* libxml2 reported so many (it recovers from them) */
+	size_t error_flood;   /* the parse was stopped after so many: see ERRORS_FREE */
 	struct buf text;      /* the body converted to UTF-8, when it was */
 	pthread_mutex_t *el_lock; /* held to move el while --dump's writer reads it */
 };
@@ -1336,6 +1340,7 @@ struct parse_state {
 	const atomic_int *cancel; /* set by another thread: stop (or NULL) */
 	long end_tag_work;    /* open elements libxml2 looked through for stray end tags */
 	size_t stray;         /* such end tags */
+	size_t error_cost;    /* errors, weighted by what libxml2 does with them */
 	int stopped;          /* xmlStopParser() was called */
 };
 
@@ -1550,18 +1555,64 @@ xml_quiet(void *ctx, xmlErrorPtr err)
 }
 
 /*
- * An end tag that closes no open element: libxml2 2.9.14 looks for it
- * through every open element, twice (htmlAutoCloseOnClose, then
- * htmlParseEndTag). 150,000 <b> and as many </i> took 50 s. The errors it
- * reports are counted with the elements then open, and past END_TAG_WORK
- * (about 0.2 s of it) the parse is stopped, and says so.
+ * Two shapes make libxml2 2.9.14 look through every open element for each
+ * tag: an end tag that closes none of them (htmlAutoCloseOnClose, then
+ * htmlParseEndTag: 150,000 <b> and as many </i> took 50 s), and a <body>
+ * inside a body (htmlParseStartTag). The errors it reports for them are
+ * counted with the elements then open, and past END_TAG_WORK (about 0.2 s
+ * of it) the parse is stopped, and says so. Other mismatches (an element
+ * closed by a far end tag) cost one error each: linear, not counted.
  */
+static int
+costs_a_stack_scan(const xmlError *err)
+{
+	const char *m = err->message ? err->message : "";
+
+	return (err->code == XML_ERR_TAG_NAME_MISMATCH && strstr(m, "Unexpected end tag")) ||
+	       (err->code == XML_HTML_STRUCURE_ERROR && strstr(m, "misplaced <body>"));
+}
+
+static int
+is_implied_close(const xmlError *err)
+{
+	return err->code == XML_ERR_TAG_NAME_MISMATCH && err->message &&
+	       strstr(err->message, "Opening and ending tag mismatch");
+}
+
+/*
+ * Each error costs libxml2 a formatted message and its copy (0.3 us), and
+ * an element closed by another's end tag four times that: pages made of
+ * them parsed at 6 to 13x the time of an ordinary one. Past ERRORS_FREE
+ * plus one per ERRORS_PER bytes read, an implied close counted as four
+ * errors (real pages: under one error per 125 bytes), the parse is
+ * stopped, and says so.
+ */
+static int
+error_flood(struct parse_state *st)
+{
+	const xmlParserInput *in = st->ctxt->input;
+	size_t read = in ? (size_t)in->consumed + (size_t)(in->cur - in->base) : 0;
+
+	if (st->error_cost <= ERRORS_FREE + read / ERRORS_PER || st->stopped)
+		return 0;
+	st->page->error_flood = st->page->errors;
+	xmlStopParser(st->ctxt);
+	st->stopped = 1;
+	return 1;
+}
+
 static void
 xml_error_seen(void *ctx, xmlErrorPtr err)
 {
 	struct parse_state *st = ctx;
 
-	if (parse_stop_asked(st) || err->code != XML_ERR_TAG_NAME_MISMATCH)
+	if (parse_stop_asked(st))
+		return;
+	st->page->errors++;
+	st->error_cost += is_implied_close(err) ? 4 : 1;
+	if (st->error_cost > ERRORS_FREE && error_flood(st))
+		return;
+	if (!costs_a_stack_scan(err))
 		return;
 	st->stray++;
 	st->end_tag_work += st->ctxt->nameNr;
@@ -1645,6 +1696,13 @@ page_new(const char *charset, const char *from)
 	return p;
 }
 
+/* Whether a guard stopped the parse (which then did not read to the end). */
+static int
+page_guard_stopped(const struct page *p)
+{
+	return p->stray_end_tags || p->error_flood;
+}
+
 static void
 page_free(struct page *p)
 {
@@ -1703,7 +1761,7 @@ page_parse_as(struct page *p, htmlParserCtxtPtr ctxt, const struct records_sink 
 	 * (a name over 50,000 bytes, say): say so rather than look complete */
 	p->partial = (ctxt->input && ctxt->input->cur && ctxt->input->end &&
 		      ctxt->input->cur < ctxt->input->end) ||
-		     (st.stopped && !p->stray_end_tags);
+		     (st.stopped && !p->stray_end_tags && !p->error_flood);
 	anchor_close(&st);
 	records_final(&st, 1);
 	if (st.title.len) {
@@ -1986,6 +2044,7 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 	char meta[64], skipped[400] = "";
 	size_t i;
 
+	from[0] = '\0';
 	for (i = 0; i < sizeof boms / sizeof boms[0]; i++)
 		if (len >= boms[i].n && !memcmp(body, boms[i].bom, boms[i].n)) {
 			snprintf(name, namesz, "%s", boms[i].name);
@@ -2457,7 +2516,7 @@ page_parse_input(struct page_input *pi, const char *url, const char *http_charse
 	} else {
 		sink = sink_for(sink, p, body, len);
 		page_parse_as(p, ctxt_from_page_input(pi), sink, NULL);
-		p->partial |= pi->read < pi->len;
+		p->partial |= pi->read < pi->len && !page_guard_stopped(p);
 		page_input_free(pi);
 	}
 	page_set_base(p, url);
@@ -3191,7 +3250,7 @@ feed_finish(struct feed *f, const char *url)
 	pthread_join(f->thread, NULL);
 	p = f->page;
 	f->page = NULL;
-	p->partial |= f->pi->read < f->pi->len;
+	p->partial |= f->pi->read < f->pi->len && !page_guard_stopped(p);
 	f->pi->feed = NULL;
 	f->state = FEED_OFF;
 	page_input_free(f->pi);
@@ -3295,15 +3354,21 @@ story_page(struct transfer *t, const struct page *p)
 	if (p->title)
 		log_step(t, "Title: %s", p->title);
 	log_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
+	if (p->errors)
+		log_step(t, "libxml2 recovered from %zu error%s in the markup", p->errors,
+			 p->errors == 1 ? "" : "s");
 	if (p->partial)
 		log_step(t, "The page was only partly parsed: libxml2 stopped before its end");
 	if (p->trimmed)
 		log_step(t, "The page was only partly parsed: %zu tag%s with more than %d "
 			 "attributes cut there", p->trimmed, p->trimmed == 1 ? "" : "s", TAG_ATTRS);
+	if (p->error_flood)
+		log_step(t, "The page was only partly parsed: stopped after %zu errors in the "
+			 "markup (libxml2 formats a message for each)", p->error_flood);
 	if (p->stray_end_tags)
-		log_step(t, "The page was only partly parsed: stopped after %zu end tags that "
-			 "close no open element, under thousands of open ones (the rest would "
-			 "take minutes)", p->stray_end_tags);
+		log_step(t, "The page was only partly parsed: stopped after %zu stray end tags "
+			 "or <body> tags under thousands of open elements (libxml2 looks "
+			 "through them all for each)", p->stray_end_tags);
 }
 
 /* ==== output: TSV, JSON, the report; saving files (temp + rename) ==== */
@@ -3630,6 +3695,25 @@ temp_sweep(const char *dir)
 		closedir(d);
 }
 
+/* The directory's lock, which a run holds for microseconds: one held for
+ * a second is held by something else, and the save goes on without a
+ * sweep rather than wait on it for ever. */
+static int
+dir_lock(int dfd)
+{
+	struct timespec pause = {0, 10 * 1000 * 1000};
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (flock(dfd, LOCK_EX | LOCK_NB) == 0)
+			return 1;
+		if (errno != EWOULDBLOCK)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 /*
  * Opens a temporary file in dir (created when missing): mkstemp's O_EXCL
  * and mode 0600 keep nothing of another file. It is registered for removal
@@ -3655,9 +3739,8 @@ temp_create(const char *dir, int slot, struct buf *err)
 		return -1;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		flock(dfd, LOCK_EX); /* no sweep between our create and our lock */
-	temp_sweep(dir);
+	if (dfd >= 0 && dir_lock(dfd)) /* no sweep between our create and our lock */
+		temp_sweep(dir);
 	fd = mkstemp(cleanup_path[slot]);
 	if (fd < 0) {
 		cleanup_path[slot][0] = '\0';
@@ -5998,7 +6081,7 @@ page_parsed(struct app *a)
 	a->ui.msg.len = 0;
 	if (t->status >= 400)
 		ui_message(a, 1, "HTTP status %ld", t->status);
-	else if (p->partial || p->trimmed)
+	else if (p->partial || p->trimmed || page_guard_stopped(p))
 		ui_message(a, 1, "page only partly parsed: the Transfer pane says why");
 	else if (!content_is_html(t->content_type))
 		ui_message(a, 1, "%s is not HTML: nothing to extract (d downloads such links)",

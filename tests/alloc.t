@@ -19,10 +19,11 @@ export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 cd "$SCRATCH" || exit 1
 
 MAX=3000
+LIMIT=$(scaled 10)   # seconds for one run
 bad=0 runs=0 last=0
 for ((n = 1; n <= MAX; n++)); do
     rm -rf Files
-    SCRAPER_FAIL_AT=$n timeout -k 2 10 "$BIN" --dump --format json --save=page.html \
+    SCRAPER_FAIL_AT=$n timeout -k 2 "$LIMIT" "$BIN" --dump --format json --save=page.html \
         "$BASE/" >out 2>err </dev/null
     rc=$?
     runs=$n

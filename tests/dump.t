@@ -455,7 +455,7 @@ signal_timed() {
 for sig in INT:130 TERM:143; do
     mkdir "$SCRATCH/sig$sig" && cd "$SCRATCH/sig$sig" || exit 1
     : >"$SERVER_LOG"
-    timeout -k 2 10 "$SCRAPER" --dump --save=slow.html "$BASE/slow" >"$OUT" 2>"$ERR" </dev/null &
+    timeout -k 2 "$(scaled 10)" "$SCRAPER" --dump --save=slow.html "$BASE/slow" >"$OUT" 2>"$ERR" </dev/null &
     pid=$!
     wait_log '^GET /slow' && sleep 0.5
     signal_timed "${sig%:*}" "$pid"
@@ -467,7 +467,7 @@ done
 # SIGINT while a page is parsed beside its transfer (a 4 MB page arriving
 # over 6 s): the parse is stopped too, nothing is printed.
 : >"$SERVER_LOG"
-timeout -k 2 10 "$SCRAPER" --dump "$BASE/big-slow" >"$OUT" 2>"$ERR" </dev/null &
+timeout -k 2 "$(scaled 10)" "$SCRAPER" --dump "$BASE/big-slow" >"$OUT" 2>"$ERR" </dev/null &
 pid=$!
 wait_log '^GET /big-slow' && sleep 0.5
 signal_timed INT "$pid"
@@ -478,13 +478,13 @@ ok '[ ! -s "$OUT" ]' "SIGINT beside the transfer: nothing on stdout"
 # SIGTERM while stdout blocks (a reader that never reads): the run ends.
 mkfifo "$SCRATCH/fifo" || exit 1
 for fmt in tsv json; do
-    sleep 60 <"$SCRATCH/fifo" &
+    sleep "$(scaled 60)" <"$SCRATCH/fifo" &
     reader=$!
-    timeout -k 2 60 "$SCRAPER" --dump --format "$fmt" "$BASE/records?n=3000" \
+    timeout -k 2 "$(scaled 60)" "$SCRAPER" --dump --format "$fmt" "$BASE/records?n=3000" \
         >"$SCRATCH/fifo" 2>"$ERR" </dev/null &
     pid=$!
     # until a thread of scraper waits in a pipe write (wchan)
-    for _ in $(seq 1 $((300 * ${TIME_SCALE:-1}))); do
+    for _ in $(seq 1 "$(scaled 300)"); do
         grep -qs pipe_write /proc/"$(pgrep -P "$pid")"/task/*/wchan && break
         sleep 0.1
     done

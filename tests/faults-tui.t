@@ -282,7 +282,7 @@ t_download_sigkill() {
     is "$EXIT" exit=137 "$TNAME: F09 SIGKILL during a download: killed"
     like "$(files_in "$TDIR/Files")" "^\.scraper-[^ ]+ \$" \
          "$TNAME: F09 SIGKILL: only a hidden temp file is left, never the final name slow.bin"
-    (cd "$TDIR" && timeout -k 2 10 "$SCRAPER" --dump --save=next.html "$P2" >/dev/null 2>&1 </dev/null)
+    (cd "$TDIR" && timeout -k 2 "$(scaled 10)" "$SCRAPER" --dump --save=next.html "$P2" >/dev/null 2>&1 </dev/null)
     is "$(files_in "$TDIR/Files")" "next.html " \
         "$TNAME: F09 SIGKILL: the next save into Files/ cleans the leftover temp file up"
 }
@@ -340,7 +340,7 @@ t_bad_input() {
     # H03: CR, BS, TAB, VT, FF, DEL, LF in hrefs and texts: every row intact
     open_url "$BASE/hostile" || return
     wait_screen "$(re_quote "$P2?utf8")" || return
-    n=$(timeout 10 "$SCRAPER" --dump "$BASE/hostile" </dev/null 2>/dev/null | grep -c '^a	')
+    n=$(timeout "$(scaled 10)" "$SCRAPER" --dump "$BASE/hostile" </dev/null 2>/dev/null | grep -c '^a	')
     screen_ok '[ "$(awk "/^ ?1 Links/ { on = 1; next } /^(q+|─+|-+)\$/ { exit } on" <<<"$SCREEN" | grep -v "^\$" | grep -cvE "^a +href +http")" = 0 ] &&
                [ "$(nrows)" -ge $((n < 15 ? n : 15)) ]' \
         "H03 control characters: every row of the Links pane is one whole row (a href URL ...)"
@@ -555,7 +555,8 @@ running() {
 # runs); on failure, says what the process was doing.
 gone_within() {
     local start=${EPOCHREALTIME/./}
-    local end=$(( start + $1 * ${TIME_SCALE:-1} * 1000000 ))
+    local end
+    end=$(awk -v n="$start" -v s="$(scaled "$1")" 'BEGIN { printf "%.0f", n + s * 1000000 }')
     while running "$2"; do
         if [ "${EPOCHREALTIME/./}" -ge "$end" ]; then
             diag "still running after $(( (${EPOCHREALTIME/./} - start) / 1000 )) ms: $(ps -o pid,stat,wchan:20,pcpu,args -p "$2" | tail -1)"

@@ -208,9 +208,9 @@ P2=$BASE/page2.html
 # fetch_raw PATH FILE: the bytes after the head of the server's reply to
 # PATH, read to the end (no HTTP parsing: the routes may be malformed).
 fetch_raw() {
-    "$PYTHON" - "$PORT" "$1" "$2" <<'EOF'
+    "$PYTHON" - "$PORT" "$1" "$2" "$(scaled 10)" <<'EOF'
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=float(sys.argv[4]))
 s.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % sys.argv[2].encode())
 data = b""
 while True:
@@ -661,7 +661,7 @@ for force in --force ""; do
     rm -rf Files
     pids=()
     for n in 1 2 3 4; do
-        timeout -k 2 20 "$SCRAPER" --dump $force "$BASE/download/same.bin?bytes=3000000" --save \
+        timeout -k 2 "$(scaled 20)" "$SCRAPER" --dump $force "$BASE/download/same.bin?bytes=3000000" --save \
             >"$SCRATCH/f10.$n.out" 2>"$SCRATCH/f10.$n.err" </dev/null &
         pids+=($!)
     done
@@ -694,13 +694,13 @@ is "$(stat -c '%a %u' Files/o.html)" "644 $(id -u)" "F10 the new file is ours, m
 
 # T08: 100,000 links piped into head -n1.
 t0=$EPOCHREALTIME
-timeout -k 2 10 "$SCRAPER" --dump "$BIG" 2>"$ERR" </dev/null | head -n1 >"$OUT"
+timeout -k 2 "$(scaled 10)" "$SCRAPER" --dump "$BIG" 2>"$ERR" </dev/null | head -n1 >"$OUT"
 st=("${PIPESTATUS[@]}")
 ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
 is "${st[0]}" 0 "T08 piped into head -n1: exit 0 (a reader that stops is no error)"
 cmp_file "$SCRATCH/big.first" "$OUT" "T08 head -n1: the first record"
 ok '[ ! -s "$ERR" ]' "T08 piped into head -n1: nothing on stderr"
-ok 'elapsed_below 1' "T08 piped into head -n1: done within 1 s (${ELAPSED} s)"
+ok 'elapsed_below 3' "T08 piped into head -n1: done within 3 s, as B07's whole run (${ELAPSED} s)"
 
 # ==== R: resources ===========================================================================
 

@@ -11,7 +11,10 @@
 #   SCRAPER   binary under test (default ./scraper); made absolute here so
 #             tests may cd into $SCRATCH
 #   PYTHON    python 3 used for the server and byte-level checks (python3)
-#   TEST_TIMEOUT  default seconds allowed for one run of the binary (10)
+#   TEST_TIMEOUT  default seconds allowed for one run of the binary
+#             (10 x TIME_SCALE; taken as it is when set)
+#   TIME_SCALE    every time limit is multiplied by it (default 1; make
+#             test's valgrind run sets 10): see `scaled`
 #
 # Assertions (each prints one "ok N - name" / "not ok N - name"):
 #   ok 'SHELL-CONDITION' NAME      the condition is eval'd
@@ -25,6 +28,7 @@
 #
 # Running the binary:
 #   run_scraper [-t SECS] ARGS...   stdout -> $OUT, stderr -> $ERR (files),
+#                                   SECS x TIME_SCALE the limit,
 #                                   exit status -> $RC, wall time -> $ELAPSED
 #   Every run goes through `timeout`, so no test can hang.
 
@@ -38,7 +42,10 @@ case $SCRAPER in
     */*) SCRAPER=$ROOT/${SCRAPER#./} ;;
     *) SCRAPER=$(command -v "$SCRAPER" || echo "$SCRAPER") ;;
 esac
-TEST_TIMEOUT=${TEST_TIMEOUT:-10}
+# scaled SECS: SECS x TIME_SCALE -- every time limit of the tests goes
+# through it (valgrind runs, a busy machine)
+scaled() { awk -v s="$1" -v k="${TIME_SCALE:-1}" 'BEGIN { print s * k }'; }
+TEST_TIMEOUT=${TEST_TIMEOUT:-$(scaled 10)}
 
 # libcurl honours proxy variables; the tests talk to 127.0.0.1 only.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
@@ -168,7 +175,7 @@ require_scraper() {
 run_scraper() {
     local secs=$TEST_TIMEOUT t0
     if [ "$1" = -t ]; then
-        secs=$2
+        secs=$(scaled "$2")
         shift 2
     fi
     t0=$EPOCHREALTIME
@@ -208,16 +215,16 @@ elapsed_below() {
 
 # ---- the fixture server -------------------------------------------------
 
-# start_server: run tests/server.py in the background, wait up to 5 s for its
-# port, export PORT, BASE and SERVER_LOG (its request log).
+# start_server: run tests/server.py in the background, wait up to 5 s (x
+# TIME_SCALE) for its port, export PORT, BASE and SERVER_LOG (its request log).
 start_server() {
     local portfile=$SCRATCH/server.port
     SERVER_LOG=$SCRATCH/server.log
     : >"$SERVER_LOG"
     "$PYTHON" "$ROOT/tests/server.py" --port-file "$portfile" \
-        --lifetime 300 --log "$SERVER_LOG" 2>"$SCRATCH/server.err" &
+        --lifetime "$(scaled 300)" --log "$SERVER_LOG" 2>"$SCRATCH/server.err" &
     SERVER_PID=$!
-    for _ in $(seq 100); do
+    for _ in $(seq "$(scaled 100)"); do
         [ -s "$portfile" ] && break
         sleep 0.05
     done
@@ -232,18 +239,18 @@ start_server() {
 
 # fetch PATH FILE: the raw body the server sends for PATH (no decoding).
 fetch() {
-    "$PYTHON" - "$PORT" "$1" "$2" <<'EOF'
+    "$PYTHON" - "$PORT" "$1" "$2" "$(scaled 10)" <<'EOF'
 import http.client, sys
-c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=float(sys.argv[4]))
 c.request("GET", sys.argv[2])
 open(sys.argv[3], "wb").write(c.getresponse().read())
 EOF
 }
 
-# wait_log REGEX [SECS]: wait (default 5 s) until the server log has a line
-# matching REGEX; true if it came.
+# wait_log REGEX [SECS]: wait (default 5 s; x TIME_SCALE) until the server
+# log has a line matching REGEX; true if it came.
 wait_log() {
-    for _ in $(seq $((${2:-5} * 20))); do
+    for _ in $(seq "$(scaled $((${2:-5} * 20)))"); do
         grep -Eq "$1" "$SERVER_LOG" && return 0
         sleep 0.05
     done
@@ -380,7 +387,7 @@ start_server_tls() {
     TLS_BASE= TLS_PORT= TLS_WHY=
     if ! command -v openssl >/dev/null 2>&1; then
         TLS_WHY="openssl not installed"
-    elif ! timeout 30 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+    elif ! timeout "$(scaled 30)" openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
             -days 1 -keyout "$key" -out "$cert" >"$SCRATCH/openssl.log" 2>&1; then
         TLS_WHY="openssl could not make a certificate: $(head -c 200 "$SCRATCH/openssl.log")"
     fi
@@ -391,11 +398,11 @@ start_server_tls() {
     SERVER_LOG=$SCRATCH/server.log
     : >"$SERVER_LOG"
     "$PYTHON" "$ROOT/tests/server.py" --port-file "$portfile" \
-        --lifetime 300 --log "$SERVER_LOG" \
+        --lifetime "$(scaled 300)" --log "$SERVER_LOG" \
         --tls-cert "$cert" --tls-key "$key" --tls-port-file "$tlsfile" \
         2>"$SCRATCH/server.err" &
     SERVER_PID=$!
-    for _ in $(seq 100); do
+    for _ in $(seq "$(scaled 100)"); do
         [ -s "$portfile" ] && break
         sleep 0.05
     done

@@ -20,7 +20,7 @@ loads() { grep -c "^GET /page2.html" "$SERVER_LOG"; }
 # wait_loads N: until the server has seen N requests and the page is shown
 wait_loads() {
     local i
-    for i in $(seq 200); do
+    for i in $(seq "$(scaled 200)"); do
         [ "$(loads)" -ge "$1" ] && tm capture-pane -p -t t | grep -q "HTTP 200" && return 0
         sleep 0.05
     done
@@ -52,7 +52,7 @@ case $SCRAPER in
 *) ok '[ $((rss200 - rss20)) -lt 1024 ]' "RSS after 200 loads within 1 MiB of after 20 ($rss20 -> $rss200 KiB)" ;;
 esac
 tm send-keys -t t q
-for _ in $(seq 100); do
+for _ in $(seq "$(scaled 100)"); do
     kill -0 "$(cat "$SCRATCH/pid")" 2>/dev/null || break
     sleep 0.05
 done

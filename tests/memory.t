@@ -15,10 +15,10 @@ mkdir -p "$PAGES"
 "$PYTHON" "$ROOT/tests/bench/gen.py" --size 10M --out "$PAGES/page.html" --quiet ||
     { echo "Bail out! gen.py failed"; exit 255; }
 "$PYTHON" "$ROOT/tests/bench/serve.py" --root "$PAGES" --port-file "$SCRATCH/port" \
-    --lifetime 120 2>"$SCRATCH/serve.err" &
+    --lifetime "$(scaled 120)" 2>"$SCRATCH/serve.err" &
 SERVE_PID=$!
 trap '_st=$?; kill "$SERVE_PID" 2>/dev/null; (exit $_st); _tap_cleanup' EXIT
-for _ in $(seq 100); do
+for _ in $(seq "$(scaled 100)"); do
     [ -s "$SCRATCH/port" ] && break
     sleep 0.05
 done

@@ -949,7 +949,7 @@ class Handler(socketserver.BaseRequestHandler):
         elif name == "many-attrs":
             self.request.sendall(_with_length(many_attrs_page(self.int_arg(req, "n", 40000, 1 << 20))))
         elif name == "stray-end-tags":
-            n = self.int_arg(req, "n", 150000, 1 << 22)
+            n = self.int_arg(req, "n", 150000, 1 << 24)
             self.request.sendall(_with_length(
                 b'<a href="/page2.html?first">first</a>' + b"<b>" * n + b"</i>" * n
                 + b'<a href="/page2.html?last">last</a>'))

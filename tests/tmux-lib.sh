@@ -74,12 +74,14 @@ tui_start() {
 }
 
 # wait_until COND DESC [SECS]: eval COND (with $SCREEN freshly captured)
-# every 0.05 s until true, at most SECS (default $TUI_WAIT); on timeout (or
+# every 0.05 s until true, at most SECS (default $TUI_WAIT) x TIME_SCALE
+# (lib.sh's scaled: valgrind, sanitizers, a busy machine); on timeout (or
 # when the program ends meanwhile and COND still fails) print "not ok -
 # TNAME: DESC" with the last screen as diagnostics and return 1.
 wait_until() {
     local _cond=$1 _desc=$2 _secs=${3:-$TUI_WAIT} _end _ended _was_ended=
-    _end=$(( ${EPOCHREALTIME/./} + ${_secs%.*} * 1000000 ))
+    _secs=$(scaled "$_secs")
+    _end=$(awk -v n="${EPOCHREALTIME/./}" -v s="$_secs" 'BEGIN { printf "%.0f", n + s * 1000000 }')
     [ -s "$TDIR/exitfile" ] && _was_ended=1
     while :; do
         _ended=

@@ -13,7 +13,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     exit 0
 fi
 unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=$(scaled "${TUI_WAIT:-5}")
+TUI_WAIT=${TUI_WAIT:-5}   # wait_until (tests/tmux-lib.sh) scales every wait
 start_server
 F=$BASE/fault
 TUI_W=100 TUI_H=30
@@ -61,7 +61,7 @@ LONG="$F/stray-end-tags?n=4000000"
 
 TNAME="during a long parse"
 tui_start "$LONG"
-wait_screen 'Parsing' "$(scaled 10)"
+wait_screen 'Parsing' 10
 keys '?'
 wait_screen 'Keys \(j/k scroll'
 keys q
@@ -74,10 +74,10 @@ quit_clean
 
 TNAME="SIGTERM during a long parse"
 tui_start "$LONG"
-wait_screen 'Parsing' "$(scaled 10)"
+wait_screen 'Parsing' 10
 t0=$EPOCHREALTIME
 kill -TERM "$(cat "$TDIR/pid")"
-wait_exit "$(scaled 5)"
+wait_exit 5
 took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
 is "$EXIT" "exit=143" "$TNAME: exit 143"
 ok "awk -v t=$took -v k=${TIME_SCALE:-1} 'BEGIN { exit !(t < 0.5 * k) }'" \
@@ -143,7 +143,7 @@ keys d
 wait_screen 'Downloading'
 keys j d
 wait_screen 'a download is running'
-wait_screen 'downloaded Files/slow.bin' "$(scaled 15)"
+wait_screen 'downloaded Files/slow.bin' 15
 ok '[ -s "$TDIR/Files/slow.bin" ]' "$TNAME: the first download was not dropped"
 quit_clean
 

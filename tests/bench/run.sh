@@ -13,11 +13,14 @@
 #    with gen.py (cached in the work directory until gen.py changes), serves
 #    them with serve.py on a random loopback port, times every tool on the
 #    same files in one run and prints the tables (see bench.py's top comment).
+# 4. Runs tests/bench/worst.py --bench: the worst-case shapes (see below).
 #
 # Environment: SCRAPER (default ./scraper), BENCH_DIR (work directory,
-# default $TMPDIR/scraper-bench).  Exit status: 0, or 1 when scraper missed
-# a record gen.py wrote (or a package is missing).  About 4 minutes on a
-# 2-core machine; `--sizes 1M,10M` and `--bs4-big 0` make it shorter.
+# default $TMPDIR/scraper-bench), BENCH_WORST_SIZES (step 4's sizes).  Exit
+# status: 0, or 1 when scraper missed a record gen.py wrote (or a package is
+# missing).  About 4 minutes on a 2-core machine, and up to 6 more for step 4
+# (its slowest shapes are killed at 30 s); `--sizes 1M,10M`, `--bs4-big 0`
+# and BENCH_WORST_SIZES= make it shorter.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -41,5 +44,20 @@ else
 	echo "bench: floor.c not built (no cc or libxml2-dev): its rows are skipped" >&2
 fi
 
-exec /usr/bin/python3 tests/bench/bench.py --work "$WORK" --scraper "$SCRAPER" \
-	--floor "$FLOOR" "$@"
+status=0
+/usr/bin/python3 tests/bench/bench.py --work "$WORK" --scraper "$SCRAPER" \
+	--floor "$FLOOR" "$@" || status=$?
+
+# 4. The worst-case shapes of tests/bench/worst.py (unmatched end tags,
+#    attribute floods under and over the guard, deep nesting, long comments,
+#    entities...) at BENCH_WORST_SIZES bytes (default 10M; a list such as
+#    1M,2M,4M also prints how each time grows; empty: skipped): per shape the
+#    seconds of `scraper --dump -v` and the ratio to gen.py's ordinary page
+#    of the same size, a run killed at 30 s.  A table, not a check: it does
+#    not change the exit status (tests/worst.t is the check).
+if [ -n "${BENCH_WORST_SIZES-10M}" ]; then
+	echo
+	/usr/bin/python3 tests/bench/worst.py --bench --work "$WORK" --scraper "$SCRAPER" \
+		--sizes "${BENCH_WORST_SIZES-10M}" || true
+fi
+exit "$status"

@@ -24,7 +24,7 @@ import urllib.parse
 
 def handle(conn, root):
     try:
-        conn.settimeout(30)
+        conn.settimeout(30 * float(os.environ.get("TIME_SCALE") or 1))   # tests' time limits scale
         req = b""
         while b"\r\n\r\n" not in req and len(req) < 65536:
             chunk = conn.recv(4096)

@@ -25,6 +25,8 @@ secs=${1:-60}
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2 ;;
 esac
+# libFuzzer's limit for one input: 10 s x TIME_SCALE, as every time limit
+tmo=$(awk -v k="${TIME_SCALE:-1}" 'BEGIN { t = int(10 * k + 0.5); print t < 1 ? 1 : t }')
 if [ $# -eq 0 ]; then
 	for f in "$here"/fuzz_*.c; do
 		t=${f##*/}
@@ -83,7 +85,7 @@ for t in "$@"; do
 	mkdir -p "$art"
 	# Regression inputs first: each once, as a plain run.
 	if [ -d "$here/regress/$t" ] && [ -n "$(ls -A "$here/regress/$t")" ]; then
-		if ! "$bin" -timeout=10 -rss_limit_mb=2048 "$here/regress/$t"/* \
+		if ! "$bin" -timeout="$tmo" -rss_limit_mb=2048 "$here/regress/$t"/* \
 		     >"$work/$t.regress.log" 2>&1; then
 			echo "$t: FINDING: a regression input fails again (tests/fuzz/regress/$t/);" \
 			     "log $work/$t.regress.log"
@@ -98,7 +100,7 @@ for t in "$@"; do
 	dict=
 	[ -f "$here/$t.dict" ] && dict=-dict=$here/$t.dict
 	# shellcheck disable=SC2086
-	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	"$bin" -max_total_time="$secs" -timeout="$tmo" -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$art/" $dict "$work/$t.corpus" >"$work/$t.log" 2>&1
 	rc=$?
 	found=$(ls "$art" 2>/dev/null | grep -E '^(crash|leak|timeout|oom)-' | head -n 1)
