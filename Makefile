@@ -51,17 +51,23 @@ run: deps
 	@$(MAKE) -s scraper
 	@sh tests/demo.sh "$(URL)"
 
+# The key matrix and the monkey look for memory errors: the sanitizer build
+# only. Timing ratios, odd files and output bytes: the release build only.
+RELEASE_TESTS = $(filter-out tests/states.t tests/monkey.t,$(wildcard tests/*.t))
+ASAN_TESTS = $(filter-out tests/unit.t tests/alloc.t tests/fuzz.t tests/worst.t \
+	     tests/fsodd.t tests/outputs.t,$(wildcard tests/*.t))
+
 test: deps
 	@$(MAKE) -s scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit
 	@# every pass runs, whatever the one before said; the status is the worst
 	@st=0; \
-	echo "== the release build"; prove -f tests/*.t || st=1; \
+	echo "== the release build"; prove -f $(RELEASE_TESTS) || st=1; \
 	echo "== the batch tests under valgrind"; \
 	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t || st=1; \
 	echo "== the AddressSanitizer + UBSan build"; \
 	SCRAPER=./scraper-asan TIME_SCALE=$${TIME_SCALE:-3} \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	prove -f $(filter-out tests/unit.t tests/alloc.t tests/fuzz.t tests/worst.t,$(wildcard tests/*.t)) || st=1; \
+	prove -f $(ASAN_TESTS) || st=1; \
 	exit $$st
 
 # Each libFuzzer target for a minute (tests/fuzz.t runs them 5 s in make test).

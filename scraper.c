@@ -4596,8 +4596,9 @@ ui_start(struct app *a)
 	define_key("\033[F", KEY_END);
 	define_key("\033OH", KEY_HOME);
 	define_key("\033OF", KEY_END);
-	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED,
-		  NULL);
+	/* every event, though only some act: one outside the mask (a right
+	 * click) left ncurses blocked in read() until the next key */
+	mousemask(ALL_MOUSE_EVENTS, NULL);
 	mouseinterval(0);
 	ui_colors(a);
 	return NULL;
@@ -5918,6 +5919,8 @@ on_mouse(struct app *a)
 		act_move(a, -3);
 	} else if (ev.bstate & BUTTON5_PRESSED) {
 		act_move(a, 3);
+	} else if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
+		return; /* other buttons, releases: nothing */
 	} else if (ev.y == 0) {
 		for (p = 0; p < P_COUNT; p++)
 			if (ev.x >= a->tab_x[p] && ev.x < a->tab_x[p + 1])
@@ -6066,7 +6069,7 @@ page_parsed(struct app *a)
 	struct transfer *t;
 	struct page *p = parse_end(a, 0, &t);
 	struct doc *d;
-	int watching = a->pane == P_TRANSFER;
+	int watching = a->pane == P_TRANSFER, again = a->restore != NULL;
 
 	story_page(t, p);
 	d = doc_new(t, p);
@@ -6079,6 +6082,8 @@ page_parsed(struct app *a)
 	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
 	filter_clear(a);
 	a->ui.msg.len = 0;
+	if (again)
+		ui_message(a, 0, "fetched again: the page had been let go to bound memory");
 	if (t->status >= 400)
 		ui_message(a, 1, "HTTP status %ld", t->status);
 	else if (p->partial || p->trimmed || page_guard_stopped(p))
@@ -6136,7 +6141,12 @@ escape_swallowed(void)
 	}
 	if (c == 'O') /* SS3: one more byte */
 		return get_wch(&c), 1;
-	while (n++ < 32 && get_wch(&c) == OK && !(c >= 0x40 && c <= 0x7e))
+	if (get_wch(&c) == OK && c == 'M') { /* an X10 mouse report: 3 bytes of any value */
+		while (n++ < 3 && get_wch(&c) != ERR)
+			;
+		return 1;
+	}
+	while (!(c >= 0x40 && c <= 0x7e) && n++ < 32 && get_wch(&c) == OK)
 		;
 	return 1;
 }

@@ -115,6 +115,19 @@ wait_screen 'Keys \(j/k scroll' "" "the screen still answers after Ctrl-S"
 keys q
 quit_clean
 
+# ---- mouse reports the program did not ask for ------------------------------
+
+TNAME="X10 mouse report and right click"
+tui_start "$BASE/"
+wait_screen 'Links'
+tm send-keys -t t -H 1b 5b 4d 20 71 25   # X10: a press at column 81 ("q" as a byte)
+tm send-keys -t t -H 1b 5b 3c 32 3b 31 30 3b 34 4d 1b 5b 3c 32 3b 31 30 3b 34 6d  # SGR right click
+keys '?'
+wait_screen 'Keys \(j/k scroll' "" "the report is not read as keys, and the screen still answers"
+alive "still running"
+keys q
+quit_clean
+
 # ---- the save prompt, and a page arriving under it ---------------------------
 
 TNAME="save prompt across a page arrival"
@@ -166,7 +179,8 @@ if [ -x "$SMALL" ]; then
     wait_until "grep -q 'bytes=150001' <<<\"\$SCREEN\"" "back to the page before"
     is "$(grep -cx 'GET /big?bytes=150001' "$SERVER_LOG")" 1 "$TNAME: the last page is kept"
     keys h
-    wait_screen 'fetching it again'
+    wait_screen 'fetched again'
+    keys g   # the message gives way to the page's line
     wait_until "grep -qE 'bytes=150000([^0-9]|\$)' <<<\"\$SCREEN\"" "the first page is shown again"
     is "$(grep -cx 'GET /big?bytes=150000' "$SERVER_LOG")" 2 "$TNAME: the first page was fetched again"
     quit_clean
