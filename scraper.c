@@ -216,6 +216,7 @@ struct doc {
 	size_t *src_lines, src_n;   /* line starts of the body, built when first shown */
 	char *saved;                /* where the body was saved, or NULL */
 	char *url;                  /* set when t and p were let go to bound memory */
+	char *filter;               /* the filter in force when the user left it, or NULL */
 	int pane;
 	struct view view[P_COUNT];
 };
@@ -4738,6 +4739,7 @@ doc_free(struct doc *d)
 	transfer_free(d->t);
 	free(d->saved);
 	free(d->url);
+	free(d->filter);
 	free(d);
 }
 
@@ -5076,6 +5078,21 @@ act_follow(struct app *a, int arg)
 	tui_fetch(a, e->url, NULL, 0);
 }
 
+/* Back on a page left filtered: the same filter, on the same row. */
+static void
+filter_restore(struct app *a)
+{
+	struct view *v = ui_view(a), was = *v;
+
+	if (!a->doc->filter)
+		return;
+	snprintf(a->ui.filter_mb, sizeof a->ui.filter_mb, "%s", a->doc->filter);
+	free(a->doc->filter);
+	a->doc->filter = NULL;
+	filter_apply(a);
+	*v = was; /* clamped when drawn */
+}
+
 static void
 act_back(struct app *a, int arg)
 {
@@ -5102,6 +5119,7 @@ act_back(struct app *a, int arg)
 	a->pane = a->doc->pane;
 	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
 	filter_clear(a);
+	filter_restore(a);
 }
 
 static void
@@ -6015,6 +6033,8 @@ static void
 history_push(struct app *a)
 {
 	a->doc->pane = a->pane;
+	free(a->doc->filter);
+	a->doc->filter = a->ui.filtering ? xstrdup(a->ui.filter_mb) : NULL;
 	if (a->nhist == HIST_MAX) {
 		doc_drop(a, a->hist[0]);
 		memmove(a->hist, a->hist + 1, (HIST_MAX - 1) * sizeof *a->hist);

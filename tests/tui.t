@@ -202,6 +202,24 @@ t_transfer() {
 }
 
 # --- follow a link and come back ---------------------------------------------------
+# Back on a page left filtered: the filter is in force again, on the row
+# that was followed.
+t_follow_filtered() {
+    tui_start "$BASE/"
+    wait_screen "$DEMO_TABS" || return
+    keys /
+    type_text chain
+    keys Enter
+    wait_screen "$(nth_of 1 1)" || return
+    keys Enter
+    wait_screen 'chain-end' || return
+    keys h
+    wait_screen 'Links 1/25 ' || return
+    screen_ok 'grep -Eq "$(nth_of 1 1)" <<<"$SCREEN" && grep -q "chain/3" <<<"$SCREEN"' \
+        "back: the filter and the followed row are restored"
+    quit_clean
+}
+
 t_follow() {
     local url idx pair
     url="$BASE/page2.html?padded"
@@ -667,6 +685,7 @@ scenario "form" t_form
 scenario "panes" t_panes
 scenario "transfer pane" t_transfer
 scenario "follow and back" t_follow
+scenario "back after a filtered follow" t_follow_filtered
 scenario "download" t_download
 scenario "save" t_save
 scenario "y" t_yank
