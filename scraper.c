@@ -285,7 +285,8 @@ struct ui {
 	char *pending_url;
 	char *form_save;          /* "Save as" of the fetch in flight */
 	void *form, *form_win, *form_sub; /* FORM, WINDOW, WINDOW */
-	char form_error[128];
+	char form_error[160];
+	int form_fresh;           /* the URL field holds the prefilled text, untouched */
 	char *form_keep[2];       /* the fields' text across a resize */
 	size_t help_top, help_rows;
 	int stdin_idle;           /* readable, yet no key: stdin is gone */
@@ -5052,6 +5053,7 @@ act_open(struct app *a, int arg)
 	a->ui.form_keep[0] = xstrdup(t ? (t->final_url ? t->final_url : t->url) : "");
 	a->ui.form_keep[1] = xstrdup("");
 	form_build(a, a->ui.form_keep[0], a->ui.form_keep[1]);
+	a->ui.form_fresh = *a->ui.form_keep[0] != '\0';
 }
 
 static void
@@ -5818,6 +5820,27 @@ confirm_key(struct app *a, wint_t c)
 		download_start(a, a->ui.pending_url, a->ui.pending_name, 1);
 }
 
+/* "http//host" or "https:/host": a hint, "did you mean http://host?",
+ * rather than a fetch of the host "http". */
+static int
+scheme_mistyped(const char *url, char *hint, size_t hintsz)
+{
+	static const char *const schemes[] = {"https", "http"};
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(schemes[i]);
+		if (ascii_casecmp_n(url, schemes[i], n))
+			continue;
+		if (!strncmp(url + n, "//", 2) || (!strncmp(url + n, ":/", 2) && url[n + 2] != '/')) {
+			snprintf(hint, hintsz, "did you mean %s://%.100s?", schemes[i],
+				 url + n + 2);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Enter in the form: validate both fields, then fetch. */
 static void
 form_submit(struct app *a)
@@ -5828,6 +5851,8 @@ form_submit(struct app *a)
 
 	if (!*url)
 		snprintf(a->ui.form_error, sizeof a->ui.form_error, "type a URL");
+	else if (scheme_mistyped(url, a->ui.form_error, sizeof a->ui.form_error))
+		; /* the hint is the error */
 	else if (!norm)
 		snprintf(a->ui.form_error, sizeof a->ui.form_error, "%s", why);
 	else if (*save && name_refusal(save))
@@ -5861,6 +5886,11 @@ form_key(struct app *a, wint_t c, int fkey)
 		return;
 	}
 	a->ui.form_error[0] = '\0';
+	if (a->ui.form_fresh && !fkey && c >= 0x20 && c != 127 && !is_control(c) && !is_bidi(c) &&
+	    field_index(current_field(a->ui.form)) == 0) /* typing replaces it, as in */
+		form_driver(a->ui.form, REQ_CLR_FIELD); /* a browser's address bar */
+	if (fkey || (c != '\r' && c != '\n')) /* Enter fetches what is there */
+		a->ui.form_fresh = 0;
 	if (fkey) {
 		if (c == KEY_ENTER)
 			form_submit(a);

@@ -113,6 +113,20 @@ t_form() {
     wait_screen "$PAGE2_TABS" || return
     pass "$TNAME: o, another URL, Enter: the new page's counts (page2.tsv)"
     keys o
+    wait_screen "URL +$(re_quote "$BASE/page2.html")( |\$)" || return
+    type_text "$BASE/"
+    keys Enter
+    wait_screen "$DEMO_TABS" || return
+    pass "$TNAME: o, then typing replaces the prefilled URL (as an address bar does)"
+    keys o
+    wait_screen 'Open a URL' || return
+    type_text "http//127.0.0.1:$PORT/"
+    keys Enter
+    wait_screen "did you mean http://127\\.0\\.0\\.1:$PORT/\\?" || return
+    pass "$TNAME: http//host: a hint, not a fetch"
+    keys Escape
+    wait_gone 'Open a URL' || return
+    keys o
     wait_screen 'Open a URL' || return
     keys Escape
     wait_gone 'Open a URL' || return
