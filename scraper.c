@@ -1999,6 +1999,33 @@ utf8_not_declared(const char *body, size_t len, const char *declared)
 	return bad > 0;
 }
 
+/* The charset browsers read for a label (the encoding standard's table):
+ * a superset of glibc's strict one, whose extra characters real pages use
+ * (啰 in gb2312 pages, ‘’ in iso-8859-9 ones). */
+static const char *
+charset_superset(const char *cs)
+{
+	static const struct { const char *label, *name; } map[] = {
+		{"gb2312", "GB18030"}, {"gbk", "GB18030"}, {"x-gbk", "GB18030"},
+		{"csgb2312", "GB18030"}, {"chinese", "GB18030"}, {"iso-ir-58", "GB18030"},
+		{"euc-kr", "CP949"}, {"ks_c_5601-1987", "CP949"}, {"korean", "CP949"},
+		{"csksc56011987", "CP949"}, {"iso-ir-149", "CP949"}, {"ks_c_5601-1989", "CP949"},
+		{"shift_jis", "CP932"}, {"sjis", "CP932"}, {"ms_kanji", "CP932"},
+		{"x-sjis", "CP932"}, {"csshiftjis", "CP932"}, {"windows-31j", "CP932"},
+		{"big5", "BIG5-HKSCS"}, {"cn-big5", "BIG5-HKSCS"}, {"x-x-big5", "BIG5-HKSCS"},
+		{"csbig5", "BIG5-HKSCS"},
+		{"iso-8859-9", "CP1254"}, {"iso8859-9", "CP1254"}, {"latin5", "CP1254"},
+		{"l5", "CP1254"}, {"iso_8859-9", "CP1254"}, {"csisolatin5", "CP1254"},
+		{"tis-620", "CP874"}, {"iso-8859-11", "CP874"}, {"iso8859-11", "CP874"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!ascii_casecmp_n(cs, map[i].label, strlen(map[i].label) + 1))
+			return charset_known(map[i].name) ? map[i].name : cs;
+	return cs;
+}
+
 /* Takes a declared label when it can be right for this body; says in
  * `from` why, or why not. */
 static int
@@ -2025,7 +2052,7 @@ charset_take(const char *label, const char *where, const char *body, size_t len,
 		snprintf(from, fromsz, "%s says %s, but the bytes are UTF-8", where, label);
 		return 1;
 	}
-	snprintf(name, namesz, "%s", cs);
+	snprintf(name, namesz, "%s", charset_superset(cs));
 	snprintf(from, fromsz, "%s", !strcmp(where, "<meta>") ? "<meta> in the document" : where);
 	return 1;
 }
@@ -2077,12 +2104,19 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
  * <style> text is no tags) and counted; the scan stops where a tag reaches
  * its attribute TAG_ATTRS + 1, and resumes there when more bytes come.
  */
-enum scan_state { SC_TEXT, SC_LT, SC_NAME, SC_GAP, SC_ATTR, SC_EQ, SC_BARE, SC_QUOTED };
+enum scan_state {
+	SC_TEXT, SC_LT, SC_NAME, SC_GAP, SC_ATTR, SC_AFTER, SC_EQ, SC_BARE, SC_QUOTED,
+	SC_BOGUS,   /* what libxml2 drops up to a blank or '>': no quote opens there */
+	SC_COMMENT, /* <!-- to --> */
+	SC_DECL,    /* <!DOCTYPE, <?...?>, an end tag: to '>' */
+};
 
 struct tag_scan {
 	size_t pos;             /* bytes looked at */
+	int at_end;             /* the bytes end at len: nothing more will come */
 	enum scan_state state;
 	char quote;             /* in SC_QUOTED */
+	int slash;              /* a '/' in a gap: "/>" closes the element at once */
 	const char *raw;        /* "script" or "style" once such a tag ends: its text is no tags */
 	const char *raw_next;   /* ... set while its start tag is read */
 	size_t tag, attrs;      /* the open tag's '<' and its attributes so far */
@@ -2123,12 +2157,14 @@ scan_raw_text(struct tag_scan *ts, const char *s, size_t i, size_t len)
 	return len;
 }
 
+/* A tag ends; "<script/>" has no text to skip (libxml2 closes it at once). */
 static void
-scan_tag_end(struct tag_scan *ts)
+scan_tag_end(struct tag_scan *ts, int self_closed)
 {
 	ts->state = SC_TEXT;
-	ts->raw = ts->raw_next;
+	ts->raw = self_closed ? NULL : ts->raw_next;
 	ts->raw_next = NULL;
+	ts->slash = 0;
 }
 
 /* Text up to the next '<' (past a script's or style's, first). */
@@ -2148,6 +2184,90 @@ scan_text(struct tag_scan *ts, const char *s, size_t i, size_t len)
 	return ts->tag + 1;
 }
 
+/* Past the '<': a start tag, a comment, a declaration or an end tag. With
+ * too few bytes to tell ("<scr", "<!-"), the scan waits at the '<'. */
+static size_t
+scan_lt(struct tag_scan *ts, const char *s, size_t i, size_t len)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	if (!ts->at_end && len - i < 8) {
+		ts->state = SC_TEXT;
+		return ts->pos = ts->tag, len;
+	}
+	ts->attrs = 0;
+	ts->slash = 0;
+	if (isalpha(c)) {
+		ts->state = SC_NAME;
+		scan_tag_named(ts, s, i, len);
+	} else if (c == '!' && len - i >= 3 && s[i + 1] == '-' && s[i + 2] == '-') {
+		ts->state = SC_COMMENT;
+		return i + 3;
+	} else if (c == '!' || c == '?' || c == '/') {
+		ts->state = SC_DECL;
+	} else if (c == '<') {
+		ts->tag = i;
+		return i + 1;
+	} else {
+		ts->state = SC_TEXT;
+	}
+	return i + 1;
+}
+
+/* To the end of a comment or a declaration. */
+static size_t
+scan_skip(struct tag_scan *ts, const char *s, size_t i, size_t len)
+{
+	const char *q;
+
+	if (ts->state == SC_DECL) {
+		if (!(q = memchr(s + i, '>', len - i)))
+			return len;
+		ts->state = SC_TEXT;
+		return (size_t)(q - s) + 1;
+	}
+	for (q = s + i; (q = memchr(q, '>', len - (size_t)(q - s))); q++)
+		if (q - s >= 2 && q[-1] == '-' && q[-2] == '-' && (size_t)(q - s) >= i) {
+			ts->state = SC_TEXT;
+			return (size_t)(q - s) + 1;
+		}
+	return len;
+}
+
+static int
+is_name_start(unsigned char c)
+{
+	return isalpha(c) || c == '_' || c == ':' || c == '.';
+}
+
+static int
+is_name_char(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == ':' || c == '.' || c == '-';
+}
+
+/* Between attributes, as libxml2's htmlParseStartTag reads them: a name
+ * starts an attribute; any other byte starts what it drops. */
+static void
+scan_gap(struct tag_scan *ts, unsigned char c, size_t i)
+{
+	if (c == '>') {
+		scan_tag_end(ts, ts->slash);
+	} else if (c == '/') {
+		ts->slash = 1;
+	} else if (is_html_space(c)) {
+		ts->slash = 0;
+	} else if (is_name_start(c)) {
+		ts->state = SC_ATTR;
+		ts->slash = 0;
+		if (++ts->attrs == TAG_ATTRS + 1)
+			ts->cut = i;
+	} else {
+		ts->state = SC_BOGUS;
+		ts->slash = 0;
+	}
+}
+
 /* One step of the scan at s[i]; returns the index of the next byte. */
 static size_t
 scan_step(struct tag_scan *ts, const char *s, size_t i, size_t len)
@@ -2160,41 +2280,47 @@ scan_step(struct tag_scan *ts, const char *s, size_t i, size_t len)
 	case SC_TEXT:
 		return scan_text(ts, s, i, len);
 	case SC_LT:
-		ts->attrs = 0;
-		ts->state = isalpha(c) ? SC_NAME : c == '<' ? SC_LT : SC_TEXT;
-		if (c == '<')
-			ts->tag = i;
-		else if (isalpha(c))
-			scan_tag_named(ts, s, i, len);
-		break;
+		return scan_lt(ts, s, i, len);
+	case SC_COMMENT:
+	case SC_DECL:
+		return scan_skip(ts, s, i, len);
 	case SC_NAME:
-	case SC_ATTR:
-	case SC_BARE:
+	case SC_BOGUS:
 		if (c == '>')
-			scan_tag_end(ts);
-		else if (c == '=' && ts->state == SC_ATTR)
+			scan_tag_end(ts, i > 0 && s[i - 1] == '/');
+		else if (space || (c == '/' && ts->state == SC_NAME))
+			ts->state = SC_GAP, ts->slash = c == '/';
+		break;
+	case SC_ATTR:
+		if (c == '=')
 			ts->state = SC_EQ;
-		else if (space || (c == '/' && ts->state != SC_BARE))
-			ts->state = SC_GAP;
+		else if (space)
+			ts->state = SC_AFTER;
+		else if (!is_name_char(c))
+			return ts->state = SC_GAP, i; /* ends the name: read again */
+		break;
+	case SC_AFTER:
+		if (c == '=')
+			ts->state = SC_EQ;
+		else if (!space)
+			return ts->state = SC_GAP, i;
 		break;
 	case SC_GAP:
-		if (c == '>')
-			scan_tag_end(ts);
-		else if (c == '=')
-			ts->state = SC_EQ;
-		else if (!space && c != '/') {
-			ts->state = SC_ATTR;
-			if (++ts->attrs == TAG_ATTRS + 1)
-				ts->cut = i;
-		}
+		scan_gap(ts, c, i);
 		break;
 	case SC_EQ:
 		if (c == '"' || c == '\'')
 			ts->state = SC_QUOTED, ts->quote = (char)c;
 		else if (c == '>')
-			scan_tag_end(ts);
+			scan_tag_end(ts, 0);
 		else if (!space)
 			ts->state = SC_BARE;
+		break;
+	case SC_BARE:
+		if (c == '>')
+			scan_tag_end(ts, 0);
+		else if (space)
+			ts->state = SC_GAP;
 		break;
 	case SC_QUOTED:
 		if (!(q = memchr(s + i, ts->quote, len - i)))
@@ -2249,6 +2375,7 @@ tag_scan_until(struct tag_scan *ts, const char *s, size_t len, const atomic_int 
 		if (stop_asked(cancel))
 			return -1;
 		end = len - ts->pos > SCAN_SLICE ? ts->pos + SCAN_SLICE : len;
+		ts->at_end = end == len;
 		if (tag_scan(ts, s, end))
 			return 1;
 	} while (end < len);
@@ -3241,6 +3368,7 @@ feed_finish(struct feed *f, const char *url)
 	body = page_input_bytes(f->pi, &len);
 	/* what body_to_utf8() and page_guard() would leave as it is;
 	 * feed_bomb() looks at what it has not seen yet */
+	f->bomb.at_end = 1; /* the body is whole: what waited for more is read now */
 	if (!utf8_as_is(body, len) || feed_bomb(f)) {
 		feed_drop(f);
 		return NULL;
@@ -4940,6 +5068,21 @@ parse_end(struct app *a, int cancel, struct transfer **t)
 	return p;
 }
 
+/* On the way out: asks the parse to stop and waits half a second at most.
+ * libxml2 hears the request only between its callbacks, and some of its
+ * steps (a long attribute list) have none: quitting must not wait on one. */
+static int
+parse_ends_soon(struct app *a)
+{
+	struct timespec pause = {0, 5 * 1000 * 1000};
+	int i;
+
+	atomic_store(&a->parsing->cancel, 1);
+	for (i = 0; i < 100 && !atomic_load(&a->parsing->done); i++)
+		nanosleep(&pause, NULL);
+	return atomic_load(&a->parsing->done);
+}
+
 /* Esc during the parse: the story stays, as for a cancelled fetch. */
 static void
 parse_cancel(struct app *a)
@@ -6226,6 +6369,8 @@ tui_free(struct app *a)
 	size_t i;
 
 	form_close(a);
+	if (a->parsing && !parse_ends_soon(a))
+		a->parsing = NULL; /* left running: the process ends now anyway */
 	fetch_drop(a);
 	doc_free(a->restore);
 	xfer_cancel(a, &a->dl);

@@ -30,6 +30,10 @@ charset_case cs-utf32 "?utf32" "café UTF-32" "UTF-32LE \(byte-order mark\)" \
     "UTF-32LE byte-order mark"
 charset_case cs-declared-wrong "?qq" "腾讯首页" "<meta> says gb2312, but the bytes are UTF-8" \
     "UTF-8 page declaring gb2312"
+charset_case cs-gb2312-superset "?gb" "啰嗦" "GB18030 \(<meta>" \
+    "gb2312 read as browsers do (GB18030)"
+charset_case cs-latin5-superset "?tr" "‘ok’ ğ" "CP1254 \(<meta>" \
+    "iso-8859-9 read as browsers do (windows-1254)"
 run_scraper --dump --format json "$F/cs-declared-wrong"
 like "$(json_get "$OUT" 'd["title"]' 2>/dev/null || grep -o '"title":"[^"]*"' "$OUT")" "腾讯首页" \
     "UTF-8 page declaring gb2312: the title is not garbled"
@@ -52,6 +56,21 @@ ok 'elapsed_below 5' "attribute flood: done in under 5 s (took $ELAPSED s)"
 like "$(cat "$OUT")" "\?last" "attribute flood: the link after the flood is found"
 like "$(cat "$ERR")" "100 tags with more than 256 attributes cut" \
     "attribute flood: the report says the tags were cut"
+
+# Bytes read as libxml2 reads them: a bogus attribute name, a comment that
+# looks like a tag, <script/>, cannot hide a flood from the guard.
+for kind in digit eq at slash comment-quote comment-script script-self; do
+    run_scraper -t 10 --dump -v "$F/attr-bypass?kind=$kind"
+    ok '[ "$RC" = 0 ] && elapsed_below 3' "flood behind $kind: done in under 3 s (exit $RC, took $ELAPSED s)"
+    like "$(cat "$ERR")" "tags with more than 256 attributes cut" "flood behind $kind: cut, and said"
+    like "$(cat "$OUT")" "\?last" "flood behind $kind: the link after it is found"
+done
+
+# A <script> cut in two by the scan's 1 MiB slices is still a script (with
+# --save the body is scanned whole, in slices, as on the screen).
+run_scraper --dump -v --save --force --dir "$SCRATCH/saved" "$F/script-at-slice"
+unlike "$(cat "$ERR")" "partly parsed" "a <script> across a slice boundary: its text is not cut"
+like "$(cat "$OUT")" "\?last" "a <script> across a slice boundary: the link after it is found"
 
 # Real pages have at most a few dozen attributes to a tag: no cut.
 run_scraper --dump -v "$F/attr-flood?n=200&tags=50"

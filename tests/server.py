@@ -135,9 +135,17 @@ Routes
                      each stray end tag)
     attr-flood?n=N&tags=T  a link ?first, T <p> of N distinct attributes
                      (default 100 of 11,043), a link ?last
+    attr-bypass?kind=K  30 tags of 11,000 attributes behind K: digit, eq, at,
+                     slash (a bogus first attribute holding a quote),
+                     comment-quote, comment-script (a comment that looks like
+                     a tag), script-self (<script/>)
+    script-at-slice  a <script> starting 4 bytes before 1 MiB, holding "a<b"
+                     and 300 words, then a link ?last
     cs-header-utf16, cs-header-ibm037   an ASCII page (café in UTF-8) whose
                      header says charset=utf-16 / IBM037
     cs-meta-utf16    <meta charset="utf-16"> on a UTF-8 page
+    cs-gb2312-superset, cs-latin5-superset   "啰嗦" (GB18030 only) under
+                     gb2312, "‘ok’ ğ" (windows-1254) under iso-8859-9
     cs-utf32         UTF-32LE with its byte-order mark
     cs-declared-wrong  <meta charset="gb2312"> on a UTF-8 page (Chinese title)
     br-bad           Content-Encoding: br, bytes that are not brotli
@@ -651,6 +659,13 @@ FAULT_RAW = {
     "cs-declared-wrong": _with_length(
         _fault_page('<a href="/page2.html?qq">腾讯首页</a>', title="腾讯首页",
                     meta='<meta charset="gb2312">').encode(), ctype=b"text/html"),
+    # labels whose browsers' charset is a superset of glibc's strict one
+    "cs-gb2312-superset": _with_length(
+        _fault_page('<a href="/page2.html?gb">啰嗦</a>', meta='<meta charset="gb2312">')
+        .encode("gb18030"), ctype=b"text/html"),
+    "cs-latin5-superset": _with_length(
+        _fault_page('<a href="/page2.html?tr">‘ok’ ğ</a>', meta='<meta charset="iso-8859-9">')
+        .encode("cp1254"), ctype=b"text/html"),
     # a body its Content-Encoding cannot decode; headers over libcurl's total
     "br-bad": _with_length(b"\x0b\x03\x80garbage, not brotli",
                            lines=[b"Content-Encoding: br"]),
@@ -959,6 +974,28 @@ class Handler(socketserver.BaseRequestHandler):
             self.request.sendall(_with_length(
                 b'<a href="/page2.html?first">first</a>' + tag * self.int_arg(req, "tags", 100, 1000)
                 + b'<a href="/page2.html?last">last</a>'))
+        elif name == "attr-bypass":
+            # bytes the scanner once read otherwise than libxml2, each hiding
+            # 30 tags of 11,000 attributes
+            kind = req.query.get("kind", ["digit"])[0]
+            flood = b" ".join(b"x%d" % i for i in range(11000))
+            tag = {"digit": b'<a 1=" ' + flood + b' ">t</a>\n',
+                   "eq": b'<a =" ' + flood + b' ">t</a>\n',
+                   "at": b'<a @x=" ' + flood + b' ">t</a>\n',
+                   "slash": b'<a /=" ' + flood + b' ">t</a>\n'}.get(kind, b"<a " + flood + b">t</a>\n")
+            lead = {"comment-quote": b'<!-- <a b=" -->', "comment-script": b"<!-- <script> -->",
+                    "script-self": b"<script/>"}.get(kind, b"")
+            self.request.sendall(_with_length(
+                b'<a href="/page2.html?first">first</a>' + lead + tag * 30
+                + b'<a href="/page2.html?last">last</a>'))
+        elif name == "script-at-slice":
+            # a <script> across the 1 MiB boundary of the guard's scan, holding
+            # 300 words after a "<b": script text, not a tag to cut
+            head = b'<a href="/page2.html?first">first</a>\n'
+            pad = b"<!-- " + b"p" * ((1 << 20) - 4 - len(head) - 9) + b" -->\n"
+            self.request.sendall(_with_length(
+                head + pad + b"<script>if (a<b " + b" ".join(b"w%d" % i for i in range(300))
+                + b") {}</script>\n<a href=\"/page2.html?last\">last</a>"))
         elif name == "trickle":
             self.request.sendall(_head(lines=[b"Content-Length: 100"]))
             for i in range(100):
