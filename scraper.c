@@ -1939,7 +1939,8 @@ body_to_utf8(struct buf *out, const char *body, size_t len, const char *charset,
 	    (!memcmp(body, "\xff\xfe\0\0", 4) || !memcmp(body, "\0\0\xfe\xff", 4)))
 		body += 4, len -= 4;
 	else if (!ascii_casecmp_n(charset, "UTF-16", 6) && len >= 2 &&
-	    ((body[0] == '\xff' && body[1] == '\xfe') || (body[0] == '\xfe' && body[1] == '\xff')))
+		 ((body[0] == '\xff' && body[1] == '\xfe') ||
+		  (body[0] == '\xfe' && body[1] == '\xff')))
 		body += 2, len -= 2;
 	*replaced = iconv_to_utf8(out, body, len, charset);
 	if (memchr(out->data, 0, out->len) || !utf8_valid(out->data, out->len)) {
@@ -2099,10 +2100,13 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 /*
  * The attribute-bomb scan. libxml2 2.9.14 checks each attribute of a tag
  * against all before it: 11,000 in one tag take 0.25 s, and a page of such
- * tags minutes. Tags are read roughly as libxml2 reads them (quoted values
- * skipped, so a '>' or '=' in a value counts for nothing; <script> and
- * <style> text is no tags) and counted; the scan stops where a tag reaches
- * its attribute TAG_ATTRS + 1, and resumes there when more bytes come.
+ * tags minutes. Tags are read as htmlParseStartTag reads them: quoted values
+ * skipped (a '>' or '=' in a value counts for nothing), a bogus attribute
+ * name dropped to the next blank with no quote opened, comments and
+ * declarations skipped, <script> and <style> text no tags (unless "/>"
+ * closed them). The scan stops where a tag reaches its attribute
+ * TAG_ATTRS + 1, and resumes there when more bytes come; a '<' too near the
+ * end of what has come waits for more.
  */
 enum scan_state {
 	SC_TEXT, SC_LT, SC_NAME, SC_GAP, SC_ATTR, SC_AFTER, SC_EQ, SC_BARE, SC_QUOTED,
@@ -2227,7 +2231,7 @@ scan_skip(struct tag_scan *ts, const char *s, size_t i, size_t len)
 		return (size_t)(q - s) + 1;
 	}
 	for (q = s + i; (q = memchr(q, '>', len - (size_t)(q - s))); q++)
-		if (q - s >= 2 && q[-1] == '-' && q[-2] == '-' && (size_t)(q - s) >= i) {
+		if (q - s >= 2 && q[-1] == '-' && q[-2] == '-') {
 			ts->state = SC_TEXT;
 			return (size_t)(q - s) + 1;
 		}
@@ -2918,9 +2922,8 @@ net_easy(struct transfer *t, const struct options *o)
 static struct transfer *
 net_start(struct app *a, const char *url, int fd)
 {
-	struct transfer *t = xmalloc(sizeof *t);
-
 	static unsigned long ids;
+	struct transfer *t = xmalloc(sizeof *t);
 
 	memset(t, 0, sizeof *t);
 	t->id = ++ids;
@@ -5021,7 +5024,10 @@ parse_main(void *arg)
 			     t->final_url ? t->final_url : t->url, j->charset, &j->cancel);
 	page_resolve(j->page);
 	atomic_store(&j->done, 1);
-	curl_multi_wakeup(j->wake);
+	/* a cancelled job is waited for, or was left running on the way out,
+	 * when the multi handle may be gone: only a live one is woken */
+	if (!atomic_load(&j->cancel))
+		curl_multi_wakeup(j->wake);
 	return NULL;
 }
 
