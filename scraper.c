@@ -23,65 +23,113 @@
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 /* wcwidth; pkg-config's ncursesw flags set it too */
 #endif
+
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE
 #endif
 
 #include <ctype.h>
+
 #include <dirent.h>
+
 #include <errno.h>
+
 #include <fcntl.h>
+
 #include <iconv.h>
+
 #include <getopt.h>
+
 #include <limits.h>
+
 #include <locale.h>
+
 #include <pthread.h>
+
 #include <signal.h>
+
 #include <stdarg.h>
+
 #include <stdatomic.h>
+
 #include <stdint.h>
+
 #include <stdio.h>
+
 #include <stdlib.h>
+
 #include <string.h>
+
 #include <sys/file.h>
+
 #include <sys/mman.h>
+
 #include <sys/stat.h>
+
 #include <sys/types.h>
+
 #include <termios.h>
+
 #include <time.h>
+
 #include <unistd.h>
+
 #include <wchar.h>
 
 #define NCURSES_WIDECHAR 1
+
 #include <curses.h>
+
 #include <form.h>
+
 #include <curl/curl.h>
+
 #include <libxml/HTMLparser.h>
+
 #include <libxml/parserInternals.h>
+
 #include <libxml/xmlerror.h>
 
 #define VERSION "0.1.0"
 
 #define DEFAULT_MAX_SIZE (64L * 1024 * 1024)
+
 #define DEFAULT_TIMEOUT 30L
+
 #define DEFAULT_DIR "Files"
+
 #define MAX_REDIRECTS 10L
+
 #define DOWNLOAD_MAX_SIZE (1024L * 1024 * 1024) /* the user picked it: larger */
+
 #define TEXT_CAP 1024       /* bytes kept of a link's text or the title */
+
 #define NAME_MAX_BYTES 255  /* longest file name we create */
+
 #define HIST_MAX 32         /* pages kept for "back" */
+
 #ifndef HIST_BYTES          /* ... in at most this much memory; older ones are fetched again */
 #define HIST_BYTES (512L * 1024 * 1024)
 #endif
+
 #define MIN_LINES 10        /* below this the screen says it is too small */
+
 #define MIN_COLS 40
+
 #define WIDE_COLS 120       /* from here the detail stands beside the list */
+
 #define MAX_COLS 1000
+
 #define DETAIL_CAP 8192     /* bytes of one value shown in the detail area */
+
 #define URL_FIELD_MAX 8192
+
 #define TAG_ATTRS 256       /* a tag's attributes past this are cut (real pages: 36) */
+
 #define END_TAG_WORK (64L * 1024 * 1024) /* open elements scanned for stray end tags */
+
 #define ERRORS_FREE 100000   /* errors in the markup a page may have, plus one per ... */
+
 #define ERRORS_PER 16        /* ... this many bytes read (real pages: under 1 per 125) */
 
 enum exit_status {
@@ -104,7 +152,7 @@ enum san_mode {
 	SAN_JSON, /* RFC 8259 escapes, plus DEL, C1 and bidi as \uXXXX */
 };
 
-/* ==== types ==== */
+/* ==== types: the data every section shares ==== */
 
 struct buf {
 	char *data;
@@ -201,7 +249,9 @@ struct options {
 };
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
+
 enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP };
+
 enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE };
 
 struct view {
@@ -319,7 +369,7 @@ struct app {
 	struct ui ui;
 };
 
-/* ==== configuration ==== */
+/* ==== configuration: the extraction table and the key table ==== */
 
 /* The extraction table of SPEC.md. Tags and attributes as libxml2 reports
  * them: lower case. */
@@ -333,6 +383,7 @@ static const struct rule rules[] = {
 	{"iframe", "src", K_EMBED, 0},     {"frame", "src", K_EMBED, 0},
 	{"link", "href", K_RESOURCE, 0},   {"script", "src", K_RESOURCE, 0},
 };
+
 #define NRULES (sizeof rules / sizeof rules[0])
 
 static const char *const kind_names[K_COUNT] = {
@@ -342,23 +393,38 @@ static const char *const kind_names[K_COUNT] = {
 /* The key table: the loop dispatches from it and the help screen is made
  * from it, so the two cannot disagree. The actions are defined below. */
 static void act_back(struct app *, int);
-static void act_download(struct app *, int);
-static void act_edge(struct app *, int);
-static void act_escape(struct app *, int);
-static void act_filter(struct app *, int);
-static void act_follow(struct app *, int);
-static void act_help(struct app *, int);
-static void act_move(struct app *, int);
-static void act_open(struct app *, int);
-static void act_page(struct app *, int);
-static void act_pane(struct app *, int);
-static void act_pane_jump(struct app *, int);
-static void act_quit(struct app *, int);
-static void act_redraw(struct app *, int);
-static void act_reload(struct app *, int);
-static void act_save(struct app *, int);
-static void act_yank(struct app *, int);
 
+static void act_download(struct app *, int);
+
+static void act_edge(struct app *, int);
+
+static void act_escape(struct app *, int);
+
+static void act_filter(struct app *, int);
+
+static void act_follow(struct app *, int);
+
+static void act_help(struct app *, int);
+
+static void act_move(struct app *, int);
+
+static void act_open(struct app *, int);
+
+static void act_page(struct app *, int);
+
+static void act_pane(struct app *, int);
+
+static void act_pane_jump(struct app *, int);
+
+static void act_quit(struct app *, int);
+
+static void act_redraw(struct app *, int);
+
+static void act_reload(struct app *, int);
+
+static void act_save(struct app *, int);
+
+static void act_yank(struct app *, int);
 
 /* An entry without help text is an alias of the entry before it. */
 static const struct key keys[] = {
@@ -400,14 +466,17 @@ static const struct key keys[] = {
 	{'?', 0, "?", act_help, 0, "this help"},
 	{'q', 0, "q", act_quit, 0, "quit, restoring the terminal"},
 };
+
 static const size_t nkeys = sizeof keys / sizeof keys[0];
 
-/* ==== util: pure helpers (may call libc only) ==== */
+/* ==== base: memory, buffers, and the process: signals, temp files, threads ==== */
 
 /* Set by the handler, read by the loop and --dump's writer thread: a
  * lock-free atomic, safe in a handler and seen by every thread. */
 static atomic_int got_signal;
+
 static char cleanup_path[2][PATH_MAX];   /* temp files to remove on any exit */
+
 static int ui_active;                    /* curses owns the terminal */
 
 static void
@@ -422,7 +491,16 @@ cleanup_temp(void)
 		}
 }
 
-static void ui_end(void);
+/* Gives the terminal back (cursor shown, normal screen) if curses has it. */
+static void
+terminal_give_back(void)
+{
+	if (!ui_active)
+		return;
+	ui_active = 0;
+	curs_set(1);
+	endwin();
+}
 
 static void
 die(const char *fmt, ...)
@@ -430,7 +508,7 @@ die(const char *fmt, ...)
 	va_list ap;
 
 	cleanup_temp();
-	ui_end();
+	terminal_give_back();
 	fputs("scraper: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -622,6 +700,136 @@ arena_free(struct arena *a)
 	}
 }
 
+static double
+elapsed_s(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) +
+	       (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+/* Helper threads take no signal: the main thread's poll sees them. */
+static int
+thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/* A signal, or the screen's Esc (*cancel, set by the screen's thread). */
+static int
+stop_asked(const atomic_int *cancel)
+{
+	return got_signal || (cancel && atomic_load(cancel));
+}
+
+/* The handler writes a byte here, and the loops wait on it: a signal that
+ * lands between their check of got_signal and their wait would otherwise
+ * go unseen for the whole wait. */
+static int signal_pipe[2] = {-1, -1};
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	got_signal = sig;
+	if (signal_pipe[1] >= 0) {
+		ssize_t w = write(signal_pipe[1], "", 1); /* full: a byte is there */
+
+		(void)w;
+	}
+	errno = saved;
+}
+
+/* What the loops wait on besides libcurl's sockets: the signal pipe. */
+static struct curl_waitfd
+signal_waitfd(void)
+{
+	struct curl_waitfd w = {.fd = signal_pipe[0], .events = CURL_WAIT_POLLIN};
+
+	return w;
+}
+
+static int
+signal_status(void)
+{
+	return got_signal == SIGINT ? EXIT_SIGINT : got_signal == SIGHUP ? EXIT_SIGHUP
+									 : EXIT_SIGTERM;
+}
+
+/* What a crash found in place: the sanitizers' reporters, or the default. */
+static struct sigaction fatal_was[NSIG];
+
+/*
+ * A crash must not leave the terminal raw on the alternate screen: give it
+ * back, then let the signal do what it did before (a fault is simply
+ * taken again on return, now by the previous handler, so a sanitizer still
+ * reports where it happened). endwin() is not async-signal-safe, but the
+ * process is lost anyway and a usable shell is worth the risk.
+ */
+static void
+on_fatal(int sig, siginfo_t *info, void *uctx)
+{
+	(void)uctx;
+	cleanup_temp();
+	if (ui_active) {
+		ui_active = 0;
+		endwin();
+	}
+	sigaction(sig, &fatal_was[sig], NULL);
+	if (info->si_code <= 0 || sig == SIGABRT) /* sent, not a fault: send again */
+		raise(sig);
+}
+
+static void
+signals_install_fatal(void)
+{
+	static const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_fatal;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+		sigaction(fatal[i], &sa, &fatal_was[fatal[i]]);
+}
+
+static void
+signals_install(void)
+{
+	struct sigaction sa;
+
+	if (pipe(signal_pipe) == 0) {
+		fcntl(signal_pipe[0], F_SETFL, O_NONBLOCK);
+		fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK);
+		fcntl(signal_pipe[0], F_SETFD, FD_CLOEXEC);
+		fcntl(signal_pipe[1], F_SETFD, FD_CLOEXEC);
+	} else {
+		signal_pipe[0] = signal_pipe[1] = -1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* the terminal went away */
+	signal(SIGPIPE, SIG_IGN); /* with NOSIGNAL, EPIPE is checked instead */
+	signals_install_fatal();
+}
+
+/* ==== text: UTF-8, sanitising what the network sent, whitespace ==== */
+
 /* Decodes one UTF-8 sequence. Returns its length (1 for an invalid byte,
  * with *cp = U+FFFD): overlong forms, surrogates and values past U+10FFFF are
  * invalid, as in the Unicode standard's table 3-7. */
@@ -661,6 +869,7 @@ invalid:
 
 /* Constants of the word-at-a-time byte tests (8 bytes in a uint64_t). */
 #define BYTES_ONES  0x0101010101010101u
+
 #define BYTES_HIGHS 0x8080808080808080u
 
 static int
@@ -866,6 +1075,50 @@ buf_add_safe(struct buf *b, const char *s, size_t n, enum san_mode m)
 	}
 }
 
+/* The length of s[0..n) without a UTF-8 sequence cut short at its end. */
+static size_t
+utf8_whole(const char *s, size_t n)
+{
+	size_t back, need;
+
+	for (back = 1; back <= 3 && back <= n; back++) {
+		unsigned char c = (unsigned char)s[n - back];
+
+		if ((c & 0xc0) == 0x80)
+			continue;
+		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		return need > back ? n - back : n;
+	}
+	return n;
+}
+
+/* Copies UTF-8 with every invalid byte, and NUL, as U+FFFD; returns how
+ * many were replaced. */
+static size_t
+utf8_sanitize(struct buf *out, const char *s, size_t n)
+{
+	size_t i = 0, run, bad = 0;
+	uint32_t c;
+
+	buf_reserve(out, n);
+	while (i < n) {
+		for (run = i; run < n && (unsigned char)s[run] < 0x80 && s[run]; run++)
+			;
+		buf_add(out, s + i, run - i);
+		if ((i = run) >= n)
+			break;
+		run = utf8_decode((const unsigned char *)s + i, n - i, &c);
+		if (c == 0 || (c == 0xfffd && run == 1)) {
+			buf_add_utf8(out, 0xfffd);
+			bad++;
+		} else {
+			buf_add(out, s + i, run);
+		}
+		i += run;
+	}
+	return bad;
+}
+
 static int
 is_html_space(int c)
 {
@@ -932,6 +1185,46 @@ ascii_casecmp_n(const char *a, const char *b, size_t n)
 	return 0;
 }
 
+static void
+base64(struct buf *out, const unsigned char *s, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+
+		buf_addc(out, tab[v >> 18]);
+		buf_addc(out, tab[(v >> 12) & 63]);
+		buf_addc(out, tab[(v >> 6) & 63]);
+		buf_addc(out, tab[v & 63]);
+	}
+	if (n - i == 1) {
+		buf_addc(out, tab[s[i] >> 2]);
+		buf_addc(out, tab[(s[i] & 3) << 4]);
+		buf_adds(out, "==");
+	} else if (n - i == 2) {
+		buf_addc(out, tab[s[i] >> 2]);
+		buf_addc(out, tab[((s[i] & 3) << 4) | (s[i + 1] >> 4)]);
+		buf_addc(out, tab[(s[i + 1] & 15) << 2]);
+		buf_addc(out, '=');
+	}
+}
+
+static void
+human_size(char *out, size_t outsz, double bytes)
+{
+	if (bytes < 1024)
+		snprintf(out, outsz, "%.0f B", bytes);
+	else if (bytes < 1024 * 1024)
+		snprintf(out, outsz, "%.1f KiB", bytes / 1024);
+	else
+		snprintf(out, outsz, "%.1f MiB", bytes / (1024 * 1024));
+}
+
+/* ==== url: RFC 3986 references, srcset, typed URLs, file names ==== */
+
 /* ---- srcset: the HTML standard's "parse a srcset attribute" ---- */
 
 /* Finds the next candidate's URL in s[*pos..n). Returns 0 at the end.
@@ -974,6 +1267,7 @@ srcset_next(const char *s, size_t n, size_t *pos, size_t *url_start,
 }
 
 /* ---- URLs: RFC 3986 section 5 ---- */
+
 /*
  * Measured on this Debian, neither library resolves the way pages need:
  * libcurl 7.88's curl_url() resolves "#top" against the directory, refuses
@@ -1247,6 +1541,130 @@ url_resolve(const char *base, const char *ref)
 	return out.data;
 }
 
+/* Resolves references against one base, reusing its buffers. */
+struct resolver {
+	struct uri base;
+	struct buf clean, out;
+};
+
+static void
+resolver_init(struct resolver *r, const char *base)
+{
+	memset(r, 0, sizeof *r);
+	uri_split(base, strlen(base), &r->base);
+}
+
+/* The absolute URL of raw; valid until the next call. */
+static const char *
+resolver_url(struct resolver *r, const char *raw)
+{
+	url_clean(&r->clean, raw, strlen(raw));
+	url_resolve_into(&r->out, &r->base, r->clean.data, r->clean.len);
+	return r->out.data;
+}
+
+static void
+resolver_free(struct resolver *r)
+{
+	buf_free(&r->clean);
+	buf_free(&r->out);
+}
+
+/* The length of the host in an authority "user@host:port" less the port. */
+static size_t
+host_len(const char *auth, size_t n)
+{
+	size_t i = n;
+
+	while (i > 0 && isdigit((unsigned char)auth[i - 1]))
+		i--;
+	return i > 0 && auth[i - 1] == ':' ? i - 1 : n;
+}
+
+/* Adds http:// to a URL typed without a scheme ("example.com/x",
+ * "localhost:8080"), and refuses any scheme but http and https. Returns a
+ * new string, or NULL with *why set. */
+static char *
+url_normalize(const char *in, const char **why)
+{
+	struct buf b = {0};
+	size_t n, scheme;
+	char *out = NULL;
+	CURLU *u;
+
+	while (is_html_space((unsigned char)*in))
+		in++;
+	n = strlen(in);
+	while (n && is_html_space((unsigned char)in[n - 1]))
+		n--;
+	scheme = uri_scheme_len(in, n);
+	/* "host:8080" is a host and a port, not a scheme */
+	if (scheme && isdigit((unsigned char)in[scheme + 1]))
+		scheme = 0;
+	if (scheme && !scheme_is_http(in, scheme)) {
+		*why = "refused: only http and https URLs are fetched";
+		return NULL;
+	}
+	if (!scheme)
+		buf_adds(&b, "http://");
+	buf_add(&b, in, n);
+	u = curl_url();
+	if (!u)
+		die("out of memory");
+	if (curl_url_set(u, CURLUPART_URL, b.data, CURLU_URLENCODE) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK) {
+		*why = "not a valid URL";
+	} else {
+		char *copy = xstrdup(out);
+
+		curl_free(out);
+		out = copy;
+	}
+	curl_url_cleanup(u);
+	buf_free(&b);
+	return out;
+}
+
+/* "http//host" or "https:/host": a hint, "did you mean http://host?",
+ * rather than a fetch of the host "http". */
+static int
+scheme_mistyped(const char *url, char *hint, size_t hintsz)
+{
+	static const char *const schemes[] = {"https", "http"};
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(schemes[i]);
+		if (ascii_casecmp_n(url, schemes[i], n))
+			continue;
+		if (!strncmp(url + n, "//", 2) || (!strncmp(url + n, ":/", 2) && url[n + 2] != '/')) {
+			snprintf(hint, hintsz, "did you mean %s://%.100s?", schemes[i],
+				 url + n + 2);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A URL as it goes on the wire: spaces, controls and every byte past
+ * ASCII percent-encoded. Pasted into a shell, raw controls would act
+ * (ESC [ 2 0 1 ~ ends a bracketed paste, and what follows runs). */
+static void
+url_for_clipboard(struct buf *out, const char *url)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)url; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f) {
+			buf_addc(out, '%');
+			buf_addc(out, hex[*p >> 4]);
+			buf_addc(out, hex[*p & 15]);
+		} else {
+			buf_addc(out, (char)*p);
+		}
+}
+
 /* ---- file names ---- */
 
 /* A name given by the user for --save: refused, not repaired. */
@@ -1315,315 +1733,7 @@ name_from_url(const char *url)
 
 /* ==== parse: libxml2 only — bytes + URL in, struct page out ==== */
 
-/* Whoever takes records while the parse is still going (--dump's writer):
- * start() before the parse (0: it will take them), final(n) as records
- * [0, n) stop changing, go(1) once they may be used, go(0) when they may
- * not (they are then the caller's, after the parse). */
-struct records_sink {
-	int (*start)(void *ctx, struct page *p);
-	void (*final)(void *ctx, size_t n);
-	void (*go)(void *ctx, int use);
-	void *ctx;
-};
-
-#define FINAL_BATCH 1024 /* records told final at a time */
-
-struct parse_state {
-	struct page *page;
-	long anchor;          /* record of the open <a>, or -1 */
-	struct buf text;      /* its text so far, whitespace collapsed */
-	int text_space;
-	int in_title, title_space;
-	struct buf title;
-	const char *base_raw; /* first <base href>, in the arena */
-	const struct records_sink *sink;
-	size_t told;          /* records the sink was told are final */
-	htmlParserCtxtPtr ctxt;
-	const atomic_int *cancel; /* set by another thread: stop (or NULL) */
-	long end_tag_work;    /* open elements libxml2 looked through for stray end tags */
-	size_t stray;         /* such end tags */
-	size_t error_cost;    /* errors, weighted by what libxml2 does with them */
-	int stopped;          /* xmlStopParser() was called */
-};
-
-static void
-page_add(struct page *p, const struct rule *r, const char *raw, size_t n,
-	 const char *text)
-{
-	struct element *e;
-
-	if (p->n == p->cap) {
-		if (p->el_lock)
-			pthread_mutex_lock(p->el_lock);
-		p->cap = p->cap ? p->cap * 2 : 64;
-		p->el = xrealloc(p->el, p->cap * sizeof *p->el);
-		if (p->el_lock)
-			pthread_mutex_unlock(p->el_lock);
-	}
-	e = &p->el[p->n++];
-	e->rule = r;
-	e->raw = arena_strndup(&p->arena, raw, n);
-	e->url = NULL;
-	e->text = text;
-	p->count[r->kind]++;
-}
-
-static const char *
-attr_value(const xmlChar **atts, const char *name)
-{
-	for (; atts && atts[0]; atts += 2)
-		if (!strcmp((const char *)atts[0], name))
-			return atts[1] ? (const char *)atts[1] : "";
-	return NULL;
-}
-
-/* The text of a record that has no text content: alt for img and area,
- * otherwise title, else empty. */
-static const char *
-element_fallback_text(struct page *p, const char *tag, const xmlChar **atts)
-{
-	const char *t = NULL;
-
-	if (!strcmp(tag, "img") || !strcmp(tag, "area"))
-		t = attr_value(atts, "alt");
-	if (!t || !*t)
-		t = attr_value(atts, "title");
-	if (!t)
-		return "";
-	{
-		struct buf b = {0};
-		int space = 0;
-		const char *s;
-
-		text_collapse_add(&b, t, strlen(t), &space, TEXT_CAP);
-		utf8_trim_tail(&b);
-		s = arena_strndup(&p->arena, b.data ? b.data : "", b.len);
-		buf_free(&b);
-		return s;
-	}
-}
-
-static void
-anchor_close(struct parse_state *st)
-{
-	if (st->anchor < 0)
-		return;
-	if (st->text.len) {
-		utf8_trim_tail(&st->text);
-		st->page->el[st->anchor].text =
-			arena_strndup(&st->page->arena, st->text.data, st->text.len);
-	}
-	st->anchor = -1;
-	st->text.len = 0;
-	st->text_space = 0;
-}
-
-/* Tells the sink which records are final: all before an <a> still open
- * (its text is not known yet), in batches; all of them once the parse ends. */
-static void
-records_final(struct parse_state *st, int all)
-{
-	size_t n = st->anchor >= 0 && !all ? (size_t)st->anchor : st->page->n;
-
-	if (st->sink && (all || n >= st->told + FINAL_BATCH)) {
-		st->told = n;
-		st->sink->final(st->sink->ctx, n);
-	}
-}
-
-static void
-element_records(struct parse_state *st, const struct rule *r, const char *v)
-{
-	size_t pos = 0, start, len, n = strlen(v);
-
-	if (!r->srcset) {
-		page_add(st->page, r, v, n, "");
-		return;
-	}
-	while (srcset_next(v, n, &pos, &start, &len))
-		page_add(st->page, r, v + start, len, "");
-}
-
-/* strcmp() == 0, the first letters compared inline: most elements and
- * attributes of a page are named in no rule (measured on the 10 MB page:
- * 4.2 million strcmp calls from sax_start, 5% of --dump's instructions). */
-static inline int
-name_is(const char *a, const char *b)
-{
-	return a[0] == b[0] && !strcmp(a, b);
-}
-
-/* A signal, or the screen's Esc (*cancel, set by the screen's thread). */
-static int
-stop_asked(const atomic_int *cancel)
-{
-	return got_signal || (cancel && atomic_load(cancel));
-}
-
-/* The parse ends at the next callback (they come at least once a tag). */
-static int
-parse_stop_asked(struct parse_state *st)
-{
-	if (!stop_asked(st->cancel))
-		return 0;
-	if (!st->stopped)
-		xmlStopParser(st->ctxt);
-	st->stopped = 1;
-	return 1;
-}
-
-static void
-sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
-{
-	struct parse_state *st = ctx;
-	const char *tag = (const char *)name;
-	const xmlChar **a;
-	size_t i, first = st->page->n;
-	const struct rule *mine[NRULES];
-	int matched = 0;
-
-	if (parse_stop_asked(st))
-		return;
-	if (name_is(tag, "title") && !st->page->title)
-		st->in_title = 1;
-	else if (name_is(tag, "base") && !st->base_raw && attr_value(atts, "href"))
-		st->base_raw = arena_strndup(&st->page->arena, attr_value(atts, "href"),
-					     strlen(attr_value(atts, "href")));
-	if (name_is(tag, "a"))
-		anchor_close(st); /* <a> inside <a> closes the outer one */
-	/* the rules of this tag, found once: each attribute is then compared
-	 * with their attribute names only */
-	for (i = 0; i < NRULES; i++)
-		if (name_is(rules[i].tag, tag))
-			mine[matched++] = &rules[i];
-	if (!matched || !atts)
-		return;
-	for (a = atts; a[0]; a += 2)
-		for (i = 0; i < (size_t)matched; i++)
-			if (a[1] && name_is(mine[i]->attr, (const char *)a[0]))
-				element_records(st, mine[i], (const char *)a[1]);
-	if (st->page->n > first) {
-		const char *text = element_fallback_text(st->page, tag, atts);
-
-		for (i = first; i < st->page->n; i++)
-			st->page->el[i].text = text;
-		if (name_is(tag, "a"))
-			st->anchor = (long)first;
-		records_final(st, 0);
-	}
-}
-
-static void
-sax_end(void *ctx, const xmlChar *name)
-{
-	struct parse_state *st = ctx;
-
-	if (name_is((const char *)name, "a")) {
-		anchor_close(st);
-		records_final(st, 0);
-	} else if (name_is((const char *)name, "title"))
-		st->in_title = 0;
-}
-
-static void
-sax_characters(void *ctx, const xmlChar *ch, int len)
-{
-	struct parse_state *st = ctx;
-
-	if (parse_stop_asked(st))
-		return;
-	if (st->anchor >= 0)
-		text_collapse_add(&st->text, (const char *)ch, (size_t)len,
-				  &st->text_space, TEXT_CAP);
-	if (st->in_title)
-		text_collapse_add(&st->title, (const char *)ch, (size_t)len,
-				  &st->title_space, TEXT_CAP);
-}
-
-/* libxml2's default reporters print to stderr, even under NOERROR for
- * encoding errors, and echo raw page bytes: all errors come here instead. */
-static void
-xml_silent(void *ctx, const char *msg, ...)
-{
-	(void)ctx;
-	(void)msg;
-}
-
-static void
-xml_quiet(void *ctx, xmlErrorPtr err)
-{
-	(void)ctx;
-	(void)err;
-}
-
-/*
- * Two shapes make libxml2 2.9.14 look through every open element for each
- * tag: an end tag that closes none of them (htmlAutoCloseOnClose, then
- * htmlParseEndTag: 150,000 <b> and as many </i> took 50 s), and a <body>
- * inside a body (htmlParseStartTag). The errors it reports for them are
- * counted with the elements then open, and past END_TAG_WORK (about 0.2 s
- * of it) the parse is stopped, and says so. Other mismatches (an element
- * closed by a far end tag) cost one error each: linear, not counted.
- */
-static int
-costs_a_stack_scan(const xmlError *err)
-{
-	const char *m = err->message ? err->message : "";
-
-	return (err->code == XML_ERR_TAG_NAME_MISMATCH && strstr(m, "Unexpected end tag")) ||
-	       (err->code == XML_HTML_STRUCURE_ERROR && strstr(m, "misplaced <body>"));
-}
-
-static int
-is_implied_close(const xmlError *err)
-{
-	return err->code == XML_ERR_TAG_NAME_MISMATCH && err->message &&
-	       strstr(err->message, "Opening and ending tag mismatch");
-}
-
-/*
- * Each error costs libxml2 a formatted message and its copy (0.3 us), and
- * an element closed by another's end tag four times that: pages made of
- * them parsed at 6 to 13x the time of an ordinary one. Past ERRORS_FREE
- * plus one per ERRORS_PER bytes read, an implied close counted as four
- * errors (real pages: under one error per 125 bytes), the parse is
- * stopped, and says so.
- */
-static int
-error_flood(struct parse_state *st)
-{
-	const xmlParserInput *in = st->ctxt->input;
-	size_t read = in ? (size_t)in->consumed + (size_t)(in->cur - in->base) : 0;
-
-	if (st->error_cost <= ERRORS_FREE + read / ERRORS_PER || st->stopped)
-		return 0;
-	st->page->error_flood = st->page->errors;
-	xmlStopParser(st->ctxt);
-	st->stopped = 1;
-	return 1;
-}
-
-static void
-xml_error_seen(void *ctx, xmlErrorPtr err)
-{
-	struct parse_state *st = ctx;
-
-	if (parse_stop_asked(st))
-		return;
-	st->page->errors++;
-	st->error_cost += is_implied_close(err) ? 4 : 1;
-	if (st->error_cost > ERRORS_FREE && error_flood(st))
-		return;
-	if (!costs_a_stack_scan(err))
-		return;
-	st->stray++;
-	st->end_tag_work += st->ctxt->nameNr;
-	if (st->end_tag_work > END_TAG_WORK && !st->stopped) {
-		st->page->stray_end_tags = st->stray;
-		xmlStopParser(st->ctxt);
-		st->stopped = 1;
-	}
-}
+/* ---- the charset: which one, and the body as UTF-8 ---- */
 
 /* HTML labels that the encoding standard reads as windows-1252. */
 static const char *
@@ -1686,165 +1796,6 @@ charset_from_meta(const char *body, size_t len, char *out, size_t outsz)
 	return 0;
 }
 
-/* An empty page read as charset, which `from` says where it came from. */
-static struct page *
-page_new(const char *charset, const char *from)
-{
-	struct page *p = xmalloc(sizeof *p);
-
-	memset(p, 0, sizeof *p);
-	p->charset_from = arena_strndup(&p->arena, from, strlen(from));
-	p->charset = arena_strndup(&p->arena, charset, strlen(charset));
-	return p;
-}
-
-/* Whether a guard stopped the parse (which then did not read to the end). */
-static int
-page_guard_stopped(const struct page *p)
-{
-	return p->stray_end_tags || p->error_flood;
-}
-
-static void
-page_free(struct page *p)
-{
-	if (!p)
-		return;
-	arena_free(&p->arena);
-	free(p->el);
-	buf_free(&p->text);
-	free(p);
-}
-
-/* A parser context on a copy of body (released once copied). A static
- * input buffer, which would avoid the copy, crashed 2.9.14's HTML parser. */
-static htmlParserCtxtPtr
-ctxt_from_memory(const char *body, size_t len, struct buf *release)
-{
-	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(len ? body : " ",
-							    len ? (int)len : 1);
-
-	if (!ctxt)
-		die("out of memory");
-	buf_free(release);
-	return ctxt;
-}
-
-/* The SAX pass over UTF-8 bytes; frees ctxt. */
-static void
-page_parse_as(struct page *p, htmlParserCtxtPtr ctxt, const struct records_sink *sink,
-	      const atomic_int *cancel)
-{
-	xmlSAXHandler sax = {0};
-	struct parse_state st = {.page = p, .anchor = -1, .sink = sink, .ctxt = ctxt,
-				 .cancel = cancel};
-
-	sax.startElement = sax_start;
-	sax.endElement = sax_end;
-	sax.characters = sax_characters;
-	sax.ignorableWhitespace = sax_characters;
-	sax.initialized = XML_SAX2_MAGIC; /* so errors reach sax.serror */
-	sax.serror = xml_error_seen;
-	memcpy(ctxt->sax, &sax, sizeof sax);
-	ctxt->userData = &st;
-	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-				 HTML_PARSE_IGNORE_ENC);
-	/* The body is UTF-8 by now. Said so, 2.9.14 takes it as is; unsaid,
-	 * it reads ISO-8859-1, and switching to its UTF-8 "converter" copies
-	 * the page twice over (measured: 2x the page). IGNORE_ENC: no <meta>
-	 * switches it. */
-	ctxt->charset = XML_CHAR_ENCODING_UTF8;
-	xmlSetGenericErrorFunc(NULL, xml_silent);
-	xmlSetStructuredErrorFunc(&st, xml_error_seen);
-	htmlParseDocument(ctxt);
-	xmlSetStructuredErrorFunc(NULL, xml_quiet);
-	/* in recover mode libxml2 stops early only on what it cannot get past
-	 * (a name over 50,000 bytes, say): say so rather than look complete */
-	p->partial = (ctxt->input && ctxt->input->cur && ctxt->input->end &&
-		      ctxt->input->cur < ctxt->input->end) ||
-		     (st.stopped && !p->stray_end_tags && !p->error_flood);
-	anchor_close(&st);
-	records_final(&st, 1);
-	if (st.title.len) {
-		utf8_trim_tail(&st.title);
-		p->title = arena_strndup(&p->arena, st.title.data, st.title.len);
-	}
-	p->base = st.base_raw;
-	htmlFreeParserCtxt(ctxt);
-	buf_free(&st.text);
-	buf_free(&st.title);
-}
-
-/* Resolves references against one base, reusing its buffers. */
-struct resolver {
-	struct uri base;
-	struct buf clean, out;
-};
-
-static void
-resolver_init(struct resolver *r, const char *base)
-{
-	memset(r, 0, sizeof *r);
-	uri_split(base, strlen(base), &r->base);
-}
-
-/* The absolute URL of raw; valid until the next call. */
-static const char *
-resolver_url(struct resolver *r, const char *raw)
-{
-	url_clean(&r->clean, raw, strlen(raw));
-	url_resolve_into(&r->out, &r->base, r->clean.data, r->clean.len);
-	return r->out.data;
-}
-
-static void
-resolver_free(struct resolver *r)
-{
-	buf_free(&r->clean);
-	buf_free(&r->out);
-}
-
-/* The document base: the first <base href> (itself resolved against the
- * URL), else the URL. Records are resolved after the parse, because a
- * <base> late in the document still applies to earlier links. */
-static void
-page_set_base(struct page *p, const char *url)
-{
-	const char *base = url;
-	char *abs = NULL;
-	struct uri b;
-
-	if (p->base) {
-		abs = url_resolve(url, p->base);
-		uri_split(abs, strlen(abs), &b);
-		if (scheme_is_http(b.scheme, b.scheme_len) && b.has_auth) {
-			base = abs;
-			p->base_from_page = 1;
-		}
-	}
-	p->base = arena_strndup(&p->arena, base, strlen(base));
-	free(abs);
-}
-
-/* Stores every record's absolute URL (the screen needs them at hand;
- * --dump resolves each as it prints it, and keeps none). */
-static void
-page_resolve(struct page *p)
-{
-	struct resolver r;
-	size_t i;
-
-	resolver_init(&r, p->base);
-	for (i = 0; i < p->n; i++) {
-		const char *u = resolver_url(&r, p->el[i].raw);
-
-		p->el[i].url = arena_strndup(&p->arena, u, r.out.len);
-	}
-	resolver_free(&r);
-}
-
-
 /* A charset iconv can convert from (libxml2 uses iconv for all but a few). */
 static int
 charset_known(const char *name)
@@ -1855,33 +1806,6 @@ charset_known(const char *name)
 		return 0;
 	iconv_close(cd);
 	return 1;
-}
-
-/* Copies UTF-8 with every invalid byte, and NUL, as U+FFFD; returns how
- * many were replaced. */
-static size_t
-utf8_sanitize(struct buf *out, const char *s, size_t n)
-{
-	size_t i = 0, run, bad = 0;
-	uint32_t c;
-
-	buf_reserve(out, n);
-	while (i < n) {
-		for (run = i; run < n && (unsigned char)s[run] < 0x80 && s[run]; run++)
-			;
-		buf_add(out, s + i, run - i);
-		if ((i = run) >= n)
-			break;
-		run = utf8_decode((const unsigned char *)s + i, n - i, &c);
-		if (c == 0 || (c == 0xfffd && run == 1)) {
-			buf_add_utf8(out, 0xfffd);
-			bad++;
-		} else {
-			buf_add(out, s + i, run);
-		}
-		i += run;
-	}
-	return bad;
 }
 
 /* Converts with iconv; a byte it refuses becomes U+FFFD and it goes on.
@@ -2063,7 +1987,7 @@ charset_take(const char *label, const char *where, const char *body, size_t len,
  * valid UTF-8, as browsers fall back. A label that cannot be right for the
  * bytes is passed over, and `from` says so. */
 static void
-page_choose_charset(const char *body, size_t len, const char *http_charset,
+page_choose_charset(const char *body, size_t len, const char *header_charset,
 		    char *name, size_t namesz, char *from, size_t fromsz)
 {
 	static const struct { const char *bom, *name; size_t n; } boms[] = {
@@ -2081,7 +2005,7 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 			snprintf(from, fromsz, "byte-order mark");
 			return;
 		}
-	if (http_charset && charset_take(http_charset, "HTTP header", body, len, name, namesz,
+	if (header_charset && charset_take(header_charset, "HTTP header", body, len, name, namesz,
 					 from, fromsz))
 		return;
 	snprintf(skipped, sizeof skipped, "%s", from);
@@ -2096,6 +2020,8 @@ page_choose_charset(const char *body, size_t len, const char *http_charset,
 	snprintf(from + i, fromsz - i, "%s", utf8_valid(body, len)
 		 ? "default" : "fallback: the body is not UTF-8");
 }
+
+/* ---- the attribute-bomb scan ---- */
 
 /*
  * The attribute-bomb scan. libxml2 2.9.14 checks each attribute of a tag
@@ -2403,6 +2329,440 @@ tags_trim(char *s, size_t len, const atomic_int *cancel)
 	return cut;
 }
 
+/* ---- the SAX pass: records, text, title, base ---- */
+
+/* Whoever takes records while the parse is still going (--dump's writer):
+ * start() before the parse (0: it will take them), final(n) as records
+ * [0, n) stop changing, go(1) once they may be used, go(0) when they may
+ * not (they are then the caller's, after the parse). */
+struct records_sink {
+	int (*start)(void *ctx, struct page *p);
+	void (*final)(void *ctx, size_t n);
+	void (*go)(void *ctx, int use);
+	void *ctx;
+};
+
+#define FINAL_BATCH 1024 /* records told final at a time */
+
+struct parse_state {
+	struct page *page;
+	long anchor;          /* record of the open <a>, or -1 */
+	struct buf text;      /* its text so far, whitespace collapsed */
+	int text_space;
+	int in_title, title_space;
+	struct buf title;
+	const char *base_raw; /* first <base href>, in the arena */
+	const struct records_sink *sink;
+	size_t told;          /* records the sink was told are final */
+	htmlParserCtxtPtr ctxt;
+	const atomic_int *cancel; /* set by another thread: stop (or NULL) */
+	long end_tag_work;    /* open elements libxml2 looked through for stray end tags */
+	size_t stray;         /* such end tags */
+	size_t error_cost;    /* errors, weighted by what libxml2 does with them */
+	int stopped;          /* xmlStopParser() was called */
+};
+
+static void
+page_add(struct page *p, const struct rule *r, const char *raw, size_t n,
+	 const char *text)
+{
+	struct element *e;
+
+	if (p->n == p->cap) {
+		if (p->el_lock)
+			pthread_mutex_lock(p->el_lock);
+		p->cap = p->cap ? p->cap * 2 : 64;
+		p->el = xrealloc(p->el, p->cap * sizeof *p->el);
+		if (p->el_lock)
+			pthread_mutex_unlock(p->el_lock);
+	}
+	e = &p->el[p->n++];
+	e->rule = r;
+	e->raw = arena_strndup(&p->arena, raw, n);
+	e->url = NULL;
+	e->text = text;
+	p->count[r->kind]++;
+}
+
+static const char *
+attr_value(const xmlChar **atts, const char *name)
+{
+	for (; atts && atts[0]; atts += 2)
+		if (!strcmp((const char *)atts[0], name))
+			return atts[1] ? (const char *)atts[1] : "";
+	return NULL;
+}
+
+/* The text of a record that has no text content: alt for img and area,
+ * otherwise title, else empty. */
+static const char *
+element_fallback_text(struct page *p, const char *tag, const xmlChar **atts)
+{
+	const char *t = NULL;
+
+	if (!strcmp(tag, "img") || !strcmp(tag, "area"))
+		t = attr_value(atts, "alt");
+	if (!t || !*t)
+		t = attr_value(atts, "title");
+	if (!t)
+		return "";
+	{
+		struct buf b = {0};
+		int space = 0;
+		const char *s;
+
+		text_collapse_add(&b, t, strlen(t), &space, TEXT_CAP);
+		utf8_trim_tail(&b);
+		s = arena_strndup(&p->arena, b.data ? b.data : "", b.len);
+		buf_free(&b);
+		return s;
+	}
+}
+
+static void
+anchor_close(struct parse_state *st)
+{
+	if (st->anchor < 0)
+		return;
+	if (st->text.len) {
+		utf8_trim_tail(&st->text);
+		st->page->el[st->anchor].text =
+			arena_strndup(&st->page->arena, st->text.data, st->text.len);
+	}
+	st->anchor = -1;
+	st->text.len = 0;
+	st->text_space = 0;
+}
+
+/* Tells the sink which records are final: all before an <a> still open
+ * (its text is not known yet), in batches; all of them once the parse ends. */
+static void
+records_final(struct parse_state *st, int all)
+{
+	size_t n = st->anchor >= 0 && !all ? (size_t)st->anchor : st->page->n;
+
+	if (st->sink && (all || n >= st->told + FINAL_BATCH)) {
+		st->told = n;
+		st->sink->final(st->sink->ctx, n);
+	}
+}
+
+static void
+element_records(struct parse_state *st, const struct rule *r, const char *v)
+{
+	size_t pos = 0, start, len, n = strlen(v);
+
+	if (!r->srcset) {
+		page_add(st->page, r, v, n, "");
+		return;
+	}
+	while (srcset_next(v, n, &pos, &start, &len))
+		page_add(st->page, r, v + start, len, "");
+}
+
+/* strcmp() == 0, the first letters compared inline: most elements and
+ * attributes of a page are named in no rule (measured on the 10 MB page:
+ * 4.2 million strcmp calls from sax_start, 5% of --dump's instructions). */
+static inline int
+name_is(const char *a, const char *b)
+{
+	return a[0] == b[0] && !strcmp(a, b);
+}
+
+/* The parse ends at the next callback (they come at least once a tag). */
+static int
+parse_stop_asked(struct parse_state *st)
+{
+	if (!stop_asked(st->cancel))
+		return 0;
+	if (!st->stopped)
+		xmlStopParser(st->ctxt);
+	st->stopped = 1;
+	return 1;
+}
+
+static void
+sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	struct parse_state *st = ctx;
+	const char *tag = (const char *)name;
+	const xmlChar **a;
+	size_t i, first = st->page->n;
+	const struct rule *mine[NRULES];
+	int matched = 0;
+
+	if (parse_stop_asked(st))
+		return;
+	if (name_is(tag, "title") && !st->page->title)
+		st->in_title = 1;
+	else if (name_is(tag, "base") && !st->base_raw && attr_value(atts, "href"))
+		st->base_raw = arena_strndup(&st->page->arena, attr_value(atts, "href"),
+					     strlen(attr_value(atts, "href")));
+	if (name_is(tag, "a"))
+		anchor_close(st); /* <a> inside <a> closes the outer one */
+	/* the rules of this tag, found once: each attribute is then compared
+	 * with their attribute names only */
+	for (i = 0; i < NRULES; i++)
+		if (name_is(rules[i].tag, tag))
+			mine[matched++] = &rules[i];
+	if (!matched || !atts)
+		return;
+	for (a = atts; a[0]; a += 2)
+		for (i = 0; i < (size_t)matched; i++)
+			if (a[1] && name_is(mine[i]->attr, (const char *)a[0]))
+				element_records(st, mine[i], (const char *)a[1]);
+	if (st->page->n > first) {
+		const char *text = element_fallback_text(st->page, tag, atts);
+
+		for (i = first; i < st->page->n; i++)
+			st->page->el[i].text = text;
+		if (name_is(tag, "a"))
+			st->anchor = (long)first;
+		records_final(st, 0);
+	}
+}
+
+static void
+sax_end(void *ctx, const xmlChar *name)
+{
+	struct parse_state *st = ctx;
+
+	if (name_is((const char *)name, "a")) {
+		anchor_close(st);
+		records_final(st, 0);
+	} else if (name_is((const char *)name, "title"))
+		st->in_title = 0;
+}
+
+static void
+sax_characters(void *ctx, const xmlChar *ch, int len)
+{
+	struct parse_state *st = ctx;
+
+	if (parse_stop_asked(st))
+		return;
+	if (st->anchor >= 0)
+		text_collapse_add(&st->text, (const char *)ch, (size_t)len,
+				  &st->text_space, TEXT_CAP);
+	if (st->in_title)
+		text_collapse_add(&st->title, (const char *)ch, (size_t)len,
+				  &st->title_space, TEXT_CAP);
+}
+
+/* libxml2's default reporters print to stderr, even under NOERROR for
+ * encoding errors, and echo raw page bytes: all errors come here instead. */
+static void
+xml_silent(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+static void
+xml_quiet(void *ctx, xmlErrorPtr err)
+{
+	(void)ctx;
+	(void)err;
+}
+
+/*
+ * Two shapes make libxml2 2.9.14 look through every open element for each
+ * tag: an end tag that closes none of them (htmlAutoCloseOnClose, then
+ * htmlParseEndTag: 150,000 <b> and as many </i> took 50 s), and a <body>
+ * inside a body (htmlParseStartTag). The errors it reports for them are
+ * counted with the elements then open, and past END_TAG_WORK (about 0.2 s
+ * of it) the parse is stopped, and says so. Other mismatches (an element
+ * closed by a far end tag) cost one error each: linear, not counted.
+ */
+static int
+costs_a_stack_scan(const xmlError *err)
+{
+	const char *m = err->message ? err->message : "";
+
+	return (err->code == XML_ERR_TAG_NAME_MISMATCH && strstr(m, "Unexpected end tag")) ||
+	       (err->code == XML_HTML_STRUCURE_ERROR && strstr(m, "misplaced <body>"));
+}
+
+static int
+is_implied_close(const xmlError *err)
+{
+	return err->code == XML_ERR_TAG_NAME_MISMATCH && err->message &&
+	       strstr(err->message, "Opening and ending tag mismatch");
+}
+
+/*
+ * Each error costs libxml2 a formatted message and its copy (0.3 us), and
+ * an element closed by another's end tag four times that: pages made of
+ * them parsed at 6 to 13x the time of an ordinary one. Past ERRORS_FREE
+ * plus one per ERRORS_PER bytes read, an implied close counted as four
+ * errors (real pages: under one error per 125 bytes), the parse is
+ * stopped, and says so.
+ */
+static int
+error_flood(struct parse_state *st)
+{
+	const xmlParserInput *in = st->ctxt->input;
+	size_t read = in ? (size_t)in->consumed + (size_t)(in->cur - in->base) : 0;
+
+	if (st->error_cost <= ERRORS_FREE + read / ERRORS_PER || st->stopped)
+		return 0;
+	st->page->error_flood = st->page->errors;
+	xmlStopParser(st->ctxt);
+	st->stopped = 1;
+	return 1;
+}
+
+static void
+xml_error_seen(void *ctx, xmlErrorPtr err)
+{
+	struct parse_state *st = ctx;
+
+	if (parse_stop_asked(st))
+		return;
+	st->page->errors++;
+	st->error_cost += is_implied_close(err) ? 4 : 1;
+	if (st->error_cost > ERRORS_FREE && error_flood(st))
+		return;
+	if (!costs_a_stack_scan(err))
+		return;
+	st->stray++;
+	st->end_tag_work += st->ctxt->nameNr;
+	if (st->end_tag_work > END_TAG_WORK && !st->stopped) {
+		st->page->stray_end_tags = st->stray;
+		xmlStopParser(st->ctxt);
+		st->stopped = 1;
+	}
+}
+
+/* An empty page read as charset, which `from` says where it came from. */
+static struct page *
+page_new(const char *charset, const char *from)
+{
+	struct page *p = xmalloc(sizeof *p);
+
+	memset(p, 0, sizeof *p);
+	p->charset_from = arena_strndup(&p->arena, from, strlen(from));
+	p->charset = arena_strndup(&p->arena, charset, strlen(charset));
+	return p;
+}
+
+/* Whether a guard stopped the parse (which then did not read to the end). */
+static int
+page_guard_stopped(const struct page *p)
+{
+	return p->stray_end_tags || p->error_flood;
+}
+
+static void
+page_free(struct page *p)
+{
+	if (!p)
+		return;
+	arena_free(&p->arena);
+	free(p->el);
+	buf_free(&p->text);
+	free(p);
+}
+
+/* A parser context on a copy of body (released once copied). A static
+ * input buffer, which would avoid the copy, crashed 2.9.14's HTML parser. */
+static htmlParserCtxtPtr
+ctxt_from_memory(const char *body, size_t len, struct buf *release)
+{
+	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(len ? body : " ",
+							    len ? (int)len : 1);
+
+	if (!ctxt)
+		die("out of memory");
+	buf_free(release);
+	return ctxt;
+}
+
+/* The SAX pass over UTF-8 bytes; frees ctxt. */
+static void
+page_parse_as(struct page *p, htmlParserCtxtPtr ctxt, const struct records_sink *sink,
+	      const atomic_int *cancel)
+{
+	xmlSAXHandler sax = {0};
+	struct parse_state st = {.page = p, .anchor = -1, .sink = sink, .ctxt = ctxt,
+				 .cancel = cancel};
+
+	sax.startElement = sax_start;
+	sax.endElement = sax_end;
+	sax.characters = sax_characters;
+	sax.ignorableWhitespace = sax_characters;
+	sax.initialized = XML_SAX2_MAGIC; /* so errors reach sax.serror */
+	sax.serror = xml_error_seen;
+	memcpy(ctxt->sax, &sax, sizeof sax);
+	ctxt->userData = &st;
+	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+				 HTML_PARSE_IGNORE_ENC);
+	/* The body is UTF-8 by now. Said so, 2.9.14 takes it as is; unsaid,
+	 * it reads ISO-8859-1, and switching to its UTF-8 "converter" copies
+	 * the page twice over (measured: 2x the page). IGNORE_ENC: no <meta>
+	 * switches it. */
+	ctxt->charset = XML_CHAR_ENCODING_UTF8;
+	xmlSetGenericErrorFunc(NULL, xml_silent);
+	xmlSetStructuredErrorFunc(&st, xml_error_seen);
+	htmlParseDocument(ctxt);
+	xmlSetStructuredErrorFunc(NULL, xml_quiet);
+	/* in recover mode libxml2 stops early only on what it cannot get past
+	 * (a name over 50,000 bytes, say): say so rather than look complete */
+	p->partial = (ctxt->input && ctxt->input->cur && ctxt->input->end &&
+		      ctxt->input->cur < ctxt->input->end) ||
+		     (st.stopped && !p->stray_end_tags && !p->error_flood);
+	anchor_close(&st);
+	records_final(&st, 1);
+	if (st.title.len) {
+		utf8_trim_tail(&st.title);
+		p->title = arena_strndup(&p->arena, st.title.data, st.title.len);
+	}
+	p->base = st.base_raw;
+	htmlFreeParserCtxt(ctxt);
+	buf_free(&st.text);
+	buf_free(&st.title);
+}
+
+/* The document base: the first <base href> (itself resolved against the
+ * URL), else the URL. Records are resolved after the parse, because a
+ * <base> late in the document still applies to earlier links. */
+static void
+page_set_base(struct page *p, const char *url)
+{
+	const char *base = url;
+	char *abs = NULL;
+	struct uri b;
+
+	if (p->base) {
+		abs = url_resolve(url, p->base);
+		uri_split(abs, strlen(abs), &b);
+		if (scheme_is_http(b.scheme, b.scheme_len) && b.has_auth) {
+			base = abs;
+			p->base_from_page = 1;
+		}
+	}
+	p->base = arena_strndup(&p->arena, base, strlen(base));
+	free(abs);
+}
+
+/* Stores every record's absolute URL (the screen needs them at hand;
+ * --dump resolves each as it prints it, and keeps none). */
+static void
+page_resolve(struct page *p)
+{
+	struct resolver r;
+	size_t i;
+
+	resolver_init(&r, p->base);
+	for (i = 0; i < p->n; i++) {
+		const char *u = resolver_url(&r, p->el[i].raw);
+
+		p->el[i].url = arena_strndup(&p->arena, u, r.out.len);
+	}
+	resolver_free(&r);
+}
+
 /* The guard against attribute bombs, after the charset step. Returns 1
  * when p->text holds what libxml2 is to read (converted, or trimmed). */
 static int
@@ -2424,13 +2784,13 @@ page_guard(struct page *p, const char *body, size_t len, const atomic_int *cance
  * already (the converted text stays in p->text, for the Source pane). It
  * stops early when *cancel is set (by the screen's thread). */
 static struct page *
-page_parse(const char *body, size_t len, const char *url, const char *http_charset,
+page_parse(const char *body, size_t len, const char *url, const char *header_charset,
 	   const atomic_int *cancel)
 {
 	struct page *p;
 	char name[64], from[400];
 
-	page_choose_charset(body, len, http_charset, name, sizeof name, from, sizeof from);
+	page_choose_charset(body, len, header_charset, name, sizeof name, from, sizeof from);
 	p = page_new(name, from);
 	body_to_utf8(&p->text, body, len, name, &p->replaced);
 	if (page_guard(p, body, len, cancel))
@@ -2442,221 +2802,7 @@ page_parse(const char *body, size_t len, const char *url, const char *http_chars
 	return p;
 }
 
-/*
- * The body of a --dump fetch. It is received into address space reserved
- * for --max-size bytes (a page of memory exists once written: growing never
- * copies), checked whole (charset, attribute bombs), then read by libxml2
- * through a callback that gives the pages back behind it, so the records
- * grow while the body shrinks. Given a body whole instead, libxml2 copies
- * it, and the peak of the run is the body twice, or the body and records.
- */
-#define INPUT_GIVE_BACK (256 * 1024)
-#define INPUT_COMMIT (4 * 1024 * 1024) /* made writable this much at a time */
-#define INPUT_HUGE_FROM (2 * 1024 * 1024) /* huge pages past this offset */
-
-struct feed;
-
-struct page_input {
-	char *base;
-	size_t cap, writable, len; /* reserved; usable; received */
-	size_t read, gone;         /* handed to libxml2; given back from the front */
-	size_t page;               /* the system's page size */
-	struct feed *feed;         /* set while libxml2 reads beside the transfer */
-};
-
-static size_t feed_wait(struct feed *f, size_t read, size_t want, int *give_back);
-
-/* Reserves address space only: PROT_NONE pages count against no commit
- * limit (vm.overcommit_memory=2), and become memory when made writable. */
-static char *
-page_input_map(size_t n)
-{
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	void *p;
-
-#ifdef MAP_NORESERVE
-	flags |= MAP_NORESERVE;
-#endif
-	p = mmap(NULL, n, PROT_NONE, flags, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static void
-page_input_init(struct page_input *pi, size_t max_size)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), want;
-
-	memset(pi, 0, sizeof *pi);
-	pi->page = page;
-	want = max_size > SIZE_MAX - page ? SIZE_MAX / page * page
-					  : (max_size + page) / page * page;
-	/* Under ulimit -v a large --max-size may not fit: halve it until it
-	 * does, then once more, so that libcurl, libxml2 and the records keep
-	 * room; a body past it fails as out of memory. */
-	for (pi->cap = want; !(pi->base = page_input_map(pi->cap));
-	     pi->cap = pi->cap / 2 / page * page)
-		if (pi->cap <= page)
-			die("out of memory");
-	if (pi->cap < want && pi->cap >= 2 * page) {
-		munmap(pi->base, pi->cap);
-		pi->cap = pi->cap / 2 / page * page;
-		if (!(pi->base = page_input_map(pi->cap)))
-			die("out of memory");
-	}
-#ifdef MADV_HUGEPAGE
-	/* A large body written into 4 KiB pages faults once per page: 10 MB
-	 * took 5.7 ms that way, 1 ms in 2 MiB pages (where the system allows
-	 * them). Not from the start: a small page would cost 2 MiB. */
-	if (pi->cap > INPUT_HUGE_FROM)
-		madvise(pi->base + INPUT_HUGE_FROM, pi->cap - INPUT_HUGE_FROM, MADV_HUGEPAGE);
-#endif
-}
-
-/* A transfer's sink: appends bytes, making room writable as it goes; -1
- * when there is none. */
-static int
-page_input_push(void *ctx, const char *data, size_t n)
-{
-	struct page_input *pi = ctx;
-	size_t want;
-
-	if (n > pi->cap - pi->len)
-		return -1;
-	if (pi->len + n > pi->writable) {
-		want = (pi->len + n + INPUT_COMMIT - 1) / INPUT_COMMIT * INPUT_COMMIT;
-		want = want < pi->cap ? want : pi->cap;
-		if (mprotect(pi->base + pi->writable, want - pi->writable,
-			     PROT_READ | PROT_WRITE) < 0)
-			return -1;
-		pi->writable = want;
-	}
-	memcpy(pi->base + pi->len, data, n);
-	pi->len += n;
-	return 0;
-}
-
-static const char *
-page_input_bytes(const struct page_input *pi, size_t *len)
-{
-	*len = pi->len;
-	return pi->len ? pi->base : "";
-}
-
-/* libxml2's read callback: copies the next bytes (it asks for 4,000), gives
- * back the pages behind them 256 KiB at a time (one munmap per read was 5%
- * of the run). */
-static int
-page_input_read(void *ctx, char *to, int want)
-{
-	struct page_input *pi = ctx;
-	size_t n, done;
-	int give_back = 1;
-
-	if (want < 0)
-		return -1;
-	n = (pi->feed ? feed_wait(pi->feed, pi->read, (size_t)want, &give_back) : pi->len) -
-	    pi->read;
-	n = n < (size_t)want ? n : (size_t)want;
-	memcpy(to, pi->base + pi->read, n);
-	pi->read += n;
-	done = pi->read / pi->page * pi->page;
-	if (give_back && done >= pi->gone + INPUT_GIVE_BACK) {
-		munmap(pi->base + pi->gone, done - pi->gone);
-		pi->gone = done;
-	}
-	return (int)n;
-}
-
-static int
-page_input_close(void *ctx)
-{
-	(void)ctx; /* page_input_free() gives the rest back */
-	return 0;
-}
-
-/* A parser context reading pi through page_input_read(). */
-static htmlParserCtxtPtr
-ctxt_from_page_input(struct page_input *pi)
-{
-	xmlParserInputBufferPtr in = xmlParserInputBufferCreateIO(
-		page_input_read, page_input_close, pi, XML_CHAR_ENCODING_NONE);
-	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-	xmlParserInputPtr stream;
-
-	if (!in || !ctxt)
-		die("out of memory");
-	stream = xmlNewIOInputStream(ctxt, in, XML_CHAR_ENCODING_NONE);
-	if (!stream || inputPush(ctxt, stream) < 0)
-		die("out of memory");
-	return ctxt;
-}
-
-static void
-page_input_free(struct page_input *pi)
-{
-	if (pi->base && pi->gone < pi->cap)
-		munmap(pi->base + pi->gone, pi->cap - pi->gone);
-	pi->base = NULL;
-}
-
-/* Whether "<base" occurs in what libxml2 reads (any case, anywhere: only
- * such bytes can make a base element). */
-static int
-has_base_tag(const char *s, size_t n)
-{
-	const char *p = s, *end;
-
-	if (n < 5) /* s is NULL for an empty page */
-		return 0;
-	for (end = s + n; (p = memchr(p, '<', (size_t)(end - p))) && end - p >= 5; p++)
-		if (!ascii_casecmp_n(p + 1, "base", 4))
-			return 1;
-	return 0;
-}
-
-/* The sink takes the records during the parse only when they cannot
- * change after it: a <base href> anywhere changes every URL, even those
- * before it. */
-static const struct records_sink *
-sink_for(const struct records_sink *sink, struct page *p, const char *s, size_t n)
-{
-	if (!sink || has_base_tag(s, n) || sink->start(sink->ctx, p) != 0)
-		return NULL;
-	sink->go(sink->ctx, 1);
-	return sink;
-}
-
-/* page_parse() for a body received into pi, which it consumes. sink (or
- * NULL) may take the records as they are made. */
-static struct page *
-page_parse_input(struct page_input *pi, const char *url, const char *http_charset,
-		 const struct records_sink *sink)
-{
-	struct page *p;
-	size_t len;
-	const char *body = page_input_bytes(pi, &len);
-	char name[64], from[400];
-
-	page_choose_charset(body, len, http_charset, name, sizeof name, from, sizeof from);
-	p = page_new(name, from);
-	if (len)
-		body_to_utf8(&p->text, body, len, name, &p->replaced);
-	if (len == 0 || page_guard(p, body, len, NULL)) {
-		page_input_free(pi);
-		sink = sink_for(sink, p, p->text.data, p->text.len);
-		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, &p->text),
-			      sink, NULL);
-	} else {
-		sink = sink_for(sink, p, body, len);
-		page_parse_as(p, ctxt_from_page_input(pi), sink, NULL);
-		p->partial |= pi->read < pi->len && !page_guard_stopped(p);
-		page_input_free(pi);
-	}
-	page_set_base(p, url);
-	return p;
-}
-
-/* ==== net: libcurl only — start, drive, finish transfers; never draws ==== */
+/* ==== net: libcurl only — start, drive and end transfers, and tell their story ==== */
 
 static void
 log_line(struct transfer *t, char prefix, const char *s, size_t n)
@@ -2740,17 +2886,6 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 	} else if (n > 18 && !ascii_casecmp_n(h, "transfer-encoding:", 18)) {
 		t->chunked = 1;
 	}
-}
-
-/* The length of the host in an authority "user@host:port" less the port. */
-static size_t
-host_len(const char *auth, size_t n)
-{
-	size_t i = n;
-
-	while (i > 0 && isdigit((unsigned char)auth[i - 1]))
-		i--;
-	return i > 0 && auth[i - 1] == ':' ? i - 1 : n;
 }
 
 static void
@@ -3167,313 +3302,6 @@ http_charset(const char *content_type)
 	return NULL;
 }
 
-/*
- * --dump parses while the body is still arriving. Once its first 4 KiB
- * decide the charset, and it is UTF-8 (declared, or nothing declared: UTF-8
- * if the whole body is valid), a second thread parses what has arrived,
- * waiting for more, while the transfer goes on: the parse no longer waits
- * for the last byte, nor for the checks. Those are made on the whole body
- * once it is in, while the parse goes on; when they fail (invalid UTF-8, a
- * NUL, an attribute bomb: the body must be converted or cut first) or the
- * transfer does, that parse is dropped, and the body, whole until then, is
- * parsed again the usual way. Nothing is written before the checks pass.
- * libxml2's pull parser reads through the callback, as in the usual way:
- * its push parser (htmlParseChunk) can build nothing until the last chunk
- * in 2.9.14, and has quadratic cases fixed only in 2.11.
- */
-#define FEED_AFTER 4096 /* the <meta> charset is looked for in these bytes */
-
-enum feed_state { FEED_OFF, FEED_RECEIVING, FEED_RECEIVED, FEED_CLEAN, FEED_DROPPED };
-
-struct feed {
-	struct page_input *pi;
-	CURL *easy;               /* the transfer, for its Content-Type */
-	const char *http_charset; /* or this, without a transfer (tests) */
-	const struct records_sink *sink;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t more;
-	size_t len;               /* bytes libxml2 may read: pi->len, told */
-	enum feed_state state;
-	int decided;              /* whether to parse early was decided */
-	struct tag_scan bomb;     /* the attribute-bomb watch, as bytes arrive */
-	struct page *page;        /* the early parse's */
-	htmlParserCtxtPtr ctxt;
-};
-
-static void
-feed_init(struct feed *f, struct page_input *pi, const struct records_sink *sink)
-{
-	memset(f, 0, sizeof *f);
-	f->pi = pi;
-	f->sink = sink;
-	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->more, NULL);
-}
-
-/* libxml2's side: waits until `want` bytes past `read` are there or the
- * body is over; returns how far it may read. A read is never short before
- * the end, as when the body is whole: 2.9.14 looks a few bytes ahead after
- * one refill, and a token cut at the end of its buffer is misread (a
- * comment opener, an entity, a name; found with a server sending 1 to 3
- * bytes at a time). Pages are given back once the checks have passed
- * (until then the body may be parsed again). */
-static size_t
-feed_wait(struct feed *f, size_t read, size_t want, int *give_back)
-{
-	size_t limit;
-
-	pthread_mutex_lock(&f->lock);
-	while (f->state == FEED_RECEIVING && f->len - read < want)
-		pthread_cond_wait(&f->more, &f->lock);
-	limit = f->state == FEED_DROPPED ? read : f->len;
-	*give_back = f->state == FEED_CLEAN;
-	pthread_mutex_unlock(&f->lock);
-	return limit;
-}
-
-static void
-feed_set(struct feed *f, enum feed_state state)
-{
-	pthread_mutex_lock(&f->lock);
-	f->state = state;
-	f->len = f->pi->len;
-	pthread_cond_signal(&f->more);
-	pthread_mutex_unlock(&f->lock);
-}
-
-static void *
-feed_main(void *arg)
-{
-	struct feed *f = arg;
-
-	page_parse_as(f->page, f->ctxt, f->sink, NULL);
-	return NULL;
-}
-
-/* Helper threads take no signal: the main thread's poll sees them. */
-static int
-thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(th, NULL, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc;
-}
-
-static void feed_drop(struct feed *f);
-
-/* The length of s[0..n) without a UTF-8 sequence cut short at its end. */
-static size_t
-utf8_whole(const char *s, size_t n)
-{
-	size_t back, need;
-
-	for (back = 1; back <= 3 && back <= n; back++) {
-		unsigned char c = (unsigned char)s[n - back];
-
-		if ((c & 0xc0) == 0x80)
-			continue;
-		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		return need > back ? n - back : n;
-	}
-	return n;
-}
-
-/* With the first FEED_AFTER bytes in: starts the early parse when the page
- * reads as UTF-8. */
-static void
-feed_decide(struct feed *f)
-{
-	char name[64], from[400], *ct = NULL, *cs = NULL;
-	struct page *p;
-
-	f->decided = 1;
-	if (f->easy && curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
-		cs = http_charset(ct);
-	/* the bytes so far may end inside a character: not a reason to read
-	 * the page as windows-1252 (at least FEED_AFTER bytes are left) */
-	page_choose_charset(f->pi->base, utf8_whole(f->pi->base, f->pi->len),
-			    cs ? cs : f->http_charset, name, sizeof name, from, sizeof from);
-	free(cs);
-	if (ascii_casecmp_n(name, "UTF-8", 6))
-		return;
-	p = f->page = page_new(name, from);
-	f->ctxt = ctxt_from_page_input(f->pi);
-	f->pi->feed = f;
-	f->state = FEED_RECEIVING;
-	f->len = f->pi->len;
-	if (f->sink && f->sink->start(f->sink->ctx, p) != 0)
-		f->sink = NULL;
-	if (thread_start(&f->thread, feed_main, f) != 0) {
-		/* no second thread: the usual way, after the transfer */
-		if (f->sink)
-			f->sink->go(f->sink->ctx, 0);
-		htmlFreeParserCtxt(f->ctxt);
-		page_free(p);
-		f->page = NULL;
-		f->pi->feed = NULL;
-		f->state = FEED_OFF;
-	}
-}
-
-/* Stops the early parse and forgets it: the body is whole, unread. */
-static void
-feed_drop(struct feed *f)
-{
-	if (f->state == FEED_OFF)
-		return;
-	feed_set(f, FEED_DROPPED);
-	pthread_join(f->thread, NULL);
-	if (f->sink)
-		f->sink->go(f->sink->ctx, 0);
-	page_free(f->page);
-	f->page = NULL;
-	f->pi->feed = NULL;
-	f->pi->read = 0; /* nothing was given back before FEED_CLEAN */
-	f->state = FEED_OFF;
-}
-
-/* An attribute bomb in what has arrived drops the early parse at once:
- * libxml2 would spend the rest of the transfer on it (a core for 7 s, a
- * 2.7 MB bomb arriving over 7 s). tag_scan(), resumed where the
- * last bytes ended, so a 5 MB tag is looked at once, not once a piece;
- * feed_finish() ends it, and has then checked the body as page_guard()
- * would. */
-static int
-feed_bomb(struct feed *f)
-{
-	return tag_scan(&f->bomb, f->pi->base, f->pi->len);
-}
-
-/* The transfer is over and went well: checks the whole body while the
- * parse goes on. Returns the early parse's page; NULL when there is none
- * (never started, or dropped): the body is then parsed the usual way. */
-static struct page *
-feed_finish(struct feed *f, const char *url)
-{
-	size_t len;
-	const char *body;
-	struct page *p;
-	int base;
-
-	if (f->state == FEED_OFF)
-		return NULL;
-	if (f->state == FEED_DROPPED) {
-		feed_drop(f);
-		return NULL;
-	}
-	feed_set(f, FEED_RECEIVED);
-	body = page_input_bytes(f->pi, &len);
-	/* what body_to_utf8() and page_guard() would leave as it is;
-	 * feed_bomb() looks at what it has not seen yet */
-	f->bomb.at_end = 1; /* the body is whole: what waited for more is read now */
-	if (!utf8_as_is(body, len) || feed_bomb(f)) {
-		feed_drop(f);
-		return NULL;
-	}
-	base = has_base_tag(body, len);
-	feed_set(f, FEED_CLEAN);
-	if (f->sink)
-		f->sink->go(f->sink->ctx, !base);
-	pthread_join(f->thread, NULL);
-	p = f->page;
-	f->page = NULL;
-	p->partial |= f->pi->read < f->pi->len && !page_guard_stopped(p);
-	f->pi->feed = NULL;
-	f->state = FEED_OFF;
-	page_input_free(f->pi);
-	page_set_base(p, url);
-	return p;
-}
-
-static void
-feed_free(struct feed *f)
-{
-	feed_drop(f);
-	pthread_mutex_destroy(&f->lock);
-	pthread_cond_destroy(&f->more);
-}
-
-/* A transfer's sink: page_input_push, and the early parse told. */
-static int
-feed_push(void *ctx, const char *data, size_t n)
-{
-	struct feed *f = ctx;
-
-	if (page_input_push(f->pi, data, n) < 0)
-		return -1;
-	if (f->state == FEED_RECEIVING)
-		feed_set(f, feed_bomb(f) ? FEED_DROPPED : FEED_RECEIVING);
-	else if (!f->decided && f->pi->len >= FEED_AFTER + 3)
-		feed_decide(f);
-	return 0;
-}
-
-/* Adds http:// to a URL typed without a scheme ("example.com/x",
- * "localhost:8080"), and refuses any scheme but http and https. Returns a
- * new string, or NULL with *why set. */
-static char *
-url_normalize(const char *in, const char **why)
-{
-	struct buf b = {0};
-	size_t n, scheme;
-	char *out = NULL;
-	CURLU *u;
-
-	while (is_html_space((unsigned char)*in))
-		in++;
-	n = strlen(in);
-	while (n && is_html_space((unsigned char)in[n - 1]))
-		n--;
-	scheme = uri_scheme_len(in, n);
-	/* "host:8080" is a host and a port, not a scheme */
-	if (scheme && isdigit((unsigned char)in[scheme + 1]))
-		scheme = 0;
-	if (scheme && !scheme_is_http(in, scheme)) {
-		*why = "refused: only http and https URLs are fetched";
-		return NULL;
-	}
-	if (!scheme)
-		buf_adds(&b, "http://");
-	buf_add(&b, in, n);
-	u = curl_url();
-	if (!u)
-		die("out of memory");
-	if (curl_url_set(u, CURLUPART_URL, b.data, CURLU_URLENCODE) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK) {
-		*why = "not a valid URL";
-	} else {
-		char *copy = xstrdup(out);
-
-		curl_free(out);
-		out = copy;
-	}
-	curl_url_cleanup(u);
-	buf_free(&b);
-	return out;
-}
-
-static void
-print_err(const char *url, const char *msg)
-{
-	struct buf b = {0};
-
-	buf_adds(&b, "scraper: ");
-	if (url) {
-		buf_add_safe(&b, url, strlen(url), SAN_TEXT);
-		buf_adds(&b, ": ");
-	}
-	buf_adds(&b, msg);
-	buf_addc(&b, '\n');
-	fputs(b.data, stderr);
-	buf_free(&b);
-}
-
 /* The closing lines of the story: what the parse made of the body. */
 static void
 story_page(struct transfer *t, const struct page *p)
@@ -3504,7 +3332,23 @@ story_page(struct transfer *t, const struct page *p)
 			 "through them all for each)", p->stray_end_tags);
 }
 
-/* ==== output: TSV, JSON, the report; saving files (temp + rename) ==== */
+/* ==== output: TSV, JSON, the story, errors; saving files (temp + rename) ==== */
+
+static void
+print_err(const char *url, const char *msg)
+{
+	struct buf b = {0};
+
+	buf_adds(&b, "scraper: ");
+	if (url) {
+		buf_add_safe(&b, url, strlen(url), SAN_TEXT);
+		buf_adds(&b, ": ");
+	}
+	buf_adds(&b, msg);
+	buf_addc(&b, '\n');
+	fputs(b.data, stderr);
+	buf_free(&b);
+}
 
 /* Writes the buffer out once it is large: the output of a big page is
  * streamed, not held whole in memory. f NULL: keep everything (tests). */
@@ -3550,150 +3394,6 @@ out_tsv(struct buf *o, const struct page *p, FILE *f)
 	}
 	resolver_free(&r);
 	return out_spill(o, f, 0);
-}
-
-/*
- * --dump's TSV written while libxml2 is still parsing, on a second core: a
- * thread takes the records as the parse says they are final, in batches,
- * and resolves and writes them (a tenth of the run on a large page). The
- * parse only appends; the lock is held to hand over a batch, and to move
- * the array when it grows.
- */
-#define WRITER_BATCH 256
-
-struct writer {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t more, ended_cv;
-	const struct page *page;
-	const char *base; /* the document URL: no <base> when this runs */
-	FILE *f;
-	size_t ready;     /* records final, told by the parse */
-	int finished;     /* the parse is over */
-	int go;           /* 0: wait; 1: write; -1: write nothing */
-	int ended;        /* the thread has stopped writing */
-	int err;          /* errno of a failed write */
-};
-
-static void *
-writer_main(void *arg)
-{
-	struct writer *w = arg;
-	struct element batch[WRITER_BATCH];
-	struct resolver r;
-	struct buf o = {0};
-	size_t done = 0, k, i;
-	int last = 0;
-	sigset_t stop;
-
-	pthread_mutex_lock(&w->lock);
-	while (!w->go)
-		pthread_cond_wait(&w->more, &w->lock);
-	last = w->go < 0;
-	pthread_mutex_unlock(&w->lock);
-	if (last)
-		return NULL;
-	/* from now on the transfer is over: this thread may take the signals
-	 * that end the run, so that a write blocked on stdout returns (EINTR) */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
-	resolver_init(&r, w->base);
-	while (!last && !w->err && !got_signal) {
-		pthread_mutex_lock(&w->lock);
-		while (w->ready == done && !w->finished)
-			pthread_cond_wait(&w->more, &w->lock);
-		k = w->ready - done < WRITER_BATCH ? w->ready - done : WRITER_BATCH;
-		if (k)
-			memcpy(batch, w->page->el + done, k * sizeof *batch);
-		last = w->finished && done + k == w->ready;
-		pthread_mutex_unlock(&w->lock);
-		for (i = 0; i < k; i++)
-			tsv_record(&o, &batch[i], &r);
-		done += k;
-		if (out_spill(&o, w->f, last ? 0 : 65536) < 0)
-			w->err = errno ? errno : EIO;
-	}
-	resolver_free(&r);
-	buf_free(&o);
-	pthread_mutex_lock(&w->lock);
-	w->ended = 1;
-	pthread_cond_signal(&w->ended_cv);
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-
-static int
-writer_start(void *ctx, struct page *p)
-{
-	struct writer *w = ctx;
-
-	w->page = p;
-	w->ready = 0;
-	w->finished = w->go = w->ended = w->err = 0;
-	p->el_lock = &w->lock;
-	if (thread_start(&w->thread, writer_main, w) != 0) {
-		p->el_lock = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-writer_final(void *ctx, size_t n)
-{
-	struct writer *w = ctx;
-
-	pthread_mutex_lock(&w->lock);
-	w->ready = n;
-	pthread_cond_signal(&w->more);
-	pthread_mutex_unlock(&w->lock);
-}
-
-/* Whether the records may be written as they come: if not, the thread
- * ends, writing nothing. */
-static void
-writer_go(void *ctx, int use)
-{
-	struct writer *w = ctx;
-
-	pthread_mutex_lock(&w->lock);
-	w->go = use ? 1 : -1;
-	pthread_cond_signal(&w->more);
-	pthread_mutex_unlock(&w->lock);
-	if (!use)
-		pthread_join(w->thread, NULL);
-}
-
-/* After the parse: waits for the last record to be written; -1 with errno
- * when a write failed. */
-static int
-writer_finish(struct writer *w, struct page *p)
-{
-	pthread_mutex_lock(&w->lock);
-	w->ready = p->n;
-	w->finished = 1;
-	pthread_cond_signal(&w->more);
-	/* A signal ends the run even while stdout blocks: it is passed on to
-	 * the writer (whose write then fails with EINTR) until it has stopped. */
-	while (!w->ended) {
-		struct timespec until;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 100 * 1000 * 1000;
-		if (until.tv_nsec >= 1000 * 1000 * 1000)
-			until.tv_sec++, until.tv_nsec -= 1000 * 1000 * 1000;
-		pthread_cond_timedwait(&w->ended_cv, &w->lock, &until);
-		if (got_signal && !w->ended)
-			pthread_kill(w->thread, got_signal);
-	}
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	p->el_lock = NULL;
-	errno = w->err;
-	return w->err ? -1 : 0;
 }
 
 static void
@@ -3946,8 +3646,893 @@ save_file(const char *dir, const char *name, const char *data, size_t n,
 	return temp_commit(fd, TMP_SAVE, path->data, force, err);
 }
 
-/* ==== ui: ncurses only — layout, panes, the form, the status line ==== */
-/* Reads struct app and draws it; calls neither libcurl nor libxml2. */
+/* ==== stream: --dump's pipeline: the body parsed as it arrives, the records written as parsed ==== */
+
+/*
+ * The body of a --dump fetch. It is received into address space reserved
+ * for --max-size bytes (a page of memory exists once written: growing never
+ * copies), checked whole (charset, attribute bombs), then read by libxml2
+ * through a callback that gives the pages back behind it, so the records
+ * grow while the body shrinks. Given a body whole instead, libxml2 copies
+ * it, and the peak of the run is the body twice, or the body and records.
+ */
+#define INPUT_GIVE_BACK (256 * 1024)
+
+#define INPUT_COMMIT (4 * 1024 * 1024) /* made writable this much at a time */
+
+#define INPUT_HUGE_FROM (2 * 1024 * 1024) /* huge pages past this offset */
+
+struct feed;
+
+struct page_input {
+	char *base;
+	size_t cap, writable, len; /* reserved; usable; received */
+	size_t read, gone;         /* handed to libxml2; given back from the front */
+	size_t page;               /* the system's page size */
+	struct feed *feed;         /* set while libxml2 reads beside the transfer */
+};
+
+/*
+ * --dump parses while the body is still arriving. Once its first 4 KiB
+ * decide the charset, and it is UTF-8 (declared, or nothing declared: UTF-8
+ * if the whole body is valid), a second thread parses what has arrived,
+ * waiting for more, while the transfer goes on: the parse no longer waits
+ * for the last byte, nor for the checks. Those are made on the whole body
+ * once it is in, while the parse goes on; when they fail (invalid UTF-8, a
+ * NUL, an attribute bomb: the body must be converted or cut first) or the
+ * transfer does, that parse is dropped, and the body, whole until then, is
+ * parsed again the usual way. Nothing is written before the checks pass.
+ * libxml2's pull parser reads through the callback, as in the usual way:
+ * its push parser (htmlParseChunk) can build nothing until the last chunk
+ * in 2.9.14, and has quadratic cases fixed only in 2.11.
+ */
+#define FEED_AFTER 4096 /* the <meta> charset is looked for in these bytes */
+
+enum feed_state { FEED_OFF, FEED_RECEIVING, FEED_RECEIVED, FEED_CLEAN, FEED_DROPPED };
+
+struct feed {
+	struct page_input *pi;
+	CURL *easy;               /* the transfer, for its Content-Type */
+	const char *header_charset; /* or this, without a transfer (tests) */
+	const struct records_sink *sink;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	size_t len;               /* bytes libxml2 may read: pi->len, told */
+	enum feed_state state;
+	int decided;              /* whether to parse early was decided */
+	struct tag_scan bomb;     /* the attribute-bomb watch, as bytes arrive */
+	struct page *page;        /* the early parse's */
+	htmlParserCtxtPtr ctxt;
+};
+
+/* libxml2's side: waits until `want` bytes past `read` are there or the
+ * body is over; returns how far it may read. A read is never short before
+ * the end, as when the body is whole: 2.9.14 looks a few bytes ahead after
+ * one refill, and a token cut at the end of its buffer is misread (a
+ * comment opener, an entity, a name; found with a server sending 1 to 3
+ * bytes at a time). Pages are given back once the checks have passed
+ * (until then the body may be parsed again). */
+static size_t
+feed_wait(struct feed *f, size_t read, size_t want, int *give_back)
+{
+	size_t limit;
+
+	pthread_mutex_lock(&f->lock);
+	while (f->state == FEED_RECEIVING && f->len - read < want)
+		pthread_cond_wait(&f->more, &f->lock);
+	limit = f->state == FEED_DROPPED ? read : f->len;
+	*give_back = f->state == FEED_CLEAN;
+	pthread_mutex_unlock(&f->lock);
+	return limit;
+}
+
+/* Reserves address space only: PROT_NONE pages count against no commit
+ * limit (vm.overcommit_memory=2), and become memory when made writable. */
+static char *
+page_input_map(size_t n)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	void *p;
+
+#ifdef MAP_NORESERVE
+	flags |= MAP_NORESERVE;
+#endif
+	p = mmap(NULL, n, PROT_NONE, flags, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+page_input_init(struct page_input *pi, size_t max_size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), want;
+
+	memset(pi, 0, sizeof *pi);
+	pi->page = page;
+	want = max_size > SIZE_MAX - page ? SIZE_MAX / page * page
+					  : (max_size + page) / page * page;
+	/* Under ulimit -v a large --max-size may not fit: halve it until it
+	 * does, then once more, so that libcurl, libxml2 and the records keep
+	 * room; a body past it fails as out of memory. */
+	for (pi->cap = want; !(pi->base = page_input_map(pi->cap));
+	     pi->cap = pi->cap / 2 / page * page)
+		if (pi->cap <= page)
+			die("out of memory");
+	if (pi->cap < want && pi->cap >= 2 * page) {
+		munmap(pi->base, pi->cap);
+		pi->cap = pi->cap / 2 / page * page;
+		if (!(pi->base = page_input_map(pi->cap)))
+			die("out of memory");
+	}
+#ifdef MADV_HUGEPAGE
+	/* A large body written into 4 KiB pages faults once per page: 10 MB
+	 * took 5.7 ms that way, 1 ms in 2 MiB pages (where the system allows
+	 * them). Not from the start: a small page would cost 2 MiB. */
+	if (pi->cap > INPUT_HUGE_FROM)
+		madvise(pi->base + INPUT_HUGE_FROM, pi->cap - INPUT_HUGE_FROM, MADV_HUGEPAGE);
+#endif
+}
+
+/* A transfer's sink: appends bytes, making room writable as it goes; -1
+ * when there is none. */
+static int
+page_input_push(void *ctx, const char *data, size_t n)
+{
+	struct page_input *pi = ctx;
+	size_t want;
+
+	if (n > pi->cap - pi->len)
+		return -1;
+	if (pi->len + n > pi->writable) {
+		want = (pi->len + n + INPUT_COMMIT - 1) / INPUT_COMMIT * INPUT_COMMIT;
+		want = want < pi->cap ? want : pi->cap;
+		if (mprotect(pi->base + pi->writable, want - pi->writable,
+			     PROT_READ | PROT_WRITE) < 0)
+			return -1;
+		pi->writable = want;
+	}
+	memcpy(pi->base + pi->len, data, n);
+	pi->len += n;
+	return 0;
+}
+
+static const char *
+page_input_bytes(const struct page_input *pi, size_t *len)
+{
+	*len = pi->len;
+	return pi->len ? pi->base : "";
+}
+
+/* libxml2's read callback: copies the next bytes (it asks for 4,000), gives
+ * back the pages behind them 256 KiB at a time (one munmap per read was 5%
+ * of the run). */
+static int
+page_input_read(void *ctx, char *to, int want)
+{
+	struct page_input *pi = ctx;
+	size_t n, done;
+	int give_back = 1;
+
+	if (want < 0)
+		return -1;
+	n = (pi->feed ? feed_wait(pi->feed, pi->read, (size_t)want, &give_back) : pi->len) -
+	    pi->read;
+	n = n < (size_t)want ? n : (size_t)want;
+	memcpy(to, pi->base + pi->read, n);
+	pi->read += n;
+	done = pi->read / pi->page * pi->page;
+	if (give_back && done >= pi->gone + INPUT_GIVE_BACK) {
+		munmap(pi->base + pi->gone, done - pi->gone);
+		pi->gone = done;
+	}
+	return (int)n;
+}
+
+static int
+page_input_close(void *ctx)
+{
+	(void)ctx; /* page_input_free() gives the rest back */
+	return 0;
+}
+
+/* A parser context reading pi through page_input_read(). */
+static htmlParserCtxtPtr
+ctxt_from_page_input(struct page_input *pi)
+{
+	xmlParserInputBufferPtr in = xmlParserInputBufferCreateIO(
+		page_input_read, page_input_close, pi, XML_CHAR_ENCODING_NONE);
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	xmlParserInputPtr stream;
+
+	if (!in || !ctxt)
+		die("out of memory");
+	stream = xmlNewIOInputStream(ctxt, in, XML_CHAR_ENCODING_NONE);
+	if (!stream || inputPush(ctxt, stream) < 0)
+		die("out of memory");
+	return ctxt;
+}
+
+static void
+page_input_free(struct page_input *pi)
+{
+	if (pi->base && pi->gone < pi->cap)
+		munmap(pi->base + pi->gone, pi->cap - pi->gone);
+	pi->base = NULL;
+}
+
+/* Whether "<base" occurs in what libxml2 reads (any case, anywhere: only
+ * such bytes can make a base element). */
+static int
+has_base_tag(const char *s, size_t n)
+{
+	const char *p = s, *end;
+
+	if (n < 5) /* s is NULL for an empty page */
+		return 0;
+	for (end = s + n; (p = memchr(p, '<', (size_t)(end - p))) && end - p >= 5; p++)
+		if (!ascii_casecmp_n(p + 1, "base", 4))
+			return 1;
+	return 0;
+}
+
+/* The sink takes the records during the parse only when they cannot
+ * change after it: a <base href> anywhere changes every URL, even those
+ * before it. */
+static const struct records_sink *
+sink_for(const struct records_sink *sink, struct page *p, const char *s, size_t n)
+{
+	if (!sink || has_base_tag(s, n) || sink->start(sink->ctx, p) != 0)
+		return NULL;
+	sink->go(sink->ctx, 1);
+	return sink;
+}
+
+/* page_parse() for a body received into pi, which it consumes. sink (or
+ * NULL) may take the records as they are made. */
+static struct page *
+page_parse_input(struct page_input *pi, const char *url, const char *header_charset,
+		 const struct records_sink *sink)
+{
+	struct page *p;
+	size_t len;
+	const char *body = page_input_bytes(pi, &len);
+	char name[64], from[400];
+
+	page_choose_charset(body, len, header_charset, name, sizeof name, from, sizeof from);
+	p = page_new(name, from);
+	if (len)
+		body_to_utf8(&p->text, body, len, name, &p->replaced);
+	if (len == 0 || page_guard(p, body, len, NULL)) {
+		page_input_free(pi);
+		sink = sink_for(sink, p, p->text.data, p->text.len);
+		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, &p->text),
+			      sink, NULL);
+	} else {
+		sink = sink_for(sink, p, body, len);
+		page_parse_as(p, ctxt_from_page_input(pi), sink, NULL);
+		p->partial |= pi->read < pi->len && !page_guard_stopped(p);
+		page_input_free(pi);
+	}
+	page_set_base(p, url);
+	return p;
+}
+
+static void
+feed_init(struct feed *f, struct page_input *pi, const struct records_sink *sink)
+{
+	memset(f, 0, sizeof *f);
+	f->pi = pi;
+	f->sink = sink;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->more, NULL);
+}
+
+static void
+feed_set(struct feed *f, enum feed_state state)
+{
+	pthread_mutex_lock(&f->lock);
+	f->state = state;
+	f->len = f->pi->len;
+	pthread_cond_signal(&f->more);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void *
+feed_main(void *arg)
+{
+	struct feed *f = arg;
+
+	page_parse_as(f->page, f->ctxt, f->sink, NULL);
+	return NULL;
+}
+
+/* With the first FEED_AFTER bytes in: starts the early parse when the page
+ * reads as UTF-8. */
+static void
+feed_decide(struct feed *f)
+{
+	char name[64], from[400], *ct = NULL, *cs = NULL;
+	struct page *p;
+
+	f->decided = 1;
+	if (f->easy && curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
+		cs = http_charset(ct);
+	/* the bytes so far may end inside a character: not a reason to read
+	 * the page as windows-1252 (at least FEED_AFTER bytes are left) */
+	page_choose_charset(f->pi->base, utf8_whole(f->pi->base, f->pi->len),
+			    cs ? cs : f->header_charset, name, sizeof name, from, sizeof from);
+	free(cs);
+	if (ascii_casecmp_n(name, "UTF-8", 6))
+		return;
+	p = f->page = page_new(name, from);
+	f->ctxt = ctxt_from_page_input(f->pi);
+	f->pi->feed = f;
+	f->state = FEED_RECEIVING;
+	f->len = f->pi->len;
+	if (f->sink && f->sink->start(f->sink->ctx, p) != 0)
+		f->sink = NULL;
+	if (thread_start(&f->thread, feed_main, f) != 0) {
+		/* no second thread: the usual way, after the transfer */
+		if (f->sink)
+			f->sink->go(f->sink->ctx, 0);
+		htmlFreeParserCtxt(f->ctxt);
+		page_free(p);
+		f->page = NULL;
+		f->pi->feed = NULL;
+		f->state = FEED_OFF;
+	}
+}
+
+/* Stops the early parse and forgets it: the body is whole, unread. */
+static void
+feed_drop(struct feed *f)
+{
+	if (f->state == FEED_OFF)
+		return;
+	feed_set(f, FEED_DROPPED);
+	pthread_join(f->thread, NULL);
+	if (f->sink)
+		f->sink->go(f->sink->ctx, 0);
+	page_free(f->page);
+	f->page = NULL;
+	f->pi->feed = NULL;
+	f->pi->read = 0; /* nothing was given back before FEED_CLEAN */
+	f->state = FEED_OFF;
+}
+
+/* An attribute bomb in what has arrived drops the early parse at once:
+ * libxml2 would spend the rest of the transfer on it (a core for 7 s, a
+ * 2.7 MB bomb arriving over 7 s). tag_scan(), resumed where the
+ * last bytes ended, so a 5 MB tag is looked at once, not once a piece;
+ * feed_finish() ends it, and has then checked the body as page_guard()
+ * would. */
+static int
+feed_bomb(struct feed *f)
+{
+	return tag_scan(&f->bomb, f->pi->base, f->pi->len);
+}
+
+/* The transfer is over and went well: checks the whole body while the
+ * parse goes on. Returns the early parse's page; NULL when there is none
+ * (never started, or dropped): the body is then parsed the usual way. */
+static struct page *
+feed_finish(struct feed *f, const char *url)
+{
+	size_t len;
+	const char *body;
+	struct page *p;
+	int base;
+
+	if (f->state == FEED_OFF)
+		return NULL;
+	if (f->state == FEED_DROPPED) {
+		feed_drop(f);
+		return NULL;
+	}
+	feed_set(f, FEED_RECEIVED);
+	body = page_input_bytes(f->pi, &len);
+	/* what body_to_utf8() and page_guard() would leave as it is;
+	 * feed_bomb() looks at what it has not seen yet */
+	f->bomb.at_end = 1; /* the body is whole: what waited for more is read now */
+	if (!utf8_as_is(body, len) || feed_bomb(f)) {
+		feed_drop(f);
+		return NULL;
+	}
+	base = has_base_tag(body, len);
+	feed_set(f, FEED_CLEAN);
+	if (f->sink)
+		f->sink->go(f->sink->ctx, !base);
+	pthread_join(f->thread, NULL);
+	p = f->page;
+	f->page = NULL;
+	p->partial |= f->pi->read < f->pi->len && !page_guard_stopped(p);
+	f->pi->feed = NULL;
+	f->state = FEED_OFF;
+	page_input_free(f->pi);
+	page_set_base(p, url);
+	return p;
+}
+
+static void
+feed_free(struct feed *f)
+{
+	feed_drop(f);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->more);
+}
+
+/* A transfer's sink: page_input_push, and the early parse told. */
+static int
+feed_push(void *ctx, const char *data, size_t n)
+{
+	struct feed *f = ctx;
+
+	if (page_input_push(f->pi, data, n) < 0)
+		return -1;
+	if (f->state == FEED_RECEIVING)
+		feed_set(f, feed_bomb(f) ? FEED_DROPPED : FEED_RECEIVING);
+	else if (!f->decided && f->pi->len >= FEED_AFTER + 3)
+		feed_decide(f);
+	return 0;
+}
+
+/*
+ * --dump's TSV written while libxml2 is still parsing, on a second core: a
+ * thread takes the records as the parse says they are final, in batches,
+ * and resolves and writes them (a tenth of the run on a large page). The
+ * parse only appends; the lock is held to hand over a batch, and to move
+ * the array when it grows.
+ */
+#define WRITER_BATCH 256
+
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t more, ended_cv;
+	const struct page *page;
+	const char *base; /* the document URL: no <base> when this runs */
+	FILE *f;
+	size_t ready;     /* records final, told by the parse */
+	int finished;     /* the parse is over */
+	int go;           /* 0: wait; 1: write; -1: write nothing */
+	int ended;        /* the thread has stopped writing */
+	int err;          /* errno of a failed write */
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct element batch[WRITER_BATCH];
+	struct resolver r;
+	struct buf o = {0};
+	size_t done = 0, k, i;
+	int last = 0;
+	sigset_t stop;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->go)
+		pthread_cond_wait(&w->more, &w->lock);
+	last = w->go < 0;
+	pthread_mutex_unlock(&w->lock);
+	if (last)
+		return NULL;
+	/* from now on the transfer is over: this thread may take the signals
+	 * that end the run, so that a write blocked on stdout returns (EINTR) */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+	resolver_init(&r, w->base);
+	while (!last && !w->err && !got_signal) {
+		pthread_mutex_lock(&w->lock);
+		while (w->ready == done && !w->finished)
+			pthread_cond_wait(&w->more, &w->lock);
+		k = w->ready - done < WRITER_BATCH ? w->ready - done : WRITER_BATCH;
+		if (k)
+			memcpy(batch, w->page->el + done, k * sizeof *batch);
+		last = w->finished && done + k == w->ready;
+		pthread_mutex_unlock(&w->lock);
+		for (i = 0; i < k; i++)
+			tsv_record(&o, &batch[i], &r);
+		done += k;
+		if (out_spill(&o, w->f, last ? 0 : 65536) < 0)
+			w->err = errno ? errno : EIO;
+	}
+	resolver_free(&r);
+	buf_free(&o);
+	pthread_mutex_lock(&w->lock);
+	w->ended = 1;
+	pthread_cond_signal(&w->ended_cv);
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static int
+writer_start(void *ctx, struct page *p)
+{
+	struct writer *w = ctx;
+
+	w->page = p;
+	w->ready = 0;
+	w->finished = w->go = w->ended = w->err = 0;
+	p->el_lock = &w->lock;
+	if (thread_start(&w->thread, writer_main, w) != 0) {
+		p->el_lock = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+writer_final(void *ctx, size_t n)
+{
+	struct writer *w = ctx;
+
+	pthread_mutex_lock(&w->lock);
+	w->ready = n;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Whether the records may be written as they come: if not, the thread
+ * ends, writing nothing. */
+static void
+writer_go(void *ctx, int use)
+{
+	struct writer *w = ctx;
+
+	pthread_mutex_lock(&w->lock);
+	w->go = use ? 1 : -1;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->lock);
+	if (!use)
+		pthread_join(w->thread, NULL);
+}
+
+/* After the parse: waits for the last record to be written; -1 with errno
+ * when a write failed. */
+static int
+writer_finish(struct writer *w, struct page *p)
+{
+	pthread_mutex_lock(&w->lock);
+	w->ready = p->n;
+	w->finished = 1;
+	pthread_cond_signal(&w->more);
+	/* A signal ends the run even while stdout blocks: it is passed on to
+	 * the writer (whose write then fails with EINTR) until it has stopped. */
+	while (!w->ended) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000 * 1000;
+		if (until.tv_nsec >= 1000 * 1000 * 1000)
+			until.tv_sec++, until.tv_nsec -= 1000 * 1000 * 1000;
+		pthread_cond_timedwait(&w->ended_cv, &w->lock, &until);
+		if (got_signal && !w->ended)
+			pthread_kill(w->thread, got_signal);
+	}
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	p->el_lock = NULL;
+	errno = w->err;
+	return w->err ? -1 : 0;
+}
+
+/* Runs the engine until the transfer is done or a signal came. */
+static void
+loop_until_done(struct app *a, struct transfer *t)
+{
+	struct curl_waitfd sig = signal_waitfd();
+
+	while (!t->done && !got_signal) {
+		net_drive(a);
+		if (t->done)
+			break;
+		curl_multi_poll(a->multi, &sig, signal_pipe[0] >= 0, 200, NULL);
+	}
+}
+
+/* ==== view: what the panes hold: rows, the filter, the selection (no drawing) ==== */
+
+static struct doc *
+ui_doc(const struct app *a)
+{
+	return a->doc;
+}
+
+/* The transfer whose story the Transfer pane tells: the one in flight. */
+static const struct transfer *
+ui_story(const struct app *a)
+{
+	if (a->xfer)
+		return a->xfer;
+	if (a->parsing)
+		return a->parsing->t;
+	if (a->failed)
+		return a->failed;
+	return a->doc ? a->doc->t : NULL;
+}
+
+/* Line starts of a text, rebuilt only when the text changed (another text,
+ * or this one grown: a story is only ever appended to). */
+static void
+lines_index(struct lines *li, const char *s, size_t n)
+{
+	size_t i;
+
+	if (li->src == s && li->len == n)
+		return;
+	li->src = s;
+	li->len = n;
+	li->n = 0;
+	for (i = 0; i < n;) {
+		const char *nl = memchr(s + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - s) + 1 : n;
+
+		if (li->n == li->cap) {
+			li->cap = li->cap ? li->cap * 2 : 256;
+			li->start = xrealloc(li->start, li->cap * sizeof *li->start);
+		}
+		li->start[li->n++] = i;
+		i = end;
+	}
+}
+
+/* Rows of a pane before filtering. */
+static size_t
+pane_total(struct app *a, int pane)
+{
+	struct doc *d = ui_doc(a);
+	const struct transfer *t = ui_story(a);
+
+	if (pane == P_TRANSFER) {
+		if (!t)
+			return 0;
+		lines_index(&a->log_lines, t->log.data, t->log.len);
+		return a->log_lines.n;
+	}
+	if (!d)
+		return 0;
+	if (pane == P_SOURCE) {
+		if (d->p->text.len) /* shown as decoded, not as the raw bytes */
+			lines_index(&a->src_lines, d->p->text.data, d->p->text.len);
+		else
+			lines_index(&a->src_lines, d->t->body.data, d->t->body.len);
+		return a->src_lines.n;
+	}
+	return d->p->count[pane];
+}
+
+/* The text of line i of a lines index (without its newline). */
+static void
+line_get(const struct lines *li, size_t i, const char **s, size_t *n)
+{
+	size_t end = i + 1 < li->n ? li->start[i + 1] : li->len;
+
+	*s = li->src + li->start[i];
+	*n = end - li->start[i];
+	while (*n && ((*s)[*n - 1] == '\n' || (*s)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+static void
+filter_clear(struct app *a)
+{
+	a->ui.filter_len = 0;
+	a->ui.filtering = 0;
+	a->ui.nfrows = 0;
+	a->ui.filter_mb[0] = '\0';
+	a->ui.edit.len = a->ui.edit.cur = 0;
+}
+
+static size_t
+pane_nrows(struct app *a)
+{
+	return a->ui.filtering ? a->ui.nfrows : pane_total(a, a->pane);
+}
+
+/* The underlying index (element, or line) of row i of the current pane. */
+static size_t
+pane_index(const struct app *a, size_t i)
+{
+	if (a->ui.filtering)
+		i = a->ui.frows[i];
+	if (a->pane < K_COUNT)
+		return a->doc->kind_rows[a->pane][i];
+	return i;
+}
+
+static void
+row_line(struct app *a, size_t idx, const char **s, size_t *n)
+{
+	line_get(a->pane == P_TRANSFER ? &a->log_lines : &a->src_lines, idx, s, n);
+}
+
+static struct view *
+ui_view(struct app *a)
+{
+	static struct view none;
+
+	return a->doc ? &a->doc->view[a->pane] : &none;
+}
+
+/* Keeps the selection inside the rows and on screen. */
+static void
+view_clamp(struct app *a, int h)
+{
+	struct view *v = ui_view(a);
+	size_t n = pane_nrows(a);
+
+	if (h < 1)
+		h = 1;
+	if (n == 0) {
+		v->sel = v->top = 0;
+		return;
+	}
+	if (v->sel >= n)
+		v->sel = n - 1;
+	if (v->top + (size_t)h > n) /* no blank rows below while rows are above */
+		v->top = n > (size_t)h ? n - (size_t)h : 0;
+	if (v->top > v->sel)
+		v->top = v->sel;
+	if (v->sel >= v->top + (size_t)h)
+		v->top = v->sel - (size_t)h + 1;
+}
+
+static const struct element *
+selected_element(struct app *a)
+{
+	if (!a->doc || a->pane >= K_COUNT || pane_nrows(a) == 0)
+		return NULL;
+	return &a->doc->p->el[pane_index(a, ui_view(a)->sel)];
+}
+
+static void
+pane_switch(struct app *a, int pane)
+{
+	a->pane = (pane + P_COUNT) % P_COUNT;
+	filter_clear(a); /* a filter belongs to the pane it was typed in */
+}
+
+/* ASCII-case-insensitive substring search; needle is lower case. */
+static int
+contains_ci(const char *hay, size_t n, const char *needle, size_t m)
+{
+	size_t i, j;
+
+	char lo, up;
+
+	if (m == 0)
+		return 1;
+	lo = needle[0];
+	up = (char)toupper((unsigned char)lo);
+	for (i = 0; i + m <= n; i++) {
+		if (hay[i] != lo && hay[i] != up) /* the cheap test first */
+			continue;
+		for (j = 1; j < m && tolower((unsigned char)hay[i + j]) == needle[j]; j++)
+			;
+		if (j == m)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+row_matches(struct app *a, size_t idx, const char *f, size_t m)
+{
+	const char *s;
+	size_t n;
+
+	if (a->pane < K_COUNT) {
+		const struct element *e = &a->doc->p->el[idx];
+
+		return contains_ci(e->url, strlen(e->url), f, m) ||
+		       contains_ci(e->text, strlen(e->text), f, m);
+	}
+	row_line(a, idx, &s, &n);
+	return contains_ci(s, n, f, m);
+}
+
+/* Rebuilds the rows that pass the filter: one pass over the pane, or, when
+ * the filter only grew (typing), over the rows that passed before. */
+static void
+filter_apply(struct app *a)
+{
+	size_t total, i, m, k, kept = 0;
+	char *f = a->ui.filter_lc;
+	int narrow;
+
+	for (m = 0; a->ui.filter_mb[m]; m++)
+		f[m] = (char)tolower((unsigned char)a->ui.filter_mb[m]);
+	f[m] = '\0';
+	if (m == 0) {
+		filter_clear(a);
+		return;
+	}
+	narrow = a->ui.filtering && a->ui.filter_len && a->ui.filter_len <= m &&
+		 !memcmp(a->ui.filter_was, f, a->ui.filter_len);
+	a->ui.filtering = 0;
+	total = narrow ? a->ui.nfrows : pane_total(a, a->pane);
+	if (!narrow)
+		a->ui.frows = xrealloc(a->ui.frows, (total ? total : 1) * sizeof *a->ui.frows);
+	for (k = 0; k < total; k++) {
+		size_t row = narrow ? a->ui.frows[k] : k;
+
+		i = a->pane < K_COUNT ? a->doc->kind_rows[a->pane][row] : row;
+		if (row_matches(a, i, f, m))
+			a->ui.frows[kept++] = row;
+	}
+	a->ui.nfrows = kept;
+	a->ui.filtering = 1;
+	memcpy(a->ui.filter_was, f, m + 1);
+	a->ui.filter_len = m;
+	ui_view(a)->sel = ui_view(a)->top = 0;
+}
+
+/* Esc on a filter: the row selected in the filtered list stays selected. */
+static void
+filter_off(struct app *a)
+{
+	struct view *v = ui_view(a);
+
+	if (a->ui.filtering && v->sel < a->ui.nfrows) {
+		v->sel = a->ui.frows[v->sel];
+		v->top = v->sel; /* clamped to the screen when drawn */
+	}
+	filter_clear(a);
+}
+
+/* Back on a page left filtered: the same filter, on the same row. */
+static void
+filter_restore(struct app *a)
+{
+	struct view *v = ui_view(a), was = *v;
+
+	if (!a->doc->filter)
+		return;
+	snprintf(a->ui.filter_mb, sizeof a->ui.filter_mb, "%s", a->doc->filter);
+	free(a->doc->filter);
+	a->doc->filter = NULL;
+	filter_apply(a);
+	*v = was; /* clamped when drawn */
+}
+
+/*
+ * The Transfer pane's story changes under it: a fetch starts, fails or
+ * arrives (and the story shown may be freed), or the one in flight grows
+ * (and its buffer moves). Before anything reads the pane, its index is made
+ * anew, and a filter on it is applied again, the selected line kept.
+ */
+static void
+story_sync(struct app *a)
+{
+	const struct transfer *t = ui_story(a);
+	struct view *v = ui_view(a);
+	size_t was_n = a->log_lines.n, sel_line, i;
+	int same = t && t->id == a->story_id;
+
+	if (same && a->log_lines.src == t->log.data && a->log_lines.len == t->log.len)
+		return;
+	a->story_id = t ? t->id : 0;
+	a->log_lines.src = NULL;
+	a->log_lines.n = 0;
+	if (t)
+		lines_index(&a->log_lines, t->log.data, t->log.len);
+	if (a->pane != P_TRANSFER || !a->ui.filtering)
+		return;
+	sel_line = v->sel < a->ui.nfrows ? a->ui.frows[v->sel] : 0;
+	a->ui.filter_len = 0; /* not a narrowing: every line again */
+	filter_apply(a);
+	if (!same || sel_line >= was_n)
+		return;
+	for (i = 0; i < a->ui.nfrows && a->ui.frows[i] < sel_line; i++)
+		;
+	v->sel = i < a->ui.nfrows ? i : 0;
+}
+
+/* ==== ui: ncurses only — layout, drawing, the form, the help, the status line ==== */
 
 enum color_pair { CP_TAB = 1, CP_TABSEL, CP_SENT, CP_RECV, CP_STEP, CP_STATUS,
 		  CP_ERROR, CP_DIM };
@@ -4057,144 +4642,17 @@ ui_color(const struct app *a, int pair)
 	return a->ui.color ? COLOR_PAIR(pair) : 0;
 }
 
-/* ---- rows of the current pane ---- */
-
-static struct doc *
-ui_doc(const struct app *a)
-{
-	return a->doc;
-}
-
-/* The transfer whose story the Transfer pane tells: the one in flight. */
-static const struct transfer *
-ui_story(const struct app *a)
-{
-	if (a->xfer)
-		return a->xfer;
-	if (a->parsing)
-		return a->parsing->t;
-	if (a->failed)
-		return a->failed;
-	return a->doc ? a->doc->t : NULL;
-}
-
-/* Line starts of a text, rebuilt only when the text changed (another text,
- * or this one grown: a story is only ever appended to). */
 static void
-lines_index(struct lines *li, const char *s, size_t n)
+ui_message(struct app *a, int error, const char *fmt, ...)
 {
-	size_t i;
+	va_list ap;
 
-	if (li->src == s && li->len == n)
-		return;
-	li->src = s;
-	li->len = n;
-	li->n = 0;
-	for (i = 0; i < n;) {
-		const char *nl = memchr(s + i, '\n', n - i);
-		size_t end = nl ? (size_t)(nl - s) + 1 : n;
-
-		if (li->n == li->cap) {
-			li->cap = li->cap ? li->cap * 2 : 256;
-			li->start = xrealloc(li->start, li->cap * sizeof *li->start);
-		}
-		li->start[li->n++] = i;
-		i = end;
-	}
+	a->ui.msg.len = 0;
+	a->ui.msg_error = error;
+	va_start(ap, fmt);
+	buf_vaddf(&a->ui.msg, fmt, ap);
+	va_end(ap);
 }
-
-/* Rows of a pane before filtering. */
-static size_t
-pane_total(struct app *a, int pane)
-{
-	struct doc *d = ui_doc(a);
-	const struct transfer *t = ui_story(a);
-
-	if (pane == P_TRANSFER) {
-		if (!t)
-			return 0;
-		lines_index(&a->log_lines, t->log.data, t->log.len);
-		return a->log_lines.n;
-	}
-	if (!d)
-		return 0;
-	if (pane == P_SOURCE) {
-		if (d->p->text.len) /* shown as decoded, not as the raw bytes */
-			lines_index(&a->src_lines, d->p->text.data, d->p->text.len);
-		else
-			lines_index(&a->src_lines, d->t->body.data, d->t->body.len);
-		return a->src_lines.n;
-	}
-	return d->p->count[pane];
-}
-
-static size_t
-pane_nrows(struct app *a)
-{
-	return a->ui.filtering ? a->ui.nfrows : pane_total(a, a->pane);
-}
-
-/* The underlying index (element, or line) of row i of the current pane. */
-static size_t
-pane_index(const struct app *a, size_t i)
-{
-	if (a->ui.filtering)
-		i = a->ui.frows[i];
-	if (a->pane < K_COUNT)
-		return a->doc->kind_rows[a->pane][i];
-	return i;
-}
-
-/* The text of line i of a lines index (without its newline). */
-static void
-line_get(const struct lines *li, size_t i, const char **s, size_t *n)
-{
-	size_t end = i + 1 < li->n ? li->start[i + 1] : li->len;
-
-	*s = li->src + li->start[i];
-	*n = end - li->start[i];
-	while (*n && ((*s)[*n - 1] == '\n' || (*s)[*n - 1] == '\r'))
-		(*n)--;
-}
-
-static void
-row_line(struct app *a, size_t idx, const char **s, size_t *n)
-{
-	line_get(a->pane == P_TRANSFER ? &a->log_lines : &a->src_lines, idx, s, n);
-}
-
-static struct view *
-ui_view(struct app *a)
-{
-	static struct view none;
-
-	return a->doc ? &a->doc->view[a->pane] : &none;
-}
-
-/* Keeps the selection inside the rows and on screen. */
-static void
-view_clamp(struct app *a, int h)
-{
-	struct view *v = ui_view(a);
-	size_t n = pane_nrows(a);
-
-	if (h < 1)
-		h = 1;
-	if (n == 0) {
-		v->sel = v->top = 0;
-		return;
-	}
-	if (v->sel >= n)
-		v->sel = n - 1;
-	if (v->top + (size_t)h > n) /* no blank rows below while rows are above */
-		v->top = n > (size_t)h ? n - (size_t)h : 0;
-	if (v->top > v->sel)
-		v->top = v->sel;
-	if (v->sel >= v->top + (size_t)h)
-		v->top = v->sel - (size_t)h + 1;
-}
-
-/* ---- drawing ---- */
 
 /* A tab's label, " 1 Links 25 "; when they do not all fit, the other tabs
  * shrink to " 2 I13 ". The current pane's count reads "matching/all" while
@@ -4400,27 +4858,6 @@ draw_detail(struct app *a, const struct layout *l)
 	}
 }
 
-static double
-elapsed_s(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) +
-	       (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
-
-static void
-human_size(char *out, size_t outsz, double bytes)
-{
-	if (bytes < 1024)
-		snprintf(out, outsz, "%.0f B", bytes);
-	else if (bytes < 1024 * 1024)
-		snprintf(out, outsz, "%.1f KiB", bytes / 1024);
-	else
-		snprintf(out, outsz, "%.1f MiB", bytes / (1024 * 1024));
-}
-
 /* "Loading [=====     ] 12.0 KiB of 40.0 KiB, 3.1 KiB/s — Esc cancels" */
 static void
 status_progress(const struct transfer *t, const char *what, struct buf *b)
@@ -4532,8 +4969,164 @@ draw_status(struct app *a, const struct layout *l)
 	buf_free(&b);
 }
 
-static void draw_help(struct app *a);
-static void form_draw(struct app *a);
+/* One help line per action: every key bound to it, then what it does. */
+static size_t
+help_lines(struct buf *out)
+{
+	size_t i, lines = 0;
+
+	for (i = 0; i < nkeys; i++) {
+		const char *help = keys[i].help;
+
+		if (!help)
+			continue; /* an alias: listed with the entry before it */
+		buf_addf(out, "%s", keys[i].name);
+		while (i + 1 < nkeys && !keys[i + 1].help)
+			if (keys[++i].name)
+				buf_addf(out, " %s", keys[i].name);
+		buf_addf(out, "\t%s\n", help);
+		lines++;
+	}
+	return lines;
+}
+
+static void
+draw_help(struct app *a)
+{
+	struct buf b = {0};
+	const char *p, *nl;
+	size_t row = 0;
+	int y = 2;
+
+	help_lines(&b);
+	buf_adds(&b, "Mouse\twheel scrolls; a click selects a row or a tab\n"
+		     "In the form\tTab or arrows: next field; Enter fetches; Esc closes; "
+		     "Ctrl-A/E start/end; Ctrl-K, Ctrl-U, Ctrl-W delete\n"
+		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n");
+	a->ui.help_rows = 0;
+	for (p = b.data; *p; p++)
+		a->ui.help_rows += *p == '\n';
+	if (a->ui.help_top + (size_t)(LINES - 3) > a->ui.help_rows)
+		a->ui.help_top = a->ui.help_rows > (size_t)(LINES - 3)
+					 ? a->ui.help_rows - (size_t)(LINES - 3) : 0;
+	ui_puts(1, 1, COLS - 2, "Keys (j/k scroll, q or Esc closes)", A_BOLD);
+	for (p = b.data; p && *p; p = nl + 1, row++) {
+		const char *tab = strchr(p, '\t');
+
+		nl = strchr(p, '\n');
+		if (row < a->ui.help_top)
+			continue;
+		if (y >= LINES - 1)
+			break;
+		ui_put(y, 2, 24, p, (size_t)(tab - p), A_BOLD);
+		ui_put(y, 27, COLS - 28, tab + 1, (size_t)(nl - tab - 1), 0);
+		y++;
+	}
+	buf_free(&b);
+}
+
+static void
+form_close(struct app *a)
+{
+	FIELD **fields;
+	int i;
+
+	if (!a->ui.form)
+		return;
+	fields = form_fields(a->ui.form);
+	unpost_form(a->ui.form);
+	free_form(a->ui.form);
+	for (i = 0; fields && fields[i]; i++)
+		free_field(fields[i]);
+	free(fields);
+	delwin(a->ui.form_sub);
+	delwin(a->ui.form_win);
+	a->ui.form = a->ui.form_win = a->ui.form_sub = NULL;
+}
+
+/* Builds the form centred on the screen, with the fields' texts. */
+static void
+form_build(struct app *a, const char *url, const char *save)
+{
+	int w = COLS - 4 < 100 ? COLS - 4 : 100, h = 9;
+	FIELD **fields;
+	int i;
+
+	form_close(a);
+	if (w < 30 || LINES < h + 2)
+		return; /* too small: ui_draw says so; a resize rebuilds it */
+	fields = xmalloc(3 * sizeof *fields);
+	fields[0] = new_field(1, w - 13, 1, 10, 0, 0);
+	fields[1] = new_field(1, w - 13, 3, 10, 0, 0);
+	fields[2] = NULL;
+	if (!fields[0] || !fields[1])
+		die("cannot build the URL form");
+	for (i = 0; i < 2; i++) {
+		set_field_back(fields[i], A_UNDERLINE);
+		field_opts_off(fields[i], O_AUTOSKIP | O_STATIC | O_BLANK);
+		set_max_field(fields[i], URL_FIELD_MAX);
+	}
+	set_field_buffer(fields[0], 0, url ? url : "");
+	set_field_buffer(fields[1], 0, save ? save : "");
+	a->ui.form = new_form(fields);
+	a->ui.form_win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
+	if (!a->ui.form || !a->ui.form_win)
+		die("cannot build the URL form");
+	a->ui.form_sub = derwin(a->ui.form_win, h - 2, w - 2, 1, 1);
+	if (!a->ui.form_sub)
+		die("cannot build the URL form");
+	keypad(a->ui.form_win, TRUE);
+	set_form_win(a->ui.form, a->ui.form_win);
+	set_form_sub(a->ui.form, a->ui.form_sub);
+	post_form(a->ui.form);
+	form_driver(a->ui.form, REQ_END_LINE);
+}
+
+/* A field's text, trailing blanks removed; the caller frees it. */
+static char *
+form_text(struct app *a, int i)
+{
+	FIELD **fields = form_fields(a->ui.form);
+	char *s;
+	size_t n;
+
+	form_driver(a->ui.form, REQ_VALIDATION); /* commits what was typed */
+	s = field_buffer(fields[i], 0);
+	n = s ? strlen(s) : 0;
+	while (n && s[n - 1] == ' ')
+		n--;
+	return xstrndup(s ? s : "", n);
+}
+
+static void
+form_draw(struct app *a)
+{
+	WINDOW *w = a->ui.form_win;
+	int ww, wh;
+
+	if (!w) {
+		ui_puts(LINES / 2, 0, COLS, "terminal too small for the form", A_BOLD);
+		wnoutrefresh(stdscr);
+		return;
+	}
+	getmaxyx(w, wh, ww);
+	wmove(w, 5, 2);
+	wclrtoeol(w); /* the error line, then the frame it cut */
+	box(w, 0, 0);
+	mvwaddstr(w, 0, 2, " Open a URL ");
+	mvwaddstr(w, 2, 2, "URL");
+	mvwaddstr(w, 4, 2, "Save as");
+	if (a->ui.form_error[0]) {
+		wattron(w, A_BOLD | ui_color(a, CP_ERROR));
+		mvwaddnstr(w, 5, 2, a->ui.form_error, ww - 4);
+		wattroff(w, A_BOLD | ui_color(a, CP_ERROR));
+	}
+	mvwaddnstr(w, wh - 2, 2, "Enter fetch · Tab next field · Esc close", ww - 4);
+	pos_form_cursor(a->ui.form);
+	curs_set(1);
+	touchwin(w);
+	wnoutrefresh(w);
+}
 
 /* Blanks a rectangle of the screen. */
 static void
@@ -4645,18 +5238,6 @@ ui_draw(struct app *a)
 }
 
 static void
-ui_message(struct app *a, int error, const char *fmt, ...)
-{
-	va_list ap;
-
-	a->ui.msg.len = 0;
-	a->ui.msg_error = error;
-	va_start(ap, fmt);
-	buf_vaddf(&a->ui.msg, fmt, ap);
-	va_end(ap);
-}
-
-static void
 ui_colors(struct app *a)
 {
 	const char *nc = getenv("NO_COLOR");
@@ -4740,123 +5321,14 @@ ui_start(struct app *a)
 static void
 ui_end(void)
 {
-	if (!ui_active)
-		return;
-	ui_active = 0;
-	curs_set(1);
-	endwin();
+	terminal_give_back();
 	if (ui_screen)
 		delscreen(ui_screen);
 	ui_screen = NULL;
 	buf_free(&ui_scratch);
 }
 
-/* ---- the URL form (ncurses' form library) ---- */
-
-static void
-form_close(struct app *a)
-{
-	FIELD **fields;
-	int i;
-
-	if (!a->ui.form)
-		return;
-	fields = form_fields(a->ui.form);
-	unpost_form(a->ui.form);
-	free_form(a->ui.form);
-	for (i = 0; fields && fields[i]; i++)
-		free_field(fields[i]);
-	free(fields);
-	delwin(a->ui.form_sub);
-	delwin(a->ui.form_win);
-	a->ui.form = a->ui.form_win = a->ui.form_sub = NULL;
-}
-
-/* Builds the form centred on the screen, with the fields' texts. */
-static void
-form_build(struct app *a, const char *url, const char *save)
-{
-	int w = COLS - 4 < 100 ? COLS - 4 : 100, h = 9;
-	FIELD **fields;
-	int i;
-
-	form_close(a);
-	if (w < 30 || LINES < h + 2)
-		return; /* too small: ui_draw says so; a resize rebuilds it */
-	fields = xmalloc(3 * sizeof *fields);
-	fields[0] = new_field(1, w - 13, 1, 10, 0, 0);
-	fields[1] = new_field(1, w - 13, 3, 10, 0, 0);
-	fields[2] = NULL;
-	if (!fields[0] || !fields[1])
-		die("cannot build the URL form");
-	for (i = 0; i < 2; i++) {
-		set_field_back(fields[i], A_UNDERLINE);
-		field_opts_off(fields[i], O_AUTOSKIP | O_STATIC | O_BLANK);
-		set_max_field(fields[i], URL_FIELD_MAX);
-	}
-	set_field_buffer(fields[0], 0, url ? url : "");
-	set_field_buffer(fields[1], 0, save ? save : "");
-	a->ui.form = new_form(fields);
-	a->ui.form_win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
-	if (!a->ui.form || !a->ui.form_win)
-		die("cannot build the URL form");
-	a->ui.form_sub = derwin(a->ui.form_win, h - 2, w - 2, 1, 1);
-	if (!a->ui.form_sub)
-		die("cannot build the URL form");
-	keypad(a->ui.form_win, TRUE);
-	set_form_win(a->ui.form, a->ui.form_win);
-	set_form_sub(a->ui.form, a->ui.form_sub);
-	post_form(a->ui.form);
-	form_driver(a->ui.form, REQ_END_LINE);
-}
-
-/* A field's text, trailing blanks removed; the caller frees it. */
-static char *
-form_text(struct app *a, int i)
-{
-	FIELD **fields = form_fields(a->ui.form);
-	char *s;
-	size_t n;
-
-	form_driver(a->ui.form, REQ_VALIDATION); /* commits what was typed */
-	s = field_buffer(fields[i], 0);
-	n = s ? strlen(s) : 0;
-	while (n && s[n - 1] == ' ')
-		n--;
-	return xstrndup(s ? s : "", n);
-}
-
-static void
-form_draw(struct app *a)
-{
-	WINDOW *w = a->ui.form_win;
-	int ww, wh;
-
-	if (!w) {
-		ui_puts(LINES / 2, 0, COLS, "terminal too small for the form", A_BOLD);
-		wnoutrefresh(stdscr);
-		return;
-	}
-	getmaxyx(w, wh, ww);
-	wmove(w, 5, 2);
-	wclrtoeol(w); /* the error line, then the frame it cut */
-	box(w, 0, 0);
-	mvwaddstr(w, 0, 2, " Open a URL ");
-	mvwaddstr(w, 2, 2, "URL");
-	mvwaddstr(w, 4, 2, "Save as");
-	if (a->ui.form_error[0]) {
-		wattron(w, A_BOLD | ui_color(a, CP_ERROR));
-		mvwaddnstr(w, 5, 2, a->ui.form_error, ww - 4);
-		wattroff(w, A_BOLD | ui_color(a, CP_ERROR));
-	}
-	mvwaddnstr(w, wh - 2, 2, "Enter fetch · Tab next field · Esc close", ww - 4);
-	pos_form_cursor(a->ui.form);
-	curs_set(1);
-	touchwin(w);
-	wnoutrefresh(w);
-}
-
-/* ==== actions: one small function per key-table entry ==== */
+/* ==== app: the transitions: fetches, parses, pages, history, saves, downloads ==== */
 
 static void
 doc_free(struct doc *d)
@@ -4942,38 +5414,6 @@ doc_new(struct transfer *t, struct page *p)
 		d->kind_rows[k][fill[k]++] = i;
 	}
 	return d;
-}
-
-static void filter_apply(struct app *a);
-
-static void
-filter_clear(struct app *a)
-{
-	a->ui.filter_len = 0;
-	a->ui.filtering = 0;
-	a->ui.nfrows = 0;
-	a->ui.filter_mb[0] = '\0';
-	a->ui.edit.len = a->ui.edit.cur = 0;
-}
-
-/* Esc on a filter: the row selected in the filtered list stays selected. */
-static void
-filter_off(struct app *a)
-{
-	struct view *v = ui_view(a);
-
-	if (a->ui.filtering && v->sel < a->ui.nfrows) {
-		v->sel = a->ui.frows[v->sel];
-		v->top = v->sel; /* clamped to the screen when drawn */
-	}
-	filter_clear(a);
-}
-
-static void
-pane_switch(struct app *a, int pane)
-{
-	a->pane = (pane + P_COUNT) % P_COUNT;
-	filter_clear(a); /* a filter belongs to the pane it was typed in */
 }
 
 /* Cancels a transfer: the page fetch, or the download (its temp removed). */
@@ -5135,156 +5575,6 @@ tui_fetch(struct app *a, const char *typed, const char *save_as, int reload)
 	free(url);
 }
 
-static const struct element *
-selected_element(struct app *a)
-{
-	if (!a->doc || a->pane >= K_COUNT || pane_nrows(a) == 0)
-		return NULL;
-	return &a->doc->p->el[pane_index(a, ui_view(a)->sel)];
-}
-
-static void
-act_move(struct app *a, int arg)
-{
-	struct view *v = ui_view(a);
-
-	if (arg < 0 && v->sel < (size_t)-arg)
-		v->sel = 0;
-	else
-		v->sel += (size_t)arg; /* clamped when drawn */
-	if (arg > 0 && v->sel >= pane_nrows(a))
-		v->sel = pane_nrows(a) ? pane_nrows(a) - 1 : 0;
-}
-
-static void
-act_page(struct app *a, int arg)
-{
-	struct layout l;
-
-	ui_layout(&l, a->pane);
-	act_move(a, arg * (l.list_h > 1 ? l.list_h - 1 : 1));
-}
-
-static void
-act_edge(struct app *a, int arg)
-{
-	struct view *v = ui_view(a);
-	size_t n = pane_nrows(a);
-
-	v->sel = arg && n ? n - 1 : 0;
-	if (!arg)
-		v->top = 0;
-}
-
-static void
-act_pane(struct app *a, int arg)
-{
-	pane_switch(a, a->pane + arg);
-}
-
-static void
-act_pane_jump(struct app *a, int arg)
-{
-	pane_switch(a, arg);
-}
-
-static void
-act_open(struct app *a, int arg)
-{
-	/* prefilled with the URL that failed, if the last fetch did: to mend it */
-	const struct transfer *t = a->failed ? a->failed : a->doc ? a->doc->t : NULL;
-
-	(void)arg;
-	a->ui.mode = M_FORM;
-	a->ui.form_error[0] = '\0';
-	free(a->ui.form_keep[0]);
-	free(a->ui.form_keep[1]);
-	a->ui.form_keep[0] = xstrdup(t ? (t->final_url ? t->final_url : t->url) : "");
-	a->ui.form_keep[1] = xstrdup("");
-	form_build(a, a->ui.form_keep[0], a->ui.form_keep[1]);
-	a->ui.form_fresh = *a->ui.form_keep[0] != '\0';
-}
-
-static void
-act_follow(struct app *a, int arg)
-{
-	const struct element *e = selected_element(a);
-	struct uri u;
-
-	(void)arg;
-	if (!e) {
-		ui_message(a, 1, "Enter follows the selected link (Links pane)");
-		return;
-	}
-	uri_split(e->url, strlen(e->url), &u);
-	if (!scheme_is_http(u.scheme, u.scheme_len)) {
-		ui_message(a, 1, "not an http(s) URL: not fetched");
-		return;
-	}
-	if (e->rule->kind != K_LINK && strcmp(e->rule->tag, "iframe") &&
-	    strcmp(e->rule->tag, "frame")) {
-		ui_message(a, 1, "not a page: d downloads it");
-		return;
-	}
-	tui_fetch(a, e->url, NULL, 0);
-}
-
-/* Back on a page left filtered: the same filter, on the same row. */
-static void
-filter_restore(struct app *a)
-{
-	struct view *v = ui_view(a), was = *v;
-
-	if (!a->doc->filter)
-		return;
-	snprintf(a->ui.filter_mb, sizeof a->ui.filter_mb, "%s", a->doc->filter);
-	free(a->doc->filter);
-	a->doc->filter = NULL;
-	filter_apply(a);
-	*v = was; /* clamped when drawn */
-}
-
-static void
-act_back(struct app *a, int arg)
-{
-	(void)arg;
-	if (a->nhist == 0) {
-		ui_message(a, 1, "no previous page");
-		return;
-	}
-	fetch_drop(a);
-	transfer_free(a->failed); /* its story is not this page's */
-	a->failed = NULL;
-	doc_drop(a, a->doc);
-	a->doc = a->hist[--a->nhist];
-	if (!a->doc->t) { /* let go to bound memory: fetched again */
-		struct doc *d = a->doc;
-
-		a->doc = NULL;
-		tui_fetch(a, d->url, NULL, 1);
-		a->restore = d;
-		ui_message(a, 0, "that page was let go to bound memory: fetching it again");
-		filter_clear(a);
-		return;
-	}
-	a->pane = a->doc->pane;
-	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
-	filter_clear(a);
-	filter_restore(a);
-}
-
-static void
-act_reload(struct app *a, int arg)
-{
-	(void)arg;
-	if (a->failed) /* the fetch that failed: try it again */
-		tui_fetch(a, a->failed->url, NULL, !a->doc);
-	else if (a->doc)
-		tui_fetch(a, a->doc->t->url, NULL, 1);
-	else
-		ui_message(a, 1, "no page to reload");
-}
-
 /* Saves the body of page d; asks before replacing a file. */
 static void
 save_body(struct app *a, struct doc *d, const char *name, int force)
@@ -5312,54 +5602,6 @@ save_body(struct app *a, struct doc *d, const char *name, int force)
 	}
 	buf_free(&err);
 	buf_free(&path);
-}
-
-static void
-edit_set(struct line_edit *e, const char *s)
-{
-	mbstate_t st;
-	size_t n;
-
-	memset(&st, 0, sizeof st);
-	n = mbsrtowcs(e->text, &s, sizeof e->text / sizeof e->text[0] - 1, &st);
-	e->len = n == (size_t)-1 ? 0 : n;
-	e->cur = e->len;
-}
-
-/* The edit line as UTF-8 (the locale's multibyte form), into out. */
-static void
-edit_get(const struct line_edit *e, char *out, size_t outsz)
-{
-	size_t i, n = 0;
-	char mb[MB_LEN_MAX];
-
-	for (i = 0; i < e->len; i++) {
-		int k = wctomb(mb, e->text[i]);
-
-		if (k <= 0 || n + (size_t)k + 1 > outsz)
-			continue;
-		memcpy(out + n, mb, (size_t)k);
-		n += (size_t)k;
-	}
-	out[n] = '\0';
-}
-
-static void
-act_save(struct app *a, int arg)
-{
-	char *name;
-
-	(void)arg;
-	if (!a->doc) {
-		ui_message(a, 1, "no page to save");
-		return;
-	}
-	name = name_from_url(a->doc->t->url);
-	edit_set(&a->ui.name, name);
-	a->ui.save_doc = a->doc;
-	free(name);
-	snprintf(a->ui.prompt, sizeof a->ui.prompt, "Save as %s/", a->opt.dir);
-	a->ui.mode = M_PROMPT;
 }
 
 /* Downloads url into dir/name through a temp file; force replaces. */
@@ -5399,770 +5641,6 @@ download_start(struct app *a, const char *url, const char *name, int force)
 		a->ui.msg.len = 0; /* the progress bar says more */
 	}
 	buf_free(&err);
-}
-
-static void
-act_download(struct app *a, int arg)
-{
-	const struct element *e = selected_element(a);
-	const char *why = NULL;
-	struct uri u;
-	char *name, *url;
-
-	(void)arg;
-	if (!e) {
-		ui_message(a, 1, "select an element to download");
-		return;
-	}
-	if (a->dl) { /* one at a time: a second d must not drop the first */
-		ui_message(a, 1, "a download is running — Esc cancels it");
-		return;
-	}
-	uri_split(e->url, strlen(e->url), &u);
-	if (!scheme_is_http(u.scheme, u.scheme_len) || strlen(e->url) > URL_FIELD_MAX) {
-		ui_message(a, 1, strlen(e->url) > URL_FIELD_MAX ? "this URL is too long to fetch"
-			   : "not an http(s) URL: nothing to download");
-		return;
-	}
-	url = url_normalize(e->url, &why);
-	if (!url) {
-		ui_message(a, 1, "%s", why);
-		return;
-	}
-	/* named from the URL as fetched (percent-encoded), as --save does */
-	name = name_from_url(url);
-	download_start(a, url, name, 0);
-	free(name);
-	free(url);
-}
-
-static void
-base64(struct buf *out, const unsigned char *s, size_t n)
-{
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-
-		buf_addc(out, tab[v >> 18]);
-		buf_addc(out, tab[(v >> 12) & 63]);
-		buf_addc(out, tab[(v >> 6) & 63]);
-		buf_addc(out, tab[v & 63]);
-	}
-	if (n - i == 1) {
-		buf_addc(out, tab[s[i] >> 2]);
-		buf_addc(out, tab[(s[i] & 3) << 4]);
-		buf_adds(out, "==");
-	} else if (n - i == 2) {
-		buf_addc(out, tab[s[i] >> 2]);
-		buf_addc(out, tab[((s[i] & 3) << 4) | (s[i + 1] >> 4)]);
-		buf_addc(out, tab[(s[i + 1] & 15) << 2]);
-		buf_addc(out, '=');
-	}
-}
-
-/* A URL as it goes on the wire: spaces, controls and every byte past
- * ASCII percent-encoded. Pasted into a shell, raw controls would act
- * (ESC [ 2 0 1 ~ ends a bracketed paste, and what follows runs). */
-static void
-url_for_clipboard(struct buf *out, const char *url)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)url; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f) {
-			buf_addc(out, '%');
-			buf_addc(out, hex[*p >> 4]);
-			buf_addc(out, hex[*p & 15]);
-		} else {
-			buf_addc(out, (char)*p);
-		}
-}
-
-/* OSC 52: the terminal (or tmux) puts the text on the clipboard. Base64
- * carries the URL, so no byte of it is interpreted by the terminal. */
-static void
-act_yank(struct app *a, int arg)
-{
-	const struct element *e = selected_element(a);
-	struct buf seq = {0}, url = {0};
-
-	(void)arg;
-	if (!e) {
-		ui_message(a, 1, "select an element to copy its URL");
-		return;
-	}
-	url_for_clipboard(&url, e->url);
-	buf_adds(&seq, "\033]52;c;");
-	base64(&seq, (const unsigned char *)(url.data ? url.data : ""), url.len);
-	buf_free(&url);
-	buf_adds(&seq, "\a");
-	fflush(stdout);
-	if (write_all(STDOUT_FILENO, seq.data, seq.len) < 0)
-		ui_message(a, 1, "cannot write to the terminal");
-	else
-		ui_message(a, 0, "URL sent to the clipboard by OSC 52 (if the terminal allows it)");
-	buf_free(&seq);
-}
-
-static void
-act_filter(struct app *a, int arg)
-{
-	(void)arg;
-	a->ui.mode = M_FILTER;
-	edit_set(&a->ui.edit, a->ui.filter_mb);
-}
-
-static void
-act_escape(struct app *a, int arg)
-{
-	(void)arg;
-	if (a->xfer) {
-		fetch_failed(a, "Cancelled");
-		ui_message(a, 0, "transfer cancelled — r tries it again");
-	} else if (a->parsing) {
-		parse_cancel(a);
-		ui_message(a, 0, "parse cancelled — r tries it again");
-	} else if (a->dl) {
-		xfer_cancel(a, &a->dl);
-		ui_message(a, 0, "download cancelled; nothing saved");
-	} else if (a->ui.filtering) {
-		filter_off(a);
-	} else {
-		a->ui.msg.len = 0;
-	}
-}
-
-static void
-act_help(struct app *a, int arg)
-{
-	(void)arg;
-	a->ui.mode = M_HELP;
-	a->ui.help_top = 0;
-}
-
-/* A screen garbled by something else writing to the terminal (a wall
- * message, a background job over ssh): clear it and paint it all. */
-static void
-act_redraw(struct app *a, int arg)
-{
-	(void)a;
-	(void)arg;
-	clearok(curscr, TRUE);
-}
-
-static void
-act_quit(struct app *a, int arg)
-{
-	(void)arg;
-	if (a->dl && !a->quit_armed) {
-		a->quit_armed = 1;
-		ui_message(a, 1, "a download is running: q again quits and drops it");
-		return;
-	}
-	a->quit = 1;
-}
-
-/* ---- the filter ---- */
-
-/* ASCII-case-insensitive substring search; needle is lower case. */
-static int
-contains_ci(const char *hay, size_t n, const char *needle, size_t m)
-{
-	size_t i, j;
-
-	char lo, up;
-
-	if (m == 0)
-		return 1;
-	lo = needle[0];
-	up = (char)toupper((unsigned char)lo);
-	for (i = 0; i + m <= n; i++) {
-		if (hay[i] != lo && hay[i] != up) /* the cheap test first */
-			continue;
-		for (j = 1; j < m && tolower((unsigned char)hay[i + j]) == needle[j]; j++)
-			;
-		if (j == m)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-row_matches(struct app *a, size_t idx, const char *f, size_t m)
-{
-	const char *s;
-	size_t n;
-
-	if (a->pane < K_COUNT) {
-		const struct element *e = &a->doc->p->el[idx];
-
-		return contains_ci(e->url, strlen(e->url), f, m) ||
-		       contains_ci(e->text, strlen(e->text), f, m);
-	}
-	row_line(a, idx, &s, &n);
-	return contains_ci(s, n, f, m);
-}
-
-/* Rebuilds the rows that pass the filter: one pass over the pane, or, when
- * the filter only grew (typing), over the rows that passed before. */
-static void
-filter_apply(struct app *a)
-{
-	size_t total, i, m, k, kept = 0;
-	char *f = a->ui.filter_lc;
-	int narrow;
-
-	for (m = 0; a->ui.filter_mb[m]; m++)
-		f[m] = (char)tolower((unsigned char)a->ui.filter_mb[m]);
-	f[m] = '\0';
-	if (m == 0) {
-		filter_clear(a);
-		return;
-	}
-	narrow = a->ui.filtering && a->ui.filter_len && a->ui.filter_len <= m &&
-		 !memcmp(a->ui.filter_was, f, a->ui.filter_len);
-	a->ui.filtering = 0;
-	total = narrow ? a->ui.nfrows : pane_total(a, a->pane);
-	if (!narrow)
-		a->ui.frows = xrealloc(a->ui.frows, (total ? total : 1) * sizeof *a->ui.frows);
-	for (k = 0; k < total; k++) {
-		size_t row = narrow ? a->ui.frows[k] : k;
-
-		i = a->pane < K_COUNT ? a->doc->kind_rows[a->pane][row] : row;
-		if (row_matches(a, i, f, m))
-			a->ui.frows[kept++] = row;
-	}
-	a->ui.nfrows = kept;
-	a->ui.filtering = 1;
-	memcpy(a->ui.filter_was, f, m + 1);
-	a->ui.filter_len = m;
-	ui_view(a)->sel = ui_view(a)->top = 0;
-}
-
-/*
- * The Transfer pane's story changes under it: a fetch starts, fails or
- * arrives (and the story shown may be freed), or the one in flight grows
- * (and its buffer moves). Before anything reads the pane, its index is made
- * anew, and a filter on it is applied again, the selected line kept.
- */
-static void
-story_sync(struct app *a)
-{
-	const struct transfer *t = ui_story(a);
-	struct view *v = ui_view(a);
-	size_t was_n = a->log_lines.n, sel_line, i;
-	int same = t && t->id == a->story_id;
-
-	if (same && a->log_lines.src == t->log.data && a->log_lines.len == t->log.len)
-		return;
-	a->story_id = t ? t->id : 0;
-	a->log_lines.src = NULL;
-	a->log_lines.n = 0;
-	if (t)
-		lines_index(&a->log_lines, t->log.data, t->log.len);
-	if (a->pane != P_TRANSFER || !a->ui.filtering)
-		return;
-	sel_line = v->sel < a->ui.nfrows ? a->ui.frows[v->sel] : 0;
-	a->ui.filter_len = 0; /* not a narrowing: every line again */
-	filter_apply(a);
-	if (!same || sel_line >= was_n)
-		return;
-	for (i = 0; i < a->ui.nfrows && a->ui.frows[i] < sel_line; i++)
-		;
-	v->sel = i < a->ui.nfrows ? i : 0;
-}
-
-/* ==== loop: the one event loop, options and main() ==== */
-
-/* The handler writes a byte here, and the loops wait on it: a signal that
- * lands between their check of got_signal and their wait would otherwise
- * go unseen for the whole wait. */
-static int signal_pipe[2] = {-1, -1};
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-
-	got_signal = sig;
-	if (signal_pipe[1] >= 0) {
-		ssize_t w = write(signal_pipe[1], "", 1); /* full: a byte is there */
-
-		(void)w;
-	}
-	errno = saved;
-}
-
-/* What the loops wait on besides libcurl's sockets: the signal pipe. */
-static struct curl_waitfd
-signal_waitfd(void)
-{
-	struct curl_waitfd w = {.fd = signal_pipe[0], .events = CURL_WAIT_POLLIN};
-
-	return w;
-}
-
-static int
-signal_status(void)
-{
-	return got_signal == SIGINT ? EXIT_SIGINT : got_signal == SIGHUP ? EXIT_SIGHUP
-									 : EXIT_SIGTERM;
-}
-
-/* What a crash found in place: the sanitizers' reporters, or the default. */
-static struct sigaction fatal_was[NSIG];
-
-/*
- * A crash must not leave the terminal raw on the alternate screen: give it
- * back, then let the signal do what it did before (a fault is simply
- * taken again on return, now by the previous handler, so a sanitizer still
- * reports where it happened). endwin() is not async-signal-safe, but the
- * process is lost anyway and a usable shell is worth the risk.
- */
-static void
-on_fatal(int sig, siginfo_t *info, void *uctx)
-{
-	(void)uctx;
-	cleanup_temp();
-	if (ui_active) {
-		ui_active = 0;
-		endwin();
-	}
-	sigaction(sig, &fatal_was[sig], NULL);
-	if (info->si_code <= 0 || sig == SIGABRT) /* sent, not a fault: send again */
-		raise(sig);
-}
-
-static void
-signals_install_fatal(void)
-{
-	static const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_fatal;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
-		sigaction(fatal[i], &sa, &fatal_was[fatal[i]]);
-}
-
-static void
-signals_install(void)
-{
-	struct sigaction sa;
-
-	if (pipe(signal_pipe) == 0) {
-		fcntl(signal_pipe[0], F_SETFL, O_NONBLOCK);
-		fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK);
-		fcntl(signal_pipe[0], F_SETFD, FD_CLOEXEC);
-		fcntl(signal_pipe[1], F_SETFD, FD_CLOEXEC);
-	} else {
-		signal_pipe[0] = signal_pipe[1] = -1;
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns at once */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL); /* the terminal went away */
-	signal(SIGPIPE, SIG_IGN); /* with NOSIGNAL, EPIPE is checked instead */
-	signals_install_fatal();
-}
-
-/* Runs the engine until the transfer is done or a signal came. */
-static void
-loop_until_done(struct app *a, struct transfer *t)
-{
-	struct curl_waitfd sig = signal_waitfd();
-
-	while (!t->done && !got_signal) {
-		net_drive(a);
-		if (t->done)
-			break;
-		curl_multi_poll(a->multi, &sig, signal_pipe[0] >= 0, 200, NULL);
-	}
-}
-
-
-/* ---- help ---- */
-
-/* One help line per action: every key bound to it, then what it does. */
-static size_t
-help_lines(struct buf *out)
-{
-	size_t i, lines = 0;
-
-	for (i = 0; i < nkeys; i++) {
-		const char *help = keys[i].help;
-
-		if (!help)
-			continue; /* an alias: listed with the entry before it */
-		buf_addf(out, "%s", keys[i].name);
-		while (i + 1 < nkeys && !keys[i + 1].help)
-			if (keys[++i].name)
-				buf_addf(out, " %s", keys[i].name);
-		buf_addf(out, "\t%s\n", help);
-		lines++;
-	}
-	return lines;
-}
-
-static void
-draw_help(struct app *a)
-{
-	struct buf b = {0};
-	const char *p, *nl;
-	size_t row = 0;
-	int y = 2;
-
-	help_lines(&b);
-	buf_adds(&b, "Mouse\twheel scrolls; a click selects a row or a tab\n"
-		     "In the form\tTab or arrows: next field; Enter fetches; Esc closes; "
-		     "Ctrl-A/E start/end; Ctrl-K, Ctrl-U, Ctrl-W delete\n"
-		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n");
-	a->ui.help_rows = 0;
-	for (p = b.data; *p; p++)
-		a->ui.help_rows += *p == '\n';
-	if (a->ui.help_top + (size_t)(LINES - 3) > a->ui.help_rows)
-		a->ui.help_top = a->ui.help_rows > (size_t)(LINES - 3)
-					 ? a->ui.help_rows - (size_t)(LINES - 3) : 0;
-	ui_puts(1, 1, COLS - 2, "Keys (j/k scroll, q or Esc closes)", A_BOLD);
-	for (p = b.data; p && *p; p = nl + 1, row++) {
-		const char *tab = strchr(p, '\t');
-
-		nl = strchr(p, '\n');
-		if (row < a->ui.help_top)
-			continue;
-		if (y >= LINES - 1)
-			break;
-		ui_put(y, 2, 24, p, (size_t)(tab - p), A_BOLD);
-		ui_put(y, 27, COLS - 28, tab + 1, (size_t)(nl - tab - 1), 0);
-		y++;
-	}
-	buf_free(&b);
-}
-
-
-static void
-key_dispatch(struct app *a, wint_t c, int fkey)
-{
-	size_t i;
-
-	for (i = 0; i < nkeys; i++)
-		if (keys[i].code == (int)c && keys[i].fkey == fkey) {
-			if (a->ui.msg.len && keys[i].fn != act_escape)
-				a->ui.msg.len = 0; /* a message lasts until the next key */
-			if (keys[i].fn != act_quit)
-				a->quit_armed = 0;
-			if (keys[i].fn == act_move || keys[i].fn == act_page ||
-			    keys[i].fn == act_edge)
-				a->ui.moved = 1;
-			else
-				a->ui.changed = 1;
-			keys[i].fn(a, keys[i].arg);
-			return;
-		}
-	if (!fkey && c >= 0x20 && c < 0x7f)
-		ui_message(a, 1, "'%c' is not a key here: ? lists the keys", (int)c);
-}
-
-/* Line editing shared by the filter and the prompt; returns 1 on Enter,
- * -1 on Esc, 0 otherwise. */
-static int
-edit_key(struct line_edit *e, wint_t c, int fkey)
-{
-	if (fkey) {
-		if (c == KEY_LEFT && e->cur > 0)
-			e->cur--;
-		else if (c == KEY_RIGHT && e->cur < e->len)
-			e->cur++;
-		else if (c == KEY_HOME)
-			e->cur = 0;
-		else if (c == KEY_END)
-			e->cur = e->len;
-		else if (c == KEY_BACKSPACE && e->cur > 0) {
-			memmove(e->text + e->cur - 1, e->text + e->cur,
-				(e->len - e->cur) * sizeof *e->text);
-			e->cur--, e->len--;
-		} else if (c == KEY_ENTER)
-			return 1;
-		return 0;
-	}
-	if (c == '\r' || c == '\n')
-		return 1;
-	if (c == 27)
-		return -1;
-	if ((c == 127 || c == 8) && e->cur > 0) {
-		memmove(e->text + e->cur - 1, e->text + e->cur, (e->len - e->cur) * sizeof *e->text);
-		e->cur--, e->len--;
-	} else if (c == 21) { /* Ctrl-U */
-		e->len = e->cur = 0;
-	} else if (c >= 0x20 && c != 127 && !is_control(c) && !is_bidi(c) &&
-		   e->len + 1 < sizeof e->text / sizeof e->text[0]) {
-		memmove(e->text + e->cur + 1, e->text + e->cur, (e->len - e->cur) * sizeof *e->text);
-		e->text[e->cur++] = (wchar_t)c;
-		e->len++;
-	}
-	return 0;
-}
-
-static void
-filter_key(struct app *a, wint_t c, int fkey)
-{
-	int r = edit_key(&a->ui.edit, c, fkey);
-
-	if (r < 0) {
-		filter_off(a);
-		a->ui.mode = M_LIST;
-		return;
-	}
-	edit_get(&a->ui.edit, a->ui.filter_mb, sizeof a->ui.filter_mb);
-	filter_apply(a);
-	if (r > 0)
-		a->ui.mode = M_LIST;
-}
-
-static void
-prompt_key(struct app *a, wint_t c, int fkey)
-{
-	char name[NAME_MAX_BYTES * 4 + 1];
-	int r = edit_key(&a->ui.name, c, fkey);
-
-	a->ui.msg.len = 0;
-	if (r == 0)
-		return;
-	a->ui.mode = M_LIST;
-	if (r < 0) {
-		ui_message(a, 0, "not saved");
-		return;
-	}
-	edit_get(&a->ui.name, name, sizeof name);
-	if (name_refusal(name)) { /* keep the prompt open to mend the name */
-		a->ui.mode = M_PROMPT;
-		ui_message(a, 1, "%s", name_refusal(name));
-		return;
-	}
-	save_body(a, a->ui.save_doc, name, 0);
-}
-
-static void
-confirm_key(struct app *a, wint_t c)
-{
-	enum confirm what = a->ui.confirm;
-
-	a->ui.mode = M_LIST;
-	a->ui.confirm = C_NONE;
-	a->ui.msg.len = 0;
-	if (c != 'y' && c != 'Y') {
-		ui_message(a, 0, "not overwritten");
-		return;
-	}
-	if (what == C_SAVE_OVERWRITE && a->ui.save_doc)
-		save_body(a, a->ui.save_doc, a->ui.pending_name, 1);
-	else if (what == C_DOWNLOAD_OVERWRITE)
-		download_start(a, a->ui.pending_url, a->ui.pending_name, 1);
-}
-
-/* "http//host" or "https:/host": a hint, "did you mean http://host?",
- * rather than a fetch of the host "http". */
-static int
-scheme_mistyped(const char *url, char *hint, size_t hintsz)
-{
-	static const char *const schemes[] = {"https", "http"};
-	size_t i, n;
-
-	for (i = 0; i < 2; i++) {
-		n = strlen(schemes[i]);
-		if (ascii_casecmp_n(url, schemes[i], n))
-			continue;
-		if (!strncmp(url + n, "//", 2) || (!strncmp(url + n, ":/", 2) && url[n + 2] != '/')) {
-			snprintf(hint, hintsz, "did you mean %s://%.100s?", schemes[i],
-				 url + n + 2);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* Enter in the form: validate both fields, then fetch. */
-static void
-form_submit(struct app *a)
-{
-	char *url = form_text(a, 0), *save = form_text(a, 1);
-	const char *why = NULL;
-	char *norm = *url ? url_normalize(url, &why) : NULL;
-
-	if (!*url)
-		snprintf(a->ui.form_error, sizeof a->ui.form_error, "type a URL");
-	else if (scheme_mistyped(url, a->ui.form_error, sizeof a->ui.form_error))
-		; /* the hint is the error */
-	else if (!norm)
-		snprintf(a->ui.form_error, sizeof a->ui.form_error, "%s", why);
-	else if (*save && name_refusal(save))
-		snprintf(a->ui.form_error, sizeof a->ui.form_error, "Save as: %s",
-			 name_refusal(save));
-	else {
-		form_close(a);
-		a->ui.mode = M_LIST;
-		tui_fetch(a, norm, save, 0);
-	}
-	free(norm);
-	free(url);
-	free(save);
-}
-
-static void
-form_key(struct app *a, wint_t c, int fkey)
-{
-	static const struct { int code, req; } map[] = {
-		{KEY_LEFT, REQ_PREV_CHAR}, {KEY_RIGHT, REQ_NEXT_CHAR},
-		{KEY_HOME, REQ_BEG_LINE}, {KEY_END, REQ_END_LINE},
-		{KEY_BACKSPACE, REQ_DEL_PREV}, {KEY_DC, REQ_DEL_CHAR},
-		{KEY_DOWN, REQ_NEXT_FIELD}, {KEY_UP, REQ_PREV_FIELD},
-		{KEY_BTAB, REQ_PREV_FIELD},
-	};
-	size_t i;
-
-	if (!a->ui.form) { /* too small to show it: only Esc means anything */
-		if (!fkey && c == 27)
-			a->ui.mode = M_LIST;
-		return;
-	}
-	a->ui.form_error[0] = '\0';
-	if (a->ui.form_fresh && !fkey && c >= 0x20 && c != 127 && !is_control(c) && !is_bidi(c) &&
-	    field_index(current_field(a->ui.form)) == 0) /* typing replaces it, as in */
-		form_driver(a->ui.form, REQ_CLR_FIELD); /* a browser's address bar */
-	if (fkey || (c != '\r' && c != '\n')) /* Enter fetches what is there */
-		a->ui.form_fresh = 0;
-	if (fkey) {
-		if (c == KEY_ENTER)
-			form_submit(a);
-		for (i = 0; i < sizeof map / sizeof map[0]; i++)
-			if (map[i].code == (int)c)
-				form_driver(a->ui.form, map[i].req);
-		if (c == KEY_DOWN || c == KEY_UP || c == KEY_BTAB)
-			form_driver(a->ui.form, REQ_END_LINE);
-	} else if (c == 27) {
-		form_close(a);
-		a->ui.mode = M_LIST;
-	} else if (c == '\r' || c == '\n') {
-		form_submit(a);
-	} else if (c == '\t') {
-		form_driver(a->ui.form, REQ_NEXT_FIELD);
-		form_driver(a->ui.form, REQ_END_LINE);
-	} else if (c == 127 || c == 8) {
-		form_driver(a->ui.form, REQ_DEL_PREV);
-	} else if (c == 21) { /* Ctrl-U */
-		form_driver(a->ui.form, REQ_CLR_FIELD);
-	} else if (c == 1 || c == 5) { /* Ctrl-A, Ctrl-E */
-		form_driver(a->ui.form, c == 1 ? REQ_BEG_LINE : REQ_END_LINE);
-	} else if (c == 11) { /* Ctrl-K */
-		form_driver(a->ui.form, REQ_CLR_EOL);
-	} else if (c == 23) { /* Ctrl-W */
-		form_driver(a->ui.form, REQ_PREV_WORD);
-		form_driver(a->ui.form, REQ_DEL_WORD);
-	} else if (c >= 0x20 && !is_control(c) && !is_bidi(c)) {
-		form_driver_w(a->ui.form, OK, (wchar_t)c);
-	} else {
-		snprintf(a->ui.form_error, sizeof a->ui.form_error,
-			 "control characters are not part of a URL");
-	}
-}
-
-static void
-help_key(struct app *a, wint_t c, int fkey)
-{
-	if (fkey ? c == KEY_DOWN : c == 'j')
-		a->ui.help_top++;
-	else if ((fkey ? c == KEY_UP : c == 'k') && a->ui.help_top > 0)
-		a->ui.help_top--;
-	else if (!fkey && (c == 'q' || c == 27 || c == '?'))
-		a->ui.mode = M_LIST;
-}
-
-/* Keeps the form's text across a resize: the form is rebuilt to fit. */
-static void
-on_resize(struct app *a)
-{
-	int i;
-
-	if (a->ui.mode != M_FORM)
-		return;
-	/* too small, the form is gone but its text is kept for when it grows */
-	for (i = 0; i < 2 && a->ui.form; i++) {
-		free(a->ui.form_keep[i]);
-		a->ui.form_keep[i] = form_text(a, i);
-	}
-	form_build(a, a->ui.form_keep[0], a->ui.form_keep[1]);
-}
-
-static void
-on_mouse(struct app *a)
-{
-	MEVENT ev;
-	struct layout l;
-	int p;
-
-	if (getmouse(&ev) != OK || a->ui.mode != M_LIST)
-		return;
-	ui_layout(&l, a->pane);
-	if (ev.bstate & BUTTON4_PRESSED) {
-		act_move(a, -3);
-	} else if (ev.bstate & BUTTON5_PRESSED) {
-		act_move(a, 3);
-	} else if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
-		return; /* other buttons, releases: nothing */
-	} else if (ev.y == 0) {
-		for (p = 0; p < P_COUNT; p++)
-			if (ev.x >= a->tab_x[p] && ev.x < a->tab_x[p + 1])
-				pane_switch(a, p);
-	} else if (ev.y >= l.list_y && ev.y < l.list_y + l.list_h && ev.x < l.list_w) {
-		struct view *v = ui_view(a);
-		size_t row = v->top + (size_t)(ev.y - l.list_y);
-
-		if (row < pane_nrows(a))
-			v->sel = row;
-	}
-}
-
-static void
-on_key(struct app *a, wint_t c, int fkey)
-{
-	story_sync(a);
-	if (a->ui.mode != M_LIST || (fkey && (c == KEY_RESIZE || c == KEY_MOUSE)))
-		a->ui.changed = 1; /* key_dispatch tells moves from changes itself */
-	if (fkey && c == KEY_RESIZE) {
-		on_resize(a);
-		return;
-	}
-	if (fkey && c == KEY_MOUSE) {
-		on_mouse(a);
-		return;
-	}
-	if (!fkey && c == ('L' & 0x1f)) { /* in every mode: a y/n prompt too */
-		a->ui.changed = 1;
-		act_redraw(a, 0);
-		return;
-	}
-	if (LINES < MIN_LINES || COLS < MIN_COLS) { /* nothing to see: only q acts */
-		if (!fkey && c == 'q')
-			a->quit = 1;
-		return;
-	}
-	switch (a->ui.mode) {
-	case M_FORM: form_key(a, c, fkey); break;
-	case M_FILTER: filter_key(a, c, fkey); break;
-	case M_PROMPT: prompt_key(a, c, fkey); break;
-	case M_CONFIRM: confirm_key(a, c); break;
-	case M_HELP: help_key(a, c, fkey); break;
-	default: key_dispatch(a, c, fkey); break;
-	}
 }
 
 /* Where a new page opens: its Links pane, or the first kind it has; a
@@ -6319,6 +5797,359 @@ download_done(struct app *a)
 	buf_free(&err);
 }
 
+static void
+tui_free(struct app *a)
+{
+	size_t i;
+
+	form_close(a);
+	if (a->parsing && !parse_ends_soon(a))
+		a->parsing = NULL; /* left running: the process ends now anyway */
+	fetch_drop(a);
+	doc_free(a->restore);
+	xfer_cancel(a, &a->dl);
+	transfer_free(a->failed);
+	doc_free(a->doc);
+	for (i = 0; i < a->nhist; i++)
+		doc_free(a->hist[i]);
+	free(a->log_lines.start);
+	free(a->src_lines.start);
+	free(a->ui.frows);
+	free(a->ui.pending_name);
+	free(a->ui.pending_url);
+	free(a->ui.form_save);
+	free(a->ui.form_keep[0]);
+	free(a->ui.form_keep[1]);
+	buf_free(&a->ui.msg);
+}
+
+/* ==== input: the line editor, each mode's keys, the key dispatch ==== */
+
+static void
+edit_set(struct line_edit *e, const char *s)
+{
+	mbstate_t st;
+	size_t n;
+
+	memset(&st, 0, sizeof st);
+	n = mbsrtowcs(e->text, &s, sizeof e->text / sizeof e->text[0] - 1, &st);
+	e->len = n == (size_t)-1 ? 0 : n;
+	e->cur = e->len;
+}
+
+/* The edit line as UTF-8 (the locale's multibyte form), into out. */
+static void
+edit_get(const struct line_edit *e, char *out, size_t outsz)
+{
+	size_t i, n = 0;
+	char mb[MB_LEN_MAX];
+
+	for (i = 0; i < e->len; i++) {
+		int k = wctomb(mb, e->text[i]);
+
+		if (k <= 0 || n + (size_t)k + 1 > outsz)
+			continue;
+		memcpy(out + n, mb, (size_t)k);
+		n += (size_t)k;
+	}
+	out[n] = '\0';
+}
+
+/* Line editing shared by the filter and the prompt; returns 1 on Enter,
+ * -1 on Esc, 0 otherwise. */
+static int
+edit_key(struct line_edit *e, wint_t c, int fkey)
+{
+	if (fkey) {
+		if (c == KEY_LEFT && e->cur > 0)
+			e->cur--;
+		else if (c == KEY_RIGHT && e->cur < e->len)
+			e->cur++;
+		else if (c == KEY_HOME)
+			e->cur = 0;
+		else if (c == KEY_END)
+			e->cur = e->len;
+		else if (c == KEY_BACKSPACE && e->cur > 0) {
+			memmove(e->text + e->cur - 1, e->text + e->cur,
+				(e->len - e->cur) * sizeof *e->text);
+			e->cur--, e->len--;
+		} else if (c == KEY_ENTER)
+			return 1;
+		return 0;
+	}
+	if (c == '\r' || c == '\n')
+		return 1;
+	if (c == 27)
+		return -1;
+	if ((c == 127 || c == 8) && e->cur > 0) {
+		memmove(e->text + e->cur - 1, e->text + e->cur, (e->len - e->cur) * sizeof *e->text);
+		e->cur--, e->len--;
+	} else if (c == 21) { /* Ctrl-U */
+		e->len = e->cur = 0;
+	} else if (c >= 0x20 && c != 127 && !is_control(c) && !is_bidi(c) &&
+		   e->len + 1 < sizeof e->text / sizeof e->text[0]) {
+		memmove(e->text + e->cur + 1, e->text + e->cur, (e->len - e->cur) * sizeof *e->text);
+		e->text[e->cur++] = (wchar_t)c;
+		e->len++;
+	}
+	return 0;
+}
+
+static void
+filter_key(struct app *a, wint_t c, int fkey)
+{
+	int r = edit_key(&a->ui.edit, c, fkey);
+
+	if (r < 0) {
+		filter_off(a);
+		a->ui.mode = M_LIST;
+		return;
+	}
+	edit_get(&a->ui.edit, a->ui.filter_mb, sizeof a->ui.filter_mb);
+	filter_apply(a);
+	if (r > 0)
+		a->ui.mode = M_LIST;
+}
+
+static void
+prompt_key(struct app *a, wint_t c, int fkey)
+{
+	char name[NAME_MAX_BYTES * 4 + 1];
+	int r = edit_key(&a->ui.name, c, fkey);
+
+	a->ui.msg.len = 0;
+	if (r == 0)
+		return;
+	a->ui.mode = M_LIST;
+	if (r < 0) {
+		ui_message(a, 0, "not saved");
+		return;
+	}
+	edit_get(&a->ui.name, name, sizeof name);
+	if (name_refusal(name)) { /* keep the prompt open to mend the name */
+		a->ui.mode = M_PROMPT;
+		ui_message(a, 1, "%s", name_refusal(name));
+		return;
+	}
+	save_body(a, a->ui.save_doc, name, 0);
+}
+
+static void
+confirm_key(struct app *a, wint_t c)
+{
+	enum confirm what = a->ui.confirm;
+
+	a->ui.mode = M_LIST;
+	a->ui.confirm = C_NONE;
+	a->ui.msg.len = 0;
+	if (c != 'y' && c != 'Y') {
+		ui_message(a, 0, "not overwritten");
+		return;
+	}
+	if (what == C_SAVE_OVERWRITE && a->ui.save_doc)
+		save_body(a, a->ui.save_doc, a->ui.pending_name, 1);
+	else if (what == C_DOWNLOAD_OVERWRITE)
+		download_start(a, a->ui.pending_url, a->ui.pending_name, 1);
+}
+
+/* Enter in the form: validate both fields, then fetch. */
+static void
+form_submit(struct app *a)
+{
+	char *url = form_text(a, 0), *save = form_text(a, 1);
+	const char *why = NULL;
+	char *norm = *url ? url_normalize(url, &why) : NULL;
+
+	if (!*url)
+		snprintf(a->ui.form_error, sizeof a->ui.form_error, "type a URL");
+	else if (scheme_mistyped(url, a->ui.form_error, sizeof a->ui.form_error))
+		; /* the hint is the error */
+	else if (!norm)
+		snprintf(a->ui.form_error, sizeof a->ui.form_error, "%s", why);
+	else if (*save && name_refusal(save))
+		snprintf(a->ui.form_error, sizeof a->ui.form_error, "Save as: %s",
+			 name_refusal(save));
+	else {
+		form_close(a);
+		a->ui.mode = M_LIST;
+		tui_fetch(a, norm, save, 0);
+	}
+	free(norm);
+	free(url);
+	free(save);
+}
+
+static void
+form_key(struct app *a, wint_t c, int fkey)
+{
+	static const struct { int code, req; } map[] = {
+		{KEY_LEFT, REQ_PREV_CHAR}, {KEY_RIGHT, REQ_NEXT_CHAR},
+		{KEY_HOME, REQ_BEG_LINE}, {KEY_END, REQ_END_LINE},
+		{KEY_BACKSPACE, REQ_DEL_PREV}, {KEY_DC, REQ_DEL_CHAR},
+		{KEY_DOWN, REQ_NEXT_FIELD}, {KEY_UP, REQ_PREV_FIELD},
+		{KEY_BTAB, REQ_PREV_FIELD},
+	};
+	size_t i;
+
+	if (!a->ui.form) { /* too small to show it: only Esc means anything */
+		if (!fkey && c == 27)
+			a->ui.mode = M_LIST;
+		return;
+	}
+	a->ui.form_error[0] = '\0';
+	if (a->ui.form_fresh && !fkey && c >= 0x20 && c != 127 && !is_control(c) && !is_bidi(c) &&
+	    field_index(current_field(a->ui.form)) == 0) /* typing replaces it, as in */
+		form_driver(a->ui.form, REQ_CLR_FIELD); /* a browser's address bar */
+	if (fkey || (c != '\r' && c != '\n')) /* Enter fetches what is there */
+		a->ui.form_fresh = 0;
+	if (fkey) {
+		if (c == KEY_ENTER)
+			form_submit(a);
+		for (i = 0; i < sizeof map / sizeof map[0]; i++)
+			if (map[i].code == (int)c)
+				form_driver(a->ui.form, map[i].req);
+		if (c == KEY_DOWN || c == KEY_UP || c == KEY_BTAB)
+			form_driver(a->ui.form, REQ_END_LINE);
+	} else if (c == 27) {
+		form_close(a);
+		a->ui.mode = M_LIST;
+	} else if (c == '\r' || c == '\n') {
+		form_submit(a);
+	} else if (c == '\t') {
+		form_driver(a->ui.form, REQ_NEXT_FIELD);
+		form_driver(a->ui.form, REQ_END_LINE);
+	} else if (c == 127 || c == 8) {
+		form_driver(a->ui.form, REQ_DEL_PREV);
+	} else if (c == 21) { /* Ctrl-U */
+		form_driver(a->ui.form, REQ_CLR_FIELD);
+	} else if (c == 1 || c == 5) { /* Ctrl-A, Ctrl-E */
+		form_driver(a->ui.form, c == 1 ? REQ_BEG_LINE : REQ_END_LINE);
+	} else if (c == 11) { /* Ctrl-K */
+		form_driver(a->ui.form, REQ_CLR_EOL);
+	} else if (c == 23) { /* Ctrl-W */
+		form_driver(a->ui.form, REQ_PREV_WORD);
+		form_driver(a->ui.form, REQ_DEL_WORD);
+	} else if (c >= 0x20 && !is_control(c) && !is_bidi(c)) {
+		form_driver_w(a->ui.form, OK, (wchar_t)c);
+	} else {
+		snprintf(a->ui.form_error, sizeof a->ui.form_error,
+			 "control characters are not part of a URL");
+	}
+}
+
+static void
+help_key(struct app *a, wint_t c, int fkey)
+{
+	if (fkey ? c == KEY_DOWN : c == 'j')
+		a->ui.help_top++;
+	else if ((fkey ? c == KEY_UP : c == 'k') && a->ui.help_top > 0)
+		a->ui.help_top--;
+	else if (!fkey && (c == 'q' || c == 27 || c == '?'))
+		a->ui.mode = M_LIST;
+}
+
+static void
+key_dispatch(struct app *a, wint_t c, int fkey)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].code == (int)c && keys[i].fkey == fkey) {
+			if (a->ui.msg.len && keys[i].fn != act_escape)
+				a->ui.msg.len = 0; /* a message lasts until the next key */
+			if (keys[i].fn != act_quit)
+				a->quit_armed = 0;
+			if (keys[i].fn == act_move || keys[i].fn == act_page ||
+			    keys[i].fn == act_edge)
+				a->ui.moved = 1;
+			else
+				a->ui.changed = 1;
+			keys[i].fn(a, keys[i].arg);
+			return;
+		}
+	if (!fkey && c >= 0x20 && c < 0x7f)
+		ui_message(a, 1, "'%c' is not a key here: ? lists the keys", (int)c);
+}
+
+/* Keeps the form's text across a resize: the form is rebuilt to fit. */
+static void
+on_resize(struct app *a)
+{
+	int i;
+
+	if (a->ui.mode != M_FORM)
+		return;
+	/* too small, the form is gone but its text is kept for when it grows */
+	for (i = 0; i < 2 && a->ui.form; i++) {
+		free(a->ui.form_keep[i]);
+		a->ui.form_keep[i] = form_text(a, i);
+	}
+	form_build(a, a->ui.form_keep[0], a->ui.form_keep[1]);
+}
+
+static void
+on_mouse(struct app *a)
+{
+	MEVENT ev;
+	struct layout l;
+	int p;
+
+	if (getmouse(&ev) != OK || a->ui.mode != M_LIST)
+		return;
+	ui_layout(&l, a->pane);
+	if (ev.bstate & BUTTON4_PRESSED) {
+		act_move(a, -3);
+	} else if (ev.bstate & BUTTON5_PRESSED) {
+		act_move(a, 3);
+	} else if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
+		return; /* other buttons, releases: nothing */
+	} else if (ev.y == 0) {
+		for (p = 0; p < P_COUNT; p++)
+			if (ev.x >= a->tab_x[p] && ev.x < a->tab_x[p + 1])
+				pane_switch(a, p);
+	} else if (ev.y >= l.list_y && ev.y < l.list_y + l.list_h && ev.x < l.list_w) {
+		struct view *v = ui_view(a);
+		size_t row = v->top + (size_t)(ev.y - l.list_y);
+
+		if (row < pane_nrows(a))
+			v->sel = row;
+	}
+}
+
+static void
+on_key(struct app *a, wint_t c, int fkey)
+{
+	story_sync(a);
+	if (a->ui.mode != M_LIST || (fkey && (c == KEY_RESIZE || c == KEY_MOUSE)))
+		a->ui.changed = 1; /* key_dispatch tells moves from changes itself */
+	if (fkey && c == KEY_RESIZE) {
+		on_resize(a);
+		return;
+	}
+	if (fkey && c == KEY_MOUSE) {
+		on_mouse(a);
+		return;
+	}
+	if (!fkey && c == ('L' & 0x1f)) { /* in every mode: a y/n prompt too */
+		a->ui.changed = 1;
+		act_redraw(a, 0);
+		return;
+	}
+	if (LINES < MIN_LINES || COLS < MIN_COLS) { /* nothing to see: only q acts */
+		if (!fkey && c == 'q')
+			a->quit = 1;
+		return;
+	}
+	switch (a->ui.mode) {
+	case M_FORM: form_key(a, c, fkey); break;
+	case M_FILTER: filter_key(a, c, fkey); break;
+	case M_PROMPT: prompt_key(a, c, fkey); break;
+	case M_CONFIRM: confirm_key(a, c); break;
+	case M_HELP: help_key(a, c, fkey); break;
+	default: key_dispatch(a, c, fkey); break;
+	}
+}
+
 /* After ESC: a key sequence the terminal description does not list (tmux
  * with TERM=xterm sends some) arrives as ESC [ ... — read it to its final
  * byte and drop it, rather than act on "[", "4", "~" as keys. Returns 1
@@ -6369,84 +6200,273 @@ keys_drain(struct app *a, int readable)
 	return a->ui.stdin_idle < 3;
 }
 
-static void
-tui_free(struct app *a)
-{
-	size_t i;
+/* ==== actions: one function per key-table entry ==== */
 
-	form_close(a);
-	if (a->parsing && !parse_ends_soon(a))
-		a->parsing = NULL; /* left running: the process ends now anyway */
-	fetch_drop(a);
-	doc_free(a->restore);
-	xfer_cancel(a, &a->dl);
-	transfer_free(a->failed);
-	doc_free(a->doc);
-	for (i = 0; i < a->nhist; i++)
-		doc_free(a->hist[i]);
-	free(a->log_lines.start);
-	free(a->src_lines.start);
-	free(a->ui.frows);
-	free(a->ui.pending_name);
-	free(a->ui.pending_url);
-	free(a->ui.form_save);
+static void
+act_move(struct app *a, int arg)
+{
+	struct view *v = ui_view(a);
+
+	if (arg < 0 && v->sel < (size_t)-arg)
+		v->sel = 0;
+	else
+		v->sel += (size_t)arg; /* clamped when drawn */
+	if (arg > 0 && v->sel >= pane_nrows(a))
+		v->sel = pane_nrows(a) ? pane_nrows(a) - 1 : 0;
+}
+
+static void
+act_page(struct app *a, int arg)
+{
+	struct layout l;
+
+	ui_layout(&l, a->pane);
+	act_move(a, arg * (l.list_h > 1 ? l.list_h - 1 : 1));
+}
+
+static void
+act_edge(struct app *a, int arg)
+{
+	struct view *v = ui_view(a);
+	size_t n = pane_nrows(a);
+
+	v->sel = arg && n ? n - 1 : 0;
+	if (!arg)
+		v->top = 0;
+}
+
+static void
+act_pane(struct app *a, int arg)
+{
+	pane_switch(a, a->pane + arg);
+}
+
+static void
+act_pane_jump(struct app *a, int arg)
+{
+	pane_switch(a, arg);
+}
+
+static void
+act_open(struct app *a, int arg)
+{
+	/* prefilled with the URL that failed, if the last fetch did: to mend it */
+	const struct transfer *t = a->failed ? a->failed : a->doc ? a->doc->t : NULL;
+
+	(void)arg;
+	a->ui.mode = M_FORM;
+	a->ui.form_error[0] = '\0';
 	free(a->ui.form_keep[0]);
 	free(a->ui.form_keep[1]);
-	buf_free(&a->ui.msg);
+	a->ui.form_keep[0] = xstrdup(t ? (t->final_url ? t->final_url : t->url) : "");
+	a->ui.form_keep[1] = xstrdup("");
+	form_build(a, a->ui.form_keep[0], a->ui.form_keep[1]);
+	a->ui.form_fresh = *a->ui.form_keep[0] != '\0';
 }
 
-/* The interactive loop: engine, keys, screen, then wait on both. */
-static int
-run_tui(struct app *a)
+static void
+act_follow(struct app *a, int arg)
 {
-	const char *why = ui_start(a);
-	struct curl_waitfd in[2] = {{.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
-	int alive = 1;
+	const struct element *e = selected_element(a);
+	struct uri u;
 
-	if (why) {
-		print_err(NULL, why);
-		return EXIT_USAGE;
+	(void)arg;
+	if (!e) {
+		ui_message(a, 1, "Enter follows the selected link (Links pane)");
+		return;
 	}
-	a->ui.save_derive = a->opt.save && !a->opt.save_name;
-	if (a->opt.url)
-		tui_fetch(a, a->opt.url, a->opt.save_name, 0);
-	else
-		act_open(a, 0);
-	a->ui.dirty = 1;
-	while (!a->quit && !got_signal && alive) {
-		net_drive(a);
-		if (a->xfer && a->xfer->done) {
-			page_arrived(a);
-			a->ui.dirty = a->ui.changed = 1;
-		}
-		if (a->parsing && atomic_load(&a->parsing->done)) {
-			page_parsed(a);
-			a->ui.dirty = a->ui.changed = 1;
-		}
-		if (a->dl && a->dl->done) {
-			download_done(a);
-			a->ui.dirty = a->ui.changed = 1;
-		}
-		alive = keys_drain(a, in[0].revents != 0);
-		if (a->quit || got_signal || !alive)
-			break; /* no last wait: q exits at once */
-		if (a->ui.dirty || a->xfer || a->parsing || a->dl) {
-			story_sync(a);
-			ui_draw(a);
-			a->ui.dirty = 0;
-		}
-		in[0].revents = 0;
-		in[1] = signal_waitfd();
-		curl_multi_poll(a->multi, in, signal_pipe[0] >= 0 ? 2 : 1,
-				a->xfer || a->parsing || a->dl ? 100 : 250, NULL);
+	uri_split(e->url, strlen(e->url), &u);
+	if (!scheme_is_http(u.scheme, u.scheme_len)) {
+		ui_message(a, 1, "not an http(s) URL: not fetched");
+		return;
 	}
-	tui_free(a);
-	ui_end();
-	if (!got_signal)
-		return EXIT_OK;
-	print_err(NULL, got_signal == SIGINT ? "interrupted" : "terminated by a signal");
-	return signal_status();
+	if (e->rule->kind != K_LINK && strcmp(e->rule->tag, "iframe") &&
+	    strcmp(e->rule->tag, "frame")) {
+		ui_message(a, 1, "not a page: d downloads it");
+		return;
+	}
+	tui_fetch(a, e->url, NULL, 0);
 }
+
+static void
+act_back(struct app *a, int arg)
+{
+	(void)arg;
+	if (a->nhist == 0) {
+		ui_message(a, 1, "no previous page");
+		return;
+	}
+	fetch_drop(a);
+	transfer_free(a->failed); /* its story is not this page's */
+	a->failed = NULL;
+	doc_drop(a, a->doc);
+	a->doc = a->hist[--a->nhist];
+	if (!a->doc->t) { /* let go to bound memory: fetched again */
+		struct doc *d = a->doc;
+
+		a->doc = NULL;
+		tui_fetch(a, d->url, NULL, 1);
+		a->restore = d;
+		ui_message(a, 0, "that page was let go to bound memory: fetching it again");
+		filter_clear(a);
+		return;
+	}
+	a->pane = a->doc->pane;
+	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
+	filter_clear(a);
+	filter_restore(a);
+}
+
+static void
+act_reload(struct app *a, int arg)
+{
+	(void)arg;
+	if (a->failed) /* the fetch that failed: try it again */
+		tui_fetch(a, a->failed->url, NULL, !a->doc);
+	else if (a->doc)
+		tui_fetch(a, a->doc->t->url, NULL, 1);
+	else
+		ui_message(a, 1, "no page to reload");
+}
+
+static void
+act_save(struct app *a, int arg)
+{
+	char *name;
+
+	(void)arg;
+	if (!a->doc) {
+		ui_message(a, 1, "no page to save");
+		return;
+	}
+	name = name_from_url(a->doc->t->url);
+	edit_set(&a->ui.name, name);
+	a->ui.save_doc = a->doc;
+	free(name);
+	snprintf(a->ui.prompt, sizeof a->ui.prompt, "Save as %s/", a->opt.dir);
+	a->ui.mode = M_PROMPT;
+}
+
+static void
+act_download(struct app *a, int arg)
+{
+	const struct element *e = selected_element(a);
+	const char *why = NULL;
+	struct uri u;
+	char *name, *url;
+
+	(void)arg;
+	if (!e) {
+		ui_message(a, 1, "select an element to download");
+		return;
+	}
+	if (a->dl) { /* one at a time: a second d must not drop the first */
+		ui_message(a, 1, "a download is running — Esc cancels it");
+		return;
+	}
+	uri_split(e->url, strlen(e->url), &u);
+	if (!scheme_is_http(u.scheme, u.scheme_len) || strlen(e->url) > URL_FIELD_MAX) {
+		ui_message(a, 1, strlen(e->url) > URL_FIELD_MAX ? "this URL is too long to fetch"
+			   : "not an http(s) URL: nothing to download");
+		return;
+	}
+	url = url_normalize(e->url, &why);
+	if (!url) {
+		ui_message(a, 1, "%s", why);
+		return;
+	}
+	/* named from the URL as fetched (percent-encoded), as --save does */
+	name = name_from_url(url);
+	download_start(a, url, name, 0);
+	free(name);
+	free(url);
+}
+
+/* OSC 52: the terminal (or tmux) puts the text on the clipboard. Base64
+ * carries the URL, so no byte of it is interpreted by the terminal. */
+static void
+act_yank(struct app *a, int arg)
+{
+	const struct element *e = selected_element(a);
+	struct buf seq = {0}, url = {0};
+
+	(void)arg;
+	if (!e) {
+		ui_message(a, 1, "select an element to copy its URL");
+		return;
+	}
+	url_for_clipboard(&url, e->url);
+	buf_adds(&seq, "\033]52;c;");
+	base64(&seq, (const unsigned char *)(url.data ? url.data : ""), url.len);
+	buf_free(&url);
+	buf_adds(&seq, "\a");
+	fflush(stdout);
+	if (write_all(STDOUT_FILENO, seq.data, seq.len) < 0)
+		ui_message(a, 1, "cannot write to the terminal");
+	else
+		ui_message(a, 0, "URL sent to the clipboard by OSC 52 (if the terminal allows it)");
+	buf_free(&seq);
+}
+
+static void
+act_filter(struct app *a, int arg)
+{
+	(void)arg;
+	a->ui.mode = M_FILTER;
+	edit_set(&a->ui.edit, a->ui.filter_mb);
+}
+
+static void
+act_escape(struct app *a, int arg)
+{
+	(void)arg;
+	if (a->xfer) {
+		fetch_failed(a, "Cancelled");
+		ui_message(a, 0, "transfer cancelled — r tries it again");
+	} else if (a->parsing) {
+		parse_cancel(a);
+		ui_message(a, 0, "parse cancelled — r tries it again");
+	} else if (a->dl) {
+		xfer_cancel(a, &a->dl);
+		ui_message(a, 0, "download cancelled; nothing saved");
+	} else if (a->ui.filtering) {
+		filter_off(a);
+	} else {
+		a->ui.msg.len = 0;
+	}
+}
+
+static void
+act_help(struct app *a, int arg)
+{
+	(void)arg;
+	a->ui.mode = M_HELP;
+	a->ui.help_top = 0;
+}
+
+/* A screen garbled by something else writing to the terminal (a wall
+ * message, a background job over ssh): clear it and paint it all. */
+static void
+act_redraw(struct app *a, int arg)
+{
+	(void)a;
+	(void)arg;
+	clearok(curscr, TRUE);
+}
+
+static void
+act_quit(struct app *a, int arg)
+{
+	(void)arg;
+	if (a->dl && !a->quit_armed) {
+		a->quit_armed = 1;
+		ui_message(a, 1, "a download is running: q again quits and drops it");
+		return;
+	}
+	a->quit = 1;
+}
+
+/* ==== main: options, the two runs (run_tui, run_dump), main() ==== */
 
 static void
 usage(FILE *f)
@@ -6559,6 +6579,58 @@ options_parse(struct options *o, int argc, char **argv)
 	}
 }
 
+/* The interactive loop: engine, keys, screen, then wait on both. */
+static int
+run_tui(struct app *a)
+{
+	const char *why = ui_start(a);
+	struct curl_waitfd in[2] = {{.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
+	int alive = 1;
+
+	if (why) {
+		print_err(NULL, why);
+		return EXIT_USAGE;
+	}
+	a->ui.save_derive = a->opt.save && !a->opt.save_name;
+	if (a->opt.url)
+		tui_fetch(a, a->opt.url, a->opt.save_name, 0);
+	else
+		act_open(a, 0);
+	a->ui.dirty = 1;
+	while (!a->quit && !got_signal && alive) {
+		net_drive(a);
+		if (a->xfer && a->xfer->done) {
+			page_arrived(a);
+			a->ui.dirty = a->ui.changed = 1;
+		}
+		if (a->parsing && atomic_load(&a->parsing->done)) {
+			page_parsed(a);
+			a->ui.dirty = a->ui.changed = 1;
+		}
+		if (a->dl && a->dl->done) {
+			download_done(a);
+			a->ui.dirty = a->ui.changed = 1;
+		}
+		alive = keys_drain(a, in[0].revents != 0);
+		if (a->quit || got_signal || !alive)
+			break; /* no last wait: q exits at once */
+		if (a->ui.dirty || a->xfer || a->parsing || a->dl) {
+			story_sync(a);
+			ui_draw(a);
+			a->ui.dirty = 0;
+		}
+		in[0].revents = 0;
+		in[1] = signal_waitfd();
+		curl_multi_poll(a->multi, in, signal_pipe[0] >= 0 ? 2 : 1,
+				a->xfer || a->parsing || a->dl ? 100 : 250, NULL);
+	}
+	tui_free(a);
+	ui_end();
+	if (!got_signal)
+		return EXIT_OK;
+	print_err(NULL, got_signal == SIGINT ? "interrupted" : "terminated by a signal");
+	return signal_status();
+}
 
 /* --save after a complete transfer; returns an exit status. */
 static int

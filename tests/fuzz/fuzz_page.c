@@ -127,7 +127,7 @@ parse_as_dump(const char *body, size_t len, const char *charset, struct fz_buf *
 
 	page_input_init(&pi, len);
 	feed_init(&f, &pi, &sink);
-	f.http_charset = charset;
+	f.header_charset = charset;
 	while (pos < len) {
 		size_t n = len - pos < step ? len - pos : step;
 
