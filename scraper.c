@@ -205,7 +205,8 @@ struct page {
 };
 
 struct transfer {
-	CURL *easy;
+	CURL *easy;         /* NULL once ended: transfer_end() */
+	CURLM *multi;       /* what drives it */
 	unsigned long id;   /* unique in the run: tells a new story from a freed one */
 	char *url;          /* as requested */
 	int fd;             /* a download writes here; -1: the body stays in memory */
@@ -213,7 +214,7 @@ struct transfer {
 	void *sink_ctx;
 	size_t received;    /* body bytes so far, in memory or written */
 	struct buf body;
-	struct buf log;     /* the story: lines "* step", "> sent", "< received" */
+	struct buf story;   /* the story: lines "* step", "> sent", "< received" */
 	size_t max_size;
 	int too_large;
 	int write_errno;    /* a download's local write failed */
@@ -263,7 +264,6 @@ struct doc {
 	struct transfer *t; /* finished: the report and the body */
 	struct page *p;
 	size_t *kind_rows[K_COUNT]; /* element indices of each kind */
-	size_t *src_lines, src_n;   /* line starts of the body, built when first shown */
 	char *saved;                /* where the body was saved, or NULL */
 	char *url;                  /* set when t and p were let go to bound memory */
 	char *filter;               /* the filter in force when the user left it, or NULL */
@@ -285,7 +285,7 @@ struct lines {
 
 /* The screen parses a page in a second thread, so that keys, signals and
  * Esc are heard during a long parse: the thread reads t->body and makes
- * page; the loop reads only t->log meanwhile. */
+ * page; the loop reads only t->story meanwhile. */
 struct parse_job {
 	pthread_t thread;
 	struct transfer *t;
@@ -297,14 +297,28 @@ struct parse_job {
 
 struct app;
 
-/* One entry of the key table: the key, the action, its argument, its help. */
+/* Control keys by name (ncurses reports them as characters). */
+enum { CTRL_A = 1, CTRL_E = 5, CTRL_H = 8, CTRL_K = 11, CTRL_L = 12, CTRL_U = 21,
+       CTRL_W = 23, ESC = 27, DEL = 127 };
+
+/* What a key's action changes, which decides how the screen is redrawn,
+ * and two exceptions to what every key does. */
+enum key_class {
+	MOVES = 0,         /* the selection only: the rows left and entered are drawn */
+	CHANGES = 1,       /* anything: the whole screen is drawn */
+	KEEPS_MESSAGE = 2, /* the status line's message stays (the action decides) */
+	ASKS_TWICE = 4,    /* a second press in a row confirms */
+};
+
+/* One entry of a key table (see keys[]). */
 struct key {
-	int code;          /* a character, or a KEY_ code when fkey */
+	int code;
 	int fkey;
-	const char *name;  /* as the help shows it; NULL: not shown */
+	const char *name;
 	void (*fn)(struct app *, int);
 	int arg;
-	const char *help;  /* NULL: an alias of the entry before */
+	int class;
+	const char *help;
 };
 
 /* What the screen shows, to tell a cursor move from a change. */
@@ -314,56 +328,79 @@ struct drawn {
 	size_t nrows, top, sel;
 };
 
+/* The URL form (ncurses' form library), and its text across a resize. */
+struct url_form {
+	FORM *form;               /* NULL while closed, or while too small to show */
+	WINDOW *win, *sub;
+	char error[160];          /* why the last Enter did not fetch */
+	int fresh;                /* the URL field holds the prefilled text, untouched */
+	char *keep[2];            /* the fields' text */
+	char *save_as;            /* "Save as" of the fetch it started */
+};
+
+/* The filter of the current pane: as typed, and as applied. */
+struct filter {
+	struct line_edit edit;    /* the text being typed */
+	char mb[4096];            /* the filter in force, UTF-8 */
+	char lc[4096];            /* the same in lower case */
+	char was[4096];           /* what rows was made for, and its length */
+	size_t was_len;
+	size_t *rows, nrows;      /* rows that pass the filter */
+	int on;                   /* rows is in force */
+};
+
+/* The save prompt, and the y/n question before a file is replaced. */
+struct prompt {
+	char text[64];            /* "Save as Files/" */
+	struct line_edit name;    /* a page arriving keeps it */
+	struct doc *doc;          /* the page the prompt (or its y/n) saves */
+	enum confirm confirm;     /* what the y/n is about */
+	char *pending_name;       /* ... the file's name */
+	char *pending_url;        /* ... and the download's URL */
+};
+
+/* Everything the screen keeps besides the pages: what is shown, where. */
 struct ui {
 	enum mode mode;
-	int dirty;
+	int pane;
+	int dirty;                /* something changed: draw before waiting */
+	int moved, changed;       /* since the last draw: the selection moved; more changed */
+	struct drawn drawn;
 	int color;
 	struct buf msg;           /* the status line's message */
 	int msg_error;
-	struct line_edit edit;    /* the filter's text */
-	struct line_edit name;    /* the save prompt's text: a page arriving keeps it */
-	struct doc *save_doc;     /* the page the prompt (or its y/n) saves */
-	char filter_mb[4096];     /* the filter in force, UTF-8 */
-	char filter_lc[4096];     /* the same in lower case */
-	char filter_was[4096];    /* what frows was made for, and its length */
-	size_t filter_len;
-	char prompt[64];
-	size_t *frows, nfrows;    /* rows that pass the filter */
-	int filtering;            /* frows is in force */
-	enum confirm confirm;
-	char *pending_name;       /* the name a confirmation is about */
-	char *pending_url;
-	char *form_save;          /* "Save as" of the fetch in flight */
-	void *form, *form_win, *form_sub; /* FORM, WINDOW, WINDOW */
-	char form_error[160];
-	int form_fresh;           /* the URL field holds the prefilled text, untouched */
-	char *form_keep[2];       /* the fields' text across a resize */
+	struct lines story_lines, src_lines; /* line starts of the Transfer and Source panes */
+	unsigned long story_id;   /* the transfer story_lines indexes */
+	struct view no_view;      /* the selection while no page is shown */
+	int tab_x[P_COUNT + 1];   /* where each tab starts, for mouse clicks */
+	int cursor_x;             /* in the filter or the prompt */
+	struct url_form form;
+	struct filter filter;
+	struct prompt prompt;
 	size_t help_top, help_rows;
 	int stdin_idle;           /* readable, yet no key: stdin is gone */
 	int save_derive;          /* -s without a name: save the page as its URL says */
-	int moved, changed;       /* since the last draw: the selection moved; more changed */
-	struct drawn drawn;
+};
+
+/* The one download in flight: into a temp file, then renamed to path. */
+struct download {
+	struct transfer *t;       /* NULL: none */
+	char *path;
+	int force;                /* replace a file of that name */
 };
 
 struct app {
 	struct options opt;
 	CURLM *multi;
-	struct transfer *xfer;     /* the page fetch in flight, or NULL */
+	struct transfer *fetch;    /* the page fetch in flight, or NULL */
 	struct parse_job *parsing; /* then the parse of what it fetched, or NULL */
-	int xfer_reload;           /* it replaces the page instead of adding history */
-	struct transfer *dl;       /* the download in flight, or NULL */
-	char *dl_path;             /* where it goes */
-	int dl_force;
+	int fetch_reload;          /* it replaces the page instead of adding history */
+	struct download download;
 	struct doc *doc;           /* the page shown, or NULL */
 	struct transfer *failed;   /* the last fetch that failed: its story stays visible */
 	struct doc *hist[HIST_MAX];
 	size_t nhist;
 	struct doc *restore;       /* a page fetched again by back: where the user was */
-	int pane;
-	struct lines log_lines, src_lines;
-	unsigned long story_id;    /* the transfer log_lines indexes */
-	int tab_x[P_COUNT + 1];    /* where each tab starts, for mouse clicks */
-	int cursor_x;
 	int quit;
 	int quit_armed;            /* q was pressed once during a download */
 	struct ui ui;
@@ -390,84 +427,114 @@ static const char *const kind_names[K_COUNT] = {
 	"link", "image", "media", "embed", "resource",
 };
 
-/* The key table: the loop dispatches from it and the help screen is made
- * from it, so the two cannot disagree. The actions are defined below. */
+/* The actions of the key table, defined in the actions section. */
 static void act_back(struct app *, int);
-
 static void act_download(struct app *, int);
-
 static void act_edge(struct app *, int);
-
 static void act_escape(struct app *, int);
-
 static void act_filter(struct app *, int);
-
 static void act_follow(struct app *, int);
-
 static void act_help(struct app *, int);
-
 static void act_move(struct app *, int);
-
 static void act_open(struct app *, int);
-
-static void act_page(struct app *, int);
-
 static void act_pane(struct app *, int);
-
 static void act_pane_jump(struct app *, int);
-
 static void act_quit(struct app *, int);
-
 static void act_redraw(struct app *, int);
-
 static void act_reload(struct app *, int);
-
 static void act_save(struct app *, int);
-
+static void act_scroll(struct app *, int);
 static void act_yank(struct app *, int);
 
-/* An entry without help text is an alias of the entry before it. */
+/*
+ * The key table: the loop dispatches from it and the help screen is made
+ * from it, so the two cannot disagree. Columns: the key (a character, or
+ * a KEY_ code of ncurses when fkey), its name in the help (NULL: not
+ * shown), the action and its argument, what the action changes (MOVES:
+ * the selection only, drawn as two rows), and the help text (NULL: an
+ * alias of the entry before, listed with it).
+ */
 static const struct key keys[] = {
-	{'o', 0, "o", act_open, 0, "open the URL form (prefilled with the current URL)"},
-	{'\t', 0, "Tab", act_pane, 1, "next pane"},
-	{KEY_BTAB, 1, "Shift-Tab", act_pane, -1, "previous pane"},
-	{'1', 0, "1-7", act_pane_jump, 0, "go to pane 1 (Links) ... 7 (Source)"},
-	{'2', 0, NULL, act_pane_jump, 1, NULL}, {'3', 0, NULL, act_pane_jump, 2, NULL},
-	{'4', 0, NULL, act_pane_jump, 3, NULL}, {'5', 0, NULL, act_pane_jump, 4, NULL},
-	{'6', 0, NULL, act_pane_jump, 5, NULL}, {'7', 0, NULL, act_pane_jump, 6, NULL},
-	{'j', 0, "j", act_move, 1, "move down"},
-	{KEY_DOWN, 1, "Down", act_move, 1, NULL},
-	{'k', 0, "k", act_move, -1, "move up"},
-	{KEY_UP, 1, "Up", act_move, -1, NULL},
-	{KEY_NPAGE, 1, "PgDn", act_page, 1, "page down"},
-	{' ', 0, "Space", act_page, 1, NULL},
-	{KEY_PPAGE, 1, "PgUp", act_page, -1, "page up"},
-	{'g', 0, "g", act_edge, 0, "first row"},
-	{KEY_HOME, 1, "Home", act_edge, 0, NULL},
-	{'G', 0, "G", act_edge, 1, "last row"},
-	{KEY_END, 1, "End", act_edge, 1, NULL},
-	{'/', 0, "/", act_filter, 0, "filter the current pane as you type (URL and text); Esc clears"},
-	{'\r', 0, "Enter", act_follow, 0, "fetch and scrape the selected link (or iframe, frame)"},
-	{'\n', 0, NULL, act_follow, 0, NULL},
-	{KEY_ENTER, 1, NULL, act_follow, 0, NULL},
-	{KEY_RIGHT, 1, "Right", act_follow, 0, NULL},
-	{'l', 0, "l", act_follow, 0, NULL},
-	{KEY_BACKSPACE, 1, "Backspace", act_back, 0, "back to the previous page"},
-	{127, 0, NULL, act_back, 0, NULL},
-	{8, 0, NULL, act_back, 0, NULL},
-	{'h', 0, "h", act_back, 0, NULL},
-	{KEY_LEFT, 1, "Left", act_back, 0, NULL},
-	{'d', 0, "d", act_download, 0, "download the selected element's URL into the save directory"},
-	{'s', 0, "s", act_save, 0, "save the current page's body (asks for the name)"},
-	{'y', 0, "y", act_yank, 0, "copy the selected URL to the clipboard (OSC 52)"},
-	{27, 0, "Esc", act_escape, 0, "cancel the page fetch in flight, else the download; clear the filter"},
-	{'r', 0, "r", act_reload, 0, "reload"},
-	{'L' & 0x1f, 0, "Ctrl-L", act_redraw, 0, "redraw the whole screen"},
-	{'?', 0, "?", act_help, 0, "this help"},
-	{'q', 0, "q", act_quit, 0, "quit, restoring the terminal"},
+	{'o', 0, "o", act_open, 0, CHANGES, "open the URL form (prefilled with the current URL)"},
+	{'\t', 0, "Tab", act_pane, 1, CHANGES, "next pane"},
+	{KEY_BTAB, 1, "Shift-Tab", act_pane, -1, CHANGES, "previous pane"},
+	{'1', 0, "1-7", act_pane_jump, 0, CHANGES, "go to pane 1 (Links) ... 7 (Source)"},
+	{'2', 0, NULL, act_pane_jump, 1, CHANGES, NULL},
+	{'3', 0, NULL, act_pane_jump, 2, CHANGES, NULL},
+	{'4', 0, NULL, act_pane_jump, 3, CHANGES, NULL},
+	{'5', 0, NULL, act_pane_jump, 4, CHANGES, NULL},
+	{'6', 0, NULL, act_pane_jump, 5, CHANGES, NULL},
+	{'7', 0, NULL, act_pane_jump, 6, CHANGES, NULL},
+	{'j', 0, "j", act_move, 1, MOVES, "move down"},
+	{KEY_DOWN, 1, "Down", act_move, 1, MOVES, NULL},
+	{'k', 0, "k", act_move, -1, MOVES, "move up"},
+	{KEY_UP, 1, "Up", act_move, -1, MOVES, NULL},
+	{KEY_NPAGE, 1, "PgDn", act_scroll, 1, MOVES, "page down"},
+	{' ', 0, "Space", act_scroll, 1, MOVES, NULL},
+	{KEY_PPAGE, 1, "PgUp", act_scroll, -1, MOVES, "page up"},
+	{'g', 0, "g", act_edge, 0, MOVES, "first row"},
+	{KEY_HOME, 1, "Home", act_edge, 0, MOVES, NULL},
+	{'G', 0, "G", act_edge, 1, MOVES, "last row"},
+	{KEY_END, 1, "End", act_edge, 1, MOVES, NULL},
+	{'/', 0, "/", act_filter, 0, CHANGES,
+	 "filter the current pane as you type (URL and text); Esc clears"},
+	{'\r', 0, "Enter", act_follow, 0, CHANGES,
+	 "fetch and scrape the selected link (or iframe, frame)"},
+	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
+	{KEY_ENTER, 1, NULL, act_follow, 0, CHANGES, NULL},
+	{KEY_RIGHT, 1, "Right", act_follow, 0, CHANGES, NULL},
+	{'l', 0, "l", act_follow, 0, CHANGES, NULL},
+	{KEY_BACKSPACE, 1, "Backspace", act_back, 0, CHANGES, "back to the previous page"},
+	{DEL, 0, NULL, act_back, 0, CHANGES, NULL},
+	{CTRL_H, 0, NULL, act_back, 0, CHANGES, NULL},
+	{'h', 0, "h", act_back, 0, CHANGES, NULL},
+	{KEY_LEFT, 1, "Left", act_back, 0, CHANGES, NULL},
+	{'d', 0, "d", act_download, 0, CHANGES,
+	 "download the selected element's URL into the save directory"},
+	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
+	{'y', 0, "y", act_yank, 0, CHANGES, "copy the selected URL to the clipboard (OSC 52)"},
+	{ESC, 0, "Esc", act_escape, 0, CHANGES | KEEPS_MESSAGE,
+	 "cancel the page fetch in flight, else the download; clear the filter"},
+	{'r', 0, "r", act_reload, 0, CHANGES, "reload"},
+	{CTRL_L, 0, "Ctrl-L", act_redraw, 0, CHANGES, "redraw the whole screen"},
+	{'?', 0, "?", act_help, 0, CHANGES, "this help"},
+	{'q', 0, "q", act_quit, 0, CHANGES | ASKS_TWICE, "quit, restoring the terminal"},
 };
-
 static const size_t nkeys = sizeof keys / sizeof keys[0];
+
+/* The URL form's keys, most of them requests of ncurses' form library.
+ * Printable characters are typed in; other control characters refused. */
+static void form_delete_word(struct app *, int);
+static void form_enter(struct app *, int);
+static void form_escape(struct app *, int);
+static void form_field(struct app *, int);
+static void form_request(struct app *, int);
+
+static const struct key form_keys[] = {
+	{'\r', 0, "Enter", form_enter, 0, CHANGES, "fetch"},
+	{'\n', 0, NULL, form_enter, 0, CHANGES, NULL},
+	{KEY_ENTER, 1, NULL, form_enter, 0, CHANGES, NULL},
+	{'\t', 0, "Tab", form_field, REQ_NEXT_FIELD, CHANGES, "next field"},
+	{KEY_DOWN, 1, "Down", form_field, REQ_NEXT_FIELD, CHANGES, NULL},
+	{KEY_BTAB, 1, "Shift-Tab", form_field, REQ_PREV_FIELD, CHANGES, "previous field"},
+	{KEY_UP, 1, "Up", form_field, REQ_PREV_FIELD, CHANGES, NULL},
+	{KEY_LEFT, 1, "Left", form_request, REQ_PREV_CHAR, CHANGES, "previous character"},
+	{KEY_RIGHT, 1, "Right", form_request, REQ_NEXT_CHAR, CHANGES, "next character"},
+	{CTRL_A, 0, "Ctrl-A", form_request, REQ_BEG_LINE, CHANGES, "start of the field"},
+	{KEY_HOME, 1, "Home", form_request, REQ_BEG_LINE, CHANGES, NULL},
+	{CTRL_E, 0, "Ctrl-E", form_request, REQ_END_LINE, CHANGES, "end of the field"},
+	{KEY_END, 1, "End", form_request, REQ_END_LINE, CHANGES, NULL},
+	{KEY_BACKSPACE, 1, "Backspace", form_request, REQ_DEL_PREV, CHANGES,
+	 "delete the character before"},
+	{DEL, 0, NULL, form_request, REQ_DEL_PREV, CHANGES, NULL},
+	{CTRL_H, 0, NULL, form_request, REQ_DEL_PREV, CHANGES, NULL},
+	{KEY_DC, 1, "Delete", form_request, REQ_DEL_CHAR, CHANGES, "delete the character"},
+	{CTRL_K, 0, "Ctrl-K", form_request, REQ_CLR_EOL, CHANGES, "delete to the end"},
+	{CTRL_U, 0, "Ctrl-U", form_request, REQ_CLR_FIELD, CHANGES, "delete the whole field"},
+	{CTRL_W, 0, "Ctrl-W", form_delete_word, 0, CHANGES, "delete the word before"},
+	{ESC, 0, "Esc", form_escape, 0, CHANGES, "close the form"},
+};
+static const size_t nform_keys = sizeof form_keys / sizeof form_keys[0];
 
 /* ==== base: memory, buffers, and the process: signals, temp files, threads ==== */
 
@@ -1221,6 +1288,36 @@ human_size(char *out, size_t outsz, double bytes)
 		snprintf(out, outsz, "%.1f KiB", bytes / 1024);
 	else
 		snprintf(out, outsz, "%.1f MiB", bytes / (1024 * 1024));
+}
+
+static void
+edit_set(struct line_edit *e, const char *s)
+{
+	mbstate_t st;
+	size_t n;
+
+	memset(&st, 0, sizeof st);
+	n = mbsrtowcs(e->text, &s, sizeof e->text / sizeof e->text[0] - 1, &st);
+	e->len = n == (size_t)-1 ? 0 : n;
+	e->cur = e->len;
+}
+
+/* The edit line as UTF-8 (the locale's multibyte form), into out. */
+static void
+edit_get(const struct line_edit *e, char *out, size_t outsz)
+{
+	size_t i, n = 0;
+	char mb[MB_LEN_MAX];
+
+	for (i = 0; i < e->len; i++) {
+		int k = wctomb(mb, e->text[i]);
+
+		if (k <= 0 || n + (size_t)k + 1 > outsz)
+			continue;
+		memcpy(out + n, mb, (size_t)k);
+		n += (size_t)k;
+	}
+	out[n] = '\0';
 }
 
 /* ==== url: RFC 3986 references, srcset, typed URLs, file names ==== */
@@ -2780,6 +2877,24 @@ page_guard(struct page *p, const char *body, size_t len, const atomic_int *cance
 	return 1;
 }
 
+/* A page for body: its charset chosen, the body converted to UTF-8 where
+ * it is not (into p->text) and guarded against attribute bombs. *in_text
+ * says whether libxml2 is to read p->text rather than body. */
+static struct page *
+page_prepare(const char *body, size_t len, const char *header_charset,
+	     const atomic_int *cancel, int *in_text)
+{
+	char name[64], from[400];
+	struct page *p;
+
+	page_choose_charset(body, len, header_charset, name, sizeof name, from, sizeof from);
+	p = page_new(name, from);
+	if (len)
+		body_to_utf8(&p->text, body, len, name, &p->replaced);
+	*in_text = len == 0 || page_guard(p, body, len, cancel);
+	return p;
+}
+
 /* Parses a body the screen keeps: converted to UTF-8 first where it is not
  * already (the converted text stays in p->text, for the Source pane). It
  * stops early when *cancel is set (by the screen's thread). */
@@ -2787,13 +2902,10 @@ static struct page *
 page_parse(const char *body, size_t len, const char *url, const char *header_charset,
 	   const atomic_int *cancel)
 {
-	struct page *p;
-	char name[64], from[400];
+	int in_text;
+	struct page *p = page_prepare(body, len, header_charset, cancel, &in_text);
 
-	page_choose_charset(body, len, header_charset, name, sizeof name, from, sizeof from);
-	p = page_new(name, from);
-	body_to_utf8(&p->text, body, len, name, &p->replaced);
-	if (page_guard(p, body, len, cancel))
+	if (in_text)
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, NULL), NULL,
 			      cancel);
 	else
@@ -2805,18 +2917,18 @@ page_parse(const char *body, size_t len, const char *url, const char *header_cha
 /* ==== net: libcurl only — start, drive and end transfers, and tell their story ==== */
 
 static void
-log_line(struct transfer *t, char prefix, const char *s, size_t n)
+story_line(struct transfer *t, char prefix, const char *s, size_t n)
 {
 	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
-	buf_addc(&t->log, prefix);
-	buf_addc(&t->log, ' ');
-	buf_add(&t->log, s, n);
-	buf_addc(&t->log, '\n');
+	buf_addc(&t->story, prefix);
+	buf_addc(&t->story, ' ');
+	buf_add(&t->story, s, n);
+	buf_addc(&t->story, '\n');
 }
 
 static void
-log_step(struct transfer *t, const char *fmt, ...)
+story_step(struct transfer *t, const char *fmt, ...)
 {
 	struct buf b = {0};
 	va_list ap;
@@ -2824,7 +2936,7 @@ log_step(struct transfer *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	log_line(t, '*', b.data ? b.data : "", b.len);
+	story_line(t, '*', b.data ? b.data : "", b.len);
 	buf_free(&b);
 }
 
@@ -2906,24 +3018,24 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		while (n && s[n - 1] == '.')
 			n--;
 		if (u.auth_len == host_len(s, n) && !memcmp(u.auth, s, u.auth_len))
-			log_step(t, "Host %.*s is an IP address: nothing to resolve",
+			story_step(t, "Host %.*s is an IP address: nothing to resolve",
 				 (int)u.auth_len, u.auth);
 		else
-			log_step(t, "Resolved host %.*s to %.*s", (int)u.auth_len, u.auth,
+			story_step(t, "Resolved host %.*s to %.*s", (int)u.auth_len, u.auth,
 				 (int)host_len(s, n), s);
-		log_step(t, "Connecting to %.*s over TCP", (int)n, s);
+		story_step(t, "Connecting to %.*s over TCP", (int)n, s);
 	} else if (n > 13 && !memcmp(s, "Connected to ", 13)) {
-		log_step(t, "TCP connection established");
+		story_step(t, "TCP connection established");
 	} else if (n > 15 && !memcmp(s, "Issue another ", 14)) {
 		const char *q = memchr(s, '\'', n);
 
 		if (q && q + 1 < s + n)
-			log_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
+			story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
 	} else if ((n > 15 && !memcmp(s, "SSL connection ", 15)) ||
 		   (n > 5 && !memcmp(s, "ALPN", 4)) ||
 		   (n > 14 && !memcmp(s, "Server certif", 13)) ||
 		   (n > 8 && !memcmp(s, "Maximum ", 8))) {
-		log_line(t, '*', s, n);
+		story_line(t, '*', s, n);
 	}
 }
 
@@ -2938,18 +3050,18 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 		net_debug_text(t, e, data, size);
 		break;
 	case CURLINFO_HEADER_OUT:
-		log_step(t, "Request sent (%zu bytes of header):", size);
+		story_step(t, "Request sent (%zu bytes of header):", size);
 		for (; p < end; p = nl + 1) {
 			nl = memchr(p, '\n', (size_t)(end - p));
 			if (!nl)
 				nl = end - 1;
 			if (nl - p > 1)
-				log_line(t, '>', p, (size_t)(nl - p + 1));
+				story_line(t, '>', p, (size_t)(nl - p + 1));
 		}
 		break;
 	case CURLINFO_HEADER_IN:
 		if (size > 2 || (size && data[0] != '\r' && data[0] != '\n'))
-			log_line(t, '<', data, size);
+			story_line(t, '<', data, size);
 		net_header_seen(t, data, size);
 		break;
 	default:
@@ -3053,9 +3165,9 @@ net_easy(struct transfer *t, const struct options *o)
 	return e;
 }
 
-/* Starts fetching url: into memory (fd < 0) or into fd, a download. */
+/* Starts fetching url in multi: into memory (fd < 0) or into fd, a download. */
 static struct transfer *
-net_start(struct app *a, const char *url, int fd)
+net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 {
 	static unsigned long ids;
 	struct transfer *t = xmalloc(sizeof *t);
@@ -3064,12 +3176,13 @@ net_start(struct app *a, const char *url, int fd)
 	t->id = ++ids;
 	t->url = xstrdup(url);
 	t->fd = fd;
-	t->max_size = (size_t)(fd < 0 ? a->opt.max_size : DOWNLOAD_MAX_SIZE);
+	t->max_size = (size_t)(fd < 0 ? o->max_size : DOWNLOAD_MAX_SIZE);
 	t->content_length = -1;
 	t->length_seen = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t->started);
-	t->easy = net_easy(t, &a->opt);
-	if (curl_multi_add_handle(a->multi, t->easy) != CURLM_OK)
+	t->easy = net_easy(t, o);
+	t->multi = multi;
+	if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
 		die("cannot start a transfer");
 	return t;
 }
@@ -3104,26 +3217,26 @@ net_collect_info(struct transfer *t)
 
 /* The closing lines of the story: what the info getters know at the end. */
 static void
-net_log_summary(struct transfer *t)
+story_summary(struct transfer *t)
 {
 	if (t->ip && *t->ip)
-		log_step(t, "Times: DNS %.1f ms, TCP connect %.1f ms%s, first byte %.1f ms, "
+		story_step(t, "Times: DNS %.1f ms, TCP connect %.1f ms%s, first byte %.1f ms, "
 			 "total %.1f ms", t->t_dns, t->t_connect, t->t_tls > 0 ? ", TLS" : "",
 			 t->t_first, t->t_total);
 	if (t->t_tls > 0)
-		log_step(t, "TLS handshake done after %.1f ms", t->t_tls);
+		story_step(t, "TLS handshake done after %.1f ms", t->t_tls);
 	if (t->redirects)
-		log_step(t, "Followed %ld redirect%s to %s", t->redirects,
+		story_step(t, "Followed %ld redirect%s to %s", t->redirects,
 			 t->redirects == 1 ? "" : "s", t->final_url);
 	if (t->status == 0)
 		return; /* no response: nothing to say of a body */
 	if (t->content_length >= 0)
-		log_step(t, "Content-Length: %" CURL_FORMAT_CURL_OFF_T "%s%s",
+		story_step(t, "Content-Length: %" CURL_FORMAT_CURL_OFF_T "%s%s",
 			 t->content_length, t->encoding[0] ? " bytes of " : "", t->encoding);
 	else
-		log_step(t, "Content-Length: not sent%s", t->chunked ? " (chunked transfer)"
+		story_step(t, "Content-Length: not sent%s", t->chunked ? " (chunked transfer)"
 							 : " (the body ends when the connection closes)");
-	log_step(t, "Received %zu bytes of body%s%s", t->received,
+	story_step(t, "Received %zu bytes of body%s%s", t->received,
 		 t->encoding[0] ? " after decoding " : "", t->encoding);
 }
 
@@ -3133,18 +3246,18 @@ net_finish(struct transfer *t, CURLcode result)
 	t->done = 1;
 	t->result = result;
 	net_collect_info(t);
-	net_log_summary(t);
+	story_summary(t);
 }
 
 /* One turn of the engine: lets libcurl work, and marks finished transfers. */
 static void
-net_drive(struct app *a)
+net_drive(CURLM *multi)
 {
 	CURLMsg *m;
 	int running, left;
 
-	curl_multi_perform(a->multi, &running);
-	while ((m = curl_multi_info_read(a->multi, &left))) {
+	curl_multi_perform(multi, &running);
+	while ((m = curl_multi_info_read(multi, &left))) {
 		struct transfer *t = NULL;
 
 		if (m->msg != CURLMSG_DONE)
@@ -3155,37 +3268,32 @@ net_drive(struct app *a)
 	}
 }
 
+/* The one place a transfer leaves libcurl, done or cancelled: its story
+ * and body stay. */
 static void
-transfer_free(struct transfer *t)
-{
-	if (!t)
-		return;
-	buf_free(&t->body);
-	buf_free(&t->log);
-	free(t->url);
-	free(t->final_url);
-	free(t->content_type);
-	free(t->ip);
-	free(t);
-}
-
-/* Detaches a finished transfer from libcurl, keeping its report and body. */
-static void
-net_detach(struct app *a, struct transfer *t)
+transfer_end(struct transfer *t)
 {
 	if (t && t->easy) {
-		curl_multi_remove_handle(a->multi, t->easy);
+		curl_multi_remove_handle(t->multi, t->easy);
 		curl_easy_cleanup(t->easy);
 		t->easy = NULL;
 	}
 }
 
-/* The one place a transfer is freed, done or cancelled. */
+/* Ends the transfer if it still runs, and frees it. */
 static void
-net_free(struct app *a, struct transfer *t)
+transfer_free(struct transfer *t)
 {
-	net_detach(a, t);
-	transfer_free(t);
+	if (!t)
+		return;
+	transfer_end(t);
+	buf_free(&t->body);
+	buf_free(&t->story);
+	free(t->url);
+	free(t->final_url);
+	free(t->content_type);
+	free(t->ip);
+	free(t);
 }
 
 /* Why the body could not be taken: our write, our limit, or a Content-
@@ -3306,28 +3414,28 @@ http_charset(const char *content_type)
 static void
 story_page(struct transfer *t, const struct page *p)
 {
-	log_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
+	story_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
 	if (p->replaced)
-		log_step(t, "%zu byte%s did not fit the charset: shown as U+FFFD",
+		story_step(t, "%zu byte%s did not fit the charset: shown as U+FFFD",
 			 p->replaced, p->replaced == 1 ? "" : "s");
-	log_step(t, "Base URL: %s (%s)", p->base,
+	story_step(t, "Base URL: %s (%s)", p->base,
 		 p->base_from_page ? "from <base href>" : "the final URL");
 	if (p->title)
-		log_step(t, "Title: %s", p->title);
-	log_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
+		story_step(t, "Title: %s", p->title);
+	story_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
 	if (p->errors)
-		log_step(t, "libxml2 recovered from %zu error%s in the markup", p->errors,
+		story_step(t, "libxml2 recovered from %zu error%s in the markup", p->errors,
 			 p->errors == 1 ? "" : "s");
 	if (p->partial)
-		log_step(t, "The page was only partly parsed: libxml2 stopped before its end");
+		story_step(t, "The page was only partly parsed: libxml2 stopped before its end");
 	if (p->trimmed)
-		log_step(t, "The page was only partly parsed: %zu tag%s with more than %d "
+		story_step(t, "The page was only partly parsed: %zu tag%s with more than %d "
 			 "attributes cut there", p->trimmed, p->trimmed == 1 ? "" : "s", TAG_ATTRS);
 	if (p->error_flood)
-		log_step(t, "The page was only partly parsed: stopped after %zu errors in the "
+		story_step(t, "The page was only partly parsed: stopped after %zu errors in the "
 			 "markup (libxml2 formats a message for each)", p->error_flood);
 	if (p->stray_end_tags)
-		log_step(t, "The page was only partly parsed: stopped after %zu stray end tags "
+		story_step(t, "The page was only partly parsed: stopped after %zu stray end tags "
 			 "or <body> tags under thousands of open elements (libxml2 looks "
 			 "through them all for each)", p->stray_end_tags);
 }
@@ -3459,9 +3567,9 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 
 /* The transfer's story made safe for a terminal: the -v report. */
 static void
-out_report(struct buf *o, const struct transfer *t)
+out_story(struct buf *o, const struct transfer *t)
 {
-	const char *p = t->log.data, *end = p + t->log.len, *nl;
+	const char *p = t->story.data, *end = p + t->story.len, *nl;
 
 	for (; p && p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -3668,7 +3776,7 @@ struct page_input {
 	char *base;
 	size_t cap, writable, len; /* reserved; usable; received */
 	size_t read, gone;         /* handed to libxml2; given back from the front */
-	size_t page;               /* the system's page size */
+	size_t pagesize;           /* the system's */
 	struct feed *feed;         /* set while libxml2 reads beside the transfer */
 };
 
@@ -3748,7 +3856,7 @@ page_input_init(struct page_input *pi, size_t max_size)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), want;
 
 	memset(pi, 0, sizeof *pi);
-	pi->page = page;
+	pi->pagesize = page;
 	want = max_size > SIZE_MAX - page ? SIZE_MAX / page * page
 					  : (max_size + page) / page * page;
 	/* Under ulimit -v a large --max-size may not fit: halve it until it
@@ -3820,7 +3928,7 @@ page_input_read(void *ctx, char *to, int want)
 	n = n < (size_t)want ? n : (size_t)want;
 	memcpy(to, pi->base + pi->read, n);
 	pi->read += n;
-	done = pi->read / pi->page * pi->page;
+	done = pi->read / pi->pagesize * pi->pagesize;
 	if (give_back && done >= pi->gone + INPUT_GIVE_BACK) {
 		munmap(pi->base + pi->gone, done - pi->gone);
 		pi->gone = done;
@@ -3893,16 +4001,12 @@ static struct page *
 page_parse_input(struct page_input *pi, const char *url, const char *header_charset,
 		 const struct records_sink *sink)
 {
-	struct page *p;
 	size_t len;
 	const char *body = page_input_bytes(pi, &len);
-	char name[64], from[400];
+	int in_text;
+	struct page *p = page_prepare(body, len, header_charset, NULL, &in_text);
 
-	page_choose_charset(body, len, header_charset, name, sizeof name, from, sizeof from);
-	p = page_new(name, from);
-	if (len)
-		body_to_utf8(&p->text, body, len, name, &p->replaced);
-	if (len == 0 || page_guard(p, body, len, NULL)) {
+	if (in_text) {
 		page_input_free(pi);
 		sink = sink_for(sink, p, p->text.data, p->text.len);
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, &p->text),
@@ -4222,15 +4326,15 @@ writer_finish(struct writer *w, struct page *p)
 
 /* Runs the engine until the transfer is done or a signal came. */
 static void
-loop_until_done(struct app *a, struct transfer *t)
+loop_until_done(struct transfer *t)
 {
 	struct curl_waitfd sig = signal_waitfd();
 
 	while (!t->done && !got_signal) {
-		net_drive(a);
+		net_drive(t->multi);
 		if (t->done)
 			break;
-		curl_multi_poll(a->multi, &sig, signal_pipe[0] >= 0, 200, NULL);
+		curl_multi_poll(t->multi, &sig, signal_pipe[0] >= 0, 200, NULL);
 	}
 }
 
@@ -4246,8 +4350,8 @@ ui_doc(const struct app *a)
 static const struct transfer *
 ui_story(const struct app *a)
 {
-	if (a->xfer)
-		return a->xfer;
+	if (a->fetch)
+		return a->fetch;
 	if (a->parsing)
 		return a->parsing->t;
 	if (a->failed)
@@ -4290,17 +4394,17 @@ pane_total(struct app *a, int pane)
 	if (pane == P_TRANSFER) {
 		if (!t)
 			return 0;
-		lines_index(&a->log_lines, t->log.data, t->log.len);
-		return a->log_lines.n;
+		lines_index(&a->ui.story_lines, t->story.data, t->story.len);
+		return a->ui.story_lines.n;
 	}
 	if (!d)
 		return 0;
 	if (pane == P_SOURCE) {
 		if (d->p->text.len) /* shown as decoded, not as the raw bytes */
-			lines_index(&a->src_lines, d->p->text.data, d->p->text.len);
+			lines_index(&a->ui.src_lines, d->p->text.data, d->p->text.len);
 		else
-			lines_index(&a->src_lines, d->t->body.data, d->t->body.len);
-		return a->src_lines.n;
+			lines_index(&a->ui.src_lines, d->t->body.data, d->t->body.len);
+		return a->ui.src_lines.n;
 	}
 	return d->p->count[pane];
 }
@@ -4320,42 +4424,55 @@ line_get(const struct lines *li, size_t i, const char **s, size_t *n)
 static void
 filter_clear(struct app *a)
 {
-	a->ui.filter_len = 0;
-	a->ui.filtering = 0;
-	a->ui.nfrows = 0;
-	a->ui.filter_mb[0] = '\0';
-	a->ui.edit.len = a->ui.edit.cur = 0;
+	a->ui.filter.was_len = 0;
+	a->ui.filter.on = 0;
+	a->ui.filter.nrows = 0;
+	a->ui.filter.mb[0] = '\0';
+	a->ui.filter.edit.len = a->ui.filter.edit.cur = 0;
 }
 
 static size_t
 pane_nrows(struct app *a)
 {
-	return a->ui.filtering ? a->ui.nfrows : pane_total(a, a->pane);
+	return a->ui.filter.on ? a->ui.filter.nrows : pane_total(a, a->ui.pane);
 }
 
 /* The underlying index (element, or line) of row i of the current pane. */
 static size_t
 pane_index(const struct app *a, size_t i)
 {
-	if (a->ui.filtering)
-		i = a->ui.frows[i];
-	if (a->pane < K_COUNT)
-		return a->doc->kind_rows[a->pane][i];
+	if (a->ui.filter.on)
+		i = a->ui.filter.rows[i];
+	if (a->ui.pane < K_COUNT)
+		return a->doc->kind_rows[a->ui.pane][i];
 	return i;
 }
 
 static void
 row_line(struct app *a, size_t idx, const char **s, size_t *n)
 {
-	line_get(a->pane == P_TRANSFER ? &a->log_lines : &a->src_lines, idx, s, n);
+	line_get(a->ui.pane == P_TRANSFER ? &a->ui.story_lines : &a->ui.src_lines, idx, s, n);
 }
 
+/* Where the user is in the current pane. */
 static struct view *
 ui_view(struct app *a)
 {
-	static struct view none;
+	return a->doc ? &a->doc->view[a->ui.pane] : &a->ui.no_view;
+}
 
-	return a->doc ? &a->doc->view[a->pane] : &none;
+/* Moves the selection by n rows, within the rows (on screen once drawn). */
+static void
+view_move(struct app *a, int n)
+{
+	struct view *v = ui_view(a);
+
+	if (n < 0 && v->sel < (size_t)-n)
+		v->sel = 0;
+	else
+		v->sel += (size_t)n; /* clamped when drawn */
+	if (n > 0 && v->sel >= pane_nrows(a))
+		v->sel = pane_nrows(a) ? pane_nrows(a) - 1 : 0;
 }
 
 /* Keeps the selection inside the rows and on screen. */
@@ -4384,7 +4501,7 @@ view_clamp(struct app *a, int h)
 static const struct element *
 selected_element(struct app *a)
 {
-	if (!a->doc || a->pane >= K_COUNT || pane_nrows(a) == 0)
+	if (!a->doc || a->ui.pane >= K_COUNT || pane_nrows(a) == 0)
 		return NULL;
 	return &a->doc->p->el[pane_index(a, ui_view(a)->sel)];
 }
@@ -4392,7 +4509,7 @@ selected_element(struct app *a)
 static void
 pane_switch(struct app *a, int pane)
 {
-	a->pane = (pane + P_COUNT) % P_COUNT;
+	a->ui.pane = (pane + P_COUNT) % P_COUNT;
 	filter_clear(a); /* a filter belongs to the pane it was typed in */
 }
 
@@ -4425,7 +4542,7 @@ row_matches(struct app *a, size_t idx, const char *f, size_t m)
 	const char *s;
 	size_t n;
 
-	if (a->pane < K_COUNT) {
+	if (a->ui.pane < K_COUNT) {
 		const struct element *e = &a->doc->p->el[idx];
 
 		return contains_ci(e->url, strlen(e->url), f, m) ||
@@ -4441,33 +4558,33 @@ static void
 filter_apply(struct app *a)
 {
 	size_t total, i, m, k, kept = 0;
-	char *f = a->ui.filter_lc;
+	char *f = a->ui.filter.lc;
 	int narrow;
 
-	for (m = 0; a->ui.filter_mb[m]; m++)
-		f[m] = (char)tolower((unsigned char)a->ui.filter_mb[m]);
+	for (m = 0; a->ui.filter.mb[m]; m++)
+		f[m] = (char)tolower((unsigned char)a->ui.filter.mb[m]);
 	f[m] = '\0';
 	if (m == 0) {
 		filter_clear(a);
 		return;
 	}
-	narrow = a->ui.filtering && a->ui.filter_len && a->ui.filter_len <= m &&
-		 !memcmp(a->ui.filter_was, f, a->ui.filter_len);
-	a->ui.filtering = 0;
-	total = narrow ? a->ui.nfrows : pane_total(a, a->pane);
+	narrow = a->ui.filter.on && a->ui.filter.was_len && a->ui.filter.was_len <= m &&
+		 !memcmp(a->ui.filter.was, f, a->ui.filter.was_len);
+	a->ui.filter.on = 0;
+	total = narrow ? a->ui.filter.nrows : pane_total(a, a->ui.pane);
 	if (!narrow)
-		a->ui.frows = xrealloc(a->ui.frows, (total ? total : 1) * sizeof *a->ui.frows);
+		a->ui.filter.rows = xrealloc(a->ui.filter.rows, (total ? total : 1) * sizeof *a->ui.filter.rows);
 	for (k = 0; k < total; k++) {
-		size_t row = narrow ? a->ui.frows[k] : k;
+		size_t row = narrow ? a->ui.filter.rows[k] : k;
 
-		i = a->pane < K_COUNT ? a->doc->kind_rows[a->pane][row] : row;
+		i = a->ui.pane < K_COUNT ? a->doc->kind_rows[a->ui.pane][row] : row;
 		if (row_matches(a, i, f, m))
-			a->ui.frows[kept++] = row;
+			a->ui.filter.rows[kept++] = row;
 	}
-	a->ui.nfrows = kept;
-	a->ui.filtering = 1;
-	memcpy(a->ui.filter_was, f, m + 1);
-	a->ui.filter_len = m;
+	a->ui.filter.nrows = kept;
+	a->ui.filter.on = 1;
+	memcpy(a->ui.filter.was, f, m + 1);
+	a->ui.filter.was_len = m;
 	ui_view(a)->sel = ui_view(a)->top = 0;
 }
 
@@ -4477,8 +4594,8 @@ filter_off(struct app *a)
 {
 	struct view *v = ui_view(a);
 
-	if (a->ui.filtering && v->sel < a->ui.nfrows) {
-		v->sel = a->ui.frows[v->sel];
+	if (a->ui.filter.on && v->sel < a->ui.filter.nrows) {
+		v->sel = a->ui.filter.rows[v->sel];
 		v->top = v->sel; /* clamped to the screen when drawn */
 	}
 	filter_clear(a);
@@ -4492,7 +4609,7 @@ filter_restore(struct app *a)
 
 	if (!a->doc->filter)
 		return;
-	snprintf(a->ui.filter_mb, sizeof a->ui.filter_mb, "%s", a->doc->filter);
+	snprintf(a->ui.filter.mb, sizeof a->ui.filter.mb, "%s", a->doc->filter);
 	free(a->doc->filter);
 	a->doc->filter = NULL;
 	filter_apply(a);
@@ -4510,26 +4627,26 @@ story_sync(struct app *a)
 {
 	const struct transfer *t = ui_story(a);
 	struct view *v = ui_view(a);
-	size_t was_n = a->log_lines.n, sel_line, i;
-	int same = t && t->id == a->story_id;
+	size_t was_n = a->ui.story_lines.n, sel_line, i;
+	int same = t && t->id == a->ui.story_id;
 
-	if (same && a->log_lines.src == t->log.data && a->log_lines.len == t->log.len)
+	if (same && a->ui.story_lines.src == t->story.data && a->ui.story_lines.len == t->story.len)
 		return;
-	a->story_id = t ? t->id : 0;
-	a->log_lines.src = NULL;
-	a->log_lines.n = 0;
+	a->ui.story_id = t ? t->id : 0;
+	a->ui.story_lines.src = NULL;
+	a->ui.story_lines.n = 0;
 	if (t)
-		lines_index(&a->log_lines, t->log.data, t->log.len);
-	if (a->pane != P_TRANSFER || !a->ui.filtering)
+		lines_index(&a->ui.story_lines, t->story.data, t->story.len);
+	if (a->ui.pane != P_TRANSFER || !a->ui.filter.on)
 		return;
-	sel_line = v->sel < a->ui.nfrows ? a->ui.frows[v->sel] : 0;
-	a->ui.filter_len = 0; /* not a narrowing: every line again */
+	sel_line = v->sel < a->ui.filter.nrows ? a->ui.filter.rows[v->sel] : 0;
+	a->ui.filter.was_len = 0; /* not a narrowing: every line again */
 	filter_apply(a);
 	if (!same || sel_line >= was_n)
 		return;
-	for (i = 0; i < a->ui.nfrows && a->ui.frows[i] < sel_line; i++)
+	for (i = 0; i < a->ui.filter.nrows && a->ui.filter.rows[i] < sel_line; i++)
 		;
-	v->sel = i < a->ui.nfrows ? i : 0;
+	v->sel = i < a->ui.filter.nrows ? i : 0;
 }
 
 /* ==== ui: ncurses only — layout, drawing, the form, the help, the status line ==== */
@@ -4662,11 +4779,11 @@ tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 {
 	char count[48] = "";
 
-	if (p < K_COUNT && a->doc && a->ui.filtering && p == a->pane)
-		snprintf(count, sizeof count, " %zu/%zu", a->ui.nfrows, a->doc->p->count[p]);
+	if (p < K_COUNT && a->doc && a->ui.filter.on && p == a->ui.pane)
+		snprintf(count, sizeof count, " %zu/%zu", a->ui.filter.nrows, a->doc->p->count[p]);
 	else if (p < K_COUNT)
 		snprintf(count, sizeof count, " %zu", a->doc ? a->doc->p->count[p] : 0);
-	if (form == 0 || p == a->pane)
+	if (form == 0 || p == a->ui.pane)
 		snprintf(out, outsz, " %d %s%s ", p + 1, pane_names[p], count);
 	else
 		snprintf(out, outsz, " %d %c%s ", p + 1, pane_names[p][0],
@@ -4692,13 +4809,13 @@ draw_tabs(struct app *a)
 			break;
 	}
 	for (p = 0; p < P_COUNT && x < COLS; p++) {
-		attr_t at = p == a->pane ? (A_BOLD | A_REVERSE | ui_color(a, CP_TABSEL))
+		attr_t at = p == a->ui.pane ? (A_BOLD | A_REVERSE | ui_color(a, CP_TABSEL))
 					 : ui_color(a, CP_TAB);
 
 		tab_label(a, p, form, label, sizeof label);
-		a->tab_x[p] = x;
+		a->ui.tab_x[p] = x;
 		x += ui_puts(0, x, COLS - x, label, at);
-		a->tab_x[p + 1] = x;
+		a->ui.tab_x[p + 1] = x;
 	}
 }
 
@@ -4727,7 +4844,7 @@ draw_line_row(struct app *a, int y, int w, size_t idx, attr_t sel)
 	attr_t at = sel;
 
 	row_line(a, idx, &s, &n);
-	if (a->pane == P_SOURCE) {
+	if (a->ui.pane == P_SOURCE) {
 		snprintf(num, sizeof num, "%6zu ", idx + 1);
 		x = ui_puts(y, 0, w, num, sel | (sel ? 0 : ui_color(a, CP_DIM)));
 	} else if (!sel && n) {
@@ -4749,7 +4866,7 @@ draw_row(struct app *a, const struct layout *l, size_t row)
 	attron(sel);
 	hline(' ', l->list_w);
 	attroff(sel);
-	if (a->pane < K_COUNT)
+	if (a->ui.pane < K_COUNT)
 		draw_element_row(a, y, l->list_w, &a->doc->p->el[idx], sel);
 	else
 		draw_line_row(a, y, l->list_w, idx, sel);
@@ -4764,8 +4881,8 @@ draw_list(struct app *a, const struct layout *l)
 
 	view_clamp(a, l->list_h);
 	if (n == 0) {
-		const char *why = !a->doc && a->pane != P_TRANSFER ? "no page loaded: press o"
-				  : a->ui.filtering ? "nothing matches the filter"
+		const char *why = !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
+				  : a->ui.filter.on ? "nothing matches the filter"
 						    : "nothing here";
 
 		ui_puts(l->list_y, 1, l->list_w - 1, why, ui_color(a, CP_DIM));
@@ -4838,7 +4955,7 @@ draw_detail(struct app *a, const struct layout *l)
 		mvhline(l->det_y - 1, 0, ACS_HLINE, COLS);
 	if (pane_nrows(a) == 0)
 		return;
-	if (a->pane < K_COUNT) {
+	if (a->ui.pane < K_COUNT) {
 		const struct element *e = &a->doc->p->el[pane_index(a, v->sel)];
 
 		snprintf(head, sizeof head, "%s · <%s %s> · %zu of %zu", kind_names[e->rule->kind],
@@ -4929,19 +5046,15 @@ draw_status(struct app *a, const struct layout *l)
 	hline(' ', COLS);
 	attroff(at | A_REVERSE);
 	if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT) {
-		const struct line_edit *e = a->ui.mode == M_FILTER ? &a->ui.edit : &a->ui.name;
+		const struct line_edit *e = a->ui.mode == M_FILTER ? &a->ui.filter.edit
+								    : &a->ui.prompt.name;
 		char mb[4 * sizeof e->text / sizeof(wchar_t)];
-		size_t i, n = 0;
 
-		for (i = 0; i < e->len && n + MB_LEN_MAX < sizeof mb; i++) {
-			int k = wctomb(mb + n, e->text[i]);
-
-			n += k > 0 ? (size_t)k : 0;
-		}
-		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/" : a->ui.prompt,
+		edit_get(e, mb, sizeof mb);
+		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/" : a->ui.prompt.text,
 			    A_BOLD);
-		a->cursor_x = x + (int)e->cur; /* ASCII-width cursor: good enough */
-		x += ui_put(l->status_y, x, COLS - x - 1, mb, n, 0);
+		a->ui.cursor_x = x + (int)e->cur; /* ASCII-width cursor: good enough */
+		x += ui_puts(l->status_y, x, COLS - x - 1, mb, 0);
 		if (a->ui.msg.len && x + 4 < COLS) /* why the name was refused */
 			ui_put(l->status_y, x + 2, COLS - x - 3, a->ui.msg.data, a->ui.msg.len,
 			       A_BOLD | ui_color(a, CP_ERROR));
@@ -4949,17 +5062,17 @@ draw_status(struct app *a, const struct layout *l)
 	}
 	if (a->ui.msg.len)
 		buf_add(&b, a->ui.msg.data, a->ui.msg.len);
-	else if (a->xfer)
-		status_progress(a->xfer, "Loading", &b);
+	else if (a->fetch)
+		status_progress(a->fetch, "Loading", &b);
 	else if (a->parsing)
 		status_parsing(a->parsing->t, &b);
-	else if (a->dl)
-		status_progress(a->dl, "Downloading", &b);
+	else if (a->download.t)
+		status_progress(a->download.t, "Downloading", &b);
 	else
 		status_page(a, &b);
-	if (a->ui.filtering && !a->ui.msg.len) {
+	if (a->ui.filter.on && !a->ui.msg.len) {
 		buf_adds(&b, " · filter: ");
-		buf_adds(&b, a->ui.filter_mb);
+		buf_adds(&b, a->ui.filter.mb);
 	}
 	buf_addc(&b, ' ');
 	at = a->ui.msg_error ? (A_BOLD | ui_color(a, CP_ERROR)) : (A_REVERSE | ui_color(a, CP_STATUS));
@@ -4969,25 +5082,24 @@ draw_status(struct app *a, const struct layout *l)
 	buf_free(&b);
 }
 
-/* One help line per action: every key bound to it, then what it does. */
-static size_t
-help_lines(struct buf *out)
+/* One help line per action of a key table: its keys (after indent),
+ * then what it does. */
+static void
+help_lines(struct buf *out, const struct key *k, size_t n, const char *indent)
 {
-	size_t i, lines = 0;
+	size_t i;
 
-	for (i = 0; i < nkeys; i++) {
-		const char *help = keys[i].help;
+	for (i = 0; i < n; i++) {
+		const char *help = k[i].help;
 
 		if (!help)
 			continue; /* an alias: listed with the entry before it */
-		buf_addf(out, "%s", keys[i].name);
-		while (i + 1 < nkeys && !keys[i + 1].help)
-			if (keys[++i].name)
-				buf_addf(out, " %s", keys[i].name);
+		buf_addf(out, "%s%s", indent, k[i].name);
+		while (i + 1 < n && !k[i + 1].help)
+			if (k[++i].name)
+				buf_addf(out, " %s", k[i].name);
 		buf_addf(out, "\t%s\n", help);
-		lines++;
 	}
-	return lines;
 }
 
 static void
@@ -4998,11 +5110,11 @@ draw_help(struct app *a)
 	size_t row = 0;
 	int y = 2;
 
-	help_lines(&b);
+	help_lines(&b, keys, nkeys, "");
 	buf_adds(&b, "Mouse\twheel scrolls; a click selects a row or a tab\n"
-		     "In the form\tTab or arrows: next field; Enter fetches; Esc closes; "
-		     "Ctrl-A/E start/end; Ctrl-K, Ctrl-U, Ctrl-W delete\n"
-		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n");
+		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n"
+		     "In the URL form\t(o opens it)\n");
+	help_lines(&b, form_keys, nform_keys, "  ");
 	a->ui.help_rows = 0;
 	for (p = b.data; *p; p++)
 		a->ui.help_rows += *p == '\n';
@@ -5031,17 +5143,18 @@ form_close(struct app *a)
 	FIELD **fields;
 	int i;
 
-	if (!a->ui.form)
+	if (!a->ui.form.form)
 		return;
-	fields = form_fields(a->ui.form);
-	unpost_form(a->ui.form);
-	free_form(a->ui.form);
+	fields = form_fields(a->ui.form.form);
+	unpost_form(a->ui.form.form);
+	free_form(a->ui.form.form);
 	for (i = 0; fields && fields[i]; i++)
 		free_field(fields[i]);
 	free(fields);
-	delwin(a->ui.form_sub);
-	delwin(a->ui.form_win);
-	a->ui.form = a->ui.form_win = a->ui.form_sub = NULL;
+	delwin(a->ui.form.sub);
+	delwin(a->ui.form.win);
+	a->ui.form.form = NULL;
+	a->ui.form.win = a->ui.form.sub = NULL;
 }
 
 /* Builds the form centred on the screen, with the fields' texts. */
@@ -5068,29 +5181,29 @@ form_build(struct app *a, const char *url, const char *save)
 	}
 	set_field_buffer(fields[0], 0, url ? url : "");
 	set_field_buffer(fields[1], 0, save ? save : "");
-	a->ui.form = new_form(fields);
-	a->ui.form_win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
-	if (!a->ui.form || !a->ui.form_win)
+	a->ui.form.form = new_form(fields);
+	a->ui.form.win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
+	if (!a->ui.form.form || !a->ui.form.win)
 		die("cannot build the URL form");
-	a->ui.form_sub = derwin(a->ui.form_win, h - 2, w - 2, 1, 1);
-	if (!a->ui.form_sub)
+	a->ui.form.sub = derwin(a->ui.form.win, h - 2, w - 2, 1, 1);
+	if (!a->ui.form.sub)
 		die("cannot build the URL form");
-	keypad(a->ui.form_win, TRUE);
-	set_form_win(a->ui.form, a->ui.form_win);
-	set_form_sub(a->ui.form, a->ui.form_sub);
-	post_form(a->ui.form);
-	form_driver(a->ui.form, REQ_END_LINE);
+	keypad(a->ui.form.win, TRUE);
+	set_form_win(a->ui.form.form, a->ui.form.win);
+	set_form_sub(a->ui.form.form, a->ui.form.sub);
+	post_form(a->ui.form.form);
+	form_driver(a->ui.form.form, REQ_END_LINE);
 }
 
 /* A field's text, trailing blanks removed; the caller frees it. */
 static char *
 form_text(struct app *a, int i)
 {
-	FIELD **fields = form_fields(a->ui.form);
+	FIELD **fields = form_fields(a->ui.form.form);
 	char *s;
 	size_t n;
 
-	form_driver(a->ui.form, REQ_VALIDATION); /* commits what was typed */
+	form_driver(a->ui.form.form, REQ_VALIDATION); /* commits what was typed */
 	s = field_buffer(fields[i], 0);
 	n = s ? strlen(s) : 0;
 	while (n && s[n - 1] == ' ')
@@ -5101,7 +5214,7 @@ form_text(struct app *a, int i)
 static void
 form_draw(struct app *a)
 {
-	WINDOW *w = a->ui.form_win;
+	WINDOW *w = a->ui.form.win;
 	int ww, wh;
 
 	if (!w) {
@@ -5116,13 +5229,13 @@ form_draw(struct app *a)
 	mvwaddstr(w, 0, 2, " Open a URL ");
 	mvwaddstr(w, 2, 2, "URL");
 	mvwaddstr(w, 4, 2, "Save as");
-	if (a->ui.form_error[0]) {
+	if (a->ui.form.error[0]) {
 		wattron(w, A_BOLD | ui_color(a, CP_ERROR));
-		mvwaddnstr(w, 5, 2, a->ui.form_error, ww - 4);
+		mvwaddnstr(w, 5, 2, a->ui.form.error, ww - 4);
 		wattroff(w, A_BOLD | ui_color(a, CP_ERROR));
 	}
 	mvwaddnstr(w, wh - 2, 2, "Enter fetch · Tab next field · Esc close", ww - 4);
-	pos_form_cursor(a->ui.form);
+	pos_form_cursor(a->ui.form.form);
 	curs_set(1);
 	touchwin(w);
 	wnoutrefresh(w);
@@ -5149,9 +5262,9 @@ ui_draw_move(struct app *a, const struct layout *l)
 	struct view *v = ui_view(a);
 
 	if (!a->ui.moved || a->ui.changed || a->ui.mode != M_LIST || l->small || pane_nrows(a) == 0 ||
-	    d->pane != a->pane ||
+	    d->pane != a->ui.pane ||
 	    d->doc != a->doc || d->lines != LINES || d->cols != COLS ||
-	    d->nrows != pane_nrows(a) || d->filtering != a->ui.filtering)
+	    d->nrows != pane_nrows(a) || d->filtering != a->ui.filter.on)
 		return 0;
 	view_clamp(a, l->list_h);
 	if (v->top == d->top + 1 || v->top + 1 == d->top) {
@@ -5181,17 +5294,17 @@ ui_draw_move(struct app *a, const struct layout *l)
 }
 
 static void
-ui_drawn(struct app *a)
+ui_note_drawn(struct app *a)
 {
 	struct drawn *d = &a->ui.drawn;
 	struct view *v = ui_view(a);
 
-	d->pane = a->pane;
+	d->pane = a->ui.pane;
 	d->doc = a->doc;
 	d->lines = LINES;
 	d->cols = COLS;
 	d->nrows = pane_nrows(a);
-	d->filtering = a->ui.filtering;
+	d->filtering = a->ui.filter.on;
 	d->top = v->top;
 	d->sel = v->sel;
 	a->ui.moved = a->ui.changed = 0;
@@ -5202,14 +5315,14 @@ ui_draw(struct app *a)
 {
 	struct layout l;
 
-	ui_layout(&l, a->pane);
+	ui_layout(&l, a->ui.pane);
 	if (ui_draw_move(a, &l)) {
-		ui_drawn(a);
+		ui_note_drawn(a);
 		wnoutrefresh(stdscr);
 		doupdate();
 		return;
 	}
-	ui_drawn(a);
+	ui_note_drawn(a);
 	erase();
 	curs_set(0);
 	if (l.small) {
@@ -5225,16 +5338,41 @@ ui_draw(struct app *a)
 		draw_detail(a, &l);
 	}
 	draw_status(a, &l);
-	ui_drawn(a);
+	ui_note_drawn(a);
 	wnoutrefresh(stdscr);
 	if (a->ui.mode == M_FORM) {
 		form_draw(a);
 	} else if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT) {
-		move(l.status_y, a->cursor_x < COLS ? a->cursor_x : COLS - 1);
+		move(l.status_y, a->ui.cursor_x < COLS ? a->ui.cursor_x : COLS - 1);
 		curs_set(1);
 		wnoutrefresh(stdscr);
 	}
 	doupdate();
+}
+
+/* A screen garbled by something else writing to the terminal (a wall
+ * message, a background job over ssh): cleared and painted whole. */
+static void
+ui_repaint(void)
+{
+	clearok(curscr, TRUE);
+}
+
+/* OSC 52: the terminal (or tmux) puts the text on the clipboard. Base64
+ * carries it, so no byte of it is interpreted by the terminal. */
+static int
+ui_clipboard(const char *text, size_t n)
+{
+	struct buf seq = {0};
+	int rc;
+
+	buf_adds(&seq, "\033]52;c;");
+	base64(&seq, (const unsigned char *)text, n);
+	buf_adds(&seq, "\a");
+	fflush(stdout);
+	rc = write_all(STDOUT_FILENO, seq.data, seq.len);
+	buf_free(&seq);
+	return rc;
 }
 
 static void
@@ -5353,7 +5491,7 @@ doc_bytes(const struct doc *d)
 {
 	if (!d->t)
 		return 0;
-	return d->t->body.cap + d->t->log.cap + d->p->text.cap + arena_bytes(&d->p->arena) +
+	return d->t->body.cap + d->t->story.cap + d->p->text.cap + arena_bytes(&d->p->arena) +
 	       d->p->cap * sizeof *d->p->el + d->p->n * sizeof(size_t);
 }
 
@@ -5378,12 +5516,12 @@ doc_shrink(struct doc *d)
 static void
 save_doc_gone(struct app *a, struct doc *d)
 {
-	if (d && d == a->ui.save_doc) {
-		a->ui.save_doc = NULL;
+	if (d && d == a->ui.prompt.doc) {
+		a->ui.prompt.doc = NULL;
 		if (a->ui.mode == M_PROMPT || (a->ui.mode == M_CONFIRM &&
-					       a->ui.confirm == C_SAVE_OVERWRITE)) {
+					       a->ui.prompt.confirm == C_SAVE_OVERWRITE)) {
 			a->ui.mode = M_LIST;
-			a->ui.confirm = C_NONE;
+			a->ui.prompt.confirm = C_NONE;
 			ui_message(a, 1, "the page to save was replaced: not saved");
 		}
 	}
@@ -5416,22 +5554,20 @@ doc_new(struct transfer *t, struct page *p)
 	return d;
 }
 
-/* Cancels a transfer: the page fetch, or the download (its temp removed). */
+/* The download ends, done or not: a temp file it still writes is removed. */
 static void
-xfer_cancel(struct app *a, struct transfer **tp)
+download_end(struct app *a)
 {
-	struct transfer *t = *tp;
+	struct transfer *t = a->download.t;
 
-	if (!t)
-		return;
-	if (t == a->dl) {
+	if (t && t->fd >= 0) {
 		close(t->fd);
 		temp_discard(TMP_DOWNLOAD);
-		free(a->dl_path);
-		a->dl_path = NULL;
 	}
-	net_free(a, t);
-	*tp = NULL;
+	transfer_free(t);
+	a->download.t = NULL;
+	free(a->download.path);
+	a->download.path = NULL;
 }
 
 /* The fetch in flight failed or was cancelled: its story stays visible in
@@ -5439,8 +5575,8 @@ xfer_cancel(struct app *a, struct transfer **tp)
 static void
 story_keep(struct app *a, struct transfer *t, const char *why)
 {
-	log_step(t, "%s", why);
-	net_detach(a, t);
+	story_step(t, "%s", why);
+	transfer_end(t);
 	transfer_free(a->failed);
 	a->failed = t;
 }
@@ -5448,9 +5584,9 @@ story_keep(struct app *a, struct transfer *t, const char *why)
 static void
 fetch_failed(struct app *a, const char *why)
 {
-	struct transfer *t = a->xfer;
+	struct transfer *t = a->fetch;
 
-	a->xfer = NULL;
+	a->fetch = NULL;
 	story_keep(a, t, why);
 }
 
@@ -5545,10 +5681,11 @@ fetch_drop(struct app *a)
 {
 	struct transfer *t;
 
-	xfer_cancel(a, &a->xfer);
+	transfer_free(a->fetch);
+	a->fetch = NULL;
 	if (a->parsing) {
 		parse_end(a, 1, &t);
-		net_free(a, t);
+		transfer_free(t);
 	}
 }
 
@@ -5566,13 +5703,29 @@ tui_fetch(struct app *a, const char *typed, const char *save_as, int reload)
 	fetch_drop(a); /* a new fetch replaces the one in flight */
 	doc_free(a->restore);
 	a->restore = NULL;
-	a->xfer = net_start(a, url, -1);
-	a->xfer_reload = reload;
-	free(a->ui.form_save);
-	a->ui.form_save = save_as && *save_as ? xstrdup(save_as) : NULL;
+	a->fetch = net_start(a->multi, &a->opt, url, -1);
+	a->fetch_reload = reload;
+	free(a->ui.form.save_as);
+	a->ui.form.save_as = save_as && *save_as ? xstrdup(save_as) : NULL;
 	a->ui.msg.len = 0;
 	a->ui.msg_error = 0;
 	free(url);
+}
+
+/* A file of that name exists: the y/n question before it is replaced. */
+static void
+ask_overwrite(struct app *a, enum confirm what, const char *path, const char *name,
+	      const char *url)
+{
+	struct prompt *p = &a->ui.prompt;
+
+	free(p->pending_name);
+	free(p->pending_url);
+	p->pending_name = xstrdup(name);
+	p->pending_url = url ? xstrdup(url) : NULL;
+	p->confirm = what;
+	a->ui.mode = M_CONFIRM;
+	ui_message(a, 1, "%s exists. Overwrite? (y/n)", path);
 }
 
 /* Saves the body of page d; asks before replacing a file. */
@@ -5588,15 +5741,11 @@ save_body(struct app *a, struct doc *d, const char *name, int force)
 			     d->t->body.len, force, &err, &path) == 0) {
 		free(d->saved);
 		d->saved = xstrdup(path.data);
-		log_step(d->t, "Saved the body to %s", path.data);
+		story_step(d->t, "Saved the body to %s", path.data);
 		ui_message(a, 0, "saved %s (%zu bytes)", path.data, d->t->body.len);
 	} else if (strstr(err.data, "not overwritten")) {
-		free(a->ui.pending_name);
-		a->ui.pending_name = xstrdup(name);
-		a->ui.save_doc = d;
-		a->ui.confirm = C_SAVE_OVERWRITE;
-		a->ui.mode = M_CONFIRM;
-		ui_message(a, 1, "%s exists. Overwrite? (y/n)", path.data);
+		a->ui.prompt.doc = d;
+		ask_overwrite(a, C_SAVE_OVERWRITE, path.data, name, NULL);
 	} else {
 		ui_message(a, 1, "%s", err.data);
 	}
@@ -5608,39 +5757,25 @@ save_body(struct app *a, struct doc *d, const char *name, int force)
 static void
 download_start(struct app *a, const char *url, const char *name, int force)
 {
-	struct buf err = {0};
+	struct buf err = {0}, path = {0};
 	struct stat st;
 	int fd;
 
-	free(a->dl_path);
-	a->dl_path = NULL;
-	xfer_cancel(a, &a->dl);
-	a->dl_path = xmalloc(strlen(a->opt.dir) + strlen(name) + 2);
-	sprintf(a->dl_path, "%s/%s", a->opt.dir, name);
-	if (!force && lstat(a->dl_path, &st) == 0) {
-		free(a->ui.pending_name);
-		free(a->ui.pending_url);
-		a->ui.pending_name = xstrdup(name);
-		a->ui.pending_url = xstrdup(url);
-		a->ui.confirm = C_DOWNLOAD_OVERWRITE;
-		a->ui.mode = M_CONFIRM;
-		ui_message(a, 1, "%s exists. Overwrite? (y/n)", a->dl_path);
-		free(a->dl_path);
-		a->dl_path = NULL;
-		return;
-	}
-	fd = temp_create(a->opt.dir, TMP_DOWNLOAD, &err);
-	if (fd < 0) {
+	download_end(a);
+	buf_addf(&path, "%s/%s", a->opt.dir, name);
+	if (!force && lstat(path.data, &st) == 0) {
+		ask_overwrite(a, C_DOWNLOAD_OVERWRITE, path.data, name, url);
+	} else if ((fd = temp_create(a->opt.dir, TMP_DOWNLOAD, &err)) < 0) {
 		ui_message(a, 1, "%s", err.data);
-		free(a->dl_path);
-		a->dl_path = NULL;
 	} else {
-		a->dl = net_start(a, url, fd);
-		a->dl_force = force;
-		ui_message(a, 0, "downloading to %s", a->dl_path);
-		a->ui.msg.len = 0; /* the progress bar says more */
+		a->download.t = net_start(a->multi, &a->opt, url, fd);
+		a->download.path = xstrdup(path.data);
+		a->download.force = force;
+		a->ui.msg.len = 0; /* the progress bar says it all */
+		a->ui.msg_error = 0;
 	}
 	buf_free(&err);
+	buf_free(&path);
 }
 
 /* Where a new page opens: its Links pane, or the first kind it has; a
@@ -5652,21 +5787,21 @@ doc_show(struct app *a, struct doc *d, const struct doc *old, int stay)
 
 	if (a->restore) { /* back to a page fetched again */
 		memcpy(d->view, a->restore->view, sizeof d->view);
-		a->pane = a->restore->pane;
+		a->ui.pane = a->restore->pane;
 		doc_free(a->restore);
 		a->restore = NULL;
 		return;
 	}
-	if (old && a->xfer_reload) {
+	if (old && a->fetch_reload) {
 		memcpy(d->view, old->view, sizeof d->view);
 		return;
 	}
 	if (stay)
 		return;
-	a->pane = K_LINK;
-	for (k = 0; k < K_COUNT && !d->p->count[a->pane]; k++)
+	a->ui.pane = K_LINK;
+	for (k = 0; k < K_COUNT && !d->p->count[a->ui.pane]; k++)
 		if (d->p->count[k])
-			a->pane = k;
+			a->ui.pane = k;
 }
 
 /* Keeps the pages for back within HIST_BYTES: the oldest let go first. */
@@ -5689,9 +5824,9 @@ history_bound(struct app *a)
 static void
 history_push(struct app *a)
 {
-	a->doc->pane = a->pane;
+	a->doc->pane = a->ui.pane;
 	free(a->doc->filter);
-	a->doc->filter = a->ui.filtering ? xstrdup(a->ui.filter_mb) : NULL;
+	a->doc->filter = a->ui.filter.on ? xstrdup(a->ui.filter.mb) : NULL;
 	if (a->nhist == HIST_MAX) {
 		doc_drop(a, a->hist[0]);
 		memmove(a->hist, a->hist + 1, (HIST_MAX - 1) * sizeof *a->hist);
@@ -5703,11 +5838,11 @@ history_push(struct app *a)
 
 /* "Save as" of the form, or -s: once the page is here, unless it is an error. */
 static void
-page_save_asked(struct app *a, const struct transfer *t)
+save_asked(struct app *a, const struct transfer *t)
 {
-	char *name = a->ui.form_save;
+	char *name = a->ui.form.save_as;
 
-	a->ui.form_save = NULL;
+	a->ui.form.save_as = NULL;
 	if (!name && a->ui.save_derive)
 		name = name_from_url(t->url);
 	a->ui.save_derive = 0;
@@ -5720,9 +5855,9 @@ page_save_asked(struct app *a, const struct transfer *t)
 
 /* A page arrived: parse it (the screen stays alive meanwhile). */
 static void
-page_arrived(struct app *a)
+fetch_arrived(struct app *a)
 {
-	struct transfer *t = a->xfer;
+	struct transfer *t = a->fetch;
 	struct buf err = {0};
 
 	net_error(t, &err);
@@ -5732,31 +5867,31 @@ page_arrived(struct app *a)
 		fetch_failed(a, "The fetch failed");
 		return;
 	}
-	a->xfer = NULL;
+	a->fetch = NULL;
 	transfer_free(a->failed);
 	a->failed = NULL;
-	net_detach(a, t);
+	transfer_end(t);
 	parse_start(a, t);
 }
 
 /* The parse is done: show the page (the old one goes to history). */
 static void
-page_parsed(struct app *a)
+parse_done(struct app *a)
 {
 	struct transfer *t;
 	struct page *p = parse_end(a, 0, &t);
 	struct doc *d;
-	int watching = a->pane == P_TRANSFER, again = a->restore != NULL;
+	int watching = a->ui.pane == P_TRANSFER, again = a->restore != NULL;
 
 	story_page(t, p);
 	d = doc_new(t, p);
 	doc_show(a, d, a->doc, watching);
-	if (a->doc && !a->xfer_reload)
+	if (a->doc && !a->fetch_reload)
 		history_push(a);
 	else
 		doc_drop(a, a->doc);
 	a->doc = d;
-	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
+	a->ui.story_lines.src = a->ui.src_lines.src = NULL; /* another page: index anew */
 	filter_clear(a);
 	a->ui.msg.len = 0;
 	if (again)
@@ -5768,32 +5903,29 @@ page_parsed(struct app *a)
 	else if (!content_is_html(t->content_type))
 		ui_message(a, 1, "%s is not HTML: nothing to extract (d downloads such links)",
 			   t->content_type ? t->content_type : "the body");
-	page_save_asked(a, t);
+	save_asked(a, t);
 }
 
 static void
 download_done(struct app *a)
 {
-	struct transfer *t = a->dl;
+	struct transfer *t = a->download.t;
 	struct buf err = {0};
+	int fd = t->fd;
 
 	net_error(t, &err);
 	if (!err.len && t->status >= 400)
 		buf_addf(&err, "HTTP status %ld: nothing saved", t->status);
 	if (err.len) {
-		close(t->fd);
-		temp_discard(TMP_DOWNLOAD);
 		ui_message(a, 1, "download failed: %s", err.data);
-	} else if (temp_commit(t->fd, TMP_DOWNLOAD, a->dl_path, a->dl_force, &err) < 0) {
-		ui_message(a, 1, "%s", err.data);
 	} else {
-		ui_message(a, 0, "downloaded %s (%zu bytes)", a->dl_path, t->received);
+		t->fd = -1; /* the commit closes it, whatever it says */
+		if (temp_commit(fd, TMP_DOWNLOAD, a->download.path, a->download.force, &err) < 0)
+			ui_message(a, 1, "%s", err.data);
+		else
+			ui_message(a, 0, "downloaded %s (%zu bytes)", a->download.path, t->received);
 	}
-	t->fd = -1;
-	net_free(a, t);
-	a->dl = NULL;
-	free(a->dl_path);
-	a->dl_path = NULL;
+	download_end(a);
 	buf_free(&err);
 }
 
@@ -5807,53 +5939,23 @@ tui_free(struct app *a)
 		a->parsing = NULL; /* left running: the process ends now anyway */
 	fetch_drop(a);
 	doc_free(a->restore);
-	xfer_cancel(a, &a->dl);
+	download_end(a);
 	transfer_free(a->failed);
 	doc_free(a->doc);
 	for (i = 0; i < a->nhist; i++)
 		doc_free(a->hist[i]);
-	free(a->log_lines.start);
-	free(a->src_lines.start);
-	free(a->ui.frows);
-	free(a->ui.pending_name);
-	free(a->ui.pending_url);
-	free(a->ui.form_save);
-	free(a->ui.form_keep[0]);
-	free(a->ui.form_keep[1]);
+	free(a->ui.story_lines.start);
+	free(a->ui.src_lines.start);
+	free(a->ui.filter.rows);
+	free(a->ui.prompt.pending_name);
+	free(a->ui.prompt.pending_url);
+	free(a->ui.form.save_as);
+	free(a->ui.form.keep[0]);
+	free(a->ui.form.keep[1]);
 	buf_free(&a->ui.msg);
 }
 
 /* ==== input: the line editor, each mode's keys, the key dispatch ==== */
-
-static void
-edit_set(struct line_edit *e, const char *s)
-{
-	mbstate_t st;
-	size_t n;
-
-	memset(&st, 0, sizeof st);
-	n = mbsrtowcs(e->text, &s, sizeof e->text / sizeof e->text[0] - 1, &st);
-	e->len = n == (size_t)-1 ? 0 : n;
-	e->cur = e->len;
-}
-
-/* The edit line as UTF-8 (the locale's multibyte form), into out. */
-static void
-edit_get(const struct line_edit *e, char *out, size_t outsz)
-{
-	size_t i, n = 0;
-	char mb[MB_LEN_MAX];
-
-	for (i = 0; i < e->len; i++) {
-		int k = wctomb(mb, e->text[i]);
-
-		if (k <= 0 || n + (size_t)k + 1 > outsz)
-			continue;
-		memcpy(out + n, mb, (size_t)k);
-		n += (size_t)k;
-	}
-	out[n] = '\0';
-}
 
 /* Line editing shared by the filter and the prompt; returns 1 on Enter,
  * -1 on Esc, 0 otherwise. */
@@ -5879,14 +5981,14 @@ edit_key(struct line_edit *e, wint_t c, int fkey)
 	}
 	if (c == '\r' || c == '\n')
 		return 1;
-	if (c == 27)
+	if (c == ESC)
 		return -1;
-	if ((c == 127 || c == 8) && e->cur > 0) {
+	if ((c == DEL || c == CTRL_H) && e->cur > 0) {
 		memmove(e->text + e->cur - 1, e->text + e->cur, (e->len - e->cur) * sizeof *e->text);
 		e->cur--, e->len--;
-	} else if (c == 21) { /* Ctrl-U */
+	} else if (c == CTRL_U) {
 		e->len = e->cur = 0;
-	} else if (c >= 0x20 && c != 127 && !is_control(c) && !is_bidi(c) &&
+	} else if (c >= 0x20 && c != DEL && !is_control(c) && !is_bidi(c) &&
 		   e->len + 1 < sizeof e->text / sizeof e->text[0]) {
 		memmove(e->text + e->cur + 1, e->text + e->cur, (e->len - e->cur) * sizeof *e->text);
 		e->text[e->cur++] = (wchar_t)c;
@@ -5898,14 +6000,14 @@ edit_key(struct line_edit *e, wint_t c, int fkey)
 static void
 filter_key(struct app *a, wint_t c, int fkey)
 {
-	int r = edit_key(&a->ui.edit, c, fkey);
+	int r = edit_key(&a->ui.filter.edit, c, fkey);
 
 	if (r < 0) {
 		filter_off(a);
 		a->ui.mode = M_LIST;
 		return;
 	}
-	edit_get(&a->ui.edit, a->ui.filter_mb, sizeof a->ui.filter_mb);
+	edit_get(&a->ui.filter.edit, a->ui.filter.mb, sizeof a->ui.filter.mb);
 	filter_apply(a);
 	if (r > 0)
 		a->ui.mode = M_LIST;
@@ -5915,7 +6017,7 @@ static void
 prompt_key(struct app *a, wint_t c, int fkey)
 {
 	char name[NAME_MAX_BYTES * 4 + 1];
-	int r = edit_key(&a->ui.name, c, fkey);
+	int r = edit_key(&a->ui.prompt.name, c, fkey);
 
 	a->ui.msg.len = 0;
 	if (r == 0)
@@ -5925,31 +6027,31 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		ui_message(a, 0, "not saved");
 		return;
 	}
-	edit_get(&a->ui.name, name, sizeof name);
+	edit_get(&a->ui.prompt.name, name, sizeof name);
 	if (name_refusal(name)) { /* keep the prompt open to mend the name */
 		a->ui.mode = M_PROMPT;
 		ui_message(a, 1, "%s", name_refusal(name));
 		return;
 	}
-	save_body(a, a->ui.save_doc, name, 0);
+	save_body(a, a->ui.prompt.doc, name, 0);
 }
 
 static void
 confirm_key(struct app *a, wint_t c)
 {
-	enum confirm what = a->ui.confirm;
+	enum confirm what = a->ui.prompt.confirm;
 
 	a->ui.mode = M_LIST;
-	a->ui.confirm = C_NONE;
+	a->ui.prompt.confirm = C_NONE;
 	a->ui.msg.len = 0;
 	if (c != 'y' && c != 'Y') {
 		ui_message(a, 0, "not overwritten");
 		return;
 	}
-	if (what == C_SAVE_OVERWRITE && a->ui.save_doc)
-		save_body(a, a->ui.save_doc, a->ui.pending_name, 1);
+	if (what == C_SAVE_OVERWRITE && a->ui.prompt.doc)
+		save_body(a, a->ui.prompt.doc, a->ui.prompt.pending_name, 1);
 	else if (what == C_DOWNLOAD_OVERWRITE)
-		download_start(a, a->ui.pending_url, a->ui.pending_name, 1);
+		download_start(a, a->ui.prompt.pending_url, a->ui.prompt.pending_name, 1);
 }
 
 /* Enter in the form: validate both fields, then fetch. */
@@ -5961,13 +6063,13 @@ form_submit(struct app *a)
 	char *norm = *url ? url_normalize(url, &why) : NULL;
 
 	if (!*url)
-		snprintf(a->ui.form_error, sizeof a->ui.form_error, "type a URL");
-	else if (scheme_mistyped(url, a->ui.form_error, sizeof a->ui.form_error))
+		snprintf(a->ui.form.error, sizeof a->ui.form.error, "type a URL");
+	else if (scheme_mistyped(url, a->ui.form.error, sizeof a->ui.form.error))
 		; /* the hint is the error */
 	else if (!norm)
-		snprintf(a->ui.form_error, sizeof a->ui.form_error, "%s", why);
+		snprintf(a->ui.form.error, sizeof a->ui.form.error, "%s", why);
 	else if (*save && name_refusal(save))
-		snprintf(a->ui.form_error, sizeof a->ui.form_error, "Save as: %s",
+		snprintf(a->ui.form.error, sizeof a->ui.form.error, "Save as: %s",
 			 name_refusal(save));
 	else {
 		form_close(a);
@@ -5980,61 +6082,78 @@ form_submit(struct app *a)
 }
 
 static void
-form_key(struct app *a, wint_t c, int fkey)
+form_enter(struct app *a, int arg)
 {
-	static const struct { int code, req; } map[] = {
-		{KEY_LEFT, REQ_PREV_CHAR}, {KEY_RIGHT, REQ_NEXT_CHAR},
-		{KEY_HOME, REQ_BEG_LINE}, {KEY_END, REQ_END_LINE},
-		{KEY_BACKSPACE, REQ_DEL_PREV}, {KEY_DC, REQ_DEL_CHAR},
-		{KEY_DOWN, REQ_NEXT_FIELD}, {KEY_UP, REQ_PREV_FIELD},
-		{KEY_BTAB, REQ_PREV_FIELD},
-	};
+	(void)arg;
+	form_submit(a);
+}
+
+static void
+form_escape(struct app *a, int arg)
+{
+	(void)arg;
+	form_close(a);
+	a->ui.mode = M_LIST;
+}
+
+/* One request of the form library. */
+static void
+form_request(struct app *a, int req)
+{
+	form_driver(a->ui.form.form, req);
+}
+
+/* To another field, at the end of its text. */
+static void
+form_field(struct app *a, int req)
+{
+	form_driver(a->ui.form.form, req);
+	form_driver(a->ui.form.form, REQ_END_LINE);
+}
+
+static void
+form_delete_word(struct app *a, int arg)
+{
+	(void)arg;
+	form_driver(a->ui.form.form, REQ_PREV_WORD);
+	form_driver(a->ui.form.form, REQ_DEL_WORD);
+}
+
+/* The entry of a key table for a key, or NULL. */
+static const struct key *
+key_find(const struct key *k, size_t n, wint_t c, int fkey)
+{
 	size_t i;
 
-	if (!a->ui.form) { /* too small to show it: only Esc means anything */
-		if (!fkey && c == 27)
+	for (i = 0; i < n; i++)
+		if (k[i].code == (int)c && k[i].fkey == fkey)
+			return &k[i];
+	return NULL;
+}
+
+static void
+form_key(struct app *a, wint_t c, int fkey)
+{
+	const struct key *k = key_find(form_keys, nform_keys, c, fkey);
+	int typed = !fkey && c >= 0x20 && c != DEL && !is_control(c) && !is_bidi(c);
+
+	if (!a->ui.form.form) { /* too small to show it: only Esc means anything */
+		if (!fkey && c == ESC)
 			a->ui.mode = M_LIST;
 		return;
 	}
-	a->ui.form_error[0] = '\0';
-	if (a->ui.form_fresh && !fkey && c >= 0x20 && c != 127 && !is_control(c) && !is_bidi(c) &&
-	    field_index(current_field(a->ui.form)) == 0) /* typing replaces it, as in */
-		form_driver(a->ui.form, REQ_CLR_FIELD); /* a browser's address bar */
-	if (fkey || (c != '\r' && c != '\n')) /* Enter fetches what is there */
-		a->ui.form_fresh = 0;
-	if (fkey) {
-		if (c == KEY_ENTER)
-			form_submit(a);
-		for (i = 0; i < sizeof map / sizeof map[0]; i++)
-			if (map[i].code == (int)c)
-				form_driver(a->ui.form, map[i].req);
-		if (c == KEY_DOWN || c == KEY_UP || c == KEY_BTAB)
-			form_driver(a->ui.form, REQ_END_LINE);
-	} else if (c == 27) {
-		form_close(a);
-		a->ui.mode = M_LIST;
-	} else if (c == '\r' || c == '\n') {
-		form_submit(a);
-	} else if (c == '\t') {
-		form_driver(a->ui.form, REQ_NEXT_FIELD);
-		form_driver(a->ui.form, REQ_END_LINE);
-	} else if (c == 127 || c == 8) {
-		form_driver(a->ui.form, REQ_DEL_PREV);
-	} else if (c == 21) { /* Ctrl-U */
-		form_driver(a->ui.form, REQ_CLR_FIELD);
-	} else if (c == 1 || c == 5) { /* Ctrl-A, Ctrl-E */
-		form_driver(a->ui.form, c == 1 ? REQ_BEG_LINE : REQ_END_LINE);
-	} else if (c == 11) { /* Ctrl-K */
-		form_driver(a->ui.form, REQ_CLR_EOL);
-	} else if (c == 23) { /* Ctrl-W */
-		form_driver(a->ui.form, REQ_PREV_WORD);
-		form_driver(a->ui.form, REQ_DEL_WORD);
-	} else if (c >= 0x20 && !is_control(c) && !is_bidi(c)) {
-		form_driver_w(a->ui.form, OK, (wchar_t)c);
-	} else {
-		snprintf(a->ui.form_error, sizeof a->ui.form_error,
+	a->ui.form.error[0] = '\0';
+	if (a->ui.form.fresh && typed && field_index(current_field(a->ui.form.form)) == 0)
+		form_driver(a->ui.form.form, REQ_CLR_FIELD); /* typing replaces it, as in */
+	if (fkey || !k || k->fn != form_enter)               /* a browser's address bar */
+		a->ui.form.fresh = 0;
+	if (k)
+		k->fn(a, k->arg);
+	else if (typed)
+		form_driver_w(a->ui.form.form, OK, (wchar_t)c);
+	else if (!fkey)
+		snprintf(a->ui.form.error, sizeof a->ui.form.error,
 			 "control characters are not part of a URL");
-	}
 }
 
 static void
@@ -6044,31 +6163,29 @@ help_key(struct app *a, wint_t c, int fkey)
 		a->ui.help_top++;
 	else if ((fkey ? c == KEY_UP : c == 'k') && a->ui.help_top > 0)
 		a->ui.help_top--;
-	else if (!fkey && (c == 'q' || c == 27 || c == '?'))
+	else if (!fkey && (c == 'q' || c == ESC || c == '?'))
 		a->ui.mode = M_LIST;
 }
 
 static void
 key_dispatch(struct app *a, wint_t c, int fkey)
 {
-	size_t i;
+	const struct key *k = key_find(keys, nkeys, c, fkey);
 
-	for (i = 0; i < nkeys; i++)
-		if (keys[i].code == (int)c && keys[i].fkey == fkey) {
-			if (a->ui.msg.len && keys[i].fn != act_escape)
-				a->ui.msg.len = 0; /* a message lasts until the next key */
-			if (keys[i].fn != act_quit)
-				a->quit_armed = 0;
-			if (keys[i].fn == act_move || keys[i].fn == act_page ||
-			    keys[i].fn == act_edge)
-				a->ui.moved = 1;
-			else
-				a->ui.changed = 1;
-			keys[i].fn(a, keys[i].arg);
-			return;
-		}
-	if (!fkey && c >= 0x20 && c < 0x7f)
-		ui_message(a, 1, "'%c' is not a key here: ? lists the keys", (int)c);
+	if (!k) {
+		if (!fkey && c >= 0x20 && c < 0x7f)
+			ui_message(a, 1, "'%c' is not a key here: ? lists the keys", (int)c);
+		return;
+	}
+	if (a->ui.msg.len && !(k->class & KEEPS_MESSAGE))
+		a->ui.msg.len = 0; /* a message lasts until the next key */
+	if (!(k->class & ASKS_TWICE))
+		a->quit_armed = 0;
+	if (k->class & CHANGES)
+		a->ui.changed = 1;
+	else
+		a->ui.moved = 1;
+	k->fn(a, k->arg);
 }
 
 /* Keeps the form's text across a resize: the form is rebuilt to fit. */
@@ -6080,11 +6197,11 @@ on_resize(struct app *a)
 	if (a->ui.mode != M_FORM)
 		return;
 	/* too small, the form is gone but its text is kept for when it grows */
-	for (i = 0; i < 2 && a->ui.form; i++) {
-		free(a->ui.form_keep[i]);
-		a->ui.form_keep[i] = form_text(a, i);
+	for (i = 0; i < 2 && a->ui.form.form; i++) {
+		free(a->ui.form.keep[i]);
+		a->ui.form.keep[i] = form_text(a, i);
 	}
-	form_build(a, a->ui.form_keep[0], a->ui.form_keep[1]);
+	form_build(a, a->ui.form.keep[0], a->ui.form.keep[1]);
 }
 
 static void
@@ -6096,16 +6213,16 @@ on_mouse(struct app *a)
 
 	if (getmouse(&ev) != OK || a->ui.mode != M_LIST)
 		return;
-	ui_layout(&l, a->pane);
+	ui_layout(&l, a->ui.pane);
 	if (ev.bstate & BUTTON4_PRESSED) {
-		act_move(a, -3);
+		view_move(a, -3);
 	} else if (ev.bstate & BUTTON5_PRESSED) {
-		act_move(a, 3);
+		view_move(a, 3);
 	} else if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
 		return; /* other buttons, releases: nothing */
 	} else if (ev.y == 0) {
 		for (p = 0; p < P_COUNT; p++)
-			if (ev.x >= a->tab_x[p] && ev.x < a->tab_x[p + 1])
+			if (ev.x >= a->ui.tab_x[p] && ev.x < a->ui.tab_x[p + 1])
 				pane_switch(a, p);
 	} else if (ev.y >= l.list_y && ev.y < l.list_y + l.list_h && ev.x < l.list_w) {
 		struct view *v = ui_view(a);
@@ -6130,9 +6247,9 @@ on_key(struct app *a, wint_t c, int fkey)
 		on_mouse(a);
 		return;
 	}
-	if (!fkey && c == ('L' & 0x1f)) { /* in every mode: a y/n prompt too */
+	if (!fkey && c == CTRL_L) { /* in every mode: a y/n prompt too */
 		a->ui.changed = 1;
-		act_redraw(a, 0);
+		ui_repaint();
 		return;
 	}
 	if (LINES < MIN_LINES || COLS < MIN_COLS) { /* nothing to see: only q acts */
@@ -6191,7 +6308,7 @@ keys_drain(struct app *a, int readable)
 	while ((r = get_wch(&c)) != ERR) {
 		got = 1;
 		a->ui.dirty = 1;
-		if (r == OK && c == 27 && escape_swallowed())
+		if (r == OK && c == ESC && escape_swallowed())
 			continue;
 		on_key(a, c, r == KEY_CODE_YES);
 	}
@@ -6205,22 +6322,15 @@ keys_drain(struct app *a, int readable)
 static void
 act_move(struct app *a, int arg)
 {
-	struct view *v = ui_view(a);
-
-	if (arg < 0 && v->sel < (size_t)-arg)
-		v->sel = 0;
-	else
-		v->sel += (size_t)arg; /* clamped when drawn */
-	if (arg > 0 && v->sel >= pane_nrows(a))
-		v->sel = pane_nrows(a) ? pane_nrows(a) - 1 : 0;
+	view_move(a, arg);
 }
 
 static void
-act_page(struct app *a, int arg)
+act_scroll(struct app *a, int arg)
 {
 	struct layout l;
 
-	ui_layout(&l, a->pane);
+	ui_layout(&l, a->ui.pane);
 	act_move(a, arg * (l.list_h > 1 ? l.list_h - 1 : 1));
 }
 
@@ -6238,7 +6348,7 @@ act_edge(struct app *a, int arg)
 static void
 act_pane(struct app *a, int arg)
 {
-	pane_switch(a, a->pane + arg);
+	pane_switch(a, a->ui.pane + arg);
 }
 
 static void
@@ -6255,13 +6365,13 @@ act_open(struct app *a, int arg)
 
 	(void)arg;
 	a->ui.mode = M_FORM;
-	a->ui.form_error[0] = '\0';
-	free(a->ui.form_keep[0]);
-	free(a->ui.form_keep[1]);
-	a->ui.form_keep[0] = xstrdup(t ? (t->final_url ? t->final_url : t->url) : "");
-	a->ui.form_keep[1] = xstrdup("");
-	form_build(a, a->ui.form_keep[0], a->ui.form_keep[1]);
-	a->ui.form_fresh = *a->ui.form_keep[0] != '\0';
+	a->ui.form.error[0] = '\0';
+	free(a->ui.form.keep[0]);
+	free(a->ui.form.keep[1]);
+	a->ui.form.keep[0] = xstrdup(t ? (t->final_url ? t->final_url : t->url) : "");
+	a->ui.form.keep[1] = xstrdup("");
+	form_build(a, a->ui.form.keep[0], a->ui.form.keep[1]);
+	a->ui.form.fresh = *a->ui.form.keep[0] != '\0';
 }
 
 static void
@@ -6311,8 +6421,8 @@ act_back(struct app *a, int arg)
 		filter_clear(a);
 		return;
 	}
-	a->pane = a->doc->pane;
-	a->log_lines.src = a->src_lines.src = NULL; /* another page: index anew */
+	a->ui.pane = a->doc->pane;
+	a->ui.story_lines.src = a->ui.src_lines.src = NULL; /* another page: index anew */
 	filter_clear(a);
 	filter_restore(a);
 }
@@ -6340,10 +6450,10 @@ act_save(struct app *a, int arg)
 		return;
 	}
 	name = name_from_url(a->doc->t->url);
-	edit_set(&a->ui.name, name);
-	a->ui.save_doc = a->doc;
+	edit_set(&a->ui.prompt.name, name);
+	a->ui.prompt.doc = a->doc;
 	free(name);
-	snprintf(a->ui.prompt, sizeof a->ui.prompt, "Save as %s/", a->opt.dir);
+	snprintf(a->ui.prompt.text, sizeof a->ui.prompt.text, "Save as %s/", a->opt.dir);
 	a->ui.mode = M_PROMPT;
 }
 
@@ -6360,7 +6470,7 @@ act_download(struct app *a, int arg)
 		ui_message(a, 1, "select an element to download");
 		return;
 	}
-	if (a->dl) { /* one at a time: a second d must not drop the first */
+	if (a->download.t) { /* one at a time: a second d must not drop the first */
 		ui_message(a, 1, "a download is running — Esc cancels it");
 		return;
 	}
@@ -6382,13 +6492,11 @@ act_download(struct app *a, int arg)
 	free(url);
 }
 
-/* OSC 52: the terminal (or tmux) puts the text on the clipboard. Base64
- * carries the URL, so no byte of it is interpreted by the terminal. */
 static void
 act_yank(struct app *a, int arg)
 {
 	const struct element *e = selected_element(a);
-	struct buf seq = {0}, url = {0};
+	struct buf url = {0};
 
 	(void)arg;
 	if (!e) {
@@ -6396,16 +6504,11 @@ act_yank(struct app *a, int arg)
 		return;
 	}
 	url_for_clipboard(&url, e->url);
-	buf_adds(&seq, "\033]52;c;");
-	base64(&seq, (const unsigned char *)(url.data ? url.data : ""), url.len);
-	buf_free(&url);
-	buf_adds(&seq, "\a");
-	fflush(stdout);
-	if (write_all(STDOUT_FILENO, seq.data, seq.len) < 0)
+	if (ui_clipboard(url.data ? url.data : "", url.len) < 0)
 		ui_message(a, 1, "cannot write to the terminal");
 	else
 		ui_message(a, 0, "URL sent to the clipboard by OSC 52 (if the terminal allows it)");
-	buf_free(&seq);
+	buf_free(&url);
 }
 
 static void
@@ -6413,23 +6516,23 @@ act_filter(struct app *a, int arg)
 {
 	(void)arg;
 	a->ui.mode = M_FILTER;
-	edit_set(&a->ui.edit, a->ui.filter_mb);
+	edit_set(&a->ui.filter.edit, a->ui.filter.mb);
 }
 
 static void
 act_escape(struct app *a, int arg)
 {
 	(void)arg;
-	if (a->xfer) {
+	if (a->fetch) {
 		fetch_failed(a, "Cancelled");
 		ui_message(a, 0, "transfer cancelled — r tries it again");
 	} else if (a->parsing) {
 		parse_cancel(a);
 		ui_message(a, 0, "parse cancelled — r tries it again");
-	} else if (a->dl) {
-		xfer_cancel(a, &a->dl);
+	} else if (a->download.t) {
+		download_end(a);
 		ui_message(a, 0, "download cancelled; nothing saved");
-	} else if (a->ui.filtering) {
+	} else if (a->ui.filter.on) {
 		filter_off(a);
 	} else {
 		a->ui.msg.len = 0;
@@ -6444,21 +6547,19 @@ act_help(struct app *a, int arg)
 	a->ui.help_top = 0;
 }
 
-/* A screen garbled by something else writing to the terminal (a wall
- * message, a background job over ssh): clear it and paint it all. */
 static void
 act_redraw(struct app *a, int arg)
 {
 	(void)a;
 	(void)arg;
-	clearok(curscr, TRUE);
+	ui_repaint();
 }
 
 static void
 act_quit(struct app *a, int arg)
 {
 	(void)arg;
-	if (a->dl && !a->quit_armed) {
+	if (a->download.t && !a->quit_armed) {
 		a->quit_armed = 1;
 		ui_message(a, 1, "a download is running: q again quits and drops it");
 		return;
@@ -6512,23 +6613,43 @@ parse_number(const char *s, const char *opt, long min)
 
 enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA };
 
+static const struct option longopts[] = {
+	{"dump", no_argument, NULL, OPT_DUMP},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"verbose", no_argument, NULL, 'v'},
+	{"save", optional_argument, NULL, 's'},
+	{"dir", required_argument, NULL, OPT_DIR},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"max-size", required_argument, NULL, OPT_MAX},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"user-agent", required_argument, NULL, OPT_UA},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+/* The words left after the options: the URL, or the name --save took. */
+static void
+options_url(struct options *o, int argc, char **argv)
+{
+	if (optind < argc)
+		o->url = argv[optind++];
+	else if (o->save_name) {
+		o->url = o->save_name; /* "--save URL": the word was the URL */
+		o->save_name = NULL;
+	}
+	if (optind < argc)
+		usage_error("unexpected argument %s", argv[optind]);
+	if (o->save_name && name_refusal(o->save_name)) {
+		fprintf(stderr, "scraper: --save %s: %s\n", o->save_name,
+			name_refusal(o->save_name));
+		exit(EXIT_USAGE);
+	}
+}
+
 static void
 options_parse(struct options *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"dump", no_argument, NULL, OPT_DUMP},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"verbose", no_argument, NULL, 'v'},
-		{"save", optional_argument, NULL, 's'},
-		{"dir", required_argument, NULL, OPT_DIR},
-		{"force", no_argument, NULL, OPT_FORCE},
-		{"max-size", required_argument, NULL, OPT_MAX},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"user-agent", required_argument, NULL, OPT_UA},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
 	int c;
 
 	o->dir = DEFAULT_DIR;
@@ -6564,19 +6685,7 @@ options_parse(struct options *o, int argc, char **argv)
 		default: usage_error("unknown option %s", argv[optind - 1]); break;
 		}
 	}
-	if (optind < argc)
-		o->url = argv[optind++];
-	else if (o->save_name) {
-		o->url = o->save_name; /* "--save URL": the word was the URL */
-		o->save_name = NULL;
-	}
-	if (optind < argc)
-		usage_error("unexpected argument %s", argv[optind]);
-	if (o->save_name && name_refusal(o->save_name)) {
-		fprintf(stderr, "scraper: --save %s: %s\n", o->save_name,
-			name_refusal(o->save_name));
-		exit(EXIT_USAGE);
-	}
+	options_url(o, argc, argv);
 }
 
 /* The interactive loop: engine, keys, screen, then wait on both. */
@@ -6598,23 +6707,23 @@ run_tui(struct app *a)
 		act_open(a, 0);
 	a->ui.dirty = 1;
 	while (!a->quit && !got_signal && alive) {
-		net_drive(a);
-		if (a->xfer && a->xfer->done) {
-			page_arrived(a);
+		net_drive(a->multi);
+		if (a->fetch && a->fetch->done) {
+			fetch_arrived(a);
 			a->ui.dirty = a->ui.changed = 1;
 		}
 		if (a->parsing && atomic_load(&a->parsing->done)) {
-			page_parsed(a);
+			parse_done(a);
 			a->ui.dirty = a->ui.changed = 1;
 		}
-		if (a->dl && a->dl->done) {
+		if (a->download.t && a->download.t->done) {
 			download_done(a);
 			a->ui.dirty = a->ui.changed = 1;
 		}
 		alive = keys_drain(a, in[0].revents != 0);
 		if (a->quit || got_signal || !alive)
 			break; /* no last wait: q exits at once */
-		if (a->ui.dirty || a->xfer || a->parsing || a->dl) {
+		if (a->ui.dirty || a->fetch || a->parsing || a->download.t) {
 			story_sync(a);
 			ui_draw(a);
 			a->ui.dirty = 0;
@@ -6622,7 +6731,7 @@ run_tui(struct app *a)
 		in[0].revents = 0;
 		in[1] = signal_waitfd();
 		curl_multi_poll(a->multi, in, signal_pipe[0] >= 0 ? 2 : 1,
-				a->xfer || a->parsing || a->dl ? 100 : 250, NULL);
+				a->fetch || a->parsing || a->download.t ? 100 : 250, NULL);
 	}
 	tui_free(a);
 	ui_end();
@@ -6649,98 +6758,150 @@ dump_save(const struct options *o, struct transfer *t, const struct page_input *
 		print_err(NULL, err.data);
 		rc = EXIT_LOCAL;
 	} else {
-		log_step(t, "Saved the body to %s", saved->data);
+		story_step(t, "Saved the body to %s", saved->data);
 	}
 	buf_free(&err);
 	free(name);
 	return rc;
 }
 
-/* --dump: fetch, parse, print; returns the exit status of SPEC.md. */
-static int
-run_dump(struct app *a)
-{
-	struct buf out = {0}, saved = {0}, err = {0};
+/* What one --dump run holds. */
+struct dump {
 	struct page_input in;
+	struct feed feed;
+	struct writer w;
+	struct records_sink sink;
+	const struct records_sink *records; /* &sink, or NULL: printed after the parse */
 	struct transfer *t;
-	struct page *p = NULL;
-	struct writer w = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER,
-			   .ended_cv = PTHREAD_COND_INITIALIZER, .f = stdout};
-	const struct records_sink sink = {writer_start, writer_final, writer_go, &w};
-	/* -v prints the report before the records: no writer then */
-	const struct records_sink *records = a->opt.json || a->opt.verbose ? NULL : &sink;
-	struct feed f;
-	char *charset;
-	int rc = EXIT_OK, wrote;
+	struct page *p;
+	struct buf saved;                   /* where --save put the body */
+};
 
-	page_input_init(&in, a->opt.max_size);
-	feed_init(&f, &in, records);
-	t = a->xfer = net_start(a, a->opt.url, -1);
-	f.easy = t->easy;
-	/* before the first byte: perform() has not run. --save writes the body
-	 * whole after the transfer: no parse beside it then. */
-	t->sink = a->opt.save ? page_input_push : feed_push;
-	t->sink_ctx = a->opt.save ? (void *)&in : (void *)&f;
-	loop_until_done(a, t);
+/* Starts the fetch: the body goes to the early parse, or kept whole for
+ * --save (which writes it after the transfer: no parse beside it then). */
+static void
+dump_start(struct dump *d, const struct options *o, CURLM *multi)
+{
+	memset(d, 0, sizeof *d);
+	pthread_mutex_init(&d->w.lock, NULL);
+	pthread_cond_init(&d->w.more, NULL);
+	pthread_cond_init(&d->w.ended_cv, NULL);
+	d->w.f = stdout;
+	d->sink = (struct records_sink){writer_start, writer_final, writer_go, &d->w};
+	/* -v prints the story before the records: no writer then */
+	d->records = o->json || o->verbose ? NULL : &d->sink;
+	page_input_init(&d->in, o->max_size);
+	feed_init(&d->feed, &d->in, d->records);
+	d->t = net_start(multi, o, o->url, -1);
+	d->feed.easy = d->t->easy;
+	d->t->sink = o->save ? page_input_push : feed_push; /* before perform() runs */
+	d->t->sink_ctx = o->save ? (void *)&d->in : (void *)&d->feed;
+}
+
+static void
+dump_free(struct dump *d)
+{
+	feed_free(&d->feed);
+	page_free(d->p);
+	page_input_free(&d->in);
+	transfer_free(d->t);
+	buf_free(&d->saved);
+	pthread_mutex_destroy(&d->w.lock);
+	pthread_cond_destroy(&d->w.more);
+	pthread_cond_destroy(&d->w.ended_cv);
+}
+
+/* The transfer is over: -1 when it went well, else the exit status. */
+static int
+dump_fetched(struct dump *d, const struct options *o)
+{
+	struct buf err = {0}, story = {0};
+
 	if (got_signal) {
-		rc = signal_status();
-		print_err(a->opt.url, "interrupted");
-		goto out;
+		print_err(o->url, "interrupted");
+		return signal_status();
 	}
-	net_error(t, &err);
-	if (err.len) {
-		if (a->opt.verbose)
-			out_report(&out, t);
-		fputs(out.data ? out.data : "", stderr);
-		print_err(t->url, err.data);
-		rc = EXIT_TRANSFER;
-		goto out;
-	}
+	net_error(d->t, &err);
+	if (!err.len)
+		return -1;
+	if (o->verbose)
+		out_story(&story, d->t);
+	fputs(story.data ? story.data : "", stderr);
+	print_err(d->t->url, err.data);
+	buf_free(&err);
+	buf_free(&story);
+	return EXIT_TRANSFER;
+}
+
+/* Saves (--save) and parses the body; returns the exit status so far. */
+static int
+dump_parse(struct dump *d, const struct options *o)
+{
+	struct transfer *t = d->t;
+	struct buf story = {0};
+	char *charset = http_charset(t->content_type);
+	int rc = EXIT_OK;
+
 	if (t->status >= 400)
 		rc = EXIT_HTTP;
-	else if (a->opt.save)
-		rc = dump_save(&a->opt, t, &in, &saved);
-	charset = http_charset(t->content_type);
-	w.base = t->final_url ? t->final_url : t->url;
-	if (!(p = feed_finish(&f, w.base)))
-		p = page_parse_input(&in, w.base, charset, records);
+	else if (o->save)
+		rc = dump_save(o, t, &d->in, &d->saved);
+	d->w.base = t->final_url ? t->final_url : t->url;
+	if (!(d->p = feed_finish(&d->feed, d->w.base)))
+		d->p = page_parse_input(&d->in, d->w.base, charset, d->records);
 	free(charset);
-	story_page(t, p);
-	if (a->opt.verbose) {
-		out_report(&err, t);
-		fputs(err.data, stderr);
+	story_page(t, d->p);
+	if (o->verbose) {
+		out_story(&story, t);
+		fputs(story.data, stderr);
 	}
-	out.len = 0;
-	wrote = w.go > 0 ? writer_finish(&w, p)
-		: got_signal ? 0 /* the parse was stopped by it: nothing to print */
-		: a->opt.json ? out_json(&out, t, p, saved.len ? saved.data : NULL, stdout)
-			      : out_tsv(&out, p, stdout);
+	buf_free(&story);
+	return rc;
+}
+
+/* Prints the records (unless the writer has); returns the exit status. */
+static int
+dump_print(struct dump *d, const struct options *o, int rc)
+{
+	struct buf out = {0};
+	int wrote = d->w.go > 0 ? writer_finish(&d->w, d->p)
+		    : got_signal ? 0 /* the parse was stopped by it: nothing to print */
+		    : o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL, stdout)
+			      : out_tsv(&out, d->p, stdout);
+
+	buf_free(&out);
 	if (got_signal) { /* a write blocked on stdout was interrupted */
-		rc = signal_status();
-		print_err(a->opt.url, "interrupted");
-		goto out;
+		print_err(o->url, "interrupted");
+		return signal_status();
 	}
 	if (wrote < 0 || fflush(stdout) == EOF) {
 		if (errno == EPIPE) /* the reader has seen enough: not an error */
-			goto out;
+			return rc;
 		print_err(NULL, "cannot write the output");
 		rc = EXIT_LOCAL;
 	}
 	if (rc == EXIT_HTTP) {
 		char msg[64];
 
-		snprintf(msg, sizeof msg, "HTTP status %ld", t->status);
-		print_err(t->url, msg);
+		snprintf(msg, sizeof msg, "HTTP status %ld", d->t->status);
+		print_err(d->t->url, msg);
 	}
-out:
-	feed_free(&f);
-	page_free(p);
-	page_input_free(&in);
-	net_free(a, t);
-	a->xfer = NULL;
-	buf_free(&out);
-	buf_free(&saved);
-	buf_free(&err);
+	return rc;
+}
+
+/* --dump: fetch, parse, print; returns the exit status. */
+static int
+run_dump(struct app *a)
+{
+	struct dump d;
+	int rc;
+
+	dump_start(&d, &a->opt, a->multi);
+	loop_until_done(d.t);
+	rc = dump_fetched(&d, &a->opt);
+	if (rc < 0)
+		rc = dump_print(&d, &a->opt, dump_parse(&d, &a->opt));
+	dump_free(&d);
 	return rc;
 }
 
