@@ -5,17 +5,62 @@
  * (host → IP, TCP connection, request, response headers, body), and lists the
  * URL-bearing elements of the page: links, images, media, embeds, resources.
  * Interactively it shows them in panes; with --dump it prints TSV or JSON.
+ * Everything from the network is hostile: it passes through buf_add_safe()
+ * before it reaches a terminal or a file format.
  *
- * Three layers, each in its own section and each testable alone:
- *   parse  libxml2's HTML parser driven through SAX: bytes + URL in, a page of
- *          plain C strings out (no tree is built: it is ~10x the page in memory);
- *   net    libcurl's multi interface: transfers are driven by one loop that
- *          never blocks, so the screen stays alive during a fetch;
- *   ui     ncurses: panes, the URL form, the status line.
- * Data flows net → parse → output/ui. Everything from the network is hostile:
- * it passes through buf_add_safe() before reaching a terminal or a file format.
+ * The sections, in order; each calls only those above it (tests/layout.t
+ * checks), and `grep -n '^/\* ====' scraper.c` lists them:
+ *   includes, types,  the limits; the data the sections share; the
+ *   configuration     extraction table and the key tables
+ *   base      memory, buffers; the process: signals, temp files, threads
+ *   text      UTF-8, the gate for network text, the line editor's text
+ *   url       RFC 3986 references, srcset, typed URLs, file names
+ *   parse     libxml2's HTML parser through SAX: bytes + URL in, a page of
+ *             C strings out (no tree: one is ~10x the page in memory)
+ *   net       libcurl's multi interface: transfers, and the story of each
+ *   output    TSV, JSON, the story as text, errors; files saved (temp + rename)
+ *   stream    --dump's pipeline: the body parsed as it arrives, written as parsed
+ *   view      what the panes hold: rows, the filter, the selection
+ *   ui        ncurses: layout, drawing, the URL form, the help, the status line
+ *   app       the transitions: fetches, parses, pages, history, saves, downloads
+ *   input     the line editor, each mode's keys, the key dispatch
+ *   actions   one function per key-table entry
+ *   main      the options, the two runs, main()
  *
- * Start reading at main(). `grep -n '^/\* ====' scraper.c` is the table of contents.
+ * Two ways in. The screen: main() → run_tui(), one loop that drives libcurl
+ * (net_drive), hands an arrived page to a parse thread (fetch_arrived, then
+ * parse_done), reads keys (keys_drain → on_key → key_dispatch → act_*) and
+ * draws (ui_draw). Batch: main() → run_dump(): dump_start, loop_until_done,
+ * dump_parse (feed_finish, or page_parse_input), dump_print.
+ *
+ * What this Debian's libraries get wrong for real pages, and the function
+ * that works around each: the list to check again on a newer release.
+ * libxml2 2.9.14:
+ *   - checks each attribute of a tag against all before it (quadratic):
+ *     page_guard(), tags_trim(), feed_bomb();
+ *   - looks through every open element for a stray end tag or a second
+ *     <body>: xml_error_seen(), costs_a_stack_scan();
+ *   - formats a message for every markup error, even under NOERROR:
+ *     error_flood(); and prints them to stderr: xml_silent(), xml_quiet();
+ *   - its own charset conversion ends the parse at the first byte the
+ *     charset refuses, and a NUL loses a tag: body_to_utf8();
+ *   - an input buffer it does not own crashed its HTML parser:
+ *     ctxt_from_memory(); unsaid UTF-8 is copied twice: page_parse_as();
+ *   - misreads a token cut by a short read: feed_wait(); its push parser
+ *     builds nothing until the last chunk: the stream section's pull parse;
+ *   - xmlBuildURI() percent-encodes ':' and gives up on spaces:
+ *     url_resolve_into().
+ * libcurl 7.88:
+ *   - curl_url() resolves "#top" against the directory and refuses mailto:
+ *     and data: references: url_resolve_into();
+ *   - reads Content-Length "12abc" as 12 and lets a second one win:
+ *     net_length_seen(); MAXFILESIZE trusts Content-Length: net_write();
+ *   - follows redirects without limit: net_easy(); reports a bad
+ *     Content-Encoding, HTTP/0.9 and an oversized header line in its own
+ *     words: net_body_error(), net_error().
+ * ncurses 6.4:
+ *   - cbreak() leaves IXON on (Ctrl-S freezes output): flow_control_off();
+ *   - an event outside the mouse mask blocks in read(): ui_start().
  */
 
 /* ==== includes, limits and enums ==== */
@@ -261,7 +306,7 @@ struct view {
 
 /* One loaded page: what the panes show, and where the user was in them. */
 struct doc {
-	struct transfer *t; /* finished: the report and the body */
+	struct transfer *t; /* finished: its story and its body */
 	struct page *p;
 	size_t *kind_rows[K_COUNT]; /* element indices of each kind */
 	char *saved;                /* where the body was saved, or NULL */
@@ -406,9 +451,10 @@ struct app {
 	struct ui ui;
 };
 
-/* ==== configuration: the extraction table and the key table ==== */
+/* ==== configuration: the extraction table and the key tables ==== */
 
-/* The extraction table of SPEC.md. Tags and attributes as libxml2 reports
+/* The extraction table: which attribute of which tag makes a record of
+ * which kind. Tags and attributes as libxml2 reports
  * them: lower case. */
 static const struct rule rules[] = {
 	{"a", "href", K_LINK, 0},          {"area", "href", K_LINK, 0},
@@ -895,7 +941,7 @@ signals_install(void)
 	signals_install_fatal();
 }
 
-/* ==== text: UTF-8, sanitising what the network sent, whitespace ==== */
+/* ==== text: UTF-8, network text made safe, whitespace; wide-character lines, base64 ==== */
 
 /* Decodes one UTF-8 sequence. Returns its length (1 for an invalid byte,
  * with *cp = U+FFFD): overlong forms, surrogates and values past U+10FFFF are
@@ -2949,8 +2995,6 @@ info_ms(CURL *e, CURLINFO what)
 	return (double)us / 1000.0;
 }
 
-/* libcurl's own account of the exchange, reworded as the lab's steps. Only
- * the lines that tell the story are kept; headers are logged as they pass. */
 /* libcurl 7.88 reads "12abc" as 12 and lets a second, different
  * Content-Length win: the body would be cut short, silently. Such a reply
  * is refused instead (RFC 9110 section 8.6). */
@@ -3039,6 +3083,8 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 	}
 }
 
+/* libcurl's own account of the exchange, reworded as the lab's steps. Only
+ * the lines that tell the story are kept; headers go in as they pass. */
 static int
 net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 {
@@ -3565,7 +3611,7 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 	return out_spill(o, f, 0);
 }
 
-/* The transfer's story made safe for a terminal: the -v report. */
+/* The transfer's story made safe for a terminal (-v prints it). */
 static void
 out_story(struct buf *o, const struct transfer *t)
 {
@@ -3754,7 +3800,7 @@ save_file(const char *dir, const char *name, const char *data, size_t n,
 	return temp_commit(fd, TMP_SAVE, path->data, force, err);
 }
 
-/* ==== stream: --dump's pipeline: the body parsed as it arrives, the records written as parsed ==== */
+/* ==== stream: --dump's pipeline, the body parsed as it arrives and written as parsed ==== */
 
 /*
  * The body of a --dump fetch. It is received into address space reserved
@@ -5691,7 +5737,7 @@ fetch_drop(struct app *a)
 
 /* Starts fetching a page; it replaces the shown page when it arrives. */
 static void
-tui_fetch(struct app *a, const char *typed, const char *save_as, int reload)
+fetch_start(struct app *a, const char *typed, const char *save_as, int reload)
 {
 	const char *why = NULL;
 	char *url = url_normalize(typed, &why);
@@ -5930,7 +5976,7 @@ download_done(struct app *a)
 }
 
 static void
-tui_free(struct app *a)
+app_free(struct app *a)
 {
 	size_t i;
 
@@ -6074,7 +6120,7 @@ form_submit(struct app *a)
 	else {
 		form_close(a);
 		a->ui.mode = M_LIST;
-		tui_fetch(a, norm, save, 0);
+		fetch_start(a, norm, save, 0);
 	}
 	free(norm);
 	free(url);
@@ -6312,7 +6358,8 @@ keys_drain(struct app *a, int readable)
 			continue;
 		on_key(a, c, r == KEY_CODE_YES);
 	}
-	/* poll() said readable but there was no key: end of file (T07) */
+	/* poll() said readable but there was no key: end of file (a terminal
+	 * gone without a SIGHUP) */
 	a->ui.stdin_idle = readable && !got ? a->ui.stdin_idle + 1 : 0;
 	return a->ui.stdin_idle < 3;
 }
@@ -6395,7 +6442,7 @@ act_follow(struct app *a, int arg)
 		ui_message(a, 1, "not a page: d downloads it");
 		return;
 	}
-	tui_fetch(a, e->url, NULL, 0);
+	fetch_start(a, e->url, NULL, 0);
 }
 
 static void
@@ -6415,7 +6462,7 @@ act_back(struct app *a, int arg)
 		struct doc *d = a->doc;
 
 		a->doc = NULL;
-		tui_fetch(a, d->url, NULL, 1);
+		fetch_start(a, d->url, NULL, 1);
 		a->restore = d;
 		ui_message(a, 0, "that page was let go to bound memory: fetching it again");
 		filter_clear(a);
@@ -6432,9 +6479,9 @@ act_reload(struct app *a, int arg)
 {
 	(void)arg;
 	if (a->failed) /* the fetch that failed: try it again */
-		tui_fetch(a, a->failed->url, NULL, !a->doc);
+		fetch_start(a, a->failed->url, NULL, !a->doc);
 	else if (a->doc)
-		tui_fetch(a, a->doc->t->url, NULL, 1);
+		fetch_start(a, a->doc->t->url, NULL, 1);
 	else
 		ui_message(a, 1, "no page to reload");
 }
@@ -6702,7 +6749,7 @@ run_tui(struct app *a)
 	}
 	a->ui.save_derive = a->opt.save && !a->opt.save_name;
 	if (a->opt.url)
-		tui_fetch(a, a->opt.url, a->opt.save_name, 0);
+		fetch_start(a, a->opt.url, a->opt.save_name, 0);
 	else
 		act_open(a, 0);
 	a->ui.dirty = 1;
@@ -6733,7 +6780,7 @@ run_tui(struct app *a)
 		curl_multi_poll(a->multi, in, signal_pipe[0] >= 0 ? 2 : 1,
 				a->fetch || a->parsing || a->download.t ? 100 : 250, NULL);
 	}
-	tui_free(a);
+	app_free(a);
 	ui_end();
 	if (!got_signal)
 		return EXIT_OK;
