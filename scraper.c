@@ -246,7 +246,6 @@ struct page {
 	size_t errors;        /* libxml2 reported so many (it recovers from them) */
 	size_t error_flood;   /* the parse was stopped after so many: see ERRORS_FREE */
 	struct buf text;      /* the body converted to UTF-8, when it was */
-	pthread_mutex_t *el_lock; /* held to move el while --dump's writer reads it */
 };
 
 struct transfer {
@@ -2477,11 +2476,13 @@ tags_trim(char *s, size_t len, const atomic_int *cancel)
 /* Whoever takes records while the parse is still going (--dump's writer):
  * start() before the parse (0: it will take them), final(n) as records
  * [0, n) stop changing, go(1) once they may be used, go(0) when they may
- * not (they are then the caller's, after the parse). */
+ * not (they are then the caller's, after the parse), moving(1) before the
+ * array of records moves (it grows) and moving(0) after. */
 struct records_sink {
 	int (*start)(void *ctx, struct page *p);
 	void (*final)(void *ctx, size_t n);
 	void (*go)(void *ctx, int use);
+	void (*moving)(void *ctx, int begin);
 	void *ctx;
 };
 
@@ -2506,18 +2507,19 @@ struct parse_state {
 };
 
 static void
-page_add(struct page *p, const struct rule *r, const char *raw, size_t n,
+page_add(struct parse_state *st, const struct rule *r, const char *raw, size_t n,
 	 const char *text)
 {
+	struct page *p = st->page;
 	struct element *e;
 
 	if (p->n == p->cap) {
-		if (p->el_lock)
-			pthread_mutex_lock(p->el_lock);
+		if (st->sink)
+			st->sink->moving(st->sink->ctx, 1);
 		p->cap = p->cap ? p->cap * 2 : 64;
 		p->el = xrealloc(p->el, p->cap * sizeof *p->el);
-		if (p->el_lock)
-			pthread_mutex_unlock(p->el_lock);
+		if (st->sink)
+			st->sink->moving(st->sink->ctx, 0);
 	}
 	e = &p->el[p->n++];
 	e->rule = r;
@@ -2596,11 +2598,11 @@ element_records(struct parse_state *st, const struct rule *r, const char *v)
 	size_t pos = 0, start, len, n = strlen(v);
 
 	if (!r->srcset) {
-		page_add(st->page, r, v, n, "");
+		page_add(st, r, v, n, "");
 		return;
 	}
 	while (srcset_next(v, n, &pos, &start, &len))
-		page_add(st->page, r, v + start, len, "");
+		page_add(st, r, v + start, len, "");
 }
 
 /* strcmp() == 0, the first letters compared inline: most elements and
@@ -4307,12 +4309,19 @@ writer_start(void *ctx, struct page *p)
 	w->page = p;
 	w->ready = 0;
 	w->finished = w->go = w->ended = w->err = 0;
-	p->el_lock = &w->lock;
-	if (thread_start(&w->thread, writer_main, w) != 0) {
-		p->el_lock = NULL;
-		return -1;
-	}
-	return 0;
+	return thread_start(&w->thread, writer_main, w) != 0 ? -1 : 0;
+}
+
+/* The parse moves the records it made (they grow): not while they are read. */
+static void
+writer_moving(void *ctx, int begin)
+{
+	struct writer *w = ctx;
+
+	if (begin)
+		pthread_mutex_lock(&w->lock);
+	else
+		pthread_mutex_unlock(&w->lock);
 }
 
 static void
@@ -4365,7 +4374,6 @@ writer_finish(struct writer *w, struct page *p)
 	}
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	p->el_lock = NULL;
 	errno = w->err;
 	return w->err ? -1 : 0;
 }
@@ -6834,7 +6842,7 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi)
 	pthread_cond_init(&d->w.more, NULL);
 	pthread_cond_init(&d->w.ended_cv, NULL);
 	d->w.f = stdout;
-	d->sink = (struct records_sink){writer_start, writer_final, writer_go, &d->w};
+	d->sink = (struct records_sink){writer_start, writer_final, writer_go, writer_moving, &d->w};
 	/* -v prints the story before the records: no writer then */
 	d->records = o->json || o->verbose ? NULL : &d->sink;
 	page_input_init(&d->in, o->max_size);

@@ -119,7 +119,7 @@ parse_as_dump(const char *body, size_t len, const char *charset, struct fz_buf *
 	struct writer w = {.lock = PTHREAD_MUTEX_INITIALIZER,
 			   .more = PTHREAD_COND_INITIALIZER,
 			   .ended_cv = PTHREAD_COND_INITIALIZER, .base = PAGE_URL};
-	const struct records_sink sink = {writer_start, writer_final, writer_go, &w};
+	const struct records_sink sink = {writer_start, writer_final, writer_go, writer_moving, &w};
 	struct feed f;
 
 	w.f = open_memstream(&mem, &size);
