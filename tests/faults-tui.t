@@ -38,7 +38,7 @@ TUI_W=80 TUI_H=24   # the window of the next tui_start
 
 . "$(dirname "$0")/tmux-lib.sh"
 
-trap '_st=$?; _tui_cleanup; cd "$ROOT"; tmpfs_umount_all; (exit $_st); _tap_cleanup' EXIT
+at_exit _tui_cleanup
 
 # wait_status ERE [SECS [DESC]]: wait until the status line (the last row)
 # matches ERE.

@@ -165,7 +165,6 @@
 . "$(dirname "$0")/lib.sh"
 require_scraper
 start_server_tls
-trap '_st=$?; cd "$ROOT"; tmpfs_umount_all; (exit $_st); _tap_cleanup' EXIT
 umask 022
 T0=$EPOCHREALTIME
 

@@ -300,7 +300,7 @@ unset TMUX TMUX_PANE NO_COLOR
 TUI_WAIT=${TUI_WAIT:-5}
 TUI_W=100 TUI_H=30
 . "$(dirname "$0")/tmux-lib.sh"
-trap '_st=$?; _tui_cleanup; cd "$ROOT"; (exit $_st); _tap_cleanup' EXIT
+at_exit _tui_cleanup
 
 PAGE_RE="HTTP 200 .*$(re_quote "$P2")"
 

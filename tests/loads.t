@@ -9,7 +9,7 @@ command -v tmux >/dev/null || { echo "1..0 # SKIP tmux missing"; exit 0; }
 start_server
 SOCK=$SCRATCH/tmux.sock
 tm() { tmux -S "$SOCK" "$@"; }
-trap '_st=$?; tm kill-server 2>/dev/null; (exit $_st); _tap_cleanup' EXIT
+at_exit 'tm kill-server 2>/dev/null'
 
 URL=$BASE/page2.html
 tm -f /dev/null new-session -d -s t -x 100 -y 30 \

@@ -14,15 +14,7 @@ PAGES=$SCRATCH/pages
 mkdir -p "$PAGES"
 "$PYTHON" "$ROOT/tests/bench/gen.py" --size 10M --out "$PAGES/page.html" --quiet ||
     { echo "Bail out! gen.py failed"; exit 255; }
-"$PYTHON" "$ROOT/tests/bench/serve.py" --root "$PAGES" --port-file "$SCRATCH/port" \
-    --lifetime "$(scaled 120)" 2>"$SCRATCH/serve.err" &
-SERVE_PID=$!
-trap '_st=$?; kill "$SERVE_PID" 2>/dev/null; (exit $_st); _tap_cleanup' EXIT
-for _ in $(seq "$(scaled 100)"); do
-    [ -s "$SCRATCH/port" ] && break
-    sleep 0.05
-done
-[ -s "$SCRATCH/port" ] || { echo "Bail out! serve.py did not start"; exit 255; }
+serve_dir "$PAGES" "$(scaled 120)"
 
 # peak_rss OUT ARGS...: runs the binary, stdout to OUT; prints "STATUS KIB"
 peak_rss() {
@@ -36,7 +28,7 @@ PY
 }
 
 size=$(stat -c %s "$PAGES/page.html")
-read -r RC KIB < <(peak_rss "$OUT" "$SCRAPER" --dump "http://127.0.0.1:$(cat "$SCRATCH/port")/page.html")
+read -r RC KIB < <(peak_rss "$OUT" "$SCRAPER" --dump "$SERVE_URL/page.html")
 is "$RC" 0 "--dump of the 10 MB page: exit 0"
 want=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"])' \
     "$PAGES/page.html.counts")

@@ -79,7 +79,7 @@ EOF
 WPORT=$(free_port)
 "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$WPORT" \
     >"$SCRATCH/www.log" 2>&1 &
-WWW_PID=$!
+at_exit "kill $! 2>/dev/null"
 for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$WPORT") 2>/dev/null && break
     sleep 0.05
@@ -91,7 +91,7 @@ TUI_W=100 TUI_H=30
 
 . "$(dirname "$0")/tmux-lib.sh"
 
-trap '_st=$?; _tui_cleanup; kill "$WWW_PID" 2>/dev/null; (exit $_st); _tap_cleanup' EXIT
+at_exit _tui_cleanup
 
 # ---- talking to tmux without forking ------------------------------------------
 # One tmux client in control mode (tmux -C) per program run, a coprocess:

@@ -18,7 +18,7 @@ start_server
 F=$BASE/fault
 TUI_W=100 TUI_H=30
 . "$(dirname "$0")/tmux-lib.sh"
-trap '_st=$?; _tui_cleanup; (exit $_st); _tap_cleanup' EXIT
+at_exit _tui_cleanup
 
 # alive DESC: the program still runs and its screen has the status line.
 alive() {

@@ -35,7 +35,7 @@ TUI_W=100 TUI_H=30   # the window of every tui_start
 
 . "$(dirname "$0")/tmux-lib.sh"
 
-trap '_st=$?; _tui_cleanup; (exit $_st); _tap_cleanup' EXIT
+at_exit _tui_cleanup
 
 # tkey CAP: send the key whose terminfo capability (for xterm-256color, the
 # pane's TERM) is CAP, e.g. khome, kend: tmux itself sends Home and End as
