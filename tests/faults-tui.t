@@ -20,32 +20,15 @@
 
 . "$(dirname "$0")/lib.sh"
 require_scraper
-
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "1..0 # SKIP tmux not installed"
-    exit 0
-fi
-unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=${TUI_WAIT:-5}
+. "$(dirname "$0")/tmux-lib.sh"
+SCENARIO_ONLY=${FAULTS_ONLY:-.}
+TUI_W=80 TUI_H=24   # the window of the next tui_start
 
 start_server_tls
 F=$BASE/fault
 P2=$BASE/page2.html
 
 # ==== tmux ====================================================================
-
-TUI_W=80 TUI_H=24   # the window of the next tui_start
-
-. "$(dirname "$0")/tmux-lib.sh"
-
-at_exit _tui_cleanup
-
-# wait_status ERE [SECS [DESC]]: wait until the status line (the last row)
-# matches ERE.
-wait_status() {
-    local _re=$1
-    wait_until 'tail -1 <<<"$SCREEN" | grep -Eq -- "$_re"' "${3:+$3: }the status line shows /$_re/" "${2:-$TUI_WAIT}"
-}
 
 # raw_safe: the pane's raw output (pipe-pane; close_raw_log first) has no
 # OSC, BEL, VT/FF/DEL/NUL, C1, bidi control, invalid UTF-8 (tests/tui.t's
@@ -83,13 +66,6 @@ open_url() {
     keys C-u
     type_text "$1"
     keys Enter
-}
-
-# select_row N TOTAL: the Nth row of the pane selected (the detail says so).
-select_row() {
-    keys g
-    [ "$1" -gt 1 ] && keys -N $(($1 - 1)) j
-    wait_screen "$(nth_of "$1" "$2")"
 }
 
 # files_in DIR: its entries (hidden ones too), one line.
@@ -622,13 +598,6 @@ t_url_field() {
 }
 
 # ==== run ========================================================================
-
-scenario() {
-    [[ $2 =~ ${FAULTS_ONLY:-.} ]] || return 0
-    TNAME=$1
-    "$2"
-    tui_stop
-}
 
 T0=$EPOCHREALTIME
 scenario "server faults" t_server_faults

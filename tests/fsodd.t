@@ -292,23 +292,10 @@ fi
 cd "$ROOT" || exit 1
 
 # ==== the screen, through tmux ===================================================
-if ! command -v tmux >/dev/null 2>&1; then
-    skip "the screen: tmux not installed"
-    done_testing
-fi
-unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=${TUI_WAIT:-5}
-TUI_W=100 TUI_H=30
-. "$(dirname "$0")/tmux-lib.sh"
-at_exit _tui_cleanup
+. "$(dirname "$0")/tmux-lib.sh"   # the script ends here without tmux
+SCENARIO_ONLY=${FSODD_ONLY:-.}
 
 PAGE_RE="HTTP 200 .*$(re_quote "$P2")"
-
-# wait_status ERE [SECS [DESC]]: until the status line (the last row) matches.
-wait_status() {
-    local _re=$1
-    wait_until 'tail -1 <<<"$SCREEN" | grep -Eq -- "$_re"' "${3:+$3: }the status line shows /$_re/" "${2:-$TUI_WAIT}"
-}
 
 # save_as NAME: s, the prompt emptied, NAME typed, Enter.
 save_as() {
@@ -480,13 +467,6 @@ t_download_beside() {
     wait_gone "Downloading" || return
     is "$(entries "$TDIR/Files")" "beside.html " "$TNAME: Esc: the download's temp file removed"
     quit_clean
-}
-
-scenario() {
-    [[ $2 =~ ${FSODD_ONLY:-.} ]] || return 0
-    TNAME=$1
-    "$2"
-    tui_stop
 }
 
 scenario "s" t_save

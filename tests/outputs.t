@@ -190,24 +190,9 @@ clean "$ERR" "--save with a derived name, again: the line is clean"
 cd "$ROOT" || exit 1
 
 # ==== the screen: y (OSC 52) and d ==============================================
-if ! command -v tmux >/dev/null 2>&1; then
-    skip "the screen: tmux not installed"
-    done_testing
-fi
-unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=${TUI_WAIT:-5}
-TUI_W=100 TUI_H=30
-. "$(dirname "$0")/tmux-lib.sh"
-at_exit _tui_cleanup
+. "$(dirname "$0")/tmux-lib.sh"   # the script ends here without tmux
 
 nbuffers() { tm list-buffers -F '#{buffer_name}' 2>/dev/null | wc -l | tr -d ' '; }
-
-# select_row N TOTAL: the Nth row of the pane selected.
-select_row() {
-    keys g
-    [ "$1" -gt 1 ] && keys -N $(($1 - 1)) j
-    wait_screen "$(nth_of "$1" "$2")"
-}
 
 # yank_all TOTAL: y on every row of the Links pane; the clipboard of row K
 # (tmux's newest buffer, set-clipboard on) in $TDIR/clip.K.
@@ -304,11 +289,6 @@ t_yank_hostile() {
     after_yanks "$n"
 }
 
-scenario() {
-    TNAME=$1
-    "$2"
-    tui_stop
-}
 scenario "y on ctl.html" t_yank_ctl
 scenario "y on /hostile" t_yank_hostile
 

@@ -19,23 +19,9 @@
 
 . "$(dirname "$0")/lib.sh"
 require_scraper
-
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "1..0 # SKIP tmux not installed"
-    exit 0
-fi
-unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=${TUI_WAIT:-5}
-
-start_server
-
-# ==== tmux ====================================================================
-
-TUI_W=100 TUI_H=30   # the window of every tui_start
-
 . "$(dirname "$0")/tmux-lib.sh"
-
-at_exit _tui_cleanup
+SCENARIO_ONLY=${TUI_ONLY:-.}
+start_server
 
 # tkey CAP: send the key whose terminfo capability (for xterm-256color, the
 # pane's TERM) is CAP, e.g. khome, kend: tmux itself sends Home and End as
@@ -684,15 +670,6 @@ t_no_color() {
 }
 
 # ==== run ========================================================================
-
-# scenario NAME FUNC: run FUNC as the scenario NAME (TUI_ONLY=REGEX runs only
-# the scenarios whose function name matches).
-scenario() {
-    [[ $2 =~ ${TUI_ONLY:-.} ]] || return 0
-    TNAME=$1
-    "$2"
-    tui_stop
-}
 
 T0=$EPOCHREALTIME
 scenario "form" t_form
