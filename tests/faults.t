@@ -193,14 +193,6 @@ safe_out() {
 # urls: the URL column of the last TSV output, one line.
 urls() { cut -f3 "$OUT" | tr '\n' ' '; }
 
-# workdir NAME: a fresh directory under $SCRATCH as the current directory
-# (Files/ of a --save lands there).
-workdir() {
-    cd "$ROOT" || exit 1
-    rm -rf "${SCRATCH:?}/w-$1"
-    mkdir -p "$SCRATCH/w-$1" && cd "$SCRATCH/w-$1" || exit 1
-}
-
 F=$BASE/fault
 P2=$BASE/page2.html
 

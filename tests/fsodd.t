@@ -110,13 +110,6 @@ untouched() {
 # entries DIR: its entries, hidden ones too, on one line.
 entries() { ls -A "$1" 2>/dev/null | tr '\n' ' '; }
 
-# workdir NAME: a fresh directory under $SCRATCH as the current directory.
-workdir() {
-    cd "$ROOT" || exit 1
-    rm -rf "${SCRATCH:?}/w-$1"
-    mkdir -p "$SCRATCH/w-$1" && cd "$SCRATCH/w-$1" || exit 1
-}
-
 # save_run PATHNAME: the batch save of $DL into Files/x.bin by one of the
 # three ways: name (--save=x.bin), derived (URL --save), force (--force).
 save_run() {

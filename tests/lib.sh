@@ -225,6 +225,14 @@ elapsed_below() {
     awk -v e="$ELAPSED" -v s="$1" -v k="${TIME_SCALE:-1}" 'BEGIN { exit !(e < s * k) }'
 }
 
+# workdir NAME: a fresh directory, $SCRATCH/w-NAME, as the current
+# directory (Files/ of a --save lands there).
+workdir() {
+    cd "$ROOT" || exit 1
+    rm -rf "${SCRATCH:?}/w-$1"
+    mkdir -p "$SCRATCH/w-$1" && cd "$SCRATCH/w-$1" || exit 1
+}
+
 # ---- the fixture server -------------------------------------------------
 
 # wait_port_file FILE: wait up to 5 s (x TIME_SCALE) until FILE is
