@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# 200 page loads in one session of the screen (fault matrix row R04): the
-# open descriptors and the memory stay flat. The page is reloaded with r,
-# each load waited for in the server's log; descriptors and RSS are read
-# from /proc after 20 loads and after 200.
+# 200 page loads in one session of the screen: the open descriptors and
+# the memory stay flat. The page is reloaded with r, each load waited for
+# in the server's log; descriptors and RSS are read from /proc after 20
+# loads and after 200.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tmux-lib.sh"
 start_server
