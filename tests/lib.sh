@@ -312,8 +312,8 @@ free_port() {
 # ---- byte-level checks ----------------------------------------------------
 
 # terminal_safe FILE: true when FILE is valid UTF-8 with no C0 control other
-# than TAB and LF, no DEL, no C1 (U+0080-009F) and no bidi control (SPEC,
-# "Terminal safety"); otherwise prints what it found and where.
+# than TAB and LF, no DEL, no C1 (U+0080-009F) and no bidi control (README:
+# nothing raw on the terminal); otherwise prints what it found and where.
 terminal_safe() {
     "$PYTHON" - "$1" <<'EOF'
 import sys
@@ -344,7 +344,7 @@ is_terminal_safe() {
 }
 
 # fails_with STATUS NAME: the last run exited STATUS with one line on stderr
-# (SPEC: every non-zero exit prints one line that names the cause).
+# (every non-zero exit prints one line that names the cause).
 fails_with() {
     is "$RC" "$1" "$2: exit $1"
     is "$(lines "$ERR")" 1 "$2: one line on stderr"

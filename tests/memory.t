@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The memory of --dump (issue 5's target): on a generated 10 MB page
-# (tests/bench/gen.py, served from 127.0.0.1 by tests/bench/serve.py) the
-# peak RSS of `scraper --dump` stays within 3x the page size, and every
+# The memory of --dump, against its target (README, "Performance"): on a
+# generated 10 MB page (tests/bench/gen.py, served from 127.0.0.1 by
+# tests/bench/serve.py) the peak RSS of `scraper --dump` stays within 3x
+# the page size, and every
 # record the generator wrote is printed. Memory, not time: ru_maxrss is the
 # same on a busy machine. Skipped for sanitizer and valgrind builds, whose
 # memory is their own.

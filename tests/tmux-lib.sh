@@ -221,8 +221,8 @@ quit_clean() {
     fi
 }
 
-# stderr_one_line [PREFIX]: SPEC: "Every non-zero exit prints one line on
-# stderr that names the cause" -- exactly one line, shown when it fails.
+# stderr_one_line [PREFIX]: every non-zero exit prints one line on stderr
+# that names the cause -- exactly one line, shown when it fails.
 stderr_one_line() {
     if [ "$(lines "$TDIR/stderr")" = 1 ]; then
         pass "$TNAME: ${1}one line on stderr"
