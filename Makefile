@@ -3,8 +3,12 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
 PKGS = ncursesw formw libcurl libxml-2.0
-DEBS = build-essential perl pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev \
-       python3 python3-html5lib tmux libxml2-utils valgrind openssl clang libclang-rt-14-dev
+# Debian packages: what building and running needs (make run; its demo
+# server, tests/server.py, is python3), then what make test adds.
+RUN_DEBS = build-essential pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev python3
+TEST_DEBS = $(RUN_DEBS) perl python3-html5lib tmux libxml2-utils valgrind openssl clang \
+	    libclang-rt-14-dev
+DEBS = $(RUN_DEBS)
 WARN = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -14,7 +18,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 
 URL ?=
 
-.PHONY: all run test install uninstall clean deps help bench bench-keys fuzz
+.PHONY: all run test install uninstall clean deps test-deps help bench bench-keys fuzz
 
 all: scraper
 
@@ -35,7 +39,8 @@ scraper-smallhist: scraper.c
 tests/unit: tests/unit.c scraper.c
 	$(CC) $(WARN) -Wno-unused-function -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ tests/unit.c $(PKG_LIBS)
 
-# Installs the Debian packages the build and the tests need, when missing.
+# Installs the Debian packages in DEBS when missing: by default those that
+# building and running need; test-deps, those and the tests' (TEST_DEBS).
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -47,6 +52,9 @@ deps:
 		echo "missing packages; run: sudo apt-get install -y $$missing" >&2; exit 1; \
 	fi
 
+test-deps:
+	@$(MAKE) -s deps DEBS="$(TEST_DEBS)"
+
 run: deps
 	@$(MAKE) -s scraper
 	@sh tests/demo.sh "$(URL)"
@@ -57,7 +65,7 @@ RELEASE_TESTS = $(filter-out tests/states.t tests/monkey.t,$(wildcard tests/*.t)
 ASAN_TESTS = $(filter-out tests/unit.t tests/alloc.t tests/fuzz.t tests/worst.t \
 	     tests/fsodd.t tests/outputs.t,$(wildcard tests/*.t))
 
-test: deps
+test: test-deps
 	@$(MAKE) -s scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit
 	@# every pass runs, whatever the one before said; the status is the worst
 	@st=0; \
@@ -94,7 +102,7 @@ clean:
 	rm -f scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit
 
 help:
-	@echo "targets: all run test fuzz bench bench-keys install uninstall clean deps (make run URL=...)"
+	@echo "targets: all run test fuzz bench bench-keys install uninstall clean deps test-deps (make run URL=...)"
 
 # The monkey test (tests/monkey.py) on the sanitizer build for SECONDS
 # (default 60) with a random seed, which it prints; MONKEY_SEED=N replays it.
