@@ -3,10 +3,17 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
 PKGS = ncursesw formw libcurl libxml-2.0
-DEBS = build-essential perl pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev \
-       python3 python3-html5lib tmux libxml2-utils valgrind openssl clang libclang-rt-14-dev
-WARN = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
-       -Wmissing-prototypes -Wno-missing-field-initializers
+# Debian packages: what building and running needs (make run; its demo
+# server, tests/server.py, is python3), then what make test adds.
+RUN_DEBS = build-essential pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev python3
+TEST_DEBS = $(RUN_DEBS) perl python3-html5lib tmux libxml2-utils valgrind openssl clang \
+	    libclang-rt-14-dev
+DEBS = $(RUN_DEBS)
+# Warnings are errors in the developers' and CI's builds only: make test
+# passes WERROR=-Werror (so can you); a plain make just shows them.
+WERROR ?=
+WARN = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wno-missing-field-initializers $(WERROR)
 CFLAGS ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -pthread
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
@@ -14,28 +21,34 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 
 URL ?=
 
-.PHONY: all run test install uninstall clean deps help bench bench-keys fuzz
+.PHONY: all run test install uninstall clean deps test-deps help bench bench-keys fuzz FORCE
 
 all: scraper
 
-scraper: scraper.c
+# The builds depend on the warning flags too: a -Werror build (make test)
+# after a plain one compiles again, and the other way round.
+.build-flags: FORCE
+	@[ "$$(cat $@ 2>/dev/null)" = '$(WARN)' ] || echo '$(WARN)' >$@
+
+scraper: scraper.c .build-flags
 	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS) $(LDFLAGS)
 
-scraper-asan: scraper.c
+scraper-asan: scraper.c .build-flags
 	$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
 
 # The program's own allocations fail one by one in tests/alloc.t.
-scraper-allocfail: scraper.c
+scraper-allocfail: scraper.c .build-flags
 	$(CC) $(WARN) -O1 -g $(SAN) -DSCRAPER_ALLOC_FAIL $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
 
 # Keeps 800 KB of pages for back, so tests/tui-hostile.t sees older ones let go.
-scraper-smallhist: scraper.c
+scraper-smallhist: scraper.c .build-flags
 	$(CC) $(WARN) -O0 -g -DHIST_BYTES=800000 $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
 
-tests/unit: tests/unit.c scraper.c
+tests/unit: tests/unit.c scraper.c .build-flags
 	$(CC) $(WARN) -Wno-unused-function -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ tests/unit.c $(PKG_LIBS)
 
-# Installs the Debian packages the build and the tests need, when missing.
+# Installs the Debian packages in DEBS when missing: by default those that
+# building and running need; test-deps, those and the tests' (TEST_DEBS).
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -47,6 +60,9 @@ deps:
 		echo "missing packages; run: sudo apt-get install -y $$missing" >&2; exit 1; \
 	fi
 
+test-deps:
+	@$(MAKE) -s deps DEBS="$(TEST_DEBS)"
+
 run: deps
 	@$(MAKE) -s scraper
 	@sh tests/demo.sh "$(URL)"
@@ -57,8 +73,8 @@ RELEASE_TESTS = $(filter-out tests/states.t tests/monkey.t,$(wildcard tests/*.t)
 ASAN_TESTS = $(filter-out tests/unit.t tests/alloc.t tests/fuzz.t tests/worst.t \
 	     tests/fsodd.t tests/outputs.t,$(wildcard tests/*.t))
 
-test: deps
-	@$(MAKE) -s scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit
+test: test-deps
+	@$(MAKE) -s WERROR=-Werror scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit
 	@# every pass runs, whatever the one before said; the status is the worst
 	@st=0; \
 	echo "== the release build"; prove -f $(RELEASE_TESTS) || st=1; \
@@ -91,10 +107,10 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/scraper $(DESTDIR)$(PREFIX)/share/man/man1/scraper.1
 
 clean:
-	rm -f scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit
+	rm -f scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit .build-flags
 
 help:
-	@echo "targets: all run test fuzz bench bench-keys install uninstall clean deps (make run URL=...)"
+	@echo "targets: all run test fuzz bench bench-keys install uninstall clean deps test-deps (make run URL=...)"
 
 # The monkey test (tests/monkey.py) on the sanitizer build for SECONDS
 # (default 60) with a random seed, which it prints; MONKEY_SEED=N replays it.

@@ -6,7 +6,7 @@
 # 0 (N past the last allocation) or exit 2 with one line "out of memory":
 # never a crash, a sanitizer report, a hang or a leftover temp file.
 # libxml2's and libcurl's own allocations are not failed: 2.9.14 loops
-# forever on some of its malloc failures (RELIABILITY.md A7).
+# forever on some of its malloc failures.
 . "$(dirname "$0")/lib.sh"
 
 BIN=$ROOT/scraper-allocfail

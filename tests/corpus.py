@@ -9,13 +9,13 @@ project).  When it is absent the script prints `1..0 # SKIP ...` and exits 0.
 
 For every page the directory is served from a thread on 127.0.0.1 (random
 port) as `Content-Type: text/html` with NO charset parameter, so the page's own
-declaration decides, else UTF-8 (SPEC, "Extraction").  Then:
+declaration decides, else UTF-8 (README, "What is extracted").  Then:
 
   * scraper side:   $SCRAPER --dump --format json http://127.0.0.1:PORT/NAME
                     (SCRAPER defaults to ./scraper at the repository root),
                     20 s timeout; exit 0 and valid JSON are required.
   * reference side: html5lib (a conforming HTML5 parser, Debian package
-                    python3-html5lib) parses the same bytes, and the SPEC's
+                    python3-html5lib) parses the same bytes, and the
                     extraction table is applied to the HTML-namespace elements
                     in document order; values are stripped of ASCII
                     whitespace and resolved against
@@ -38,8 +38,8 @@ Options:
   --threshold P  agreement required of the final test (default 98.5)
   --strict-srcset  drop srcset candidates whose descriptors are invalid, as the
                  standard's algorithm does for image *selection*; by default
-                 every candidate URL is a record (SPEC: "each srcset candidate
-                 is its own record").
+                 every candidate URL is a record (as README says: one record
+                 per srcset candidate).
 """
 
 import argparse
@@ -58,7 +58,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CORPUS = os.path.join(REPO, "..", "shared", "corpus", "pages")
 TIMEOUT = 20 * float(os.environ.get("TIME_SCALE") or 1)   # x TIME_SCALE, as every limit
 
-# SPEC "Extraction": (tag, attribute) pairs.  Attribute order inside one
+# The extraction table (README, "What is extracted"): (tag, attribute) pairs.  Attribute order inside one
 # element does not matter: pages are compared as multisets.
 TABLE = {
     "a": ("href",),
@@ -298,7 +298,7 @@ def resolve(base, ref):
 def reference(data, page_url, strict_srcset=False):
     """(records, encoding) for the page bytes `data` fetched from page_url.
 
-    Charset (SPEC: HTTP charset, then the document's declaration, then UTF-8):
+    Charset (HTTP charset, then the document's declaration, then UTF-8):
     the server sends no charset, so html5lib's own sniffing decides: a BOM,
     else the <meta charset> / http-equiv prescan of the first 1024 bytes, and a
     later <meta> in <head> makes html5lib re-parse with that encoding (as the

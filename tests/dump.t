@@ -1,6 +1,6 @@
 #!/bin/bash
 # End-to-end tests of `scraper --dump` against tests/server.py, checked
-# against SPEC.md: output formats, redirects, failures and their exit
+# against what README says: output formats, redirects, failures and their exit
 # statuses, encodings, charsets, size caps, terminal safety, saving, the
 # verbose report, the request sent, and signals.
 #
@@ -68,7 +68,7 @@ J=$SCRATCH/demo.json
 ok 'json_get "$J" "1" >/dev/null' "demo json: valid JSON"
 is "$(json_get "$J" 'sorted(d)')" \
    '["bytes", "content_length", "content_type", "elements", "final_url", "ip", "port", "saved", "status", "title", "url"]' \
-   "demo json: the SPEC's top-level keys"
+   "demo json: the documented top-level keys"
 is "$(json_get "$J" 'd["url"]')" "$BASE/" "demo json: url"
 is "$(json_get "$J" 'd["final_url"]')" "$BASE/" "demo json: final_url"
 is "$(json_get "$J" '[d["status"]]')" "[200]" "demo json: status is the number 200"
@@ -80,10 +80,10 @@ is "$(json_get "$J" '[d["bytes"]]')" "[$DEMO_LEN]" "demo json: bytes"
 is "$(json_get "$J" 'd["title"]')" "Démo — scraper ✓" "demo json: title"
 is "$(json_get "$J" '[d["saved"]]')" "[null]" "demo json: saved is null"
 is "$(json_get "$J" 'sorted({tuple(sorted(e)) for e in d["elements"]})')" \
-   '[["attr", "kind", "tag", "text", "url"]]' "demo json: element objects have the SPEC's keys"
+   '[["attr", "kind", "tag", "text", "url"]]' "demo json: element objects have the documented keys"
 json_tsv "$J" >"$SCRATCH/demo.json.tsv"
 cmp_file "$DEMO" "$SCRATCH/demo.json.tsv" "demo json: elements equal demo.tsv, in order"
-# SPEC's extraction table: (tag, attr) -> kind
+# the extraction table (README, "What is extracted"): (tag, attr) -> kind
 KINDS='{("a","href"):"link",("area","href"):"link",("img","src"):"image",("img","srcset"):"image",
 ("source","srcset"):"image",("audio","src"):"media",("video","src"):"media",("video","poster"):"media",
 ("source","src"):"media",("track","src"):"media",("object","data"):"embed",("embed","src"):"embed",

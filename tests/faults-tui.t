@@ -1,14 +1,12 @@
 #!/bin/bash
-# The fault matrix of ../shared/research/RELIABILITY.md section (b), rows
-# where the screen matters: the real binary driven in tmux against the
-# /fault/ routes of tests/server.py.  tests/faults.t has the batch rows and,
-# at its top, the table of every row and the test that covers it.  Test
-# names start with the row id; a row the program gets wrong is a TAP TODO
-# test ("# TODO bug: ...").
+# Faults where the screen matters: the real binary driven in tmux against
+# the /fault/ routes of tests/server.py.  tests/faults.t has the batch side
+# and, at its top, the list of every fault and the tests that cover it.  A
+# fault the program gets wrong is a TAP TODO test ("# TODO bug: ...").
 #
 # The harness is tests/tmux-lib.sh, shared with tests/tui.t: one tmux server
 # per scenario (a socket in the scenario's directory under $SCRATCH),
-# LANG/LC_ALL=C.UTF-8, TERM=xterm-256color, an 80x24 window (the matrix's size) unless a
+# LANG/LC_ALL=C.UTF-8, TERM=xterm-256color, an 80x24 window unless a
 # scenario says otherwise; the binary runs in that directory through run.sh,
 # which records the tty settings before and after, its pid, stderr and exit
 # status.  Nothing waits with a bare sleep: wait_screen / wait_until poll
@@ -20,32 +18,15 @@
 
 . "$(dirname "$0")/lib.sh"
 require_scraper
-
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "1..0 # SKIP tmux not installed"
-    exit 0
-fi
-unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=${TUI_WAIT:-5}
+. "$(dirname "$0")/tmux-lib.sh"
+SCENARIO_ONLY=${FAULTS_ONLY:-.}
+TUI_W=80 TUI_H=24   # the window of the next tui_start
 
 start_server_tls
 F=$BASE/fault
 P2=$BASE/page2.html
 
 # ==== tmux ====================================================================
-
-TUI_W=80 TUI_H=24   # the window of the next tui_start
-
-. "$(dirname "$0")/tmux-lib.sh"
-
-trap '_st=$?; _tui_cleanup; cd "$ROOT"; tmpfs_umount_all; (exit $_st); _tap_cleanup' EXIT
-
-# wait_status ERE [SECS [DESC]]: wait until the status line (the last row)
-# matches ERE.
-wait_status() {
-    local _re=$1
-    wait_until 'tail -1 <<<"$SCREEN" | grep -Eq -- "$_re"' "${3:+$3: }the status line shows /$_re/" "${2:-$TUI_WAIT}"
-}
 
 # raw_safe: the pane's raw output (pipe-pane; close_raw_log first) has no
 # OSC, BEL, VT/FF/DEL/NUL, C1, bidi control, invalid UTF-8 (tests/tui.t's
@@ -85,13 +66,6 @@ open_url() {
     keys Enter
 }
 
-# select_row N TOTAL: the Nth row of the pane selected (the detail says so).
-select_row() {
-    keys g
-    [ "$1" -gt 1 ] && keys -N $(($1 - 1)) j
-    wait_screen "$(nth_of "$1" "$2")"
-}
-
 # files_in DIR: its entries (hidden ones too), one line.
 files_in() { ls -A "$1" 2>/dev/null | tr '\n' ' '; }
 
@@ -100,16 +74,16 @@ DEMO_TAB="^ ?1 Links $NLINKS "
 
 # ==== scenarios =================================================================
 
-# --- S01-S19: each server fault named in the status line, the page stays ------
-# fault_case ROW URL ERE: open URL from the demo page; the status line names
-# the cause (ERE) and the demo page stays on screen.
+# --- server faults: each named in the status line, the page stays -------------
+# fault_case URL ERE: open URL from the demo page; the status line names the
+# cause (ERE) and the demo page stays on screen.
 fault_case() {
-    open_url "$2" || return 1
-    wait_status "$3" 10 "$1 $2" || return 1
+    open_url "$1" || return 1
+    wait_status "$2" 10 "$1" || return 1
     if grep -Eq -- "$DEMO_TAB" <<<"$(head -1 <<<"$SCREEN")"; then
-        pass "$TNAME: $1 $2: the status line names the cause (/$3/), the page shown stays"
+        pass "$TNAME: $1: the status line names the cause (/$2/), the page shown stays"
     else
-        fail "$TNAME: $1 $2: the status line names the cause (/$3/), the page shown stays"
+        fail "$TNAME: $1: the status line names the cause (/$2/), the page shown stays"
         _diag_state
     fi
 }
@@ -119,38 +93,38 @@ t_server_faults() {
     tui_start --timeout 2 --max-size 1048576 "$BASE/"
     wait_screen "$DEMO_TAB" || return
     for c in \
-        "S01|$F/truncated-links|remaining|closed|incomplete" \
-        "S01|$BASE/empty-reply|[Ee]mpty reply" \
-        "S02|$F/chunk-illegal|chunk" \
-        "S02|$F/chunk-overflow|chunk" \
-        "S03|$F/chunk-cut|remaining|closed|incomplete" \
-        "S04|$BASE/stall|timed out" \
-        "S05|$F/trickle|timed out" \
-        "S06|http://127.0.0.1:$(free_port)/|[Cc]onnect|refused" \
-        "S07|$BASE/loop|redirects" \
-        "S08|$BASE/redirect-file|refused|only http" \
-        "S08|$F/redirect-gopher|refused|only http" \
-        "S10|$F/location-esc|redirect|parse" \
-        "S11|$F/header-huge|headers too large|[Tt]oo large.*headers" \
-        "S11|$F/header-many|headers too large|[Tt]oo large.*headers" \
-        "S12|$F/cl-negative|Content-Length" \
-        "S12|$F/cl-overflow|larger than the limit" \
-        "S14|$BASE/gzip-bad|[Ee]rror|[Uu]nrecognized|decod|gzip" \
-        "S15|$BASE/bomb|larger than the limit" \
-        "S16|$BASE/big-chunked?bytes=2000000|larger than the limit" \
-        "S16|$F/stream|larger than the limit" \
-        "S17|$F/huge-cl|larger than the limit"; do
-        IFS='|' read -r row url re <<<"$c"
-        fault_case "$row" "$url" "$re" || return
+        "$F/truncated-links|remaining|closed|incomplete" \
+        "$BASE/empty-reply|[Ee]mpty reply" \
+        "$F/chunk-illegal|chunk" \
+        "$F/chunk-overflow|chunk" \
+        "$F/chunk-cut|remaining|closed|incomplete" \
+        "$BASE/stall|timed out" \
+        "$F/trickle|timed out" \
+        "http://127.0.0.1:$(free_port)/|[Cc]onnect|refused" \
+        "$BASE/loop|redirects" \
+        "$BASE/redirect-file|refused|only http" \
+        "$F/redirect-gopher|refused|only http" \
+        "$F/location-esc|redirect|parse" \
+        "$F/header-huge|headers too large|[Tt]oo large.*headers" \
+        "$F/header-many|headers too large|[Tt]oo large.*headers" \
+        "$F/cl-negative|Content-Length" \
+        "$F/cl-overflow|larger than the limit" \
+        "$BASE/gzip-bad|[Ee]rror|[Uu]nrecognized|decod|gzip" \
+        "$BASE/bomb|larger than the limit" \
+        "$BASE/big-chunked?bytes=2000000|larger than the limit" \
+        "$F/stream|larger than the limit" \
+        "$F/huge-cl|larger than the limit"; do
+        IFS='|' read -r url re <<<"$c"
+        fault_case "$url" "$re" || return
     done
     # HTTP/0.9: the cause is at the end of a line that says something else
     open_url "$F/http09" || return
     wait_status "fetched|HTTP/0\.9" || return
-    like "$(tail -1 <<<"$SCREEN")" "HTTP/0\.9" "$TNAME: S12 $F/http09: the status line names HTTP/0.9"
+    like "$(tail -1 <<<"$SCREEN")" "HTTP/0\.9" "$TNAME: $F/http09: the status line names HTTP/0.9"
     if [ -n "$TLS_BASE" ]; then
-        fault_case S19 "$TLS_BASE/" "certificate" || return
+        fault_case "$TLS_BASE/" "certificate" || return
     else
-        skip "$TNAME: S19: $TLS_WHY"
+        skip "$TNAME: $TLS_WHY"
     fi
     # a typed file:// URL: the form refuses it and stays open
     keys o
@@ -159,71 +133,71 @@ t_server_faults() {
     type_text "file:///etc/passwd"
     keys Enter
     wait_screen "refused|only http" || return
-    pass "$TNAME: S08 typed file:///etc/passwd: refused in the form"
+    pass "$TNAME: typed file:///etc/passwd: refused in the form"
     keys Escape
     wait_gone 'Open a URL' || return
-    # S09: a chain of 3 redirects: links resolved against the final URL
+    # a chain of 3 redirects: links resolved against the final URL
     open_url "$BASE/chain/3" || return
     wait_screen "$(re_quote "$BASE/chain-end/dir/next.html")" || return
-    pass "$TNAME: S09 chain of 3 redirects: links resolved against the final URL"
-    # S13: an error page is shown as SPEC says (parsed), the status says so
+    pass "$TNAME: chain of 3 redirects: links resolved against the final URL"
+    # an error page is shown parsed, as any page, and the status says so
     open_url "$BASE/404" || return
     wait_status "HTTP status 404" || return
     wait_screen "$(re_quote "$P2?from=404")" || return
-    pass "$TNAME: S13 404: 'HTTP status 404' in the status line"
-    ok '[ ! -e "$TDIR/Files" ]' "$TNAME: S13 404: nothing saved"
+    pass "$TNAME: 404: 'HTTP status 404' in the status line"
+    ok '[ ! -e "$TDIR/Files" ]' "$TNAME: 404: nothing saved"
     close_raw_log || return
-    raw_safe "S01-S19: nothing raw reached the terminal (no OSC, BEL, C1, bidi, invalid UTF-8)"
+    raw_safe "nothing raw reached the terminal (no OSC, BEL, C1, bidi, invalid UTF-8)"
     quit_clean
 }
 
-# --- downloads with d: S13 S18 F03 H04 --------------------------------------------
+# --- downloads with d ---------------------------------------------------------
 DL_ROWS=8   # /fault/dl-page: slow, 1 MB, endless, truncated, 404, bidi, small, last
 t_downloads() {
     local f="" before
     tui_start "$F/dl-page"
     wait_screen "$(nth_of 1 $DL_ROWS)" || return
-    # S13: a 404 is not saved
+    # a 404 is not saved
     select_row 5 $DL_ROWS || return
     keys d
     wait_status "HTTP status 404" || return
-    is "$(files_in "$TDIR/Files")" "" "$TNAME: S13 d on a 404: nothing saved, no temp file"
-    # F03: a failed re-download keeps the old file
+    is "$(files_in "$TDIR/Files")" "" "$TNAME: d on a 404: nothing saved, no temp file"
+    # a failed re-download keeps the old file
     echo OLD >"$TDIR/Files/truncated"
     select_row 4 $DL_ROWS || return
     keys d
     wait_status '[Oo]verwrite' || return
     keys y
     wait_status "download failed" || return
-    is "$(cat "$TDIR/Files/truncated")" OLD "$TNAME: F03 failed re-download: the old file is byte-for-byte the same"
-    is "$(files_in "$TDIR/Files")" "truncated " "$TNAME: F03 failed re-download: no temp file"
-    # H04: a bidi control in the name from the URL
+    is "$(cat "$TDIR/Files/truncated")" OLD "$TNAME: failed re-download: the old file is byte-for-byte the same"
+    is "$(files_in "$TDIR/Files")" "truncated " "$TNAME: failed re-download: no temp file"
+    # a bidi control in the name from the URL
     select_row 6 $DL_ROWS || return
     keys d
     wait_status "downloaded" || return
     f=$(ls -A "$TDIR/Files" | grep -vx truncated)
     printf '%s\n' "$f" >"$TDIR/name.txt"
     ok 'terminal_safe "$TDIR/name.txt" >/dev/null && [ -f "$TDIR/Files/$f" ]' \
-       "$TNAME: H04 d on /files/U+202Egpj.exe: saved as '$f', no bidi control in the name"
-    # S18: an endless body is stopped at the download cap (1 GiB)
+       "$TNAME: d on /files/U+202Egpj.exe: saved as '$f', no bidi control in the name"
+    # an endless body is stopped at the download cap (1 GiB)
     before=$(files_in "$TDIR/Files")
     select_row 3 $DL_ROWS || return
     keys d
     wait_status "Downloading" || return
-    wait_status "larger than the limit" 40 "S18 endless download" || return
-    pass "$TNAME: S18 endless download: stopped at the cap, said in the status line"
-    is "$(files_in "$TDIR/Files")" "$before" "$TNAME: S18 endless download: temp file removed"
+    wait_status "larger than the limit" 40 "endless download" || return
+    pass "$TNAME: endless download: stopped at the cap, said in the status line"
+    is "$(files_in "$TDIR/Files")" "$before" "$TNAME: endless download: temp file removed"
     # and a download cancelled with Esc leaves nothing either
     select_row 3 $DL_ROWS || return
     keys d
     wait_status "Downloading" || return
     keys Escape
     wait_gone "Downloading" || return
-    is "$(files_in "$TDIR/Files")" "$before" "$TNAME: S18 endless download cancelled with Esc: temp file removed"
+    is "$(files_in "$TDIR/Files")" "$before" "$TNAME: endless download cancelled with Esc: temp file removed"
     quit_clean
 }
 
-# --- F02: disk full during a download ----------------------------------------------
+# --- disk full during a download ---------------------------------------------------
 prepare_full() {
     if tmpfs_mount "$TDIR/Files" size=64k; then
         head -c 1000 /dev/urandom >"$TDIR/Files/earlier.bin"
@@ -236,21 +210,21 @@ t_disk_full() {
     TDIR_NO_MOUNT=
     TUI_PREPARE=prepare_full tui_start "$F/dl-page"
     if [ -n "$TDIR_NO_MOUNT" ]; then
-        skip "$TNAME: F02 disk full: $TDIR_NO_MOUNT"
+        skip "$TNAME: disk full: $TDIR_NO_MOUNT"
         return
     fi
     wait_screen "$(nth_of 1 $DL_ROWS)" || return
     select_row 2 $DL_ROWS || return
     keys d
-    wait_status "[Nn]o space left" 10 "F02 1 MB into 64 KiB" || return
-    pass "$TNAME: F02 disk full: 'No space left on device' in the status line"
-    is "$(files_in "$TDIR/Files")" "earlier.bin " "$TNAME: F02 disk full: no partial or temp file"
-    cmp_file "$TDIR/earlier.bin" "$TDIR/Files/earlier.bin" "$TNAME: F02 disk full: the earlier file intact"
+    wait_status "[Nn]o space left" 10 "1 MB into 64 KiB" || return
+    pass "$TNAME: disk full: 'No space left on device' in the status line"
+    is "$(files_in "$TDIR/Files")" "earlier.bin " "$TNAME: disk full: no partial or temp file"
+    cmp_file "$TDIR/earlier.bin" "$TDIR/Files/earlier.bin" "$TNAME: disk full: the earlier file intact"
     quit_clean
     tmpfs_umount "$TDIR/Files"
 }
 
-# --- F09: SIGTERM, SIGKILL during a download ------------------------------------------
+# --- SIGTERM, SIGKILL during a download -----------------------------------------------
 # start_slow_download: the slow download (4 MiB over 6.4 s) under way, its
 # temp file in Files/.
 start_slow_download() {
@@ -268,9 +242,9 @@ t_download_sigterm() {
     kill -TERM "$(cat "$TDIR/pid")"
     wait_exit 3 || return
     ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
-    is "$EXIT" exit=143 "$TNAME: F09 SIGTERM during a download: exit 143"
-    ok 'elapsed_below 2' "$TNAME: F09 SIGTERM: gone within 2 s (${ELAPSED} s)"
-    is "$(files_in "$TDIR/Files")" "" "$TNAME: F09 SIGTERM: temp file removed, no final file"
+    is "$EXIT" exit=143 "$TNAME: SIGTERM during a download: exit 143"
+    ok 'elapsed_below 2' "$TNAME: SIGTERM: gone within 2 s (${ELAPSED} s)"
+    is "$(files_in "$TDIR/Files")" "" "$TNAME: SIGTERM: temp file removed, no final file"
     stderr_one_line
     terminal_restored
 }
@@ -279,51 +253,51 @@ t_download_sigkill() {
     start_slow_download || return
     kill -KILL "$(cat "$TDIR/pid")"
     wait_exit 3 || return
-    is "$EXIT" exit=137 "$TNAME: F09 SIGKILL during a download: killed"
+    is "$EXIT" exit=137 "$TNAME: SIGKILL during a download: killed"
     like "$(files_in "$TDIR/Files")" "^\.scraper-[^ ]+ \$" \
-         "$TNAME: F09 SIGKILL: only a hidden temp file is left, never the final name slow.bin"
+         "$TNAME: SIGKILL: only a hidden temp file is left, never the final name slow.bin"
     (cd "$TDIR" && timeout -k 2 "$(scaled 10)" "$SCRAPER" --dump --save=next.html "$P2" >/dev/null 2>&1 </dev/null)
     is "$(files_in "$TDIR/Files")" "next.html " \
-        "$TNAME: F09 SIGKILL: the next save into Files/ cleans the leftover temp file up"
+        "$TNAME: SIGKILL: the next save into Files/ cleans the leftover temp file up"
 }
 
 # --- bad input and hostile content on the screen ---------------------------------------
 t_bad_input() {
     local n
     tui_start "$BASE/cs/shift-jis-bad"
-    # B04: invalid Shift_JIS: the links after the bad bytes too, stderr empty
+    # invalid Shift_JIS: the links after the bad bytes too, stderr empty
     wait_screen "$(re_quote "$P2?last")" || return
     screen_ok 'has_row a href "$P2?nihongo" && has_row a href "$P2?after3" && [ "$(nrows)" = 5 ]' \
-        "B04 Shift_JIS with invalid bytes: all 5 links listed"
-    # B06: 40,000 attributes: the page arrives, keys still work
+        "Shift_JIS with invalid bytes: all 5 links listed"
+    # 40,000 attributes: the page arrives, keys still work
     open_url "$F/many-attrs" || return
     wait_screen "$(re_quote "$P2?after-attrs")" 10 || return
     keys j
     wait_screen "$(nth_of 2 3)" || return
-    pass "$TNAME: B06 40,000 attributes: the page shown, the keys answer"
-    # B08: long URLs cut to the pane with an ellipsis; d refuses the data:
+    pass "$TNAME: 40,000 attributes: the page shown, the keys answer"
+    # long URLs cut to the pane with an ellipsis; d refuses the data:
     # URL and the one too long to fetch
     open_url "$F/long-urls" || return
     wait_screen "$(re_quote "$P2?after-long")" 10 || return
     screen_ok '[ "$(list_rows | grep -c "…\$")" -ge 2 ] && ! awk "length(\$0) > 80 { exit 1 }" <<<"$SCREEN"' \
-        "B08 the long URLs' rows are cut to 80 columns with …"
+        "the long URLs' rows are cut to 80 columns with …"
     select_row 1 4 || return
     keys d
     wait_status "not an http|too long" || return
     select_row 2 4 || return
     keys d
     wait_status "too long" || return
-    ok '[ ! -e "$TDIR/Files" ]' "$TNAME: B08 d on a data: URL and on a 300,000-byte URL: refused, nothing written"
-    # B09: NUL and bad references
+    ok '[ ! -e "$TDIR/Files" ]' "$TNAME: d on a data: URL and on a 300,000-byte URL: refused, nothing written"
+    # NUL and bad references
     open_url "$F/nul-refs" || return
     wait_screen "$(re_quote "$P2?after-nul")" || return
-    screen_safe "B09 NUL and bad references: the screen is clean"
-    # B10: relative forms: the same URLs as --dump
+    screen_safe "NUL and bad references: the screen is clean"
+    # relative forms: the same URLs as --dump
     open_url "$F/relative" || return
     wait_screen "$(re_quote "$BASE/net-path")" || return
     screen_ok 'has_rows "$BASE/net-path" "$BASE/up4" "$F/relative?q=1" "$F/relative#frag" "$BASE/spaced" "$BASE/UPPER"' \
-        "B10 relative forms resolved as --dump resolves them"
-    # B11: other schemes: Enter and d refuse them, nothing is fetched
+        "relative forms resolved as --dump resolves them"
+    # other schemes: Enter and d refuse them, nothing is fetched
     open_url "$F/schemes" || return
     wait_screen "javascript:alert" || return
     : >"$SERVER_LOG"
@@ -336,16 +310,16 @@ t_bad_input() {
     keys Enter
     wait_status "not an http" || return
     ok '[ ! -s "$SERVER_LOG" ] && [ ! -e "$TDIR/Files" ]' \
-       "$TNAME: B11 javascript: and file: links: Enter and d refuse, nothing fetched or written"
-    # H03: CR, BS, TAB, VT, FF, DEL, LF in hrefs and texts: every row intact
+       "$TNAME: javascript: and file: links: Enter and d refuse, nothing fetched or written"
+    # CR, BS, TAB, VT, FF, DEL, LF in hrefs and texts: every row intact
     open_url "$BASE/hostile" || return
     wait_screen "$(re_quote "$P2?utf8")" || return
     n=$(timeout "$(scaled 10)" "$SCRAPER" --dump "$BASE/hostile" </dev/null 2>/dev/null | grep -c '^a	')
     screen_ok '[ "$(awk "/^ ?1 Links/ { on = 1; next } /^(q+|─+|-+)\$/ { exit } on" <<<"$SCREEN" | grep -v "^\$" | grep -cvE "^a +href +http")" = 0 ] &&
                [ "$(nrows)" -ge $((n < 15 ? n : 15)) ]' \
-        "H03 control characters: every row of the Links pane is one whole row (a href URL ...)"
-    screen_safe "H03 control characters: the screen is clean"
-    # H06: wide, combining and ZWJ characters fit 80 columns
+        "control characters: every row of the Links pane is one whole row (a href URL ...)"
+    screen_safe "control characters: the screen is clean"
+    # wide, combining and ZWJ characters fit 80 columns
     open_url "$F/wide" || return
     wait_screen "$(re_quote "$P2?last")" || return
     printf '%s\n' "$SCREEN" >"$TDIR/wide.txt"
@@ -364,40 +338,40 @@ for b in bad:
 sys.exit(1 if bad else 0)
 EOF
     ); then
-        pass "$TNAME: H06 CJK, combining marks, emoji ZWJ: every row at most 80 columns"
+        pass "$TNAME: CJK, combining marks, emoji ZWJ: every row at most 80 columns"
     else
-        fail "$TNAME: H06 CJK, combining marks, emoji ZWJ: every row at most 80 columns"
+        fail "$TNAME: CJK, combining marks, emoji ZWJ: every row at most 80 columns"
         diag "$msg"
     fi
     # polled: tmux may show the screen halfway through its update
     wait_until 'grep -Eq "$(re_quote "$P2?cjk=")" <<<"$SCREEN" && grep -Eq "^ ?1 Links 4 " <<<"$(head -1 <<<"$SCREEN")" &&
                grep -Eq "\? help +q quit" <<<"$(tail -1 <<<"$SCREEN")"' \
-        "H06 the tab bar, the rows and the status line stay in place" || return
-    pass "$TNAME: H06 the tab bar, the rows and the status line stay in place"
-    # H07: a header X-A with ESC: escaped in the Transfer pane
+        "the tab bar, the rows and the status line stay in place" || return
+    pass "$TNAME: the tab bar, the rows and the status line stay in place"
+    # a header X-A with ESC: escaped in the Transfer pane
     open_url "$F/bad-tag" || return
     wait_screen "$(re_quote "$P2?bad-tag")" || return
     keys 6
     wait_screen "X-A" || return
     screen_ok 'grep -E "X-A" <<<"$SCREEN" | grep -Eq "\^\[|<U\+001B>|\\\\e|\\\\x1[bB]|␛"' \
-        "H07 header X-A: ESC shown escaped in the Transfer pane"
-    screen_safe "H07 the Transfer pane is clean"
-    # S10: Location with a space and C1: followed, shown percent-encoded
+        "header X-A: ESC shown escaped in the Transfer pane"
+    screen_safe "header X-A: the Transfer pane is clean"
+    # Location with a space and C1: followed, shown percent-encoded
     open_url "$F/location-space-c1" || return
     wait_screen "[Rr]edirect.*%[cC]2%9[bB]" || return
-    pass "$TNAME: S10 Location with a space and C2 9B: followed, shown percent-encoded"
-    screen_safe "S10 the Transfer pane is clean"
-    # H05: Location with invalid UTF-8: a replacement on screen
+    pass "$TNAME: Location with a space and C2 9B: followed, shown percent-encoded"
+    screen_safe "Location with a space and C2 9B: the Transfer pane is clean"
+    # Location with invalid UTF-8: a replacement on screen
     open_url "$F/location-bad-utf8" || return
     wait_screen "[Rr]edirect.*%[fF][fF]%[fF][eE]" || return
-    screen_safe "H05 Location with invalid UTF-8: the screen is clean"
+    screen_safe "Location with invalid UTF-8: the screen is clean"
     keys 1
     close_raw_log || return
-    raw_safe "B04-H07: nothing raw reached the terminal (no OSC, BEL, C1, bidi, invalid UTF-8)"
+    raw_safe "nothing raw reached the terminal (no OSC, BEL, C1, bidi, invalid UTF-8)"
     quit_clean
 }
 
-# --- H05: in the C locale, non-ASCII is escaped -----------------------------------------
+# --- in the C locale, non-ASCII is escaped ----------------------------------------------
 t_lang_c() {
     tui_start LANG=C LC_ALL=C -- "$BASE/hostile"
     wait_screen "$(re_quote "$P2?utf8")" || return
@@ -405,19 +379,19 @@ t_lang_c() {
     wait_screen "X-Hostile" || return
     keys 1
     wait_screen "$(re_quote "$P2?utf8")" || return
-    screen_ok '! grep -q "café" <<<"$SCREEN"' "H05 LC_ALL=C: 'café' is not drawn as UTF-8"
+    screen_ok '! grep -q "café" <<<"$SCREEN"' "LC_ALL=C: 'café' is not drawn as UTF-8"
     close_raw_log || return
     if "$PYTHON" -c 'import sys; sys.exit(any(b >= 0x80 for b in open(sys.argv[1], "rb").read()))' "$TDIR/raw.log"; then
-        pass "$TNAME: H05 LC_ALL=C: no byte above 0x7F written to the terminal"
+        pass "$TNAME: LC_ALL=C: no byte above 0x7F written to the terminal"
     else
-        fail "$TNAME: H05 LC_ALL=C: no byte above 0x7F written to the terminal"
+        fail "$TNAME: LC_ALL=C: no byte above 0x7F written to the terminal"
         diag "$(grep -aoP '.{0,20}[\x80-\xff]+.{0,20}' "$TDIR/raw.log" | head -3 | cat -v)"
     fi
-    raw_safe "H05 LC_ALL=C: nothing raw reached the terminal"
+    raw_safe "LC_ALL=C: nothing raw reached the terminal"
     quit_clean
 }
 
-# --- B07: 100,000 links: End and PgDn answer at once ------------------------------------
+# --- 100,000 links: End and PgDn answer at once -----------------------------------------
 # key_time KEYS ERE: seconds from sending KEYS until the screen matches ERE.
 key_time() {
     local t0
@@ -433,55 +407,55 @@ t_big() {
     tui_start "$BASE/big?bytes=5900000"
     wait_screen "$(nth_of 1 "$n")" 10 || return
     key_time End "$(nth_of "$n" "$n")" || return
-    ok 'elapsed_below 0.2' "$TNAME: B07 $n links: End shows the last row within 200 ms ($ELAPSED s)"
+    ok 'elapsed_below 0.2' "$TNAME: $n links: End shows the last row within 200 ms ($ELAPSED s)"
     key_time g "$(nth_of 1 "$n")" || return
     key_time NPage "$(nth_of "(1[0-9]|[2-9])" "$n")" || return
-    ok 'elapsed_below 0.2' "$TNAME: B07 $n links: PgDn answers within 200 ms ($ELAPSED s)"
+    ok 'elapsed_below 0.2' "$TNAME: $n links: PgDn answers within 200 ms ($ELAPSED s)"
     quit_clean
 }
 
-# --- T03: not a terminal on one side: batch output, no escape sequence -----------------
+# --- not a terminal on one side: batch output, no escape sequence ----------------------
 t_not_a_tty() {
     RUN_STDIN=/dev/null tui_start "$P2"
     wait_exit || return
-    is "$EXIT" exit=0 "$TNAME: T03 stdin </dev/null: exit 0"
+    is "$EXIT" exit=0 "$TNAME: stdin </dev/null: exit 0"
     wait_screen "^a +href +$(re_quote "$BASE/")" || return
-    pass "$TNAME: T03 stdin </dev/null: the TSV is printed on the terminal"
+    pass "$TNAME: stdin </dev/null: the TSV is printed on the terminal"
     close_raw_log || return
-    ok '! esc_written' "$TNAME: T03 stdin </dev/null: no escape sequence written"
+    ok '! esc_written' "$TNAME: stdin </dev/null: no escape sequence written"
     tui_stop
     RUN_STDOUT=out.tsv tui_start "$P2"
     wait_exit || return
-    is "$EXIT" exit=0 "$TNAME: T03 stdout >file: exit 0"
+    is "$EXIT" exit=0 "$TNAME: stdout >file: exit 0"
     expected page2.tsv >"$TDIR/page2.expected"
-    cmp_file "$TDIR/page2.expected" "$TDIR/out.tsv" "$TNAME: T03 stdout >file: the file holds the TSV, no escape sequence"
+    cmp_file "$TDIR/page2.expected" "$TDIR/out.tsv" "$TNAME: stdout >file: the file holds the TSV, no escape sequence"
 }
 
-# --- T04: 20x5 and 1x1 ---------------------------------------------------------------------
+# --- a tiny terminal: 20x5 and 1x1 -------------------------------------------------------------
 t_tiny() {
     TUI_W=20 TUI_H=5 tui_start "$BASE/"
     wait_screen "small" || return
-    pass "$TNAME: T04 20x5: the terminal is said to be too small"
+    pass "$TNAME: 20x5: the terminal is said to be too small"
     tm resize-window -t t -x 1 -y 1
     wait_until '[ "$(tm display -p -t t "#{window_width}x#{window_height}")" = 1x1 ]' "the window is 1x1" || return
     keys j   # an event at 1x1
     tm resize-window -t t -x 80 -y 24
     wait_screen "$DEMO_TAB" || return
-    pass "$TNAME: T04 1x1 then 80x24: no crash, the layout is back"
+    pass "$TNAME: 1x1 then 80x24: no crash, the layout is back"
     quit_clean
 }
 
-# --- T05: 40x10 (the minimum) and 120x40, idle and during a transfer; Ctrl-Z, fg ----------
+# --- resized to 40x10 (the minimum) and 120x40, idle and during a transfer; Ctrl-Z, fg ---
 t_resize() {
     tui_start "$BASE/"
     wait_screen "$DEMO_TAB" || return
     tm resize-window -t t -x 40 -y 10
     wait_until '[ "$(wc -l <<<"$SCREEN")" = 10 ] && ! grep -q "too small" <<<"$SCREEN" && [ "$(nrows)" -ge 1 ] && grep -q "HTTP 200" <<<"$(tail -1 <<<"$SCREEN")"' \
         "40x10 (the minimum): rows and the status line, not 'too small'" || return
-    pass "$TNAME: T05 80x24 -> 40x10: laid out (not too small)"
+    pass "$TNAME: 80x24 -> 40x10: laid out (not too small)"
     tm resize-window -t t -x 120 -y 40
     wait_screen "^a +href +http.*URL +http" || return
-    pass "$TNAME: T05 40x10 -> 120x40: the detail stands beside the list"
+    pass "$TNAME: 40x10 -> 120x40: the detail stands beside the list"
     tm resize-window -t t -x 80 -y 24
     open_url "$BASE/slow" || return
     wait_status 'Loading' || return
@@ -489,7 +463,7 @@ t_resize() {
     wait_until '[ "$(wc -l <<<"$SCREEN")" = 10 ]' "40x10 during a transfer" || return
     tm resize-window -t t -x 120 -y 40
     wait_screen "$(re_quote "$BASE/page2.html?slow")" || return
-    pass "$TNAME: T05 resized to 40x10 and 120x40 during a transfer: the page arrives"
+    pass "$TNAME: resized to 40x10 and 120x40 during a transfer: the page arrives"
     quit_clean
 }
 
@@ -510,14 +484,14 @@ t_suspend() {
     wait_screen "$DEMO_TAB" || return
     keys C-z
     wait_screen 'Stopped' || return
-    is "$(tm display -p -t t '#{alternate_on} #{cursor_flag}')" "0 1" "$TNAME: T05 Ctrl-Z: the normal screen is back, cursor visible"
+    is "$(tm display -p -t t '#{alternate_on} #{cursor_flag}')" "0 1" "$TNAME: Ctrl-Z: the normal screen is back, cursor visible"
     type_text "fg"
     keys Enter
     wait_screen "$DEMO_TAB" || return
-    pass "$TNAME: T05 fg: the screen is painted again"
+    pass "$TNAME: fg: the screen is painted again"
     keys j
     wait_screen "$(nth_of 2 "$NLINKS")" || return
-    pass "$TNAME: T05 after fg the keys answer"
+    pass "$TNAME: after fg the keys answer"
     keys q
     wait_until '[ "$(tm display -p -t t "#{alternate_on}")" = 0 ]' "q leaves the screen" || return
     type_text 'echo "exit=$?" >exitfile'   # $? of fg: the job's status
@@ -527,7 +501,7 @@ t_suspend() {
     ok '[ ! -s "$TDIR/stderr" ]' "$TNAME: nothing on stderr"
 }
 
-# --- T06: Ctrl-C during a transfer -------------------------------------------------------------
+# --- Ctrl-C during a transfer ------------------------------------------------------------------
 t_ctrl_c() {
     local t0
     tui_start "$BASE/slow"
@@ -536,13 +510,13 @@ t_ctrl_c() {
     keys C-c
     wait_exit 3 || return
     ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
-    is "$EXIT" exit=130 "$TNAME: T06 Ctrl-C during a transfer: exit 130"
-    ok 'elapsed_below 2' "$TNAME: T06 Ctrl-C: gone within 2 s (${ELAPSED} s)"
+    is "$EXIT" exit=130 "$TNAME: Ctrl-C during a transfer: exit 130"
+    ok 'elapsed_below 2' "$TNAME: Ctrl-C: gone within 2 s (${ELAPSED} s)"
     stderr_one_line
     terminal_restored
 }
 
-# --- T07: SIGHUP; the pane killed; stdin gone without a SIGHUP --------------------------------
+# --- SIGHUP; the pane killed; stdin gone without a SIGHUP -------------------------------------
 # running PID: true while PID runs.  A zombie has exited: once tmux is gone its reaper is init,
 # which may take seconds to collect it, and kill -0 still finds it until then.
 running() {
@@ -571,7 +545,7 @@ t_hangup() {
     wait_screen "$DEMO_TAB" || return
     kill -HUP "$(cat "$TDIR/pid")"
     wait_exit 3 || return
-    is "$EXIT" exit=129 "$TNAME: T07 SIGHUP: exit 129"
+    is "$EXIT" exit=129 "$TNAME: SIGHUP: exit 129"
     stderr_one_line
     terminal_restored
     tui_stop
@@ -583,7 +557,7 @@ t_hangup() {
     wait_screen "$DEMO_TAB" || return
     pid=$(cat "$TDIR/pid")
     tm kill-server
-    ok 'gone_within 2 "$pid"' "$TNAME: T07 the pane killed: the process is gone within 2 s"
+    ok 'gone_within 2 "$pid"' "$TNAME: the pane killed: the process is gone within 2 s"
     running "$pid" && kill -KILL "$pid"
     tui_stop
     # in a session of its own, no SIGHUP comes: reading stdin fails instead
@@ -591,11 +565,11 @@ t_hangup() {
     wait_screen "$DEMO_TAB" || return
     pid=$(cat "$TDIR/pid")
     tm kill-server
-    ok 'gone_within 2 "$pid"' "$TNAME: T07 stdin gone without SIGHUP (setsid): the process is gone within 2 s"
+    ok 'gone_within 2 "$pid"' "$TNAME: stdin gone without SIGHUP (setsid): the process is gone within 2 s"
     running "$pid" && kill -KILL "$pid"
 }
 
-# --- T09: the URL field: a 10,000-character paste, Ctrl-V ESC, Ctrl-V Ctrl-M --------------------
+# --- the URL field: a 10,000-character paste, Ctrl-V ESC, Ctrl-V Ctrl-M -------------------------
 t_url_field() {
     local long
     long=$(printf 'a%.0s' {1..10000})
@@ -604,31 +578,24 @@ t_url_field() {
     type_text "$BASE/?q=$long"
     wait_screen "URL +.*aaaa" || return
     screen_ok 'grep -q "Open a URL" <<<"$SCREEN" && [ "$(wc -l <<<"$SCREEN")" = 24 ]' \
-        "T09 a 10,000-character paste: the form holds it on its row"
+        "a 10,000-character paste: the form holds it on its row"
     keys C-v
     wait_screen "control characters" || return
-    screen_safe "T09 Ctrl-V: refused, the screen is clean"
+    screen_safe "Ctrl-V: refused, the screen is clean"
     keys C-v C-m
     wait_until 'grep -Eq "$DEMO_TAB" <<<"$SCREEN" || tail -1 <<<"$SCREEN" | grep -Eiq "error|too long|failed|refused"' \
         "Ctrl-V Ctrl-M submits the long URL: fetched, or refused with a message" 10 || return
-    pass "$TNAME: T09 Ctrl-V Ctrl-M: the long URL submitted, the program still answers"
+    pass "$TNAME: Ctrl-V Ctrl-M: the long URL submitted, the program still answers"
     keys o
     wait_screen 'Open a URL' || return
     keys C-v Escape
     wait_gone 'Open a URL' || return
-    pass "$TNAME: T09 Ctrl-V ESC: the ESC closes the form, nothing inserted"
-    screen_safe "T09 the screen is clean"
+    pass "$TNAME: Ctrl-V ESC: the ESC closes the form, nothing inserted"
+    screen_safe "the screen is clean"
     quit_clean
 }
 
 # ==== run ========================================================================
-
-scenario() {
-    [[ $2 =~ ${FAULTS_ONLY:-.} ]] || return 0
-    TNAME=$1
-    "$2"
-    tui_stop
-}
 
 T0=$EPOCHREALTIME
 scenario "server faults" t_server_faults

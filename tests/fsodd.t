@@ -110,13 +110,6 @@ untouched() {
 # entries DIR: its entries, hidden ones too, on one line.
 entries() { ls -A "$1" 2>/dev/null | tr '\n' ' '; }
 
-# workdir NAME: a fresh directory under $SCRATCH as the current directory.
-workdir() {
-    cd "$ROOT" || exit 1
-    rm -rf "${SCRATCH:?}/w-$1"
-    mkdir -p "$SCRATCH/w-$1" && cd "$SCRATCH/w-$1" || exit 1
-}
-
 # save_run PATHNAME: the batch save of $DL into Files/x.bin by one of the
 # three ways: name (--save=x.bin), derived (URL --save), force (--force).
 save_run() {
@@ -292,23 +285,10 @@ fi
 cd "$ROOT" || exit 1
 
 # ==== the screen, through tmux ===================================================
-if ! command -v tmux >/dev/null 2>&1; then
-    skip "the screen: tmux not installed"
-    done_testing
-fi
-unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=${TUI_WAIT:-5}
-TUI_W=100 TUI_H=30
-. "$(dirname "$0")/tmux-lib.sh"
-trap '_st=$?; _tui_cleanup; cd "$ROOT"; (exit $_st); _tap_cleanup' EXIT
+. "$(dirname "$0")/tmux-lib.sh"   # the script ends here without tmux
+SCENARIO_ONLY=${FSODD_ONLY:-.}
 
 PAGE_RE="HTTP 200 .*$(re_quote "$P2")"
-
-# wait_status ERE [SECS [DESC]]: until the status line (the last row) matches.
-wait_status() {
-    local _re=$1
-    wait_until 'tail -1 <<<"$SCREEN" | grep -Eq -- "$_re"' "${3:+$3: }the status line shows /$_re/" "${2:-$TUI_WAIT}"
-}
 
 # save_as NAME: s, the prompt emptied, NAME typed, Enter.
 save_as() {
@@ -480,13 +460,6 @@ t_download_beside() {
     wait_gone "Downloading" || return
     is "$(entries "$TDIR/Files")" "beside.html " "$TNAME: Esc: the download's temp file removed"
     quit_clean
-}
-
-scenario() {
-    [[ $2 =~ ${FSODD_ONLY:-.} ]] || return 0
-    TNAME=$1
-    "$2"
-    tui_stop
 }
 
 scenario "s" t_save

@@ -26,6 +26,8 @@
 #   pass NAME / fail NAME / skip REASON / diag TEXT...
 #   plan N at the start, or done_testing at the end.
 #
+# Cleaning up: at_exit 'COMMAND' adds COMMAND to what runs on exit.
+#
 # Running the binary:
 #   run_scraper [-t SECS] ARGS...   stdout -> $OUT, stderr -> $ERR (files),
 #                                   SECS x TIME_SCALE the limit,
@@ -60,8 +62,18 @@ _tap_n=0
 _tap_failed=0
 _tap_planned=
 
+# at_exit 'COMMAND': run COMMAND (eval'd) when the script exits, however it
+# exits: from the repository root, in the order the commands were given,
+# then the fixture server is stopped and $SCRATCH removed.
+_at_exit=()
+at_exit() { _at_exit+=("$1"); }
+
 _tap_cleanup() {
-    local status=$?
+    local status=$? _c
+    cd "$ROOT" 2>/dev/null
+    for _c in "${_at_exit[@]}"; do
+        eval "$_c"
+    done
     if [ -n "$SERVER_PID" ]; then
         kill -TERM "$SERVER_PID" 2>/dev/null
         wait "$SERVER_PID" 2>/dev/null
@@ -213,28 +225,58 @@ elapsed_below() {
     awk -v e="$ELAPSED" -v s="$1" -v k="${TIME_SCALE:-1}" 'BEGIN { exit !(e < s * k) }'
 }
 
+# workdir NAME: a fresh directory, $SCRATCH/w-NAME, as the current
+# directory (Files/ of a --save lands there).
+workdir() {
+    cd "$ROOT" || exit 1
+    rm -rf "${SCRATCH:?}/w-$1"
+    mkdir -p "$SCRATCH/w-$1" && cd "$SCRATCH/w-$1" || exit 1
+}
+
 # ---- the fixture server -------------------------------------------------
 
-# start_server: run tests/server.py in the background, wait up to 5 s (x
-# TIME_SCALE) for its port, export PORT, BASE and SERVER_LOG (its request log).
+# wait_port_file FILE: wait up to 5 s (x TIME_SCALE) until FILE is
+# non-empty (a server writes its port there once it listens); false if it
+# is not by then.
+wait_port_file() {
+    for _ in $(seq "$(scaled 100)"); do
+        [ -s "$1" ] && return 0
+        sleep 0.05
+    done
+    [ -s "$1" ]
+}
+
+# start_server [ARG...]: run tests/server.py (with ARGs) in the background,
+# wait up to 5 s (x TIME_SCALE) for its port, export PORT, BASE and
+# SERVER_LOG (its request log).
 start_server() {
     local portfile=$SCRATCH/server.port
     SERVER_LOG=$SCRATCH/server.log
     : >"$SERVER_LOG"
     "$PYTHON" "$ROOT/tests/server.py" --port-file "$portfile" \
-        --lifetime "$(scaled 300)" --log "$SERVER_LOG" 2>"$SCRATCH/server.err" &
+        --lifetime "$(scaled 300)" --log "$SERVER_LOG" "$@" 2>"$SCRATCH/server.err" &
     SERVER_PID=$!
-    for _ in $(seq "$(scaled 100)"); do
-        [ -s "$portfile" ] && break
-        sleep 0.05
-    done
-    if [ ! -s "$portfile" ]; then
-        echo "Bail out! test server did not start: $(head -c 500 "$SCRATCH/server.err")"
-        exit 255
-    fi
+    wait_port_file "$portfile" || _server_bail
     PORT=$(cat "$portfile")
     BASE=http://127.0.0.1:$PORT
     export PORT BASE SERVER_LOG
+}
+
+_server_bail() {
+    echo "Bail out! test server did not start: $(head -c 500 "$SCRATCH/server.err")"
+    exit 255
+}
+
+# serve_dir DIR LIFETIME: serve the files of DIR with tests/bench/serve.py
+# on 127.0.0.1 for LIFETIME seconds at most (stopped at exit); sets
+# SERVE_URL, http://127.0.0.1:PORT.  Once a script.
+serve_dir() {
+    local portfile=$SCRATCH/serve.port
+    "$PYTHON" "$ROOT/tests/bench/serve.py" --root "$1" --port-file "$portfile" \
+        --lifetime "$2" 2>"$SCRATCH/serve.err" &
+    at_exit "kill $! 2>/dev/null"
+    wait_port_file "$portfile" || { echo "Bail out! serve.py did not start"; exit 255; }
+    SERVE_URL=http://127.0.0.1:$(cat "$portfile")
 }
 
 # fetch PATH FILE: the raw body the server sends for PATH (no decoding).
@@ -270,8 +312,8 @@ free_port() {
 # ---- byte-level checks ----------------------------------------------------
 
 # terminal_safe FILE: true when FILE is valid UTF-8 with no C0 control other
-# than TAB and LF, no DEL, no C1 (U+0080-009F) and no bidi control (SPEC,
-# "Terminal safety"); otherwise prints what it found and where.
+# than TAB and LF, no DEL, no C1 (U+0080-009F) and no bidi control (README:
+# nothing raw on the terminal); otherwise prints what it found and where.
 terminal_safe() {
     "$PYTHON" - "$1" <<'EOF'
 import sys
@@ -302,7 +344,7 @@ is_terminal_safe() {
 }
 
 # fails_with STATUS NAME: the last run exited STATUS with one line on stderr
-# (SPEC: every non-zero exit prints one line that names the cause).
+# (every non-zero exit prints one line that names the cause).
 fails_with() {
     is "$RC" "$1" "$2: exit $1"
     is "$(lines "$ERR")" 1 "$2: one line on stderr"
@@ -382,7 +424,7 @@ todo_like() {
 # openssl (or when it fails) only the plain server starts: TLS_BASE is empty
 # and TLS_WHY says why.
 start_server_tls() {
-    local portfile=$SCRATCH/server.port tlsfile=$SCRATCH/server.tlsport
+    local tlsfile=$SCRATCH/server.tlsport
     local cert=$SCRATCH/tls-cert.pem key=$SCRATCH/tls-key.pem
     TLS_BASE= TLS_PORT= TLS_WHY=
     if ! command -v openssl >/dev/null 2>&1; then
@@ -395,37 +437,24 @@ start_server_tls() {
         start_server
         return
     fi
-    SERVER_LOG=$SCRATCH/server.log
-    : >"$SERVER_LOG"
-    "$PYTHON" "$ROOT/tests/server.py" --port-file "$portfile" \
-        --lifetime "$(scaled 300)" --log "$SERVER_LOG" \
-        --tls-cert "$cert" --tls-key "$key" --tls-port-file "$tlsfile" \
-        2>"$SCRATCH/server.err" &
-    SERVER_PID=$!
-    for _ in $(seq "$(scaled 100)"); do
-        [ -s "$portfile" ] && break
-        sleep 0.05
-    done
-    if [ ! -s "$portfile" ] || [ ! -s "$tlsfile" ]; then
-        echo "Bail out! test server did not start: $(head -c 500 "$SCRATCH/server.err")"
-        exit 255
-    fi
-    PORT=$(cat "$portfile")
-    BASE=http://127.0.0.1:$PORT
+    # the server writes the TLS port before the other
+    start_server --tls-cert "$cert" --tls-key "$key" --tls-port-file "$tlsfile"
+    [ -s "$tlsfile" ] || _server_bail
     TLS_PORT=$(cat "$tlsfile")
     TLS_BASE=https://127.0.0.1:$TLS_PORT
-    export PORT BASE SERVER_LOG TLS_PORT TLS_BASE
+    export TLS_PORT TLS_BASE
 }
 
 # tmpfs_mount DIR OPTIONS: mount a tmpfs with OPTIONS (e.g. size=64k, or
 # ro,size=64k) on DIR (created when missing); false where mounting is not
-# allowed (not root, no CAP_SYS_ADMIN), with MOUNT_WHY set.  A script that
-# mounts calls tmpfs_umount_all from its EXIT trap before _tap_cleanup,
-# which could not remove a mounted directory.
+# allowed (not root, no CAP_SYS_ADMIN), with MOUNT_WHY set.  What is still
+# mounted at exit is unmounted (tmpfs_umount_all, an at_exit command), for
+# $SCRATCH could not be removed with a mount in it.
 _tmpfs_mounts=()
 tmpfs_mount() {
     mkdir -p "$1" || return 1
     if MOUNT_WHY=$(mount -t tmpfs -o "$2" tmpfs "$1" 2>&1); then
+        [ -n "$_tmpfs_at_exit" ] || { _tmpfs_at_exit=1; at_exit tmpfs_umount_all; }
         _tmpfs_mounts+=("$1")
         return 0
     fi

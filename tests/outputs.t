@@ -60,16 +60,8 @@ page = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Controls ' + E 
 open(out, "wb").write(page.encode("utf-8").replace(INV.encode("utf-8"), b"\xff\xfe\xc3(\x80"))
 EOF
 NCTL=8   # links on ctl.html
-"$PYTHON" "$ROOT/tests/bench/serve.py" --root "$PAGES" --port-file "$SCRATCH/pages.port" \
-    --lifetime "$(scaled 300)" 2>"$SCRATCH/pages.err" &
-PAGES_PID=$!
-trap '_st=$?; kill "$PAGES_PID" 2>/dev/null; (exit $_st); _tap_cleanup' EXIT
-for _ in $(seq "$(scaled 100)"); do
-    [ -s "$SCRATCH/pages.port" ] && break
-    sleep 0.05
-done
-[ -s "$SCRATCH/pages.port" ] || { echo "Bail out! serve.py did not start"; exit 255; }
-CTL=http://127.0.0.1:$(cat "$SCRATCH/pages.port")/ctl.html
+serve_dir "$PAGES" "$(scaled 300)"
+CTL=$SERVE_URL/ctl.html
 
 # ---- the one check ---------------------------------------------------------------
 # clean FILE DESC [oneline]: FILE passes tests/raw_safe.py and holds no C0
@@ -198,24 +190,9 @@ clean "$ERR" "--save with a derived name, again: the line is clean"
 cd "$ROOT" || exit 1
 
 # ==== the screen: y (OSC 52) and d ==============================================
-if ! command -v tmux >/dev/null 2>&1; then
-    skip "the screen: tmux not installed"
-    done_testing
-fi
-unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=${TUI_WAIT:-5}
-TUI_W=100 TUI_H=30
-. "$(dirname "$0")/tmux-lib.sh"
-trap '_st=$?; _tui_cleanup; kill "$PAGES_PID" 2>/dev/null; cd "$ROOT"; (exit $_st); _tap_cleanup' EXIT
+. "$(dirname "$0")/tmux-lib.sh"   # the script ends here without tmux
 
 nbuffers() { tm list-buffers -F '#{buffer_name}' 2>/dev/null | wc -l | tr -d ' '; }
-
-# select_row N TOTAL: the Nth row of the pane selected.
-select_row() {
-    keys g
-    [ "$1" -gt 1 ] && keys -N $(($1 - 1)) j
-    wait_screen "$(nth_of "$1" "$2")"
-}
 
 # yank_all TOTAL: y on every row of the Links pane; the clipboard of row K
 # (tmux's newest buffer, set-clipboard on) in $TDIR/clip.K.
@@ -312,11 +289,6 @@ t_yank_hostile() {
     after_yanks "$n"
 }
 
-scenario() {
-    TNAME=$1
-    "$2"
-    tui_stop
-}
 scenario "y on ctl.html" t_yank_ctl
 scenario "y on /hostile" t_yank_hostile
 

@@ -26,7 +26,7 @@ deterministic (the only input is the port, which appears in a few URLs).
 Routes
   /, /index.html, /?anything
         The demo site: UTF-8 page titled "Démo — scraper ✓" with at least one
-        element of every kind of SPEC's extraction table (relative, absolute,
+        element of every kind of the extraction table (relative, absolute,
         ../, ?query, #fragment, //protocol-relative, mailto:, javascript:,
         space-padded and non-ASCII hrefs; area, img src/srcset (with commas
         inside URLs), picture>source srcset with w descriptors, audio, video
@@ -100,36 +100,36 @@ Routes
                       OSC 52, ESC [ 2 J, C1 (raw C2 9B and &#x9b;), CR BS TAB
                       VT FF DEL LF, U+202E and U+2066, invalid UTF-8, a NUL;
                       also a response header X-Hostile with ESC and BEL
-  Faults (tests/faults.t, tests/faults-tui.t: RELIABILITY.md's matrix; the
-  row ids are in brackets).  Each is /fault/NAME, and anything after
-  /fault/NAME/ is ignored, so /fault/NAME/file.bin gives a file name.
+  Faults (tests/faults.t, tests/faults-tui.t).  Each is /fault/NAME, and
+  anything after /fault/NAME/ is ignored, so /fault/NAME/file.bin gives a
+  file name.
     raw replies, exact bytes, then close
     truncated-links  Content-Length: 1000, a page of ~250 bytes with three
-                     links ?cut1..3, close                             [S01]
-    chunk-illegal    chunked, chunk-size line "ILLEGAL"                [S02]
-    chunk-overflow   chunked, chunk size FFFFFFFFFFFFFFFFF             [S02]
-    chunk-cut        chunked, declares 0x40, sends 3 bytes, close      [S03]
-    redirect-gopher, redirect-dict   302 to gopher:// and dict://      [S08]
-    location-esc     302, Location holds ESC [ 2 J                     [S10]
-    location-space-c1  302, Location holds a space and raw C2 9B       [S10]
-    location-bad-utf8  302, Location holds invalid UTF-8 (FF FE C3 28) [H05]
-    location-scheme  302 to "pw<ESC>]0;PWNED<BEL>ned://x/"             [H07]
-    location-host    302 to a host holding C2 9B and ESC [ 2 J         [H07]
-    status-esc       a status line "HTTP/1.1 2<ESC>[2J0 OK"            [H07]
-    header-huge      one header line of 200,000 bytes                  [S11]
-    header-many      3,000 header lines of 200 bytes                   [S11]
+                     links ?cut1..3, close
+    chunk-illegal    chunked, chunk-size line "ILLEGAL"
+    chunk-overflow   chunked, chunk size FFFFFFFFFFFFFFFFF
+    chunk-cut        chunked, declares 0x40, sends 3 bytes, close
+    redirect-gopher, redirect-dict   302 to gopher:// and dict://
+    location-esc     302, Location holds ESC [ 2 J
+    location-space-c1  302, Location holds a space and raw C2 9B
+    location-bad-utf8  302, Location holds invalid UTF-8 (FF FE C3 28)
+    location-scheme  302 to "pw<ESC>]0;PWNED<BEL>ned://x/"
+    location-host    302 to a host holding C2 9B and ESC [ 2 J
+    status-esc       a status line "HTTP/1.1 2<ESC>[2J0 OK"
+    header-huge      one header line of 200,000 bytes
+    header-many      3,000 header lines of 200 bytes
     cl-negative, cl-garbage, cl-overflow   Content-Length -1, 12abc,
-                     36893488147419103232                              [S12]
-    cl-double        two different Content-Lengths (the page, and half) [S12]
-    http09           a page with no status line (HTTP/0.9)             [S12]
-    empty-body       200, Content-Length: 0                            [B01]
-    binary           4 KiB of PNG bytes and NULs as text/html          [B01]
+                     36893488147419103232
+    cl-double        two different Content-Lengths (the page, and half)
+    http09           a page with no status line (HTTP/0.9)
+    empty-body       200, Content-Length: 0
+    binary           4 KiB of PNG bytes and NULs as text/html
     cs-1251          header charset=windows-1251, <meta charset=utf-8>,
-                     link text "Привет" in windows-1251                [B03]
+                     link text "Привет" in windows-1251
     cs-bogus         header charset=x-bogus, <meta charset=utf-8>, "café"
-    cs-bogus-nometa  header charset=x-bogus, no meta, UTF-8 "café"     [B03]
-    utf16            UTF-16LE with a BOM, no charset anywhere          [B03]
-    deep             300 nested <div>, then a link ?after-deep         [B05]
+    cs-bogus-nometa  header charset=x-bogus, no meta, UTF-8 "café"
+    utf16            UTF-16LE with a BOM, no charset anywhere
+    deep             300 nested <div>, then a link ?after-deep
     stray-end-tags?n=N  a link ?first, N <b>, N </i>, a link ?last (default
                      150,000: libxml2 looks through every open element for
                      each stray end tag)
@@ -152,29 +152,29 @@ Routes
     cookies-many     10,000 Set-Cookie headers (over libcurl's 300 KiB)
     zero-width       an href and text of 5,000 U+0300, one of 3,000 U+200B
     many-attrs?n=N   one <p> with N attributes (default 40,000), then a
-                     link ?after-attrs                                 [B06]
+                     link ?after-attrs
     long-urls        a 5 MB data: href, an http URL of 300,000 bytes,
-                     then a link ?after-long                           [B08]
+                     then a link ?after-long
     nul-refs         NUL in an attribute and in text, &#0; &#x110000;
-                     &#xD800;, links ?nul1..3 and ?after-nul           [B09]
-    relative         //host, ../../../../x, ?q, #f, spaced, HTTP://    [B10]
-    schemes          javascript:, data:, mailto:, file:, about: links  [B11]
+                     &#xD800;, links ?nul1..3 and ?after-nul
+    relative         //host, ../../../../x, ?q, #f, spaced, HTTP://
+    schemes          javascript:, data:, mailto:, file:, about: links
     wide             60 CJK characters, e + 50 combining marks, an emoji
-                     ZWJ sequence, in link texts and hrefs             [H06]
-    bad-tag          a tag "<foo ESC[2J>", header X-A: ESC[2J         [H07]
-    bad-header-utf8  a header X-Bad holding invalid UTF-8              [H05]
-    bidi-name        a link to /files/U+202Egpj.exe (raw UTF-8)        [H04]
-    a.txt            302 -> /files/.profile                            [F08]
+                     ZWJ sequence, in link texts and hrefs
+    bad-tag          a tag "<foo ESC[2J>", header X-A: ESC[2J
+    bad-header-utf8  a header X-Bad holding invalid UTF-8
+    bidi-name        a link to /files/U+202Egpj.exe (raw UTF-8)
+    a.txt            302 -> /files/.profile
     cd, cd-abs       Content-Disposition filename="../../x", "/etc/passwd"
     dl-page          8 links for downloads on the screen, in this order:
                      slow-dl, 1 MB, stream, /truncated, /404, the bidi
-                     name, 1000 bytes, ?last            [S13 S18 F02 F03 F09 H04]
+                     name, 1000 bytes, ?last
     timing
-    trickle          Content-Length: 100, one byte per second          [S05]
-    huge-cl          Content-Length: 50000000, 1 KiB, then idle 30 s   [S17]
+    trickle          Content-Length: 100, one byte per second
+    huge-cl          Content-Length: 50000000, 1 KiB, then idle 30 s
     stream           HTTP/1.0, no Content-Length: 64 KiB blocks until
-                     the client goes away (or 2 GiB)               [S16, S18]
-    slow-dl          4 MiB with Content-Length, 64 KiB every 100 ms    [F09]
+                     the client goes away (or 2 GiB)
+    slow-dl          4 MiB with Content-Length, 64 KiB every 100 ms
 """
 
 import argparse
@@ -523,7 +523,7 @@ def bomb():
 
 
 # --------------------------------------------------------------------------
-# Faults: RELIABILITY.md's matrix (tests/faults.t, tests/faults-tui.t).
+# Faults (tests/faults.t, tests/faults-tui.t).
 
 
 def _fault_page(body, title="Fault page", meta='<meta charset="utf-8">'):

@@ -42,21 +42,15 @@
 
 . "$(dirname "$0")/lib.sh"
 require_scraper
-
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "1..0 # SKIP tmux not installed"
-    exit 0
-fi
+. "$(dirname "$0")/tmux-lib.sh"
 if [ ! -r /proc/self/syscall ]; then
     echo "1..0 # SKIP /proc/PID/syscall is not readable here"
     exit 0
 fi
-unset TMUX TMUX_PANE NO_COLOR
 
 # scaled_us SECS: SECS times TIME_SCALE, in microseconds
 scaled_us() { awk -v s="$1" -v k="${TIME_SCALE:-1}" 'BEGIN { printf "%.0f", s * k * 1000000 }'; }
-TUI_WAIT=${TUI_WAIT:-5}             # wait_until (tmux-lib.sh) scales it
-WAIT_US=$(scaled_us "$TUI_WAIT")    # the waits of this file
+WAIT_US=$(scaled_us "$TUI_WAIT")    # the waits of this file (TUI_WAIT: tmux-lib.sh)
 # a blocking read of the terminal that lasts this long is a hang
 BLOCKED_US=$(scaled_us 0.5)
 
@@ -79,19 +73,12 @@ EOF
 WPORT=$(free_port)
 "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$WPORT" \
     >"$SCRATCH/www.log" 2>&1 &
-WWW_PID=$!
+at_exit "kill $! 2>/dev/null"
 for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$WPORT") 2>/dev/null && break
     sleep 0.05
 done
 WBASE=http://127.0.0.1:$WPORT
-
-# ---- tmux --------------------------------------------------------------------
-TUI_W=100 TUI_H=30
-
-. "$(dirname "$0")/tmux-lib.sh"
-
-trap '_st=$?; _tui_cleanup; kill "$WWW_PID" 2>/dev/null; (exit $_st); _tap_cleanup' EXIT
 
 # ---- talking to tmux without forking ------------------------------------------
 # One tmux client in control mode (tmux -C) per program run, a coprocess:

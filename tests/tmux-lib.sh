@@ -1,6 +1,30 @@
-# tests/tmux-lib.sh — the tmux harness shared by tests/tui.t and
-# tests/faults-tui.t, sourced after lib.sh (and start_server) by each, which
-# set TUI_WAIT, TUI_W and TUI_H first.
+# tests/tmux-lib.sh — the tmux harness of the tests of the screen, sourced
+# after lib.sh:
+#
+#     . "$(dirname "$0")/tmux-lib.sh"
+#
+# Without tmux the script ends there: with "1..0 # SKIP" when it has not
+# tested anything yet, else with one skipped test ("the screen: tmux not
+# installed").  Otherwise: the caller's TMUX, TMUX_PANE and NO_COLOR are
+# unset; every tui_start is a tmux server of its own (a socket in its own
+# directory under $SCRATCH, never the user's tmux), ended at exit; its
+# window is TUI_W x TUI_H (100x30 unless the script sets them); a wait
+# lasts at most TUI_WAIT s (default 5) x TIME_SCALE.  `scenario NAME FUNC`
+# runs one scenario; SCENARIO_ONLY=ERE (each script sets it from its own
+# variable) keeps those whose function matches.
+
+if ! command -v tmux >/dev/null 2>&1; then
+    if [ "$_tap_n" = 0 ]; then
+        echo "1..0 # SKIP tmux not installed"
+        exit 0
+    fi
+    skip "the screen: tmux not installed"
+    done_testing
+fi
+unset TMUX TMUX_PANE NO_COLOR
+TUI_WAIT=${TUI_WAIT:-5}
+TUI_W=100 TUI_H=30   # the window of every tui_start
+SCENARIO_ONLY=.
 
 TN=0          # scenarios started
 TNAME=        # the current scenario's name (prefix of its test names)
@@ -118,6 +142,17 @@ _tui_cleanup() {
         [ -d "$d" ] && _tui_end "${d%/}"
     done
 }
+at_exit _tui_cleanup
+
+# scenario NAME FUNC: run FUNC as the scenario NAME (the prefix of its test
+# names), then end its tmux server; nothing when FUNC does not match the ERE
+# SCENARIO_ONLY.
+scenario() {
+    [[ $2 =~ $SCENARIO_ONLY ]] || return 0
+    TNAME=$1
+    "$2"
+    tui_stop
+}
 
 keys() { tm send-keys -t t "$@"; }
 
@@ -139,6 +174,13 @@ _diag_state() {
 wait_screen() {
     local _re=$1
     wait_until 'grep -Eq -- "$_re" <<<"$SCREEN"' "${3:+$3: }screen shows /$_re/" "${2:-$TUI_WAIT}"
+}
+
+# wait_status ERE [SECS [DESC]]: wait until the status line (the last row)
+# matches ERE.
+wait_status() {
+    local _re=$1
+    wait_until 'tail -1 <<<"$SCREEN" | grep -Eq -- "$_re"' "${3:+$3: }the status line shows /$_re/" "${2:-$TUI_WAIT}"
 }
 
 # wait_gone REGEX [SECS]: wait until no line of the screen matches REGEX.
@@ -179,8 +221,8 @@ quit_clean() {
     fi
 }
 
-# stderr_one_line [PREFIX]: SPEC: "Every non-zero exit prints one line on
-# stderr that names the cause" -- exactly one line, shown when it fails.
+# stderr_one_line [PREFIX]: every non-zero exit prints one line on stderr
+# that names the cause -- exactly one line, shown when it fails.
 stderr_one_line() {
     if [ "$(lines "$TDIR/stderr")" = 1 ]; then
         pass "$TNAME: ${1}one line on stderr"
@@ -215,6 +257,13 @@ has_row() { tr -s ' ' <<<"$SCREEN" | grep -qF -- "$1 $2 $3"; }
 
 # nth_of N M: ERE for the detail's "N of M".
 nth_of() { echo "(^|[^0-9])$1 of $2([^0-9]|\$)"; }
+
+# select_row N TOTAL: the Nth row of the pane selected (the detail says so).
+select_row() {
+    keys g
+    [ "$1" -gt 1 ] && keys -N $(($1 - 1)) j
+    wait_screen "$(nth_of "$1" "$2")"
+}
 
 # close_raw_log: stop copying the pane's output; wait until raw.log is complete.
 close_raw_log() {

@@ -7,18 +7,9 @@
 # of the pages kept for back. tmux drives the real binary, as in tui.t.
 . "$(dirname "$0")/lib.sh"
 require_scraper
-
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "1..0 # SKIP tmux not installed"
-    exit 0
-fi
-unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=${TUI_WAIT:-5}   # wait_until (tests/tmux-lib.sh) scales every wait
+. "$(dirname "$0")/tmux-lib.sh"
 start_server
 F=$BASE/fault
-TUI_W=100 TUI_H=30
-. "$(dirname "$0")/tmux-lib.sh"
-trap '_st=$?; _tui_cleanup; (exit $_st); _tap_cleanup' EXIT
 
 # alive DESC: the program still runs and its screen has the status line.
 alive() {

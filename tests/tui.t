@@ -1,7 +1,7 @@
 #!/bin/bash
 # End-to-end tests of the TUI: the real binary driven in tmux (send-keys,
 # capture-pane, resize-window) against tests/server.py, checked against
-# SPEC.md ("TUI keys", "Terminal safety") and issue 3 item 11.
+# README ("The screen": its keys, and nothing raw on the terminal).
 #
 # Run from the repository root:  prove -v tests/tui.t
 # (SCRAPER=./scraper-asan prove -v tests/tui.t for the sanitizer build.)
@@ -19,23 +19,9 @@
 
 . "$(dirname "$0")/lib.sh"
 require_scraper
-
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "1..0 # SKIP tmux not installed"
-    exit 0
-fi
-unset TMUX TMUX_PANE NO_COLOR
-TUI_WAIT=${TUI_WAIT:-5}
-
-start_server
-
-# ==== tmux ====================================================================
-
-TUI_W=100 TUI_H=30   # the window of every tui_start
-
 . "$(dirname "$0")/tmux-lib.sh"
-
-trap '_st=$?; _tui_cleanup; (exit $_st); _tap_cleanup' EXIT
+SCENARIO_ONLY=${TUI_ONLY:-.}
+start_server
 
 # tkey CAP: send the key whose terminfo capability (for xterm-256color, the
 # pane's TERM) is CAP, e.g. khome, kend: tmux itself sends Home and End as
@@ -50,8 +36,8 @@ tkey() {
 
 # ==== expectations from the fixtures ==========================================
 
-# kinds FIXTURE: the fixture's records with their kind (SPEC's extraction
-# table) in front: KIND TAB TAG TAB ATTR TAB URL TAB TEXT.
+# kinds FIXTURE: the fixture's records with their kind (the extraction
+# table, README "What is extracted") in front: KIND TAB TAG TAB ATTR TAB URL TAB TEXT.
 kinds() {
     expected "$1" | awk -F'\t' -v OFS='\t' '
         BEGIN {
@@ -449,7 +435,7 @@ t_help() {
     # the key column of each help line (indented by 2 or more, then keys, 2
     # or more spaces, what they do): not the title, tab bar or status line
     tokens=" $(grep -E '^  +[^ ].*  +[^ ]' <<<"$SCREEN" | sed -E 's/^ +//; s/  .*//' | tr '\n' ' ') "
-    # SPEC's "TUI keys" table; alternatives are names for the same key
+    # README's table of keys; alternatives are names for the same key
     for alt in o Enter Tab 'Shift-Tab|S-Tab|BackTab|Backtab' j k 'Down|↓' 'Up|↑' \
                'PgDn|PageDown|PgDown' 'PgUp|PageUp' g G Home End / 'Right|→' \
                'Backspace|BS|⌫' h 'Left|←' d s y 'Esc|Escape' r '?' q; do
@@ -460,7 +446,7 @@ t_help() {
         done
         [ -n "$found" ] || missing+=" $alt"
     done
-    screen_ok '[ -z "$missing" ]' "? lists every key of SPEC's table${missing:+ (missing:$missing)}"
+    screen_ok '[ -z "$missing" ]' "? lists every key of README's table${missing:+ (missing:$missing)}"
     keys q
     wait_screen "^a +href +$(re_quote "$(link_url 1)") " || return
     pass "$TNAME: q closes the help (the program keeps running)"
@@ -684,15 +670,6 @@ t_no_color() {
 }
 
 # ==== run ========================================================================
-
-# scenario NAME FUNC: run FUNC as the scenario NAME (TUI_ONLY=REGEX runs only
-# the scenarios whose function name matches).
-scenario() {
-    [[ $2 =~ ${TUI_ONLY:-.} ]] || return 0
-    TNAME=$1
-    "$2"
-    tui_stop
-}
 
 T0=$EPOCHREALTIME
 scenario "form" t_form

@@ -51,16 +51,8 @@ mapfile -t SHAPES < <(awk '{ print $1 }' "$SCRATCH/shapes")
 mapfile -t WHOLE < <(awk '$2 == "whole" { print $1 }' "$SCRATCH/shapes")
 [ "${#SHAPES[@]}" -gt 0 ] || { echo "Bail out! worst.py --list gave no shape"; exit 255; }
 
-"$PYTHON" "$ROOT/tests/bench/serve.py" --root "$PAGES" --port-file "$SCRATCH/port" \
-    --lifetime "$(calc "900 * $K")" 2>"$SCRATCH/serve.err" &
-SERVE_PID=$!
-trap '_st=$?; kill "$SERVE_PID" 2>/dev/null; (exit $_st); _tap_cleanup' EXIT
-for _ in $(seq 100); do
-    [ -s "$SCRATCH/port" ] && break
-    sleep 0.05
-done
-[ -s "$SCRATCH/port" ] || { echo "Bail out! serve.py did not start"; exit 255; }
-URL=http://127.0.0.1:$(cat "$SCRATCH/port")
+serve_dir "$PAGES" "$(calc "900 * $K")"
+URL=$SERVE_URL
 TAB=$'\t'
 
 # below A B: true when A < B (decimals).

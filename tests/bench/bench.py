@@ -23,7 +23,7 @@ what `/usr/bin/time -f %M` prints), ratio to `xmllint --html --noout` on the
 same file, RSS as a multiple of the page size, and the records each tool
 found against the generator's counts.  scraper's counts must equal gen.py's
 per (tag, attr): the check prints PASS or FAIL, and the exit status is 1 on
-any FAIL.  The targets of issue 5 are printed as met or missed; they do not
+any FAIL.  The performance targets are printed as met or missed; they do not
 change the exit status (a benchmark, not a test).
 """
 
@@ -241,7 +241,7 @@ def bench_page(args, srv, name, path, gen):
 
 
 def targets(rows, size):
-    """Issue 5's targets on the 10 MB page."""
+    """The performance targets on the 10 MB page."""
     s, x = rows["scraper --dump"], rows["xmllint --html --noout"]
     lines = [("--dump wall <= 0.8x xmllint", s[0] / x[0], s[0] / x[0] <= 0.8, "%.2fx"),
              ("--dump peak RSS <= 3x page", s[1] / size, s[1] / size <= 3, "%.2fx")]
@@ -252,7 +252,7 @@ def targets(rows, size):
     if bs:
         lines.append(("bs4 html.parser / --dump >= 30x", bs[0] / s[0], bs[0] / s[0] >= 30, "%.1fx"))
     print()
-    print("targets of issue 5 on the %s page (ratios of medians, same run):" % fmt_size(size))
+    print("targets on the %s page (ratios of medians, same run):" % fmt_size(size))
     for what, v, ok, f in lines:
         print("  %-40s %8s  %s" % (what, f % v, "met" if ok else "MISSED"))
 

@@ -13,10 +13,10 @@ TOOL is one of
   html5lib  html5lib's HTML5 parser (etree), HTML-namespace elements only:
             the reference, slow; not timed by the benchmark
 
-Each collects every record of SPEC.md's table, (tag, attr, value) with one
-record per srcset candidate, in a list (no URL resolution: the peers have
-none), and prints one JSON object {"total": n, "counts": {"TAG ATTR": n}} on
-stdout.  count-pup reads the output of `pup 'SELECTOR json{}'` (top-level
+Each collects every record of the extraction table, (tag, attr, value)
+with one record per srcset candidate, in a list (no URL resolution: the
+peers have none), and prints one JSON object {"total": n, "counts":
+{"TAG ATTR": n}} on stdout.  count-pup reads the output of `pup 'SELECTOR json{}'` (top-level
 entries are the matched elements; their children are ignored) and
 count-scraper the output of `scraper --dump` (TSV, or JSON when the file
 starts with '{'), and print the same object.

@@ -8,9 +8,9 @@ Usage:
 Writes a UTF-8 page of exactly SIZE bytes (1M = 1,000,000 bytes, 1Mi =
 1,048,576; k/K, M, G), and FILE.counts: a JSON object
 {"size": bytes, "seed": n, "total": records, "counts": {"TAG ATTR": n, ...}}
-with the number of records of each (tag, attribute) pair of SPEC.md's
-extraction table that `scraper --dump` must print for the page (one per
-srcset candidate).  The same summary goes to stderr unless --quiet.
+with the number of records of each (tag, attribute) pair of the extraction
+table (README, "What is extracted") that `scraper --dump` must print for
+the page (one per srcset candidate).  The same summary goes to stderr unless --quiet.
 
 What the page holds (all from one random.Random(seed), so the same arguments
 always give the same bytes): head with <meta charset>, <title>, <link> and
@@ -57,7 +57,7 @@ from corpus import parse_srcset as srcset_urls  # noqa: E402
 
 SEED = 20240527
 
-# SPEC.md "Extraction".
+# The extraction table (README, "What is extracted").
 TABLE = {
     "a": ("href",), "area": ("href",),
     "img": ("src", "srcset"), "source": ("srcset", "src"),

@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/bench/keys.sh — the screen's benchmark (issue 5, item 3): what 1,000
-# key presses cost in panes of 20, 50,000 and 200,000 rows.
+# tests/bench/keys.sh — the screen's benchmark: what 1,000 key presses cost
+# in panes of 20, 50,000 and 200,000 rows.
 #
 #     sh tests/bench/keys.sh [keys.py options]       (from anywhere)
 #     sh tests/bench/keys.sh --mode native           no valgrind: CPU time
