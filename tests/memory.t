@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The memory of --dump, against its target (README, "Performance"): on a
+# The memory of --dump, against its target (HACKING.md, "Performance"): on a
 # generated 10 MB page (tests/bench/gen.py, served from 127.0.0.1 by
 # tests/bench/serve.py) the peak RSS of `scraper --dump` stays within 3x
 # the page size, and every
