@@ -164,7 +164,8 @@ if [ -x "$SMALL" ]; then
         keys o C-u
         type_text "$BASE/big?bytes=$n"
         keys Enter
-        wait_until "grep -q 'bytes=$n' <<<\"\$SCREEN\"" "page $n shown"
+        # the status line of the page arrived, not the URL as typed in the form
+        wait_until "grep -q 'HTTP 200 .*bytes=$n' <<<\"\$SCREEN\"" "page $n shown"
     done
     keys h
     wait_until "grep -q 'bytes=150001' <<<\"\$SCREEN\"" "back to the page before"
