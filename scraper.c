@@ -190,6 +190,12 @@ enum exit_status {
 
 enum kind { K_LINK, K_IMAGE, K_MEDIA, K_EMBED, K_RESOURCE, K_COUNT };
 
+/* What a body is, by its Content-Type: a page to parse, text to show as it
+ * is, or bytes only saved (images, media, PDFs, archives). */
+enum body_kind { BODY_HTML, BODY_TEXT, BODY_BINARY };
+
+#define SNIFF_BYTES 1024    /* a body without Content-Type with a NUL in these is binary */
+
 /* How a string from the network is made safe for where it goes. */
 enum san_mode {
 	SAN_TEXT, /* terminal or stderr: controls shown as ^X or <U+XXXX> */
@@ -245,6 +251,7 @@ struct page {
 	size_t stray_end_tags; /* the parse was stopped after so many: see END_TAG_WORK */
 	size_t errors;        /* libxml2 reported so many (it recovers from them) */
 	size_t error_flood;   /* the parse was stopped after so many: see ERRORS_FREE */
+	enum body_kind body;  /* not BODY_HTML: not parsed, no records */
 	struct buf text;      /* the body converted to UTF-8, when it was */
 };
 
@@ -1875,6 +1882,108 @@ name_from_url(const char *url)
 
 /* ==== parse: libxml2 only — bytes + URL in, struct page out ==== */
 
+/* ---- what a body is: a page, text, or bytes to save ---- */
+
+/* The length of the media type of a Content-Type value ("text/html" of
+ * "text/html; charset=utf-8"), its leading blanks skipped into *start. */
+static size_t
+media_type(const char *ct, const char **start)
+{
+	size_t n;
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	*start = ct;
+	for (n = 0; ct[n] && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t'; n++)
+		;
+	return n;
+}
+
+static int
+type_is(const char *t, size_t n, const char *name)
+{
+	return n == strlen(name) && !ascii_casecmp_n(t, name, n);
+}
+
+static int
+type_ends(const char *t, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n > k && !ascii_casecmp_n(t + n - k, suffix, k);
+}
+
+/* Text that is not HTML: shown as it is, not parsed. */
+static int
+type_is_text(const char *t, size_t n)
+{
+	static const char *const text[] = {
+		"application/json", "application/javascript", "application/ecmascript",
+		"application/x-javascript", "application/xml", "application/x-sh",
+		"application/x-httpd-php", "application/sql", "application/toml",
+		"application/yaml", "application/x-yaml",
+	};
+	size_t i;
+
+	if (n > 5 && !ascii_casecmp_n(t, "text/", 5))
+		return 1;
+	if (type_ends(t, n, "+xml") || type_ends(t, n, "+json"))
+		return 1;
+	for (i = 0; i < sizeof text / sizeof text[0]; i++)
+		if (type_is(t, n, text[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * What a body is by its Content-Type: HTML (and XHTML) is parsed; other
+ * text is shown as it is; anything else (images, media, PDFs, archives)
+ * is only saved. Without a type (or with one that is no type) the first
+ * bytes decide, as browsers sniff: a NUL in them (and no byte-order mark
+ * of UTF-16 or UTF-32, whose ASCII has NULs) is binary, else HTML.
+ */
+static enum body_kind
+body_kind(const char *content_type, const char *body, size_t len)
+{
+	const char *t;
+	size_t n = content_type ? media_type(content_type, &t) : 0;
+	size_t head = len < SNIFF_BYTES ? len : SNIFF_BYTES;
+
+	if (n && memchr(t, '/', n)) {
+		if (type_is(t, n, "text/html") || type_is(t, n, "application/xhtml+xml"))
+			return BODY_HTML;
+		return type_is_text(t, n) ? BODY_TEXT : BODY_BINARY;
+	}
+	if (len >= 2 && (!memcmp(body, "\xff\xfe", 2) || !memcmp(body, "\xfe\xff", 2)))
+		return BODY_HTML;
+	if (len >= 4 && !memcmp(body, "\0\0\xfe\xff", 4))
+		return BODY_HTML;
+	return head && memchr(body, '\0', head) ? BODY_BINARY : BODY_HTML;
+}
+
+/* What a body that is not a page is, in a word or two, for the screen. */
+static const char *
+body_noun(const char *content_type)
+{
+	static const struct { const char *prefix, *noun; } nouns[] = {
+		{"image/", "an image"}, {"audio/", "audio"}, {"video/", "a video"},
+		{"font/", "a font"}, {"application/pdf", "a PDF document"},
+		{"application/zip", "an archive"}, {"application/gzip", "an archive"},
+		{"application/x-tar", "an archive"}, {"application/x-7z", "an archive"},
+		{"application/x-rar", "an archive"}, {"application/vnd.rar", "an archive"},
+		{"application/x-bzip", "an archive"}, {"application/x-xz", "an archive"},
+		{"application/zstd", "an archive"}, {"application/x-gzip", "an archive"},
+	};
+	const char *t;
+	size_t i, n = content_type ? media_type(content_type, &t) : 0;
+
+	for (i = 0; i < sizeof nouns / sizeof nouns[0]; i++)
+		if (n >= strlen(nouns[i].prefix) &&
+		    !ascii_casecmp_n(t, nouns[i].prefix, strlen(nouns[i].prefix)))
+			return nouns[i].noun;
+	return n && type_is_text(t, n) ? "text" : "binary data";
+}
+
 /* ---- the charset: which one, and the body as UTF-8 ---- */
 
 /* HTML labels that the encoding standard reads as windows-1252. */
@@ -2962,6 +3071,27 @@ page_parse(const char *body, size_t len, const char *url, const char *header_cha
 	return p;
 }
 
+/* A page for a body that is not parsed (body_kind() says why): no
+ * records. Text is converted to UTF-8 for the Source pane (when body is
+ * given); other bytes are not looked at. */
+static struct page *
+page_unparsed(const char *body, size_t len, const char *url, enum body_kind kind,
+	      const char *header_charset)
+{
+	char name[64] = "", from[400] = "not read: not text";
+	struct page *p;
+
+	if (kind == BODY_TEXT && body)
+		page_choose_charset(body, len, header_charset, name, sizeof name, from,
+				    sizeof from);
+	p = page_new(name, from);
+	p->body = kind;
+	if (kind == BODY_TEXT && body && len)
+		body_to_utf8(&p->text, body, len, name, &p->replaced);
+	page_set_base(p, url);
+	return p;
+}
+
 /* ==== net: libcurl only — start, drive and end transfers, and tell their story ==== */
 
 static void
@@ -3426,22 +3556,6 @@ net_error(const struct transfer *t, struct buf *out)
 		buf_adds(out, curl_easy_strerror(t->result));
 }
 
-/* Whether a Content-Type names a document worth parsing (or none was sent). */
-static int
-content_is_html(const char *type)
-{
-	static const char *const html[] = {"text/html", "application/xhtml", "text/xml",
-					   "application/xml"};
-	size_t i;
-
-	if (!type || !*type)
-		return 1;
-	for (i = 0; i < sizeof html / sizeof html[0]; i++)
-		if (!ascii_casecmp_n(type, html[i], strlen(html[i])))
-			return 1;
-	return 0;
-}
-
 /* The charset parameter of a Content-Type value, or NULL. */
 static char *
 http_charset(const char *content_type)
@@ -3462,6 +3576,17 @@ http_charset(const char *content_type)
 static void
 story_page(struct transfer *t, const struct page *p)
 {
+	if (p->body != BODY_HTML) {
+		if (t->content_type)
+			story_step(t, "Not parsed: %s is %s, not HTML: no elements", t->content_type,
+				   body_noun(t->content_type));
+		else
+			story_step(t, "Not parsed: no Content-Type, and NUL bytes in the first "
+				   "%d bytes: binary data, not HTML: no elements", SNIFF_BYTES);
+		if (p->charset[0])
+			story_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
+		return;
+	}
 	story_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
 	if (p->replaced)
 		story_step(t, "%zu byte%s did not fit the charset: shown as U+FFFD",
@@ -4109,6 +4234,10 @@ feed_decide(struct feed *f)
 	f->decided = 1;
 	if (f->easy && curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
 		cs = http_charset(ct);
+	if (body_kind(f->easy ? ct : NULL, f->pi->base, f->pi->len) != BODY_HTML) {
+		free(cs); /* not a page: never parsed */
+		return;
+	}
 	/* the bytes so far may end inside a character: not a reason to read
 	 * the page as windows-1252 (at least FEED_AFTER bytes are left) */
 	page_choose_charset(f->pi->base, utf8_whole(f->pi->base, f->pi->len),
@@ -4438,6 +4567,21 @@ lines_index(struct lines *li, const char *s, size_t n)
 	}
 }
 
+/* What a page that was not parsed is: its type, size, and what to do with
+ * it ("image/jpeg, 30.0 MiB: an image, not a page — s or d saves it"). */
+static void
+doc_what(const struct doc *d, struct buf *b)
+{
+	const char *type = d->t->content_type;
+	char size[32];
+
+	human_size(size, sizeof size, (double)d->t->received);
+	buf_addf(b, "%s, %s: %s, not ", type ? type : "no Content-Type", size,
+		 body_noun(type));
+	buf_adds(b, d->p->body == BODY_TEXT ? "HTML — the Source pane (7) shows it"
+					    : "a page — s or d saves it");
+}
+
 /* Rows of a pane before filtering. */
 static size_t
 pane_total(struct app *a, int pane)
@@ -4454,6 +4598,8 @@ pane_total(struct app *a, int pane)
 	if (!d)
 		return 0;
 	if (pane == P_SOURCE) {
+		if (d->p->body == BODY_BINARY) /* never shown as text */
+			return 0;
 		if (d->p->text.len) /* shown as decoded, not as the raw bytes */
 			lines_index(&a->ui.src_lines, d->p->text.data, d->p->text.len);
 		else
@@ -4938,8 +5084,15 @@ draw_list(struct app *a, const struct layout *l)
 		const char *why = !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
 				  : a->ui.filter.on ? "nothing matches the filter"
 						    : "nothing here";
+		struct buf what = {0};
 
+		if (a->doc && a->doc->p->body != BODY_HTML && a->ui.pane != P_TRANSFER &&
+		    !a->ui.filter.on) {
+			doc_what(a->doc, &what);
+			why = what.data;
+		}
 		ui_puts(l->list_y, 1, l->list_w - 1, why, ui_color(a, CP_DIM));
+		buf_free(&what);
 		return;
 	}
 	for (y = 0; y < l->list_h && v->top + (size_t)y < n; y++)
@@ -5078,8 +5231,12 @@ status_page(const struct app *a, struct buf *b)
 		return;
 	}
 	human_size(size, sizeof size, (double)d->t->received);
-	buf_addf(b, "HTTP %ld · %s · %.2f s · %zu element%s · ", d->t->status, size,
-		 d->t->t_total / 1000.0, d->p->n, d->p->n == 1 ? "" : "s");
+	buf_addf(b, "HTTP %ld · %s · %.2f s · ", d->t->status, size, d->t->t_total / 1000.0);
+	if (d->p->body != BODY_HTML)
+		buf_addf(b, "%s, not parsed · ", d->t->content_type ? d->t->content_type
+								   : "binary data");
+	else
+		buf_addf(b, "%zu element%s · ", d->p->n, d->p->n == 1 ? "" : "s");
 	buf_adds(b, d->t->final_url ? d->t->final_url : d->t->url);
 	if (d->p->title) {
 		buf_adds(b, " · ");
@@ -5649,9 +5806,14 @@ parse_main(void *arg)
 {
 	struct parse_job *j = arg;
 	const struct transfer *t = j->t;
+	const char *body = t->body.data ? t->body.data : "";
+	const char *url = t->final_url ? t->final_url : t->url;
+	enum body_kind kind = body_kind(t->content_type, body, t->body.len);
 
-	j->page = page_parse(t->body.data ? t->body.data : "", t->body.len,
-			     t->final_url ? t->final_url : t->url, j->charset, &j->cancel);
+	if (kind == BODY_HTML)
+		j->page = page_parse(body, t->body.len, url, j->charset, &j->cancel);
+	else
+		j->page = page_unparsed(body, t->body.len, url, kind, j->charset);
 	page_resolve(j->page);
 	atomic_store(&j->done, 1);
 	/* a cancelled job is waited for, or was left running on the way out,
@@ -5852,6 +6014,10 @@ doc_show(struct app *a, struct doc *d, const struct doc *old, int stay)
 	}
 	if (stay)
 		return;
+	if (d->p->body == BODY_TEXT) { /* nothing but the text to see */
+		a->ui.pane = P_SOURCE;
+		return;
+	}
 	a->ui.pane = K_LINK;
 	for (k = 0; k < K_COUNT && !d->p->count[a->ui.pane]; k++)
 		if (d->p->count[k])
@@ -5954,9 +6120,10 @@ parse_done(struct app *a)
 		ui_message(a, 1, "HTTP status %ld", t->status);
 	else if (p->partial || p->trimmed || page_guard_stopped(p))
 		ui_message(a, 1, "page only partly parsed: the Transfer pane says why");
-	else if (!content_is_html(t->content_type))
-		ui_message(a, 1, "%s is not HTML: nothing to extract (d downloads such links)",
-			   t->content_type ? t->content_type : "the body");
+	else if (p->body != BODY_HTML) {
+		a->ui.msg_error = 0;
+		doc_what(d, &a->ui.msg);
+	}
 	save_asked(a, t);
 }
 
@@ -6521,6 +6688,10 @@ act_download(struct app *a, int arg)
 	char *name, *url;
 
 	(void)arg;
+	if (!e && a->doc && a->doc->p->body != BODY_HTML) {
+		act_save(a, 0); /* not a page: d saves the body itself, already here */
+		return;
+	}
 	if (!e) {
 		ui_message(a, 1, "select an element to download");
 		return;
@@ -6895,6 +7066,9 @@ dump_parse(struct dump *d, const struct options *o)
 	struct transfer *t = d->t;
 	struct buf story = {0};
 	char *charset = http_charset(t->content_type);
+	const char *body;
+	size_t len;
+	enum body_kind kind;
 	int rc = EXIT_OK;
 
 	if (t->status >= 400)
@@ -6902,7 +7076,10 @@ dump_parse(struct dump *d, const struct options *o)
 	else if (o->save)
 		rc = dump_save(o, t, &d->in, &d->saved);
 	d->w.base = t->final_url ? t->final_url : t->url;
-	if (!(d->p = feed_finish(&d->feed, d->w.base)))
+	body = page_input_bytes(&d->in, &len);
+	if ((kind = body_kind(t->content_type, body, len)) != BODY_HTML)
+		d->p = page_unparsed(NULL, 0, d->w.base, kind, NULL); /* no records */
+	else if (!(d->p = feed_finish(&d->feed, d->w.base)))
 		d->p = page_parse_input(&d->in, d->w.base, charset, d->records);
 	free(charset);
 	story_page(t, d->p);
