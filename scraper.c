@@ -89,6 +89,8 @@
 
 #include <locale.h>
 
+#include <poll.h>
+
 #include <pthread.h>
 
 #include <signal.h>
@@ -112,6 +114,8 @@
 #include <sys/stat.h>
 
 #include <sys/types.h>
+
+#include <sys/wait.h>
 
 #include <termios.h>
 
@@ -544,7 +548,8 @@ static const struct key keys[] = {
 	{'d', 0, "d", act_download, 0, CHANGES,
 	 "download the selected element's URL into the save directory"},
 	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
-	{'y', 0, "y", act_yank, 0, CHANGES, "copy the selected URL to the clipboard (OSC 52)"},
+	{'y', 0, "y", act_yank, 0, CHANGES,
+	 "copy the selected URL (or line) to the clipboard: OSC 52, and tmux's buffer in tmux"},
 	{ESC, 0, "Esc", act_escape, 0, CHANGES | KEEPS_MESSAGE,
 	 "cancel the page fetch in flight, else the download; clear the filter"},
 	{'r', 0, "r", act_reload, 0, CHANGES, "reload"},
@@ -945,6 +950,91 @@ signals_install(void)
 	sigaction(SIGHUP, &sa, NULL); /* the terminal went away */
 	signal(SIGPIPE, SIG_IGN); /* with NOSIGNAL, EPIPE is checked instead */
 	signals_install_fatal();
+}
+
+/* ---- a helper program: tmux, for the clipboard ---- */
+
+#define HELPER_WAIT_MS 500 /* the screen waits no longer for tmux */
+
+/* Writes data to fd (non-blocking) until done or the deadline passes. */
+static int
+write_until(int fd, const char *p, size_t n, const struct timespec *since)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLOUT};
+
+	while (n) {
+		int left = HELPER_WAIT_MS - (int)(elapsed_s(since) * 1000);
+		ssize_t w;
+
+		if (left <= 0 || poll(&pf, 1, left) <= 0)
+			return -1;
+		w = write(fd, p, n);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Waits for the child until the deadline, then ends it; its exit status,
+ * or -1. */
+static int
+child_wait(pid_t pid, const struct timespec *since)
+{
+	struct timespec pause = {0, 2 * 1000 * 1000};
+	int st;
+
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (elapsed_s(since) * 1000 > HELPER_WAIT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Hands text to `tmux load-buffer -` (the tmux the TMUX variable names):
+ * tmux's default set-clipboard (external) drops a program's OSC 52, so in
+ * tmux this is the copy that lands. Run without a shell, its output
+ * thrown away (the screen is ours), waited for HELPER_WAIT_MS at most.
+ * Returns 0 when tmux took it.
+ */
+static int
+tmux_load_buffer(const char *text, size_t n)
+{
+	struct timespec since;
+	int p[2], null, rc;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	pid = fork();
+	if (pid == 0) {
+		null = open("/dev/null", O_WRONLY);
+		dup2(p[0], STDIN_FILENO);
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO), dup2(null, STDERR_FILENO);
+		close(p[0]);
+		close(p[1]);
+		execlp("tmux", "tmux", "load-buffer", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return -1;
+	}
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	rc = write_until(p[1], text, n, &since);
+	close(p[1]); /* tmux reads to the end of its input */
+	return child_wait(pid, &since) == 0 && rc == 0 ? 0 : -1;
 }
 
 /* ==== text: UTF-8, network text made safe, whitespace; wide-character lines, base64 ==== */
@@ -6718,23 +6808,55 @@ act_download(struct app *a, int arg)
 	free(url);
 }
 
+#define CLIP_LINE_MAX (64 * 1024) /* bytes of a Transfer or Source line copied */
+
+/* What y copies: the selected URL as it is fetched, or the selected line of
+ * the Transfer or Source pane made safe (controls become spaces). */
+static int
+yank_text(struct app *a, struct buf *out, const char **what)
+{
+	const struct element *e = selected_element(a);
+	const char *s;
+	size_t n;
+
+	if (e) {
+		url_for_clipboard(out, e->url);
+		*what = "URL";
+		return 1;
+	}
+	if (a->ui.pane < K_COUNT || pane_nrows(a) == 0)
+		return 0;
+	row_line(a, pane_index(a, ui_view(a)->sel), &s, &n);
+	buf_add_safe(out, s, n < CLIP_LINE_MAX ? n : CLIP_LINE_MAX, SAN_TSV);
+	utf8_trim_tail(out);
+	*what = n > CLIP_LINE_MAX ? "line (its first 64 KiB)" : "line";
+	return 1;
+}
+
 static void
 act_yank(struct app *a, int arg)
 {
-	const struct element *e = selected_element(a);
-	struct buf url = {0};
+	struct buf text = {0};
+	const char *what = "", *in_tmux = getenv("TMUX");
+	int osc, tmux = -1;
 
 	(void)arg;
-	if (!e) {
-		ui_message(a, 1, "select an element to copy its URL");
+	if (!yank_text(a, &text, &what)) {
+		ui_message(a, 1, "select an element (or a line) to copy");
 		return;
 	}
-	url_for_clipboard(&url, e->url);
-	if (ui_clipboard(url.data ? url.data : "", url.len) < 0)
+	osc = ui_clipboard(text.data ? text.data : "", text.len);
+	if (in_tmux && *in_tmux)
+		tmux = tmux_load_buffer(text.data ? text.data : "", text.len);
+	if (tmux == 0)
+		ui_message(a, 0, "%s copied to tmux's buffer (prefix ] pastes), and sent by OSC 52",
+			   what);
+	else if (osc < 0)
 		ui_message(a, 1, "cannot write to the terminal");
 	else
-		ui_message(a, 0, "URL sent to the clipboard by OSC 52 (if the terminal allows it)");
-	buf_free(&url);
+		ui_message(a, 0, "%s sent to the clipboard by OSC 52 (if the terminal allows it)%s",
+			   what, in_tmux && *in_tmux ? "; tmux load-buffer failed" : "");
+	buf_free(&text);
 }
 
 static void

@@ -14,6 +14,9 @@ require_scraper
 SCENARIO_ONLY=${INPUT_TUI_ONLY:-.}
 start_server
 
+# page2_first: the first link of /page2.html, as the screen's first row has it.
+page2_first() { echo "$BASE/"; }
+
 # ==== bodies that are not HTML ==================================================
 
 t_image() {
@@ -54,10 +57,66 @@ t_parsing() {
     quit_clean
 }
 
+# ==== y in tmux ==================================================================
+
+# tmux's default set-clipboard, external, drops a program's OSC 52: y hands
+# the text to `tmux load-buffer -` as well, and says so.
+t_yank_tmux() {
+    tui_start "$BASE/page2.html"
+    wait_screen 'HTTP 200' || return
+    tm set -g set-clipboard external
+    keys g
+    keys y
+    wait_status "URL copied to tmux's buffer" || return
+    pass "$TNAME: the status line says where the URL went"
+    wait_until '[ "$(tm show-buffer 2>/dev/null)" = "$(page2_first)" ]' \
+        "tmux's buffer holds the selected URL ($(page2_first))" || return
+    pass "$TNAME: y put the URL in tmux's buffer though set-clipboard is external"
+    # the Transfer pane: its selected line
+    keys 6 g
+    wait_screen '^\* Host 127\.0\.0\.1 is an IP address' || return
+    keys y
+    wait_until '[ "$(tm show-buffer 2>/dev/null)" = "* Host 127.0.0.1 is an IP address: nothing to resolve" ]' \
+        "y in the Transfer pane copies the selected line" || return
+    pass "$TNAME: y in the Transfer pane copies its selected line"
+    quit_clean
+}
+
+# The Source pane: the selected line, its control characters made spaces.
+t_yank_source() {
+    tui_start "$BASE/hostile"
+    wait_screen 'HTTP 200' || return
+    tm set -g set-clipboard external
+    keys 7 /
+    type_text 'Title '
+    keys Enter
+    wait_screen 'Title \^\[\]0;PWNED' || return
+    keys y
+    wait_status "line copied to tmux's buffer" || return
+    tm show-buffer >"$TDIR/buffer" 2>/dev/null
+    ok 'grep -q "PWNED" "$TDIR/buffer"' "$TNAME: y copies the selected Source line"
+    is_terminal_safe "$TDIR/buffer" "$TNAME: the copied line holds no ESC, BEL or other control"
+    quit_clean
+}
+
+# Outside tmux (TMUX unset) no tmux is asked; OSC 52 alone is said.
+t_yank_no_tmux() {
+    tui_start -u TMUX "$BASE/page2.html"
+    wait_screen 'HTTP 200' || return
+    tm set -g set-clipboard external
+    keys y
+    wait_status 'URL sent to the clipboard by OSC 52' || return
+    is "$(tm list-buffers 2>/dev/null)" "" "$TNAME: no tmux buffer (TMUX unset: tmux is not asked)"
+    quit_clean
+}
+
 # ==== run ========================================================================
 
 scenario "image" t_image
 scenario "JSON" t_text
 scenario "large page" t_parsing
+scenario "y in tmux" t_yank_tmux
+scenario "y on a Source line" t_yank_source
+scenario "y outside tmux" t_yank_no_tmux
 
 done_testing
