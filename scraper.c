@@ -264,6 +264,7 @@ struct transfer {
 	CURLM *multi;       /* what drives it */
 	unsigned long id;   /* unique in the run: tells a new story from a freed one */
 	char *url;          /* as requested */
+	char *base;         /* a local input's: what its links resolve against */
 	int fd;             /* a download writes here; -1: the body stays in memory */
 	int (*sink)(void *, const char *, size_t); /* or the body goes here */
 	void *sink_ctx;
@@ -301,7 +302,10 @@ struct options {
 	long max_size;
 	long timeout;
 	const char *user_agent;
-	const char *url;
+	const char *base;    /* --base: a local input's links resolve against it */
+	int jsonl;           /* --format jsonl: each JSON object on one line */
+	char **inputs;       /* URLs, paths, file:// URLs or "-", in turn */
+	int ninputs;
 };
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
@@ -1864,6 +1868,92 @@ url_normalize(const char *in, const char **why)
 	return out;
 }
 
+/* ---- local inputs: a path, a file:// URL, or "-" ---- */
+
+static int
+is_file_url(const char *s)
+{
+	return uri_scheme_len(s, strlen(s)) == 4 && !ascii_casecmp_n(s, "file", 4);
+}
+
+/* Whether an input given by the user is local: "-" (standard input), a
+ * file:// URL, a path from / or ./, or a word without an http(s) scheme
+ * that names an existing file (not a directory). Anything else is a URL,
+ * as typed. */
+static int
+input_is_local(const char *s)
+{
+	struct stat st;
+	size_t scheme = uri_scheme_len(s, strlen(s));
+
+	if (!strcmp(s, "-") || is_file_url(s) || s[0] == '/' || !strncmp(s, "./", 2) ||
+	    !strncmp(s, "../", 3))
+		return 1; /* a URL never starts so: a path, even one that is not there */
+	if (scheme && scheme_is_http(s, scheme))
+		return 0;
+	return stat(s, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* The file:// URL of an absolute path: bytes outside the path characters
+ * of RFC 3986 percent-encoded. Returns a new string. */
+static char *
+url_from_path(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = {0};
+	const unsigned char *p;
+
+	buf_adds(&b, "file://");
+	for (p = (const unsigned char *)path; *p; p++)
+		if (isalnum(*p) || strchr("-._~/!$&'()*+,;=:@", *p))
+			buf_addc(&b, (char)*p);
+		else
+			buf_addf(&b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+	return b.data;
+}
+
+static int
+hex_value(int c)
+{
+	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+}
+
+/* The path of a file:// URL (file:///p, file://localhost/p, file:/p), its
+ * percent-escapes decoded (the user typed it: it names a path); NULL for
+ * another host, or a NUL. */
+static char *
+path_from_file_url(const char *url)
+{
+	struct uri u;
+	struct buf b = {0};
+	size_t i;
+
+	uri_split(url, strlen(url), &u);
+	if ((u.has_auth && u.auth_len && !(u.auth_len == 9 &&
+					    !ascii_casecmp_n(u.auth, "localhost", 9))) ||
+	    !u.path_len || u.path[0] != '/')
+		return NULL;
+	for (i = 0; i < u.path_len; i++) {
+		int hi = u.path[i] == '%' && i + 2 < u.path_len
+			 ? hex_value((unsigned char)u.path[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_value((unsigned char)u.path[i + 2]) : -1;
+
+		if (lo >= 0) {
+			if (hi == 0 && lo == 0)
+				break;
+			buf_addc(&b, (char)(hi * 16 + lo));
+			i += 2;
+		} else {
+			buf_addc(&b, u.path[i]);
+		}
+	}
+	if (i < u.path_len) { /* %00 */
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
 /* "http//host" or "https:/host": a hint, "did you mean http://host?",
  * rather than a fetch of the host "http". */
 static int
@@ -2072,6 +2162,31 @@ body_noun(const char *content_type)
 		    !ascii_casecmp_n(t, nouns[i].prefix, strlen(nouns[i].prefix)))
 			return nouns[i].noun;
 	return n && type_is_text(t, n) ? "text" : "binary data";
+}
+
+/* The Content-Type of a local file, by its name's extension (as w3m and
+ * lynx do); NULL when unknown: the first bytes decide. */
+static const char *
+type_from_name(const char *path)
+{
+	static const char *const types[][2] = {
+		{"html", "text/html"}, {"htm", "text/html"}, {"xhtml", "application/xhtml+xml"},
+		{"txt", "text/plain"}, {"css", "text/css"}, {"js", "text/javascript"},
+		{"json", "application/json"}, {"xml", "application/xml"}, {"csv", "text/csv"},
+		{"md", "text/markdown"}, {"svg", "image/svg+xml"}, {"png", "image/png"},
+		{"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"},
+		{"webp", "image/webp"}, {"ico", "image/x-icon"}, {"pdf", "application/pdf"},
+		{"zip", "application/zip"}, {"gz", "application/gzip"}, {"tar", "application/x-tar"},
+		{"mp3", "audio/mpeg"}, {"ogg", "audio/ogg"}, {"mp4", "video/mp4"},
+		{"webm", "video/webm"},
+	};
+	const char *slash = strrchr(path, '/'), *dot = strrchr(slash ? slash : path, '.');
+	size_t i;
+
+	for (i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+		if (!ascii_casecmp_n(dot + 1, types[i][0], strlen(types[i][0]) + 1))
+			return types[i][1];
+	return NULL;
 }
 
 /* ---- the charset: which one, and the body as UTF-8 ---- */
@@ -3433,15 +3548,23 @@ net_easy(struct transfer *t, const struct options *o)
 	return e;
 }
 
+/* A transfer's id, unique in the run. */
+static unsigned long
+net_start_id(void)
+{
+	static unsigned long ids;
+
+	return ++ids;
+}
+
 /* Starts fetching url in multi: into memory (fd < 0) or into fd, a download. */
 static struct transfer *
 net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 {
-	static unsigned long ids;
 	struct transfer *t = xmalloc(sizeof *t);
 
 	memset(t, 0, sizeof *t);
-	t->id = ++ids;
+	t->id = net_start_id();
 	t->url = xstrdup(url);
 	t->fd = fd;
 	t->max_size = (size_t)(fd < 0 ? o->max_size : DOWNLOAD_MAX_SIZE);
@@ -3558,10 +3681,110 @@ transfer_free(struct transfer *t)
 	buf_free(&t->body);
 	buf_free(&t->story);
 	free(t->url);
+	free(t->base);
 	free(t->final_url);
 	free(t->content_type);
 	free(t->ip);
 	free(t);
+}
+
+/* The URL a fetched page's links resolve against (before its <base>). */
+static const char *
+transfer_base(const struct transfer *t)
+{
+	return t->base ? t->base : t->final_url ? t->final_url : t->url;
+}
+
+/* ---- local inputs: a file or standard input, read as a finished transfer ---- */
+
+/* Opens a local file named by a path or a file:// URL: its fd, or -1 with
+ * why; *abs gets its absolute path. */
+static int
+local_open(const char *input, char **path, char **abs, struct stat *st, struct buf *why)
+{
+	int fd = -1;
+
+	*path = is_file_url(input) ? path_from_file_url(input) : xstrdup(input);
+	if (!*path)
+		buf_adds(why, "not a local file URL (file:///path)");
+	else if ((fd = open(*path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		buf_addf(why, "cannot read: %s", strerror(errno));
+	else if (fstat(fd, st) < 0 || S_ISDIR(st->st_mode))
+		buf_adds(why, "cannot read: a directory");
+	else if (!(*abs = realpath(*path, NULL)))
+		buf_addf(why, "cannot read: %s", strerror(errno));
+	if (why->len && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* A transfer libcurl never sees, for a local input (input_is_local()):
+ * *fd is where local_read() reads it. NULL, with why, when it cannot be
+ * opened. Its base is --base, or its file:// URL (standard input's: the
+ * working directory's). */
+static struct transfer *
+local_start(const struct options *o, const char *input, int *fd, struct buf *why)
+{
+	char *path = NULL, *abs = NULL, cwd[PATH_MAX];
+	struct transfer *t;
+	struct stat st = {0};
+
+	*fd = STDIN_FILENO;
+	if (strcmp(input, "-") && (*fd = local_open(input, &path, &abs, &st, why)) < 0) {
+		free(path);
+		return NULL;
+	}
+	if (!path && getcwd(cwd, sizeof cwd - 1))
+		abs = xstrdup(strcat(cwd, "/"));
+	t = xmalloc(sizeof *t);
+	memset(t, 0, sizeof *t);
+	t->id = net_start_id();
+	t->fd = -1;
+	t->max_size = (size_t)o->max_size;
+	t->content_length = S_ISREG(st.st_mode) ? (curl_off_t)st.st_size : -1;
+	t->length_seen = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t->started);
+	t->final_url = abs ? url_from_path(abs) : xstrdup("file:///");
+	t->url = xstrdup(path ? t->final_url : "-");
+	t->base = xstrdup(o->base ? o->base : t->final_url);
+	if (path && type_from_name(path))
+		t->content_type = xstrdup(type_from_name(path));
+	story_step(t, "Reading %s%s", path ? "the local file " : "standard input", path ? abs : "");
+	story_step(t, "Its links resolve against %s (%s)", t->base, o->base ? "--base"
+		   : path ? "the file's URL; --base sets another"
+			  : "the working directory; --base sets another");
+	free(path);
+	free(abs);
+	return t;
+}
+
+/* Reads fd to its end into t, as libcurl would hand a body over (to its
+ * sink or into memory, within --max-size); then t is done. */
+static void
+local_read(struct transfer *t, int fd)
+{
+	char chunk[64 * 1024];
+	ssize_t r;
+
+	while ((r = read(fd, chunk, sizeof chunk)) != 0) {
+		if (r < 0 && errno == EINTR && !got_signal)
+			continue;
+		if (r < 0) {
+			t->result = CURLE_READ_ERROR;
+			snprintf(t->errbuf, sizeof t->errbuf, "cannot read: %s", strerror(errno));
+			break;
+		}
+		if (net_write(chunk, 1, (size_t)r, t) != (size_t)r) {
+			t->result = t->too_large ? CURLE_FILESIZE_EXCEEDED
+				    : got_signal ? CURLE_ABORTED_BY_CALLBACK : CURLE_WRITE_ERROR;
+			break;
+		}
+	}
+	t->done = 1;
+	story_step(t, "Read %zu bytes%s", t->received, t->content_type ? "" :
+		   " (no type by its name: the first bytes decide)");
 }
 
 /* Why the body could not be taken: our write, our limit, or a Content-
@@ -3682,7 +3905,7 @@ story_page(struct transfer *t, const struct page *p)
 		story_step(t, "%zu byte%s did not fit the charset: shown as U+FFFD",
 			 p->replaced, p->replaced == 1 ? "" : "s");
 	story_step(t, "Base URL: %s (%s)", p->base,
-		 p->base_from_page ? "from <base href>" : "the final URL");
+		 p->base_from_page ? "from <base href>" : t->base ? "the input's" : "the final URL");
 	if (p->title)
 		story_step(t, "Title: %s", p->title);
 	story_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
@@ -3779,9 +4002,10 @@ json_str(struct buf *o, const char *s)
 	buf_addc(o, '"');
 }
 
+/* The JSON object of a fetch; oneline (jsonl) keeps it on one line. */
 static int
 out_json(struct buf *o, const struct transfer *t, const struct page *p,
-	 const char *saved, FILE *f)
+	 const char *saved, int oneline, FILE *f)
 {
 	struct resolver r;
 	size_t i;
@@ -3813,7 +4037,7 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 			resolver_free(&r);
 			return -1;
 		}
-		buf_adds(o, i ? ",\n" : "\n");
+		buf_adds(o, oneline ? (i ? "," : "") : i ? ",\n" : "\n");
 		buf_adds(o, "{\"kind\":");
 		json_str(o, kind_names[e->rule->kind]);
 		buf_addf(o, ",\"tag\":\"%s\",\"attr\":\"%s\",\"url\":", e->rule->tag,
@@ -5321,7 +5545,11 @@ status_page(const struct app *a, struct buf *b)
 		return;
 	}
 	human_size(size, sizeof size, (double)d->t->received);
-	buf_addf(b, "HTTP %ld · %s · %.2f s · ", d->t->status, size, d->t->t_total / 1000.0);
+	if (d->t->base) /* a local file: no HTTP */
+		buf_addf(b, "local file · %s · ", size);
+	else
+		buf_addf(b, "HTTP %ld · %s · %.2f s · ", d->t->status, size,
+			 d->t->t_total / 1000.0);
 	if (d->p->body != BODY_HTML)
 		buf_addf(b, "%s, not parsed · ", d->t->content_type ? d->t->content_type
 								   : "binary data");
@@ -5897,7 +6125,7 @@ parse_main(void *arg)
 	struct parse_job *j = arg;
 	const struct transfer *t = j->t;
 	const char *body = t->body.data ? t->body.data : "";
-	const char *url = t->final_url ? t->final_url : t->url;
+	const char *url = transfer_base(t);
 	enum body_kind kind = body_kind(t->content_type, body, t->body.len);
 
 	if (kind == BODY_HTML)
@@ -5995,21 +6223,47 @@ fetch_drop(struct app *a)
 	}
 }
 
-/* Starts fetching a page; it replaces the shown page when it arrives. */
+/* A local input the user gave (a page's links never come here: act_follow
+ * fetches http(s) only), read at once: it arrives as a fetch does. */
+static struct transfer *
+fetch_local(struct app *a, const char *input)
+{
+	struct buf why = {0};
+	struct transfer *t = NULL;
+	int fd;
+
+	if (!strcmp(input, "-"))
+		ui_message(a, 1, "- reads standard input, the terminal here: use --dump");
+	else if (!(t = local_start(&a->opt, input, &fd, &why)))
+		ui_message(a, 1, "%s: %s", input, why.data);
+	else {
+		local_read(t, fd);
+		close(fd);
+	}
+	buf_free(&why);
+	return t;
+}
+
+/* Starts fetching a page (or reading a local one); it replaces the shown
+ * page when it arrives. */
 static void
 fetch_start(struct app *a, const char *typed, const char *save_as, int reload)
 {
 	const char *why = NULL;
-	char *url = url_normalize(typed, &why);
+	struct transfer *local = NULL;
+	char *url = NULL;
 
-	if (!url) {
+	if (input_is_local(typed)) {
+		if (!(local = fetch_local(a, typed)))
+			return;
+	} else if (!(url = url_normalize(typed, &why))) {
 		ui_message(a, 1, "%s", why);
 		return;
 	}
 	fetch_drop(a); /* a new fetch replaces the one in flight */
 	doc_free(a->restore);
 	a->restore = NULL;
-	a->fetch = net_start(a->multi, &a->opt, url, -1);
+	a->fetch = local ? local : net_start(a->multi, &a->opt, url, -1);
 	a->fetch_reload = reload;
 	free(a->ui.form.save_as);
 	a->ui.form.save_as = save_as && *save_as ? xstrdup(save_as) : NULL;
@@ -6371,11 +6625,12 @@ form_submit(struct app *a)
 {
 	char *url = form_text(a, 0), *save = form_text(a, 1);
 	const char *why = NULL;
-	char *norm = *url ? url_normalize(url, &why) : NULL;
+	int local = *url && input_is_local(url);
+	char *norm = *url ? (local ? xstrdup(url) : url_normalize(url, &why)) : NULL;
 
 	if (!*url)
 		snprintf(a->ui.form.error, sizeof a->ui.form.error, "type a URL");
-	else if (scheme_mistyped(url, a->ui.form.error, sizeof a->ui.form.error))
+	else if (!local && scheme_mistyped(url, a->ui.form.error, sizeof a->ui.form.error))
 		; /* the hint is the error */
 	else if (!norm)
 		snprintf(a->ui.form.error, sizeof a->ui.form.error, "%s", why);
@@ -6699,7 +6954,8 @@ act_follow(struct app *a, int arg)
 	}
 	uri_split(e->url, strlen(e->url), &u);
 	if (!scheme_is_http(u.scheme, u.scheme_len)) {
-		ui_message(a, 1, "not an http(s) URL: not fetched");
+		ui_message(a, 1, is_file_url(e->url) ? "a page's link to a local file is not "
+			   "followed: o opens a file you name" : "not an http(s) URL: not fetched");
 		return;
 	}
 	if (e->rule->kind != K_LINK && strcmp(e->rule->tag, "iframe") &&
@@ -6920,9 +7176,13 @@ act_quit(struct app *a, int arg)
 static void
 usage(FILE *f)
 {
-	fputs("usage: scraper [OPTIONS] [URL]\n"
-	      "  --dump                  print the extracted elements, no screen\n"
-	      "  --format tsv|json       output format of --dump (default tsv)\n"
+	fputs("usage: scraper [OPTIONS] [INPUT...]\n"
+	      "  INPUT: a URL, a local file, a file:// URL, or - (standard input)\n"
+	      "  --dump                  print the extracted elements, no screen (of each\n"
+	      "                          INPUT in turn)\n"
+	      "  --format tsv|json|jsonl output format of --dump (default tsv; jsonl: one\n"
+	      "                          JSON object per line, per input)\n"
+	      "  --base URL              what a local input's links resolve against\n"
 	      "  -v, --verbose           the transfer report on stderr\n"
 	      "  -s, --save [NAME]       also save the body as DIR/NAME (name from the URL\n"
 	      "                          when omitted)\n"
@@ -6942,7 +7202,7 @@ usage_error(const char *fmt, const char *arg)
 	/* one line naming the cause, as for every failure; --help has the rest */
 	fputs("scraper: ", stderr);
 	fprintf(stderr, fmt, arg);
-	fputs(" (usage: scraper [OPTIONS] [URL]; scraper --help lists them)\n", stderr);
+	fputs(" (usage: scraper [OPTIONS] [INPUT...]; scraper --help lists them)\n", stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -6959,7 +7219,8 @@ parse_number(const char *s, const char *opt, long min)
 	return v;
 }
 
-enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA };
+enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA,
+       OPT_BASE };
 
 static const struct option longopts[] = {
 	{"dump", no_argument, NULL, OPT_DUMP},
@@ -6971,28 +7232,45 @@ static const struct option longopts[] = {
 	{"max-size", required_argument, NULL, OPT_MAX},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"user-agent", required_argument, NULL, OPT_UA},
+	{"base", required_argument, NULL, OPT_BASE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
 };
 
-/* The words left after the options: the URL, or the name --save took. */
+/* The words left after the options: the inputs, or the name --save took. */
 static void
-options_url(struct options *o, int argc, char **argv)
+options_inputs(struct options *o, int argc, char **argv)
 {
-	if (optind < argc)
-		o->url = argv[optind++];
-	else if (o->save_name) {
-		o->url = o->save_name; /* "--save URL": the word was the URL */
+	static char *save_word[1];
+
+	o->inputs = argv + optind;
+	o->ninputs = argc - optind;
+	if (!o->ninputs && o->save_name) {
+		save_word[0] = (char *)o->save_name; /* "--save URL": the word was the URL */
+		o->inputs = save_word;
+		o->ninputs = 1;
 		o->save_name = NULL;
 	}
-	if (optind < argc)
-		usage_error("unexpected argument %s", argv[optind]);
 	if (o->save_name && name_refusal(o->save_name)) {
 		fprintf(stderr, "scraper: --save %s: %s\n", o->save_name,
 			name_refusal(o->save_name));
 		exit(EXIT_USAGE);
 	}
+	if (o->save_name && o->ninputs > 1)
+		usage_error("--save %s names one file: not for several inputs", o->save_name);
+}
+
+/* --base: an absolute URL (scheme and authority: http(s) or file). */
+static const char *
+options_base(const char *s)
+{
+	struct uri u;
+
+	uri_split(s, strlen(s), &u);
+	if (!u.scheme_len || !u.has_auth)
+		usage_error("--base %s: not an absolute URL", s);
+	return s;
 }
 
 static void
@@ -7009,9 +7287,10 @@ options_parse(struct options *o, int argc, char **argv)
 		switch (c) {
 		case OPT_DUMP: o->dump = 1; break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "tsv") && strcmp(optarg, "json"))
-				usage_error("unknown format '%s' (tsv or json)", optarg);
-			o->json = !strcmp(optarg, "json");
+			if (strcmp(optarg, "tsv") && strcmp(optarg, "json") && strcmp(optarg, "jsonl"))
+				usage_error("unknown format '%s' (tsv, json or jsonl)", optarg);
+			o->json = strcmp(optarg, "tsv") != 0;
+			o->jsonl = !strcmp(optarg, "jsonl");
 			break;
 		case 'v': o->verbose = 1; break;
 		case 's':
@@ -7027,13 +7306,14 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_MAX: o->max_size = parse_number(optarg, "--max-size", 1); break;
 		case OPT_TIMEOUT: o->timeout = parse_number(optarg, "--timeout", 1); break;
 		case OPT_UA: o->user_agent = optarg; break;
+		case OPT_BASE: o->base = options_base(optarg); break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': puts("scraper " VERSION); exit(EXIT_OK);
 		case ':': usage_error("missing argument for %s", argv[optind - 1]); break;
 		default: usage_error("unknown option %s", argv[optind - 1]); break;
 		}
 	}
-	options_url(o, argc, argv);
+	options_inputs(o, argc, argv);
 }
 
 /* The interactive loop: engine, keys, screen, then wait on both. */
@@ -7049,8 +7329,8 @@ run_tui(struct app *a)
 		return EXIT_USAGE;
 	}
 	a->ui.save_derive = a->opt.save && !a->opt.save_name;
-	if (a->opt.url)
-		fetch_start(a, a->opt.url, a->opt.save_name, 0);
+	if (a->opt.ninputs) /* the screen opens the first */
+		fetch_start(a, a->opt.inputs[0], a->opt.save_name, 0);
 	else
 		act_open(a, 0);
 	a->ui.dirty = 1;
@@ -7125,11 +7405,36 @@ struct dump {
 	struct buf saved;                   /* where --save put the body */
 };
 
-/* Starts the fetch: the body goes to the early parse, or kept whole for
- * --save (which writes it after the transfer: no parse beside it then). */
-static void
-dump_start(struct dump *d, const struct options *o, CURLM *multi)
+/* A local input, read at once into the body (no early parse: it is all
+ * there); 0, or the exit status, its line printed. */
+static int
+dump_local(struct dump *d, const struct options *o, const char *input)
 {
+	struct buf why = {0};
+	int fd;
+
+	if (!(d->t = local_start(o, input, &fd, &why))) {
+		print_err(input, why.data);
+		buf_free(&why);
+		return EXIT_TRANSFER;
+	}
+	d->t->sink = page_input_push;
+	d->t->sink_ctx = &d->in;
+	local_read(d->t, fd);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return 0;
+}
+
+/* Starts the fetch of input: the body goes to the early parse, or kept
+ * whole for --save (which writes it after the transfer: no parse beside it
+ * then). 0, or the exit status of an input that cannot be fetched. */
+static int
+dump_start(struct dump *d, const struct options *o, CURLM *multi, const char *input)
+{
+	const char *why = NULL;
+	char *url;
+
 	memset(d, 0, sizeof *d);
 	pthread_mutex_init(&d->w.lock, NULL);
 	pthread_cond_init(&d->w.more, NULL);
@@ -7140,10 +7445,18 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi)
 	d->records = o->json || o->verbose ? NULL : &d->sink;
 	page_input_init(&d->in, o->max_size);
 	feed_init(&d->feed, &d->in, d->records);
-	d->t = net_start(multi, o, o->url, -1);
+	if (input_is_local(input))
+		return dump_local(d, o, input);
+	if (!(url = url_normalize(input, &why))) {
+		print_err(input, why);
+		return strstr(why, "refused") ? EXIT_TRANSFER : EXIT_USAGE;
+	}
+	d->t = net_start(multi, o, url, -1);
+	free(url);
 	d->feed.easy = d->t->easy;
 	d->t->sink = o->save ? page_input_push : feed_push; /* before perform() runs */
 	d->t->sink_ctx = o->save ? (void *)&d->in : (void *)&d->feed;
+	return 0;
 }
 
 static void
@@ -7166,7 +7479,7 @@ dump_fetched(struct dump *d, const struct options *o)
 	struct buf err = {0}, story = {0};
 
 	if (got_signal) {
-		print_err(o->url, "interrupted");
+		print_err(d->t->url, "interrupted");
 		return signal_status();
 	}
 	net_error(d->t, &err);
@@ -7197,7 +7510,7 @@ dump_parse(struct dump *d, const struct options *o)
 		rc = EXIT_HTTP;
 	else if (o->save)
 		rc = dump_save(o, t, &d->in, &d->saved);
-	d->w.base = t->final_url ? t->final_url : t->url;
+	d->w.base = transfer_base(t);
 	body = page_input_bytes(&d->in, &len);
 	if ((kind = body_kind(t->content_type, body, len)) != BODY_HTML)
 		d->p = page_unparsed(NULL, 0, d->w.base, kind, NULL); /* no records */
@@ -7220,12 +7533,13 @@ dump_print(struct dump *d, const struct options *o, int rc)
 	struct buf out = {0};
 	int wrote = d->w.go > 0 ? writer_finish(&d->w, d->p)
 		    : got_signal ? 0 /* the parse was stopped by it: nothing to print */
-		    : o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL, stdout)
+		    : o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL,
+					 o->jsonl, stdout)
 			      : out_tsv(&out, d->p, stdout);
 
 	buf_free(&out);
 	if (got_signal) { /* a write blocked on stdout was interrupted */
-		print_err(o->url, "interrupted");
+		print_err(d->t->url, "interrupted");
 		return signal_status();
 	}
 	if (wrote < 0 || fflush(stdout) == EOF) {
@@ -7243,19 +7557,51 @@ dump_print(struct dump *d, const struct options *o, int rc)
 	return rc;
 }
 
-/* --dump: fetch, parse, print; returns the exit status. */
+/* --dump of one input: fetch, parse, print; returns the exit status. */
+static int
+dump_one(struct app *a, const char *input)
+{
+	struct dump d;
+	int rc = dump_start(&d, &a->opt, a->multi, input);
+
+	if (rc == 0) {
+		loop_until_done(d.t);
+		rc = dump_fetched(&d, &a->opt);
+		if (rc < 0)
+			rc = dump_print(&d, &a->opt, dump_parse(&d, &a->opt));
+	}
+	dump_free(&d);
+	return rc;
+}
+
+/* The worse of two exit statuses, for several inputs: a signal, then a
+ * local file not written (the output may be short), a usage error (a
+ * malformed input), a failed transfer (no document), an HTTP error status
+ * (a document all the same), success. */
+static int
+status_worst(int a, int b)
+{
+	static const int order[] = {EXIT_OK, EXIT_HTTP, EXIT_TRANSFER, EXIT_USAGE, EXIT_LOCAL};
+	int ra = 5, rb = 5, i;
+
+	for (i = 0; i < 5; i++) {
+		if (order[i] == a)
+			ra = i;
+		if (order[i] == b)
+			rb = i;
+	}
+	return rb > ra ? b : a;
+}
+
+/* --dump: each input in turn; the worst exit status. A signal, or output
+ * that can no longer be written, ends the run there. */
 static int
 run_dump(struct app *a)
 {
-	struct dump d;
-	int rc;
+	int rc = EXIT_OK, i;
 
-	dump_start(&d, &a->opt, a->multi);
-	loop_until_done(d.t);
-	rc = dump_fetched(&d, &a->opt);
-	if (rc < 0)
-		rc = dump_print(&d, &a->opt, dump_parse(&d, &a->opt));
-	dump_free(&d);
+	for (i = 0; i < a->opt.ninputs && !got_signal && !ferror(stdout); i++)
+		rc = status_worst(rc, dump_one(a, a->opt.inputs[i]));
 	return rc;
 }
 
@@ -7264,8 +7610,8 @@ int
 main(int argc, char **argv)
 {
 	struct app a;
-	const char *why = NULL;
-	char *url;
+	const char *why = NULL, *first;
+	char *url = NULL;
 	int rc;
 
 	memset(&a, 0, sizeof a);
@@ -7273,14 +7619,16 @@ main(int argc, char **argv)
 	options_parse(&a.opt, argc, argv);
 	if (!a.opt.dump && !(isatty(0) && isatty(1)))
 		a.opt.dump = 1;
-	if (!a.opt.url && a.opt.dump)
+	if (!a.opt.ninputs && a.opt.dump)
 		usage_error("%s", "no URL given (needed when not on a terminal)");
-	url = a.opt.url ? url_normalize(a.opt.url, &why) : NULL;
-	if (a.opt.url && !url) {
-		print_err(a.opt.url, why);
+	first = a.opt.ninputs ? a.opt.inputs[0] : NULL;
+	if (!a.opt.dump && first && !strcmp(first, "-"))
+		usage_error("%s", "- reads standard input: with --dump (or a pipe) only");
+	/* the screen's input is checked here; --dump's, each in its turn */
+	if (!a.opt.dump && first && !input_is_local(first) && !(url = url_normalize(first, &why))) {
+		print_err(first, why);
 		return strstr(why, "refused") ? EXIT_TRANSFER : EXIT_USAGE;
 	}
-	a.opt.url = url;
 	signals_install();
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
 		die("cannot initialise libcurl");

@@ -57,6 +57,34 @@ t_parsing() {
     quit_clean
 }
 
+# ==== local files ==================================================================
+
+t_local() {
+    local L=$SCRATCH/local
+    mkdir -p "$L"
+    printf '<title>Local one</title><a href="two.html">to two</a>\n<a href="%s/page2.html">served</a>\n' \
+        "$BASE" >"$L/one.html"
+    printf '<title>Local two</title><a href="http://example.invalid/from-two">from two</a>\n' >"$L/two.html"
+    tui_start "$L/one.html"
+    wait_status '^local file · .*file://.*/one\.html' || return
+    pass "$TNAME: a path on the command line opens the local file"
+    screen_ok 'has_row a href "file://$L/two.html"' "its relative link resolves against its file:// URL"
+    keys g Enter
+    wait_status "a page's link to a local file is not followed" || return
+    pass "$TNAME: a page's link to a local file is not followed"
+    keys o C-u
+    type_text "$L/two.html"
+    keys Enter
+    wait_status '^local file · .*/two\.html' || return
+    pass "$TNAME: a path typed in the URL form opens that file"
+    keys h
+    wait_status '^local file · .*/one\.html' || return
+    keys j Enter
+    wait_status "^HTTP 200 .*page2\.html" || return
+    pass "$TNAME: an http link of a local page is followed"
+    quit_clean
+}
+
 # ==== y in tmux ==================================================================
 
 # tmux's default set-clipboard, external, drops a program's OSC 52: y hands
@@ -115,6 +143,7 @@ t_yank_no_tmux() {
 scenario "image" t_image
 scenario "JSON" t_text
 scenario "large page" t_parsing
+scenario "local file" t_local
 scenario "y in tmux" t_yank_tmux
 scenario "y on a Source line" t_yank_source
 scenario "y outside tmux" t_yank_no_tmux
