@@ -275,6 +275,7 @@ struct transfer {
 	int too_large;
 	int write_errno;    /* a download's local write failed */
 	char encoding[32];  /* Content-Encoding of the last response */
+	char *disposition;  /* its Content-Disposition, or NULL */
 	int chunked;        /* it came with Transfer-Encoding */
 	curl_off_t length_seen; /* its Content-Length, -1: none yet */
 	int bad_length;     /* malformed, or two that differ */
@@ -415,7 +416,9 @@ struct prompt {
 	struct doc *doc;          /* the page the prompt (or its y/n) saves */
 	enum confirm confirm;     /* what the y/n is about */
 	char *pending_name;       /* ... the file's name */
-	char *pending_url;        /* ... and the download's URL */
+	char *pending_url;        /* ... and the download's URL (or the prompt's) */
+	int download;             /* the prompt names a download of pending_url */
+	char *offered;            /* ... and offered this name: kept, the body names it */
 };
 
 /* Everything the screen keeps besides the pages: what is shown, where. */
@@ -446,6 +449,7 @@ struct download {
 	struct transfer *t;       /* NULL: none */
 	char *path;
 	int force;                /* replace a file of that name */
+	int auto_name;            /* the name is the response's: name_for_body() */
 };
 
 struct app {
@@ -550,7 +554,7 @@ static const struct key keys[] = {
 	{'h', 0, "h", act_back, 0, CHANGES, NULL},
 	{KEY_LEFT, 1, "Left", act_back, 0, CHANGES, NULL},
 	{'d', 0, "d", act_download, 0, CHANGES,
-	 "download the selected element's URL into the save directory"},
+	 "download the selected element's URL into the save directory (asks for the name)"},
 	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
 	{'y', 0, "y", act_yank, 0, CHANGES,
 	 "copy the selected URL (or line) to the clipboard: OSC 52, and tmux's buffer in tmux"},
@@ -1002,43 +1006,84 @@ child_wait(pid_t pid, const struct timespec *since)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Reads fd (non-blocking) to its end into out (NUL-terminated, cut to
+ * outsz), until the deadline passes. */
+static int
+read_until(int fd, char *out, size_t outsz, const struct timespec *since)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	size_t got = 0;
+
+	for (;;) {
+		int left = HELPER_WAIT_MS - (int)(elapsed_s(since) * 1000);
+		ssize_t r;
+
+		if (left <= 0 || poll(&pf, 1, left) <= 0)
+			return -1;
+		r = read(fd, out + got, outsz - 1 - got);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0 || (got += (size_t)r) == outsz - 1)
+			break;
+	}
+	out[got] = '\0';
+	return 0;
+}
+
 /*
- * Hands text to `tmux load-buffer -` (the tmux the TMUX variable names):
- * tmux's default set-clipboard (external) drops a program's OSC 52, so in
- * tmux this is the copy that lands. Run without a shell, its output
- * thrown away (the screen is ours), waited for HELPER_WAIT_MS at most.
- * Returns 0 when tmux took it.
+ * Runs a helper program (argv[0] looked up in PATH, no shell), in (when
+ * given) on its standard input, its standard output into out (when given,
+ * else thrown away with its errors: the screen is ours), waited for
+ * HELPER_WAIT_MS at most. Returns its exit status, or -1.
+ */
+static int
+helper_run(char *const argv[], const char *in, size_t n, char *out, size_t outsz)
+{
+	struct timespec since;
+	int p[2] = {-1, -1}, null = open("/dev/null", O_RDWR | O_CLOEXEC), io = 0;
+	pid_t pid = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	if (null >= 0 && pipe(p) == 0)
+		pid = fork();
+	if (pid == 0) {
+		dup2(in ? p[0] : null, STDIN_FILENO);
+		dup2(out ? p[1] : null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(p[0]); /* else the helper holds its own input open */
+		close(p[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0) {
+		fcntl(in ? p[1] : p[0], F_SETFL, O_NONBLOCK);
+		close(in ? p[0] : p[1]);
+		p[in ? 0 : 1] = -1;
+		io = in ? write_until(p[1], in, n, &since) : read_until(p[0], out, outsz, &since);
+	}
+	close(p[0]);
+	close(p[1]); /* the helper reads to the end of its input */
+	if (null >= 0)
+		close(null);
+	return pid > 0 && child_wait(pid, &since) == 0 && io == 0 ? 0 : -1;
+}
+
+/*
+ * Hands text to `tmux load-buffer -` (the tmux that TMUX names) unless its
+ * set-clipboard is on (then the OSC 52 sent lands in a buffer already):
+ * tmux's default, external, drops a program's OSC 52. 1 when it took the
+ * text, 0 when OSC 52 does, -1 on failure.
  */
 static int
 tmux_load_buffer(const char *text, size_t n)
 {
-	struct timespec since;
-	int p[2], null, rc;
-	pid_t pid;
+	static char *const show[] = {"tmux", "show-options", "-sv", "set-clipboard", NULL};
+	static char *const load[] = {"tmux", "load-buffer", "-", NULL};
+	char value[32];
 
-	if (pipe(p) < 0)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &since);
-	pid = fork();
-	if (pid == 0) {
-		null = open("/dev/null", O_WRONLY);
-		dup2(p[0], STDIN_FILENO);
-		if (null >= 0)
-			dup2(null, STDOUT_FILENO), dup2(null, STDERR_FILENO);
-		close(p[0]);
-		close(p[1]);
-		execlp("tmux", "tmux", "load-buffer", "-", (char *)NULL);
-		_exit(127);
-	}
-	close(p[0]);
-	if (pid < 0) {
-		close(p[1]);
-		return -1;
-	}
-	fcntl(p[1], F_SETFL, O_NONBLOCK);
-	rc = write_until(p[1], text, n, &since);
-	close(p[1]); /* tmux reads to the end of its input */
-	return child_wait(pid, &since) == 0 && rc == 0 ? 0 : -1;
+	if (helper_run(show, NULL, 0, value, sizeof value) == 0 && !strcmp(value, "on\n"))
+		return 0;
+	return helper_run(load, text, n, NULL, 0) == 0 ? 1 : -1;
 }
 
 /* ==== text: UTF-8, network text made safe, whitespace; wide-character lines, base64 ==== */
@@ -2011,26 +2056,15 @@ name_refusal(const char *name)
 	return NULL;
 }
 
-/* Derives a safe local name from a URL's last path segment (the URL as
- * asked, not the redirect target: wget's lesson of CVE-2010-2252). Never
- * percent-decoded, so "%2F" cannot become a '/' (wcurl CVE-2025-11563);
- * controls, bidi controls and '\' become '_'; a leading '.' or '-' is
- * prefixed with '_'; too long a name is cut, keeping its extension. */
+/* seg[0..n), from the network, made a safe file name: controls, bidi
+ * controls and '\' become '_'; a leading '.' or '-' is prefixed with '_';
+ * too long a name is cut, keeping its extension. */
 static char *
-name_from_url(const char *url)
+name_clean(const char *seg, size_t n)
 {
-	struct uri u;
 	struct buf out = {0};
-	const char *seg;
-	size_t n, i;
+	size_t i;
 
-	uri_split(url, strlen(url), &u);
-	for (n = u.path_len; n > 0 && u.path[n - 1] != '/'; n--)
-		;
-	seg = u.path + n;
-	n = u.path_len - n;
-	if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && !memcmp(seg, "..", 2)))
-		return xstrdup("index.html");
 	if (seg[0] == '.' || seg[0] == '-')
 		buf_addc(&out, '_');
 	for (i = 0; i < n;) {
@@ -2058,6 +2092,64 @@ name_from_url(const char *url)
 		out.data[out.len] = '\0';
 	}
 	return out.data;
+}
+
+/* Derives a safe local name from a URL's last path segment (the URL as
+ * asked, not the redirect target: wget's lesson of CVE-2010-2252). Never
+ * percent-decoded, so "%2F" cannot become a '/' (wcurl CVE-2025-11563);
+ * then name_clean(). */
+static char *
+name_from_url(const char *url)
+{
+	struct uri u;
+	const char *seg;
+	size_t n;
+
+	uri_split(url, strlen(url), &u);
+	for (n = u.path_len; n > 0 && u.path[n - 1] != '/'; n--)
+		;
+	seg = u.path + n;
+	n = u.path_len - n;
+	if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && !memcmp(seg, "..", 2)))
+		return xstrdup("index.html");
+	return name_clean(seg, n);
+}
+
+/*
+ * The name a Content-Disposition header gives (filename=, quoted or not;
+ * filename*= is not read: it is percent-encoded, and a name is never
+ * percent-decoded). Only its last part after a '/' or '\' is kept, as
+ * curl -OJ does, then name_clean(). NULL when it gives none.
+ */
+static char *
+name_from_disposition(const char *h)
+{
+	struct buf v = {0};
+	const char *p, *last;
+	char *name = NULL;
+
+	for (p = h; (p = strchr(p, '=')); p++)
+		if (p - h >= 8 && !ascii_casecmp_n(p - 8, "filename", 8) &&
+		    (p - h == 8 || strchr(" \t;", p[-9])))
+			break;
+	if (!p)
+		return NULL;
+	for (p++; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p == '"') {
+		for (p++; *p && *p != '"'; p++)
+			buf_addc(&v, *p == '\\' && p[1] ? *++p : *p);
+	} else {
+		while (*p && *p != ';' && *p != ' ' && *p != '\t')
+			buf_addc(&v, *p++);
+	}
+	for (last = p = v.data ? v.data : ""; *p; p++)
+		if (*p == '/' || *p == '\\')
+			last = p + 1;
+	if (*last && strcmp(last, ".") && strcmp(last, ".."))
+		name = name_clean(last, strlen(last));
+	buf_free(&v);
+	return name;
 }
 
 /* ==== parse: libxml2 only — bytes + URL in, struct page out ==== */
@@ -2187,6 +2279,37 @@ type_from_name(const char *path)
 		if (!ascii_casecmp_n(dot + 1, types[i][0], strlen(types[i][0]) + 1))
 			return types[i][1];
 	return NULL;
+}
+
+/* A name with no extension gets its type's ("report" of application/pdf:
+ * "report.pdf"); one the type has none for stays as it is. */
+static char *
+name_with_type(char *name, const char *content_type)
+{
+	static const char *const exts[][2] = {
+		{"text/html", "html"}, {"application/xhtml+xml", "xhtml"}, {"text/plain", "txt"},
+		{"text/css", "css"}, {"text/javascript", "js"}, {"application/javascript", "js"},
+		{"application/json", "json"}, {"application/xml", "xml"}, {"text/xml", "xml"},
+		{"text/csv", "csv"}, {"image/svg+xml", "svg"}, {"image/png", "png"},
+		{"image/jpeg", "jpg"}, {"image/gif", "gif"}, {"image/webp", "webp"},
+		{"image/avif", "avif"}, {"application/pdf", "pdf"}, {"application/zip", "zip"},
+		{"application/gzip", "gz"}, {"application/x-tar", "tar"}, {"audio/mpeg", "mp3"},
+		{"audio/ogg", "ogg"}, {"video/mp4", "mp4"}, {"video/webm", "webm"},
+	};
+	const char *t, *dot = strrchr(name, '.');
+	size_t i, n = content_type ? media_type(content_type, &t) : 0;
+	char *out;
+
+	if ((dot && dot != name) || !n)
+		return name;
+	for (i = 0; i < sizeof exts / sizeof exts[0]; i++)
+		if (type_is(t, n, exts[i][0]) && strlen(name) + 6 <= NAME_MAX_BYTES) {
+			out = xmalloc(strlen(name) + strlen(exts[i][1]) + 2);
+			sprintf(out, "%s.%s", name, exts[i][1]);
+			free(name);
+			return out;
+		}
+	return name;
 }
 
 /* ---- the charset: which one, and the body as UTF-8 ---- */
@@ -3365,6 +3488,8 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 	const char *v;
 
 	if (n > 5 && !memcmp(h, "HTTP/", 5)) { /* a new response, after a redirect */
+		free(t->disposition);
+		t->disposition = NULL;
 		t->encoding[0] = '\0';
 		t->chunked = 0;
 		t->length_seen = -1;
@@ -3378,6 +3503,10 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 		t->encoding[strcspn(t->encoding, "\r\n")] = '\0';
 	} else if (n > 18 && !ascii_casecmp_n(h, "transfer-encoding:", 18)) {
 		t->chunked = 1;
+	} else if (n > 20 && n < 4096 && !ascii_casecmp_n(h, "content-disposition:", 20)) {
+		free(t->disposition); /* a name for the body: name_for_body() */
+		t->disposition = xstrndup(h + 20, n - 20);
+		t->disposition[strcspn(t->disposition, "\r\n")] = '\0';
 	}
 }
 
@@ -3682,6 +3811,7 @@ transfer_free(struct transfer *t)
 	buf_free(&t->story);
 	free(t->url);
 	free(t->base);
+	free(t->disposition);
 	free(t->final_url);
 	free(t->content_type);
 	free(t->ip);
@@ -4239,6 +4369,42 @@ save_file(const char *dir, const char *name, const char *data, size_t n,
 		return -1;
 	}
 	return temp_commit(fd, TMP_SAVE, path->data, force, err);
+}
+
+/* The name a body is saved under when the user gave none: the one its
+ * Content-Disposition gives, else its URL's (as asked), with its type's
+ * extension when it has none (/download?id=42 of application/pdf:
+ * "download.pdf"). */
+static char *
+name_for_body(const struct transfer *t)
+{
+	char *name = t->disposition ? name_from_disposition(t->disposition) : NULL;
+
+	return name_with_type(name ? name : name_from_url(t->url), t->content_type);
+}
+
+/* name, or when dir holds a file of that name, the first stem-N.ext that
+ * it does not (up to 999); a new string. */
+static char *
+name_free(const char *dir, const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	int stem = (int)(dot && dot != name ? (size_t)(dot - name) : strlen(name)), i;
+	struct buf path = {0}, out = {0};
+	struct stat st;
+
+	for (i = 0; i < 1000; i++) {
+		out.len = path.len = 0;
+		if (i)
+			buf_addf(&out, "%.*s-%d%s", stem, name, i, name + stem);
+		else
+			buf_adds(&out, name);
+		buf_addf(&path, "%s/%s", dir, out.data);
+		if (lstat(path.data, &st) < 0) /* free (or no way to tell: the save will say) */
+			break;
+	}
+	buf_free(&path);
+	return out.data;
 }
 
 /* ==== stream: --dump's pipeline, the body parsed as it arrives and written as parsed ==== */
@@ -6278,11 +6444,13 @@ ask_overwrite(struct app *a, enum confirm what, const char *path, const char *na
 	      const char *url)
 {
 	struct prompt *p = &a->ui.prompt;
+	char *was_name = p->pending_name, *was_url = p->pending_url;
 
-	free(p->pending_name);
-	free(p->pending_url);
+	/* name or url may be these very strings (the download prompt's): copied first */
 	p->pending_name = xstrdup(name);
 	p->pending_url = url ? xstrdup(url) : NULL;
+	free(was_name);
+	free(was_url);
 	p->confirm = what;
 	a->ui.mode = M_CONFIRM;
 	ui_message(a, 1, "%s exists. Overwrite? (y/n)", path);
@@ -6313,9 +6481,11 @@ save_body(struct app *a, struct doc *d, const char *name, int force)
 	buf_free(&path);
 }
 
-/* Downloads url into dir/name through a temp file; force replaces. */
+/* Downloads url into dir/name through a temp file; force replaces. With
+ * auto_name the name is decided once the response is in (name_for_body(),
+ * a free one). */
 static void
-download_start(struct app *a, const char *url, const char *name, int force)
+download_start(struct app *a, const char *url, const char *name, int force, int auto_name)
 {
 	struct buf err = {0}, path = {0};
 	struct stat st;
@@ -6323,7 +6493,7 @@ download_start(struct app *a, const char *url, const char *name, int force)
 
 	download_end(a);
 	buf_addf(&path, "%s/%s", a->opt.dir, name);
-	if (!force && lstat(path.data, &st) == 0) {
+	if (!force && !auto_name && lstat(path.data, &st) == 0) {
 		ask_overwrite(a, C_DOWNLOAD_OVERWRITE, path.data, name, url);
 	} else if ((fd = temp_create(a->opt.dir, TMP_DOWNLOAD, &err)) < 0) {
 		ui_message(a, 1, "%s", err.data);
@@ -6331,6 +6501,7 @@ download_start(struct app *a, const char *url, const char *name, int force)
 		a->download.t = net_start(a->multi, &a->opt, url, fd);
 		a->download.path = xstrdup(path.data);
 		a->download.force = force;
+		a->download.auto_name = auto_name;
 		a->ui.msg.len = 0; /* the progress bar says it all */
 		a->ui.msg_error = 0;
 	}
@@ -6408,7 +6579,7 @@ save_asked(struct app *a, const struct transfer *t)
 
 	a->ui.form.save_as = NULL;
 	if (!name && a->ui.save_derive)
-		name = name_from_url(t->url);
+		name = name_for_body(t);
 	a->ui.save_derive = 0;
 	if (name && t->status >= 400)
 		ui_message(a, 1, "HTTP status %ld: the page is shown but not saved", t->status);
@@ -6471,6 +6642,21 @@ parse_done(struct app *a)
 	save_asked(a, t);
 }
 
+/* A download whose name the user left as offered: named as the response
+ * says (Content-Disposition, the type's extension), a free name. */
+static void
+download_named(struct app *a, const struct transfer *t)
+{
+	char *name = name_for_body(t), *free_name = name_free(a->opt.dir, name);
+	struct buf path = {0};
+
+	buf_addf(&path, "%s/%s", a->opt.dir, free_name);
+	free(a->download.path);
+	a->download.path = path.data;
+	free(name);
+	free(free_name);
+}
+
 static void
 download_done(struct app *a)
 {
@@ -6485,6 +6671,8 @@ download_done(struct app *a)
 		ui_message(a, 1, "download failed: %s", err.data);
 	} else {
 		t->fd = -1; /* the commit closes it, whatever it says */
+		if (a->download.auto_name)
+			download_named(a, t);
 		if (temp_commit(fd, TMP_DOWNLOAD, a->download.path, a->download.force, &err) < 0)
 			ui_message(a, 1, "%s", err.data);
 		else
@@ -6514,6 +6702,7 @@ app_free(struct app *a)
 	free(a->ui.filter.rows);
 	free(a->ui.prompt.pending_name);
 	free(a->ui.prompt.pending_url);
+	free(a->ui.prompt.offered);
 	free(a->ui.form.save_as);
 	free(a->ui.form.keep[0]);
 	free(a->ui.form.keep[1]);
@@ -6589,7 +6778,7 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		return;
 	a->ui.mode = M_LIST;
 	if (r < 0) {
-		ui_message(a, 0, "not saved");
+		ui_message(a, 0, a->ui.prompt.download ? "not downloaded" : "not saved");
 		return;
 	}
 	edit_get(&a->ui.prompt.name, name, sizeof name);
@@ -6598,7 +6787,11 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		ui_message(a, 1, "%s", name_refusal(name));
 		return;
 	}
-	save_body(a, a->ui.prompt.doc, name, 0);
+	if (a->ui.prompt.download)
+		download_start(a, a->ui.prompt.pending_url, name, 0,
+			       !strcmp(name, a->ui.prompt.offered));
+	else
+		save_body(a, a->ui.prompt.doc, name, 0);
 }
 
 static void
@@ -6616,7 +6809,7 @@ confirm_key(struct app *a, wint_t c)
 	if (what == C_SAVE_OVERWRITE && a->ui.prompt.doc)
 		save_body(a, a->ui.prompt.doc, a->ui.prompt.pending_name, 1);
 	else if (what == C_DOWNLOAD_OVERWRITE)
-		download_start(a, a->ui.prompt.pending_url, a->ui.prompt.pending_name, 1);
+		download_start(a, a->ui.prompt.pending_url, a->ui.prompt.pending_name, 1, 0);
 }
 
 /* Enter in the form: validate both fields, then fetch. */
@@ -6954,8 +7147,9 @@ act_follow(struct app *a, int arg)
 	}
 	uri_split(e->url, strlen(e->url), &u);
 	if (!scheme_is_http(u.scheme, u.scheme_len)) {
-		ui_message(a, 1, is_file_url(e->url) ? "a page's link to a local file is not "
-			   "followed: o opens a file you name" : "not an http(s) URL: not fetched");
+		ui_message(a, 1, is_file_url(e->url) ? "not an http(s) URL: a page's link to a "
+			   "local file is not followed (o opens a file you name)"
+			   : "not an http(s) URL: not fetched");
 		return;
 	}
 	if (e->rule->kind != K_LINK && strcmp(e->rule->tag, "iframe") &&
@@ -7017,11 +7211,31 @@ act_save(struct app *a, int arg)
 		ui_message(a, 1, "no page to save");
 		return;
 	}
-	name = name_from_url(a->doc->t->url);
+	name = name_for_body(a->doc->t);
 	edit_set(&a->ui.prompt.name, name);
 	a->ui.prompt.doc = a->doc;
+	a->ui.prompt.download = 0;
 	free(name);
 	snprintf(a->ui.prompt.text, sizeof a->ui.prompt.text, "Save as %s/", a->opt.dir);
+	a->ui.mode = M_PROMPT;
+}
+
+/* "Download as Files/NAME": the URL's name, or a free name-N.ext when it is
+ * taken. Left as offered, the response may name it better (its
+ * Content-Disposition, its type's extension): download_named(). */
+static void
+download_prompt(struct app *a, const char *url, const char *name)
+{
+	struct prompt *p = &a->ui.prompt;
+
+	free(p->offered);
+	p->offered = name_free(a->opt.dir, name);
+	free(p->pending_url);
+	p->pending_url = xstrdup(url);
+	p->download = 1;
+	p->doc = NULL; /* a page going does not close this prompt */
+	edit_set(&p->name, p->offered);
+	snprintf(p->text, sizeof p->text, "Download as %s/", a->opt.dir);
 	a->ui.mode = M_PROMPT;
 }
 
@@ -7059,7 +7273,7 @@ act_download(struct app *a, int arg)
 	}
 	/* named from the URL as fetched (percent-encoded), as --save does */
 	name = name_from_url(url);
-	download_start(a, url, name, 0);
+	download_prompt(a, url, name);
 	free(name);
 	free(url);
 }
@@ -7094,7 +7308,7 @@ act_yank(struct app *a, int arg)
 {
 	struct buf text = {0};
 	const char *what = "", *in_tmux = getenv("TMUX");
-	int osc, tmux = -1;
+	int osc, tmux = -2; /* not in tmux */
 
 	(void)arg;
 	if (!yank_text(a, &text, &what)) {
@@ -7104,14 +7318,17 @@ act_yank(struct app *a, int arg)
 	osc = ui_clipboard(text.data ? text.data : "", text.len);
 	if (in_tmux && *in_tmux)
 		tmux = tmux_load_buffer(text.data ? text.data : "", text.len);
-	if (tmux == 0)
+	if (tmux == 1)
 		ui_message(a, 0, "%s copied to tmux's buffer (prefix ] pastes), and sent by OSC 52",
+			   what);
+	else if (tmux == 0 && osc == 0)
+		ui_message(a, 0, "%s sent by OSC 52 to tmux (set-clipboard on: prefix ] pastes)",
 			   what);
 	else if (osc < 0)
 		ui_message(a, 1, "cannot write to the terminal");
 	else
 		ui_message(a, 0, "%s sent to the clipboard by OSC 52 (if the terminal allows it)%s",
-			   what, in_tmux && *in_tmux ? "; tmux load-buffer failed" : "");
+			   what, tmux == -1 ? "; tmux load-buffer failed" : "");
 	buf_free(&text);
 }
 
@@ -7375,7 +7592,7 @@ dump_save(const struct options *o, struct transfer *t, const struct page_input *
 	  struct buf *saved)
 {
 	struct buf err = {0};
-	char *name = o->save_name ? xstrdup(o->save_name) : name_from_url(t->url);
+	char *name = o->save_name ? xstrdup(o->save_name) : name_for_body(t);
 	size_t len;
 	const char *body = page_input_bytes(in, &len);
 	int rc = EXIT_OK;

@@ -85,6 +85,45 @@ t_local() {
     quit_clean
 }
 
+# ==== names of downloads ===========================================================
+
+prepare_index() { mkdir -p "$TDIR/Files" && echo taken >"$TDIR/Files/index.html"; }
+
+t_download_names() {
+    TUI_PREPARE=prepare_index tui_start "$BASE/in/names.html"
+    wait_screen "$(nth_of 1 4)" || return
+    keys g d
+    wait_status '^Download as Files/download$' || return
+    pass "$TNAME: d asks for the name, offering the URL's"
+    keys Enter
+    wait_status 'downloaded Files/Q3-report\.pdf' || return
+    pass "$TNAME: left as offered, the Content-Disposition name is used (Q3-report.pdf)"
+    keys d
+    wait_status '^Download as Files/download$' || return
+    keys Enter
+    wait_status 'downloaded Files/Q3-report-1\.pdf' || return
+    pass "$TNAME: that name taken: a free one, Q3-report-1.pdf"
+    keys d C-u
+    type_text mine.pdf
+    keys Enter
+    wait_status 'downloaded Files/mine\.pdf' || return
+    pass "$TNAME: a name typed in the prompt is kept"
+    select_row 2 4 || return
+    keys d Enter
+    wait_status 'downloaded Files/report\.pdf' || return
+    pass "$TNAME: no extension in the URL: application/pdf's (report.pdf)"
+    select_row 3 4 || return
+    keys d
+    wait_status '^Download as Files/index-1\.html$' || return
+    pass "$TNAME: /in/images/ is index.html, taken: index-1.html offered"
+    keys Escape
+    wait_status 'not downloaded' || return
+    is "$(ls -A "$TDIR/Files" | tr '\n' ' ')" "Q3-report-1.pdf Q3-report.pdf index.html mine.pdf report.pdf " \
+       "$TNAME: the files, and nothing else (Esc downloaded nothing)"
+    is "$(cat "$TDIR/Files/index.html")" taken "$TNAME: the file there before is untouched"
+    quit_clean
+}
+
 # ==== y in tmux ==================================================================
 
 # tmux's default set-clipboard, external, drops a program's OSC 52: y hands
@@ -144,6 +183,7 @@ scenario "image" t_image
 scenario "JSON" t_text
 scenario "large page" t_parsing
 scenario "local file" t_local
+scenario "download names" t_download_names
 scenario "y in tmux" t_yank_tmux
 scenario "y on a Source line" t_yank_source
 scenario "y outside tmux" t_yank_no_tmux

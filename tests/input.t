@@ -131,4 +131,42 @@ is "$("$PYTHON" -c "import json,sys; print(' '.join(str(len(json.loads(l)['eleme
 run_scraper --dump --format json "$BASE/page2.html"
 ok '[ "$(lines "$OUT")" -gt 1 ]' "json (not jsonl) keeps one element a line"
 
+# ==== the names of saved files ========================================================
+
+# --save without a name: Content-Disposition's name, else the URL's, with the
+# type's extension when the name has none.
+# saved PATH: --save of PATH in a fresh directory; SAVED: what Files/ then
+# holds, WD: that directory.
+NSAVE=0
+saved() {
+    NSAVE=$((NSAVE + 1))
+    workdir "save-$NSAVE"
+    WD=$PWD
+    run_scraper --dump --save "$BASE$1"
+    SAVED=$(ls -A Files 2>/dev/null | tr '\n' ' ')
+}
+saved '/in/download?id=42'
+is "$SAVED" "Q3-report.pdf " "Content-Disposition filename=\"Q3-report.pdf\": saved under it"
+saved /in/report
+is "$SAVED" "report.pdf " "no extension, application/pdf: report.pdf"
+saved /in/images/
+is "$SAVED" "index.html " "a directory URL: index.html"
+saved /download/sample.bin
+is "$SAVED" "sample.bin " "an extension of its own: kept (octet-stream adds none)"
+saved '/in/cd?f=%22../../x%22'
+is "$SAVED" "x.txt " "filename=\"../../x\": its last part only, x.txt"
+ok '[ "$(ls -A "$WD")" = Files ] && [ ! -e "$SCRATCH/x" ]' "filename=\"../../x\": nothing outside Files/"
+saved '/in/cd?f=/etc/passwd'
+is "$SAVED" "passwd.txt " "filename=/etc/passwd: passwd.txt"
+saved '/in/cd?f=..%252F.bashrc'
+is "$SAVED" "_..%2F.bashrc " "filename=..%2F.bashrc: never percent-decoded; a leading . prefixed"
+saved '/in/cd?f=%22a%5C%22b.txt%22'
+is "$SAVED" "a\"b.txt " "a quoted name with \\\" in it"
+saved '/in/cd?f=%22%2E%2E%22'
+is "$SAVED" "cd.txt " "filename=\"..\": no name: the URL's (cd, text/plain)"
+saved '/in/cd?f=%22%1B%5D0;x%07.txt%22'
+printf '%s\n' "$SAVED" >"$SCRATCH/name"
+is_terminal_safe "$SCRATCH/name" "filename with ESC ] 0 ; BEL: the name holds no control ($SAVED)"
+cd "$ROOT" || exit 1
+
 done_testing
