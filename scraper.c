@@ -89,6 +89,8 @@
 
 #include <locale.h>
 
+#include <poll.h>
+
 #include <pthread.h>
 
 #include <signal.h>
@@ -112,6 +114,8 @@
 #include <sys/stat.h>
 
 #include <sys/types.h>
+
+#include <sys/wait.h>
 
 #include <termios.h>
 
@@ -190,6 +194,12 @@ enum exit_status {
 
 enum kind { K_LINK, K_IMAGE, K_MEDIA, K_EMBED, K_RESOURCE, K_COUNT };
 
+/* What a body is, by its Content-Type: a page to parse, text to show as it
+ * is, or bytes only saved (images, media, PDFs, archives). */
+enum body_kind { BODY_HTML, BODY_TEXT, BODY_BINARY };
+
+#define SNIFF_BYTES 1024    /* a body without Content-Type with a NUL in these is binary */
+
 /* How a string from the network is made safe for where it goes. */
 enum san_mode {
 	SAN_TEXT, /* terminal or stderr: controls shown as ^X or <U+XXXX> */
@@ -245,6 +255,7 @@ struct page {
 	size_t stray_end_tags; /* the parse was stopped after so many: see END_TAG_WORK */
 	size_t errors;        /* libxml2 reported so many (it recovers from them) */
 	size_t error_flood;   /* the parse was stopped after so many: see ERRORS_FREE */
+	enum body_kind body;  /* not BODY_HTML: not parsed, no records */
 	struct buf text;      /* the body converted to UTF-8, when it was */
 };
 
@@ -253,6 +264,7 @@ struct transfer {
 	CURLM *multi;       /* what drives it */
 	unsigned long id;   /* unique in the run: tells a new story from a freed one */
 	char *url;          /* as requested */
+	char *base;         /* a local input's: what its links resolve against */
 	int fd;             /* a download writes here; -1: the body stays in memory */
 	int (*sink)(void *, const char *, size_t); /* or the body goes here */
 	void *sink_ctx;
@@ -263,6 +275,7 @@ struct transfer {
 	int too_large;
 	int write_errno;    /* a download's local write failed */
 	char encoding[32];  /* Content-Encoding of the last response */
+	char *disposition;  /* its Content-Disposition, or NULL */
 	int chunked;        /* it came with Transfer-Encoding */
 	curl_off_t length_seen; /* its Content-Length, -1: none yet */
 	int bad_length;     /* malformed, or two that differ */
@@ -290,7 +303,10 @@ struct options {
 	long max_size;
 	long timeout;
 	const char *user_agent;
-	const char *url;
+	const char *base;    /* --base: a local input's links resolve against it */
+	int jsonl;           /* --format jsonl: each JSON object on one line */
+	char **inputs;       /* URLs, paths, file:// URLs or "-", in turn */
+	int ninputs;
 };
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
@@ -400,7 +416,9 @@ struct prompt {
 	struct doc *doc;          /* the page the prompt (or its y/n) saves */
 	enum confirm confirm;     /* what the y/n is about */
 	char *pending_name;       /* ... the file's name */
-	char *pending_url;        /* ... and the download's URL */
+	char *pending_url;        /* ... and the download's URL (or the prompt's) */
+	int download;             /* the prompt names a download of pending_url */
+	char *offered;            /* ... and offered this name: kept, the body names it */
 };
 
 /* Everything the screen keeps besides the pages: what is shown, where. */
@@ -431,6 +449,7 @@ struct download {
 	struct transfer *t;       /* NULL: none */
 	char *path;
 	int force;                /* replace a file of that name */
+	int auto_name;            /* the name is the response's: name_for_body() */
 };
 
 struct app {
@@ -535,9 +554,10 @@ static const struct key keys[] = {
 	{'h', 0, "h", act_back, 0, CHANGES, NULL},
 	{KEY_LEFT, 1, "Left", act_back, 0, CHANGES, NULL},
 	{'d', 0, "d", act_download, 0, CHANGES,
-	 "download the selected element's URL into the save directory"},
+	 "download the selected element's URL into the save directory (asks for the name)"},
 	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
-	{'y', 0, "y", act_yank, 0, CHANGES, "copy the selected URL to the clipboard (OSC 52)"},
+	{'y', 0, "y", act_yank, 0, CHANGES,
+	 "copy the selected URL (or line) to the clipboard: OSC 52, and tmux's buffer in tmux"},
 	{ESC, 0, "Esc", act_escape, 0, CHANGES | KEEPS_MESSAGE,
 	 "cancel the page fetch in flight, else the download; clear the filter"},
 	{'r', 0, "r", act_reload, 0, CHANGES, "reload"},
@@ -938,6 +958,132 @@ signals_install(void)
 	sigaction(SIGHUP, &sa, NULL); /* the terminal went away */
 	signal(SIGPIPE, SIG_IGN); /* with NOSIGNAL, EPIPE is checked instead */
 	signals_install_fatal();
+}
+
+/* ---- a helper program: tmux, for the clipboard ---- */
+
+#define HELPER_WAIT_MS 500 /* the screen waits no longer for tmux */
+
+/* Writes data to fd (non-blocking) until done or the deadline passes. */
+static int
+write_until(int fd, const char *p, size_t n, const struct timespec *since)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLOUT};
+
+	while (n) {
+		int left = HELPER_WAIT_MS - (int)(elapsed_s(since) * 1000);
+		ssize_t w;
+
+		if (left <= 0 || poll(&pf, 1, left) <= 0)
+			return -1;
+		w = write(fd, p, n);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Waits for the child until the deadline, then ends it; its exit status,
+ * or -1. */
+static int
+child_wait(pid_t pid, const struct timespec *since)
+{
+	struct timespec pause = {0, 2 * 1000 * 1000};
+	int st;
+
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (elapsed_s(since) * 1000 > HELPER_WAIT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Reads fd (non-blocking) to its end into out (NUL-terminated, cut to
+ * outsz), until the deadline passes. */
+static int
+read_until(int fd, char *out, size_t outsz, const struct timespec *since)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	size_t got = 0;
+
+	for (;;) {
+		int left = HELPER_WAIT_MS - (int)(elapsed_s(since) * 1000);
+		ssize_t r;
+
+		if (left <= 0 || poll(&pf, 1, left) <= 0)
+			return -1;
+		r = read(fd, out + got, outsz - 1 - got);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0 || (got += (size_t)r) == outsz - 1)
+			break;
+	}
+	out[got] = '\0';
+	return 0;
+}
+
+/*
+ * Runs a helper program (argv[0] looked up in PATH, no shell), in (when
+ * given) on its standard input, its standard output into out (when given,
+ * else thrown away with its errors: the screen is ours), waited for
+ * HELPER_WAIT_MS at most. Returns its exit status, or -1.
+ */
+static int
+helper_run(char *const argv[], const char *in, size_t n, char *out, size_t outsz)
+{
+	struct timespec since;
+	int p[2] = {-1, -1}, null = open("/dev/null", O_RDWR | O_CLOEXEC), io = 0;
+	pid_t pid = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	if (null >= 0 && pipe(p) == 0)
+		pid = fork();
+	if (pid == 0) {
+		dup2(in ? p[0] : null, STDIN_FILENO);
+		dup2(out ? p[1] : null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(p[0]); /* else the helper holds its own input open */
+		close(p[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0) {
+		fcntl(in ? p[1] : p[0], F_SETFL, O_NONBLOCK);
+		close(in ? p[0] : p[1]);
+		p[in ? 0 : 1] = -1;
+		io = in ? write_until(p[1], in, n, &since) : read_until(p[0], out, outsz, &since);
+	}
+	close(p[0]);
+	close(p[1]); /* the helper reads to the end of its input */
+	if (null >= 0)
+		close(null);
+	return pid > 0 && child_wait(pid, &since) == 0 && io == 0 ? 0 : -1;
+}
+
+/*
+ * Hands text to `tmux load-buffer -` (the tmux that TMUX names) unless its
+ * set-clipboard is on (then the OSC 52 sent lands in a buffer already):
+ * tmux's default, external, drops a program's OSC 52. 1 when it took the
+ * text, 0 when OSC 52 does, -1 on failure.
+ */
+static int
+tmux_load_buffer(const char *text, size_t n)
+{
+	static char *const show[] = {"tmux", "show-options", "-sv", "set-clipboard", NULL};
+	static char *const load[] = {"tmux", "load-buffer", "-", NULL};
+	char value[32];
+
+	if (helper_run(show, NULL, 0, value, sizeof value) == 0 && !strcmp(value, "on\n"))
+		return 0;
+	return helper_run(load, text, n, NULL, 0) == 0 ? 1 : -1;
 }
 
 /* ==== text: UTF-8, network text made safe, whitespace; wide-character lines, base64 ==== */
@@ -1767,6 +1913,92 @@ url_normalize(const char *in, const char **why)
 	return out;
 }
 
+/* ---- local inputs: a path, a file:// URL, or "-" ---- */
+
+static int
+is_file_url(const char *s)
+{
+	return uri_scheme_len(s, strlen(s)) == 4 && !ascii_casecmp_n(s, "file", 4);
+}
+
+/* Whether an input given by the user is local: "-" (standard input), a
+ * file:// URL, a path from / or ./, or a word without an http(s) scheme
+ * that names an existing file (not a directory). Anything else is a URL,
+ * as typed. */
+static int
+input_is_local(const char *s)
+{
+	struct stat st;
+	size_t scheme = uri_scheme_len(s, strlen(s));
+
+	if (!strcmp(s, "-") || is_file_url(s) || s[0] == '/' || !strncmp(s, "./", 2) ||
+	    !strncmp(s, "../", 3))
+		return 1; /* a URL never starts so: a path, even one that is not there */
+	if (scheme && scheme_is_http(s, scheme))
+		return 0;
+	return stat(s, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* The file:// URL of an absolute path: bytes outside the path characters
+ * of RFC 3986 percent-encoded. Returns a new string. */
+static char *
+url_from_path(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = {0};
+	const unsigned char *p;
+
+	buf_adds(&b, "file://");
+	for (p = (const unsigned char *)path; *p; p++)
+		if (isalnum(*p) || strchr("-._~/!$&'()*+,;=:@", *p))
+			buf_addc(&b, (char)*p);
+		else
+			buf_addf(&b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+	return b.data;
+}
+
+static int
+hex_value(int c)
+{
+	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+}
+
+/* The path of a file:// URL (file:///p, file://localhost/p, file:/p), its
+ * percent-escapes decoded (the user typed it: it names a path); NULL for
+ * another host, or a NUL. */
+static char *
+path_from_file_url(const char *url)
+{
+	struct uri u;
+	struct buf b = {0};
+	size_t i;
+
+	uri_split(url, strlen(url), &u);
+	if ((u.has_auth && u.auth_len && !(u.auth_len == 9 &&
+					    !ascii_casecmp_n(u.auth, "localhost", 9))) ||
+	    !u.path_len || u.path[0] != '/')
+		return NULL;
+	for (i = 0; i < u.path_len; i++) {
+		int hi = u.path[i] == '%' && i + 2 < u.path_len
+			 ? hex_value((unsigned char)u.path[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_value((unsigned char)u.path[i + 2]) : -1;
+
+		if (lo >= 0) {
+			if (hi == 0 && lo == 0)
+				break;
+			buf_addc(&b, (char)(hi * 16 + lo));
+			i += 2;
+		} else {
+			buf_addc(&b, u.path[i]);
+		}
+	}
+	if (i < u.path_len) { /* %00 */
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
 /* "http//host" or "https:/host": a hint, "did you mean http://host?",
  * rather than a fetch of the host "http". */
 static int
@@ -1824,26 +2056,15 @@ name_refusal(const char *name)
 	return NULL;
 }
 
-/* Derives a safe local name from a URL's last path segment (the URL as
- * asked, not the redirect target: wget's lesson of CVE-2010-2252). Never
- * percent-decoded, so "%2F" cannot become a '/' (wcurl CVE-2025-11563);
- * controls, bidi controls and '\' become '_'; a leading '.' or '-' is
- * prefixed with '_'; too long a name is cut, keeping its extension. */
+/* seg[0..n), from the network, made a safe file name: controls, bidi
+ * controls and '\' become '_'; a leading '.' or '-' is prefixed with '_';
+ * too long a name is cut, keeping its extension. */
 static char *
-name_from_url(const char *url)
+name_clean(const char *seg, size_t n)
 {
-	struct uri u;
 	struct buf out = {0};
-	const char *seg;
-	size_t n, i;
+	size_t i;
 
-	uri_split(url, strlen(url), &u);
-	for (n = u.path_len; n > 0 && u.path[n - 1] != '/'; n--)
-		;
-	seg = u.path + n;
-	n = u.path_len - n;
-	if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && !memcmp(seg, "..", 2)))
-		return xstrdup("index.html");
 	if (seg[0] == '.' || seg[0] == '-')
 		buf_addc(&out, '_');
 	for (i = 0; i < n;) {
@@ -1873,7 +2094,223 @@ name_from_url(const char *url)
 	return out.data;
 }
 
+/* Derives a safe local name from a URL's last path segment (the URL as
+ * asked, not the redirect target: wget's lesson of CVE-2010-2252). Never
+ * percent-decoded, so "%2F" cannot become a '/' (wcurl CVE-2025-11563);
+ * then name_clean(). */
+static char *
+name_from_url(const char *url)
+{
+	struct uri u;
+	const char *seg;
+	size_t n;
+
+	uri_split(url, strlen(url), &u);
+	for (n = u.path_len; n > 0 && u.path[n - 1] != '/'; n--)
+		;
+	seg = u.path + n;
+	n = u.path_len - n;
+	if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && !memcmp(seg, "..", 2)))
+		return xstrdup("index.html");
+	return name_clean(seg, n);
+}
+
+/*
+ * The name a Content-Disposition header gives (filename=, quoted or not;
+ * filename*= is not read: it is percent-encoded, and a name is never
+ * percent-decoded). Only its last part after a '/' or '\' is kept, as
+ * curl -OJ does, then name_clean(). NULL when it gives none.
+ */
+static char *
+name_from_disposition(const char *h)
+{
+	struct buf v = {0};
+	const char *p, *last;
+	char *name = NULL;
+
+	for (p = h; (p = strchr(p, '=')); p++)
+		if (p - h >= 8 && !ascii_casecmp_n(p - 8, "filename", 8) &&
+		    (p - h == 8 || strchr(" \t;", p[-9])))
+			break;
+	if (!p)
+		return NULL;
+	for (p++; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p == '"') {
+		for (p++; *p && *p != '"'; p++)
+			buf_addc(&v, *p == '\\' && p[1] ? *++p : *p);
+	} else {
+		while (*p && *p != ';' && *p != ' ' && *p != '\t')
+			buf_addc(&v, *p++);
+	}
+	for (last = p = v.data ? v.data : ""; *p; p++)
+		if (*p == '/' || *p == '\\')
+			last = p + 1;
+	if (*last && strcmp(last, ".") && strcmp(last, ".."))
+		name = name_clean(last, strlen(last));
+	buf_free(&v);
+	return name;
+}
+
 /* ==== parse: libxml2 only — bytes + URL in, struct page out ==== */
+
+/* ---- what a body is: a page, text, or bytes to save ---- */
+
+/* The length of the media type of a Content-Type value ("text/html" of
+ * "text/html; charset=utf-8"), its leading blanks skipped into *start. */
+static size_t
+media_type(const char *ct, const char **start)
+{
+	size_t n;
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	*start = ct;
+	for (n = 0; ct[n] && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t'; n++)
+		;
+	return n;
+}
+
+static int
+type_is(const char *t, size_t n, const char *name)
+{
+	return n == strlen(name) && !ascii_casecmp_n(t, name, n);
+}
+
+static int
+type_ends(const char *t, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n > k && !ascii_casecmp_n(t + n - k, suffix, k);
+}
+
+/* Text that is not HTML: shown as it is, not parsed. */
+static int
+type_is_text(const char *t, size_t n)
+{
+	static const char *const text[] = {
+		"application/json", "application/javascript", "application/ecmascript",
+		"application/x-javascript", "application/xml", "application/x-sh",
+		"application/x-httpd-php", "application/sql", "application/toml",
+		"application/yaml", "application/x-yaml",
+	};
+	size_t i;
+
+	if (n > 5 && !ascii_casecmp_n(t, "text/", 5))
+		return 1;
+	if (type_ends(t, n, "+xml") || type_ends(t, n, "+json"))
+		return 1;
+	for (i = 0; i < sizeof text / sizeof text[0]; i++)
+		if (type_is(t, n, text[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * What a body is by its Content-Type: HTML (and XHTML) is parsed; other
+ * text is shown as it is; anything else (images, media, PDFs, archives)
+ * is only saved. Without a type (or with one that is no type) the first
+ * bytes decide, as browsers sniff: a NUL in them (and no byte-order mark
+ * of UTF-16 or UTF-32, whose ASCII has NULs) is binary, else HTML.
+ */
+static enum body_kind
+body_kind(const char *content_type, const char *body, size_t len)
+{
+	const char *t;
+	size_t n = content_type ? media_type(content_type, &t) : 0;
+	size_t head = len < SNIFF_BYTES ? len : SNIFF_BYTES;
+
+	if (n && memchr(t, '/', n)) {
+		if (type_is(t, n, "text/html") || type_is(t, n, "application/xhtml+xml"))
+			return BODY_HTML;
+		return type_is_text(t, n) ? BODY_TEXT : BODY_BINARY;
+	}
+	if (len >= 2 && (!memcmp(body, "\xff\xfe", 2) || !memcmp(body, "\xfe\xff", 2)))
+		return BODY_HTML;
+	if (len >= 4 && !memcmp(body, "\0\0\xfe\xff", 4))
+		return BODY_HTML;
+	return head && memchr(body, '\0', head) ? BODY_BINARY : BODY_HTML;
+}
+
+/* What a body that is not a page is, in a word or two, for the screen. */
+static const char *
+body_noun(const char *content_type)
+{
+	static const struct { const char *prefix, *noun; } nouns[] = {
+		{"image/", "an image"}, {"audio/", "audio"}, {"video/", "a video"},
+		{"font/", "a font"}, {"application/pdf", "a PDF document"},
+		{"application/zip", "an archive"}, {"application/gzip", "an archive"},
+		{"application/x-tar", "an archive"}, {"application/x-7z", "an archive"},
+		{"application/x-rar", "an archive"}, {"application/vnd.rar", "an archive"},
+		{"application/x-bzip", "an archive"}, {"application/x-xz", "an archive"},
+		{"application/zstd", "an archive"}, {"application/x-gzip", "an archive"},
+	};
+	const char *t;
+	size_t i, n = content_type ? media_type(content_type, &t) : 0;
+
+	for (i = 0; i < sizeof nouns / sizeof nouns[0]; i++)
+		if (n >= strlen(nouns[i].prefix) &&
+		    !ascii_casecmp_n(t, nouns[i].prefix, strlen(nouns[i].prefix)))
+			return nouns[i].noun;
+	return n && type_is_text(t, n) ? "text" : "binary data";
+}
+
+/* The Content-Type of a local file, by its name's extension (as w3m and
+ * lynx do); NULL when unknown: the first bytes decide. */
+static const char *
+type_from_name(const char *path)
+{
+	static const char *const types[][2] = {
+		{"html", "text/html"}, {"htm", "text/html"}, {"xhtml", "application/xhtml+xml"},
+		{"txt", "text/plain"}, {"css", "text/css"}, {"js", "text/javascript"},
+		{"json", "application/json"}, {"xml", "application/xml"}, {"csv", "text/csv"},
+		{"md", "text/markdown"}, {"svg", "image/svg+xml"}, {"png", "image/png"},
+		{"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"},
+		{"webp", "image/webp"}, {"ico", "image/x-icon"}, {"pdf", "application/pdf"},
+		{"zip", "application/zip"}, {"gz", "application/gzip"}, {"tar", "application/x-tar"},
+		{"mp3", "audio/mpeg"}, {"ogg", "audio/ogg"}, {"mp4", "video/mp4"},
+		{"webm", "video/webm"},
+	};
+	const char *slash = strrchr(path, '/'), *dot = strrchr(slash ? slash : path, '.');
+	size_t i;
+
+	for (i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+		if (!ascii_casecmp_n(dot + 1, types[i][0], strlen(types[i][0]) + 1))
+			return types[i][1];
+	return NULL;
+}
+
+/* A name with no extension gets its type's ("report" of application/pdf:
+ * "report.pdf"); one the type has none for stays as it is. */
+static char *
+name_with_type(char *name, const char *content_type)
+{
+	static const char *const exts[][2] = {
+		{"text/html", "html"}, {"application/xhtml+xml", "xhtml"}, {"text/plain", "txt"},
+		{"text/css", "css"}, {"text/javascript", "js"}, {"application/javascript", "js"},
+		{"application/json", "json"}, {"application/xml", "xml"}, {"text/xml", "xml"},
+		{"text/csv", "csv"}, {"image/svg+xml", "svg"}, {"image/png", "png"},
+		{"image/jpeg", "jpg"}, {"image/gif", "gif"}, {"image/webp", "webp"},
+		{"image/avif", "avif"}, {"application/pdf", "pdf"}, {"application/zip", "zip"},
+		{"application/gzip", "gz"}, {"application/x-tar", "tar"}, {"audio/mpeg", "mp3"},
+		{"audio/ogg", "ogg"}, {"video/mp4", "mp4"}, {"video/webm", "webm"},
+	};
+	const char *t, *dot = strrchr(name, '.');
+	size_t i, n = content_type ? media_type(content_type, &t) : 0;
+	char *out;
+
+	if ((dot && dot != name) || !n)
+		return name;
+	for (i = 0; i < sizeof exts / sizeof exts[0]; i++)
+		if (type_is(t, n, exts[i][0]) && strlen(name) + 6 <= NAME_MAX_BYTES) {
+			out = xmalloc(strlen(name) + strlen(exts[i][1]) + 2);
+			sprintf(out, "%s.%s", name, exts[i][1]);
+			free(name);
+			return out;
+		}
+	return name;
+}
 
 /* ---- the charset: which one, and the body as UTF-8 ---- */
 
@@ -2962,6 +3399,27 @@ page_parse(const char *body, size_t len, const char *url, const char *header_cha
 	return p;
 }
 
+/* A page for a body that is not parsed (body_kind() says why): no
+ * records. Text is converted to UTF-8 for the Source pane (when body is
+ * given); other bytes are not looked at. */
+static struct page *
+page_unparsed(const char *body, size_t len, const char *url, enum body_kind kind,
+	      const char *header_charset)
+{
+	char name[64] = "", from[400] = "not read: not text";
+	struct page *p;
+
+	if (kind == BODY_TEXT && body)
+		page_choose_charset(body, len, header_charset, name, sizeof name, from,
+				    sizeof from);
+	p = page_new(name, from);
+	p->body = kind;
+	if (kind == BODY_TEXT && body && len)
+		body_to_utf8(&p->text, body, len, name, &p->replaced);
+	page_set_base(p, url);
+	return p;
+}
+
 /* ==== net: libcurl only — start, drive and end transfers, and tell their story ==== */
 
 static void
@@ -3030,6 +3488,8 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 	const char *v;
 
 	if (n > 5 && !memcmp(h, "HTTP/", 5)) { /* a new response, after a redirect */
+		free(t->disposition);
+		t->disposition = NULL;
 		t->encoding[0] = '\0';
 		t->chunked = 0;
 		t->length_seen = -1;
@@ -3043,6 +3503,10 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 		t->encoding[strcspn(t->encoding, "\r\n")] = '\0';
 	} else if (n > 18 && !ascii_casecmp_n(h, "transfer-encoding:", 18)) {
 		t->chunked = 1;
+	} else if (n > 20 && n < 4096 && !ascii_casecmp_n(h, "content-disposition:", 20)) {
+		free(t->disposition); /* a name for the body: name_for_body() */
+		t->disposition = xstrndup(h + 20, n - 20);
+		t->disposition[strcspn(t->disposition, "\r\n")] = '\0';
 	}
 }
 
@@ -3213,15 +3677,23 @@ net_easy(struct transfer *t, const struct options *o)
 	return e;
 }
 
+/* A transfer's id, unique in the run. */
+static unsigned long
+net_start_id(void)
+{
+	static unsigned long ids;
+
+	return ++ids;
+}
+
 /* Starts fetching url in multi: into memory (fd < 0) or into fd, a download. */
 static struct transfer *
 net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 {
-	static unsigned long ids;
 	struct transfer *t = xmalloc(sizeof *t);
 
 	memset(t, 0, sizeof *t);
-	t->id = ++ids;
+	t->id = net_start_id();
 	t->url = xstrdup(url);
 	t->fd = fd;
 	t->max_size = (size_t)(fd < 0 ? o->max_size : DOWNLOAD_MAX_SIZE);
@@ -3338,10 +3810,111 @@ transfer_free(struct transfer *t)
 	buf_free(&t->body);
 	buf_free(&t->story);
 	free(t->url);
+	free(t->base);
+	free(t->disposition);
 	free(t->final_url);
 	free(t->content_type);
 	free(t->ip);
 	free(t);
+}
+
+/* The URL a fetched page's links resolve against (before its <base>). */
+static const char *
+transfer_base(const struct transfer *t)
+{
+	return t->base ? t->base : t->final_url ? t->final_url : t->url;
+}
+
+/* ---- local inputs: a file or standard input, read as a finished transfer ---- */
+
+/* Opens a local file named by a path or a file:// URL: its fd, or -1 with
+ * why; *abs gets its absolute path. */
+static int
+local_open(const char *input, char **path, char **abs, struct stat *st, struct buf *why)
+{
+	int fd = -1;
+
+	*path = is_file_url(input) ? path_from_file_url(input) : xstrdup(input);
+	if (!*path)
+		buf_adds(why, "not a local file URL (file:///path)");
+	else if ((fd = open(*path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		buf_addf(why, "cannot read: %s", strerror(errno));
+	else if (fstat(fd, st) < 0 || S_ISDIR(st->st_mode))
+		buf_adds(why, "cannot read: a directory");
+	else if (!(*abs = realpath(*path, NULL)))
+		buf_addf(why, "cannot read: %s", strerror(errno));
+	if (why->len && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* A transfer libcurl never sees, for a local input (input_is_local()):
+ * *fd is where local_read() reads it. NULL, with why, when it cannot be
+ * opened. Its base is --base, or its file:// URL (standard input's: the
+ * working directory's). */
+static struct transfer *
+local_start(const struct options *o, const char *input, int *fd, struct buf *why)
+{
+	char *path = NULL, *abs = NULL, cwd[PATH_MAX];
+	struct transfer *t;
+	struct stat st = {0};
+
+	*fd = STDIN_FILENO;
+	if (strcmp(input, "-") && (*fd = local_open(input, &path, &abs, &st, why)) < 0) {
+		free(path);
+		return NULL;
+	}
+	if (!path && getcwd(cwd, sizeof cwd - 1))
+		abs = xstrdup(strcat(cwd, "/"));
+	t = xmalloc(sizeof *t);
+	memset(t, 0, sizeof *t);
+	t->id = net_start_id();
+	t->fd = -1;
+	t->max_size = (size_t)o->max_size;
+	t->content_length = S_ISREG(st.st_mode) ? (curl_off_t)st.st_size : -1;
+	t->length_seen = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t->started);
+	t->final_url = abs ? url_from_path(abs) : xstrdup("file:///");
+	t->url = xstrdup(path ? t->final_url : "-");
+	t->base = xstrdup(o->base ? o->base : t->final_url);
+	if (path && type_from_name(path))
+		t->content_type = xstrdup(type_from_name(path));
+	story_step(t, "Reading %s%s", path ? "the local file " : "standard input", path ? abs : "");
+	story_step(t, "Its links resolve against %s (%s)", t->base, o->base ? "--base"
+		   : path ? "the file's URL; --base sets another"
+			  : "the working directory; --base sets another");
+	free(path);
+	free(abs);
+	return t;
+}
+
+/* Reads fd to its end into t, as libcurl would hand a body over (to its
+ * sink or into memory, within --max-size); then t is done. */
+static void
+local_read(struct transfer *t, int fd)
+{
+	char chunk[64 * 1024];
+	ssize_t r;
+
+	while ((r = read(fd, chunk, sizeof chunk)) != 0) {
+		if (r < 0 && errno == EINTR && !got_signal)
+			continue;
+		if (r < 0) {
+			t->result = CURLE_READ_ERROR;
+			snprintf(t->errbuf, sizeof t->errbuf, "cannot read: %s", strerror(errno));
+			break;
+		}
+		if (net_write(chunk, 1, (size_t)r, t) != (size_t)r) {
+			t->result = t->too_large ? CURLE_FILESIZE_EXCEEDED
+				    : got_signal ? CURLE_ABORTED_BY_CALLBACK : CURLE_WRITE_ERROR;
+			break;
+		}
+	}
+	t->done = 1;
+	story_step(t, "Read %zu bytes%s", t->received, t->content_type ? "" :
+		   " (no type by its name: the first bytes decide)");
 }
 
 /* Why the body could not be taken: our write, our limit, or a Content-
@@ -3426,22 +3999,6 @@ net_error(const struct transfer *t, struct buf *out)
 		buf_adds(out, curl_easy_strerror(t->result));
 }
 
-/* Whether a Content-Type names a document worth parsing (or none was sent). */
-static int
-content_is_html(const char *type)
-{
-	static const char *const html[] = {"text/html", "application/xhtml", "text/xml",
-					   "application/xml"};
-	size_t i;
-
-	if (!type || !*type)
-		return 1;
-	for (i = 0; i < sizeof html / sizeof html[0]; i++)
-		if (!ascii_casecmp_n(type, html[i], strlen(html[i])))
-			return 1;
-	return 0;
-}
-
 /* The charset parameter of a Content-Type value, or NULL. */
 static char *
 http_charset(const char *content_type)
@@ -3462,12 +4019,23 @@ http_charset(const char *content_type)
 static void
 story_page(struct transfer *t, const struct page *p)
 {
+	if (p->body != BODY_HTML) {
+		if (t->content_type)
+			story_step(t, "Not parsed: %s is %s, not HTML: no elements", t->content_type,
+				   body_noun(t->content_type));
+		else
+			story_step(t, "Not parsed: no Content-Type, and NUL bytes in the first "
+				   "%d bytes: binary data, not HTML: no elements", SNIFF_BYTES);
+		if (p->charset[0])
+			story_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
+		return;
+	}
 	story_step(t, "Charset: %s (%s)", p->charset, p->charset_from);
 	if (p->replaced)
 		story_step(t, "%zu byte%s did not fit the charset: shown as U+FFFD",
 			 p->replaced, p->replaced == 1 ? "" : "s");
 	story_step(t, "Base URL: %s (%s)", p->base,
-		 p->base_from_page ? "from <base href>" : "the final URL");
+		 p->base_from_page ? "from <base href>" : t->base ? "the input's" : "the final URL");
 	if (p->title)
 		story_step(t, "Title: %s", p->title);
 	story_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
@@ -3564,9 +4132,10 @@ json_str(struct buf *o, const char *s)
 	buf_addc(o, '"');
 }
 
+/* The JSON object of a fetch; oneline (jsonl) keeps it on one line. */
 static int
 out_json(struct buf *o, const struct transfer *t, const struct page *p,
-	 const char *saved, FILE *f)
+	 const char *saved, int oneline, FILE *f)
 {
 	struct resolver r;
 	size_t i;
@@ -3598,7 +4167,7 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 			resolver_free(&r);
 			return -1;
 		}
-		buf_adds(o, i ? ",\n" : "\n");
+		buf_adds(o, oneline ? (i ? "," : "") : i ? ",\n" : "\n");
 		buf_adds(o, "{\"kind\":");
 		json_str(o, kind_names[e->rule->kind]);
 		buf_addf(o, ",\"tag\":\"%s\",\"attr\":\"%s\",\"url\":", e->rule->tag,
@@ -3800,6 +4369,42 @@ save_file(const char *dir, const char *name, const char *data, size_t n,
 		return -1;
 	}
 	return temp_commit(fd, TMP_SAVE, path->data, force, err);
+}
+
+/* The name a body is saved under when the user gave none: the one its
+ * Content-Disposition gives, else its URL's (as asked), with its type's
+ * extension when it has none (/download?id=42 of application/pdf:
+ * "download.pdf"). */
+static char *
+name_for_body(const struct transfer *t)
+{
+	char *name = t->disposition ? name_from_disposition(t->disposition) : NULL;
+
+	return name_with_type(name ? name : name_from_url(t->url), t->content_type);
+}
+
+/* name, or when dir holds a file of that name, the first stem-N.ext that
+ * it does not (up to 999); a new string. */
+static char *
+name_free(const char *dir, const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	int stem = (int)(dot && dot != name ? (size_t)(dot - name) : strlen(name)), i;
+	struct buf path = {0}, out = {0};
+	struct stat st;
+
+	for (i = 0; i < 1000; i++) {
+		out.len = path.len = 0;
+		if (i)
+			buf_addf(&out, "%.*s-%d%s", stem, name, i, name + stem);
+		else
+			buf_adds(&out, name);
+		buf_addf(&path, "%s/%s", dir, out.data);
+		if (lstat(path.data, &st) < 0) /* free (or no way to tell: the save will say) */
+			break;
+	}
+	buf_free(&path);
+	return out.data;
 }
 
 /* ==== stream: --dump's pipeline, the body parsed as it arrives and written as parsed ==== */
@@ -4109,6 +4714,10 @@ feed_decide(struct feed *f)
 	f->decided = 1;
 	if (f->easy && curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
 		cs = http_charset(ct);
+	if (body_kind(f->easy ? ct : NULL, f->pi->base, f->pi->len) != BODY_HTML) {
+		free(cs); /* not a page: never parsed */
+		return;
+	}
 	/* the bytes so far may end inside a character: not a reason to read
 	 * the page as windows-1252 (at least FEED_AFTER bytes are left) */
 	page_choose_charset(f->pi->base, utf8_whole(f->pi->base, f->pi->len),
@@ -4438,6 +5047,21 @@ lines_index(struct lines *li, const char *s, size_t n)
 	}
 }
 
+/* What a page that was not parsed is: its type, size, and what to do with
+ * it ("image/jpeg, 30.0 MiB: an image, not a page — s or d saves it"). */
+static void
+doc_what(const struct doc *d, struct buf *b)
+{
+	const char *type = d->t->content_type;
+	char size[32];
+
+	human_size(size, sizeof size, (double)d->t->received);
+	buf_addf(b, "%s, %s: %s, not ", type ? type : "no Content-Type", size,
+		 body_noun(type));
+	buf_adds(b, d->p->body == BODY_TEXT ? "HTML — the Source pane (7) shows it"
+					    : "a page — s or d saves it");
+}
+
 /* Rows of a pane before filtering. */
 static size_t
 pane_total(struct app *a, int pane)
@@ -4454,6 +5078,8 @@ pane_total(struct app *a, int pane)
 	if (!d)
 		return 0;
 	if (pane == P_SOURCE) {
+		if (d->p->body == BODY_BINARY) /* never shown as text */
+			return 0;
 		if (d->p->text.len) /* shown as decoded, not as the raw bytes */
 			lines_index(&a->ui.src_lines, d->p->text.data, d->p->text.len);
 		else
@@ -4938,8 +5564,15 @@ draw_list(struct app *a, const struct layout *l)
 		const char *why = !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
 				  : a->ui.filter.on ? "nothing matches the filter"
 						    : "nothing here";
+		struct buf what = {0};
 
+		if (a->doc && a->doc->p->body != BODY_HTML && a->ui.pane != P_TRANSFER &&
+		    !a->ui.filter.on) {
+			doc_what(a->doc, &what);
+			why = what.data;
+		}
 		ui_puts(l->list_y, 1, l->list_w - 1, why, ui_color(a, CP_DIM));
+		buf_free(&what);
 		return;
 	}
 	for (y = 0; y < l->list_h && v->top + (size_t)y < n; y++)
@@ -5078,8 +5711,16 @@ status_page(const struct app *a, struct buf *b)
 		return;
 	}
 	human_size(size, sizeof size, (double)d->t->received);
-	buf_addf(b, "HTTP %ld · %s · %.2f s · %zu element%s · ", d->t->status, size,
-		 d->t->t_total / 1000.0, d->p->n, d->p->n == 1 ? "" : "s");
+	if (d->t->base) /* a local file: no HTTP */
+		buf_addf(b, "local file · %s · ", size);
+	else
+		buf_addf(b, "HTTP %ld · %s · %.2f s · ", d->t->status, size,
+			 d->t->t_total / 1000.0);
+	if (d->p->body != BODY_HTML)
+		buf_addf(b, "%s, not parsed · ", d->t->content_type ? d->t->content_type
+								   : "binary data");
+	else
+		buf_addf(b, "%zu element%s · ", d->p->n, d->p->n == 1 ? "" : "s");
 	buf_adds(b, d->t->final_url ? d->t->final_url : d->t->url);
 	if (d->p->title) {
 		buf_adds(b, " · ");
@@ -5649,9 +6290,14 @@ parse_main(void *arg)
 {
 	struct parse_job *j = arg;
 	const struct transfer *t = j->t;
+	const char *body = t->body.data ? t->body.data : "";
+	const char *url = transfer_base(t);
+	enum body_kind kind = body_kind(t->content_type, body, t->body.len);
 
-	j->page = page_parse(t->body.data ? t->body.data : "", t->body.len,
-			     t->final_url ? t->final_url : t->url, j->charset, &j->cancel);
+	if (kind == BODY_HTML)
+		j->page = page_parse(body, t->body.len, url, j->charset, &j->cancel);
+	else
+		j->page = page_unparsed(body, t->body.len, url, kind, j->charset);
 	page_resolve(j->page);
 	atomic_store(&j->done, 1);
 	/* a cancelled job is waited for, or was left running on the way out,
@@ -5743,21 +6389,47 @@ fetch_drop(struct app *a)
 	}
 }
 
-/* Starts fetching a page; it replaces the shown page when it arrives. */
+/* A local input the user gave (a page's links never come here: act_follow
+ * fetches http(s) only), read at once: it arrives as a fetch does. */
+static struct transfer *
+fetch_local(struct app *a, const char *input)
+{
+	struct buf why = {0};
+	struct transfer *t = NULL;
+	int fd;
+
+	if (!strcmp(input, "-"))
+		ui_message(a, 1, "- reads standard input, the terminal here: use --dump");
+	else if (!(t = local_start(&a->opt, input, &fd, &why)))
+		ui_message(a, 1, "%s: %s", input, why.data);
+	else {
+		local_read(t, fd);
+		close(fd);
+	}
+	buf_free(&why);
+	return t;
+}
+
+/* Starts fetching a page (or reading a local one); it replaces the shown
+ * page when it arrives. */
 static void
 fetch_start(struct app *a, const char *typed, const char *save_as, int reload)
 {
 	const char *why = NULL;
-	char *url = url_normalize(typed, &why);
+	struct transfer *local = NULL;
+	char *url = NULL;
 
-	if (!url) {
+	if (input_is_local(typed)) {
+		if (!(local = fetch_local(a, typed)))
+			return;
+	} else if (!(url = url_normalize(typed, &why))) {
 		ui_message(a, 1, "%s", why);
 		return;
 	}
 	fetch_drop(a); /* a new fetch replaces the one in flight */
 	doc_free(a->restore);
 	a->restore = NULL;
-	a->fetch = net_start(a->multi, &a->opt, url, -1);
+	a->fetch = local ? local : net_start(a->multi, &a->opt, url, -1);
 	a->fetch_reload = reload;
 	free(a->ui.form.save_as);
 	a->ui.form.save_as = save_as && *save_as ? xstrdup(save_as) : NULL;
@@ -5772,11 +6444,13 @@ ask_overwrite(struct app *a, enum confirm what, const char *path, const char *na
 	      const char *url)
 {
 	struct prompt *p = &a->ui.prompt;
+	char *was_name = p->pending_name, *was_url = p->pending_url;
 
-	free(p->pending_name);
-	free(p->pending_url);
+	/* name or url may be these very strings (the download prompt's): copied first */
 	p->pending_name = xstrdup(name);
 	p->pending_url = url ? xstrdup(url) : NULL;
+	free(was_name);
+	free(was_url);
 	p->confirm = what;
 	a->ui.mode = M_CONFIRM;
 	ui_message(a, 1, "%s exists. Overwrite? (y/n)", path);
@@ -5807,9 +6481,11 @@ save_body(struct app *a, struct doc *d, const char *name, int force)
 	buf_free(&path);
 }
 
-/* Downloads url into dir/name through a temp file; force replaces. */
+/* Downloads url into dir/name through a temp file; force replaces. With
+ * auto_name the name is decided once the response is in (name_for_body(),
+ * a free one). */
 static void
-download_start(struct app *a, const char *url, const char *name, int force)
+download_start(struct app *a, const char *url, const char *name, int force, int auto_name)
 {
 	struct buf err = {0}, path = {0};
 	struct stat st;
@@ -5817,7 +6493,7 @@ download_start(struct app *a, const char *url, const char *name, int force)
 
 	download_end(a);
 	buf_addf(&path, "%s/%s", a->opt.dir, name);
-	if (!force && lstat(path.data, &st) == 0) {
+	if (!force && !auto_name && lstat(path.data, &st) == 0) {
 		ask_overwrite(a, C_DOWNLOAD_OVERWRITE, path.data, name, url);
 	} else if ((fd = temp_create(a->opt.dir, TMP_DOWNLOAD, &err)) < 0) {
 		ui_message(a, 1, "%s", err.data);
@@ -5825,6 +6501,7 @@ download_start(struct app *a, const char *url, const char *name, int force)
 		a->download.t = net_start(a->multi, &a->opt, url, fd);
 		a->download.path = xstrdup(path.data);
 		a->download.force = force;
+		a->download.auto_name = auto_name;
 		a->ui.msg.len = 0; /* the progress bar says it all */
 		a->ui.msg_error = 0;
 	}
@@ -5852,6 +6529,10 @@ doc_show(struct app *a, struct doc *d, const struct doc *old, int stay)
 	}
 	if (stay)
 		return;
+	if (d->p->body == BODY_TEXT) { /* nothing but the text to see */
+		a->ui.pane = P_SOURCE;
+		return;
+	}
 	a->ui.pane = K_LINK;
 	for (k = 0; k < K_COUNT && !d->p->count[a->ui.pane]; k++)
 		if (d->p->count[k])
@@ -5898,7 +6579,7 @@ save_asked(struct app *a, const struct transfer *t)
 
 	a->ui.form.save_as = NULL;
 	if (!name && a->ui.save_derive)
-		name = name_from_url(t->url);
+		name = name_for_body(t);
 	a->ui.save_derive = 0;
 	if (name && t->status >= 400)
 		ui_message(a, 1, "HTTP status %ld: the page is shown but not saved", t->status);
@@ -5954,10 +6635,26 @@ parse_done(struct app *a)
 		ui_message(a, 1, "HTTP status %ld", t->status);
 	else if (p->partial || p->trimmed || page_guard_stopped(p))
 		ui_message(a, 1, "page only partly parsed: the Transfer pane says why");
-	else if (!content_is_html(t->content_type))
-		ui_message(a, 1, "%s is not HTML: nothing to extract (d downloads such links)",
-			   t->content_type ? t->content_type : "the body");
+	else if (p->body != BODY_HTML) {
+		a->ui.msg_error = 0;
+		doc_what(d, &a->ui.msg);
+	}
 	save_asked(a, t);
+}
+
+/* A download whose name the user left as offered: named as the response
+ * says (Content-Disposition, the type's extension), a free name. */
+static void
+download_named(struct app *a, const struct transfer *t)
+{
+	char *name = name_for_body(t), *free_name = name_free(a->opt.dir, name);
+	struct buf path = {0};
+
+	buf_addf(&path, "%s/%s", a->opt.dir, free_name);
+	free(a->download.path);
+	a->download.path = path.data;
+	free(name);
+	free(free_name);
 }
 
 static void
@@ -5974,6 +6671,8 @@ download_done(struct app *a)
 		ui_message(a, 1, "download failed: %s", err.data);
 	} else {
 		t->fd = -1; /* the commit closes it, whatever it says */
+		if (a->download.auto_name)
+			download_named(a, t);
 		if (temp_commit(fd, TMP_DOWNLOAD, a->download.path, a->download.force, &err) < 0)
 			ui_message(a, 1, "%s", err.data);
 		else
@@ -6003,6 +6702,7 @@ app_free(struct app *a)
 	free(a->ui.filter.rows);
 	free(a->ui.prompt.pending_name);
 	free(a->ui.prompt.pending_url);
+	free(a->ui.prompt.offered);
 	free(a->ui.form.save_as);
 	free(a->ui.form.keep[0]);
 	free(a->ui.form.keep[1]);
@@ -6078,7 +6778,7 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		return;
 	a->ui.mode = M_LIST;
 	if (r < 0) {
-		ui_message(a, 0, "not saved");
+		ui_message(a, 0, a->ui.prompt.download ? "not downloaded" : "not saved");
 		return;
 	}
 	edit_get(&a->ui.prompt.name, name, sizeof name);
@@ -6087,7 +6787,11 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		ui_message(a, 1, "%s", name_refusal(name));
 		return;
 	}
-	save_body(a, a->ui.prompt.doc, name, 0);
+	if (a->ui.prompt.download)
+		download_start(a, a->ui.prompt.pending_url, name, 0,
+			       !strcmp(name, a->ui.prompt.offered));
+	else
+		save_body(a, a->ui.prompt.doc, name, 0);
 }
 
 static void
@@ -6105,7 +6809,7 @@ confirm_key(struct app *a, wint_t c)
 	if (what == C_SAVE_OVERWRITE && a->ui.prompt.doc)
 		save_body(a, a->ui.prompt.doc, a->ui.prompt.pending_name, 1);
 	else if (what == C_DOWNLOAD_OVERWRITE)
-		download_start(a, a->ui.prompt.pending_url, a->ui.prompt.pending_name, 1);
+		download_start(a, a->ui.prompt.pending_url, a->ui.prompt.pending_name, 1, 0);
 }
 
 /* Enter in the form: validate both fields, then fetch. */
@@ -6114,11 +6818,12 @@ form_submit(struct app *a)
 {
 	char *url = form_text(a, 0), *save = form_text(a, 1);
 	const char *why = NULL;
-	char *norm = *url ? url_normalize(url, &why) : NULL;
+	int local = *url && input_is_local(url);
+	char *norm = *url ? (local ? xstrdup(url) : url_normalize(url, &why)) : NULL;
 
 	if (!*url)
 		snprintf(a->ui.form.error, sizeof a->ui.form.error, "type a URL");
-	else if (scheme_mistyped(url, a->ui.form.error, sizeof a->ui.form.error))
+	else if (!local && scheme_mistyped(url, a->ui.form.error, sizeof a->ui.form.error))
 		; /* the hint is the error */
 	else if (!norm)
 		snprintf(a->ui.form.error, sizeof a->ui.form.error, "%s", why);
@@ -6442,7 +7147,9 @@ act_follow(struct app *a, int arg)
 	}
 	uri_split(e->url, strlen(e->url), &u);
 	if (!scheme_is_http(u.scheme, u.scheme_len)) {
-		ui_message(a, 1, "not an http(s) URL: not fetched");
+		ui_message(a, 1, is_file_url(e->url) ? "not an http(s) URL: a page's link to a "
+			   "local file is not followed (o opens a file you name)"
+			   : "not an http(s) URL: not fetched");
 		return;
 	}
 	if (e->rule->kind != K_LINK && strcmp(e->rule->tag, "iframe") &&
@@ -6504,11 +7211,31 @@ act_save(struct app *a, int arg)
 		ui_message(a, 1, "no page to save");
 		return;
 	}
-	name = name_from_url(a->doc->t->url);
+	name = name_for_body(a->doc->t);
 	edit_set(&a->ui.prompt.name, name);
 	a->ui.prompt.doc = a->doc;
+	a->ui.prompt.download = 0;
 	free(name);
 	snprintf(a->ui.prompt.text, sizeof a->ui.prompt.text, "Save as %s/", a->opt.dir);
+	a->ui.mode = M_PROMPT;
+}
+
+/* "Download as Files/NAME": the URL's name, or a free name-N.ext when it is
+ * taken. Left as offered, the response may name it better (its
+ * Content-Disposition, its type's extension): download_named(). */
+static void
+download_prompt(struct app *a, const char *url, const char *name)
+{
+	struct prompt *p = &a->ui.prompt;
+
+	free(p->offered);
+	p->offered = name_free(a->opt.dir, name);
+	free(p->pending_url);
+	p->pending_url = xstrdup(url);
+	p->download = 1;
+	p->doc = NULL; /* a page going does not close this prompt */
+	edit_set(&p->name, p->offered);
+	snprintf(p->text, sizeof p->text, "Download as %s/", a->opt.dir);
 	a->ui.mode = M_PROMPT;
 }
 
@@ -6521,6 +7248,10 @@ act_download(struct app *a, int arg)
 	char *name, *url;
 
 	(void)arg;
+	if (!e && a->doc && a->doc->p->body != BODY_HTML) {
+		act_save(a, 0); /* not a page: d saves the body itself, already here */
+		return;
+	}
 	if (!e) {
 		ui_message(a, 1, "select an element to download");
 		return;
@@ -6542,28 +7273,63 @@ act_download(struct app *a, int arg)
 	}
 	/* named from the URL as fetched (percent-encoded), as --save does */
 	name = name_from_url(url);
-	download_start(a, url, name, 0);
+	download_prompt(a, url, name);
 	free(name);
 	free(url);
+}
+
+#define CLIP_LINE_MAX (64 * 1024) /* bytes of a Transfer or Source line copied */
+
+/* What y copies: the selected URL as it is fetched, or the selected line of
+ * the Transfer or Source pane made safe (controls become spaces). */
+static int
+yank_text(struct app *a, struct buf *out, const char **what)
+{
+	const struct element *e = selected_element(a);
+	const char *s;
+	size_t n;
+
+	if (e) {
+		url_for_clipboard(out, e->url);
+		*what = "URL";
+		return 1;
+	}
+	if (a->ui.pane < K_COUNT || pane_nrows(a) == 0)
+		return 0;
+	row_line(a, pane_index(a, ui_view(a)->sel), &s, &n);
+	buf_add_safe(out, s, n < CLIP_LINE_MAX ? n : CLIP_LINE_MAX, SAN_TSV);
+	utf8_trim_tail(out);
+	*what = n > CLIP_LINE_MAX ? "line (its first 64 KiB)" : "line";
+	return 1;
 }
 
 static void
 act_yank(struct app *a, int arg)
 {
-	const struct element *e = selected_element(a);
-	struct buf url = {0};
+	struct buf text = {0};
+	const char *what = "", *in_tmux = getenv("TMUX");
+	int osc, tmux = -2; /* not in tmux */
 
 	(void)arg;
-	if (!e) {
-		ui_message(a, 1, "select an element to copy its URL");
+	if (!yank_text(a, &text, &what)) {
+		ui_message(a, 1, "select an element (or a line) to copy");
 		return;
 	}
-	url_for_clipboard(&url, e->url);
-	if (ui_clipboard(url.data ? url.data : "", url.len) < 0)
+	osc = ui_clipboard(text.data ? text.data : "", text.len);
+	if (in_tmux && *in_tmux)
+		tmux = tmux_load_buffer(text.data ? text.data : "", text.len);
+	if (tmux == 1)
+		ui_message(a, 0, "%s copied to tmux's buffer (prefix ] pastes), and sent by OSC 52",
+			   what);
+	else if (tmux == 0 && osc == 0)
+		ui_message(a, 0, "%s sent by OSC 52 to tmux (set-clipboard on: prefix ] pastes)",
+			   what);
+	else if (osc < 0)
 		ui_message(a, 1, "cannot write to the terminal");
 	else
-		ui_message(a, 0, "URL sent to the clipboard by OSC 52 (if the terminal allows it)");
-	buf_free(&url);
+		ui_message(a, 0, "%s sent to the clipboard by OSC 52 (if the terminal allows it)%s",
+			   what, tmux == -1 ? "; tmux load-buffer failed" : "");
+	buf_free(&text);
 }
 
 static void
@@ -6627,9 +7393,13 @@ act_quit(struct app *a, int arg)
 static void
 usage(FILE *f)
 {
-	fputs("usage: scraper [OPTIONS] [URL]\n"
-	      "  --dump                  print the extracted elements, no screen\n"
-	      "  --format tsv|json       output format of --dump (default tsv)\n"
+	fputs("usage: scraper [OPTIONS] [INPUT...]\n"
+	      "  INPUT: a URL, a local file, a file:// URL, or - (standard input)\n"
+	      "  --dump                  print the extracted elements, no screen (of each\n"
+	      "                          INPUT in turn)\n"
+	      "  --format tsv|json|jsonl output format of --dump (default tsv; jsonl: one\n"
+	      "                          JSON object per line, per input)\n"
+	      "  --base URL              what a local input's links resolve against\n"
 	      "  -v, --verbose           the transfer report on stderr\n"
 	      "  -s, --save [NAME]       also save the body as DIR/NAME (name from the URL\n"
 	      "                          when omitted)\n"
@@ -6649,7 +7419,7 @@ usage_error(const char *fmt, const char *arg)
 	/* one line naming the cause, as for every failure; --help has the rest */
 	fputs("scraper: ", stderr);
 	fprintf(stderr, fmt, arg);
-	fputs(" (usage: scraper [OPTIONS] [URL]; scraper --help lists them)\n", stderr);
+	fputs(" (usage: scraper [OPTIONS] [INPUT...]; scraper --help lists them)\n", stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -6666,7 +7436,8 @@ parse_number(const char *s, const char *opt, long min)
 	return v;
 }
 
-enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA };
+enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA,
+       OPT_BASE };
 
 static const struct option longopts[] = {
 	{"dump", no_argument, NULL, OPT_DUMP},
@@ -6678,28 +7449,45 @@ static const struct option longopts[] = {
 	{"max-size", required_argument, NULL, OPT_MAX},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"user-agent", required_argument, NULL, OPT_UA},
+	{"base", required_argument, NULL, OPT_BASE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
 };
 
-/* The words left after the options: the URL, or the name --save took. */
+/* The words left after the options: the inputs, or the name --save took. */
 static void
-options_url(struct options *o, int argc, char **argv)
+options_inputs(struct options *o, int argc, char **argv)
 {
-	if (optind < argc)
-		o->url = argv[optind++];
-	else if (o->save_name) {
-		o->url = o->save_name; /* "--save URL": the word was the URL */
+	static char *save_word[1];
+
+	o->inputs = argv + optind;
+	o->ninputs = argc - optind;
+	if (!o->ninputs && o->save_name) {
+		save_word[0] = (char *)o->save_name; /* "--save URL": the word was the URL */
+		o->inputs = save_word;
+		o->ninputs = 1;
 		o->save_name = NULL;
 	}
-	if (optind < argc)
-		usage_error("unexpected argument %s", argv[optind]);
 	if (o->save_name && name_refusal(o->save_name)) {
 		fprintf(stderr, "scraper: --save %s: %s\n", o->save_name,
 			name_refusal(o->save_name));
 		exit(EXIT_USAGE);
 	}
+	if (o->save_name && o->ninputs > 1)
+		usage_error("--save %s names one file: not for several inputs", o->save_name);
+}
+
+/* --base: an absolute URL (scheme and authority: http(s) or file). */
+static const char *
+options_base(const char *s)
+{
+	struct uri u;
+
+	uri_split(s, strlen(s), &u);
+	if (!u.scheme_len || !u.has_auth)
+		usage_error("--base %s: not an absolute URL", s);
+	return s;
 }
 
 static void
@@ -6716,9 +7504,10 @@ options_parse(struct options *o, int argc, char **argv)
 		switch (c) {
 		case OPT_DUMP: o->dump = 1; break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "tsv") && strcmp(optarg, "json"))
-				usage_error("unknown format '%s' (tsv or json)", optarg);
-			o->json = !strcmp(optarg, "json");
+			if (strcmp(optarg, "tsv") && strcmp(optarg, "json") && strcmp(optarg, "jsonl"))
+				usage_error("unknown format '%s' (tsv, json or jsonl)", optarg);
+			o->json = strcmp(optarg, "tsv") != 0;
+			o->jsonl = !strcmp(optarg, "jsonl");
 			break;
 		case 'v': o->verbose = 1; break;
 		case 's':
@@ -6734,13 +7523,14 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_MAX: o->max_size = parse_number(optarg, "--max-size", 1); break;
 		case OPT_TIMEOUT: o->timeout = parse_number(optarg, "--timeout", 1); break;
 		case OPT_UA: o->user_agent = optarg; break;
+		case OPT_BASE: o->base = options_base(optarg); break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': puts("scraper " VERSION); exit(EXIT_OK);
 		case ':': usage_error("missing argument for %s", argv[optind - 1]); break;
 		default: usage_error("unknown option %s", argv[optind - 1]); break;
 		}
 	}
-	options_url(o, argc, argv);
+	options_inputs(o, argc, argv);
 }
 
 /* The interactive loop: engine, keys, screen, then wait on both. */
@@ -6756,8 +7546,8 @@ run_tui(struct app *a)
 		return EXIT_USAGE;
 	}
 	a->ui.save_derive = a->opt.save && !a->opt.save_name;
-	if (a->opt.url)
-		fetch_start(a, a->opt.url, a->opt.save_name, 0);
+	if (a->opt.ninputs) /* the screen opens the first */
+		fetch_start(a, a->opt.inputs[0], a->opt.save_name, 0);
 	else
 		act_open(a, 0);
 	a->ui.dirty = 1;
@@ -6802,7 +7592,7 @@ dump_save(const struct options *o, struct transfer *t, const struct page_input *
 	  struct buf *saved)
 {
 	struct buf err = {0};
-	char *name = o->save_name ? xstrdup(o->save_name) : name_from_url(t->url);
+	char *name = o->save_name ? xstrdup(o->save_name) : name_for_body(t);
 	size_t len;
 	const char *body = page_input_bytes(in, &len);
 	int rc = EXIT_OK;
@@ -6832,11 +7622,36 @@ struct dump {
 	struct buf saved;                   /* where --save put the body */
 };
 
-/* Starts the fetch: the body goes to the early parse, or kept whole for
- * --save (which writes it after the transfer: no parse beside it then). */
-static void
-dump_start(struct dump *d, const struct options *o, CURLM *multi)
+/* A local input, read at once into the body (no early parse: it is all
+ * there); 0, or the exit status, its line printed. */
+static int
+dump_local(struct dump *d, const struct options *o, const char *input)
 {
+	struct buf why = {0};
+	int fd;
+
+	if (!(d->t = local_start(o, input, &fd, &why))) {
+		print_err(input, why.data);
+		buf_free(&why);
+		return EXIT_TRANSFER;
+	}
+	d->t->sink = page_input_push;
+	d->t->sink_ctx = &d->in;
+	local_read(d->t, fd);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return 0;
+}
+
+/* Starts the fetch of input: the body goes to the early parse, or kept
+ * whole for --save (which writes it after the transfer: no parse beside it
+ * then). 0, or the exit status of an input that cannot be fetched. */
+static int
+dump_start(struct dump *d, const struct options *o, CURLM *multi, const char *input)
+{
+	const char *why = NULL;
+	char *url;
+
 	memset(d, 0, sizeof *d);
 	pthread_mutex_init(&d->w.lock, NULL);
 	pthread_cond_init(&d->w.more, NULL);
@@ -6847,10 +7662,18 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi)
 	d->records = o->json || o->verbose ? NULL : &d->sink;
 	page_input_init(&d->in, o->max_size);
 	feed_init(&d->feed, &d->in, d->records);
-	d->t = net_start(multi, o, o->url, -1);
+	if (input_is_local(input))
+		return dump_local(d, o, input);
+	if (!(url = url_normalize(input, &why))) {
+		print_err(input, why);
+		return strstr(why, "refused") ? EXIT_TRANSFER : EXIT_USAGE;
+	}
+	d->t = net_start(multi, o, url, -1);
+	free(url);
 	d->feed.easy = d->t->easy;
 	d->t->sink = o->save ? page_input_push : feed_push; /* before perform() runs */
 	d->t->sink_ctx = o->save ? (void *)&d->in : (void *)&d->feed;
+	return 0;
 }
 
 static void
@@ -6873,7 +7696,7 @@ dump_fetched(struct dump *d, const struct options *o)
 	struct buf err = {0}, story = {0};
 
 	if (got_signal) {
-		print_err(o->url, "interrupted");
+		print_err(d->t->url, "interrupted");
 		return signal_status();
 	}
 	net_error(d->t, &err);
@@ -6895,14 +7718,20 @@ dump_parse(struct dump *d, const struct options *o)
 	struct transfer *t = d->t;
 	struct buf story = {0};
 	char *charset = http_charset(t->content_type);
+	const char *body;
+	size_t len;
+	enum body_kind kind;
 	int rc = EXIT_OK;
 
 	if (t->status >= 400)
 		rc = EXIT_HTTP;
 	else if (o->save)
 		rc = dump_save(o, t, &d->in, &d->saved);
-	d->w.base = t->final_url ? t->final_url : t->url;
-	if (!(d->p = feed_finish(&d->feed, d->w.base)))
+	d->w.base = transfer_base(t);
+	body = page_input_bytes(&d->in, &len);
+	if ((kind = body_kind(t->content_type, body, len)) != BODY_HTML)
+		d->p = page_unparsed(NULL, 0, d->w.base, kind, NULL); /* no records */
+	else if (!(d->p = feed_finish(&d->feed, d->w.base)))
 		d->p = page_parse_input(&d->in, d->w.base, charset, d->records);
 	free(charset);
 	story_page(t, d->p);
@@ -6921,12 +7750,13 @@ dump_print(struct dump *d, const struct options *o, int rc)
 	struct buf out = {0};
 	int wrote = d->w.go > 0 ? writer_finish(&d->w, d->p)
 		    : got_signal ? 0 /* the parse was stopped by it: nothing to print */
-		    : o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL, stdout)
+		    : o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL,
+					 o->jsonl, stdout)
 			      : out_tsv(&out, d->p, stdout);
 
 	buf_free(&out);
 	if (got_signal) { /* a write blocked on stdout was interrupted */
-		print_err(o->url, "interrupted");
+		print_err(d->t->url, "interrupted");
 		return signal_status();
 	}
 	if (wrote < 0 || fflush(stdout) == EOF) {
@@ -6944,19 +7774,51 @@ dump_print(struct dump *d, const struct options *o, int rc)
 	return rc;
 }
 
-/* --dump: fetch, parse, print; returns the exit status. */
+/* --dump of one input: fetch, parse, print; returns the exit status. */
+static int
+dump_one(struct app *a, const char *input)
+{
+	struct dump d;
+	int rc = dump_start(&d, &a->opt, a->multi, input);
+
+	if (rc == 0) {
+		loop_until_done(d.t);
+		rc = dump_fetched(&d, &a->opt);
+		if (rc < 0)
+			rc = dump_print(&d, &a->opt, dump_parse(&d, &a->opt));
+	}
+	dump_free(&d);
+	return rc;
+}
+
+/* The worse of two exit statuses, for several inputs: a signal, then a
+ * local file not written (the output may be short), a usage error (a
+ * malformed input), a failed transfer (no document), an HTTP error status
+ * (a document all the same), success. */
+static int
+status_worst(int a, int b)
+{
+	static const int order[] = {EXIT_OK, EXIT_HTTP, EXIT_TRANSFER, EXIT_USAGE, EXIT_LOCAL};
+	int ra = 5, rb = 5, i;
+
+	for (i = 0; i < 5; i++) {
+		if (order[i] == a)
+			ra = i;
+		if (order[i] == b)
+			rb = i;
+	}
+	return rb > ra ? b : a;
+}
+
+/* --dump: each input in turn; the worst exit status. A signal, or output
+ * that can no longer be written, ends the run there. */
 static int
 run_dump(struct app *a)
 {
-	struct dump d;
-	int rc;
+	int rc = EXIT_OK, i;
 
-	dump_start(&d, &a->opt, a->multi);
-	loop_until_done(d.t);
-	rc = dump_fetched(&d, &a->opt);
-	if (rc < 0)
-		rc = dump_print(&d, &a->opt, dump_parse(&d, &a->opt));
-	dump_free(&d);
+	for (i = 0; i < a->opt.ninputs && !got_signal && !ferror(stdout); i++)
+		rc = status_worst(rc, dump_one(a, a->opt.inputs[i]));
 	return rc;
 }
 
@@ -6965,8 +7827,8 @@ int
 main(int argc, char **argv)
 {
 	struct app a;
-	const char *why = NULL;
-	char *url;
+	const char *why = NULL, *first;
+	char *url = NULL;
 	int rc;
 
 	memset(&a, 0, sizeof a);
@@ -6974,14 +7836,16 @@ main(int argc, char **argv)
 	options_parse(&a.opt, argc, argv);
 	if (!a.opt.dump && !(isatty(0) && isatty(1)))
 		a.opt.dump = 1;
-	if (!a.opt.url && a.opt.dump)
+	if (!a.opt.ninputs && a.opt.dump)
 		usage_error("%s", "no URL given (needed when not on a terminal)");
-	url = a.opt.url ? url_normalize(a.opt.url, &why) : NULL;
-	if (a.opt.url && !url) {
-		print_err(a.opt.url, why);
+	first = a.opt.ninputs ? a.opt.inputs[0] : NULL;
+	if (!a.opt.dump && first && !strcmp(first, "-"))
+		usage_error("%s", "- reads standard input: with --dump (or a pipe) only");
+	/* the screen's input is checked here; --dump's, each in its turn */
+	if (!a.opt.dump && first && !input_is_local(first) && !(url = url_normalize(first, &why))) {
+		print_err(first, why);
 		return strstr(why, "refused") ? EXIT_TRANSFER : EXIT_USAGE;
 	}
-	a.opt.url = url;
 	signals_install();
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
 		die("cannot initialise libcurl");

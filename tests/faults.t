@@ -40,11 +40,11 @@
 #                  |   within 2 s"; faults-tui.t: "server faults: .../loop"
 # other schemes    | dump.t: "redirect to file://", "redirect to ftp://",
 #   (redirected or |   "ftp:// URL"; faults.t: "redirect-gopher",
-#   typed)         |   "redirect-dict", "typed file:///etc/passwd", "typed
-#                  |   dict://..."; faults-tui.t: "server faults:
-#                  |   .../redirect-file ...", ".../redirect-gopher ...",
-#                  |   "server faults: typed file:///etc/passwd: refused in
-#                  |   the form"
+#   typed)         |   "redirect-dict", "typed dict://..."; faults-tui.t:
+#                  |   "server faults: .../redirect-file ...",
+#                  |   ".../redirect-gopher ...", "server faults: typed
+#                  |   dict://...: refused in the form" (a typed file://
+#                  |   is a local input: input.t)
 # redirect chain   | dump.t: "chain of 3 redirects", "chain: links resolved
 #                  |   against the final URL"; faults-tui.t: "server faults:
 #                  |   chain of 3 redirects"
@@ -323,14 +323,15 @@ is "$(grep -cx 'GET /loop' "$SERVER_LOG")" 11 "redirect loop: the request and ex
 ok 'elapsed_below 2' "redirect loop: stopped within 2 s (${ELAPSED} s)"
 cause "redirect" "redirect loop"
 
-# Redirects to gopher:// and dict:// (file:// and ftp:// in dump.t);
-# typed file:// and dict:// URLs.
+# Redirects to gopher:// and dict:// (file:// and ftp:// in dump.t); a
+# typed dict:// URL. (A typed file:// URL is a local input, read without
+# libcurl: tests/input.t.)
 for r in redirect-gopher redirect-dict; do
     run_scraper --dump "$F/$r"
     fails_with 2 "$r"
     cause "refused|not supported|only http" "$r"
 done
-for u in file:///etc/passwd "dict://127.0.0.1:$PORT/x"; do
+for u in "dict://127.0.0.1:$PORT/x"; do
     run_scraper --dump "$u"
     fails_with 2 "typed $u"
     no_output "typed $u: nothing read"
@@ -675,18 +676,20 @@ name=$(ls -A Files)
 ok '[ ${#name} -le 255 ] && [ ${#name} -ge 200 ] && [ "${name%.txt}" != "$name" ]' \
    "300-byte last segment: cut to ${#name} bytes (at most 255), .txt kept"
 
-# The name comes from the URL asked, not the redirect target nor
-# Content-Disposition.
+# The name comes from the URL asked, not the redirect target; a
+# Content-Disposition name is used (as curl -OJ does) but only its last part:
+# never a path.
 workdir f08
 run_scraper --dump "$F/a.txt" --save
 is "$RC" 0 "/fault/a.txt -> /files/.profile: exit 0"
 is "$(ls -A Files) | $(ls -A)" "a.txt | Files" "saved as Files/a.txt, no .profile anywhere"
 sum=$(sha256sum /etc/passwd 2>/dev/null)
-for r in cd cd-abs; do
-    workdir "f08-$r"
-    run_scraper --dump "$F/$r" --save
-    is "$RC" 0 "Content-Disposition ($r): exit 0"
-    is "$(ls -A Files) | $(ls -A)" "$r | Files" "Content-Disposition ($r): saved as Files/$r only"
+for r in cd:x.txt cd-abs:passwd.txt; do
+    workdir "f08-${r%%:*}"
+    run_scraper --dump "$F/${r%%:*}" --save
+    is "$RC" 0 "Content-Disposition (${r%%:*}): exit 0"
+    is "$(ls -A Files) | $(ls -A)" "${r#*:} | Files" \
+       "Content-Disposition (${r%%:*}): saved as Files/${r#*:} only (its last part, text/plain's extension)"
 done
 ok '[ ! -e "$SCRATCH/x" ]' 'Content-Disposition "../../x": nothing written there (Files/../../x)'
 is "$(sha256sum /etc/passwd 2>/dev/null)" "$sum" 'Content-Disposition "/etc/passwd": /etc/passwd unchanged'

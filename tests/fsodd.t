@@ -299,6 +299,15 @@ save_as() {
     keys Enter
 }
 
+# download_as NAME: d on the selected row, NAME typed over the name offered.
+download_as() {
+    keys d
+    wait_screen 'Download as' || return 1
+    keys C-u
+    type_text "$1"
+    keys Enter
+}
+
 # beside: a batch save into the scenario's Files/ while the screen works
 # there, in the background; beside_done waits for it and tests it.
 beside() {
@@ -363,7 +372,7 @@ t_download() {
     for k in fifo socket device dir dangling outside loop fifolink devnull hardlink; do
         odd "$k" "$f"
         before=$(state "$f")
-        keys d
+        download_as sample.bin || return
         wait_status "exists\. Overwrite\? \(y/n\)" "$HANG" "d onto $(what "$k")" || return
         keys n
         wait_status "not overwritten" || return
@@ -372,7 +381,7 @@ t_download() {
     done
     for k in fifo outside fifolink hardlink; do
         odd "$k" "$f"
-        keys d
+        download_as sample.bin || return
         wait_status "Overwrite\?" || return
         keys y
         wait_status "downloaded" "$HANG" "d onto $(what "$k"), y" || return
@@ -382,7 +391,7 @@ t_download() {
     done
     odd dir "$f"
     before=$(state "$f")
-    keys d
+    download_as sample.bin || return
     wait_status "Overwrite\?" || return
     keys y
     wait_status "[Dd]irectory" "$HANG" "d onto a directory, y" || return
@@ -432,7 +441,7 @@ t_download_tmplike() {
     type_text sample.bin
     keys Enter
     wait_until '[ "$(nrows)" = 1 ]' "the filter 'sample.bin' leaves one row" || return
-    keys d
+    keys d Enter
     beside
     wait_status "downloaded" "$HANG" "d with a FIFO named $TMPLIKE in Files/: the screen answers" || { beside_done; return; }
     pass "$TNAME: d with a FIFO named $TMPLIKE in Files/: downloaded, the screen answers"
@@ -448,7 +457,7 @@ t_download_beside() {
     local tmp
     tui_start "$BASE/fault/dl-page"
     wait_screen "(^|[^0-9])1 of 8([^0-9]|\$)" || return
-    keys g d
+    keys g d Enter
     wait_status "Downloading" || return
     wait_until 'ls -A "$TDIR/Files" 2>/dev/null | grep -q "^\.scraper-"' "the download's temp file is in Files/" || return
     tmp=$(ls -A "$TDIR/Files" | grep '^\.scraper-')

@@ -268,9 +268,14 @@ t_yank_ctl() {
     # C1 in one: downloaded; OSC in the other: downloaded, or refused)
     select_row 6 "$NCTL" || return
     keys d
+    wait_status '^Download as' || return
+    keys Enter
     wait_until '[ "$(ls -A "$TDIR/Files" 2>/dev/null | wc -l)" -ge 1 ]' "d on row 6: a file in Files/" || return
     select_row 7 "$NCTL" || return
     keys d
+    wait_until 'tail -1 <<<"$SCREEN" | grep -Eq "^Download as|not a valid|refused|control"' \
+        "d on row 7: the name asked, or refused" || return
+    tail -1 <<<"$SCREEN" | grep -q '^Download as' && keys Enter
     wait_until '[ "$(ls -A "$TDIR/Files" 2>/dev/null | wc -l)" -ge 2 ] ||
                 tail -1 <<<"$SCREEN" | grep -Eq "not a valid|refused|control"' \
         "d on row 7: downloaded, or refused" || return

@@ -918,6 +918,8 @@ class Handler(socketserver.BaseRequestHandler):
             self.route_fake(p)
         elif p.startswith("/fault/") and self.route_fault(req):
             pass
+        elif p.startswith("/in/") and self.route_input(req):
+            pass
         else:
             self.error(404, "Not Found")
 
@@ -1024,6 +1026,62 @@ class Handler(socketserver.BaseRequestHandler):
         else:
             return False
         return True
+
+
+    # ---- inputs and names (tests/input.t, tests/input-tui.t) ------------------
+    # /in/photo.jpg?bytes=N  N bytes (default 3,000,000) of image/jpeg holding
+    #                        NULs and an <a href="/in/inside-image"> (not parsed)
+    # /in/notype             no Content-Type: the same bytes, 4,000 of them
+    # /in/notype-page        no Content-Type: a page with a link ?notype-page
+    # /in/data.json, /in/feed.xml, /in/plain.txt   application/json,
+    #                        application/xml, text/plain, each holding an
+    #                        <a href="/in/inside-text"> and a line "TEXT-MARK"
+    # /in/download?id=N      application/pdf, Content-Disposition: attachment;
+    #                        filename="Q3-report.pdf"
+    # /in/report, /in/images/   application/pdf and text/html, no disposition
+    # /in/cd?f=VALUE         text/plain, Content-Disposition: attachment;
+    #                        filename=VALUE (the query value, sent as it is)
+    # /in/names.html         links to /in/download?id=42, /in/report, /in/images/
+    #                        and /page2.html (for d on the screen)
+    def route_input(self, req):
+        name = req.path[len("/in/"):]
+        inside = b'<a href="/in/inside-image">inside</a>\x00'
+        if name == "photo.jpg":
+            n = self.int_arg(req, "bytes", 3000000, 1 << 26)
+            body = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + inside * (n // len(inside) + 1))[:n]
+            self.send(200, "OK", body, ctype="image/jpeg")
+        elif name == "notype":
+            self.send(200, "OK", (b"\x89PNG\x00" + inside * 200)[:4000], ctype=None)
+        elif name == "notype-page":
+            self.send(200, "OK", b'<!DOCTYPE html><title>no type</title>'
+                      b'<a href="/page2.html?notype-page">no type</a>', ctype=None)
+        elif name in ("data.json", "feed.xml", "plain.txt"):
+            ctype = {"data.json": "application/json", "feed.xml": "application/xml",
+                     "plain.txt": "text/plain; charset=utf-8"}[name]
+            body = ('{"html": "<a href=\\"/in/inside-text\\">x</a>"}\nTEXT-MARK caf\u00e9\n'
+                    '<link href="/in/inside-text"/>\n').encode()
+            self.send(200, "OK", body, ctype=ctype)
+        elif name == "download":
+            self.send(200, "OK", b"%PDF-1.4 fake report\n", ctype="application/pdf",
+                      extra=['Content-Disposition: attachment; filename="Q3-report.pdf"'])
+        elif name == "report":
+            self.send(200, "OK", b"%PDF-1.4 fake report\n", ctype="application/pdf")
+        elif name == "images/":
+            self.page(PAGE2)
+        elif name == "cd":
+            value = urllib.parse.unquote_to_bytes(req.target.split("f=", 1)[-1])
+            self.send(200, "OK", b"content-disposition body\n", ctype="text/plain",
+                      extra=[b"Content-Disposition: attachment; filename=" + value])
+        elif name == "names.html":
+            self.page('<!DOCTYPE html><title>names</title>\n'
+                      '<a href="/in/download?id=42">the report</a>\n'
+                      '<a href="/in/report">report, no extension</a>\n'
+                      '<a href="/in/images/">a directory</a>\n'
+                      '<a href="/page2.html">page two</a>\n')
+        else:
+            return False
+        return True
+    # ---- end of inputs and names -----------------------------------------------
 
 
 def log_request(req):

@@ -305,7 +305,7 @@ sane() {
 # being typed, a y/n question.
 form_open() { [[ $SCREEN == *"Open a URL"* ]]; }
 help_open() { [[ $SCREEN == *"Keys (j/k scroll"* ]]; }
-prompt_open() { [[ $LAST == "Save as"* ]]; }
+prompt_open() { [[ $LAST == "Save as"* || $LAST == "Download as"* ]]; }
 filter_typing() { [[ $LAST == /* ]]; }
 confirm_open() { [[ $LAST == *"(y/n)"* ]]; }
 no_modal() { ! form_open && ! help_open && ! prompt_open && ! filter_typing && ! confirm_open; }
@@ -425,7 +425,7 @@ st_fetching_over_page() {
     ST_CHECK='no_modal && in_flight Loading'
 }
 st_downloading() {
-    ST_ARGS=("$WBASE/dl.html") ST_READY='HTTP 200' ST_ENTER=(g d) ST_WAIT='[[ $LAST == Downloading* ]]'
+    ST_ARGS=("$WBASE/dl.html") ST_READY='HTTP 200' ST_ENTER=(g d Enter) ST_WAIT='[[ $LAST == Downloading* ]]'
     ST_CHECK='no_modal && in_flight Downloading'
 }
 st_form() {
@@ -728,6 +728,8 @@ t_second_download() {
     keys g j
     wait_screen "$(nth_of 2 3)" || return
     keys d
+    wait_screen '^Download as' || return
+    keys Enter
     wait_screen '^Downloading' || return
     keys j
     wait_screen "$(nth_of 3 3)" || return
@@ -735,9 +737,9 @@ t_second_download() {
     wait_until 'says_running' \
         "a second d while a download runs: the status line says a download is running (or queued), not a silent switch" 3 &&
         pass "$SNAME: the second d is answered: a download is running (or it is queued)"
-    wait_until '[ -f "$TDIR/Files/slow" ]' \
-        "the second d did not cancel the first download: Files/slow (about 3 s) arrives" 10 &&
-        pass "$SNAME: the first download still completes (Files/slow)"
+    wait_until '[ -f "$TDIR/Files/slow.html" ]' \
+        "the second d did not cancel the first download: Files/slow.html (about 3 s) arrives" 10 &&
+        pass "$SNAME: the first download still completes (Files/slow.html: text/html)"
     quit_state
 }
 

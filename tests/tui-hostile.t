@@ -143,7 +143,7 @@ quit_clean
 TNAME="second download"
 tui_start "$F/dl-page"
 wait_screen 'slow download'
-keys d
+keys d Enter
 wait_screen 'Downloading'
 keys j d
 wait_screen 'a download is running'

@@ -257,17 +257,26 @@ t_download() {
     wait_until '[ "$(nrows)" = 1 ]' "the filter 'sample.bin' leaves one row" || return
     wait_screen "^a +href +$(re_quote "$BASE/download/sample.bin")" || return
     keys d
-    wait_until '[ -f "$f" ]' "d downloads Files/sample.bin" || return
+    wait_status '^Download as Files/sample\.bin' || return
+    keys Enter
+    wait_until '[ -f "$f" ]' "d Enter downloads Files/sample.bin" || return
     cmp_file "$SCRATCH/sample.bin" "$f" "$TNAME: d: Files/sample.bin holds the served bytes"
     is "$(ls -A "$TDIR/Files")" "sample.bin" "$TNAME: no temp file left in Files/"
     ino=$(stat -c %i "$f")
     keys d
+    wait_status '^Download as Files/sample-1\.bin' || return
+    pass "$TNAME: d again offers a free name, sample-1.bin"
+    keys C-u
+    type_text sample.bin
+    keys Enter
     wait_screen '[Oo]verwrite' || return
-    pass "$TNAME: d again asks before overwriting"
+    pass "$TNAME: the taken name typed in: asks before overwriting"
     keys n
     wait_gone '[Oo]verwrite\?' || return
     is "$(stat -c %i "$f")" "$ino" "$TNAME: n: the file is left alone"
-    keys d
+    keys d C-u
+    type_text sample.bin
+    keys Enter
     wait_screen '[Oo]verwrite' || return
     keys y
     wait_until '[ "$(stat -c %i "$f" 2>/dev/null)" != "$ino" ] && [ -f "$f" ]' "y: the file is replaced" || return
