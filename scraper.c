@@ -382,6 +382,13 @@ struct url_form {
 	char *save_as;            /* "Save as" of the fetch it started */
 };
 
+/* One word of a filter: a row passes when it holds it (or, after '!', not). */
+struct filter_word {
+	const char *s;            /* in filter.lc, lower case */
+	size_t n;
+	int not;
+};
+
 /* The filter of the current pane: as typed, and as applied. */
 struct filter {
 	struct line_edit edit;    /* the text being typed */
@@ -390,6 +397,8 @@ struct filter {
 	char was[4096];           /* what rows was made for, and its length */
 	size_t was_len;
 	size_t *rows, nrows;      /* rows that pass the filter */
+	struct filter_word *words; /* lc in words, all of which a row must pass */
+	size_t nwords, words_cap;
 	int on;                   /* rows is in force */
 };
 
@@ -522,7 +531,7 @@ static const struct key keys[] = {
 	{'G', 0, "G", act_edge, 1, MOVES, "last row"},
 	{KEY_END, 1, "End", act_edge, 1, MOVES, NULL},
 	{'/', 0, "/", act_filter, 0, CHANGES,
-	 "filter the current pane as you type (URL and text); Esc clears"},
+	 "filter the current pane as you type: rows with every word (in the URL or the text) and none of the !words; Esc clears"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
 	 "fetch and scrape the selected link (or iframe, frame)"},
 	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
@@ -4567,16 +4576,17 @@ pane_switch(struct app *a, int pane)
 	filter_clear(a); /* a filter belongs to the pane it was typed in */
 }
 
-/* ASCII-case-insensitive substring search; needle is lower case. */
-static int
-contains_ci(const char *hay, size_t n, const char *needle, size_t m)
+/* ASCII-case-insensitive substring search; needle is lower case. Returns
+ * where needle starts in hay, or (size_t)-1. */
+static size_t
+find_ci(const char *hay, size_t n, const char *needle, size_t m)
 {
 	size_t i, j;
 
 	char lo, up;
 
 	if (m == 0)
-		return 1;
+		return 0;
 	lo = needle[0];
 	up = (char)toupper((unsigned char)lo);
 	for (i = 0; i + m <= n; i++) {
@@ -4585,25 +4595,88 @@ contains_ci(const char *hay, size_t n, const char *needle, size_t m)
 		for (j = 1; j < m && tolower((unsigned char)hay[i + j]) == needle[j]; j++)
 			;
 		if (j == m)
-			return 1;
+			return i;
 	}
-	return 0;
+	return (size_t)-1;
 }
 
 static int
-row_matches(struct app *a, size_t idx, const char *f, size_t m)
+contains_ci(const char *hay, size_t n, const char *needle, size_t m)
 {
-	const char *s;
-	size_t n;
+	return find_ci(hay, n, needle, m) != (size_t)-1;
+}
+
+/* Cuts the lower-cased filter into words at blanks: "news sport" asks
+ * for both, "!127.0.0.1" for rows without it; "!" alone asks nothing. */
+static void
+filter_split(struct filter *f)
+{
+	char *p = f->lc;
+
+	f->nwords = 0;
+	while (*p) {
+		struct filter_word w = {0};
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		w.not = *p == '!';
+		w.s = p + w.not;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		w.n = (size_t)(p - w.s);
+		if (w.n == 0)
+			continue;
+		if (f->nwords == f->words_cap) {
+			f->words_cap = f->words_cap ? f->words_cap * 2 : 8;
+			f->words = xrealloc(f->words, f->words_cap * sizeof *f->words);
+		}
+		f->words[f->nwords++] = w;
+	}
+}
+
+/* Whether every row that passes `now` passed `was`, so that only those
+ * need looking at: now adds to was, and what it adds does not let a row
+ * back in (a "!word" made longer excludes fewer rows). */
+static int
+filter_narrows(const char *was, size_t was_len, const char *now)
+{
+	size_t i;
+
+	if (was_len == 0 || strncmp(was, now, was_len))
+		return 0;
+	if (now[was_len] == '\0' || now[was_len] == ' ' || now[was_len] == '\t')
+		return 1; /* was's last word is whole in now */
+	for (i = was_len; i > 0 && was[i - 1] != ' ' && was[i - 1] != '\t'; i--)
+		;
+	return was[i] != '!' || was_len - i == 1;
+}
+
+static int
+row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw)
+{
+	const char *s, *t = NULL;
+	size_t n, tn = 0, k;
 
 	if (a->ui.pane < K_COUNT) {
 		const struct element *e = &a->doc->p->el[idx];
 
-		return contains_ci(e->url, strlen(e->url), f, m) ||
-		       contains_ci(e->text, strlen(e->text), f, m);
+		s = e->url;
+		n = strlen(s);
+		t = e->text;
+		tn = strlen(t);
+	} else {
+		row_line(a, idx, &s, &n);
 	}
-	row_line(a, idx, &s, &n);
-	return contains_ci(s, n, f, m);
+	for (k = 0; k < nw; k++) {
+		int has = contains_ci(s, n, w[k].s, w[k].n) ||
+			  (t && contains_ci(t, tn, w[k].s, w[k].n));
+
+		if (has == w[k].not)
+			return 0;
+	}
+	return 1;
 }
 
 /* Rebuilds the rows that pass the filter: one pass over the pane, or, when
@@ -4611,34 +4684,35 @@ row_matches(struct app *a, size_t idx, const char *f, size_t m)
 static void
 filter_apply(struct app *a)
 {
+	struct filter *fl = &a->ui.filter;
 	size_t total, i, m, k, kept = 0;
-	char *f = a->ui.filter.lc;
+	char *f = fl->lc;
 	int narrow;
 
-	for (m = 0; a->ui.filter.mb[m]; m++)
-		f[m] = (char)tolower((unsigned char)a->ui.filter.mb[m]);
+	for (m = 0; fl->mb[m]; m++)
+		f[m] = (char)tolower((unsigned char)fl->mb[m]);
 	f[m] = '\0';
 	if (m == 0) {
 		filter_clear(a);
 		return;
 	}
-	narrow = a->ui.filter.on && a->ui.filter.was_len && a->ui.filter.was_len <= m &&
-		 !memcmp(a->ui.filter.was, f, a->ui.filter.was_len);
-	a->ui.filter.on = 0;
-	total = narrow ? a->ui.filter.nrows : pane_total(a, a->ui.pane);
+	filter_split(fl);
+	narrow = fl->on && filter_narrows(fl->was, fl->was_len, f);
+	fl->on = 0;
+	total = narrow ? fl->nrows : pane_total(a, a->ui.pane);
 	if (!narrow)
-		a->ui.filter.rows = xrealloc(a->ui.filter.rows, (total ? total : 1) * sizeof *a->ui.filter.rows);
+		fl->rows = xrealloc(fl->rows, (total ? total : 1) * sizeof *fl->rows);
 	for (k = 0; k < total; k++) {
-		size_t row = narrow ? a->ui.filter.rows[k] : k;
+		size_t row = narrow ? fl->rows[k] : k;
 
 		i = a->ui.pane < K_COUNT ? a->doc->kind_rows[a->ui.pane][row] : row;
-		if (row_matches(a, i, f, m))
-			a->ui.filter.rows[kept++] = row;
+		if (row_matches(a, i, fl->words, fl->nwords))
+			fl->rows[kept++] = row;
 	}
-	a->ui.filter.nrows = kept;
-	a->ui.filter.on = 1;
-	memcpy(a->ui.filter.was, f, m + 1);
-	a->ui.filter.was_len = m;
+	fl->nrows = kept;
+	fl->on = 1;
+	memcpy(fl->was, f, m + 1);
+	fl->was_len = m;
 	ui_view(a)->sel = ui_view(a)->top = 0;
 }
 
@@ -6001,6 +6075,7 @@ app_free(struct app *a)
 	free(a->ui.story_lines.start);
 	free(a->ui.src_lines.start);
 	free(a->ui.filter.rows);
+	free(a->ui.filter.words);
 	free(a->ui.prompt.pending_name);
 	free(a->ui.prompt.pending_url);
 	free(a->ui.form.save_as);
