@@ -4786,6 +4786,11 @@ static const char *const pane_names[P_COUNT] = {
 	"Links", "Images", "Media", "Embeds", "Resources", "Transfer", "Source",
 };
 
+/* The same, short, for the tabs of other panes when all do not fit. */
+static const char *const pane_short[P_COUNT] = {
+	"Links", "Imgs", "Media", "Embeds", "Res", "Xfer", "Src",
+};
+
 static struct buf ui_scratch; /* sanitised text of the row being drawn */
 
 struct layout {
@@ -4900,8 +4905,8 @@ ui_message(struct app *a, int error, const char *fmt, ...)
 }
 
 /* A tab's label, " 1 Links 25 "; when they do not all fit, the other tabs
- * shrink to " 2 I13 ". The current pane's count reads "matching/all" while
- * a filter is on. */
+ * take short names, " 2 Imgs 13 ", then shrink to " 2 I13 ". The current
+ * pane's count reads "matching/all" while a filter is on. */
 static void
 tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 {
@@ -4913,6 +4918,8 @@ tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 		snprintf(count, sizeof count, " %zu", a->doc ? a->doc->p->count[p] : 0);
 	if (form == 0 || p == a->ui.pane)
 		snprintf(out, outsz, " %d %s%s ", p + 1, pane_names[p], count);
+	else if (form == 1)
+		snprintf(out, outsz, " %d %s%s ", p + 1, pane_short[p], count);
 	else
 		snprintf(out, outsz, " %d %c%s ", p + 1, pane_names[p][0],
 			 count + (count[0] != 0));
@@ -4928,7 +4935,7 @@ draw_tabs(struct app *a)
 	attron(ui_color(a, CP_TAB));
 	hline(' ', COLS);
 	attroff(ui_color(a, CP_TAB));
-	for (form = 0; form < 1; form++) {
+	for (form = 0; form < 2; form++) {
 		for (width = 0, p = 0; p < P_COUNT; p++) {
 			tab_label(a, p, form, label, sizeof label);
 			width += (int)strlen(label);
@@ -5230,19 +5237,63 @@ help_lines(struct buf *out, const struct key *k, size_t n, const char *indent)
 	}
 }
 
+/* Columns of our own text (the help's): a character each. */
+static size_t
+own_width(const char *s, size_t n)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < n; i++)
+		w += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return w;
+}
+
+/* The help's lines "keys\ttext\n" with the text wrapped at blanks into
+ * width columns: the rows after the first have no keys. */
+static void
+help_wrap(const struct buf *in, size_t width, struct buf *out)
+{
+	const char *p, *nl, *t, *end, *cut, *sp;
+
+	for (p = in->data; p && *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		t = strchr(p, '\t') + 1;
+		buf_add(out, p, (size_t)(t - p));
+		for (;;) {
+			for (end = t, cut = NULL; end < nl && own_width(t, (size_t)(end - t)) < width; end++)
+				if (*end == ' ')
+					cut = end;
+			while (end < nl && ((unsigned char)*end & 0xc0) == 0x80)
+				end++; /* not inside a character */
+			if (end == nl || !cut) /* the rest fits, or one word is too long */
+				cut = end;
+			buf_add(out, t, (size_t)(cut - t));
+			buf_addc(out, '\n');
+			for (sp = cut; sp < nl && *sp == ' '; sp++)
+				;
+			if (sp >= nl)
+				break;
+			t = sp;
+			buf_addc(out, '\t');
+		}
+	}
+}
+
 static void
 draw_help(struct app *a)
 {
-	struct buf b = {0};
+	struct buf keys_text = {0}, b = {0};
 	const char *p, *nl;
 	size_t row = 0;
 	int y = 2;
 
-	help_lines(&b, keys, nkeys, "");
-	buf_adds(&b, "Mouse\twheel scrolls; a click selects a row or a tab\n"
+	help_lines(&keys_text, keys, nkeys, "");
+	buf_adds(&keys_text, "Mouse\twheel scrolls; a click selects a row or a tab\n"
 		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n"
 		     "In the URL form\t(o opens it)\n");
-	help_lines(&b, form_keys, nform_keys, "  ");
+	help_lines(&keys_text, form_keys, nform_keys, "  ");
+	help_wrap(&keys_text, COLS > 38 ? (size_t)COLS - 28 : 10, &b);
+	buf_free(&keys_text);
 	a->ui.help_rows = 0;
 	for (p = b.data; *p; p++)
 		a->ui.help_rows += *p == '\n';

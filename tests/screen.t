@@ -53,5 +53,35 @@ t_filter_words() {
     quit_clean
 }
 
+# --- the tab bar at 80 columns, the help wrapped at 80 and 120 -------------
+t_tabs_help() {
+    local w
+    for w in 80 120; do
+        TUI_W=$w
+        tui_start "$ROWS"
+        wait_screen 'Links 7 ' || return
+        if [ "$w" = 80 ]; then
+            screen_ok 'tabs_line | grep -Eq " 1 Links 7 .* 2 Imgs 2 .* 3 Media 0 .* 4 Embeds 0 .* 5 Res 0 .* 6 Xfer .* 7 Src( |$)"' \
+                "80 columns: every tab readable, with its count"
+            keys 6
+            wait_screen ' 6 Transfer ' || return
+            screen_ok 'tabs_line | grep -Eq " 1 Links 7 .* 2 Imgs 2 .* 6 Transfer .* 7 Src( |$)"' \
+                "80 columns: the current tab has its whole name"
+            keys 1
+        fi
+        keys '?'
+        wait_screen 'Keys \(' || return
+        screen_ok 'grep -q "^ */ .*filter the current pane" <<<"$SCREEN" && grep -Eq "^ {20,}.*Esc clears\$" <<<"$SCREEN"' \
+            "$w columns: a long help line wraps under its text (the end is shown)"
+        screen_ok '! head -n -1 <<<"$SCREEN" | grep -q "…"' "$w columns: no help line is cut"
+        keys q
+        wait_gone 'Keys \(' || return
+        quit_clean
+        tui_stop
+    done
+    TUI_W=100
+}
+
 scenario filter-words t_filter_words
+scenario tabs-help t_tabs_help
 done_testing
