@@ -216,6 +216,20 @@ struct arena {
 	struct arena_chunk *head;
 };
 
+/* A set of strings, each with a number (--unique, the u key): open
+ * addressing on FNV-1a hashes; the strings are copied into its arena. */
+struct str_slot {
+	const char *s;      /* NULL: free */
+	size_t n, value;
+	uint64_t hash;
+};
+
+struct str_set {
+	struct arena keys;
+	struct str_slot *slot;
+	size_t cap, n;
+};
+
 struct rule {
 	const char *tag, *attr;
 	enum kind kind;
@@ -284,6 +298,7 @@ struct options {
 	int json;
 	int verbose;
 	int force;
+	int unique;          /* --unique: the first record of each URL */
 	int save;            /* --save given */
 	const char *save_name; /* NULL: derive from the URL */
 	const char *dir;
@@ -308,6 +323,9 @@ struct doc {
 	struct transfer *t; /* finished: its story and its body */
 	struct page *p;
 	size_t *kind_rows[K_COUNT]; /* element indices of each kind */
+	size_t *uniq_rows[K_COUNT]; /* with u: the first element of each URL, made */
+	size_t *uniq_times[K_COUNT]; /* when first shown; how many of each there are */
+	size_t uniq_n[K_COUNT];
 	char *saved;                /* where the body was saved, or NULL */
 	char *url;                  /* set when t and p were let go to bound memory */
 	char *filter;               /* the filter in force when the user left it, or NULL */
@@ -412,6 +430,17 @@ struct prompt {
 	char *pending_url;        /* ... and the download's URL */
 };
 
+/* The columns of an element pane's rows, made once a page and pane. */
+struct row_cols {
+	unsigned long id;         /* the page's transfer, 0: not made */
+	int pane, unique;
+	int tag;                  /* "tag attr " when the pane mixes them, else 0 */
+	int times;                /* u: "12× " */
+	int url;                  /* the widest URL as shown (capped) */
+	int text;                 /* some row has text */
+	size_t origin;            /* "http://host:port" of the page, shown as "" */
+};
+
 /* Everything the screen keeps besides the pages: what is shown, where. */
 struct ui {
 	enum mode mode;
@@ -425,6 +454,7 @@ struct ui {
 	struct lines story_lines, src_lines; /* line starts of the Transfer and Source panes */
 	unsigned long story_id;   /* the transfer story_lines indexes */
 	struct view no_view;      /* the selection while no page is shown */
+	struct row_cols cols;     /* of the element pane shown */
 	int tab_x[P_COUNT + 1];   /* where each tab starts, for mouse clicks */
 	int cursor_x;             /* in the filter or the prompt */
 	struct url_form form;
@@ -432,6 +462,7 @@ struct ui {
 	struct prompt prompt;
 	size_t help_top, help_rows;
 	int stdin_idle;           /* readable, yet no key: stdin is gone */
+	int unique;               /* u: one row per URL in the element panes */
 	int save_derive;          /* -s without a name: save the page as its URL says */
 };
 
@@ -494,6 +525,7 @@ static void act_open(struct app *, int);
 static void act_pane(struct app *, int);
 static void act_pane_jump(struct app *, int);
 static void act_quit(struct app *, int);
+static void act_unique(struct app *, int);
 static void act_redraw(struct app *, int);
 static void act_reload(struct app *, int);
 static void act_save(struct app *, int);
@@ -532,6 +564,8 @@ static const struct key keys[] = {
 	{KEY_END, 1, "End", act_edge, 1, MOVES, NULL},
 	{'/', 0, "/", act_filter, 0, CHANGES,
 	 "filter the current pane as you type: rows with every word (in the URL or the text) and none of the !words; Esc clears"},
+	{'u', 0, "u", act_unique, 0, CHANGES,
+	 "unique URLs in the element panes: the first row of each, with how many there are; u again: every row"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
 	 "fetch and scrape the selected link (or iframe, frame)"},
 	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
@@ -819,6 +853,73 @@ arena_free(struct arena *a)
 		free(a->head);
 		a->head = next;
 	}
+}
+
+static uint64_t
+str_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+	return h;
+}
+
+/* The slot of a string, or the free slot where it would go. */
+static struct str_slot *
+set_slot(struct str_set *set, const char *s, size_t n, uint64_t h)
+{
+	size_t i = (size_t)h & (set->cap - 1);
+
+	while (set->slot[i].s && (set->slot[i].hash != h || set->slot[i].n != n ||
+				  memcmp(set->slot[i].s, s, n)))
+		i = (i + 1) & (set->cap - 1);
+	return &set->slot[i];
+}
+
+static void
+set_grow(struct str_set *set)
+{
+	struct str_slot *old = set->slot;
+	size_t i, cap = set->cap;
+
+	set->cap = cap ? cap * 2 : 1024;
+	set->slot = xmalloc(set->cap * sizeof *set->slot);
+	memset(set->slot, 0, set->cap * sizeof *set->slot);
+	for (i = 0; i < cap; i++)
+		if (old[i].s)
+			*set_slot(set, old[i].s, old[i].n, old[i].hash) = old[i];
+	free(old);
+}
+
+/* Adds s with value; returns the value s was added with before, or
+ * (size_t)-1 when it is new. */
+static size_t
+set_put(struct str_set *set, const char *s, size_t n, size_t value)
+{
+	uint64_t h = str_hash(s, n);
+	struct str_slot *slot;
+
+	if (set->n * 2 >= set->cap)
+		set_grow(set);
+	slot = set_slot(set, s, n, h);
+	if (slot->s)
+		return slot->value;
+	slot->s = arena_strndup(&set->keys, s, n);
+	slot->n = n;
+	slot->hash = h;
+	slot->value = value;
+	set->n++;
+	return (size_t)-1;
+}
+
+static void
+set_free(struct str_set *set)
+{
+	arena_free(&set->keys);
+	free(set->slot);
+	memset(set, 0, sizeof *set);
 }
 
 static double
@@ -3622,6 +3723,30 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 	return out_spill(o, f, 0);
 }
 
+/* --unique: keeps the first record of each absolute URL, in order. */
+static void
+page_unique(struct page *p)
+{
+	struct str_set seen = {0};
+	struct resolver r;
+	size_t i, kept = 0;
+
+	resolver_init(&r, p->base);
+	memset(p->count, 0, sizeof p->count);
+	for (i = 0; i < p->n; i++) {
+		const struct element *e = &p->el[i];
+		const char *url = e->url ? e->url : resolver_url(&r, e->raw);
+
+		if (set_put(&seen, url, strlen(url), i) != (size_t)-1)
+			continue;
+		p->count[e->rule->kind]++;
+		p->el[kept++] = *e;
+	}
+	p->n = kept;
+	resolver_free(&r);
+	set_free(&seen);
+}
+
 /* The transfer's story made safe for a terminal (-v prints it). */
 static void
 out_story(struct buf *o, const struct transfer *t)
@@ -4447,6 +4572,52 @@ lines_index(struct lines *li, const char *s, size_t n)
 	}
 }
 
+/* The rows of kind k with u on: the first element of each URL, and how
+ * many of that URL there are. Made when first asked for, once a page. */
+static void
+doc_unique(struct doc *d, int k)
+{
+	struct str_set seen = {0};
+	size_t i, n = d->p->count[k], first;
+
+	if (d->uniq_rows[k])
+		return;
+	d->uniq_rows[k] = xmalloc((n ? n : 1) * sizeof(size_t));
+	d->uniq_times[k] = xmalloc((n ? n : 1) * sizeof(size_t));
+	d->uniq_n[k] = 0;
+	for (i = 0; i < n; i++) {
+		const char *url = d->p->el[d->kind_rows[k][i]].url;
+
+		first = set_put(&seen, url, strlen(url), d->uniq_n[k]);
+		if (first != (size_t)-1) {
+			d->uniq_times[k][first]++;
+			continue;
+		}
+		d->uniq_rows[k][d->uniq_n[k]] = d->kind_rows[k][i];
+		d->uniq_times[k][d->uniq_n[k]++] = 1;
+	}
+	set_free(&seen);
+}
+
+/* The element indices an element pane lists, in order (u: one per URL). */
+static const size_t *
+pane_elements(struct app *a, int pane)
+{
+	if (!a->ui.unique)
+		return a->doc->kind_rows[pane];
+	doc_unique(a->doc, pane);
+	return a->doc->uniq_rows[pane];
+}
+
+/* The count a tab shows: the pane's rows (u: those made so far). */
+static size_t
+pane_count(const struct app *a, int pane)
+{
+	if (a->ui.unique && a->doc->uniq_rows[pane])
+		return a->doc->uniq_n[pane];
+	return a->doc->p->count[pane];
+}
+
 /* Rows of a pane before filtering. */
 static size_t
 pane_total(struct app *a, int pane)
@@ -4468,6 +4639,10 @@ pane_total(struct app *a, int pane)
 		else
 			lines_index(&a->ui.src_lines, d->t->body.data, d->t->body.len);
 		return a->ui.src_lines.n;
+	}
+	if (a->ui.unique) {
+		doc_unique(d, pane);
+		return d->uniq_n[pane];
 	}
 	return d->p->count[pane];
 }
@@ -4502,13 +4677,24 @@ pane_nrows(struct app *a)
 
 /* The underlying index (element, or line) of row i of the current pane. */
 static size_t
-pane_index(const struct app *a, size_t i)
+pane_index(struct app *a, size_t i)
 {
 	if (a->ui.filter.on)
 		i = a->ui.filter.rows[i];
 	if (a->ui.pane < K_COUNT)
-		return a->doc->kind_rows[a->ui.pane][i];
+		return pane_elements(a, a->ui.pane)[i];
 	return i;
+}
+
+/* With u: how many records of the pane share row i's URL; else 0. */
+static size_t
+pane_times(struct app *a, size_t i)
+{
+	if (!a->ui.unique || a->ui.pane >= K_COUNT)
+		return 0;
+	if (a->ui.filter.on)
+		i = a->ui.filter.rows[i];
+	return a->doc->uniq_times[a->ui.pane][i];
 }
 
 static void
@@ -4567,6 +4753,19 @@ selected_element(struct app *a)
 	if (!a->doc || a->ui.pane >= K_COUNT || pane_nrows(a) == 0)
 		return NULL;
 	return &a->doc->p->el[pane_index(a, ui_view(a)->sel)];
+}
+
+/* Selects the first row of the current pane with that URL. */
+static void
+view_select_url(struct app *a, const char *url)
+{
+	size_t r, n = pane_nrows(a);
+
+	for (r = 0; r < n; r++)
+		if (!strcmp(a->doc->p->el[pane_index(a, r)].url, url)) {
+			ui_view(a)->sel = r;
+			return;
+		}
 }
 
 static void
@@ -4685,6 +4884,7 @@ static void
 filter_apply(struct app *a)
 {
 	struct filter *fl = &a->ui.filter;
+	const size_t *el = NULL;
 	size_t total, i, m, k, kept = 0;
 	char *f = fl->lc;
 	int narrow;
@@ -4700,12 +4900,14 @@ filter_apply(struct app *a)
 	narrow = fl->on && filter_narrows(fl->was, fl->was_len, f);
 	fl->on = 0;
 	total = narrow ? fl->nrows : pane_total(a, a->ui.pane);
+	if (a->ui.pane < K_COUNT)
+		el = pane_elements(a, a->ui.pane);
 	if (!narrow)
 		fl->rows = xrealloc(fl->rows, (total ? total : 1) * sizeof *fl->rows);
 	for (k = 0; k < total; k++) {
 		size_t row = narrow ? fl->rows[k] : k;
 
-		i = a->ui.pane < K_COUNT ? a->doc->kind_rows[a->ui.pane][row] : row;
+		i = el ? el[row] : row;
 		if (row_matches(a, i, fl->words, fl->nwords))
 			fl->rows[kept++] = row;
 	}
@@ -4854,7 +5056,7 @@ ui_put(int y, int x, int w, const char *s, size_t n, attr_t attr)
 		i += utf8_decode((const unsigned char *)ui_scratch.data + i,
 				 ui_scratch.len - i, &cp);
 		if (cp >= 0x80 && !utf8) /* our own punctuation has ASCII stand-ins */
-			cp = cp == 0xb7 ? '|' : cp == 0x2014 ? '-' : '?';
+			cp = cp == 0xb7 ? '|' : cp == 0x2014 ? '-' : cp == 0xd7 ? 'x' : '?';
 		cw = wcwidth((wchar_t)cp);
 		if (cw < 0)
 			cp = utf8 ? 0xfffd : '?', cw = 1;
@@ -4913,9 +5115,9 @@ tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 	char count[48] = "";
 
 	if (p < K_COUNT && a->doc && a->ui.filter.on && p == a->ui.pane)
-		snprintf(count, sizeof count, " %zu/%zu", a->ui.filter.nrows, a->doc->p->count[p]);
+		snprintf(count, sizeof count, " %zu/%zu", a->ui.filter.nrows, pane_count(a, p));
 	else if (p < K_COUNT)
-		snprintf(count, sizeof count, " %zu", a->doc ? a->doc->p->count[p] : 0);
+		snprintf(count, sizeof count, " %zu", a->doc ? pane_count(a, p) : 0);
 	if (form == 0 || p == a->ui.pane)
 		snprintf(out, outsz, " %d %s%s ", p + 1, pane_names[p], count);
 	else if (form == 1)
@@ -4931,6 +5133,8 @@ draw_tabs(struct app *a)
 	int x = 0, p, form, width;
 	char label[80];
 
+	for (p = 0; a->doc && p < K_COUNT; p++)
+		pane_total(a, p); /* u: the counts of one row per URL made */
 	move(0, 0);
 	attron(ui_color(a, CP_TAB));
 	hline(' ', COLS);
@@ -4954,19 +5158,185 @@ draw_tabs(struct app *a)
 	}
 }
 
-static void
-draw_element_row(struct app *a, int y, int w, const struct element *e, attr_t sel)
+/* Columns of text known to hold only characters one column wide (our own,
+ * as the help's), or near enough for a column's width: one a character. */
+static size_t
+own_width(const char *s, size_t n)
 {
-	char tag[32];
-	int x = 0;
+	size_t i, w = 0;
 
-	snprintf(tag, sizeof tag, "%-6s %-6s ", e->rule->tag, e->rule->attr);
-	x += ui_puts(y, x, w - x, tag, sel | (sel ? 0 : ui_color(a, CP_DIM)));
-	x += ui_puts(y, x, w - x, e->url, sel);
-	if (*e->text && x + 3 < w) {
-		x += ui_puts(y, x, w - x, "  ", sel);
-		ui_puts(y, x, w - x, e->text, sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	for (i = 0; i < n; i++)
+		w += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return w;
+}
+
+/* A character's cell as ui_put() draws it: its width, cp mapped. */
+static int
+ui_cell(uint32_t *cp, int utf8)
+{
+	int cw;
+
+	if (*cp >= 0x80 && !utf8)
+		*cp = *cp == 0xd7 ? 'x' : '?';
+	cw = wcwidth((wchar_t)*cp);
+	if (cw < 0)
+		*cp = utf8 ? 0xfffd : '?', cw = 1;
+	return cw;
+}
+
+/* The columns network text takes as ui_put() draws it, counted to at
+ * most cap: only that much of it is looked at. */
+static int
+ui_width(const char *s, size_t n, int cap)
+{
+	size_t i = 0, limit = (size_t)cap * 4 + 64;
+	int col = 0, utf8 = MB_CUR_MAX > 1;
+
+	ui_scratch.len = 0;
+	buf_add_safe(&ui_scratch, s, n < limit ? n : limit, SAN_TEXT);
+	while (i < ui_scratch.len && col <= cap) {
+		uint32_t cp;
+
+		i += utf8_decode((const unsigned char *)ui_scratch.data + i, ui_scratch.len - i, &cp);
+		col += ui_cell(&cp, utf8);
 	}
+	return n > limit && col <= cap ? cap + 1 : col;
+}
+
+/* Draws the end of network text, its last w columns at most; only its
+ * last bytes are looked at. Returns the columns used. */
+static int
+ui_put_tail(int y, int x, int w, const char *s, size_t n, attr_t attr)
+{
+	enum { R = MAX_COLS + 2 };
+	wchar_t ring[R], out[R];
+	int wid[R], col = 0, utf8 = MB_CUR_MAX > 1;
+	size_t from, i = 0, k = 0, j, m = 0;
+
+	if (w <= 0)
+		return 0;
+	w = w > MAX_COLS ? MAX_COLS : w;
+	from = n > (size_t)w * 4 + 16 ? n - ((size_t)w * 4 + 16) : 0;
+	while (from > 0 && from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
+		from++; /* from a character's first byte */
+	ui_scratch.len = 0;
+	buf_add_safe(&ui_scratch, s + from, n - from, SAN_TEXT);
+	while (i < ui_scratch.len) {
+		uint32_t cp;
+
+		i += utf8_decode((const unsigned char *)ui_scratch.data + i, ui_scratch.len - i, &cp);
+		wid[k % R] = ui_cell(&cp, utf8);
+		ring[k++ % R] = (wchar_t)cp;
+	}
+	for (j = k; j > 0 && k - j < R - 1 && col + wid[(j - 1) % R] <= w; j--)
+		col += wid[(j - 1) % R];
+	for (; j < k; j++)
+		out[m++] = ring[j % R];
+	attron(attr);
+	mvaddnwstr(y, x, out, (int)m);
+	attroff(attr);
+	return col;
+}
+
+/* Draws a URL in w columns: whole when it fits, else cut in the middle,
+ * its start and its end kept (the last path segment whole when it can
+ * be): what tells two URLs of a page apart is at their end. */
+static int
+ui_put_url(int y, int x, int w, const char *s, size_t n, attr_t attr)
+{
+	const char *seg = s + n;
+	int head, tail, need;
+
+	if (w < 12 || ui_width(s, n, w) <= w)
+		return ui_put(y, x, w, s, n, attr);
+	while (seg > s && s + n - seg < 4 * w && seg[-1] != '/')
+		seg--;
+	need = seg > s && seg[-1] == '/' ? ui_width(seg - 1, (size_t)(s + n - seg) + 1, w) : w;
+	tail = w * 2 / 3;
+	if (need > tail && need <= w - 8)
+		tail = need;
+	head = w - tail; /* with the '…' */
+	x += ui_put(y, x, head, s, n, attr);
+	return head + ui_put_tail(y, x, tail, s, n, attr);
+}
+
+/* The columns of the element pane shown: made once a page and pane (a
+ * pass over its rows), since every row is drawn to them. */
+static const struct row_cols *
+row_cols(struct app *a)
+{
+	struct row_cols *c = &a->ui.cols;
+	const size_t *el;
+	size_t i, n, most = 0;
+	struct uri base;
+
+	if (c->id == a->doc->t->id && c->pane == a->ui.pane && c->unique == a->ui.unique)
+		return c;
+	memset(c, 0, sizeof *c);
+	c->id = a->doc->t->id;
+	c->pane = a->ui.pane;
+	c->unique = a->ui.unique;
+	uri_split(a->doc->p->base, strlen(a->doc->p->base), &base);
+	if (base.has_auth)
+		c->origin = (size_t)(base.auth + base.auth_len - a->doc->p->base);
+	n = pane_total(a, a->ui.pane);
+	el = pane_elements(a, a->ui.pane);
+	for (i = 0; i < n; i++) {
+		const struct element *e = &a->doc->p->el[el[i]];
+		const char *u = e->url + (strncmp(e->url, a->doc->p->base, c->origin) ? 0 : c->origin);
+		int uw = (int)own_width(u, strnlen(u, MAX_COLS * 4));
+
+		c->url = uw > c->url ? uw : c->url;
+		c->text |= *e->text != '\0';
+		if (e->rule != a->doc->p->el[el[0]].rule)
+			c->tag = 1;
+		if (c->unique && a->doc->uniq_times[a->ui.pane][i] > most)
+			most = a->doc->uniq_times[a->ui.pane][i];
+	}
+	for (i = 0; c->tag && i < n; i++) {
+		const struct rule *r = a->doc->p->el[el[i]].rule;
+		int tw = (int)(strlen(r->tag) + strlen(r->attr)) + 2;
+
+		c->tag = tw > c->tag ? tw : c->tag;
+	}
+	for (c->times = most ? 2 : 0; most; most /= 10)
+		c->times++;
+	return c;
+}
+
+/* An element's row: [tag attr] [count×] URL, then its text in a column
+ * of its own. A URL of the page's own host is shown from its path. */
+static void
+draw_element_row(struct app *a, int y, int w, size_t row, const struct element *e, attr_t sel)
+{
+	const struct row_cols *c = row_cols(a);
+	attr_t dim = sel | (sel ? 0 : ui_color(a, CP_DIM));
+	const char *url = e->url;
+	char tag[64];
+	int x = 0, rest, uw;
+
+	if (c->tag) {
+		snprintf(tag, sizeof tag, "%s %s", e->rule->tag, e->rule->attr);
+		ui_puts(y, x, w - x, tag, dim);
+		x += c->tag;
+	}
+	if (c->times && x + c->times < w) { /* only repeated URLs: they stand out */
+		if (pane_times(a, row) > 1) {
+			snprintf(tag, sizeof tag, "%*zu× ", c->times - 2, pane_times(a, row));
+			ui_puts(y, x, w - x, tag, dim);
+		}
+		x += c->times;
+	}
+	if (c->origin && !strncmp(url, a->doc->p->base, c->origin) &&
+	    (url[c->origin] == '/' || url[c->origin] == '?' || url[c->origin] == '#'))
+		url += c->origin;
+	rest = w - x;
+	uw = !c->text ? rest : c->url < rest * 3 / 5 ? c->url
+			      : rest * 3 / 5 > rest - 40 ? rest * 3 / 5 : rest - 40;
+	ui_put_url(y, x, uw, url, strlen(url), sel);
+	x += uw + 2;
+	if (*e->text && x < w)
+		ui_puts(y, x, w - x, e->text, dim);
 }
 
 static void
@@ -5002,7 +5372,7 @@ draw_row(struct app *a, const struct layout *l, size_t row)
 	hline(' ', l->list_w);
 	attroff(sel);
 	if (a->ui.pane < K_COUNT)
-		draw_element_row(a, y, l->list_w, &a->doc->p->el[idx], sel);
+		draw_element_row(a, y, l->list_w, row, &a->doc->p->el[idx], sel);
 	else
 		draw_line_row(a, y, l->list_w, idx, sel);
 }
@@ -5093,8 +5463,13 @@ draw_detail(struct app *a, const struct layout *l)
 	if (a->ui.pane < K_COUNT) {
 		const struct element *e = &a->doc->p->el[pane_index(a, v->sel)];
 
+		size_t times = pane_times(a, v->sel);
+
 		snprintf(head, sizeof head, "%s · <%s %s> · %zu of %zu", kind_names[e->rule->kind],
 			 e->rule->tag, e->rule->attr, v->sel + 1, pane_nrows(a));
+		if (times) /* u: the rows are URLs */
+			snprintf(head + strlen(head), sizeof head - strlen(head),
+				 " URLs · %zu record%s with it", times, times == 1 ? "" : "s");
 		y += draw_field(a, y, l, 1, "kind", head);
 		y += draw_field(a, y, l, end - y, "URL", e->url);
 		if (strcmp(e->raw, e->url))
@@ -5235,17 +5610,6 @@ help_lines(struct buf *out, const struct key *k, size_t n, const char *indent)
 				buf_addf(out, " %s", k[i].name);
 		buf_addf(out, "\t%s\n", help);
 	}
-}
-
-/* Columns of our own text (the help's): a character each. */
-static size_t
-own_width(const char *s, size_t n)
-{
-	size_t i, w = 0;
-
-	for (i = 0; i < n; i++)
-		w += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return w;
 }
 
 /* The help's lines "keys\ttext\n" with the text wrapped at blanks into
@@ -5654,8 +6018,11 @@ doc_free(struct doc *d)
 
 	if (!d)
 		return;
-	for (k = 0; k < K_COUNT; k++)
+	for (k = 0; k < K_COUNT; k++) {
 		free(d->kind_rows[k]);
+		free(d->uniq_rows[k]);
+		free(d->uniq_times[k]);
+	}
 	page_free(d->p);
 	transfer_free(d->t);
 	free(d->saved);
@@ -5683,7 +6050,10 @@ doc_shrink(struct doc *d)
 	d->url = xstrdup(d->t->final_url ? d->t->final_url : d->t->url);
 	for (k = 0; k < K_COUNT; k++) {
 		free(d->kind_rows[k]);
-		d->kind_rows[k] = NULL;
+		free(d->uniq_rows[k]);
+		free(d->uniq_times[k]);
+		d->kind_rows[k] = d->uniq_rows[k] = d->uniq_times[k] = NULL;
+		d->uniq_n[k] = 0;
 	}
 	page_free(d->p);
 	transfer_free(d->t);
@@ -6721,6 +7091,24 @@ act_escape(struct app *a, int arg)
 }
 
 static void
+act_unique(struct app *a, int arg)
+{
+	const struct element *e = selected_element(a);
+	const char *url = e ? e->url : NULL;
+
+	(void)arg;
+	a->ui.unique = !a->ui.unique;
+	if (a->ui.filter.on) {
+		a->ui.filter.was_len = 0; /* other rows: filtered anew */
+		filter_apply(a);
+	}
+	if (url)
+		view_select_url(a, url);
+	ui_message(a, 0, a->ui.unique ? "unique URLs: one row per URL, with how many there are"
+				      : "every row, repeated URLs too");
+}
+
+static void
 act_help(struct app *a, int arg)
 {
 	(void)arg;
@@ -6756,6 +7144,7 @@ usage(FILE *f)
 	fputs("usage: scraper [OPTIONS] [URL]\n"
 	      "  --dump                  print the extracted elements, no screen\n"
 	      "  --format tsv|json       output format of --dump (default tsv)\n"
+	      "  --unique                only the first record of each URL (--dump)\n"
 	      "  -v, --verbose           the transfer report on stderr\n"
 	      "  -s, --save [NAME]       also save the body as DIR/NAME (name from the URL\n"
 	      "                          when omitted)\n"
@@ -6792,7 +7181,8 @@ parse_number(const char *s, const char *opt, long min)
 	return v;
 }
 
-enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA };
+enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA,
+       OPT_UNIQUE };
 
 static const struct option longopts[] = {
 	{"dump", no_argument, NULL, OPT_DUMP},
@@ -6801,6 +7191,7 @@ static const struct option longopts[] = {
 	{"save", optional_argument, NULL, 's'},
 	{"dir", required_argument, NULL, OPT_DIR},
 	{"force", no_argument, NULL, OPT_FORCE},
+	{"unique", no_argument, NULL, OPT_UNIQUE},
 	{"max-size", required_argument, NULL, OPT_MAX},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"user-agent", required_argument, NULL, OPT_UA},
@@ -6857,6 +7248,7 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_DIR: o->dir = optarg; break;
 		case OPT_FORCE: o->force = 1; break;
+		case OPT_UNIQUE: o->unique = 1; break;
 		case OPT_MAX: o->max_size = parse_number(optarg, "--max-size", 1); break;
 		case OPT_TIMEOUT: o->timeout = parse_number(optarg, "--timeout", 1); break;
 		case OPT_UA: o->user_agent = optarg; break;
@@ -6969,8 +7361,9 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi)
 	pthread_cond_init(&d->w.ended_cv, NULL);
 	d->w.f = stdout;
 	d->sink = (struct records_sink){writer_start, writer_final, writer_go, writer_moving, &d->w};
-	/* -v prints the story before the records: no writer then */
-	d->records = o->json || o->verbose ? NULL : &d->sink;
+	/* -v prints the story before the records, --unique drops some after
+	 * the parse: no writer then */
+	d->records = o->json || o->verbose || o->unique ? NULL : &d->sink;
 	page_input_init(&d->in, o->max_size);
 	feed_init(&d->feed, &d->in, d->records);
 	d->t = net_start(multi, o, o->url, -1);
@@ -7037,6 +7430,8 @@ dump_parse(struct dump *d, const struct options *o)
 		fputs(story.data, stderr);
 	}
 	buf_free(&story);
+	if (o->unique)
+		page_unique(d->p);
 	return rc;
 }
 

@@ -82,6 +82,85 @@ t_tabs_help() {
     TUI_W=100
 }
 
+# --- the element rows at 80, 120 and 200 columns ---------------------------
+# row_of TEXT: the first row of the screen with TEXT (the text column).
+row_of() { grep -F -- "$1" <<<"$SCREEN" | head -1; }
+# col_of STRING LINE: the column (from 0, in characters) where STRING
+# starts in LINE.
+col_of() { local pre=${2%%"$1"*}; echo "${#pre}"; }
+
+t_rows() {
+    local w hearing tennis x1 x2
+    for w in 80 120 200; do
+        TUI_W=$w
+        tui_start "$ROWS"
+        wait_screen 'Links 7 ' || return
+        hearing=$(row_of "Comey hearing text")
+        tennis=$(row_of "Tennis news")
+        screen_ok '[[ $hearing == "/news/"*"-committee.html "*"Comey hearing text"* ]]' \
+            "$w columns: a long URL of the page's host: its path, cut in the middle, its end and its text shown"
+        screen_ok '[[ $(row_of "Sport elsewhere") == "http://other"*"final-score-of-the-match.html "* ]]' \
+            "$w columns: another host's URL whole from its scheme, with its end"
+        x1=$(col_of "Comey hearing text" "$hearing") x2=$(col_of "Tennis news" "$tennis")
+        screen_ok '[ "$x1" = "$x2" ] && [ "$x1" -gt 20 ]' "$w columns: the texts start in one column ($x1, $x2)"
+        screen_ok '! list_rows | grep -q "^a "' "$w columns: a pane of a href only: no tag column"
+        screen_ok 'grep -Eq "URL +http://127\.0\.0\.1:$PORT/news/2017" <<<"$SCREEN"' \
+            "$w columns: the detail keeps the full URL"
+        keys 2
+        wait_screen 'James Comey at the hearing' || return
+        screen_ok '[[ $(row_of "James Comey at the hearing") == "/images/"*"/13comey-articleLarge-v2.jpg "* ]]' \
+            "$w columns: an image row: the file name and the alt text"
+        quit_clean
+        tui_stop
+    done
+    TUI_W=100
+    tui_start "$BASE/screen/mixed.html"
+    wait_screen 'Links 2 ' || return
+    screen_ok 'grep -Eq "^a href +/one\.html +One\$" <<<"$SCREEN" && grep -Eq "^area href /two\.html +Two\$" <<<"$SCREEN"' \
+        "a pane that mixes tags: the tag and attribute in a column of their own"
+    quit_clean
+}
+
+# --- unique URLs: u on the screen, --unique in --dump -----------------------
+t_unique() {
+    tui_start "$ROWS"
+    wait_screen 'Links 7 ' || return
+    keys G
+    wait_screen "$(nth_of 7 7)" || return
+    keys k k
+    wait_screen 'Tennis again' || return
+    wait_screen "$(nth_of 5 7)" || return
+    keys u
+    wait_screen 'Links 5 ' || return
+    screen_ok '[ "$(nrows)" = 5 ] && [ "$(list_rows | grep -c "/news/sport/tennis.html")" = 1 ]' \
+        "u: one row per URL (5 of 7)"
+    screen_ok 'grep -Eq "^3× /news/sport/tennis\.html +Tennis news\$" <<<"$SCREEN" && ! grep -q "1×" <<<"$SCREEN"' \
+        "u: the first of the three kept, its count shown (only for a repeated URL)"
+    screen_ok 'grep -q "3 of 5 URLs · 3 records with it" <<<"$SCREEN"' \
+        "u: the selection moved to the kept row of the URL that was selected"
+    keys /
+    type_text "tennis"
+    wait_screen 'Links 1/5' || return
+    pass "$TNAME: the filter with u: over the unique rows"
+    keys Escape
+    keys u
+    wait_screen 'Links 7 ' || return
+    screen_ok '[ "$(nrows)" = 7 ] && ! grep -q "×" <<<"$SCREEN"' "u again: every row"
+    quit_clean
+    run_scraper --dump --unique "$ROWS"
+    is "$(cut -f3 "$OUT" | sort | uniq -d)" "" "--dump --unique: no URL twice"
+    is "$(wc -l <"$OUT" | tr -d ' ')" 7 "--dump --unique: 5 links and 2 images of 9 records"
+    is "$(grep -c "tennis" "$OUT")" 1 "--dump --unique: the tennis page once"
+    like "$(grep tennis "$OUT")" "Tennis news\$" "--dump --unique: the first record of the URL kept"
+    run_scraper --dump --unique --format json "$ROWS"
+    is "$("$PYTHON" -c 'import json,sys; e=json.load(open(sys.argv[1]))["elements"]; print(len(e), len({x["url"] for x in e}), e[2]["text"])' "$OUT")" \
+       "7 7 Tennis news" "--dump --unique --format json: 7 elements, 7 URLs, the first kept"
+    run_scraper --dump "$ROWS"
+    is "$(wc -l <"$OUT" | tr -d ' ')" 9 "--dump without --unique: all 9 records"
+}
+
 scenario filter-words t_filter_words
 scenario tabs-help t_tabs_help
+scenario rows t_rows
+scenario unique t_unique
 done_testing

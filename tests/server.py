@@ -537,7 +537,7 @@ SCREEN_ROWS = """\
 <a href="/news/sport/tennis.html">Tennis again</a>
 <a href="/news/sport/tennis.html">Tennis thrice</a>
 <a href="/short">Short</a>
-<img src="/images/2017/01/13/us/13comey/13comey-articleLarge-v2-with-a-long-name.jpg" alt="James Comey at the hearing">
+<img src="/images/2017/01/13/us/13comey/13comey-articleLarge-v2.jpg" alt="James Comey at the hearing">
 <img src="/images/a.png" alt="Plain A">
 </body></html>
 """
