@@ -310,7 +310,8 @@ struct options {
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
 
-enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP };
+enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP,
+	    M_GOTO };
 
 enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE };
 
@@ -415,6 +416,8 @@ struct filter {
 	char was[4096];           /* what rows was made for, and its length */
 	size_t was_len;
 	size_t *rows, nrows;      /* rows that pass the filter */
+	size_t *at;               /* lines: where each row's first word is, or -1 */
+	size_t at_len;            /* ... that word's length */
 	struct filter_word *words; /* lc in words, all of which a row must pass */
 	size_t nwords, words_cap;
 	int on;                   /* rows is in force */
@@ -463,6 +466,9 @@ struct ui {
 	size_t help_top, help_rows;
 	int stdin_idle;           /* readable, yet no key: stdin is gone */
 	int unique;               /* u: one row per URL in the element panes */
+	int wrap;                 /* w: long lines of Source and Transfer wrapped */
+	long hshift;              /* < and >: bytes the lines are shown moved by */
+	struct line_edit go_line; /* #: the number being typed */
 	int save_derive;          /* -s without a name: save the page as its URL says */
 };
 
@@ -526,6 +532,9 @@ static void act_pane(struct app *, int);
 static void act_pane_jump(struct app *, int);
 static void act_quit(struct app *, int);
 static void act_unique(struct app *, int);
+static void act_goto(struct app *, int);
+static void act_hscroll(struct app *, int);
+static void act_wrap(struct app *, int);
 static void act_redraw(struct app *, int);
 static void act_reload(struct app *, int);
 static void act_save(struct app *, int);
@@ -564,6 +573,12 @@ static const struct key keys[] = {
 	{KEY_END, 1, "End", act_edge, 1, MOVES, NULL},
 	{'/', 0, "/", act_filter, 0, CHANGES,
 	 "filter the current pane as you type: rows with every word (in the URL or the text) and none of the !words; Esc clears"},
+	{'<', 0, "<", act_hscroll, -1, CHANGES,
+	 "Source, Transfer: long lines half a screen left (Left and h stay back)"},
+	{'>', 0, ">", act_hscroll, 1, CHANGES,
+	 "Source, Transfer: long lines half a screen right (Right and l stay follow)"},
+	{'w', 0, "w", act_wrap, 0, CHANGES, "Source, Transfer: wrap long lines, or cut them again"},
+	{'#', 0, "#", act_goto, 0, CHANGES, "go to line N (Source, Transfer) or row N: type N, Enter"},
 	{'u', 0, "u", act_unique, 0, CHANGES,
 	 "unique URLs in the element panes: the first row of each, with how many there are; u again: every row"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
@@ -4667,6 +4682,7 @@ filter_clear(struct app *a)
 	a->ui.filter.nrows = 0;
 	a->ui.filter.mb[0] = '\0';
 	a->ui.filter.edit.len = a->ui.filter.edit.cur = 0;
+	a->ui.hshift = 0; /* another pane, page or filter: lines from their start */
 }
 
 static size_t
@@ -4768,6 +4784,22 @@ view_select_url(struct app *a, const char *url)
 		}
 }
 
+/* Selects line (or row) i of the pane, counted without the filter, at
+ * the top of the screen; a filter that hides it is cleared. */
+static void
+view_go(struct app *a, size_t i)
+{
+	struct filter *f = &a->ui.filter;
+	size_t total = pane_total(a, a->ui.pane), k;
+
+	i = i < total ? i : total ? total - 1 : 0;
+	for (k = 0; f->on && k < f->nrows && f->rows[k] < i; k++)
+		;
+	if (f->on && !(k < f->nrows && f->rows[k] == i))
+		filter_clear(a);
+	ui_view(a)->sel = ui_view(a)->top = f->on ? k : i; /* clamped when drawn */
+}
+
 static void
 pane_switch(struct app *a, int pane)
 {
@@ -4853,10 +4885,12 @@ filter_narrows(const char *was, size_t was_len, const char *now)
 }
 
 static int
-row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw)
+row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw, size_t *at)
 {
 	const char *s, *t = NULL;
 	size_t n, tn = 0, k;
+
+	*at = (size_t)-1;
 
 	if (a->ui.pane < K_COUNT) {
 		const struct element *e = &a->doc->p->el[idx];
@@ -4869,11 +4903,13 @@ row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw)
 		row_line(a, idx, &s, &n);
 	}
 	for (k = 0; k < nw; k++) {
-		int has = contains_ci(s, n, w[k].s, w[k].n) ||
-			  (t && contains_ci(t, tn, w[k].s, w[k].n));
+		size_t where = find_ci(s, n, w[k].s, w[k].n);
+		int has = where != (size_t)-1 || (t && contains_ci(t, tn, w[k].s, w[k].n));
 
 		if (has == w[k].not)
 			return 0;
+		if (!w[k].not && *at == (size_t)-1)
+			*at = where; /* a line is shown from there */
 	}
 	return 1;
 }
@@ -4902,15 +4938,21 @@ filter_apply(struct app *a)
 	total = narrow ? fl->nrows : pane_total(a, a->ui.pane);
 	if (a->ui.pane < K_COUNT)
 		el = pane_elements(a, a->ui.pane);
-	if (!narrow)
+	if (!narrow) {
 		fl->rows = xrealloc(fl->rows, (total ? total : 1) * sizeof *fl->rows);
+		fl->at = xrealloc(fl->at, (total ? total : 1) * sizeof *fl->at);
+	}
 	for (k = 0; k < total; k++) {
-		size_t row = narrow ? fl->rows[k] : k;
+		size_t row = narrow ? fl->rows[k] : k, at;
 
 		i = el ? el[row] : row;
-		if (row_matches(a, i, fl->words, fl->nwords))
+		if (row_matches(a, i, fl->words, fl->nwords, &at)) {
+			fl->at[kept] = at;
 			fl->rows[kept++] = row;
+		}
 	}
+	for (k = 0, fl->at_len = 0; k < fl->nwords && !fl->at_len; k++)
+		fl->at_len = fl->words[k].not ? 0 : fl->words[k].n;
 	fl->nrows = kept;
 	fl->on = 1;
 	memcpy(fl->was, f, m + 1);
@@ -5189,9 +5231,11 @@ ui_cell(uint32_t *cp, int utf8)
 static int
 ui_width(const char *s, size_t n, int cap)
 {
-	size_t i = 0, limit = (size_t)cap * 4 + 64;
+	size_t i = 0, limit;
 	int col = 0, utf8 = MB_CUR_MAX > 1;
 
+	cap = cap < 0 ? 0 : cap > MAX_COLS ? MAX_COLS : cap;
+	limit = (size_t)cap * 4 + 64;
 	ui_scratch.len = 0;
 	buf_add_safe(&ui_scratch, s, n < limit ? n : limit, SAN_TEXT);
 	while (i < ui_scratch.len && col <= cap) {
@@ -5339,68 +5383,11 @@ draw_element_row(struct app *a, int y, int w, size_t row, const struct element *
 		ui_puts(y, x, w - x, e->text, dim);
 }
 
-static void
-draw_line_row(struct app *a, int y, int w, size_t idx, attr_t sel)
-{
-	const char *s;
-	size_t n;
-	char num[16];
-	int x = 0;
-	attr_t at = sel;
-
-	row_line(a, idx, &s, &n);
-	if (a->ui.pane == P_SOURCE) {
-		snprintf(num, sizeof num, "%6zu ", idx + 1);
-		x = ui_puts(y, 0, w, num, sel | (sel ? 0 : ui_color(a, CP_DIM)));
-	} else if (!sel && n) {
-		at = ui_color(a, s[0] == '>' ? CP_SENT : s[0] == '<' ? CP_RECV : CP_STEP);
-	}
-	ui_put(y, x, w - x, s, n, at);
-}
-
-/* One row of the list, cleared first, highlighted when selected. */
-static void
-draw_row(struct app *a, const struct layout *l, size_t row)
-{
-	struct view *v = ui_view(a);
-	size_t idx = pane_index(a, row);
-	attr_t sel = row == v->sel ? A_REVERSE : 0;
-	int y = l->list_y + (int)(row - v->top);
-
-	move(y, 0);
-	attron(sel);
-	hline(' ', l->list_w);
-	attroff(sel);
-	if (a->ui.pane < K_COUNT)
-		draw_element_row(a, y, l->list_w, row, &a->doc->p->el[idx], sel);
-	else
-		draw_line_row(a, y, l->list_w, idx, sel);
-}
-
-static void
-draw_list(struct app *a, const struct layout *l)
-{
-	struct view *v = ui_view(a);
-	size_t n = pane_nrows(a);
-	int y;
-
-	view_clamp(a, l->list_h);
-	if (n == 0) {
-		const char *why = !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
-				  : a->ui.filter.on ? "nothing matches the filter"
-						    : "nothing here";
-
-		ui_puts(l->list_y, 1, l->list_w - 1, why, ui_color(a, CP_DIM));
-		return;
-	}
-	for (y = 0; y < l->list_h && v->top + (size_t)y < n; y++)
-		draw_row(a, l, v->top + (size_t)y);
-}
-
-/* Draws text wrapped into a box; returns the rows used. Long text is cut
- * after DETAIL_CAP bytes, so wrapping stays cheap. */
+/* Draws text wrapped into a box (or, draw 0, only counts); returns the
+ * rows used. Long text is cut after DETAIL_CAP bytes, so wrapping stays
+ * cheap. */
 static int
-draw_wrapped(int y, int x, int w, int h, const char *s, size_t n, attr_t at)
+wrap_text(int y, int x, int w, int h, const char *s, size_t n, attr_t at, int draw)
 {
 	int rows = 0;
 	size_t i = 0;
@@ -5425,11 +5412,175 @@ draw_wrapped(int y, int x, int w, int h, const char *s, size_t n, attr_t at)
 			col += cw;
 			take += len;
 		}
-		ui_put(y + rows, x, w, s + i, take, at);
+		if (draw)
+			ui_put(y + rows, x, w, s + i, take, at);
 		i += take;
 		rows++;
 	}
 	return rows;
+}
+
+static int
+draw_wrapped(int y, int x, int w, int h, const char *s, size_t n, attr_t at)
+{
+	return wrap_text(y, x, w, h, s, n, at, 1);
+}
+
+static struct buf ui_line; /* a line of Source or Transfer, tabs expanded */
+
+/* Where a line of Source or Transfer is shown from: its start, or, when
+ * the filter found it past the screen's edge, a little before the match;
+ * then moved by < and >. Looks at w columns of it at most. */
+static size_t
+line_from(struct app *a, size_t row, const char *s, size_t n, int w)
+{
+	const struct filter *f = &a->ui.filter;
+	size_t at = f->on && f->at ? f->at[row] : (size_t)-1, base = 0;
+	long from;
+
+	w = w < 1 ? 1 : w;
+	if (at != (size_t)-1 && at < n &&
+	    (at > (size_t)w * 4 || ui_width(s, at + f->at_len, w) > w - 1))
+		base = at > (size_t)w / 4 ? at - (size_t)w / 4 : 0;
+	from = (long)base + a->ui.hshift;
+	from = from < 0 ? 0 : from > (long)n ? (long)n : from;
+	while (from > 0 && (size_t)from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
+		from++; /* from a character's first byte */
+	return (size_t)from;
+}
+
+/* The first bytes of a line (at most limit of them out) with its tabs
+ * expanded to the next tab stop (every 8 columns from where it is shown),
+ * rather than shown as ^I. */
+static void
+line_expand(const char *s, size_t n, size_t limit, struct buf *out)
+{
+	size_t i, col = 0;
+
+	out->len = 0;
+	for (i = 0; i < n && out->len < limit; i++) {
+		if (s[i] != '\t') {
+			buf_addc(out, s[i]);
+			col += ((unsigned char)s[i] & 0xc0) != 0x80;
+			continue;
+		}
+		do
+			buf_addc(out, ' ');
+		while (++col % 8);
+	}
+}
+
+/* The screen rows a line of Source or Transfer takes (w: wrapped), at
+ * most h; drawn at y when draw. Only what the screen shows is looked at,
+ * however long the line (a real page has one of 635,378 characters). */
+static int
+draw_line_rows(struct app *a, const struct layout *l, size_t row, int y, int h, int draw)
+{
+	const char *s;
+	size_t n, from;
+	char num[16];
+	int x = 0, w = l->list_w, r, rows;
+	attr_t sel = draw && row == ui_view(a)->sel ? A_REVERSE : 0, at = sel;
+
+	row_line(a, pane_index(a, row), &s, &n);
+	if (a->ui.pane == P_SOURCE)
+		x = 7; /* the line number */
+	from = line_from(a, row, s, n, w - x);
+	x += from > 0; /* a '…' says the line starts further left */
+	if (w - x < 1)
+		return 1;
+	line_expand(s + from, n - from, a->ui.wrap ? DETAIL_CAP : (size_t)(w - x) * 4 + 64, &ui_line);
+	rows = !a->ui.wrap ? 1 : wrap_text(0, 0, w - x, h, ui_line.data, ui_line.len, 0, 0);
+	if (!draw)
+		return rows;
+	for (r = 0; r < rows; r++) {
+		move(y + r, 0);
+		attron(sel);
+		hline(' ', w);
+		attroff(sel);
+	}
+	if (a->ui.pane == P_SOURCE) {
+		snprintf(num, sizeof num, "%6zu ", pane_index(a, row) + 1);
+		ui_puts(y, 0, w, num, sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	} else if (!sel && n) {
+		at = ui_color(a, s[0] == '>' ? CP_SENT : s[0] == '<' ? CP_RECV : CP_STEP);
+	}
+	if (from > 0)
+		ui_puts(y, x - 1, 1, "…", sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	return wrap_text(y, x, w - x, rows, ui_line.data, ui_line.len, at, 1);
+}
+
+/* w: the selected line's first row on screen, the lines above it wrapped
+ * as they are drawn. Measures the lines from the top to it: a screenful. */
+static void
+view_clamp_wrapped(struct app *a, const struct layout *l)
+{
+	struct view *v = ui_view(a);
+	int rows[MAX_COLS], used = 0, i, k;
+
+	view_clamp(a, l->list_h);
+	k = (int)(v->sel - v->top) + 1; /* view_clamp: at most list_h */
+	k = k < MAX_COLS ? k : MAX_COLS;
+	for (i = 0; i < k; i++)
+		used += rows[i] = draw_line_rows(a, l, v->top + (size_t)i, 0, l->list_h, 0);
+	for (i = 0; used > l->list_h && v->top < v->sel && i < k; i++, v->top++)
+		used -= rows[i];
+}
+
+/* Lines of Source or Transfer wrapped (w): as many as fill the screen. */
+static void
+draw_lines_wrapped(struct app *a, const struct layout *l)
+{
+	struct view *v = ui_view(a);
+	size_t row, n = pane_nrows(a);
+	int y = l->list_y, end = l->list_y + l->list_h;
+
+	view_clamp_wrapped(a, l);
+	for (row = v->top; row < n && y < end; row++)
+		y += draw_line_rows(a, l, row, y, end - y, 1);
+}
+
+/* One row of the list, cleared first, highlighted when selected. */
+static void
+draw_row(struct app *a, const struct layout *l, size_t row)
+{
+	struct view *v = ui_view(a);
+	size_t idx = pane_index(a, row);
+	attr_t sel = row == v->sel ? A_REVERSE : 0;
+	int y = l->list_y + (int)(row - v->top);
+
+	move(y, 0);
+	attron(sel);
+	hline(' ', l->list_w);
+	attroff(sel);
+	if (a->ui.pane < K_COUNT)
+		draw_element_row(a, y, l->list_w, row, &a->doc->p->el[idx], sel);
+	else
+		draw_line_rows(a, l, row, y, 1, 1);
+}
+
+static void
+draw_list(struct app *a, const struct layout *l)
+{
+	struct view *v = ui_view(a);
+	size_t n = pane_nrows(a);
+	int y;
+
+	view_clamp(a, l->list_h);
+	if (n == 0) {
+		const char *why = !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
+				  : a->ui.filter.on ? "nothing matches the filter"
+						    : "nothing here";
+
+		ui_puts(l->list_y, 1, l->list_w - 1, why, ui_color(a, CP_DIM));
+		return;
+	}
+	if (a->ui.wrap && a->ui.pane >= K_COUNT) {
+		draw_lines_wrapped(a, l);
+		return;
+	}
+	for (y = 0; y < l->list_h && v->top + (size_t)y < n; y++)
+		draw_row(a, l, v->top + (size_t)y);
 }
 
 static int
@@ -5480,8 +5631,11 @@ draw_detail(struct app *a, const struct layout *l)
 		const char *s;
 		size_t n;
 
+		size_t from;
+
 		row_line(a, pane_index(a, v->sel), &s, &n);
-		draw_wrapped(y, l->det_x + 1, l->det_w - 2, end - y, s, n, 0);
+		from = line_from(a, v->sel, s, n, l->list_w - 7); /* the match in view too */
+		draw_wrapped(y, l->det_x + 1, l->det_w - 2, end - y, s + from, n - from, 0);
 	}
 }
 
@@ -5555,13 +5709,15 @@ draw_status(struct app *a, const struct layout *l)
 	attron(at | A_REVERSE);
 	hline(' ', COLS);
 	attroff(at | A_REVERSE);
-	if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT) {
+	if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT || a->ui.mode == M_GOTO) {
 		const struct line_edit *e = a->ui.mode == M_FILTER ? &a->ui.filter.edit
-								    : &a->ui.prompt.name;
+					    : a->ui.mode == M_GOTO ? &a->ui.go_line
+								   : &a->ui.prompt.name;
 		char mb[4 * sizeof e->text / sizeof(wchar_t)];
 
 		edit_get(e, mb, sizeof mb);
-		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/" : a->ui.prompt.text,
+		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/"
+					  : a->ui.mode == M_GOTO ? "Go to line " : a->ui.prompt.text,
 			    A_BOLD);
 		a->ui.cursor_x = x + (int)e->cur; /* ASCII-width cursor: good enough */
 		x += ui_puts(l->status_y, x, COLS - x - 1, mb, 0);
@@ -5805,6 +5961,7 @@ ui_draw_move(struct app *a, const struct layout *l)
 	struct view *v = ui_view(a);
 
 	if (!a->ui.moved || a->ui.changed || a->ui.mode != M_LIST || l->small || pane_nrows(a) == 0 ||
+	    (a->ui.wrap && a->ui.pane >= K_COUNT) || /* rows of several lines */
 	    d->pane != a->ui.pane ||
 	    d->doc != a->doc || d->lines != LINES || d->cols != COLS ||
 	    d->nrows != pane_nrows(a) || d->filtering != a->ui.filter.on)
@@ -5885,7 +6042,7 @@ ui_draw(struct app *a)
 	wnoutrefresh(stdscr);
 	if (a->ui.mode == M_FORM) {
 		form_draw(a);
-	} else if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT) {
+	} else if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT || a->ui.mode == M_GOTO) {
 		move(l.status_y, a->ui.cursor_x < COLS ? a->ui.cursor_x : COLS - 1);
 		curs_set(1);
 		wnoutrefresh(stdscr);
@@ -6007,6 +6164,7 @@ ui_end(void)
 		delscreen(ui_screen);
 	ui_screen = NULL;
 	buf_free(&ui_scratch);
+	buf_free(&ui_line);
 }
 
 /* ==== app: the transitions: fetches, parses, pages, history, saves, downloads ==== */
@@ -6497,6 +6655,7 @@ app_free(struct app *a)
 	free(a->ui.src_lines.start);
 	free(a->ui.filter.rows);
 	free(a->ui.filter.words);
+	free(a->ui.filter.at);
 	free(a->ui.prompt.pending_name);
 	free(a->ui.prompt.pending_url);
 	free(a->ui.form.save_as);
@@ -6561,6 +6720,29 @@ filter_key(struct app *a, wint_t c, int fkey)
 	filter_apply(a);
 	if (r > 0)
 		a->ui.mode = M_LIST;
+}
+
+/* #: the line number typed, then Enter goes there; digits only. */
+static void
+goto_key(struct app *a, wint_t c, int fkey)
+{
+	char num[32];
+	int r;
+
+	if (!fkey && c >= 0x20 && c != DEL && !(c >= '0' && c <= '9'))
+		return;
+	r = edit_key(&a->ui.go_line, c, fkey);
+	if (r == 0)
+		return;
+	a->ui.mode = M_LIST;
+	edit_get(&a->ui.go_line, num, sizeof num);
+	if (r < 0 || !*num)
+		return;
+	if (strtoull(num, NULL, 10) == 0 || strlen(num) > 18) {
+		ui_message(a, 1, "no line %s", num);
+		return;
+	}
+	view_go(a, (size_t)strtoull(num, NULL, 10) - 1);
 }
 
 static void
@@ -6813,6 +6995,7 @@ on_key(struct app *a, wint_t c, int fkey)
 	case M_PROMPT: prompt_key(a, c, fkey); break;
 	case M_CONFIRM: confirm_key(a, c); break;
 	case M_HELP: help_key(a, c, fkey); break;
+	case M_GOTO: goto_key(a, c, fkey); break;
 	default: key_dispatch(a, c, fkey); break;
 	}
 }
@@ -7106,6 +7289,55 @@ act_unique(struct app *a, int arg)
 		view_select_url(a, url);
 	ui_message(a, 0, a->ui.unique ? "unique URLs: one row per URL, with how many there are"
 				      : "every row, repeated URLs too");
+}
+
+static void
+act_goto(struct app *a, int arg)
+{
+	(void)arg;
+	a->ui.mode = M_GOTO;
+	a->ui.go_line.len = a->ui.go_line.cur = 0;
+}
+
+/* < and >: the lines moved by half the screen's width, counted on the
+ * selected line from where it is shown (one screenful of it looked at). */
+static void
+act_hscroll(struct app *a, int arg)
+{
+	struct layout l;
+	const char *s;
+	size_t n, from, base, to, k;
+	long keep = a->ui.hshift;
+	int half;
+
+	if (a->ui.pane < K_COUNT || pane_nrows(a) == 0) {
+		ui_message(a, 1, "< and > move the lines of Source and Transfer");
+		return;
+	}
+	ui_layout(&l, a->ui.pane);
+	half = l.list_w / 2 > 1 ? l.list_w / 2 : 1;
+	row_line(a, pane_index(a, ui_view(a)->sel), &s, &n);
+	from = line_from(a, ui_view(a)->sel, s, n, l.list_w);
+	a->ui.hshift = 0;
+	base = line_from(a, ui_view(a)->sel, s, n, l.list_w);
+	for (to = from, k = 0; arg > 0 && k < (size_t)half; k++)
+		for (to++; to < n && ((unsigned char)s[to] & 0xc0) == 0x80; to++)
+			;
+	for (k = 0; arg < 0 && to > 0 && k < (size_t)half; k++)
+		for (to--; to > 0 && ((unsigned char)s[to] & 0xc0) == 0x80; to--)
+			;
+	a->ui.hshift = (long)to - (long)base;
+	if (arg < 0 && from == 0)
+		a->ui.hshift = keep < 0 ? keep : 0; /* at the start already */
+}
+
+static void
+act_wrap(struct app *a, int arg)
+{
+	(void)arg;
+	a->ui.wrap = !a->ui.wrap;
+	ui_message(a, 0, a->ui.wrap ? "long lines of Source and Transfer wrapped (w: cut)"
+				    : "long lines cut: < and > move them (w: wrapped)");
 }
 
 static void

@@ -159,8 +159,74 @@ t_unique() {
     is "$(wc -l <"$OUT" | tr -d ' ')" 9 "--dump without --unique: all 9 records"
 }
 
+# --- the Source pane's long lines: < >, w, the match in view, #, tabs --------
+# cont_rows: rows of a wrapped line after its first (no line number).
+cont_rows() { head -n -1 <<<"$SCREEN" | grep -cE '^ {7}[^ ]'; }
+
+t_source() {
+    TUI_W=80
+    tui_start "$BASE/screen/source.html"
+    wait_screen 'HTTP 200' || return
+    keys 7
+    wait_screen '^ +1 <!DOCTYPE html>' || return
+    screen_ok 'grep -Eq "^ +4 {9}TAB-ONE TAB-TWO\$" <<<"$SCREEN" && ! grep -q "\^I" <<<"$SCREEN"' \
+        "tabs expanded to the next tab stop, not shown as ^I"
+    keys /
+    type_text NEEDLE
+    keys Enter
+    wait_screen 'Source 1/|^ +3 ' || return
+    wait_screen '^ +3 ….*NEEDLE-FAR-RIGHT' || return
+    pass "$TNAME: the filter finds a match at column 5,950: the row is shown from just before it"
+    keys '<' '<'
+    wait_gone '^ +3 .*NEEDLE' || return
+    keys '>' '>'
+    wait_screen '^ +3 ….*NEEDLE-FAR-RIGHT' || return
+    pass "$TNAME: < and > move the line left and right from there"
+    keys Escape
+    wait_screen '^ +3 <p>filler' || return
+    pass "$TNAME: Esc: the filter cleared, the line from its start again"
+    keys g
+    wait_screen '^ +2 <html>' || return
+    keys j j
+    wait_screen '^ +3 <p>filler filler' || return
+    keys '>'
+    wait_screen '^ +3 …(ler|[a-z]* )?filler filler' || return
+    screen_ok 'grep -Eq "^ +1 …" <<<"$SCREEN" || grep -Eq "^ +1 \$" <<<"$SCREEN"' \
+        "> moves every line (a short one is past its end)"
+    keys '<'
+    wait_screen '^ +3 <p>filler filler' || return
+    pass "$TNAME: < back to the start of the lines"
+    keys w
+    wait_until '[ "$(cont_rows)" -ge 8 ]' "w: the long line wrapped over the rows under it" || return
+    pass "$TNAME: w wraps the long line over the screen's rows"
+    keys w
+    wait_until '[ "$(cont_rows)" = 0 ] && grep -Eq "^ +4 " <<<"$SCREEN"' "w again: lines cut, one row each" || return
+    pass "$TNAME: w again: one row a line"
+    keys '#'
+    wait_status '^Go to line' || return
+    type_text 250
+    keys Enter
+    wait_screen '^ +250 <p>numbered line 0246</p>' || return
+    wait_screen "$(nth_of 250 406)|numbered line 0246" || return
+    screen_ok 'grep -q "^ <p>numbered line 0246</p>" <<<"$SCREEN"' "#250 Enter: line 250 selected (the detail shows it)"
+    keys /
+    type_text "0300"
+    keys Enter
+    wait_until '[ "$(grep -cE "^ +[0-9]+ <p>" <<<"$SCREEN")" = 1 ]' "/0300: one line" || return
+    keys '#' 5 Enter
+    wait_screen '^ <p>numbered line 0001</p>' || return
+    screen_ok '[ "$(grep -cE "^ +[0-9]+ <p>" <<<"$SCREEN")" -gt 1 ] && ! grep -q "filter:" <<<"$SCREEN"' \
+        "# to a line the filter hides: the filter is cleared, the line selected"
+    keys 1 '>'
+    wait_status '< and > move the lines of Source and Transfer' || return
+    pass "$TNAME: > in an element pane says where it acts (Right and l still follow)"
+    quit_clean
+    TUI_W=100
+}
+
 scenario filter-words t_filter_words
 scenario tabs-help t_tabs_help
 scenario rows t_rows
 scenario unique t_unique
+scenario source t_source
 done_testing

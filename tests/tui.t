@@ -428,7 +428,9 @@ t_resize() {
 # --- help ----------------------------------------------------------------------------
 t_help() {
     local tokens missing='' alt k alts found
+    TUI_H=50 # the whole help on one screen
     tui_start "$BASE/"
+    TUI_H=30
     wait_screen "$DEMO_TABS" || return
     keys '?'
     wait_screen '^ +q +' || return
@@ -500,9 +502,9 @@ t_cancel() {
     wait_gone 'Loading' || return
     screen_ok '! grep -q "page2.html?slow" <<<"$SCREEN"' "the cancelled page is not shown"
     keys '?'
-    wait_screen '^ +q +' || return
+    wait_screen '^ +Keys \(' || return
     keys q
-    wait_gone '^ +q +' || return
+    wait_gone '^ +Keys \(' || return
     pass "$TNAME: still responsive after the cancel"
     # r reloads: a new request
     keys o
