@@ -572,7 +572,8 @@ static const struct key keys[] = {
 	{'G', 0, "G", act_edge, 1, MOVES, "last row"},
 	{KEY_END, 1, "End", act_edge, 1, MOVES, NULL},
 	{'/', 0, "/", act_filter, 0, CHANGES,
-	 "filter the current pane as you type: rows with every word (in the URL or the text) and none of the !words; Esc clears"},
+	 "filter the current pane as you type: rows with every word (in the URL or the text) "
+	 "and none of the !words; Esc clears"},
 	{'<', 0, "<", act_hscroll, -1, CHANGES,
 	 "Source, Transfer: long lines half a screen left (Left and h stay back)"},
 	{'>', 0, ">", act_hscroll, 1, CHANGES,
@@ -580,7 +581,8 @@ static const struct key keys[] = {
 	{'w', 0, "w", act_wrap, 0, CHANGES, "Source, Transfer: wrap long lines, or cut them again"},
 	{'#', 0, "#", act_goto, 0, CHANGES, "go to line N (Source, Transfer) or row N: type N, Enter"},
 	{'u', 0, "u", act_unique, 0, CHANGES,
-	 "unique URLs in the element panes: the first row of each, with how many there are; u again: every row"},
+	 "unique URLs in the element panes: the first row of each, with how many there are; "
+	 "u again: every row"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
 	 "fetch and scrape the selected link (or iframe, frame)"},
 	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
