@@ -4899,15 +4899,18 @@ row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw, s
 
 		s = e->url;
 		n = strlen(s);
-		t = e->text;
-		tn = strlen(t);
+		t = e->text; /* measured only when the URL does not hold a word */
 	} else {
 		row_line(a, idx, &s, &n);
 	}
 	for (k = 0; k < nw; k++) {
 		size_t where = find_ci(s, n, w[k].s, w[k].n);
-		int has = where != (size_t)-1 || (t && contains_ci(t, tn, w[k].s, w[k].n));
+		int has = where != (size_t)-1;
 
+		if (!has && t) {
+			tn = tn ? tn : strlen(t);
+			has = contains_ci(t, tn, w[k].s, w[k].n);
+		}
 		if (has == w[k].not)
 			return 0;
 		if (!w[k].not && *at == (size_t)-1)
