@@ -226,6 +226,20 @@ struct arena {
 	struct arena_chunk *head;
 };
 
+/* A set of strings, each with a number (--unique, the u key): open
+ * addressing on FNV-1a hashes; the strings are copied into its arena. */
+struct str_slot {
+	const char *s;      /* NULL: free */
+	size_t n, value;
+	uint64_t hash;
+};
+
+struct str_set {
+	struct arena keys;
+	struct str_slot *slot;
+	size_t cap, n;
+};
+
 struct rule {
 	const char *tag, *attr;
 	enum kind kind;
@@ -297,6 +311,7 @@ struct options {
 	int json;
 	int verbose;
 	int force;
+	int unique;          /* --unique: the first record of each URL */
 	int save;            /* --save given */
 	const char *save_name; /* NULL: derive from the URL */
 	const char *dir;
@@ -311,7 +326,8 @@ struct options {
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
 
-enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP };
+enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP,
+	    M_GOTO };
 
 enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE };
 
@@ -324,6 +340,9 @@ struct doc {
 	struct transfer *t; /* finished: its story and its body */
 	struct page *p;
 	size_t *kind_rows[K_COUNT]; /* element indices of each kind */
+	size_t *uniq_rows[K_COUNT]; /* with u: the first element of each URL, made */
+	size_t *uniq_times[K_COUNT]; /* when first shown; how many of each there are */
+	size_t uniq_n[K_COUNT];
 	char *saved;                /* where the body was saved, or NULL */
 	char *url;                  /* set when t and p were let go to bound memory */
 	char *filter;               /* the filter in force when the user left it, or NULL */
@@ -398,6 +417,13 @@ struct url_form {
 	char *save_as;            /* "Save as" of the fetch it started */
 };
 
+/* One word of a filter: a row passes when it holds it (or, after '!', not). */
+struct filter_word {
+	const char *s;            /* in filter.lc, lower case */
+	size_t n;
+	int not;
+};
+
 /* The filter of the current pane: as typed, and as applied. */
 struct filter {
 	struct line_edit edit;    /* the text being typed */
@@ -406,6 +432,10 @@ struct filter {
 	char was[4096];           /* what rows was made for, and its length */
 	size_t was_len;
 	size_t *rows, nrows;      /* rows that pass the filter */
+	size_t *at;               /* lines: where each row's first word is, or -1 */
+	size_t at_len;            /* ... that word's length */
+	struct filter_word *words; /* lc in words, all of which a row must pass */
+	size_t nwords, words_cap;
 	int on;                   /* rows is in force */
 };
 
@@ -421,6 +451,17 @@ struct prompt {
 	char *offered;            /* ... and offered this name: kept, the body names it */
 };
 
+/* The columns of an element pane's rows, made once a page and pane. */
+struct row_cols {
+	unsigned long id;         /* the page's transfer, 0: not made */
+	int pane, unique;
+	int tag;                  /* "tag attr " when the pane mixes them, else 0 */
+	int times;                /* u: "12× " */
+	int url;                  /* the widest URL as shown (capped) */
+	int text;                 /* some row has text */
+	size_t origin;            /* "http://host:port" of the page, shown as "" */
+};
+
 /* Everything the screen keeps besides the pages: what is shown, where. */
 struct ui {
 	enum mode mode;
@@ -434,6 +475,7 @@ struct ui {
 	struct lines story_lines, src_lines; /* line starts of the Transfer and Source panes */
 	unsigned long story_id;   /* the transfer story_lines indexes */
 	struct view no_view;      /* the selection while no page is shown */
+	struct row_cols cols;     /* of the element pane shown */
 	int tab_x[P_COUNT + 1];   /* where each tab starts, for mouse clicks */
 	int cursor_x;             /* in the filter or the prompt */
 	struct url_form form;
@@ -441,6 +483,10 @@ struct ui {
 	struct prompt prompt;
 	size_t help_top, help_rows;
 	int stdin_idle;           /* readable, yet no key: stdin is gone */
+	int unique;               /* u: one row per URL in the element panes */
+	int wrap;                 /* w: long lines of Source and Transfer wrapped */
+	long hshift;              /* < and >: bytes the lines are shown moved by */
+	struct line_edit go_line; /* #: the number being typed */
 	int save_derive;          /* -s without a name: save the page as its URL says */
 };
 
@@ -504,6 +550,10 @@ static void act_open(struct app *, int);
 static void act_pane(struct app *, int);
 static void act_pane_jump(struct app *, int);
 static void act_quit(struct app *, int);
+static void act_unique(struct app *, int);
+static void act_goto(struct app *, int);
+static void act_hscroll(struct app *, int);
+static void act_wrap(struct app *, int);
 static void act_redraw(struct app *, int);
 static void act_reload(struct app *, int);
 static void act_save(struct app *, int);
@@ -541,7 +591,17 @@ static const struct key keys[] = {
 	{'G', 0, "G", act_edge, 1, MOVES, "last row"},
 	{KEY_END, 1, "End", act_edge, 1, MOVES, NULL},
 	{'/', 0, "/", act_filter, 0, CHANGES,
-	 "filter the current pane as you type (URL and text); Esc clears"},
+	 "filter the current pane as you type: rows with every word (in the URL or the text) "
+	 "and none of the !words; Esc clears"},
+	{'<', 0, "<", act_hscroll, -1, CHANGES,
+	 "Source, Transfer: long lines half a screen left (Left and h stay back)"},
+	{'>', 0, ">", act_hscroll, 1, CHANGES,
+	 "Source, Transfer: long lines half a screen right (Right and l stay follow)"},
+	{'w', 0, "w", act_wrap, 0, CHANGES, "Source, Transfer: wrap long lines, or cut them again"},
+	{'#', 0, "#", act_goto, 0, CHANGES, "go to line N (Source, Transfer) or row N: type N, Enter"},
+	{'u', 0, "u", act_unique, 0, CHANGES,
+	 "unique URLs in the element panes: the first row of each, with how many there are; "
+	 "u again: every row"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
 	 "fetch and scrape the selected link (or iframe, frame)"},
 	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
@@ -830,6 +890,73 @@ arena_free(struct arena *a)
 		free(a->head);
 		a->head = next;
 	}
+}
+
+static uint64_t
+str_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+	return h;
+}
+
+/* The slot of a string, or the free slot where it would go. */
+static struct str_slot *
+set_slot(struct str_set *set, const char *s, size_t n, uint64_t h)
+{
+	size_t i = (size_t)h & (set->cap - 1);
+
+	while (set->slot[i].s && (set->slot[i].hash != h || set->slot[i].n != n ||
+				  memcmp(set->slot[i].s, s, n)))
+		i = (i + 1) & (set->cap - 1);
+	return &set->slot[i];
+}
+
+static void
+set_grow(struct str_set *set)
+{
+	struct str_slot *old = set->slot;
+	size_t i, cap = set->cap;
+
+	set->cap = cap ? cap * 2 : 1024;
+	set->slot = xmalloc(set->cap * sizeof *set->slot);
+	memset(set->slot, 0, set->cap * sizeof *set->slot);
+	for (i = 0; i < cap; i++)
+		if (old[i].s)
+			*set_slot(set, old[i].s, old[i].n, old[i].hash) = old[i];
+	free(old);
+}
+
+/* Adds s with value; returns the value s was added with before, or
+ * (size_t)-1 when it is new. */
+static size_t
+set_put(struct str_set *set, const char *s, size_t n, size_t value)
+{
+	uint64_t h = str_hash(s, n);
+	struct str_slot *slot;
+
+	if (set->n * 2 >= set->cap)
+		set_grow(set);
+	slot = set_slot(set, s, n, h);
+	if (slot->s)
+		return slot->value;
+	slot->s = arena_strndup(&set->keys, s, n);
+	slot->n = n;
+	slot->hash = h;
+	slot->value = value;
+	set->n++;
+	return (size_t)-1;
+}
+
+static void
+set_free(struct str_set *set)
+{
+	arena_free(&set->keys);
+	free(set->slot);
+	memset(set, 0, sizeof *set);
 }
 
 static double
@@ -4182,6 +4309,30 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 	return out_spill(o, f, 0);
 }
 
+/* --unique: keeps the first record of each absolute URL, in order. */
+static void
+page_unique(struct page *p)
+{
+	struct str_set seen = {0};
+	struct resolver r;
+	size_t i, kept = 0;
+
+	resolver_init(&r, p->base);
+	memset(p->count, 0, sizeof p->count);
+	for (i = 0; i < p->n; i++) {
+		const struct element *e = &p->el[i];
+		const char *url = e->url ? e->url : resolver_url(&r, e->raw);
+
+		if (set_put(&seen, url, strlen(url), i) != (size_t)-1)
+			continue;
+		p->count[e->rule->kind]++;
+		p->el[kept++] = *e;
+	}
+	p->n = kept;
+	resolver_free(&r);
+	set_free(&seen);
+}
+
 /* The transfer's story made safe for a terminal (-v prints it). */
 static void
 out_story(struct buf *o, const struct transfer *t)
@@ -5062,6 +5213,52 @@ doc_what(const struct doc *d, struct buf *b)
 					    : "a page — s or d saves it");
 }
 
+/* The rows of kind k with u on: the first element of each URL, and how
+ * many of that URL there are. Made when first asked for, once a page. */
+static void
+doc_unique(struct doc *d, int k)
+{
+	struct str_set seen = {0};
+	size_t i, n = d->p->count[k], first;
+
+	if (d->uniq_rows[k])
+		return;
+	d->uniq_rows[k] = xmalloc((n ? n : 1) * sizeof(size_t));
+	d->uniq_times[k] = xmalloc((n ? n : 1) * sizeof(size_t));
+	d->uniq_n[k] = 0;
+	for (i = 0; i < n; i++) {
+		const char *url = d->p->el[d->kind_rows[k][i]].url;
+
+		first = set_put(&seen, url, strlen(url), d->uniq_n[k]);
+		if (first != (size_t)-1) {
+			d->uniq_times[k][first]++;
+			continue;
+		}
+		d->uniq_rows[k][d->uniq_n[k]] = d->kind_rows[k][i];
+		d->uniq_times[k][d->uniq_n[k]++] = 1;
+	}
+	set_free(&seen);
+}
+
+/* The element indices an element pane lists, in order (u: one per URL). */
+static const size_t *
+pane_elements(struct app *a, int pane)
+{
+	if (!a->ui.unique)
+		return a->doc->kind_rows[pane];
+	doc_unique(a->doc, pane);
+	return a->doc->uniq_rows[pane];
+}
+
+/* The count a tab shows: the pane's rows (u: those made so far). */
+static size_t
+pane_count(const struct app *a, int pane)
+{
+	if (a->ui.unique && a->doc->uniq_rows[pane])
+		return a->doc->uniq_n[pane];
+	return a->doc->p->count[pane];
+}
+
 /* Rows of a pane before filtering. */
 static size_t
 pane_total(struct app *a, int pane)
@@ -5086,6 +5283,10 @@ pane_total(struct app *a, int pane)
 			lines_index(&a->ui.src_lines, d->t->body.data, d->t->body.len);
 		return a->ui.src_lines.n;
 	}
+	if (a->ui.unique) {
+		doc_unique(d, pane);
+		return d->uniq_n[pane];
+	}
 	return d->p->count[pane];
 }
 
@@ -5109,6 +5310,7 @@ filter_clear(struct app *a)
 	a->ui.filter.nrows = 0;
 	a->ui.filter.mb[0] = '\0';
 	a->ui.filter.edit.len = a->ui.filter.edit.cur = 0;
+	a->ui.hshift = 0; /* another pane, page or filter: lines from their start */
 }
 
 static size_t
@@ -5119,13 +5321,24 @@ pane_nrows(struct app *a)
 
 /* The underlying index (element, or line) of row i of the current pane. */
 static size_t
-pane_index(const struct app *a, size_t i)
+pane_index(struct app *a, size_t i)
 {
 	if (a->ui.filter.on)
 		i = a->ui.filter.rows[i];
 	if (a->ui.pane < K_COUNT)
-		return a->doc->kind_rows[a->ui.pane][i];
+		return pane_elements(a, a->ui.pane)[i];
 	return i;
+}
+
+/* With u: how many records of the pane share row i's URL; else 0. */
+static size_t
+pane_times(struct app *a, size_t i)
+{
+	if (!a->ui.unique || a->ui.pane >= K_COUNT)
+		return 0;
+	if (a->ui.filter.on)
+		i = a->ui.filter.rows[i];
+	return a->doc->uniq_times[a->ui.pane][i];
 }
 
 static void
@@ -5186,6 +5399,35 @@ selected_element(struct app *a)
 	return &a->doc->p->el[pane_index(a, ui_view(a)->sel)];
 }
 
+/* Selects the first row of the current pane with that URL. */
+static void
+view_select_url(struct app *a, const char *url)
+{
+	size_t r, n = pane_nrows(a);
+
+	for (r = 0; r < n; r++)
+		if (!strcmp(a->doc->p->el[pane_index(a, r)].url, url)) {
+			ui_view(a)->sel = r;
+			return;
+		}
+}
+
+/* Selects line (or row) i of the pane, counted without the filter, at
+ * the top of the screen; a filter that hides it is cleared. */
+static void
+view_go(struct app *a, size_t i)
+{
+	struct filter *f = &a->ui.filter;
+	size_t total = pane_total(a, a->ui.pane), k;
+
+	i = i < total ? i : total ? total - 1 : 0;
+	for (k = 0; f->on && k < f->nrows && f->rows[k] < i; k++)
+		;
+	if (f->on && !(k < f->nrows && f->rows[k] == i))
+		filter_clear(a);
+	ui_view(a)->sel = ui_view(a)->top = f->on ? k : i; /* clamped when drawn */
+}
+
 static void
 pane_switch(struct app *a, int pane)
 {
@@ -5193,16 +5435,17 @@ pane_switch(struct app *a, int pane)
 	filter_clear(a); /* a filter belongs to the pane it was typed in */
 }
 
-/* ASCII-case-insensitive substring search; needle is lower case. */
-static int
-contains_ci(const char *hay, size_t n, const char *needle, size_t m)
+/* ASCII-case-insensitive substring search; needle is lower case. Returns
+ * where needle starts in hay, or (size_t)-1. */
+static size_t
+find_ci(const char *hay, size_t n, const char *needle, size_t m)
 {
 	size_t i, j;
 
 	char lo, up;
 
 	if (m == 0)
-		return 1;
+		return 0;
 	lo = needle[0];
 	up = (char)toupper((unsigned char)lo);
 	for (i = 0; i + m <= n; i++) {
@@ -5211,25 +5454,95 @@ contains_ci(const char *hay, size_t n, const char *needle, size_t m)
 		for (j = 1; j < m && tolower((unsigned char)hay[i + j]) == needle[j]; j++)
 			;
 		if (j == m)
-			return 1;
+			return i;
 	}
-	return 0;
+	return (size_t)-1;
 }
 
 static int
-row_matches(struct app *a, size_t idx, const char *f, size_t m)
+contains_ci(const char *hay, size_t n, const char *needle, size_t m)
 {
-	const char *s;
-	size_t n;
+	return find_ci(hay, n, needle, m) != (size_t)-1;
+}
+
+/* Cuts the lower-cased filter into words at blanks: "news sport" asks
+ * for both, "!127.0.0.1" for rows without it; "!" alone asks nothing. */
+static void
+filter_split(struct filter *f)
+{
+	char *p = f->lc;
+
+	f->nwords = 0;
+	while (*p) {
+		struct filter_word w = {0};
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		w.not = *p == '!';
+		w.s = p + w.not;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		w.n = (size_t)(p - w.s);
+		if (w.n == 0)
+			continue;
+		if (f->nwords == f->words_cap) {
+			f->words_cap = f->words_cap ? f->words_cap * 2 : 8;
+			f->words = xrealloc(f->words, f->words_cap * sizeof *f->words);
+		}
+		f->words[f->nwords++] = w;
+	}
+}
+
+/* Whether every row that passes `now` passed `was`, so that only those
+ * need looking at: now adds to was, and what it adds does not let a row
+ * back in (a "!word" made longer excludes fewer rows). */
+static int
+filter_narrows(const char *was, size_t was_len, const char *now)
+{
+	size_t i;
+
+	if (was_len == 0 || strncmp(was, now, was_len))
+		return 0;
+	if (now[was_len] == '\0' || now[was_len] == ' ' || now[was_len] == '\t')
+		return 1; /* was's last word is whole in now */
+	for (i = was_len; i > 0 && was[i - 1] != ' ' && was[i - 1] != '\t'; i--)
+		;
+	return was[i] != '!' || was_len - i == 1;
+}
+
+static int
+row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw, size_t *at)
+{
+	const char *s, *t = NULL;
+	size_t n, tn = 0, k;
+
+	*at = (size_t)-1;
 
 	if (a->ui.pane < K_COUNT) {
 		const struct element *e = &a->doc->p->el[idx];
 
-		return contains_ci(e->url, strlen(e->url), f, m) ||
-		       contains_ci(e->text, strlen(e->text), f, m);
+		s = e->url;
+		n = strlen(s);
+		t = e->text; /* measured only when the URL does not hold a word */
+	} else {
+		row_line(a, idx, &s, &n);
 	}
-	row_line(a, idx, &s, &n);
-	return contains_ci(s, n, f, m);
+	for (k = 0; k < nw; k++) {
+		size_t where = find_ci(s, n, w[k].s, w[k].n);
+		int has = where != (size_t)-1;
+
+		if (!has && t) {
+			tn = tn ? tn : strlen(t);
+			has = contains_ci(t, tn, w[k].s, w[k].n);
+		}
+		if (has == w[k].not)
+			return 0;
+		if (!w[k].not && *at == (size_t)-1)
+			*at = where; /* a line is shown from there */
+	}
+	return 1;
 }
 
 /* Rebuilds the rows that pass the filter: one pass over the pane, or, when
@@ -5237,34 +5550,44 @@ row_matches(struct app *a, size_t idx, const char *f, size_t m)
 static void
 filter_apply(struct app *a)
 {
+	struct filter *fl = &a->ui.filter;
+	const size_t *el = NULL;
 	size_t total, i, m, k, kept = 0;
-	char *f = a->ui.filter.lc;
+	char *f = fl->lc;
 	int narrow;
 
-	for (m = 0; a->ui.filter.mb[m]; m++)
-		f[m] = (char)tolower((unsigned char)a->ui.filter.mb[m]);
+	for (m = 0; fl->mb[m]; m++)
+		f[m] = (char)tolower((unsigned char)fl->mb[m]);
 	f[m] = '\0';
 	if (m == 0) {
 		filter_clear(a);
 		return;
 	}
-	narrow = a->ui.filter.on && a->ui.filter.was_len && a->ui.filter.was_len <= m &&
-		 !memcmp(a->ui.filter.was, f, a->ui.filter.was_len);
-	a->ui.filter.on = 0;
-	total = narrow ? a->ui.filter.nrows : pane_total(a, a->ui.pane);
-	if (!narrow)
-		a->ui.filter.rows = xrealloc(a->ui.filter.rows, (total ? total : 1) * sizeof *a->ui.filter.rows);
-	for (k = 0; k < total; k++) {
-		size_t row = narrow ? a->ui.filter.rows[k] : k;
-
-		i = a->ui.pane < K_COUNT ? a->doc->kind_rows[a->ui.pane][row] : row;
-		if (row_matches(a, i, f, m))
-			a->ui.filter.rows[kept++] = row;
+	filter_split(fl);
+	narrow = fl->on && filter_narrows(fl->was, fl->was_len, f);
+	fl->on = 0;
+	total = narrow ? fl->nrows : pane_total(a, a->ui.pane);
+	if (a->ui.pane < K_COUNT)
+		el = pane_elements(a, a->ui.pane);
+	if (!narrow) {
+		fl->rows = xrealloc(fl->rows, (total ? total : 1) * sizeof *fl->rows);
+		fl->at = xrealloc(fl->at, (total ? total : 1) * sizeof *fl->at);
 	}
-	a->ui.filter.nrows = kept;
-	a->ui.filter.on = 1;
-	memcpy(a->ui.filter.was, f, m + 1);
-	a->ui.filter.was_len = m;
+	for (k = 0; k < total; k++) {
+		size_t row = narrow ? fl->rows[k] : k, at;
+
+		i = el ? el[row] : row;
+		if (row_matches(a, i, fl->words, fl->nwords, &at)) {
+			fl->at[kept] = at;
+			fl->rows[kept++] = row;
+		}
+	}
+	for (k = 0, fl->at_len = 0; k < fl->nwords && !fl->at_len; k++)
+		fl->at_len = fl->words[k].not ? 0 : fl->words[k].n;
+	fl->nrows = kept;
+	fl->on = 1;
+	memcpy(fl->was, f, m + 1);
+	fl->was_len = m;
 	ui_view(a)->sel = ui_view(a)->top = 0;
 }
 
@@ -5338,6 +5661,11 @@ static const char *const pane_names[P_COUNT] = {
 	"Links", "Images", "Media", "Embeds", "Resources", "Transfer", "Source",
 };
 
+/* The same, short, for the tabs of other panes when all do not fit. */
+static const char *const pane_short[P_COUNT] = {
+	"Links", "Imgs", "Media", "Embeds", "Res", "Xfer", "Src",
+};
+
 static struct buf ui_scratch; /* sanitised text of the row being drawn */
 
 struct layout {
@@ -5401,7 +5729,7 @@ ui_put(int y, int x, int w, const char *s, size_t n, attr_t attr)
 		i += utf8_decode((const unsigned char *)ui_scratch.data + i,
 				 ui_scratch.len - i, &cp);
 		if (cp >= 0x80 && !utf8) /* our own punctuation has ASCII stand-ins */
-			cp = cp == 0xb7 ? '|' : cp == 0x2014 ? '-' : '?';
+			cp = cp == 0xb7 ? '|' : cp == 0x2014 ? '-' : cp == 0xd7 ? 'x' : '?';
 		cw = wcwidth((wchar_t)cp);
 		if (cw < 0)
 			cp = utf8 ? 0xfffd : '?', cw = 1;
@@ -5452,19 +5780,21 @@ ui_message(struct app *a, int error, const char *fmt, ...)
 }
 
 /* A tab's label, " 1 Links 25 "; when they do not all fit, the other tabs
- * shrink to " 2 I13 ". The current pane's count reads "matching/all" while
- * a filter is on. */
+ * take short names, " 2 Imgs 13 ", then shrink to " 2 I13 ". The current
+ * pane's count reads "matching/all" while a filter is on. */
 static void
 tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 {
 	char count[48] = "";
 
 	if (p < K_COUNT && a->doc && a->ui.filter.on && p == a->ui.pane)
-		snprintf(count, sizeof count, " %zu/%zu", a->ui.filter.nrows, a->doc->p->count[p]);
+		snprintf(count, sizeof count, " %zu/%zu", a->ui.filter.nrows, pane_count(a, p));
 	else if (p < K_COUNT)
-		snprintf(count, sizeof count, " %zu", a->doc ? a->doc->p->count[p] : 0);
+		snprintf(count, sizeof count, " %zu", a->doc ? pane_count(a, p) : 0);
 	if (form == 0 || p == a->ui.pane)
 		snprintf(out, outsz, " %d %s%s ", p + 1, pane_names[p], count);
+	else if (form == 1)
+		snprintf(out, outsz, " %d %s%s ", p + 1, pane_short[p], count);
 	else
 		snprintf(out, outsz, " %d %c%s ", p + 1, pane_names[p][0],
 			 count + (count[0] != 0));
@@ -5476,11 +5806,13 @@ draw_tabs(struct app *a)
 	int x = 0, p, form, width;
 	char label[80];
 
+	for (p = 0; a->doc && p < K_COUNT; p++)
+		pane_total(a, p); /* u: the counts of one row per URL made */
 	move(0, 0);
 	attron(ui_color(a, CP_TAB));
 	hline(' ', COLS);
 	attroff(ui_color(a, CP_TAB));
-	for (form = 0; form < 1; form++) {
+	for (form = 0; form < 2; form++) {
 		for (width = 0, p = 0; p < P_COUNT; p++) {
 			tab_label(a, p, form, label, sizeof label);
 			width += (int)strlen(label);
@@ -5499,38 +5831,344 @@ draw_tabs(struct app *a)
 	}
 }
 
-static void
-draw_element_row(struct app *a, int y, int w, const struct element *e, attr_t sel)
+/* Columns of text known to hold only characters one column wide (our own,
+ * as the help's), or near enough for a column's width: one a character. */
+static size_t
+own_width(const char *s, size_t n)
 {
-	char tag[32];
-	int x = 0;
+	size_t i, w = 0;
 
-	snprintf(tag, sizeof tag, "%-6s %-6s ", e->rule->tag, e->rule->attr);
-	x += ui_puts(y, x, w - x, tag, sel | (sel ? 0 : ui_color(a, CP_DIM)));
-	x += ui_puts(y, x, w - x, e->url, sel);
-	if (*e->text && x + 3 < w) {
-		x += ui_puts(y, x, w - x, "  ", sel);
-		ui_puts(y, x, w - x, e->text, sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	for (i = 0; i < n; i++)
+		w += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return w;
+}
+
+/* A character's cell as ui_put() draws it: its width, cp mapped. */
+static int
+ui_cell(uint32_t *cp, int utf8)
+{
+	int cw;
+
+	if (*cp >= 0x80 && !utf8)
+		*cp = *cp == 0xd7 ? 'x' : '?';
+	cw = wcwidth((wchar_t)*cp);
+	if (cw < 0)
+		*cp = utf8 ? 0xfffd : '?', cw = 1;
+	return cw;
+}
+
+/* The columns network text takes as ui_put() draws it, counted to at
+ * most cap: only that much of it is looked at. */
+static int
+ui_width(const char *s, size_t n, int cap)
+{
+	size_t i = 0, limit;
+	int col = 0, utf8 = MB_CUR_MAX > 1;
+
+	cap = cap < 0 ? 0 : cap > MAX_COLS ? MAX_COLS : cap;
+	limit = (size_t)cap * 4 + 64;
+	ui_scratch.len = 0;
+	buf_add_safe(&ui_scratch, s, n < limit ? n : limit, SAN_TEXT);
+	while (i < ui_scratch.len && col <= cap) {
+		uint32_t cp;
+
+		i += utf8_decode((const unsigned char *)ui_scratch.data + i, ui_scratch.len - i, &cp);
+		col += ui_cell(&cp, utf8);
+	}
+	return n > limit && col <= cap ? cap + 1 : col;
+}
+
+/* Draws the end of network text, its last w columns at most; only its
+ * last bytes are looked at. Returns the columns used. */
+static int
+ui_put_tail(int y, int x, int w, const char *s, size_t n, attr_t attr)
+{
+	enum { R = MAX_COLS + 2 };
+	wchar_t ring[R], out[R];
+	int wid[R], col = 0, utf8 = MB_CUR_MAX > 1;
+	size_t from, i = 0, k = 0, j, m = 0;
+
+	if (w <= 0)
+		return 0;
+	w = w > MAX_COLS ? MAX_COLS : w;
+	from = n > (size_t)w * 4 + 16 ? n - ((size_t)w * 4 + 16) : 0;
+	while (from > 0 && from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
+		from++; /* from a character's first byte */
+	ui_scratch.len = 0;
+	buf_add_safe(&ui_scratch, s + from, n - from, SAN_TEXT);
+	while (i < ui_scratch.len) {
+		uint32_t cp;
+
+		i += utf8_decode((const unsigned char *)ui_scratch.data + i, ui_scratch.len - i, &cp);
+		wid[k % R] = ui_cell(&cp, utf8);
+		ring[k++ % R] = (wchar_t)cp;
+	}
+	for (j = k; j > 0 && k - j < R - 1 && col + wid[(j - 1) % R] <= w; j--)
+		col += wid[(j - 1) % R];
+	for (; j < k; j++)
+		out[m++] = ring[j % R];
+	attron(attr);
+	mvaddnwstr(y, x, out, (int)m);
+	attroff(attr);
+	return col;
+}
+
+/* Draws a URL in w columns: whole when it fits, else cut in the middle,
+ * its start and its end kept (the last path segment whole when it can
+ * be): what tells two URLs of a page apart is at their end. */
+static int
+ui_put_url(int y, int x, int w, const char *s, size_t n, attr_t attr)
+{
+	const char *seg = s + n;
+	int head, tail, need;
+
+	if (w < 12 || ui_width(s, n, w) <= w)
+		return ui_put(y, x, w, s, n, attr);
+	while (seg > s && s + n - seg < 4 * w && seg[-1] != '/')
+		seg--;
+	need = seg > s && seg[-1] == '/' ? ui_width(seg - 1, (size_t)(s + n - seg) + 1, w) : w;
+	tail = w * 2 / 3;
+	if (need > tail && need <= w - 8)
+		tail = need;
+	head = w - tail; /* with the '…' */
+	x += ui_put(y, x, head, s, n, attr);
+	return head + ui_put_tail(y, x, tail, s, n, attr);
+}
+
+/* The columns of the element pane shown: made once a page and pane (a
+ * pass over its rows), since every row is drawn to them. */
+static const struct row_cols *
+row_cols(struct app *a)
+{
+	struct row_cols *c = &a->ui.cols;
+	const size_t *el;
+	size_t i, n, most = 0;
+	struct uri base;
+
+	if (c->id == a->doc->t->id && c->pane == a->ui.pane && c->unique == a->ui.unique)
+		return c;
+	memset(c, 0, sizeof *c);
+	c->id = a->doc->t->id;
+	c->pane = a->ui.pane;
+	c->unique = a->ui.unique;
+	uri_split(a->doc->p->base, strlen(a->doc->p->base), &base);
+	if (base.has_auth)
+		c->origin = (size_t)(base.auth + base.auth_len - a->doc->p->base);
+	n = pane_total(a, a->ui.pane);
+	el = pane_elements(a, a->ui.pane);
+	for (i = 0; i < n; i++) {
+		const struct element *e = &a->doc->p->el[el[i]];
+		const char *u = e->url + (strncmp(e->url, a->doc->p->base, c->origin) ? 0 : c->origin);
+		int uw = (int)own_width(u, strnlen(u, MAX_COLS * 4));
+
+		c->url = uw > c->url ? uw : c->url;
+		c->text |= *e->text != '\0';
+		if (e->rule != a->doc->p->el[el[0]].rule)
+			c->tag = 1;
+		if (c->unique && a->doc->uniq_times[a->ui.pane][i] > most)
+			most = a->doc->uniq_times[a->ui.pane][i];
+	}
+	for (i = 0; c->tag && i < n; i++) {
+		const struct rule *r = a->doc->p->el[el[i]].rule;
+		int tw = (int)(strlen(r->tag) + strlen(r->attr)) + 2;
+
+		c->tag = tw > c->tag ? tw : c->tag;
+	}
+	for (c->times = most ? 2 : 0; most; most /= 10)
+		c->times++;
+	return c;
+}
+
+/* An element's row: [tag attr] [count×] URL, then its text in a column
+ * of its own. A URL of the page's own host is shown from its path. */
+static void
+draw_element_row(struct app *a, int y, int w, size_t row, const struct element *e, attr_t sel)
+{
+	const struct row_cols *c = row_cols(a);
+	attr_t dim = sel | (sel ? 0 : ui_color(a, CP_DIM));
+	const char *url = e->url;
+	char tag[64];
+	int x = 0, rest, uw;
+
+	if (c->tag) {
+		snprintf(tag, sizeof tag, "%s %s", e->rule->tag, e->rule->attr);
+		ui_puts(y, x, w - x, tag, dim);
+		x += c->tag;
+	}
+	if (c->times && x + c->times < w) { /* only repeated URLs: they stand out */
+		if (pane_times(a, row) > 1) {
+			snprintf(tag, sizeof tag, "%*zu× ", c->times - 2, pane_times(a, row));
+			ui_puts(y, x, w - x, tag, dim);
+		}
+		x += c->times;
+	}
+	if (c->origin && !strncmp(url, a->doc->p->base, c->origin) &&
+	    (url[c->origin] == '/' || url[c->origin] == '?' || url[c->origin] == '#'))
+		url += c->origin;
+	rest = w - x;
+	uw = !c->text ? rest : c->url < rest * 3 / 5 ? c->url
+			      : rest * 3 / 5 > rest - 40 ? rest * 3 / 5 : rest - 40;
+	ui_put_url(y, x, uw, url, strlen(url), sel);
+	x += uw + 2;
+	if (*e->text && x < w)
+		ui_puts(y, x, w - x, e->text, dim);
+}
+
+/* Draws text wrapped into a box (or, draw 0, only counts); returns the
+ * rows used. Long text is cut after DETAIL_CAP bytes, so wrapping stays
+ * cheap. */
+static int
+wrap_text(int y, int x, int w, int h, const char *s, size_t n, attr_t at, int draw)
+{
+	int rows = 0;
+	size_t i = 0;
+
+	if (n > DETAIL_CAP)
+		n = DETAIL_CAP;
+	while (rows < h && (i < n || rows == 0)) {
+		size_t take = 0;
+		int col = 0;
+
+		/* how many bytes fill w columns, measured as ui_put will draw them */
+		while (i + take < n) {
+			uint32_t cp;
+			size_t len = utf8_decode((const unsigned char *)s + i + take,
+						 n - i - take, &cp);
+			int cw = is_control(cp) ? 2 : is_bidi(cp) ? 8 : wcwidth((wchar_t)cp);
+
+			if (cw < 0)
+				cw = 1;
+			if (col + cw > w && take > 0)
+				break;
+			col += cw;
+			take += len;
+		}
+		if (draw)
+			ui_put(y + rows, x, w, s + i, take, at);
+		i += take;
+		rows++;
+	}
+	return rows;
+}
+
+static int
+draw_wrapped(int y, int x, int w, int h, const char *s, size_t n, attr_t at)
+{
+	return wrap_text(y, x, w, h, s, n, at, 1);
+}
+
+static struct buf ui_line; /* a line of Source or Transfer, tabs expanded */
+
+/* Where a line of Source or Transfer is shown from: its start, or, when
+ * the filter found it past the screen's edge, a little before the match;
+ * then moved by < and >. Looks at w columns of it at most. */
+static size_t
+line_from(struct app *a, size_t row, const char *s, size_t n, int w)
+{
+	const struct filter *f = &a->ui.filter;
+	size_t at = f->on && f->at ? f->at[row] : (size_t)-1, base = 0;
+	long from;
+
+	w = w < 1 ? 1 : w;
+	if (at != (size_t)-1 && at < n &&
+	    (at > (size_t)w * 4 || ui_width(s, at + f->at_len, w) > w - 1))
+		base = at > (size_t)w / 4 ? at - (size_t)w / 4 : 0;
+	from = (long)base + a->ui.hshift;
+	from = from < 0 ? 0 : from > (long)n ? (long)n : from;
+	while (from > 0 && (size_t)from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
+		from++; /* from a character's first byte */
+	return (size_t)from;
+}
+
+/* The first bytes of a line (at most limit of them out) with its tabs
+ * expanded to the next tab stop (every 8 columns from where it is shown),
+ * rather than shown as ^I. */
+static void
+line_expand(const char *s, size_t n, size_t limit, struct buf *out)
+{
+	size_t i, col = 0;
+
+	out->len = 0;
+	for (i = 0; i < n && out->len < limit; i++) {
+		if (s[i] != '\t') {
+			buf_addc(out, s[i]);
+			col += ((unsigned char)s[i] & 0xc0) != 0x80;
+			continue;
+		}
+		do
+			buf_addc(out, ' ');
+		while (++col % 8);
 	}
 }
 
-static void
-draw_line_row(struct app *a, int y, int w, size_t idx, attr_t sel)
+/* The screen rows a line of Source or Transfer takes (w: wrapped), at
+ * most h; drawn at y when draw. Only what the screen shows is looked at,
+ * however long the line (a real page has one of 635,378 characters). */
+static int
+draw_line_rows(struct app *a, const struct layout *l, size_t row, int y, int h, int draw)
 {
 	const char *s;
-	size_t n;
+	size_t n, from;
 	char num[16];
-	int x = 0;
-	attr_t at = sel;
+	int x = 0, w = l->list_w, r, rows;
+	attr_t sel = draw && row == ui_view(a)->sel ? A_REVERSE : 0, at = sel;
 
-	row_line(a, idx, &s, &n);
+	row_line(a, pane_index(a, row), &s, &n);
+	if (a->ui.pane == P_SOURCE)
+		x = 7; /* the line number */
+	from = line_from(a, row, s, n, w - x);
+	x += from > 0; /* a '…' says the line starts further left */
+	if (w - x < 1)
+		return 1;
+	line_expand(s + from, n - from, a->ui.wrap ? DETAIL_CAP : (size_t)(w - x) * 4 + 64, &ui_line);
+	rows = !a->ui.wrap ? 1 : wrap_text(0, 0, w - x, h, ui_line.data, ui_line.len, 0, 0);
+	if (!draw)
+		return rows;
+	for (r = 0; r < rows; r++) {
+		move(y + r, 0);
+		attron(sel);
+		hline(' ', w);
+		attroff(sel);
+	}
 	if (a->ui.pane == P_SOURCE) {
-		snprintf(num, sizeof num, "%6zu ", idx + 1);
-		x = ui_puts(y, 0, w, num, sel | (sel ? 0 : ui_color(a, CP_DIM)));
+		snprintf(num, sizeof num, "%6zu ", pane_index(a, row) + 1);
+		ui_puts(y, 0, w, num, sel | (sel ? 0 : ui_color(a, CP_DIM)));
 	} else if (!sel && n) {
 		at = ui_color(a, s[0] == '>' ? CP_SENT : s[0] == '<' ? CP_RECV : CP_STEP);
 	}
-	ui_put(y, x, w - x, s, n, at);
+	if (from > 0)
+		ui_puts(y, x - 1, 1, "…", sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	return wrap_text(y, x, w - x, rows, ui_line.data, ui_line.len, at, 1);
+}
+
+/* w: the selected line's first row on screen, the lines above it wrapped
+ * as they are drawn. Measures the lines from the top to it: a screenful. */
+static void
+view_clamp_wrapped(struct app *a, const struct layout *l)
+{
+	struct view *v = ui_view(a);
+	int rows[MAX_COLS], used = 0, i, k;
+
+	view_clamp(a, l->list_h);
+	k = (int)(v->sel - v->top) + 1; /* view_clamp: at most list_h */
+	k = k < MAX_COLS ? k : MAX_COLS;
+	for (i = 0; i < k; i++)
+		used += rows[i] = draw_line_rows(a, l, v->top + (size_t)i, 0, l->list_h, 0);
+	for (i = 0; used > l->list_h && v->top < v->sel && i < k; i++, v->top++)
+		used -= rows[i];
+}
+
+/* Lines of Source or Transfer wrapped (w): as many as fill the screen. */
+static void
+draw_lines_wrapped(struct app *a, const struct layout *l)
+{
+	struct view *v = ui_view(a);
+	size_t row, n = pane_nrows(a);
+	int y = l->list_y, end = l->list_y + l->list_h;
+
+	view_clamp_wrapped(a, l);
+	for (row = v->top; row < n && y < end; row++)
+		y += draw_line_rows(a, l, row, y, end - y, 1);
 }
 
 /* One row of the list, cleared first, highlighted when selected. */
@@ -5547,9 +6185,9 @@ draw_row(struct app *a, const struct layout *l, size_t row)
 	hline(' ', l->list_w);
 	attroff(sel);
 	if (a->ui.pane < K_COUNT)
-		draw_element_row(a, y, l->list_w, &a->doc->p->el[idx], sel);
+		draw_element_row(a, y, l->list_w, row, &a->doc->p->el[idx], sel);
 	else
-		draw_line_row(a, y, l->list_w, idx, sel);
+		draw_line_rows(a, l, row, y, 1, 1);
 }
 
 static void
@@ -5575,43 +6213,12 @@ draw_list(struct app *a, const struct layout *l)
 		buf_free(&what);
 		return;
 	}
+	if (a->ui.wrap && a->ui.pane >= K_COUNT) {
+		draw_lines_wrapped(a, l);
+		return;
+	}
 	for (y = 0; y < l->list_h && v->top + (size_t)y < n; y++)
 		draw_row(a, l, v->top + (size_t)y);
-}
-
-/* Draws text wrapped into a box; returns the rows used. Long text is cut
- * after DETAIL_CAP bytes, so wrapping stays cheap. */
-static int
-draw_wrapped(int y, int x, int w, int h, const char *s, size_t n, attr_t at)
-{
-	int rows = 0;
-	size_t i = 0;
-
-	if (n > DETAIL_CAP)
-		n = DETAIL_CAP;
-	while (rows < h && (i < n || rows == 0)) {
-		size_t take = 0;
-		int col = 0;
-
-		/* how many bytes fill w columns, measured as ui_put will draw them */
-		while (i + take < n) {
-			uint32_t cp;
-			size_t len = utf8_decode((const unsigned char *)s + i + take,
-						 n - i - take, &cp);
-			int cw = is_control(cp) ? 2 : is_bidi(cp) ? 8 : wcwidth((wchar_t)cp);
-
-			if (cw < 0)
-				cw = 1;
-			if (col + cw > w && take > 0)
-				break;
-			col += cw;
-			take += len;
-		}
-		ui_put(y + rows, x, w, s + i, take, at);
-		i += take;
-		rows++;
-	}
-	return rows;
 }
 
 static int
@@ -5645,8 +6252,13 @@ draw_detail(struct app *a, const struct layout *l)
 	if (a->ui.pane < K_COUNT) {
 		const struct element *e = &a->doc->p->el[pane_index(a, v->sel)];
 
+		size_t times = pane_times(a, v->sel);
+
 		snprintf(head, sizeof head, "%s · <%s %s> · %zu of %zu", kind_names[e->rule->kind],
 			 e->rule->tag, e->rule->attr, v->sel + 1, pane_nrows(a));
+		if (times) /* u: the rows are URLs */
+			snprintf(head + strlen(head), sizeof head - strlen(head),
+				 " URLs · %zu record%s with it", times, times == 1 ? "" : "s");
 		y += draw_field(a, y, l, 1, "kind", head);
 		y += draw_field(a, y, l, end - y, "URL", e->url);
 		if (strcmp(e->raw, e->url))
@@ -5657,8 +6269,11 @@ draw_detail(struct app *a, const struct layout *l)
 		const char *s;
 		size_t n;
 
+		size_t from;
+
 		row_line(a, pane_index(a, v->sel), &s, &n);
-		draw_wrapped(y, l->det_x + 1, l->det_w - 2, end - y, s, n, 0);
+		from = line_from(a, v->sel, s, n, l->list_w - 7); /* the match in view too */
+		draw_wrapped(y, l->det_x + 1, l->det_w - 2, end - y, s + from, n - from, 0);
 	}
 }
 
@@ -5740,13 +6355,15 @@ draw_status(struct app *a, const struct layout *l)
 	attron(at | A_REVERSE);
 	hline(' ', COLS);
 	attroff(at | A_REVERSE);
-	if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT) {
+	if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT || a->ui.mode == M_GOTO) {
 		const struct line_edit *e = a->ui.mode == M_FILTER ? &a->ui.filter.edit
-								    : &a->ui.prompt.name;
+					    : a->ui.mode == M_GOTO ? &a->ui.go_line
+								   : &a->ui.prompt.name;
 		char mb[4 * sizeof e->text / sizeof(wchar_t)];
 
 		edit_get(e, mb, sizeof mb);
-		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/" : a->ui.prompt.text,
+		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/"
+					  : a->ui.mode == M_GOTO ? "Go to line " : a->ui.prompt.text,
 			    A_BOLD);
 		a->ui.cursor_x = x + (int)e->cur; /* ASCII-width cursor: good enough */
 		x += ui_puts(l->status_y, x, COLS - x - 1, mb, 0);
@@ -5797,19 +6414,52 @@ help_lines(struct buf *out, const struct key *k, size_t n, const char *indent)
 	}
 }
 
+/* The help's lines "keys\ttext\n" with the text wrapped at blanks into
+ * width columns: the rows after the first have no keys. */
+static void
+help_wrap(const struct buf *in, size_t width, struct buf *out)
+{
+	const char *p, *nl, *t, *end, *cut, *sp;
+
+	for (p = in->data; p && *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		t = strchr(p, '\t') + 1;
+		buf_add(out, p, (size_t)(t - p));
+		for (;;) {
+			for (end = t, cut = NULL; end < nl && own_width(t, (size_t)(end - t)) < width; end++)
+				if (*end == ' ')
+					cut = end;
+			while (end < nl && ((unsigned char)*end & 0xc0) == 0x80)
+				end++; /* not inside a character */
+			if (end == nl || !cut) /* the rest fits, or one word is too long */
+				cut = end;
+			buf_add(out, t, (size_t)(cut - t));
+			buf_addc(out, '\n');
+			for (sp = cut; sp < nl && *sp == ' '; sp++)
+				;
+			if (sp >= nl)
+				break;
+			t = sp;
+			buf_addc(out, '\t');
+		}
+	}
+}
+
 static void
 draw_help(struct app *a)
 {
-	struct buf b = {0};
+	struct buf keys_text = {0}, b = {0};
 	const char *p, *nl;
 	size_t row = 0;
 	int y = 2;
 
-	help_lines(&b, keys, nkeys, "");
-	buf_adds(&b, "Mouse\twheel scrolls; a click selects a row or a tab\n"
+	help_lines(&keys_text, keys, nkeys, "");
+	buf_adds(&keys_text, "Mouse\twheel scrolls; a click selects a row or a tab\n"
 		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n"
 		     "In the URL form\t(o opens it)\n");
-	help_lines(&b, form_keys, nform_keys, "  ");
+	help_lines(&keys_text, form_keys, nform_keys, "  ");
+	help_wrap(&keys_text, COLS > 38 ? (size_t)COLS - 28 : 10, &b);
+	buf_free(&keys_text);
 	a->ui.help_rows = 0;
 	for (p = b.data; *p; p++)
 		a->ui.help_rows += *p == '\n';
@@ -5957,6 +6607,7 @@ ui_draw_move(struct app *a, const struct layout *l)
 	struct view *v = ui_view(a);
 
 	if (!a->ui.moved || a->ui.changed || a->ui.mode != M_LIST || l->small || pane_nrows(a) == 0 ||
+	    (a->ui.wrap && a->ui.pane >= K_COUNT) || /* rows of several lines */
 	    d->pane != a->ui.pane ||
 	    d->doc != a->doc || d->lines != LINES || d->cols != COLS ||
 	    d->nrows != pane_nrows(a) || d->filtering != a->ui.filter.on)
@@ -6037,7 +6688,7 @@ ui_draw(struct app *a)
 	wnoutrefresh(stdscr);
 	if (a->ui.mode == M_FORM) {
 		form_draw(a);
-	} else if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT) {
+	} else if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT || a->ui.mode == M_GOTO) {
 		move(l.status_y, a->ui.cursor_x < COLS ? a->ui.cursor_x : COLS - 1);
 		curs_set(1);
 		wnoutrefresh(stdscr);
@@ -6159,6 +6810,7 @@ ui_end(void)
 		delscreen(ui_screen);
 	ui_screen = NULL;
 	buf_free(&ui_scratch);
+	buf_free(&ui_line);
 }
 
 /* ==== app: the transitions: fetches, parses, pages, history, saves, downloads ==== */
@@ -6170,8 +6822,11 @@ doc_free(struct doc *d)
 
 	if (!d)
 		return;
-	for (k = 0; k < K_COUNT; k++)
+	for (k = 0; k < K_COUNT; k++) {
 		free(d->kind_rows[k]);
+		free(d->uniq_rows[k]);
+		free(d->uniq_times[k]);
+	}
 	page_free(d->p);
 	transfer_free(d->t);
 	free(d->saved);
@@ -6199,7 +6854,10 @@ doc_shrink(struct doc *d)
 	d->url = xstrdup(d->t->final_url ? d->t->final_url : d->t->url);
 	for (k = 0; k < K_COUNT; k++) {
 		free(d->kind_rows[k]);
-		d->kind_rows[k] = NULL;
+		free(d->uniq_rows[k]);
+		free(d->uniq_times[k]);
+		d->kind_rows[k] = d->uniq_rows[k] = d->uniq_times[k] = NULL;
+		d->uniq_n[k] = 0;
 	}
 	page_free(d->p);
 	transfer_free(d->t);
@@ -6700,6 +7358,8 @@ app_free(struct app *a)
 	free(a->ui.story_lines.start);
 	free(a->ui.src_lines.start);
 	free(a->ui.filter.rows);
+	free(a->ui.filter.words);
+	free(a->ui.filter.at);
 	free(a->ui.prompt.pending_name);
 	free(a->ui.prompt.pending_url);
 	free(a->ui.prompt.offered);
@@ -6765,6 +7425,29 @@ filter_key(struct app *a, wint_t c, int fkey)
 	filter_apply(a);
 	if (r > 0)
 		a->ui.mode = M_LIST;
+}
+
+/* #: the line number typed, then Enter goes there; digits only. */
+static void
+goto_key(struct app *a, wint_t c, int fkey)
+{
+	char num[32];
+	int r;
+
+	if (!fkey && c >= 0x20 && c != DEL && !(c >= '0' && c <= '9'))
+		return;
+	r = edit_key(&a->ui.go_line, c, fkey);
+	if (r == 0)
+		return;
+	a->ui.mode = M_LIST;
+	edit_get(&a->ui.go_line, num, sizeof num);
+	if (r < 0 || !*num)
+		return;
+	if (strtoull(num, NULL, 10) == 0 || strlen(num) > 18) {
+		ui_message(a, 1, "no line %s", num);
+		return;
+	}
+	view_go(a, (size_t)strtoull(num, NULL, 10) - 1);
 }
 
 static void
@@ -7022,6 +7705,7 @@ on_key(struct app *a, wint_t c, int fkey)
 	case M_PROMPT: prompt_key(a, c, fkey); break;
 	case M_CONFIRM: confirm_key(a, c); break;
 	case M_HELP: help_key(a, c, fkey); break;
+	case M_GOTO: goto_key(a, c, fkey); break;
 	default: key_dispatch(a, c, fkey); break;
 	}
 }
@@ -7361,6 +8045,73 @@ act_escape(struct app *a, int arg)
 }
 
 static void
+act_unique(struct app *a, int arg)
+{
+	const struct element *e = selected_element(a);
+	const char *url = e ? e->url : NULL;
+
+	(void)arg;
+	a->ui.unique = !a->ui.unique;
+	if (a->ui.filter.on) {
+		a->ui.filter.was_len = 0; /* other rows: filtered anew */
+		filter_apply(a);
+	}
+	if (url)
+		view_select_url(a, url);
+	ui_message(a, 0, a->ui.unique ? "unique URLs: one row per URL, with how many there are"
+				      : "every row, repeated URLs too");
+}
+
+static void
+act_goto(struct app *a, int arg)
+{
+	(void)arg;
+	a->ui.mode = M_GOTO;
+	a->ui.go_line.len = a->ui.go_line.cur = 0;
+}
+
+/* < and >: the lines moved by half the screen's width, counted on the
+ * selected line from where it is shown (one screenful of it looked at). */
+static void
+act_hscroll(struct app *a, int arg)
+{
+	struct layout l;
+	const char *s;
+	size_t n, from, base, to, k;
+	long keep = a->ui.hshift;
+	int half;
+
+	if (a->ui.pane < K_COUNT || pane_nrows(a) == 0) {
+		ui_message(a, 1, "< and > move the lines of Source and Transfer");
+		return;
+	}
+	ui_layout(&l, a->ui.pane);
+	half = l.list_w / 2 > 1 ? l.list_w / 2 : 1;
+	row_line(a, pane_index(a, ui_view(a)->sel), &s, &n);
+	from = line_from(a, ui_view(a)->sel, s, n, l.list_w);
+	a->ui.hshift = 0;
+	base = line_from(a, ui_view(a)->sel, s, n, l.list_w);
+	for (to = from, k = 0; arg > 0 && k < (size_t)half; k++)
+		for (to++; to < n && ((unsigned char)s[to] & 0xc0) == 0x80; to++)
+			;
+	for (k = 0; arg < 0 && to > 0 && k < (size_t)half; k++)
+		for (to--; to > 0 && ((unsigned char)s[to] & 0xc0) == 0x80; to--)
+			;
+	a->ui.hshift = (long)to - (long)base;
+	if (arg < 0 && from == 0)
+		a->ui.hshift = keep < 0 ? keep : 0; /* at the start already */
+}
+
+static void
+act_wrap(struct app *a, int arg)
+{
+	(void)arg;
+	a->ui.wrap = !a->ui.wrap;
+	ui_message(a, 0, a->ui.wrap ? "long lines of Source and Transfer wrapped (w: cut)"
+				    : "long lines cut: < and > move them (w: wrapped)");
+}
+
+static void
 act_help(struct app *a, int arg)
 {
 	(void)arg;
@@ -7400,6 +8151,7 @@ usage(FILE *f)
 	      "  --format tsv|json|jsonl output format of --dump (default tsv; jsonl: one\n"
 	      "                          JSON object per line, per input)\n"
 	      "  --base URL              what a local input's links resolve against\n"
+	      "  --unique                only the first record of each URL (--dump)\n"
 	      "  -v, --verbose           the transfer report on stderr\n"
 	      "  -s, --save [NAME]       also save the body as DIR/NAME (name from the URL\n"
 	      "                          when omitted)\n"
@@ -7437,7 +8189,7 @@ parse_number(const char *s, const char *opt, long min)
 }
 
 enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA,
-       OPT_BASE };
+       OPT_BASE, OPT_UNIQUE };
 
 static const struct option longopts[] = {
 	{"dump", no_argument, NULL, OPT_DUMP},
@@ -7446,6 +8198,7 @@ static const struct option longopts[] = {
 	{"save", optional_argument, NULL, 's'},
 	{"dir", required_argument, NULL, OPT_DIR},
 	{"force", no_argument, NULL, OPT_FORCE},
+	{"unique", no_argument, NULL, OPT_UNIQUE},
 	{"max-size", required_argument, NULL, OPT_MAX},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"user-agent", required_argument, NULL, OPT_UA},
@@ -7520,6 +8273,7 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_DIR: o->dir = optarg; break;
 		case OPT_FORCE: o->force = 1; break;
+		case OPT_UNIQUE: o->unique = 1; break;
 		case OPT_MAX: o->max_size = parse_number(optarg, "--max-size", 1); break;
 		case OPT_TIMEOUT: o->timeout = parse_number(optarg, "--timeout", 1); break;
 		case OPT_UA: o->user_agent = optarg; break;
@@ -7658,8 +8412,9 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi, const char *in
 	pthread_cond_init(&d->w.ended_cv, NULL);
 	d->w.f = stdout;
 	d->sink = (struct records_sink){writer_start, writer_final, writer_go, writer_moving, &d->w};
-	/* -v prints the story before the records: no writer then */
-	d->records = o->json || o->verbose ? NULL : &d->sink;
+	/* -v prints the story before the records, --unique drops some after
+	 * the parse: no writer then */
+	d->records = o->json || o->verbose || o->unique ? NULL : &d->sink;
 	page_input_init(&d->in, o->max_size);
 	feed_init(&d->feed, &d->in, d->records);
 	if (input_is_local(input))
@@ -7740,6 +8495,8 @@ dump_parse(struct dump *d, const struct options *o)
 		fputs(story.data, stderr);
 	}
 	buf_free(&story);
+	if (o->unique)
+		page_unique(d->p);
 	return rc;
 }
 

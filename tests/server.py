@@ -522,6 +522,49 @@ def bomb():
         return _BOMB
 
 
+# ==== the screen's pages (tests/screen.t) ===================================
+# /screen/rows.html: long same-host paths with their text, another host,
+# a URL repeated; /screen/mixed.html: a pane that mixes tags;
+# /screen/source.html: a 6,000-column line, tabs, 400 numbered lines.
+
+SCREEN_ROWS = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Rows</title></head><body>
+<a href="/news/2017/01/13/us/politics/comey-hearing-senate-intelligence-committee.html">Comey hearing text</a>
+<a href="http://other.example/sport/football/2017/01/13/final-score-of-the-match.html">Sport elsewhere</a>
+<a href="/news/sport/tennis.html">Tennis news</a>
+<a href="/news/world.html">World news</a>
+<a href="/news/sport/tennis.html">Tennis again</a>
+<a href="/news/sport/tennis.html">Tennis thrice</a>
+<a href="/short">Short</a>
+<img src="/images/2017/01/13/us/13comey/13comey-articleLarge-v2.jpg" alt="James Comey at the hearing">
+<img src="/images/a.png" alt="Plain A">
+</body></html>
+"""
+
+SCREEN_MIXED = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Mixed</title></head><body>
+<a href="/one.html">One</a>
+<map name="m"><area href="/two.html" alt="Two"></map>
+</body></html>
+"""
+
+
+def screen_source():
+    lines = ["<!DOCTYPE html>", "<html><head><title>Source</title></head><body>",
+             "<p>" + "filler " * 850 + "NEEDLE-FAR-RIGHT</p>",
+             "\tTAB-ONE\tTAB-TWO"]
+    lines += ["<p>numbered line %04d</p>" % i for i in range(1, 401)]
+    lines += ["</body></html>", ""]
+    return "\n".join(lines)
+
+
+SCREEN_PAGES = {"/screen/rows.html": SCREEN_ROWS, "/screen/mixed.html": SCREEN_MIXED,
+                "/screen/source.html": screen_source()}
+# ==== end of the screen's pages ==============================================
+
+
 # --------------------------------------------------------------------------
 # Faults (tests/faults.t, tests/faults-tui.t).
 
@@ -842,6 +885,8 @@ class Handler(socketserver.BaseRequestHandler):
             self.page(DEMO)
         elif p in simple:
             self.page(simple[p])
+        elif p in SCREEN_PAGES:  # the screen's pages (tests/screen.t)
+            self.page(SCREEN_PAGES[p])
         elif p == "/redirect":
             self.redirect("http://127.0.0.1:%d/page2.html" % self.port)
         elif p.startswith("/chain/"):

@@ -315,7 +315,9 @@ loading() { [[ $LAST =~ ^(Loading|Downloading) ]]; }
 element_rows() {
     local r n=0
     for r in "${ROWS[@]}"; do
-        [[ $r =~ ^[a-z][a-z0-9]*\ +[a-z-]+\ +[a-z][a-z0-9+.-]*: ]] && n=$((n + 1))
+        # [TAG ATTR] [N×] URL: the tag where the pane mixes them, a URL of
+        # the page's host from its path
+        [[ $r =~ ^([a-z][a-z0-9]*\ +[a-z-]+\ +)?(\ *[0-9]+×\ +|\ +)?(/|[a-z][a-z0-9+.-]*:) ]] && n=$((n + 1))
     done
     echo "$n"
 }

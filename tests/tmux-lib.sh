@@ -247,13 +247,33 @@ terminal_restored() {
 # re_quote STRING: STRING as an ERE matching itself.
 re_quote() { sed 's/[][\.^$*+?(){}|]/\\&/g' <<<"$1"; }
 
-# list_rows: the current screen's element rows (TAG ATTR SCHEME:...).
-list_rows() { grep -E '^[a-z][a-z0-9]* +[a-z-]+ +[a-z][a-z0-9+.-]*:' <<<"$SCREEN"; }
+# list_rows: the current screen's element rows: [TAG ATTR] [N×] URL [TEXT]
+# (the tag and attribute where the pane mixes them; N× with u, for a
+# repeated URL; the URL from its path when on the page's host).
+# The last row is left out: the status line may be the filter being typed.
+list_rows() {
+    head -n -1 <<<"$SCREEN" | grep -E '^([a-z][a-z0-9]* +[a-z-]+ +)?( *[0-9]+× +| +)?(/|[a-z][a-z0-9+.-]*:)'
+}
 
 nrows() { list_rows | wc -l | tr -d ' '; }
 
-# has_row TAG ATTR URL: the screen has that row (spaces squeezed).
-has_row() { tr -s ' ' <<<"$SCREEN" | grep -qF -- "$1 $2 $3"; }
+# shown_url URL: URL as a row shows it: from its path when it is on the
+# fixture server's host ($BASE), else whole.
+shown_url() {
+    case $1 in
+        "$BASE"/* | "$BASE"\?* | "$BASE"\#*) printf '%s\n' "${1#"$BASE"}" ;;
+        *) printf '%s\n' "$1" ;;
+    esac
+}
+
+# row_re TAG ATTR URL: ERE for the start of that element's row, up to the
+# end of its URL.
+row_re() {
+    echo "^($(re_quote "$1") +$(re_quote "$2") +)?( *[0-9]+× +| +)?$(re_quote "$(shown_url "$3")")( |\$)"
+}
+
+# has_row TAG ATTR URL: the screen has that row.
+has_row() { grep -Eq -- "$(row_re "$1" "$2" "$3")" <<<"$SCREEN"; }
 
 # nth_of N M: ERE for the detail's "N of M".
 nth_of() { echo "(^|[^0-9])$1 of $2([^0-9]|\$)"; }
