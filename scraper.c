@@ -190,6 +190,12 @@ enum exit_status {
 
 enum kind { K_LINK, K_IMAGE, K_MEDIA, K_EMBED, K_RESOURCE, K_COUNT };
 
+/* The columns of a TSV line (--fields), listed as a 0-terminated string. */
+enum field { F_END, F_KIND, F_TAG, F_ATTR, F_URL, F_RAW, F_TEXT, F_DESCRIPTOR, F_REL, F_PAGE,
+	     F_COUNT };
+
+#define FIELDS_MAX 32
+
 /* How a string from the network is made safe for where it goes. */
 enum san_mode {
 	SAN_TEXT, /* terminal or stderr: controls shown as ^X or <U+XXXX> */
@@ -227,6 +233,10 @@ struct element {
 	const char *raw;  /* the attribute value as written (one candidate for srcset) */
 	const char *url;  /* resolved against the document base */
 	const char *text; /* never NULL */
+	/* a srcset candidate's descriptor ("2x", "480w"), else the element's
+	 * rel ("stylesheet"); NULL when none. One field for both, as no rule
+	 * has both: a record of a 100,000-link page stays five pointers. */
+	const char *extra;
 };
 
 struct page {
@@ -291,6 +301,7 @@ struct options {
 	long timeout;
 	const char *user_agent;
 	const char *url;
+	unsigned char fields[FIELDS_MAX + 1]; /* the TSV's columns, F_END-terminated */
 };
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
@@ -468,9 +479,32 @@ static const struct rule rules[] = {
 
 #define NRULES (sizeof rules / sizeof rules[0])
 
+/* Lazy loading: the page's scripts move these into src and srcset, which
+ * hold a 1x1 placeholder until then; the names lazysizes, lozad, jQuery
+ * lazyload (data-original) and WP Rocket (data-lazy-*) use. Only a tag
+ * that rules[] names has them, so they are looked for only then: most
+ * tags of a page are compared with rules[] alone. */
+static const struct rule lazy_rules[] = {
+	{"img", "data-src", K_IMAGE, 0},          {"img", "data-srcset", K_IMAGE, 1},
+	{"img", "data-original", K_IMAGE, 0},     {"img", "data-lazy-src", K_IMAGE, 0},
+	{"img", "data-lazy-srcset", K_IMAGE, 1},  {"source", "data-srcset", K_IMAGE, 1},
+	{"source", "data-lazy-srcset", K_IMAGE, 1}, {"source", "data-src", K_MEDIA, 0},
+	{"video", "data-src", K_MEDIA, 0},        {"video", "data-poster", K_MEDIA, 0},
+	{"iframe", "data-src", K_EMBED, 0},       {"iframe", "data-lazy-src", K_EMBED, 0},
+};
+
+#define NLAZY_RULES (sizeof lazy_rules / sizeof lazy_rules[0])
+
 static const char *const kind_names[K_COUNT] = {
 	"link", "image", "media", "embed", "resource",
 };
+
+static const char *const field_names[F_COUNT] = {
+	NULL, "kind", "tag", "attr", "url", "raw", "text", "descriptor", "rel", "page",
+};
+
+/* The TSV's columns unless --fields says otherwise. */
+static const unsigned char default_fields[] = {F_KIND, F_TAG, F_ATTR, F_URL, F_TEXT, F_END};
 
 /* The actions of the key table, defined in the actions section. */
 static void act_back(struct app *, int);
@@ -1406,6 +1440,20 @@ srcset_next(const char *s, size_t n, size_t *pos, size_t *url_start,
 	*url_start = start;
 	*url_len = end - start;
 	return 1;
+}
+
+/* The descriptor of the candidate srcset_next() found: what lies between
+ * its URL's end and *pos ("2x", "480w", "100w 2x" as written), less the
+ * blanks and the comma around it; *len is 0 when there is none. */
+static void
+srcset_descriptor(const char *s, size_t url_end, size_t pos, size_t *start, size_t *len)
+{
+	while (url_end < pos && (is_html_space((unsigned char)s[url_end]) || s[url_end] == ','))
+		url_end++;
+	while (pos > url_end && (is_html_space((unsigned char)s[pos - 1]) || s[pos - 1] == ','))
+		pos--;
+	*start = url_end;
+	*len = pos - url_end;
 }
 
 /* ---- URLs: RFC 3986 section 5 ---- */
@@ -2506,6 +2554,20 @@ struct parse_state {
 	int stopped;          /* xmlStopParser() was called */
 };
 
+/* A record's srcset descriptor, or NULL. */
+static const char *
+record_descriptor(const struct element *e)
+{
+	return e->rule->srcset ? e->extra : NULL;
+}
+
+/* A record's rel (a, area and link), or NULL. */
+static const char *
+record_rel(const struct element *e)
+{
+	return e->rule->srcset ? NULL : e->extra;
+}
+
 static void
 page_add(struct parse_state *st, const struct rule *r, const char *raw, size_t n,
 	 const char *text)
@@ -2526,6 +2588,7 @@ page_add(struct parse_state *st, const struct rule *r, const char *raw, size_t n
 	e->raw = arena_strndup(&p->arena, raw, n);
 	e->url = NULL;
 	e->text = text;
+	e->extra = NULL;
 	p->count[r->kind]++;
 }
 
@@ -2536,6 +2599,25 @@ attr_value(const xmlChar **atts, const char *name)
 		if (!strcmp((const char *)atts[0], name))
 			return atts[1] ? (const char *)atts[1] : "";
 	return NULL;
+}
+
+/* An attribute's value in the page's arena, whitespace collapsed and cut
+ * at TEXT_CAP bytes; ASCII in lower case with lower set. */
+static const char *
+page_collapsed(struct page *p, const char *t, int lower)
+{
+	struct buf b = {0};
+	int space = 0;
+	const char *s;
+	size_t i;
+
+	text_collapse_add(&b, t, strlen(t), &space, TEXT_CAP);
+	utf8_trim_tail(&b);
+	for (i = 0; lower && i < b.len; i++)
+		b.data[i] = (char)tolower((unsigned char)b.data[i]);
+	s = arena_strndup(&p->arena, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return s;
 }
 
 /* The text of a record that has no text content: alt for img and area,
@@ -2549,19 +2631,7 @@ element_fallback_text(struct page *p, const char *tag, const xmlChar **atts)
 		t = attr_value(atts, "alt");
 	if (!t || !*t)
 		t = attr_value(atts, "title");
-	if (!t)
-		return "";
-	{
-		struct buf b = {0};
-		int space = 0;
-		const char *s;
-
-		text_collapse_add(&b, t, strlen(t), &space, TEXT_CAP);
-		utf8_trim_tail(&b);
-		s = arena_strndup(&p->arena, b.data ? b.data : "", b.len);
-		buf_free(&b);
-		return s;
-	}
+	return t ? page_collapsed(p, t, 0) : "";
 }
 
 static void
@@ -2595,14 +2665,19 @@ records_final(struct parse_state *st, int all)
 static void
 element_records(struct parse_state *st, const struct rule *r, const char *v)
 {
-	size_t pos = 0, start, len, n = strlen(v);
+	size_t pos = 0, start, len, n = strlen(v), d, dlen;
 
 	if (!r->srcset) {
 		page_add(st, r, v, n, "");
 		return;
 	}
-	while (srcset_next(v, n, &pos, &start, &len))
+	while (srcset_next(v, n, &pos, &start, &len)) {
 		page_add(st, r, v + start, len, "");
+		srcset_descriptor(v, start + len, pos, &d, &dlen);
+		if (dlen)
+			st->page->el[st->page->n - 1].extra =
+				arena_strndup(&st->page->arena, v + d, dlen);
+	}
 }
 
 /* strcmp() == 0, the first letters compared inline: most elements and
@@ -2612,6 +2687,23 @@ static inline int
 name_is(const char *a, const char *b)
 {
 	return a[0] == b[0] && !strcmp(a, b);
+}
+
+/* The rel of an a, area or link ("stylesheet", "nofollow noopener"): its
+ * keywords, which HTML compares without case, in lower case; NULL when
+ * there are none. */
+static const char *
+element_rel(struct page *p, const char *tag, const xmlChar **atts)
+{
+	const char *v = NULL;
+
+	if (!name_is(tag, "a") && !name_is(tag, "link") && !name_is(tag, "area"))
+		return NULL;
+	for (; atts && atts[0] && !v; atts += 2) /* name_is: strcmp for few of them */
+		if (name_is((const char *)atts[0], "rel"))
+			v = atts[1] ? (const char *)atts[1] : "";
+	v = v ? page_collapsed(p, v, 1) : NULL;
+	return v && *v ? v : NULL;
 }
 
 /* The parse ends at the next callback (they come at least once a tag). */
@@ -2633,7 +2725,7 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	const char *tag = (const char *)name;
 	const xmlChar **a;
 	size_t i, first = st->page->n;
-	const struct rule *mine[NRULES];
+	const struct rule *mine[NRULES + NLAZY_RULES];
 	int matched = 0;
 
 	if (parse_stop_asked(st))
@@ -2650,6 +2742,11 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	for (i = 0; i < NRULES; i++)
 		if (name_is(rules[i].tag, tag))
 			mine[matched++] = &rules[i];
+	/* "img" here and in rules[] is one string where the compiler merged
+	 * them (gcc does): then no strcmp */
+	for (i = 0; matched && i < NLAZY_RULES; i++)
+		if (lazy_rules[i].tag == mine[0]->tag || name_is(lazy_rules[i].tag, tag))
+			mine[matched++] = &lazy_rules[i];
 	if (!matched || !atts)
 		return;
 	for (a = atts; a[0]; a += 2)
@@ -2658,9 +2755,13 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 				element_records(st, mine[i], (const char *)a[1]);
 	if (st->page->n > first) {
 		const char *text = element_fallback_text(st->page, tag, atts);
+		const char *rel = element_rel(st->page, tag, atts);
 
-		for (i = first; i < st->page->n; i++)
+		for (i = first; i < st->page->n; i++) {
 			st->page->el[i].text = text;
+			if (!st->page->el[i].rule->srcset)
+				st->page->el[i].extra = rel;
+		}
 		if (name_is(tag, "a"))
 			st->anchor = (long)first;
 		records_final(st, 0);
@@ -3519,36 +3620,73 @@ out_spill(struct buf *o, FILE *f, size_t threshold)
 	return 0;
 }
 
-static void
-tsv_record(struct buf *o, const struct element *e, struct resolver *r)
-{
-	const char *url = e->url ? e->url : resolver_url(r, e->raw);
+/* How TSV lines are made: which columns, and what fills them. */
+struct tsv {
+	const unsigned char *fields; /* F_END-terminated; NULL: default_fields */
+	const char *page;            /* the page's URL, for the page column */
+	struct resolver r;           /* for records that hold no URL (--dump) */
+};
 
-	buf_adds(o, e->rule->tag);
-	buf_addc(o, '\t');
-	buf_adds(o, e->rule->attr);
-	buf_addc(o, '\t');
-	buf_add_safe(o, url, strlen(url), SAN_TSV);
-	buf_addc(o, '\t');
-	buf_add_safe(o, e->text, strlen(e->text), SAN_TSV);
+static void
+tsv_init(struct tsv *t, const unsigned char *fields, const char *page, const char *base)
+{
+	t->fields = fields && fields[0] ? fields : default_fields;
+	t->page = page ? page : "";
+	resolver_init(&t->r, base);
+}
+
+static void
+tsv_field(struct buf *o, enum field f, const struct element *e, struct tsv *t)
+{
+	const char *s = NULL;
+
+	switch (f) { /* the table's own names need no sanitising */
+	case F_KIND: buf_adds(o, kind_names[e->rule->kind]); return;
+	case F_TAG: buf_adds(o, e->rule->tag); return;
+	case F_ATTR: buf_adds(o, e->rule->attr); return;
+	case F_URL: s = e->url ? e->url : resolver_url(&t->r, e->raw); break;
+	case F_RAW: s = e->raw; break;
+	case F_TEXT: s = e->text; break;
+	case F_DESCRIPTOR: s = record_descriptor(e); break;
+	case F_REL: s = record_rel(e); break;
+	case F_PAGE: s = t->page; break;
+	default: break;
+	}
+	if (s)
+		buf_add_safe(o, s, strlen(s), SAN_TSV);
+}
+
+static void
+tsv_record(struct buf *o, const struct element *e, struct tsv *t)
+{
+	const unsigned char *f;
+
+	for (f = t->fields; *f; f++) {
+		if (f != t->fields)
+			buf_addc(o, '\t');
+		tsv_field(o, (enum field)*f, e, t);
+	}
 	buf_addc(o, '\n');
 }
 
+/* The records as TSV: the columns fields names (NULL: the default ones);
+ * page is what the page column says. */
 static int
-out_tsv(struct buf *o, const struct page *p, FILE *f)
+out_tsv(struct buf *o, const struct page *p, const unsigned char *fields, const char *page,
+	FILE *f)
 {
-	struct resolver r;
+	struct tsv t;
 	size_t i;
 
-	resolver_init(&r, p->base);
+	tsv_init(&t, fields, page, p->base);
 	for (i = 0; i < p->n; i++) {
 		if (out_spill(o, f, 65536) < 0) {
-			resolver_free(&r);
+			resolver_free(&t.r);
 			return -1;
 		}
-		tsv_record(o, &p->el[i], &r);
+		tsv_record(o, &p->el[i], &t);
 	}
-	resolver_free(&r);
+	resolver_free(&t.r);
 	return out_spill(o, f, 0);
 }
 
@@ -3606,6 +3744,10 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 		json_str(o, url);
 		buf_adds(o, ",\"text\":");
 		json_str(o, e->text);
+		buf_adds(o, ",\"descriptor\":");
+		json_str(o, record_descriptor(e));
+		buf_adds(o, ",\"rel\":");
+		json_str(o, record_rel(e));
 		buf_addc(o, '}');
 	}
 	resolver_free(&r);
@@ -4243,6 +4385,7 @@ struct writer {
 	pthread_cond_t more, ended_cv;
 	const struct page *page;
 	const char *base; /* the document URL: no <base> when this runs */
+	const unsigned char *fields; /* the TSV's columns */
 	FILE *f;
 	size_t ready;     /* records final, told by the parse */
 	int finished;     /* the parse is over */
@@ -4256,7 +4399,7 @@ writer_main(void *arg)
 {
 	struct writer *w = arg;
 	struct element batch[WRITER_BATCH];
-	struct resolver r;
+	struct tsv t;
 	struct buf o = {0};
 	size_t done = 0, k, i;
 	int last = 0;
@@ -4276,7 +4419,7 @@ writer_main(void *arg)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
-	resolver_init(&r, w->base);
+	tsv_init(&t, w->fields, w->base, w->base);
 	while (!last && !w->err && !got_signal) {
 		pthread_mutex_lock(&w->lock);
 		while (w->ready == done && !w->finished)
@@ -4287,12 +4430,12 @@ writer_main(void *arg)
 		last = w->finished && done + k == w->ready;
 		pthread_mutex_unlock(&w->lock);
 		for (i = 0; i < k; i++)
-			tsv_record(&o, &batch[i], &r);
+			tsv_record(&o, &batch[i], &t);
 		done += k;
 		if (out_spill(&o, w->f, last ? 0 : 65536) < 0)
 			w->err = errno ? errno : EIO;
 	}
-	resolver_free(&r);
+	resolver_free(&t.r);
 	buf_free(&o);
 	pthread_mutex_lock(&w->lock);
 	w->ended = 1;
@@ -4882,6 +5025,10 @@ draw_element_row(struct app *a, int y, int w, const struct element *e, attr_t se
 	snprintf(tag, sizeof tag, "%-6s %-6s ", e->rule->tag, e->rule->attr);
 	x += ui_puts(y, x, w - x, tag, sel | (sel ? 0 : ui_color(a, CP_DIM)));
 	x += ui_puts(y, x, w - x, e->url, sel);
+	if (record_descriptor(e) && x + 3 < w) { /* "2x", "480w": which one is largest */
+		x += ui_puts(y, x, w - x, " ", sel);
+		x += ui_puts(y, x, w - x, record_descriptor(e), sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	}
 	if (*e->text && x + 3 < w) {
 		x += ui_puts(y, x, w - x, "  ", sel);
 		ui_puts(y, x, w - x, e->text, sel | (sel ? 0 : ui_color(a, CP_DIM)));
@@ -5018,6 +5165,10 @@ draw_detail(struct app *a, const struct layout *l)
 		y += draw_field(a, y, l, end - y, "URL", e->url);
 		if (strcmp(e->raw, e->url))
 			y += draw_field(a, y, l, end - y, "raw", e->raw);
+		if (record_descriptor(e))
+			y += draw_field(a, y, l, end - y, "descr", record_descriptor(e));
+		if (record_rel(e))
+			y += draw_field(a, y, l, end - y, "rel", record_rel(e));
 		if (*e->text)
 			draw_field(a, y, l, end - y, "text", e->text);
 	} else {
@@ -6630,6 +6781,9 @@ usage(FILE *f)
 	fputs("usage: scraper [OPTIONS] [URL]\n"
 	      "  --dump                  print the extracted elements, no screen\n"
 	      "  --format tsv|json       output format of --dump (default tsv)\n"
+	      "  --fields LIST           the TSV's columns, comma-separated: kind, tag, attr,\n"
+	      "                          url, raw, text, descriptor, rel, page (default\n"
+	      "                          kind,tag,attr,url,text)\n"
 	      "  -v, --verbose           the transfer report on stderr\n"
 	      "  -s, --save [NAME]       also save the body as DIR/NAME (name from the URL\n"
 	      "                          when omitted)\n"
@@ -6666,11 +6820,13 @@ parse_number(const char *s, const char *opt, long min)
 	return v;
 }
 
-enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA };
+enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA,
+       OPT_FIELDS };
 
 static const struct option longopts[] = {
 	{"dump", no_argument, NULL, OPT_DUMP},
 	{"format", required_argument, NULL, OPT_FORMAT},
+	{"fields", required_argument, NULL, OPT_FIELDS},
 	{"verbose", no_argument, NULL, 'v'},
 	{"save", optional_argument, NULL, 's'},
 	{"dir", required_argument, NULL, OPT_DIR},
@@ -6682,6 +6838,35 @@ static const struct option longopts[] = {
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
 };
+
+/* --fields kind,url,...: the TSV's columns, in that order. */
+static void
+fields_parse(unsigned char *fields, const char *list)
+{
+	const char *p = list;
+	char name[64];
+	size_t n = 0, len, f;
+
+	for (;; p += len + 1) {
+		len = strcspn(p, ",");
+		for (f = 1; f < F_COUNT; f++)
+			if (strlen(field_names[f]) == len && !ascii_casecmp_n(p, field_names[f], len))
+				break;
+		if (f == F_COUNT) {
+			snprintf(name, sizeof name, "%.*s", (int)len, p);
+			usage_error("unknown field '%s' in --fields (kind, tag, attr, url, raw, "
+				    "text, descriptor, rel, page)", name);
+		}
+		if (n == FIELDS_MAX) {
+			snprintf(name, sizeof name, "more than %d fields in --fields", FIELDS_MAX);
+			usage_error("%s", name);
+		}
+		fields[n++] = (unsigned char)f;
+		if (!p[len])
+			break;
+	}
+	fields[n] = F_END;
+}
 
 /* The words left after the options: the URL, or the name --save took. */
 static void
@@ -6734,12 +6919,15 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_MAX: o->max_size = parse_number(optarg, "--max-size", 1); break;
 		case OPT_TIMEOUT: o->timeout = parse_number(optarg, "--timeout", 1); break;
 		case OPT_UA: o->user_agent = optarg; break;
+		case OPT_FIELDS: fields_parse(o->fields, optarg); break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': puts("scraper " VERSION); exit(EXIT_OK);
 		case ':': usage_error("missing argument for %s", argv[optind - 1]); break;
 		default: usage_error("unknown option %s", argv[optind - 1]); break;
 		}
 	}
+	if (o->json && o->fields[0])
+		usage_error("%s", "--fields picks the columns of --format tsv, not json");
 	options_url(o, argc, argv);
 }
 
@@ -6842,6 +7030,7 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi)
 	pthread_cond_init(&d->w.more, NULL);
 	pthread_cond_init(&d->w.ended_cv, NULL);
 	d->w.f = stdout;
+	d->w.fields = o->fields;
 	d->sink = (struct records_sink){writer_start, writer_final, writer_go, writer_moving, &d->w};
 	/* -v prints the story before the records: no writer then */
 	d->records = o->json || o->verbose ? NULL : &d->sink;
@@ -6922,7 +7111,7 @@ dump_print(struct dump *d, const struct options *o, int rc)
 	int wrote = d->w.go > 0 ? writer_finish(&d->w, d->p)
 		    : got_signal ? 0 /* the parse was stopped by it: nothing to print */
 		    : o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL, stdout)
-			      : out_tsv(&out, d->p, stdout);
+			      : out_tsv(&out, d->p, o->fields, d->w.base, stdout);
 
 	buf_free(&out);
 	if (got_signal) { /* a write blocked on stdout was interrupted */

@@ -443,6 +443,33 @@ test_fast_paths(void)
 	buf_free(&want);
 }
 
+/* Each srcset candidate's descriptor, as written, blanks and commas trimmed. */
+static void
+test_descriptors(void)
+{
+	static const char *const cases[][2] = {
+		{"a.png 2x, b.png 480w,c.png", "2x|480w||"},
+		{"a.png,, b.png  1.5x  ,", "|1.5x|"},
+		{"x.png (a, b) 1x, y.png 100w 2x", "(a, b) 1x|100w 2x|"},
+		{"a.png\n\t2x\n,b.png", "2x||"},
+	};
+	struct buf b = {0};
+	size_t i, pos, start, len, d, dlen;
+	const char *s;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		b.len = 0;
+		buf_adds(&b, "");
+		for (s = cases[i][0], pos = 0; srcset_next(s, strlen(s), &pos, &start, &len);) {
+			srcset_descriptor(s, start + len, pos, &d, &dlen);
+			buf_add(&b, s + d, dlen);
+			buf_addc(&b, '|');
+		}
+		is_str(b.data, cases[i][1], "srcset descriptors");
+	}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -454,6 +481,7 @@ main(void)
 	test_collapse();
 	test_names();
 	test_parse();
+	test_descriptors();
 	printf("1..%d\n", test_no);
 	xmlCleanupParser();
 	return failed != 0;

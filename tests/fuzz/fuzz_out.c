@@ -93,6 +93,7 @@ check_page(const uint8_t *data, size_t size)
 		e->raw = arena_strndup(&p->arena, piece[i], len[i]);
 		e->url = p->n % 2 ? NULL : e->raw;
 		e->text = i + 1 < np ? arena_strndup(&p->arena, piece[i + 1], len[i + 1]) : "";
+		e->extra = p->n % 3 ? e->text : NULL; /* a descriptor or a rel, by the rule */
 		p->count[r->kind]++;
 		p->n++;
 	}
