@@ -258,6 +258,13 @@ struct page {
 	struct buf text;      /* the body converted to UTF-8, when it was */
 };
 
+/* One response of a transfer: a redirect, or the last. */
+struct hop {
+	char *url;          /* the URL that gave it */
+	long status;
+	size_t head, len;   /* its header lines, in the transfer's headers */
+};
+
 struct transfer {
 	CURL *easy;         /* NULL once ended: transfer_end() */
 	CURLM *multi;       /* what drives it */
@@ -287,6 +294,12 @@ struct transfer {
 	curl_off_t dl_total;       /* expected body size while running, 0: unknown */
 	struct timespec started;
 	double t_dns, t_connect, t_tls, t_first, t_total; /* milliseconds */
+	struct hop *hops;   /* each response, in turn */
+	size_t nhops;
+	struct buf headers; /* the hops' header lines, as received */
+	int in_head;        /* a response's header lines are passing */
+	int interim;        /* ... of a 1xx response: not a hop */
+	char tls_version[32], tls_cipher[96]; /* as libcurl tells them, or "" */
 };
 
 struct options {
@@ -3147,6 +3160,65 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 	}
 }
 
+/* Each response is a hop: its status line opens it, its header lines go
+ * with it, a blank line ends them. A 1xx response is no hop: the one it
+ * precedes follows. A line "HTTP/..." among the headers is a header. */
+static void
+net_hop_seen(struct transfer *t, CURL *e, const char *h, size_t n)
+{
+	struct hop *hop;
+	char *url = NULL;
+	long status = 0;
+	size_t i = 5;
+
+	if (n <= 2 && (!n || h[0] == '\r' || h[0] == '\n')) {
+		t->in_head = 0;
+	} else if (!t->in_head && n > 5 && !memcmp(h, "HTTP/", 5)) {
+		while (i < n && h[i] != ' ')
+			i++;
+		for (i++; i < n && isdigit((unsigned char)h[i]) && status < 1000; i++)
+			status = status * 10 + (h[i] - '0');
+		t->in_head = 1;
+		t->interim = status >= 100 && status < 200;
+		if (t->interim)
+			return;
+		curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+		t->hops = xrealloc(t->hops, (t->nhops + 1) * sizeof *t->hops);
+		hop = &t->hops[t->nhops++];
+		hop->url = xstrdup(url ? url : t->url);
+		hop->status = status;
+		hop->head = t->headers.len;
+		hop->len = 0;
+	} else if (t->in_head && !t->interim && t->nhops) {
+		buf_add(&t->headers, h, n);
+		t->hops[t->nhops - 1].len += n;
+	}
+}
+
+/* "SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384": the only way
+ * libcurl 7.88 tells the TLS version and the cipher without linking the
+ * TLS library itself. */
+static void
+net_tls_seen(struct transfer *t, const char *s, size_t n)
+{
+	const char *v = s + 21, *end = s + n, *slash;
+	size_t k;
+
+	if (n <= 21 || memcmp(s, "SSL connection using ", 21))
+		return;
+	for (slash = v; slash + 3 <= end && memcmp(slash, " / ", 3); slash++)
+		;
+	if (slash + 3 > end)
+		slash = end;
+	k = (size_t)(slash - v) < sizeof t->tls_version ? (size_t)(slash - v)
+							 : sizeof t->tls_version - 1;
+	memcpy(t->tls_version, v, k);
+	t->tls_version[k] = '\0';
+	for (k = 0; slash < end && slash + 3 + k < end && k + 1 < sizeof t->tls_cipher; k++)
+		t->tls_cipher[k] = slash[3 + k];
+	t->tls_cipher[k] = '\0';
+}
+
 static void
 net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 {
@@ -3183,6 +3255,7 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		   (n > 14 && !memcmp(s, "Server certif", 13)) ||
 		   (n > 8 && !memcmp(s, "Maximum ", 8))) {
 		story_line(t, '*', s, n);
+		net_tls_seen(t, s, n);
 	}
 }
 
@@ -3212,6 +3285,7 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 		if (size > 2 || (size && data[0] != '\r' && data[0] != '\n'))
 			story_line(t, '<', data, size);
 		net_header_seen(t, data, size);
+		net_hop_seen(t, e, data, size);
 		break;
 	default:
 		break;
@@ -3436,6 +3510,10 @@ transfer_free(struct transfer *t)
 	if (!t)
 		return;
 	transfer_end(t);
+	while (t->nhops)
+		free(t->hops[--t->nhops].url);
+	free(t->hops);
+	buf_free(&t->headers);
 	buf_free(&t->body);
 	buf_free(&t->story);
 	free(t->url);
@@ -3702,20 +3780,171 @@ json_str(struct buf *o, const char *s)
 	buf_addc(o, '"');
 }
 
+/* A header line split at its colon, and where it came. */
+struct header_line {
+	const char *name, *value;
+	size_t name_len, value_len, seq;
+};
+
 static int
-out_json(struct buf *o, const struct transfer *t, const struct page *p,
-	 const char *saved, FILE *f)
+header_line_cmp(const void *a, const void *b)
 {
-	struct resolver r;
+	const struct header_line *x = a, *y = b;
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = ascii_casecmp_n(x->name, y->name, n);
+
+	if (c)
+		return c;
+	if (x->name_len != y->name_len)
+		return x->name_len < y->name_len ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+header_same_name(const struct header_line *x, const struct header_line *y)
+{
+	return x->name_len == y->name_len && !ascii_casecmp_n(x->name, y->name, x->name_len);
+}
+
+/* Splits header lines "Name: value\r\n" (a line without a colon is left
+ * out); returns how many, in a new array. */
+static struct header_line *
+header_lines(const char *s, size_t n, size_t *count)
+{
+	const char *end = s + n, *nl, *colon;
+	size_t k = 1;
+	struct header_line *h;
+
+	for (nl = s; (nl = memchr(nl, '\n', (size_t)(end - nl))); nl++)
+		k++;
+	h = xmalloc(k * sizeof *h);
+	for (k = 0; s < end; s = nl + 1) {
+		if (!(nl = memchr(s, '\n', (size_t)(end - s))))
+			nl = end;
+		if (!(colon = memchr(s, ':', (size_t)(nl - s))))
+			continue;
+		h[k].name = s;
+		h[k].name_len = (size_t)(colon - s);
+		for (s = colon + 1; s < nl && (*s == ' ' || *s == '\t'); s++)
+			;
+		h[k].value = s;
+		h[k].value_len = (size_t)(nl - s);
+		while (h[k].value_len && strchr(" \t\r", h[k].value[h[k].value_len - 1]))
+			h[k].value_len--;
+		h[k].seq = k;
+		k++;
+	}
+	*count = k;
+	return h;
+}
+
+/* A hop's headers as curl's --write-out '%{header_json}' gives them: each
+ * name in lower case, once, with the list of its values in order. */
+static void
+json_headers(struct buf *o, const char *s, size_t n)
+{
+	size_t count, i, j;
+	struct header_line *h = header_lines(s, n, &count);
+	struct buf name = {0};
+
+	qsort(h, count, sizeof *h, header_line_cmp);
+	buf_addc(o, '{');
+	for (i = 0; i < count; i = j) {
+		name.len = 0;
+		buf_add_lower(&name, h[i].name, h[i].name_len);
+		buf_adds(o, i ? ",\"" : "\"");
+		buf_add_safe(o, name.data, name.len, SAN_JSON);
+		buf_adds(o, "\":[");
+		for (j = i; j < count && header_same_name(&h[i], &h[j]); j++) {
+			buf_adds(o, j > i ? ",\"" : "\"");
+			buf_add_safe(o, h[j].value, h[j].value_len, SAN_JSON);
+			buf_addc(o, '"');
+		}
+		buf_addc(o, ']');
+	}
+	buf_addc(o, '}');
+	buf_free(&name);
+	free(h);
+}
+
+/* A number; 0 is null. */
+static void
+json_long(struct buf *o, long v)
+{
+	if (v)
+		buf_addf(o, "%ld", v);
+	else
+		buf_adds(o, "null");
+}
+
+/* Milliseconds with three decimals, whatever LC_NUMERIC says; null for a
+ * step libcurl did not reach (it says 0). */
+static void
+json_ms(struct buf *o, double ms)
+{
+	long long us = (long long)(ms * 1000.0 + 0.5);
+
+	if (us <= 0)
+		buf_adds(o, "null");
+	else
+		buf_addf(o, "%lld.%03lld", us / 1000, us % 1000);
+}
+
+/* The transfer's facts: each hop, the times, TLS. */
+static void
+json_transfer(struct buf *o, const struct transfer *t)
+{
 	size_t i;
 
+	buf_adds(o, ",\"hops\":[");
+	for (i = 0; i < t->nhops; i++) {
+		buf_adds(o, i ? ",{\"url\":" : "{\"url\":");
+		json_str(o, t->hops[i].url);
+		buf_addf(o, ",\"status\":%ld,\"headers\":", t->hops[i].status);
+		json_headers(o, t->headers.data ? t->headers.data + t->hops[i].head : "",
+			     t->hops[i].len);
+		buf_addc(o, '}');
+	}
+	buf_adds(o, "],\"timings\":{\"dns\":");
+	json_ms(o, t->t_dns);
+	buf_adds(o, ",\"connect\":");
+	json_ms(o, t->t_connect);
+	buf_adds(o, ",\"tls\":");
+	json_ms(o, t->t_tls);
+	buf_adds(o, ",\"first_byte\":");
+	json_ms(o, t->t_first);
+	buf_adds(o, ",\"total\":");
+	json_ms(o, t->t_total);
+	buf_adds(o, "},\"tls\":");
+	if (!t->tls_version[0]) {
+		buf_adds(o, "null");
+		return;
+	}
+	buf_adds(o, "{\"version\":");
+	json_str(o, t->tls_version);
+	buf_adds(o, ",\"cipher\":");
+	json_str(o, t->tls_cipher[0] ? t->tls_cipher : NULL);
+	buf_addc(o, '}');
+}
+
+/* What is known of the page: everything but its records, on one line.
+ * p is NULL when the fetch failed (error says why). */
+static void
+json_page(struct buf *o, const struct transfer *t, const struct page *p, const char *saved,
+	  const char *error)
+{
 	buf_adds(o, "{\"url\":");
 	json_str(o, t->url);
 	buf_adds(o, ",\"final_url\":");
 	json_str(o, t->final_url);
-	buf_addf(o, ",\"status\":%ld,\"ip\":", t->status);
-	json_str(o, t->ip);
-	buf_addf(o, ",\"port\":%ld,\"content_type\":", t->port);
+	/* 0 for what a failed fetch never had: null */
+	buf_adds(o, ",\"status\":");
+	json_long(o, t->status);
+	buf_adds(o, ",\"ip\":");
+	json_str(o, t->ip && *t->ip ? t->ip : NULL);
+	buf_adds(o, ",\"port\":");
+	json_long(o, t->port);
+	buf_adds(o, ",\"content_type\":");
 	json_str(o, t->content_type);
 	if (t->content_length >= 0)
 		buf_addf(o, ",\"content_length\":%" CURL_FORMAT_CURL_OFF_T,
@@ -3723,12 +3952,27 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 	else
 		buf_adds(o, ",\"content_length\":null");
 	buf_addf(o, ",\"bytes\":%zu,\"title\":", t->received);
-	json_str(o, p->title);
+	json_str(o, p ? p->title : NULL);
 	buf_adds(o, ",\"saved\":");
 	json_str(o, saved);
+	buf_adds(o, ",\"error\":");
+	json_str(o, error);
+	json_transfer(o, t);
+}
+
+/* The page and its records as one JSON object: one line for the page,
+ * one per record. error: why the fetch failed (p NULL), or NULL. */
+static int
+out_json(struct buf *o, const struct transfer *t, const struct page *p,
+	 const char *saved, const char *error, FILE *f)
+{
+	struct resolver r;
+	size_t i;
+
+	json_page(o, t, p, saved, error);
 	buf_adds(o, ",\"elements\":[");
-	resolver_init(&r, p->base);
-	for (i = 0; i < p->n; i++) {
+	resolver_init(&r, p ? p->base : "");
+	for (i = 0; p && i < p->n; i++) {
 		const struct element *e = &p->el[i];
 		const char *url = e->url ? e->url : resolver_url(&r, e->raw);
 
@@ -5696,7 +5940,8 @@ doc_bytes(const struct doc *d)
 {
 	if (!d->t)
 		return 0;
-	return d->t->body.cap + d->t->story.cap + d->p->text.cap + arena_bytes(&d->p->arena) +
+	return d->t->body.cap + d->t->story.cap + d->t->headers.cap + d->p->text.cap +
+	       arena_bytes(&d->p->arena) +
 	       d->p->cap * sizeof *d->p->el + d->p->n * sizeof(size_t);
 }
 
@@ -7055,6 +7300,18 @@ dump_free(struct dump *d)
 	pthread_cond_destroy(&d->w.ended_cv);
 }
 
+/* --format json: a failed fetch still prints its object, with why. */
+static void
+dump_json_failed(const struct transfer *t, const char *why)
+{
+	struct buf out = {0};
+
+	out_json(&out, t, NULL, NULL, why, NULL);
+	fputs(out.data, stdout);
+	fflush(stdout);
+	buf_free(&out);
+}
+
 /* The transfer is over: -1 when it went well, else the exit status. */
 static int
 dump_fetched(struct dump *d, const struct options *o)
@@ -7071,6 +7328,8 @@ dump_fetched(struct dump *d, const struct options *o)
 	if (o->verbose)
 		out_story(&story, d->t);
 	fputs(story.data ? story.data : "", stderr);
+	if (o->json)
+		dump_json_failed(d->t, err.data);
 	print_err(d->t->url, err.data);
 	buf_free(&err);
 	buf_free(&story);
@@ -7108,11 +7367,15 @@ static int
 dump_print(struct dump *d, const struct options *o, int rc)
 {
 	struct buf out = {0};
-	int wrote = d->w.go > 0 ? writer_finish(&d->w, d->p)
-		    : got_signal ? 0 /* the parse was stopped by it: nothing to print */
-		    : o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL, stdout)
-			      : out_tsv(&out, d->p, o->fields, d->w.base, stdout);
+	char msg[64];
+	int wrote;
 
+	snprintf(msg, sizeof msg, "HTTP status %ld", d->t->status);
+	wrote = d->w.go > 0 ? writer_finish(&d->w, d->p)
+		: got_signal ? 0 /* the parse was stopped by it: nothing to print */
+		: o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL,
+				     rc == EXIT_HTTP ? msg : NULL, stdout)
+			  : out_tsv(&out, d->p, o->fields, d->w.base, stdout);
 	buf_free(&out);
 	if (got_signal) { /* a write blocked on stdout was interrupted */
 		print_err(o->url, "interrupted");
@@ -7124,12 +7387,8 @@ dump_print(struct dump *d, const struct options *o, int rc)
 		print_err(NULL, "cannot write the output");
 		rc = EXIT_LOCAL;
 	}
-	if (rc == EXIT_HTTP) {
-		char msg[64];
-
-		snprintf(msg, sizeof msg, "HTTP status %ld", d->t->status);
+	if (rc == EXIT_HTTP)
 		print_err(d->t->url, msg);
-	}
 	return rc;
 }
 
@@ -7167,6 +7426,10 @@ main(int argc, char **argv)
 		usage_error("%s", "no URL given (needed when not on a terminal)");
 	url = a.opt.url ? url_normalize(a.opt.url, &why) : NULL;
 	if (a.opt.url && !url) {
+		struct transfer refused = {.url = (char *)a.opt.url, .content_length = -1};
+
+		if (strstr(why, "refused") && a.opt.json && a.opt.dump)
+			dump_json_failed(&refused, why);
 		print_err(a.opt.url, why);
 		return strstr(why, "refused") ? EXIT_TRANSFER : EXIT_USAGE;
 	}

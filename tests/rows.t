@@ -3,13 +3,15 @@
 # images (data-src, data-srcset and the like) are records; a srcset
 # candidate keeps its descriptor (2x, 480w) and a link its rel; the TSV has
 # a kind column first and --fields picks the columns (in the writer that
-# prints records while the page is still parsed, too).
+# prints records while the page is still parsed, too); with --format json a
+# failed fetch still prints its object, with error, and every object tells
+# the transfer: hops, timings, tls.
 #
 # Run from the repository root:  prove -v tests/rows.t
 
 . "$(dirname "$0")/lib.sh"
 require_scraper
-start_server
+start_server_tls
 L=$BASE/rows/lazy
 P2=$BASE/page2.html
 
@@ -142,5 +144,108 @@ run_scraper --dump --format json --fields url "$L"
 fails_with 1 "--fields with --format json"
 run_scraper --dump --fields "$(printf 'url,%.0s' {1..40})url" "$L"
 fails_with 1 "--fields with 41 columns"
+
+# ==== JSON: the transfer's facts ================================================
+
+run_scraper --dump --format json "$BASE/rows/redirect"
+quiet_ok "JSON after a redirect"
+J=$SCRATCH/redirect.json
+cp "$OUT" "$J"
+is "$(json_get "$J" '[d["error"], d["tls"]]')" "[null, null]" "JSON: error null on success, tls null over http"
+is "$(json_get "$J" '[(h["url"], h["status"]) for h in d["hops"]]')" \
+   "[[\"$BASE/rows/redirect\", 301], [\"$L\", 200]]" "JSON hops: each response's URL and status"
+is "$(json_get "$J" 'sorted(d["hops"][0])')" '["headers", "status", "url"]' "JSON hop: url, status, headers"
+is "$(json_get "$J" 'd["hops"][0]["headers"]["set-cookie"]')" '["a=1", "b=2"]' \
+   "JSON hop headers: a name given twice, both values in order"
+is "$(json_get "$J" '[d["hops"][0]["headers"]["x-rows"], d["hops"][0]["headers"]["location"]]')" \
+   '[["one"], ["/rows/lazy"]]' "JSON hop headers: names in lower case, values as sent"
+is "$(json_get "$J" 'd["hops"][1]["headers"]["content-type"]')" '["text/html; charset=utf-8"]' \
+   "JSON hop headers: the last response's"
+is "$(json_get "$J" 'sorted(d["timings"])')" '["connect", "dns", "first_byte", "tls", "total"]' \
+   "JSON timings: dns, connect, tls, first_byte, total"
+is "$(json_get "$J" '[d["timings"]["tls"], all(isinstance(d["timings"][k], float) and d["timings"][k] > 0 for k in ("connect", "first_byte", "total")), d["timings"]["connect"] <= d["timings"]["first_byte"] <= d["timings"]["total"], d["timings"]["dns"] is None or d["timings"]["dns"] >= 0]')" \
+   "[null, true, true, true]" "JSON timings: milliseconds, in order; tls null over http"
+
+run_scraper --dump --format json "$BASE/chain/3"
+is "$(json_get "$OUT" '[h["status"] for h in d["hops"]]')" "[302, 307, 301, 200]" "JSON hops of a chain of 3 redirects"
+is "$(json_get "$OUT" '[h["url"][len("'"$BASE"'"):] for h in d["hops"]]')" \
+   '["/chain/3", "/chain/2", "/chain/1", "/chain-end/dir/final.html"]' "JSON hops: the URL each answered"
+
+# ==== JSON of a failed fetch ======================================================
+
+# fetch_fails NAME STATUS ARGS...: --format json ARGS fails with STATUS, one
+# line on stderr, and stdout is one object whose error is that line's cause.
+fetch_fails() {
+    local name=$1 st=$2
+    shift 2
+    run_scraper --dump --format json "$@"
+    fails_with "$st" "$name"
+    cp "$OUT" "$SCRATCH/failed.json"
+    is "$(json_get "$OUT" 'd["error"]')" "$(sed 's/^scraper: [^ ]*: //' "$ERR")" \
+       "$name: JSON error is the cause on stderr"
+}
+
+DEAD=http://127.0.0.1:$(free_port)/x
+fetch_fails "connection refused" 2 "$DEAD"
+is "$(json_get "$OUT" '[d["url"], d["status"], d["hops"], d["elements"], d["title"], d["tls"], d["bytes"]]')" \
+   "[\"$DEAD\", null, [], [], null, null, 0]" "connection refused: what is known, null or empty for the rest"
+is "$(json_get "$OUT" 'sorted(d)')" \
+   '["bytes", "content_length", "content_type", "elements", "error", "final_url", "hops", "ip", "port", "saved", "status", "timings", "title", "tls", "url"]' \
+   "connection refused: the keys of a fetched page"
+
+fetch_fails "too many redirects" 2 "$BASE/loop"
+is "$(json_get "$OUT" '[d["status"], len(d["hops"]), sorted({h["status"] for h in d["hops"]}), d["final_url"]]')" \
+   "[302, 11, [302], \"$BASE/loop\"]" "too many redirects: the 11 hops, the last status"
+like "$(json_get "$OUT" 'd["error"]')" "too many redirects" "too many redirects: error says so"
+
+fetch_fails "timeout" 2 --timeout 1 "$BASE/stall"
+is "$(json_get "$OUT" '[d["status"], d["ip"], len(d["hops"]), d["hops"][0]["headers"]["content-length"]]')" \
+   '[200, "127.0.0.1", 1, ["100"]]' "timeout: the status, IP and headers that came"
+like "$(json_get "$OUT" 'd["error"]')" "^timed out after" "timeout: error says so"
+
+run_scraper --dump --format json "ftp://127.0.0.1:$PORT/x"
+fails_with 2 "ftp:// refused"
+is "$(json_get "$OUT" '[d["url"], d["error"], d["elements"]]')" \
+   "[\"ftp://127.0.0.1:$PORT/x\", \"refused: only http and https URLs are fetched\", []]" \
+   "ftp:// refused: an object with the URL and why"
+
+if [ -n "$TLS_BASE" ]; then
+    fetch_fails "self-signed certificate" 2 "$TLS_BASE/page2.html"
+    like "$(json_get "$OUT" 'd["error"]')" "certificate" "self-signed certificate: error names it"
+    is "$(json_get "$OUT" '[d["tls"], d["hops"]]')" "[null, []]" "self-signed certificate: no TLS session, no hop"
+else
+    for _ in 1 2 3 4 5; do skip "self-signed certificate: $TLS_WHY"; done
+fi
+
+run_scraper --dump --format json "$BASE/404"
+fails_with 3 "HTTP 404"
+is "$(json_get "$OUT" '[d["status"], d["error"], len(d["elements"]) > 0]')" '[404, "HTTP status 404", true]' \
+   "HTTP 404: error says the status, the records are there"
+
+run_scraper --dump --format json -v "$DEAD"
+is "$RC" 2 "-v, connection refused: exit 2"
+ok 'json_get "$OUT" "d[\"error\"]" >/dev/null' "-v, connection refused: the object on stdout, the story on stderr"
+
+# a loop over inputs: one object each, whatever became of the fetch
+for u in "$P2" "$DEAD" "$BASE/404" "ftp://127.0.0.1/x"; do
+    timeout "$(scaled 10)" "$SCRAPER" --dump --format json "$u" </dev/null 2>/dev/null
+done >"$SCRATCH/loop.json"
+is "$("$PYTHON" - "$SCRATCH/loop.json" <<'EOF'
+import json, sys
+s, i, dec, out = open(sys.argv[1]).read(), 0, json.JSONDecoder(), []
+while s[i:].strip():   # one object after another, as jq reads them
+    d, i = dec.raw_decode(s, len(s) - len(s[i:].lstrip()))
+    out.append(str(d["error"] is None))
+print(" ".join(out))
+EOF
+)" "True False False False" "a shell loop over four inputs: four objects; error null for the one that worked"
+
+# ==== hostile headers =============================================================
+
+run_scraper --dump --format json "$BASE/hostile"
+is "$RC" 0 "hostile page, JSON: exit 0"
+is_terminal_safe "$OUT" "hostile page, JSON: no raw control byte, hop headers included"
+like "$(json_get "$OUT" 'repr(d["hops"][0]["headers"]["x-hostile"])')" '\\x1b' \
+     "hostile page, JSON: the header's ESC kept, escaped"
 
 done_testing

@@ -470,6 +470,36 @@ test_descriptors(void)
 	buf_free(&b);
 }
 
+/* The JSON of a transfer's facts (TLS cannot be seen end to end: the
+ * tests' certificate is self-signed, and nothing here can trust it). */
+static void
+test_transfer_facts(void)
+{
+	struct transfer t = {.content_length = -1};
+	struct buf b = {0};
+	const char *s;
+
+	s = "Content-Type: text/html\r\nSet-Cookie: a=1\r\nno colon\r\n"
+	    "set-cookie:b=2 \r\nX-E:\x1b[2J\r\n";
+	json_headers(&b, s, strlen(s));
+	is_str(b.data, "{\"content-type\":[\"text/html\"],\"set-cookie\":[\"a=1\",\"b=2\"],"
+		       "\"x-e\":[\"\\u001b[2J\"]}", "hop headers: names once, in lower case, values in order");
+	s = "SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384";
+	net_debug_text(&t, NULL, s, strlen(s));
+	b.len = 0;
+	json_transfer(&b, &t);
+	ok(strstr(b.data, "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":"
+			  "\"TLS_AES_256_GCM_SHA384\"}") != NULL, "tls: the version and cipher libcurl said");
+	ok(strstr(b.data, "\"hops\":[],\"timings\":{\"dns\":null,") != NULL,
+	   "no hop, no time: empty and null");
+	t.t_total = 1234.5678;
+	b.len = 0;
+	json_transfer(&b, &t);
+	ok(strstr(b.data, "\"total\":1234.568}") != NULL, "timings: milliseconds, three decimals");
+	buf_free(&b);
+	buf_free(&t.story);
+}
+
 int
 main(void)
 {
@@ -482,6 +512,7 @@ main(void)
 	test_names();
 	test_parse();
 	test_descriptors();
+	test_transfer_facts();
 	printf("1..%d\n", test_no);
 	xmlCleanupParser();
 	return failed != 0;

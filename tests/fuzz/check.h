@@ -653,7 +653,8 @@ fz_base_origin(struct fz_buf *out, const char *base)
 
 /* ---- a whole page's TSV and JSON ---- */
 
-/* Walks out_json's strings: element objects are at depth 3. */
+/* Walks out_json's strings: element objects are at depth 3 in "elements"
+ * (hop objects are at depth 3 too, in "hops"). */
 struct fz_json_walk {
 	const struct page *p;
 	char **urls;          /* each record's URL as out_* must print it */
@@ -661,6 +662,7 @@ struct fz_json_walk {
 	char keybuf[32];
 	size_t el;            /* elements whose "text" was seen */
 	int title_seen;
+	int in_elements;      /* the last key of the page object was "elements" */
 	size_t extras;        /* descriptors and rels seen */
 };
 
@@ -679,6 +681,8 @@ fz_json_walk_string(void *ctx, int depth, int is_key, const char *s, size_t n)
 	if (is_key) {
 		snprintf(w->keybuf, sizeof w->keybuf, "%.*s", (int)n, s);
 		w->key = w->keybuf;
+		if (depth == 1)
+			w->in_elements = !strcmp(w->key, "elements");
 		return;
 	}
 	if (depth == 1 && !strcmp(w->key, "title")) {
@@ -687,7 +691,7 @@ fz_json_walk_string(void *ctx, int depth, int is_key, const char *s, size_t n)
 		w->title_seen = 1;
 		return;
 	}
-	if (depth != 3)
+	if (depth != 3 || !w->in_elements)
 		return;
 	if (!strcmp(w->key, "kind")) { /* the first key of an element */
 		CHECK(w->el < w->p->n, "more JSON elements than records");
@@ -727,7 +731,7 @@ static void
 fz_check_outputs(const struct page *p, const struct transfer *t)
 {
 	struct buf o = {0};
-	struct fz_json_walk w = {p, NULL, "", {0}, 0, 0, 0};
+	struct fz_json_walk w = {p, NULL, "", {0}, 0, 0, 0, 0};
 	size_t i, lines = 0, nl = 0;
 	const char *line;
 
@@ -774,7 +778,7 @@ fz_check_outputs(const struct page *p, const struct transfer *t)
 	CHECK(lines == p->n, "TSV line count differs from the record count");
 
 	o.len = 0;
-	CHECK(out_json(&o, t, p, NULL, NULL) == 0, "out_json into a buffer fails");
+	CHECK(out_json(&o, t, p, NULL, NULL, NULL) == 0, "out_json into a buffer fails");
 	fz_check_clean("JSON", o.data, o.len, "\n");
 	fz_check_json("out_json", o.data, o.len, fz_json_walk_string, &w);
 	for (i = 0; i < o.len; i++)
