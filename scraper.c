@@ -200,6 +200,12 @@ enum body_kind { BODY_HTML, BODY_TEXT, BODY_BINARY };
 
 #define SNIFF_BYTES 1024    /* a body without Content-Type with a NUL in these is binary */
 
+/* The columns of a TSV line (--fields), listed as a 0-terminated string. */
+enum field { F_END, F_KIND, F_TAG, F_ATTR, F_URL, F_RAW, F_TEXT, F_DESCRIPTOR, F_REL, F_PAGE,
+	     F_COUNT };
+
+#define FIELDS_MAX 32
+
 /* How a string from the network is made safe for where it goes. */
 enum san_mode {
 	SAN_TEXT, /* terminal or stderr: controls shown as ^X or <U+XXXX> */
@@ -251,6 +257,10 @@ struct element {
 	const char *raw;  /* the attribute value as written (one candidate for srcset) */
 	const char *url;  /* resolved against the document base */
 	const char *text; /* never NULL */
+	/* a srcset candidate's descriptor ("2x", "480w"), else the element's
+	 * rel ("stylesheet"); NULL when none. One field for both, as no rule
+	 * has both: a record of a 100,000-link page stays five pointers. */
+	const char *extra;
 };
 
 struct page {
@@ -271,6 +281,13 @@ struct page {
 	size_t error_flood;   /* the parse was stopped after so many: see ERRORS_FREE */
 	enum body_kind body;  /* not BODY_HTML: not parsed, no records */
 	struct buf text;      /* the body converted to UTF-8, when it was */
+};
+
+/* One response of a transfer: a redirect, or the last. */
+struct hop {
+	char *url;          /* the URL that gave it */
+	long status;
+	size_t head, len;   /* its header lines, in the transfer's headers */
 };
 
 struct transfer {
@@ -304,6 +321,12 @@ struct transfer {
 	curl_off_t dl_total;       /* expected body size while running, 0: unknown */
 	struct timespec started;
 	double t_dns, t_connect, t_tls, t_first, t_total; /* milliseconds */
+	struct hop *hops;   /* each response, in turn */
+	size_t nhops;
+	struct buf headers; /* the hops' header lines, as received */
+	int in_head;        /* a response's header lines are passing */
+	int interim;        /* ... of a 1xx response: not a hop */
+	char tls_version[32], tls_cipher[96]; /* as libcurl tells them, or "" */
 };
 
 struct options {
@@ -322,6 +345,7 @@ struct options {
 	int jsonl;           /* --format jsonl: each JSON object on one line */
 	char **inputs;       /* URLs, paths, file:// URLs or "-", in turn */
 	int ninputs;
+	unsigned char fields[FIELDS_MAX + 1]; /* the TSV's columns, F_END-terminated */
 };
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
@@ -533,9 +557,32 @@ static const struct rule rules[] = {
 
 #define NRULES (sizeof rules / sizeof rules[0])
 
+/* Lazy loading: the page's scripts move these into src and srcset, which
+ * hold a 1x1 placeholder until then; the names lazysizes, lozad, jQuery
+ * lazyload (data-original) and WP Rocket (data-lazy-*) use. Only a tag
+ * that rules[] names has them, so they are looked for only then: most
+ * tags of a page are compared with rules[] alone. */
+static const struct rule lazy_rules[] = {
+	{"img", "data-src", K_IMAGE, 0},          {"img", "data-srcset", K_IMAGE, 1},
+	{"img", "data-original", K_IMAGE, 0},     {"img", "data-lazy-src", K_IMAGE, 0},
+	{"img", "data-lazy-srcset", K_IMAGE, 1},  {"source", "data-srcset", K_IMAGE, 1},
+	{"source", "data-lazy-srcset", K_IMAGE, 1}, {"source", "data-src", K_MEDIA, 0},
+	{"video", "data-src", K_MEDIA, 0},        {"video", "data-poster", K_MEDIA, 0},
+	{"iframe", "data-src", K_EMBED, 0},       {"iframe", "data-lazy-src", K_EMBED, 0},
+};
+
+#define NLAZY_RULES (sizeof lazy_rules / sizeof lazy_rules[0])
+
 static const char *const kind_names[K_COUNT] = {
 	"link", "image", "media", "embed", "resource",
 };
+
+static const char *const field_names[F_COUNT] = {
+	NULL, "kind", "tag", "attr", "url", "raw", "text", "descriptor", "rel", "page",
+};
+
+/* The TSV's columns unless --fields says otherwise. */
+static const unsigned char default_fields[] = {F_KIND, F_TAG, F_ATTR, F_URL, F_TEXT, F_END};
 
 /* The actions of the key table, defined in the actions section. */
 static void act_back(struct app *, int);
@@ -1679,6 +1726,20 @@ srcset_next(const char *s, size_t n, size_t *pos, size_t *url_start,
 	*url_start = start;
 	*url_len = end - start;
 	return 1;
+}
+
+/* The descriptor of the candidate srcset_next() found: what lies between
+ * its URL's end and *pos ("2x", "480w", "100w 2x" as written), less the
+ * blanks and the comma around it; *len is 0 when there is none. */
+static void
+srcset_descriptor(const char *s, size_t url_end, size_t pos, size_t *start, size_t *len)
+{
+	while (url_end < pos && (is_html_space((unsigned char)s[url_end]) || s[url_end] == ','))
+		url_end++;
+	while (pos > url_end && (is_html_space((unsigned char)s[pos - 1]) || s[pos - 1] == ','))
+		pos--;
+	*start = url_end;
+	*len = pos - url_end;
 }
 
 /* ---- URLs: RFC 3986 section 5 ---- */
@@ -3070,6 +3131,20 @@ struct parse_state {
 	int stopped;          /* xmlStopParser() was called */
 };
 
+/* A record's srcset descriptor, or NULL. */
+static const char *
+record_descriptor(const struct element *e)
+{
+	return e->rule->srcset ? e->extra : NULL;
+}
+
+/* A record's rel (a, area and link), or NULL. */
+static const char *
+record_rel(const struct element *e)
+{
+	return e->rule->srcset ? NULL : e->extra;
+}
+
 static void
 page_add(struct parse_state *st, const struct rule *r, const char *raw, size_t n,
 	 const char *text)
@@ -3090,6 +3165,7 @@ page_add(struct parse_state *st, const struct rule *r, const char *raw, size_t n
 	e->raw = arena_strndup(&p->arena, raw, n);
 	e->url = NULL;
 	e->text = text;
+	e->extra = NULL;
 	p->count[r->kind]++;
 }
 
@@ -3100,6 +3176,25 @@ attr_value(const xmlChar **atts, const char *name)
 		if (!strcmp((const char *)atts[0], name))
 			return atts[1] ? (const char *)atts[1] : "";
 	return NULL;
+}
+
+/* An attribute's value in the page's arena, whitespace collapsed and cut
+ * at TEXT_CAP bytes; ASCII in lower case with lower set. */
+static const char *
+page_collapsed(struct page *p, const char *t, int lower)
+{
+	struct buf b = {0};
+	int space = 0;
+	const char *s;
+	size_t i;
+
+	text_collapse_add(&b, t, strlen(t), &space, TEXT_CAP);
+	utf8_trim_tail(&b);
+	for (i = 0; lower && i < b.len; i++)
+		b.data[i] = (char)tolower((unsigned char)b.data[i]);
+	s = arena_strndup(&p->arena, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return s;
 }
 
 /* The text of a record that has no text content: alt for img and area,
@@ -3113,19 +3208,7 @@ element_fallback_text(struct page *p, const char *tag, const xmlChar **atts)
 		t = attr_value(atts, "alt");
 	if (!t || !*t)
 		t = attr_value(atts, "title");
-	if (!t)
-		return "";
-	{
-		struct buf b = {0};
-		int space = 0;
-		const char *s;
-
-		text_collapse_add(&b, t, strlen(t), &space, TEXT_CAP);
-		utf8_trim_tail(&b);
-		s = arena_strndup(&p->arena, b.data ? b.data : "", b.len);
-		buf_free(&b);
-		return s;
-	}
+	return t ? page_collapsed(p, t, 0) : "";
 }
 
 static void
@@ -3159,14 +3242,19 @@ records_final(struct parse_state *st, int all)
 static void
 element_records(struct parse_state *st, const struct rule *r, const char *v)
 {
-	size_t pos = 0, start, len, n = strlen(v);
+	size_t pos = 0, start, len, n = strlen(v), d, dlen;
 
 	if (!r->srcset) {
 		page_add(st, r, v, n, "");
 		return;
 	}
-	while (srcset_next(v, n, &pos, &start, &len))
+	while (srcset_next(v, n, &pos, &start, &len)) {
 		page_add(st, r, v + start, len, "");
+		srcset_descriptor(v, start + len, pos, &d, &dlen);
+		if (dlen)
+			st->page->el[st->page->n - 1].extra =
+				arena_strndup(&st->page->arena, v + d, dlen);
+	}
 }
 
 /* strcmp() == 0, the first letters compared inline: most elements and
@@ -3176,6 +3264,23 @@ static inline int
 name_is(const char *a, const char *b)
 {
 	return a[0] == b[0] && !strcmp(a, b);
+}
+
+/* The rel of an a, area or link ("stylesheet", "nofollow noopener"): its
+ * keywords, which HTML compares without case, in lower case; NULL when
+ * there are none. */
+static const char *
+element_rel(struct page *p, const char *tag, const xmlChar **atts)
+{
+	const char *v = NULL;
+
+	if (!name_is(tag, "a") && !name_is(tag, "link") && !name_is(tag, "area"))
+		return NULL;
+	for (; atts && atts[0] && !v; atts += 2) /* name_is: strcmp for few of them */
+		if (name_is((const char *)atts[0], "rel"))
+			v = atts[1] ? (const char *)atts[1] : "";
+	v = v ? page_collapsed(p, v, 1) : NULL;
+	return v && *v ? v : NULL;
 }
 
 /* The parse ends at the next callback (they come at least once a tag). */
@@ -3197,7 +3302,7 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	const char *tag = (const char *)name;
 	const xmlChar **a;
 	size_t i, first = st->page->n;
-	const struct rule *mine[NRULES];
+	const struct rule *mine[NRULES + NLAZY_RULES];
 	int matched = 0;
 
 	if (parse_stop_asked(st))
@@ -3214,6 +3319,11 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	for (i = 0; i < NRULES; i++)
 		if (name_is(rules[i].tag, tag))
 			mine[matched++] = &rules[i];
+	/* "img" here and in rules[] is one string where the compiler merged
+	 * them (gcc does): then no strcmp */
+	for (i = 0; matched && i < NLAZY_RULES; i++)
+		if (lazy_rules[i].tag == mine[0]->tag || name_is(lazy_rules[i].tag, tag))
+			mine[matched++] = &lazy_rules[i];
 	if (!matched || !atts)
 		return;
 	for (a = atts; a[0]; a += 2)
@@ -3222,9 +3332,13 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 				element_records(st, mine[i], (const char *)a[1]);
 	if (st->page->n > first) {
 		const char *text = element_fallback_text(st->page, tag, atts);
+		const char *rel = element_rel(st->page, tag, atts);
 
-		for (i = first; i < st->page->n; i++)
+		for (i = first; i < st->page->n; i++) {
 			st->page->el[i].text = text;
+			if (!st->page->el[i].rule->srcset)
+				st->page->el[i].extra = rel;
+		}
 		if (name_is(tag, "a"))
 			st->anchor = (long)first;
 		records_final(st, 0);
@@ -3637,6 +3751,65 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 	}
 }
 
+/* Each response is a hop: its status line opens it, its header lines go
+ * with it, a blank line ends them. A 1xx response is no hop: the one it
+ * precedes follows. A line "HTTP/..." among the headers is a header. */
+static void
+net_hop_seen(struct transfer *t, CURL *e, const char *h, size_t n)
+{
+	struct hop *hop;
+	char *url = NULL;
+	long status = 0;
+	size_t i = 5;
+
+	if (n <= 2 && (!n || h[0] == '\r' || h[0] == '\n')) {
+		t->in_head = 0;
+	} else if (!t->in_head && n > 5 && !memcmp(h, "HTTP/", 5)) {
+		while (i < n && h[i] != ' ')
+			i++;
+		for (i++; i < n && isdigit((unsigned char)h[i]) && status < 1000; i++)
+			status = status * 10 + (h[i] - '0');
+		t->in_head = 1;
+		t->interim = status >= 100 && status < 200;
+		if (t->interim)
+			return;
+		curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+		t->hops = xrealloc(t->hops, (t->nhops + 1) * sizeof *t->hops);
+		hop = &t->hops[t->nhops++];
+		hop->url = xstrdup(url ? url : t->url);
+		hop->status = status;
+		hop->head = t->headers.len;
+		hop->len = 0;
+	} else if (t->in_head && !t->interim && t->nhops) {
+		buf_add(&t->headers, h, n);
+		t->hops[t->nhops - 1].len += n;
+	}
+}
+
+/* "SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384": the only way
+ * libcurl 7.88 tells the TLS version and the cipher without linking the
+ * TLS library itself. */
+static void
+net_tls_seen(struct transfer *t, const char *s, size_t n)
+{
+	const char *v = s + 21, *end = s + n, *slash;
+	size_t k;
+
+	if (n <= 21 || memcmp(s, "SSL connection using ", 21))
+		return;
+	for (slash = v; slash + 3 <= end && memcmp(slash, " / ", 3); slash++)
+		;
+	if (slash + 3 > end)
+		slash = end;
+	k = (size_t)(slash - v) < sizeof t->tls_version ? (size_t)(slash - v)
+							 : sizeof t->tls_version - 1;
+	memcpy(t->tls_version, v, k);
+	t->tls_version[k] = '\0';
+	for (k = 0; slash < end && slash + 3 + k < end && k + 1 < sizeof t->tls_cipher; k++)
+		t->tls_cipher[k] = slash[3 + k];
+	t->tls_cipher[k] = '\0';
+}
+
 static void
 net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 {
@@ -3673,6 +3846,7 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		   (n > 14 && !memcmp(s, "Server certif", 13)) ||
 		   (n > 8 && !memcmp(s, "Maximum ", 8))) {
 		story_line(t, '*', s, n);
+		net_tls_seen(t, s, n);
 	}
 }
 
@@ -3702,6 +3876,7 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 		if (size > 2 || (size && data[0] != '\r' && data[0] != '\n'))
 			story_line(t, '<', data, size);
 		net_header_seen(t, data, size);
+		net_hop_seen(t, e, data, size);
 		break;
 	default:
 		break;
@@ -3934,6 +4109,10 @@ transfer_free(struct transfer *t)
 	if (!t)
 		return;
 	transfer_end(t);
+	while (t->nhops)
+		free(t->hops[--t->nhops].url);
+	free(t->hops);
+	buf_free(&t->headers);
 	buf_free(&t->body);
 	buf_free(&t->story);
 	free(t->url);
@@ -4214,36 +4393,73 @@ out_spill(struct buf *o, FILE *f, size_t threshold)
 	return 0;
 }
 
-static void
-tsv_record(struct buf *o, const struct element *e, struct resolver *r)
-{
-	const char *url = e->url ? e->url : resolver_url(r, e->raw);
+/* How TSV lines are made: which columns, and what fills them. */
+struct tsv {
+	const unsigned char *fields; /* F_END-terminated; NULL: default_fields */
+	const char *page;            /* the page's URL, for the page column */
+	struct resolver r;           /* for records that hold no URL (--dump) */
+};
 
-	buf_adds(o, e->rule->tag);
-	buf_addc(o, '\t');
-	buf_adds(o, e->rule->attr);
-	buf_addc(o, '\t');
-	buf_add_safe(o, url, strlen(url), SAN_TSV);
-	buf_addc(o, '\t');
-	buf_add_safe(o, e->text, strlen(e->text), SAN_TSV);
+static void
+tsv_init(struct tsv *t, const unsigned char *fields, const char *page, const char *base)
+{
+	t->fields = fields && fields[0] ? fields : default_fields;
+	t->page = page ? page : "";
+	resolver_init(&t->r, base);
+}
+
+static void
+tsv_field(struct buf *o, enum field f, const struct element *e, struct tsv *t)
+{
+	const char *s = NULL;
+
+	switch (f) { /* the table's own names need no sanitising */
+	case F_KIND: buf_adds(o, kind_names[e->rule->kind]); return;
+	case F_TAG: buf_adds(o, e->rule->tag); return;
+	case F_ATTR: buf_adds(o, e->rule->attr); return;
+	case F_URL: s = e->url ? e->url : resolver_url(&t->r, e->raw); break;
+	case F_RAW: s = e->raw; break;
+	case F_TEXT: s = e->text; break;
+	case F_DESCRIPTOR: s = record_descriptor(e); break;
+	case F_REL: s = record_rel(e); break;
+	case F_PAGE: s = t->page; break;
+	default: break;
+	}
+	if (s)
+		buf_add_safe(o, s, strlen(s), SAN_TSV);
+}
+
+static void
+tsv_record(struct buf *o, const struct element *e, struct tsv *t)
+{
+	const unsigned char *f;
+
+	for (f = t->fields; *f; f++) {
+		if (f != t->fields)
+			buf_addc(o, '\t');
+		tsv_field(o, (enum field)*f, e, t);
+	}
 	buf_addc(o, '\n');
 }
 
+/* The records as TSV: the columns fields names (NULL: the default ones);
+ * page is what the page column says. */
 static int
-out_tsv(struct buf *o, const struct page *p, FILE *f)
+out_tsv(struct buf *o, const struct page *p, const unsigned char *fields, const char *page,
+	FILE *f)
 {
-	struct resolver r;
+	struct tsv t;
 	size_t i;
 
-	resolver_init(&r, p->base);
+	tsv_init(&t, fields, page, p->base);
 	for (i = 0; i < p->n; i++) {
 		if (out_spill(o, f, 65536) < 0) {
-			resolver_free(&r);
+			resolver_free(&t.r);
 			return -1;
 		}
-		tsv_record(o, &p->el[i], &r);
+		tsv_record(o, &p->el[i], &t);
 	}
-	resolver_free(&r);
+	resolver_free(&t.r);
 	return out_spill(o, f, 0);
 }
 
@@ -4259,21 +4475,171 @@ json_str(struct buf *o, const char *s)
 	buf_addc(o, '"');
 }
 
-/* The JSON object of a fetch; oneline (jsonl) keeps it on one line. */
+/* A header line split at its colon, and where it came. */
+struct header_line {
+	const char *name, *value;
+	size_t name_len, value_len, seq;
+};
+
 static int
-out_json(struct buf *o, const struct transfer *t, const struct page *p,
-	 const char *saved, int oneline, FILE *f)
+header_line_cmp(const void *a, const void *b)
 {
-	struct resolver r;
+	const struct header_line *x = a, *y = b;
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = ascii_casecmp_n(x->name, y->name, n);
+
+	if (c)
+		return c;
+	if (x->name_len != y->name_len)
+		return x->name_len < y->name_len ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+header_same_name(const struct header_line *x, const struct header_line *y)
+{
+	return x->name_len == y->name_len && !ascii_casecmp_n(x->name, y->name, x->name_len);
+}
+
+/* Splits header lines "Name: value\r\n" (a line without a colon is left
+ * out); returns how many, in a new array. */
+static struct header_line *
+header_lines(const char *s, size_t n, size_t *count)
+{
+	const char *end = s + n, *nl, *colon;
+	size_t k = 1;
+	struct header_line *h;
+
+	for (nl = s; (nl = memchr(nl, '\n', (size_t)(end - nl))); nl++)
+		k++;
+	h = xmalloc(k * sizeof *h);
+	for (k = 0; s < end; s = nl + 1) {
+		if (!(nl = memchr(s, '\n', (size_t)(end - s))))
+			nl = end;
+		if (!(colon = memchr(s, ':', (size_t)(nl - s))))
+			continue;
+		h[k].name = s;
+		h[k].name_len = (size_t)(colon - s);
+		for (s = colon + 1; s < nl && (*s == ' ' || *s == '\t'); s++)
+			;
+		h[k].value = s;
+		h[k].value_len = (size_t)(nl - s);
+		while (h[k].value_len && strchr(" \t\r", h[k].value[h[k].value_len - 1]))
+			h[k].value_len--;
+		h[k].seq = k;
+		k++;
+	}
+	*count = k;
+	return h;
+}
+
+/* A hop's headers as curl's --write-out '%{header_json}' gives them: each
+ * name in lower case, once, with the list of its values in order. */
+static void
+json_headers(struct buf *o, const char *s, size_t n)
+{
+	size_t count, i, j;
+	struct header_line *h = header_lines(s, n, &count);
+	struct buf name = {0};
+
+	qsort(h, count, sizeof *h, header_line_cmp);
+	buf_addc(o, '{');
+	for (i = 0; i < count; i = j) {
+		name.len = 0;
+		buf_add_lower(&name, h[i].name, h[i].name_len);
+		buf_adds(o, i ? ",\"" : "\"");
+		buf_add_safe(o, name.data, name.len, SAN_JSON);
+		buf_adds(o, "\":[");
+		for (j = i; j < count && header_same_name(&h[i], &h[j]); j++) {
+			buf_adds(o, j > i ? ",\"" : "\"");
+			buf_add_safe(o, h[j].value, h[j].value_len, SAN_JSON);
+			buf_addc(o, '"');
+		}
+		buf_addc(o, ']');
+	}
+	buf_addc(o, '}');
+	buf_free(&name);
+	free(h);
+}
+
+/* A number; 0 is null. */
+static void
+json_long(struct buf *o, long v)
+{
+	if (v)
+		buf_addf(o, "%ld", v);
+	else
+		buf_adds(o, "null");
+}
+
+/* Milliseconds with three decimals, whatever LC_NUMERIC says; null for a
+ * step libcurl did not reach (it says 0). */
+static void
+json_ms(struct buf *o, double ms)
+{
+	long long us = (long long)(ms * 1000.0 + 0.5);
+
+	if (us <= 0)
+		buf_adds(o, "null");
+	else
+		buf_addf(o, "%lld.%03lld", us / 1000, us % 1000);
+}
+
+/* The transfer's facts: each hop, the times, TLS. */
+static void
+json_transfer(struct buf *o, const struct transfer *t)
+{
 	size_t i;
 
+	buf_adds(o, ",\"hops\":[");
+	for (i = 0; i < t->nhops; i++) {
+		buf_adds(o, i ? ",{\"url\":" : "{\"url\":");
+		json_str(o, t->hops[i].url);
+		buf_addf(o, ",\"status\":%ld,\"headers\":", t->hops[i].status);
+		json_headers(o, t->headers.data ? t->headers.data + t->hops[i].head : "",
+			     t->hops[i].len);
+		buf_addc(o, '}');
+	}
+	buf_adds(o, "],\"timings\":{\"dns\":");
+	json_ms(o, t->t_dns);
+	buf_adds(o, ",\"connect\":");
+	json_ms(o, t->t_connect);
+	buf_adds(o, ",\"tls\":");
+	json_ms(o, t->t_tls);
+	buf_adds(o, ",\"first_byte\":");
+	json_ms(o, t->t_first);
+	buf_adds(o, ",\"total\":");
+	json_ms(o, t->t_total);
+	buf_adds(o, "},\"tls\":");
+	if (!t->tls_version[0]) {
+		buf_adds(o, "null");
+		return;
+	}
+	buf_adds(o, "{\"version\":");
+	json_str(o, t->tls_version);
+	buf_adds(o, ",\"cipher\":");
+	json_str(o, t->tls_cipher[0] ? t->tls_cipher : NULL);
+	buf_addc(o, '}');
+}
+
+/* What is known of the page: everything but its records, on one line.
+ * p is NULL when the fetch failed (error says why). */
+static void
+json_page(struct buf *o, const struct transfer *t, const struct page *p, const char *saved,
+	  const char *error)
+{
 	buf_adds(o, "{\"url\":");
 	json_str(o, t->url);
 	buf_adds(o, ",\"final_url\":");
 	json_str(o, t->final_url);
-	buf_addf(o, ",\"status\":%ld,\"ip\":", t->status);
-	json_str(o, t->ip);
-	buf_addf(o, ",\"port\":%ld,\"content_type\":", t->port);
+	/* 0 for what a failed fetch never had: null */
+	buf_adds(o, ",\"status\":");
+	json_long(o, t->status);
+	buf_adds(o, ",\"ip\":");
+	json_str(o, t->ip && *t->ip ? t->ip : NULL);
+	buf_adds(o, ",\"port\":");
+	json_long(o, t->port);
+	buf_adds(o, ",\"content_type\":");
 	json_str(o, t->content_type);
 	if (t->content_length >= 0)
 		buf_addf(o, ",\"content_length\":%" CURL_FORMAT_CURL_OFF_T,
@@ -4281,12 +4647,28 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 	else
 		buf_adds(o, ",\"content_length\":null");
 	buf_addf(o, ",\"bytes\":%zu,\"title\":", t->received);
-	json_str(o, p->title);
+	json_str(o, p ? p->title : NULL);
 	buf_adds(o, ",\"saved\":");
 	json_str(o, saved);
+	buf_adds(o, ",\"error\":");
+	json_str(o, error);
+	json_transfer(o, t);
+}
+
+/* The page and its records as one JSON object: one line for the page,
+ * one per record, or all on one line (jsonl). error: why the fetch
+ * failed (p NULL), or NULL. */
+static int
+out_json(struct buf *o, const struct transfer *t, const struct page *p,
+	 const char *saved, const char *error, int oneline, FILE *f)
+{
+	struct resolver r;
+	size_t i;
+
+	json_page(o, t, p, saved, error);
 	buf_adds(o, ",\"elements\":[");
-	resolver_init(&r, p->base);
-	for (i = 0; i < p->n; i++) {
+	resolver_init(&r, p ? p->base : "");
+	for (i = 0; p && i < p->n; i++) {
 		const struct element *e = &p->el[i];
 		const char *url = e->url ? e->url : resolver_url(&r, e->raw);
 
@@ -4302,6 +4684,10 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 		json_str(o, url);
 		buf_adds(o, ",\"text\":");
 		json_str(o, e->text);
+		buf_adds(o, ",\"descriptor\":");
+		json_str(o, record_descriptor(e));
+		buf_adds(o, ",\"rel\":");
+		json_str(o, record_rel(e));
 		buf_addc(o, '}');
 	}
 	resolver_free(&r);
@@ -5003,6 +5389,7 @@ struct writer {
 	pthread_cond_t more, ended_cv;
 	const struct page *page;
 	const char *base; /* the document URL: no <base> when this runs */
+	const unsigned char *fields; /* the TSV's columns */
 	FILE *f;
 	size_t ready;     /* records final, told by the parse */
 	int finished;     /* the parse is over */
@@ -5016,7 +5403,7 @@ writer_main(void *arg)
 {
 	struct writer *w = arg;
 	struct element batch[WRITER_BATCH];
-	struct resolver r;
+	struct tsv t;
 	struct buf o = {0};
 	size_t done = 0, k, i;
 	int last = 0;
@@ -5036,7 +5423,7 @@ writer_main(void *arg)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
-	resolver_init(&r, w->base);
+	tsv_init(&t, w->fields, w->base, w->base);
 	while (!last && !w->err && !got_signal) {
 		pthread_mutex_lock(&w->lock);
 		while (w->ready == done && !w->finished)
@@ -5047,12 +5434,12 @@ writer_main(void *arg)
 		last = w->finished && done + k == w->ready;
 		pthread_mutex_unlock(&w->lock);
 		for (i = 0; i < k; i++)
-			tsv_record(&o, &batch[i], &r);
+			tsv_record(&o, &batch[i], &t);
 		done += k;
 		if (out_spill(&o, w->f, last ? 0 : 65536) < 0)
 			w->err = errno ? errno : EIO;
 	}
-	resolver_free(&r);
+	resolver_free(&t.r);
 	buf_free(&o);
 	pthread_mutex_lock(&w->lock);
 	w->ended = 1;
@@ -5979,6 +6366,22 @@ row_cols(struct app *a)
 	return c;
 }
 
+/* A URL in w columns and, after it, a srcset candidate's descriptor
+ * ("2x", "480w": which image is the largest), kept when the URL is cut. */
+static void
+draw_url_cell(int y, int x, int w, const char *url, const char *descr, attr_t at,
+	      attr_t dim)
+{
+	int dw = descr ? ui_width(descr, strlen(descr), w) + 1 : 0;
+
+	if (!dw || w < dw + 12) {
+		ui_put_url(y, x, w, url, strlen(url), at);
+		return;
+	}
+	x += ui_put_url(y, x, w - dw, url, strlen(url), at) + 1;
+	ui_puts(y, x, dw - 1, descr, dim);
+}
+
 /* An element's row: [tag attr] [count×] URL, then its text in a column
  * of its own. A URL of the page's own host is shown from its path. */
 static void
@@ -6008,7 +6411,7 @@ draw_element_row(struct app *a, int y, int w, size_t row, const struct element *
 	rest = w - x;
 	uw = !c->text ? rest : c->url < rest * 3 / 5 ? c->url
 			      : rest * 3 / 5 > rest - 40 ? rest * 3 / 5 : rest - 40;
-	ui_put_url(y, x, uw, url, strlen(url), sel);
+	draw_url_cell(y, x, uw, url, record_descriptor(e), sel, dim);
 	x += uw + 2;
 	if (*e->text && x < w)
 		ui_puts(y, x, w - x, e->text, dim);
@@ -6263,6 +6666,10 @@ draw_detail(struct app *a, const struct layout *l)
 		y += draw_field(a, y, l, end - y, "URL", e->url);
 		if (strcmp(e->raw, e->url))
 			y += draw_field(a, y, l, end - y, "raw", e->raw);
+		if (record_descriptor(e))
+			y += draw_field(a, y, l, end - y, "descr", record_descriptor(e));
+		if (record_rel(e))
+			y += draw_field(a, y, l, end - y, "rel", record_rel(e));
 		if (*e->text)
 			draw_field(a, y, l, end - y, "text", e->text);
 	} else {
@@ -6841,7 +7248,8 @@ doc_bytes(const struct doc *d)
 {
 	if (!d->t)
 		return 0;
-	return d->t->body.cap + d->t->story.cap + d->p->text.cap + arena_bytes(&d->p->arena) +
+	return d->t->body.cap + d->t->story.cap + d->t->headers.cap + d->p->text.cap +
+	       arena_bytes(&d->p->arena) +
 	       d->p->cap * sizeof *d->p->el + d->p->n * sizeof(size_t);
 }
 
@@ -8152,6 +8560,9 @@ usage(FILE *f)
 	      "                          JSON object per line, per input)\n"
 	      "  --base URL              what a local input's links resolve against\n"
 	      "  --unique                only the first record of each URL (--dump)\n"
+	      "  --fields LIST           the TSV's columns, comma-separated: kind, tag, attr,\n"
+	      "                          url, raw, text, descriptor, rel, page (default\n"
+	      "                          kind,tag,attr,url,text)\n"
 	      "  -v, --verbose           the transfer report on stderr\n"
 	      "  -s, --save [NAME]       also save the body as DIR/NAME (name from the URL\n"
 	      "                          when omitted)\n"
@@ -8189,11 +8600,12 @@ parse_number(const char *s, const char *opt, long min)
 }
 
 enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA,
-       OPT_BASE, OPT_UNIQUE };
+       OPT_BASE, OPT_UNIQUE, OPT_FIELDS };
 
 static const struct option longopts[] = {
 	{"dump", no_argument, NULL, OPT_DUMP},
 	{"format", required_argument, NULL, OPT_FORMAT},
+	{"fields", required_argument, NULL, OPT_FIELDS},
 	{"verbose", no_argument, NULL, 'v'},
 	{"save", optional_argument, NULL, 's'},
 	{"dir", required_argument, NULL, OPT_DIR},
@@ -8207,6 +8619,35 @@ static const struct option longopts[] = {
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
 };
+
+/* --fields kind,url,...: the TSV's columns, in that order. */
+static void
+fields_parse(unsigned char *fields, const char *list)
+{
+	const char *p = list;
+	char name[64];
+	size_t n = 0, len, f;
+
+	for (;; p += len + 1) {
+		len = strcspn(p, ",");
+		for (f = 1; f < F_COUNT; f++)
+			if (strlen(field_names[f]) == len && !ascii_casecmp_n(p, field_names[f], len))
+				break;
+		if (f == F_COUNT) {
+			snprintf(name, sizeof name, "%.*s", (int)len, p);
+			usage_error("unknown field '%s' in --fields (kind, tag, attr, url, raw, "
+				    "text, descriptor, rel, page)", name);
+		}
+		if (n == FIELDS_MAX) {
+			snprintf(name, sizeof name, "more than %d fields in --fields", FIELDS_MAX);
+			usage_error("%s", name);
+		}
+		fields[n++] = (unsigned char)f;
+		if (!p[len])
+			break;
+	}
+	fields[n] = F_END;
+}
 
 /* The words left after the options: the inputs, or the name --save took. */
 static void
@@ -8278,12 +8719,15 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_TIMEOUT: o->timeout = parse_number(optarg, "--timeout", 1); break;
 		case OPT_UA: o->user_agent = optarg; break;
 		case OPT_BASE: o->base = options_base(optarg); break;
+		case OPT_FIELDS: fields_parse(o->fields, optarg); break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': puts("scraper " VERSION); exit(EXIT_OK);
 		case ':': usage_error("missing argument for %s", argv[optind - 1]); break;
 		default: usage_error("unknown option %s", argv[optind - 1]); break;
 		}
 	}
+	if (o->json && o->fields[0])
+		usage_error("%s", "--fields picks the columns of --format tsv, not json");
 	options_inputs(o, argc, argv);
 }
 
@@ -8376,6 +8820,30 @@ struct dump {
 	struct buf saved;                   /* where --save put the body */
 };
 
+/* --format json: a failed fetch still prints its object, with why. */
+static void
+dump_json_failed(const struct transfer *t, const char *why, int oneline)
+{
+	struct buf out = {0};
+
+	out_json(&out, t, NULL, NULL, why, oneline, NULL);
+	fputs(out.data, stdout);
+	fflush(stdout);
+	buf_free(&out);
+}
+
+/* An input that could not even be started (a refused URL, a file that
+ * cannot be read): with --format json, its object too, with why. */
+static void
+dump_input_failed(const struct options *o, const char *input, const char *why)
+{
+	struct transfer none = {.url = (char *)input, .content_length = -1};
+
+	if (o->json)
+		dump_json_failed(&none, why, o->jsonl);
+	print_err(input, why);
+}
+
 /* A local input, read at once into the body (no early parse: it is all
  * there); 0, or the exit status, its line printed. */
 static int
@@ -8385,7 +8853,7 @@ dump_local(struct dump *d, const struct options *o, const char *input)
 	int fd;
 
 	if (!(d->t = local_start(o, input, &fd, &why))) {
-		print_err(input, why.data);
+		dump_input_failed(o, input, why.data);
 		buf_free(&why);
 		return EXIT_TRANSFER;
 	}
@@ -8411,6 +8879,7 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi, const char *in
 	pthread_cond_init(&d->w.more, NULL);
 	pthread_cond_init(&d->w.ended_cv, NULL);
 	d->w.f = stdout;
+	d->w.fields = o->fields;
 	d->sink = (struct records_sink){writer_start, writer_final, writer_go, writer_moving, &d->w};
 	/* -v prints the story before the records, --unique drops some after
 	 * the parse: no writer then */
@@ -8419,9 +8888,13 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi, const char *in
 	feed_init(&d->feed, &d->in, d->records);
 	if (input_is_local(input))
 		return dump_local(d, o, input);
-	if (!(url = url_normalize(input, &why))) {
+	if (!(url = url_normalize(input, &why)) && !strstr(why, "refused")) {
 		print_err(input, why);
-		return strstr(why, "refused") ? EXIT_TRANSFER : EXIT_USAGE;
+		return EXIT_USAGE;
+	}
+	if (!url) {
+		dump_input_failed(o, input, why);
+		return EXIT_TRANSFER;
 	}
 	d->t = net_start(multi, o, url, -1);
 	free(url);
@@ -8460,6 +8933,8 @@ dump_fetched(struct dump *d, const struct options *o)
 	if (o->verbose)
 		out_story(&story, d->t);
 	fputs(story.data ? story.data : "", stderr);
+	if (o->json)
+		dump_json_failed(d->t, err.data, o->jsonl);
 	print_err(d->t->url, err.data);
 	buf_free(&err);
 	buf_free(&story);
@@ -8505,12 +8980,15 @@ static int
 dump_print(struct dump *d, const struct options *o, int rc)
 {
 	struct buf out = {0};
-	int wrote = d->w.go > 0 ? writer_finish(&d->w, d->p)
-		    : got_signal ? 0 /* the parse was stopped by it: nothing to print */
-		    : o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL,
-					 o->jsonl, stdout)
-			      : out_tsv(&out, d->p, stdout);
+	char msg[64];
+	int wrote;
 
+	snprintf(msg, sizeof msg, "HTTP status %ld", d->t->status);
+	wrote = d->w.go > 0 ? writer_finish(&d->w, d->p)
+		: got_signal ? 0 /* the parse was stopped by it: nothing to print */
+		: o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL,
+				     rc == EXIT_HTTP ? msg : NULL, o->jsonl, stdout)
+			  : out_tsv(&out, d->p, o->fields, d->w.base, stdout);
 	buf_free(&out);
 	if (got_signal) { /* a write blocked on stdout was interrupted */
 		print_err(d->t->url, "interrupted");
@@ -8522,12 +9000,8 @@ dump_print(struct dump *d, const struct options *o, int rc)
 		print_err(NULL, "cannot write the output");
 		rc = EXIT_LOCAL;
 	}
-	if (rc == EXIT_HTTP) {
-		char msg[64];
-
-		snprintf(msg, sizeof msg, "HTTP status %ld", d->t->status);
+	if (rc == EXIT_HTTP)
 		print_err(d->t->url, msg);
-	}
 	return rc;
 }
 

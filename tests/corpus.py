@@ -63,19 +63,21 @@ TIMEOUT = 20 * float(os.environ.get("TIME_SCALE") or 1)   # x TIME_SCALE, as eve
 TABLE = {
     "a": ("href",),
     "area": ("href",),
-    "img": ("src", "srcset"),
-    "source": ("src", "srcset"),
+    "img": ("src", "srcset", "data-src", "data-srcset", "data-original", "data-lazy-src",
+            "data-lazy-srcset"),
+    "source": ("src", "srcset", "data-src", "data-srcset", "data-lazy-srcset"),
     "audio": ("src",),
-    "video": ("src", "poster"),
+    "video": ("src", "poster", "data-src", "data-poster"),
     "track": ("src",),
     "object": ("data",),
     "embed": ("src",),
-    "iframe": ("src",),
+    "iframe": ("src", "data-src", "data-lazy-src"),
     "frame": ("src",),
     "link": ("href",),
     "script": ("src",),
 }
-SRCSET = {("img", "srcset"), ("source", "srcset")}
+SRCSET = {("img", "srcset"), ("source", "srcset"), ("img", "data-srcset"),
+          ("img", "data-lazy-srcset"), ("source", "data-srcset"), ("source", "data-lazy-srcset")}
 
 ASCII_WS = " \t\n\r\f"
 

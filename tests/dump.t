@@ -17,9 +17,9 @@ cmp_fixture() {
     cmp_file "$SCRATCH/expected" "$2" "$3"
 }
 
-# json_tsv FILE: the JSON's elements as TSV lines (tag, attr, url, text).
+# json_tsv FILE: the JSON's elements as TSV lines (kind, tag, attr, url, text).
 json_tsv() {
-    json_get "$1" '"\n".join("\t".join((e["tag"], e["attr"], e["url"], e["text"]))
+    json_get "$1" '"\n".join("\t".join((e["kind"], e["tag"], e["attr"], e["url"], e["text"]))
                              for e in d["elements"])'
 }
 
@@ -67,7 +67,7 @@ cp "$OUT" "$SCRATCH/demo.json"
 J=$SCRATCH/demo.json
 ok 'json_get "$J" "1" >/dev/null' "demo json: valid JSON"
 is "$(json_get "$J" 'sorted(d)')" \
-   '["bytes", "content_length", "content_type", "elements", "final_url", "ip", "port", "saved", "status", "title", "url"]' \
+   '["bytes", "content_length", "content_type", "elements", "error", "final_url", "hops", "ip", "port", "saved", "status", "timings", "title", "tls", "url"]' \
    "demo json: the documented top-level keys"
 is "$(json_get "$J" 'd["url"]')" "$BASE/" "demo json: url"
 is "$(json_get "$J" 'd["final_url"]')" "$BASE/" "demo json: final_url"
@@ -80,7 +80,7 @@ is "$(json_get "$J" '[d["bytes"]]')" "[$DEMO_LEN]" "demo json: bytes"
 is "$(json_get "$J" 'd["title"]')" "Démo — scraper ✓" "demo json: title"
 is "$(json_get "$J" '[d["saved"]]')" "[null]" "demo json: saved is null"
 is "$(json_get "$J" 'sorted({tuple(sorted(e)) for e in d["elements"]})')" \
-   '[["attr", "kind", "tag", "text", "url"]]' "demo json: element objects have the documented keys"
+   '[["attr", "descriptor", "kind", "rel", "tag", "text", "url"]]' "demo json: element objects have the documented keys"
 json_tsv "$J" >"$SCRATCH/demo.json.tsv"
 cmp_file "$DEMO" "$SCRATCH/demo.json.tsv" "demo json: elements equal demo.tsv, in order"
 # the extraction table (README, "What is extracted"): (tag, attr) -> kind
@@ -136,7 +136,7 @@ for st in 404 500; do
     run_scraper --dump "$BASE/$st"
     fails_with 3 "HTTP $st"
     like "$(cat "$ERR")" "$st" "HTTP $st: the message names the status"
-    is "$(cat "$OUT")" "a	href	$BASE/page2.html?from=$st	Back to page two" \
+    is "$(cat "$OUT")" "link	a	href	$BASE/page2.html?from=$st	Back to page two" \
        "HTTP $st: the body's records are still printed"
 done
 
@@ -162,14 +162,14 @@ fails_with 2 "broken gzip body"
 
 run_scraper --dump "$BASE/gzip"
 is "$RC" 0 "gzip: exit 0"
-is "$(cat "$OUT")" "a	href	$BASE/page2.html?gzip	Compressed café
-img	src	$BASE/img/gz.png	gz" "gzip: records of the inflated page"
+is "$(cat "$OUT")" "link	a	href	$BASE/page2.html?gzip	Compressed café
+image	img	src	$BASE/img/gz.png	gz" "gzip: records of the inflated page"
 
 run_scraper --dump "$BASE/chunked"
 is "$RC" 0 "chunked: exit 0"
-is "$(cat "$OUT")" "a	href	$BASE/page2.html?chunk1	First chunked café
-a	href	$BASE/page2.html?chunk2	Second chunked link
-img	src	$BASE/img/chunked.png	chunk" "chunked: records (chunks cut inside a UTF-8 sequence)"
+is "$(cat "$OUT")" "link	a	href	$BASE/page2.html?chunk1	First chunked café
+link	a	href	$BASE/page2.html?chunk2	Second chunked link
+image	img	src	$BASE/img/chunked.png	chunk" "chunked: records (chunks cut inside a UTF-8 sequence)"
 
 # ==== size ==================================================================
 
@@ -221,14 +221,14 @@ run_scraper --dump --format json "$BASE/records"
 json_tsv "$OUT" >"$SCRATCH/records.json.tsv"
 cmp_file "$SCRATCH/records.json.tsv" "$SCRATCH/records.tsv" "records: TSV rows = JSON elements"
 is "$(grep -c '	link [0-9]* café$' "$SCRATCH/records.tsv")" 3000 "records: every link with its text"
-is "$(grep -F -e "$BASE/open" -e "$BASE/outer" -e "$BASE/inner" -e "$BASE/last" "$SCRATCH/records.tsv" | cut -f3-)" \
+is "$(grep -F -e "$BASE/open" -e "$BASE/outer" -e "$BASE/inner" -e "$BASE/last" "$SCRATCH/records.tsv" | cut -f4-)" \
    "$BASE/open	open around images end of open
 $BASE/outer	outer
 $BASE/inner	inner
 $BASE/last	never closed" "records: an <a> open across batches, nested, never closed: their texts"
-is "$(sed -n '2p;3p;4p' "$SCRATCH/records.tsv" | cut -f1-3)" "img	src	$BASE/i0.png
-img	srcset	$BASE/s0-1.png
-img	srcset	$BASE/s0-2.png" "records: img src, then each srcset candidate"
+is "$(sed -n '2p;3p;4p' "$SCRATCH/records.tsv" | cut -f1-4)" "image	img	src	$BASE/i0.png
+image	img	srcset	$BASE/s0-1.png
+image	img	srcset	$BASE/s0-2.png" "records: img src, then each srcset candidate"
 run_scraper --dump -v "$BASE/records"
 cmp_file "$SCRATCH/records.tsv" "$OUT" "records: -v (records written after the parse) prints the same rows"
 
@@ -236,7 +236,7 @@ cmp_file "$SCRATCH/records.tsv" "$OUT" "records: -v (records written after the p
 # records must wait for the end of the parse.
 run_scraper --dump "$BASE/records?base=1"
 quiet_ok "records with a <base> at the end"
-is "$(head -1 "$OUT" | cut -f3)" "http://base.example/r/0?x=1#f" \
+is "$(head -1 "$OUT" | cut -f4)" "http://base.example/r/0?x=1#f" \
    "records, <base> at the end: the first link resolved against it"
 is "$(grep -c 'http://127.0.0.1' "$OUT")" 0 "records, <base> at the end: no record against the document URL"
 run_scraper --dump --format json "$BASE/records?base=1"
@@ -261,10 +261,10 @@ same_as_saved() {
 same_as_saved "records, UTF-8 declared" "records?n=3000"
 same_as_saved "records, nothing declared" "records?n=3000&meta=0"
 same_as_saved "records, Latin-1 byte at link 2,900" "records?n=3000&meta=0&late=2900"
-is "$(grep -F '/r/2900?' "$SCRATCH/early.tsv" | cut -f4)" "link 2900 café" \
+is "$(grep -F '/r/2900?' "$SCRATCH/early.tsv" | cut -f5)" "link 2900 café" \
    "undeclared, Latin-1 byte late: the page is read as windows-1252"
 same_as_saved "records, UTF-8 declared, invalid byte at link 2,900" "records?n=3000&late=2900"
-is "$(grep -F '/r/2900?' "$SCRATCH/early.tsv" | cut -f4)" "link 2900 caf�" \
+is "$(grep -F '/r/2900?' "$SCRATCH/early.tsv" | cut -f5)" "link 2900 caf�" \
    "UTF-8 declared, invalid byte late: U+FFFD in its place"
 same_as_saved "records, NUL at link 2,900" "records?n=3000&nul=2900"
 # An attribute bomb arriving over a second: the early parse is dropped as
@@ -308,8 +308,8 @@ done
 cs_is() {
     run_scraper --dump "$BASE/cs/$1"
     is "$RC" 0 "charset $1: exit 0"
-    is "$(cat "$OUT")" "a	href	$BASE/page2.html?$2	$3
-a	href	$BASE/page2.html?last	last" "charset $1: '$3' in UTF-8"
+    is "$(cat "$OUT")" "link	a	href	$BASE/page2.html?$2	$3
+link	a	href	$BASE/page2.html?last	last" "charset $1: '$3' in UTF-8"
     ok '[ ! -s "$ERR" ]' "charset $1: stderr empty"
 }
 cs_is header-latin1 cafe "café"
@@ -321,16 +321,16 @@ cs_is none-utf8 cafe "café"
 run_scraper --dump "$BASE/cs/wrong"
 is "$RC" 0 "declared UTF-8, Latin-1 body: exit 0"
 ok 'terminal_safe "$OUT"' "declared UTF-8, Latin-1 body: output is valid UTF-8"
-is "$(cut -f3 "$OUT" | tr '\n' ' ')" \
+is "$(cut -f4 "$OUT" | tr '\n' ' ')" \
    "$(printf "$BASE/page2.html?%s " cafe n={1..20} last)" \
    "declared UTF-8, Latin-1 body: every link after the invalid bytes, the last too"
 ok '[ ! -s "$ERR" ]' "declared UTF-8, Latin-1 body: stderr empty"
 
 run_scraper --dump "$BASE/cs/shift-jis-bad"
 is "$RC" 0 "Shift_JIS with invalid bytes: exit 0"
-is "$(head -1 "$OUT")" "a	href	$BASE/page2.html?nihongo	日本語" "Shift_JIS: text decoded"
+is "$(head -1 "$OUT")" "link	a	href	$BASE/page2.html?nihongo	日本語" "Shift_JIS: text decoded"
 ok 'terminal_safe "$OUT"' "Shift_JIS: output is valid UTF-8"
-is "$(cut -f3 "$OUT" | tr '\n' ' ')" \
+is "$(cut -f4 "$OUT" | tr '\n' ' ')" \
    "$(printf "$BASE/page2.html?%s " nihongo after1 after2 after3 last)" \
    "Shift_JIS: the links after the invalid bytes, the last too"
 ok '[ ! -s "$ERR" ]' "Shift_JIS: stderr empty"
@@ -342,11 +342,11 @@ is "$RC" 0 "hostile: exit 0"
 cp "$OUT" "$SCRATCH/hostile.tsv"
 ok 'terminal_safe "$SCRATCH/hostile.tsv"' \
    "hostile TSV: no ESC, C0 but TAB/LF, DEL, C1 or bidi; valid UTF-8"
-is "$(awk -F'\t' 'NF != 4' "$SCRATCH/hostile.tsv")" "" "hostile TSV: every line has 4 fields"
-like "$(cut -f3 "$SCRATCH/hostile.tsv" | tr '\n' ' ')" \
+is "$(awk -F'\t' 'NF != 5' "$SCRATCH/hostile.tsv")" "" "hostile TSV: every line has 5 fields"
+like "$(cut -f4 "$SCRATCH/hostile.tsv" | tr '\n' ' ')" \
      "utf8 .*osc0=.*osc52=.*clear=.*c1=.*ctl=.*bidi=.*ref.*h\.png.*\?t .*before-invalid" \
      "hostile TSV: the records before the invalid bytes, in order"
-is "$(head -1 "$SCRATCH/hostile.tsv")" "a	href	$BASE/page2.html?utf8	café ✓" \
+is "$(head -1 "$SCRATCH/hostile.tsv")" "link	a	href	$BASE/page2.html?utf8	café ✓" \
    "hostile TSV: plain UTF-8 text is decoded as UTF-8 (header charset)"
 ok '[ ! -s "$ERR" ]' "hostile: stderr empty"
 

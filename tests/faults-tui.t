@@ -69,7 +69,7 @@ open_url() {
 # files_in DIR: its entries (hidden ones too), one line.
 files_in() { ls -A "$1" 2>/dev/null | tr '\n' ' '; }
 
-NLINKS=$(awk -F'\t' '$1 == "a" || $1 == "area"' "$ROOT/tests/fixtures/demo.tsv" | wc -l | tr -d ' ')
+NLINKS=$(awk -F'\t' '$1 == "link"' "$ROOT/tests/fixtures/demo.tsv" | wc -l | tr -d ' ')
 DEMO_TAB="^ ?1 Links $NLINKS "
 
 # ==== scenarios =================================================================
@@ -319,7 +319,7 @@ t_bad_input() {
     # CR, BS, TAB, VT, FF, DEL, LF in hrefs and texts: every row intact
     open_url "$BASE/hostile" || return
     wait_screen "$(re_quote "$(shown_url "$P2?utf8")")" || return
-    n=$(timeout "$(scaled 10)" "$SCRAPER" --dump "$BASE/hostile" </dev/null 2>/dev/null | grep -c '^a	')
+    n=$(timeout "$(scaled 10)" "$SCRAPER" --dump "$BASE/hostile" </dev/null 2>/dev/null | grep -c '^link	a	')
     screen_ok '[ "$(awk "/^ ?1 Links/ { on = 1; next } /^(q+|─+|-+)\$/ { exit } on" <<<"$SCREEN" | grep -v "^\$" | grep -cvE "^(a +href +)?(/|http)")" = 0 ] &&
                [ "$(nrows)" -ge $((n < 15 ? n : 15)) ]' \
         "control characters: every row of the Links pane is one whole row ([a href] URL ...)"
@@ -424,7 +424,7 @@ t_not_a_tty() {
     RUN_STDIN=/dev/null tui_start "$P2"
     wait_exit || return
     is "$EXIT" exit=0 "$TNAME: stdin </dev/null: exit 0"
-    wait_screen "^a +href +$(re_quote "$BASE/")" || return
+    wait_screen "^link +a +href +$(re_quote "$BASE/")" || return
     pass "$TNAME: stdin </dev/null: the TSV is printed on the terminal"
     close_raw_log || return
     ok '! esc_written' "$TNAME: stdin </dev/null: no escape sequence written"

@@ -252,7 +252,7 @@ safe_out() {
 }
 
 # urls: the URL column of the last TSV output, one line.
-urls() { cut -f3 "$OUT" | tr '\n' ' '; }
+urls() { cut -f4 "$OUT" | tr '\n' ' '; }
 
 F=$BASE/fault
 P2=$BASE/page2.html
@@ -445,8 +445,8 @@ ok 'json_get "$OUT" 1 >/dev/null' "binary as text/html: valid JSON"
 cs_case() {
     run_scraper --dump "$F/$1"
     quiet_ok "$1"
-    is "$(cat "$OUT")" "a	href	$P2?$2	$3
-a	href	$P2?last	last" "$1: '$3' decoded"
+    is "$(cat "$OUT")" "link	a	href	$P2?$2	$3
+link	a	href	$P2?last	last" "$1: '$3' decoded"
 }
 cs_case cs-1251 privet "Привет"
 cs_case cs-bogus cafe "café"
@@ -488,7 +488,7 @@ head -1 "$OUT" >"$SCRATCH/big.first"
 # URLs whole (README: only texts are capped).
 run_scraper --dump "$F/long-urls"
 quiet_ok "5 MB data: URL and a 300,000-byte URL"
-is "$(cut -f3 "$OUT" | awk '{ print length($0) }' | tr '\n' ' ')" \
+is "$(cut -f4 "$OUT" | awk '{ print length($0) }' | tr '\n' ' ')" \
    "$((23 + 5000000)) $((${#P2} + 6 + 300000)) $((${#P2} + 11)) $((${#P2} + 5)) " \
    "the long URLs are printed whole, in order"
 run_scraper --dump --format json "$F/long-urls"

@@ -123,10 +123,10 @@ for page in "$CTL" "$BASE/hostile"; do
     run_scraper --dump "$page"
     quiet_ok "TSV of $n"
     clean "$OUT" "TSV of $n: clean"
-    is "$(awk -F'\t' 'NF != 4' "$OUT" | wc -l | tr -d ' ')" 0 "TSV of $n: every line has 4 fields"
+    is "$(awk -F'\t' 'NF != 5' "$OUT" | wc -l | tr -d ' ')" 0 "TSV of $n: every line has 5 fields"
     cp "$OUT" "$SCRATCH/$n.tsv"
 done
-is "$(grep -c '^a	' "$SCRATCH/ctl.html.tsv")" "$NCTL" "TSV of ctl.html: one line per link ($NCTL)"
+is "$(grep -c '^link	a	' "$SCRATCH/ctl.html.tsv")" "$NCTL" "TSV of ctl.html: one line per link ($NCTL)"
 
 # ==== --dump: JSON ===================================================================
 # json_ok FILE NAME: valid JSON with no raw control character in a string
@@ -288,7 +288,7 @@ t_yank_hostile() {
     local n
     tui_start "$BASE/hostile"
     wait_screen "$(re_quote "$P2?utf8")" || return
-    n=$(grep -c '^a	' "$SCRATCH/hostile.tsv")
+    n=$(grep -c '^link	a	' "$SCRATCH/hostile.tsv")
     wait_screen "$(nth_of 1 "$n")" || return
     yank_all "$n" || return
     after_yanks "$n"

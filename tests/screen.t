@@ -148,7 +148,7 @@ t_unique() {
     screen_ok '[ "$(nrows)" = 7 ] && ! grep -q "×" <<<"$SCREEN"' "u again: every row"
     quit_clean
     run_scraper --dump --unique "$ROWS"
-    is "$(cut -f3 "$OUT" | sort | uniq -d)" "" "--dump --unique: no URL twice"
+    is "$(cut -f4 "$OUT" | sort | uniq -d)" "" "--dump --unique: no URL twice"
     is "$(wc -l <"$OUT" | tr -d ' ')" 7 "--dump --unique: 5 links and 2 images of 9 records"
     is "$(grep -c "tennis" "$OUT")" 1 "--dump --unique: the tennis page once"
     like "$(grep tennis "$OUT")" "Tennis news\$" "--dump --unique: the first record of the URL kept"

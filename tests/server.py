@@ -175,6 +175,14 @@ Routes
     stream           HTTP/1.0, no Content-Length: 64 KiB blocks until
                      the client goes away (or 2 GiB)
     slow-dl          4 MiB with Content-Length, 64 KiB every 100 ms
+  Records and the batch output (tests/rows.t, tests/rows-tui.t)
+  /rows/lazy          lazy-loading attributes (data-src, data-srcset,
+                      data-original, data-lazy-src, data-lazy-srcset) on img,
+                      source, video, iframe beside a 1x1 data: placeholder;
+                      srcset candidates with and without descriptors; rel on
+                      link, a and area (mixed case, spaced), an img with a rel
+  /rows/redirect      301 to /rows/lazy with two Set-Cookie and X-Rows
+                      headers
 """
 
 import argparse
@@ -732,6 +740,52 @@ FAULT_PORT_PAGES = {
 }
 
 
+# ---- records and the batch output (tests/rows.t, tests/rows-tui.t) --------
+
+ROWS_LAZY = """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Lazy rows</title>
+<link rel="Stylesheet" href="/files/style.css">
+<link rel="canonical" href="/rows/lazy">
+<link rel=" alternate
+  ICON " href="/img/favicon.ico">
+<link href="/files/norel.css">
+</head><body>
+<a href="/page2.html?nofollow" rel="nofollow noopener">Follow me not</a>
+<a href="/page2.html?plain">Plain link</a>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
+ data-src="/img/lazy.jpg" data-srcset="/img/lazy-480.jpg 480w, /img/lazy-960.jpg 960w" alt="Lazy">
+<img src="img/sharp.png" srcset="img/sharp.png 1x,
+   /img/sharp@2x.png  2x , /img/sharp-plain.png" rel="ignored" alt="Sharp">
+<img data-original="/img/orig.jpg" data-lazy-src="/img/lazysrc.jpg"
+ data-lazy-srcset="/img/ls.jpg 1.5x" alt="Other loaders">
+<picture><source data-srcset="/img/pic.webp 2x" type="image/webp">
+<source data-lazy-srcset="/img/pic2.webp 800w"></picture>
+<video data-src="/media/clip.mp4" data-poster="/img/poster.jpg">
+<source data-src="/media/clip.webm"></video>
+<iframe data-src="/page2.html?frame" title="Lazy frame"></iframe>
+<iframe data-lazy-src="/page2.html?frame2"></iframe>
+<map name="m"><area href="/page2.html?area" rel="help" alt="Area"></map>
+<div data-src="/img/not-a-record.jpg"></div>
+</body></html>
+"""
+
+
+def route_rows(handler, name):
+    """The /rows/ routes; False when there is no such route."""
+    if name == "lazy":
+        handler.page(ROWS_LAZY)
+    elif name == "redirect":
+        handler.send(301, "Moved Permanently", b"<html><body>Moved</body></html>\n",
+                     extra=["Location: /rows/lazy", "Set-Cookie: a=1", "X-Rows: one",
+                            "Set-Cookie: b=2"])
+    else:
+        return False
+    return True
+
+# ---- end of records and the batch output ----------------------------------
+
+
 def records_page(n, base, meta=True, late=-1, nul=-1):
     """Many records, in the shapes that decide when a record is final."""
     out = ['<!DOCTYPE html><html><head>%s<title>Records</title></head><body>\n'
@@ -965,6 +1019,8 @@ class Handler(socketserver.BaseRequestHandler):
             pass
         elif p.startswith("/in/") and self.route_input(req):
             pass
+        elif p.startswith("/rows/") and route_rows(self, p[len("/rows/"):]):
+            pass  # records and the batch output (tests/rows.t, tests/rows-tui.t)
         else:
             self.error(404, "Not Found")
 

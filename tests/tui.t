@@ -36,19 +36,10 @@ tkey() {
 
 # ==== expectations from the fixtures ==========================================
 
-# kinds FIXTURE: the fixture's records with their kind (the extraction
-# table, README "What is extracted") in front: KIND TAB TAG TAB ATTR TAB URL TAB TEXT.
+# kinds FIXTURE: the fixture's records, KIND TAB TAG TAB ATTR TAB URL TAB TEXT
+# (--dump's TSV).
 kinds() {
-    expected "$1" | awk -F'\t' -v OFS='\t' '
-        BEGIN {
-            n = split("a href link|area href link|" \
-                "img src image|img srcset image|source srcset image|" \
-                "audio src media|video src media|video poster media|source src media|track src media|" \
-                "object data embed|embed src embed|iframe src embed|frame src embed|" \
-                "link href resource|script src resource", m, "|")
-            for (i = 1; i <= n; i++) { split(m[i], f, " "); k[f[1] " " f[2]] = f[3] }
-        }
-        { kind = k[$1 " " $2]; print (kind == "" ? "unknown" : kind), $0 }'
+    expected "$1"
 }
 
 # count KINDS-FILE KIND

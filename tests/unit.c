@@ -443,6 +443,63 @@ test_fast_paths(void)
 	buf_free(&want);
 }
 
+/* Each srcset candidate's descriptor, as written, blanks and commas trimmed. */
+static void
+test_descriptors(void)
+{
+	static const char *const cases[][2] = {
+		{"a.png 2x, b.png 480w,c.png", "2x|480w||"},
+		{"a.png,, b.png  1.5x  ,", "|1.5x|"},
+		{"x.png (a, b) 1x, y.png 100w 2x", "(a, b) 1x|100w 2x|"},
+		{"a.png\n\t2x\n,b.png", "2x||"},
+	};
+	struct buf b = {0};
+	size_t i, pos, start, len, d, dlen;
+	const char *s;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		b.len = 0;
+		buf_adds(&b, "");
+		for (s = cases[i][0], pos = 0; srcset_next(s, strlen(s), &pos, &start, &len);) {
+			srcset_descriptor(s, start + len, pos, &d, &dlen);
+			buf_add(&b, s + d, dlen);
+			buf_addc(&b, '|');
+		}
+		is_str(b.data, cases[i][1], "srcset descriptors");
+	}
+	buf_free(&b);
+}
+
+/* The JSON of a transfer's facts (TLS cannot be seen end to end: the
+ * tests' certificate is self-signed, and nothing here can trust it). */
+static void
+test_transfer_facts(void)
+{
+	struct transfer t = {.content_length = -1};
+	struct buf b = {0};
+	const char *s;
+
+	s = "Content-Type: text/html\r\nSet-Cookie: a=1\r\nno colon\r\n"
+	    "set-cookie:b=2 \r\nX-E:\x1b[2J\r\n";
+	json_headers(&b, s, strlen(s));
+	is_str(b.data, "{\"content-type\":[\"text/html\"],\"set-cookie\":[\"a=1\",\"b=2\"],"
+		       "\"x-e\":[\"\\u001b[2J\"]}", "hop headers: names once, in lower case, values in order");
+	s = "SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384";
+	net_debug_text(&t, NULL, s, strlen(s));
+	b.len = 0;
+	json_transfer(&b, &t);
+	ok(strstr(b.data, "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":"
+			  "\"TLS_AES_256_GCM_SHA384\"}") != NULL, "tls: the version and cipher libcurl said");
+	ok(strstr(b.data, "\"hops\":[],\"timings\":{\"dns\":null,") != NULL,
+	   "no hop, no time: empty and null");
+	t.t_total = 1234.5678;
+	b.len = 0;
+	json_transfer(&b, &t);
+	ok(strstr(b.data, "\"total\":1234.568}") != NULL, "timings: milliseconds, three decimals");
+	buf_free(&b);
+	buf_free(&t.story);
+}
+
 int
 main(void)
 {
@@ -454,6 +511,8 @@ main(void)
 	test_collapse();
 	test_names();
 	test_parse();
+	test_descriptors();
+	test_transfer_facts();
 	printf("1..%d\n", test_no);
 	xmlCleanupParser();
 	return failed != 0;

@@ -99,10 +99,10 @@ def count_scraper(path):
         for e in json.loads(text)["elements"]:
             out.append((e["tag"], e["attr"], e["url"]))
     else:
-        for line in text.splitlines():
+        for line in text.splitlines():   # KIND TAG ATTR URL TEXT
             f = line.split("\t")
-            if len(f) >= 3:
-                out.append((f[0], f[1], f[2]))
+            if len(f) >= 4:
+                out.append((f[1], f[2], f[3]))
     return out
 
 

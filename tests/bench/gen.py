@@ -60,12 +60,16 @@ SEED = 20240527
 # The extraction table (README, "What is extracted").
 TABLE = {
     "a": ("href",), "area": ("href",),
-    "img": ("src", "srcset"), "source": ("srcset", "src"),
-    "audio": ("src",), "video": ("src", "poster"), "track": ("src",),
-    "object": ("data",), "embed": ("src",), "iframe": ("src",),
+    "img": ("src", "srcset", "data-src", "data-srcset", "data-original", "data-lazy-src",
+            "data-lazy-srcset"),
+    "source": ("srcset", "src", "data-srcset", "data-lazy-srcset", "data-src"),
+    "audio": ("src",), "video": ("src", "poster", "data-src", "data-poster"),
+    "track": ("src",), "object": ("data",), "embed": ("src",),
+    "iframe": ("src", "data-src", "data-lazy-src"),
     "frame": ("src",), "link": ("href",), "script": ("src",),
 }
-SRCSET = {("img", "srcset"), ("source", "srcset")}
+SRCSET = {("img", "srcset"), ("source", "srcset"), ("img", "data-srcset"),
+          ("img", "data-lazy-srcset"), ("source", "data-srcset"), ("source", "data-lazy-srcset")}
 
 
 def records_of(tag, attr, value):
@@ -400,7 +404,7 @@ class Gen:
         if r.random() < 0.3:
             attrs.append(("loading", "lazy"))
         if r.random() < 0.05:
-            attrs.append(("data-src", self.url("img")))   # lazy loader: not a record
+            attrs.append(("data-src", self.url("img")))   # lazy loading: a record too
         if r.random() < 0.03:
             attrs.append(("decoding", None))
         if r.random() < 0.02:

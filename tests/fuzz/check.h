@@ -653,7 +653,8 @@ fz_base_origin(struct fz_buf *out, const char *base)
 
 /* ---- a whole page's TSV and JSON ---- */
 
-/* Walks out_json's strings: element objects are at depth 3. */
+/* Walks out_json's strings: element objects are at depth 3 in "elements"
+ * (hop objects are at depth 3 too, in "hops"). */
 struct fz_json_walk {
 	const struct page *p;
 	char **urls;          /* each record's URL as out_* must print it */
@@ -661,6 +662,8 @@ struct fz_json_walk {
 	char keybuf[32];
 	size_t el;            /* elements whose "text" was seen */
 	int title_seen;
+	int in_elements;      /* the last key of the page object was "elements" */
+	size_t extras;        /* descriptors and rels seen */
 };
 
 static void
@@ -678,6 +681,8 @@ fz_json_walk_string(void *ctx, int depth, int is_key, const char *s, size_t n)
 	if (is_key) {
 		snprintf(w->keybuf, sizeof w->keybuf, "%.*s", (int)n, s);
 		w->key = w->keybuf;
+		if (depth == 1)
+			w->in_elements = !strcmp(w->key, "elements");
 		return;
 	}
 	if (depth == 1 && !strcmp(w->key, "title")) {
@@ -686,36 +691,47 @@ fz_json_walk_string(void *ctx, int depth, int is_key, const char *s, size_t n)
 		w->title_seen = 1;
 		return;
 	}
-	if (depth != 3)
+	if (depth != 3 || !w->in_elements)
 		return;
-	CHECK(w->el < w->p->n, "more JSON elements than records");
-	e = &w->p->el[w->el];
-	if (!strcmp(w->key, "kind")) {
+	if (!strcmp(w->key, "kind")) { /* the first key of an element */
+		CHECK(w->el < w->p->n, "more JSON elements than records");
+		e = &w->p->el[w->el++];
 		CHECK(n == strlen(kind_names[e->rule->kind]) &&
 		      !memcmp(s, kind_names[e->rule->kind], n), "JSON kind of a record");
-	} else if (!strcmp(w->key, "url")) {
-		fz_expect_decoded("JSON url of a record", s, n, w->urls[w->el]);
+		return;
+	}
+	CHECK(w->el > 0, "a JSON element's field before its kind");
+	e = &w->p->el[w->el - 1];
+	if (!strcmp(w->key, "url")) {
+		fz_expect_decoded("JSON url of a record", s, n, w->urls[w->el - 1]);
 	} else if (!strcmp(w->key, "text")) {
 		fz_expect_decoded("JSON text of a record", s, n, e->text);
-		w->el++;
+	} else if (!strcmp(w->key, "descriptor") || !strcmp(w->key, "rel")) {
+		const char *v = w->key[0] == 'd' ? record_descriptor(e) : record_rel(e);
+
+		CHECK(v != NULL, "JSON descriptor or rel of a record that has none");
+		fz_expect_decoded("JSON descriptor or rel of a record", s, n, v);
+		w->extras++;
 	}
 }
 
 /*
  * out_tsv and out_json of p (t: the transfer out_json reports), into
  * buffers without a FILE, and what they must be:
- *  TSV   exactly p->n lines of exactly 3 tabs; tag and attribute first; valid
- *        UTF-8 without C0 (but tab, newline), DEL, C1 or bidi controls; the
- *        url and text fields are the sanitiser model of the record's own.
+ *  TSV   exactly p->n lines of exactly 4 tabs; kind, tag and attribute
+ *        first; valid UTF-8 without C0 (but tab, newline), DEL, C1 or bidi
+ *        controls; the url and text fields are the sanitiser model of the
+ *        record's own.
  *  JSON  valid RFC 8259; no raw control, DEL, C1 or bidi character outside
- *        the newlines between elements; p->n elements whose kind, url and
- *        text decode to the record's own (invalid UTF-8 as U+FFFD).
+ *        the newlines between elements; p->n elements whose kind, url,
+ *        text, descriptor and rel decode to the record's own (invalid UTF-8
+ *        as U+FFFD).
  */
 static void
 fz_check_outputs(const struct page *p, const struct transfer *t)
 {
 	struct buf o = {0};
-	struct fz_json_walk w = {p, NULL, "", {0}, 0, 0};
+	struct fz_json_walk w = {p, NULL, "", {0}, 0, 0, 0, 0};
 	size_t i, lines = 0, nl = 0;
 	const char *line;
 
@@ -724,48 +740,54 @@ fz_check_outputs(const struct page *p, const struct transfer *t)
 	for (i = 0; i < p->n; i++)
 		w.urls[i] = p->el[i].url ? xstrdup(p->el[i].url)
 					 : url_resolve(p->base, p->el[i].raw);
-	CHECK(out_tsv(&o, p, NULL) == 0, "out_tsv into a buffer fails");
+	CHECK(out_tsv(&o, p, NULL, NULL, NULL) == 0, "out_tsv into a buffer fails");
 	fz_check_clean("TSV", o.data ? o.data : "", o.len, "\t\n");
 	CHECK_BYTES(o.len == 0 || o.data[o.len - 1] == '\n', "TSV does not end with a newline",
 		    o.data, o.len);
 	for (line = o.data; line && line < o.data + o.len; lines++) {
 		const char *end = memchr(line, '\n', (size_t)(o.data + o.len - line));
-		const char *f[4];
+		const char *f[5];
 		size_t tabs = 0, k;
 		const struct element *e;
 
 		CHECK_BYTES(lines < p->n, "more TSV lines than records", o.data, o.len);
 		e = &p->el[lines];
 		for (k = 0; line + k < end; k++)
-			if (line[k] == '\t' && tabs < 3)
+			if (line[k] == '\t' && tabs < 4)
 				f[++tabs] = line + k + 1;
 			else if (line[k] == '\t')
 				tabs++;
-		CHECK_BYTES(tabs == 3, "a TSV line without exactly 3 tabs", line,
+		CHECK_BYTES(tabs == 4, "a TSV line without exactly 4 tabs", line,
 			    (size_t)(end - line));
 		f[0] = line;
-		CHECK_BYTES((size_t)(f[1] - 1 - f[0]) == strlen(e->rule->tag) &&
-			    !memcmp(f[0], e->rule->tag, strlen(e->rule->tag)),
-			    "TSV field 1 is not the tag", line, (size_t)(end - line));
-		CHECK_BYTES((size_t)(f[2] - 1 - f[1]) == strlen(e->rule->attr) &&
-			    !memcmp(f[1], e->rule->attr, strlen(e->rule->attr)),
-			    "TSV field 2 is not the attribute", line, (size_t)(end - line));
-		fz_check_model("TSV url field", f[2], (size_t)(f[3] - 1 - f[2]),
+		CHECK_BYTES((size_t)(f[1] - 1 - f[0]) == strlen(kind_names[e->rule->kind]) &&
+			    !memcmp(f[0], kind_names[e->rule->kind], strlen(kind_names[e->rule->kind])),
+			    "TSV field 1 is not the kind", line, (size_t)(end - line));
+		CHECK_BYTES((size_t)(f[2] - 1 - f[1]) == strlen(e->rule->tag) &&
+			    !memcmp(f[1], e->rule->tag, strlen(e->rule->tag)),
+			    "TSV field 2 is not the tag", line, (size_t)(end - line));
+		CHECK_BYTES((size_t)(f[3] - 1 - f[2]) == strlen(e->rule->attr) &&
+			    !memcmp(f[2], e->rule->attr, strlen(e->rule->attr)),
+			    "TSV field 3 is not the attribute", line, (size_t)(end - line));
+		fz_check_model("TSV url field", f[3], (size_t)(f[4] - 1 - f[3]),
 			       w.urls[lines], strlen(w.urls[lines]), FZ_TSV);
-		fz_check_model("TSV text field", f[3], (size_t)(end - f[3]),
+		fz_check_model("TSV text field", f[4], (size_t)(end - f[4]),
 			       e->text, strlen(e->text), FZ_TSV);
 		line = end + 1;
 	}
 	CHECK(lines == p->n, "TSV line count differs from the record count");
 
 	o.len = 0;
-	CHECK(out_json(&o, t, p, NULL, NULL) == 0, "out_json into a buffer fails");
+	CHECK(out_json(&o, t, p, NULL, NULL, 0, NULL) == 0, "out_json into a buffer fails");
 	fz_check_clean("JSON", o.data, o.len, "\n");
 	fz_check_json("out_json", o.data, o.len, fz_json_walk_string, &w);
 	for (i = 0; i < o.len; i++)
 		nl += o.data[i] == '\n';
 	CHECK(nl == p->n + 1, "JSON: not one line per element plus the last");
 	CHECK(w.el == p->n, "JSON element count differs from the record count");
+	for (i = 0; i < p->n; i++)
+		w.extras -= record_descriptor(&p->el[i]) || record_rel(&p->el[i]);
+	CHECK(w.extras == 0, "JSON descriptors and rels differ from the records'");
 	CHECK(w.title_seen == (p->title != NULL), "JSON title is null, the page has one");
 	for (i = 0; i < p->n; i++)
 		free(w.urls[i]);

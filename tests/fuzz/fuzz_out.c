@@ -11,8 +11,9 @@
  * 3. A page made of the input: split at NUL bytes, the first piece is the
  *    title (empty: none), then pairs of raw URL and text; every other record
  *    carries its URL as is (the screen's case), the others are resolved as
- *    they are printed (--dump's case). out_tsv and out_json must hold to
- *    check.h's fz_check_outputs.
+ *    they are printed (--dump's case). The transfer has one hop whose
+ *    header lines are the whole input, and the title as its TLS version.
+ *    out_tsv and out_json must hold to check.h's fz_check_outputs.
  */
 #define SCRAPER_NO_MAIN
 #include "../../scraper.c"
@@ -70,6 +71,7 @@ check_page(const uint8_t *data, size_t size)
 	size_t len[MAX_PIECES], np = 0, i, pos = 0;
 	struct page *p = xmalloc(sizeof *p);
 	struct transfer t;
+	struct hop hop;
 
 	while (np < MAX_PIECES && pos <= size) {
 		const char *nul = memchr(in + pos, 0, size - pos);
@@ -93,6 +95,7 @@ check_page(const uint8_t *data, size_t size)
 		e->raw = arena_strndup(&p->arena, piece[i], len[i]);
 		e->url = p->n % 2 ? NULL : e->raw;
 		e->text = i + 1 < np ? arena_strndup(&p->arena, piece[i + 1], len[i + 1]) : "";
+		e->extra = p->n % 3 ? e->text : NULL; /* a descriptor or a rel, by the rule */
 		p->count[r->kind]++;
 		p->n++;
 	}
@@ -104,6 +107,15 @@ check_page(const uint8_t *data, size_t size)
 	t.content_length = -1;
 	t.status = 200;
 	t.received = size;
+	hop.url = t.url;
+	hop.status = 301;
+	hop.head = 0;
+	hop.len = size;
+	t.hops = &hop;
+	t.nhops = 1;
+	t.headers.data = (char *)in;
+	t.headers.len = size;
+	snprintf(t.tls_version, sizeof t.tls_version, "%.*s", (int)len[0], piece[0]);
 	fz_check_outputs(p, &t);
 	page_free(p);
 }

@@ -28,7 +28,9 @@ check_record(const struct page *p, const struct element *e)
 {
 	struct fz_buf ref = {0}, origin = {0};
 
-	CHECK(e->rule >= rules && e->rule < rules + NRULES, "a record's rule is not in the table");
+	CHECK((e->rule >= rules && e->rule < rules + NRULES) ||
+	      (e->rule >= lazy_rules && e->rule < lazy_rules + NLAZY_RULES),
+	      "a record's rule is not in the table");
 	CHECK(e->raw && e->url && e->text, "a record with a NULL string");
 	CHECK_BYTES(fz_utf8_valid(e->url, strlen(e->url)), "a record's url is not valid UTF-8",
 		    e->url, strlen(e->url));
@@ -162,7 +164,7 @@ check_dump_way(const struct page *p, const char *body, size_t len, const char *c
 		struct buf o = {0};
 
 		CHECK(!p->base_from_page, "the writer ran on a page with a <base href>");
-		CHECK(out_tsv(&o, p, NULL) == 0, "out_tsv into a buffer fails");
+		CHECK(out_tsv(&o, p, NULL, NULL, NULL) == 0, "out_tsv into a buffer fails");
 		if (o.len != streamed.len || (o.len && memcmp(o.data, streamed.data, o.len))) {
 			FZ_FAIL("the writer's TSV differs from out_tsv of the page");
 			fz_dump("out_tsv", o.data ? o.data : "", o.len);
