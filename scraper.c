@@ -6346,7 +6346,8 @@ row_cols(struct app *a)
 	for (i = 0; i < n; i++) {
 		const struct element *e = &a->doc->p->el[el[i]];
 		const char *u = e->url + (strncmp(e->url, a->doc->p->base, c->origin) ? 0 : c->origin);
-		int uw = (int)own_width(u, strnlen(u, MAX_COLS * 4));
+		const char *d = record_descriptor(e); /* drawn after the URL: " 480w" */
+		int uw = (int)own_width(u, strnlen(u, MAX_COLS * 4)) + (d ? (int)strlen(d) + 1 : 0);
 
 		c->url = uw > c->url ? uw : c->url;
 		c->text |= *e->text != '\0';
