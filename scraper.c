@@ -12,12 +12,15 @@
  * checks), and `grep -n '^/\* ====' scraper.c` lists them:
  *   includes, types,  the limits; the data the sections share; the
  *   configuration     extraction table and the key tables
- *   base      memory, buffers; the process: signals, temp files, threads
+ *   base      memory, buffers; the process: signals, temp files, threads,
+ *             a helper program (tmux, for the clipboard)
  *   text      UTF-8, the gate for network text, the line editor's text
- *   url       RFC 3986 references, srcset, typed URLs, file names
- *   parse     libxml2's HTML parser through SAX: bytes + URL in, a page of
- *             C strings out (no tree: one is ~10x the page in memory)
- *   net       libcurl's multi interface: transfers, and the story of each
+ *   url       RFC 3986 references, srcset, typed URLs, local inputs, file names
+ *   parse     what a body is (a page, text, bytes); libxml2's HTML parser
+ *             through SAX: bytes + URL in, a page of C strings out (no tree:
+ *             one is ~10x the page in memory)
+ *   net       libcurl's multi interface: transfers, and the story of each;
+ *             a local file or standard input read as a finished transfer
  *   output    TSV, JSON, the story as text, errors; files saved (temp + rename)
  *   stream    --dump's pipeline: the body parsed as it arrives, written as parsed
  *   view      what the panes hold: rows, the filter, the selection
@@ -30,8 +33,9 @@
  * Two ways in. The screen: main() → run_tui(), one loop that drives libcurl
  * (net_drive), hands an arrived page to a parse thread (fetch_arrived, then
  * parse_done), reads keys (keys_drain → on_key → key_dispatch → act_*) and
- * draws (ui_draw). Batch: main() → run_dump(): dump_start, loop_until_done,
- * dump_parse (feed_finish, or page_parse_input), dump_print.
+ * draws (ui_draw). Batch: main() → run_dump(), each input in turn through
+ * dump_one(): dump_start, loop_until_done, dump_parse (feed_finish, or
+ * page_parse_input), dump_print.
  *
  * What this Debian's libraries get wrong for real pages, and the function
  * that works around each: the list to check again on a newer release.
@@ -708,7 +712,7 @@ static const struct key form_keys[] = {
 };
 static const size_t nform_keys = sizeof form_keys / sizeof form_keys[0];
 
-/* ==== base: memory, buffers, and the process: signals, temp files, threads ==== */
+/* ==== base: memory, buffers; the process: signals, temp files, threads, helpers ==== */
 
 /* Set by the handler, read by the loop and --dump's writer thread: a
  * lock-free atomic, safe in a handler and seen by every thread. */
