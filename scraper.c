@@ -325,6 +325,11 @@ struct transfer {
 	curl_off_t dl_total;       /* expected body size while running, 0: unknown */
 	struct timespec started;
 	double t_dns, t_connect, t_tls, t_first, t_total; /* milliseconds */
+	double t_pre, t_redirect; /* from the start, summed over hops, as libcurl's */
+	double ms_tried, ms_connected; /* our clock: a connection's start, its length */
+	int via_proxy;      /* libcurl said it uses a proxy */
+	int connecting;     /* "Trying" seen, not yet "Connected to": one lookup */
+	int connected;      /* a TCP connection was made */
 	struct hop *hops;   /* each response, in turn */
 	size_t nhops;
 	struct buf headers; /* the hops' header lines, as received */
@@ -2061,6 +2066,50 @@ host_len(const char *auth, size_t n)
 	return i > 0 && auth[i - 1] == ':' ? i - 1 : n;
 }
 
+/* The user of an authority "user:password@host": its length, 0 when
+ * there is none; *has_password tells whether a password follows it. */
+static size_t
+auth_user_len(const char *auth, size_t n, int *has_password)
+{
+	const char *at = NULL, *colon;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	*has_password = 0;
+	if (!at)
+		return 0;
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	*has_password = colon != NULL;
+	return (size_t)((colon ? colon : at) - auth);
+}
+
+/* A copy of url that never shows a password: "http://alice:pw@h/" is
+ * "http://alice@h/" (the password was sent, but is nobody's to read). */
+static char *
+url_without_password(const char *url)
+{
+	struct uri u;
+	struct buf b = {0};
+	const char *at;
+	size_t user;
+	int pw;
+
+	if (!url)
+		return NULL;
+	uri_split(url, strlen(url), &u);
+	user = u.has_auth ? auth_user_len(u.auth, u.auth_len, &pw) : 0;
+	if (!u.has_auth || !pw)
+		return xstrdup(url);
+	buf_add(&b, url, (size_t)(u.auth - url) + user);
+	at = u.auth + u.auth_len;
+	while (*--at != '@')
+		; /* the last '@' ends the user's part: pw says there is one */
+	buf_adds(&b, at);
+	return b.data;
+}
+
 /* Adds http:// to a URL typed without a scheme ("example.com/x",
  * "localhost:8080"), and refuses any scheme but http and https. Returns a
  * new string, or NULL with *why set. */
@@ -3780,7 +3829,7 @@ net_hop_seen(struct transfer *t, CURL *e, const char *h, size_t n)
 		curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
 		t->hops = xrealloc(t->hops, (t->nhops + 1) * sizeof *t->hops);
 		hop = &t->hops[t->nhops++];
-		hop->url = xstrdup(url ? url : t->url);
+		hop->url = url_without_password(url ? url : t->url);
 		hop->status = status;
 		hop->head = t->headers.len;
 		hop->len = 0;
@@ -3814,35 +3863,99 @@ net_tls_seen(struct transfer *t, const char *s, size_t n)
 	t->tls_cipher[k] = '\0';
 }
 
+/* The host of the URL being fetched, without a user or a port: what the
+ * story names (a password is never in it). */
 static void
-net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
+story_host(CURL *e, const char **host, size_t *n, struct buf *user)
 {
 	char *url = NULL;
 	struct uri u;
+	size_t un;
+	int pw;
 
+	curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+	uri_split(url ? url : "", url ? strlen(url) : 0, &u);
+	un = auth_user_len(u.auth, u.auth_len, &pw);
+	*host = u.auth + u.auth_len;
+	while (*host > u.auth && (*host)[-1] != '@')
+		(*host)--; /* after the last '@', if any */
+	if (*host > u.auth)
+		buf_add(user, u.auth, un);
+	*n = host_len(*host, (size_t)(u.auth + u.auth_len - *host));
+}
+
+/* "Trying ADDR:PORT...": one attempt to connect. The first of a hop says
+ * where the address came from: the URL itself, a lookup, or a proxy
+ * (which resolves the host itself: it was never resolved here). */
+static void
+story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
+{
+	struct buf user = {0};
+	const char *host;
+	size_t hn;
+
+	while (n && s[n - 1] == '.')
+		n--;
+	if (!t->connecting) {
+		t->connecting = 1;
+		t->ms_tried = elapsed_s(&t->started) * 1000.0;
+		story_host(e, &host, &hn, &user);
+		if (t->via_proxy)
+			story_step(t, "Connecting to the proxy %.*s: it resolves host %.*s itself",
+				 (int)n, s, (int)hn, host);
+		else if (hn == host_len(s, n) && !memcmp(host, s, hn))
+			story_step(t, "Host %.*s is an IP address: nothing to resolve", (int)hn, host);
+		else
+			story_step(t, "Resolved host %.*s: its addresses are tried in turn", (int)hn,
+				 host);
+		if (user.len)
+			story_step(t, "Sending the request as user %s", user.data);
+		buf_free(&user);
+	}
+	story_step(t, "Trying %.*s over TCP", (int)n, s);
+}
+
+/* "Connected to NAME (IP) port P (#0)": the address that answered. */
+static void
+story_connected(struct transfer *t, const char *s, size_t n)
+{
+	const char *open = memchr(s, '(', n), *close, *end = s + n;
+
+	close = open ? memchr(open, ')', (size_t)(end - open)) : NULL;
+	while (end > s && end[-1] != '(')
+		end--; /* the connection's number, "(#0)", is libcurl's */
+	if (!close || end <= close + 1) {
+		story_step(t, "TCP connection established");
+		return;
+	}
+	story_step(t, "TCP connection established with %.*s%.*s", (int)(close - open - 1),
+		 open + 1, (int)(end - 2 - close - 1), close + 1);
+}
+
+/* libcurl's running commentary, reworded as the lab's steps. */
+static void
+net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
+{
 	while (n && *s == ' ')
 		s++, n--;
 	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
 	if (n > 7 && !memcmp(s, "Trying ", 7)) {
-		curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
-		uri_split(url ? url : "", url ? strlen(url) : 0, &u);
-		u.auth_len = host_len(u.auth, u.auth_len);
-		s += 7, n -= 7; /* "IP:port..." */
-		while (n && s[n - 1] == '.')
-			n--;
-		if (u.auth_len == host_len(s, n) && !memcmp(u.auth, s, u.auth_len))
-			story_step(t, "Host %.*s is an IP address: nothing to resolve",
-				 (int)u.auth_len, u.auth);
-		else
-			story_step(t, "Resolved host %.*s to %.*s", (int)u.auth_len, u.auth,
-				 (int)host_len(s, n), s);
-		story_step(t, "Connecting to %.*s over TCP", (int)n, s);
+		story_trying(t, e, s + 7, n - 7);
 	} else if (n > 13 && !memcmp(s, "Connected to ", 13)) {
-		story_step(t, "TCP connection established");
+		t->connecting = 0;
+		t->connected = 1;
+		t->ms_connected = elapsed_s(&t->started) * 1000.0 - t->ms_tried;
+		story_connected(t, s + 13, n - 13);
+	} else if (n > 11 && !memcmp(s, "connect to ", 11)) {
+		story_step(t, "Connection to %.*s", (int)(n - 11), s + 11);
+	} else if (n > 27 && !memcmp(s, "Uses proxy env variable ", 24)) {
+		/* said before the first "Trying"; also of no_proxy, no proxy */
+		t->via_proxy |= ascii_casecmp_n(s + 24, "no_proxy", 8) != 0;
 	} else if (n > 15 && !memcmp(s, "Issue another ", 14)) {
 		const char *q = memchr(s, '\'', n);
 
+		t->connecting = 0;
 		if (q && q + 1 < s + n)
 			story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
 	} else if ((n > 15 && !memcmp(s, "SSL connection ", 15)) ||
@@ -3852,6 +3965,29 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		story_line(t, '*', s, n);
 		net_tls_seen(t, s, n);
 	}
+}
+
+/* A header line sent. Basic credentials are the password in base64: the
+ * story says they were sent, never what they are. */
+static void
+story_sent(struct transfer *t, const char *h, size_t n)
+{
+	size_t name = n > 14 && !ascii_casecmp_n(h, "authorization:", 14) ? 14
+		    : n > 20 && !ascii_casecmp_n(h, "proxy-authorization:", 20) ? 20 : 0;
+	const char *v = h + name, *end = h + n, *sp;
+	struct buf b = {0};
+
+	if (!name) {
+		story_line(t, '>', h, n);
+		return;
+	}
+	while (v < end && *v == ' ')
+		v++;
+	for (sp = v; sp < end && *sp != ' ' && *sp != '\r'; sp++)
+		;
+	buf_addf(&b, "%.*s %.*s [hidden: the credentials]", (int)name, h, (int)(sp - v), v);
+	story_line(t, '>', b.data, b.len);
+	buf_free(&b);
 }
 
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
@@ -3873,7 +4009,7 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 			if (!nl)
 				nl = end - 1;
 			if (nl - p > 1)
-				story_line(t, '>', p, (size_t)(nl - p + 1));
+				story_sent(t, p, (size_t)(nl - p + 1));
 		}
 		break;
 	case CURLINFO_HEADER_IN:
@@ -4026,39 +4162,91 @@ static void
 net_collect_info(struct transfer *t)
 {
 	CURL *e = t->easy;
+	char *url = info_str(e, CURLINFO_EFFECTIVE_URL);
 
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t->status);
 	curl_easy_getinfo(e, CURLINFO_PRIMARY_PORT, &t->port);
 	curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &t->redirects);
 	curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &t->content_length);
-	t->final_url = info_str(e, CURLINFO_EFFECTIVE_URL);
+	t->final_url = url_without_password(url); /* shown, and the base of links */
+	free(url);
 	t->content_type = info_str(e, CURLINFO_CONTENT_TYPE);
 	t->ip = info_str(e, CURLINFO_PRIMARY_IP);
 	t->t_dns = info_ms(e, CURLINFO_NAMELOOKUP_TIME_T);
 	t->t_connect = info_ms(e, CURLINFO_CONNECT_TIME_T);
 	t->t_tls = info_ms(e, CURLINFO_APPCONNECT_TIME_T);
+	t->t_pre = info_ms(e, CURLINFO_PRETRANSFER_TIME_T);
 	t->t_first = info_ms(e, CURLINFO_STARTTRANSFER_TIME_T);
 	t->t_total = info_ms(e, CURLINFO_TOTAL_TIME_T);
+	t->t_redirect = info_ms(e, CURLINFO_REDIRECT_TIME_T);
+}
+
+static int
+transfer_is_tls(const struct transfer *t)
+{
+	const char *u = t->final_url ? t->final_url : t->url;
+
+	return !ascii_casecmp_n(u, "https:", 6);
+}
+
+/* One step's length: libcurl's times run from the start (0: the step was
+ * never reached), so a step lasts from the one before it to its own. */
+static void
+times_step(struct buf *b, const char *label, double from, double to, const char *missing)
+{
+	if (to > 0)
+		buf_addf(b, ", %s %.1f ms", label, to > from ? to - from : 0.0);
+	else
+		buf_addf(b, ", %s %s", label, missing);
+}
+
+/* "Times: ..." as durations, one per step. libcurl adds each hop's times
+ * to the last ones: after redirects they are sums, and said to be. */
+static void
+story_times(struct transfer *t)
+{
+	struct buf b = {0};
+	double tcp = t->t_connect, tls = t->t_tls;
+
+	if (t->via_proxy)
+		buf_adds(&b, ", DNS by the proxy");
+	else
+		times_step(&b, "DNS", 0, t->t_dns, "not reached");
+	if (tcp <= 0 && t->connected) /* 7.88 gives none when TLS fails */
+		buf_addf(&b, ", TCP connect %.1f ms", t->ms_connected);
+	else
+		times_step(&b, "TCP connect", t->t_dns, tcp, "not reached");
+	if (transfer_is_tls(t))
+		times_step(&b, "TLS handshake", tcp, tls, t->connected ? "did not complete"
+								    : "not reached");
+	times_step(&b, "request sent → first byte (the server)", t->t_pre, t->t_first,
+		   t->t_pre > 0 ? "no answer" : "not reached");
+	if (t->t_first > 0)
+		times_step(&b, "download", t->t_first, t->t_total, "");
+	if (t->redirects)
+		story_step(t, "Times summed over the %ld requests (the redirects took %.1f ms "
+			 "before the last one): %s; total %.1f ms", t->redirects + 1,
+			 t->t_redirect, b.data + 2, t->t_total);
+	else
+		story_step(t, "Times: %s; total %.1f ms", b.data + 2, t->t_total);
+	buf_free(&b);
 }
 
 /* The closing lines of the story: what the info getters know at the end. */
 static void
 story_summary(struct transfer *t)
 {
-	if (t->ip && *t->ip)
-		story_step(t, "Times: DNS %.1f ms, TCP connect %.1f ms%s, first byte %.1f ms, "
-			 "total %.1f ms", t->t_dns, t->t_connect, t->t_tls > 0 ? ", TLS" : "",
-			 t->t_first, t->t_total);
-	if (t->t_tls > 0)
-		story_step(t, "TLS handshake done after %.1f ms", t->t_tls);
+	story_times(t);
 	if (t->redirects)
 		story_step(t, "Followed %ld redirect%s to %s", t->redirects,
 			 t->redirects == 1 ? "" : "s", t->final_url);
 	if (t->status == 0)
 		return; /* no response: nothing to say of a body */
-	if (t->content_length >= 0)
+	if (t->length_seen >= 0)
 		story_step(t, "Content-Length: %" CURL_FORMAT_CURL_OFF_T "%s%s",
-			 t->content_length, t->encoding[0] ? " bytes of " : "", t->encoding);
+			 t->length_seen, t->encoding[0] ? " bytes of " : "", t->encoding);
+	else if (t->status == 304 || t->status == 204)
+		story_step(t, "Content-Length: not sent (a %ld response has no body)", t->status);
 	else
 		story_step(t, "Content-Length: not sent%s", t->chunked ? " (chunked transfer)"
 							 : " (the body ends when the connection closes)");
@@ -4309,6 +4497,34 @@ net_error(const struct transfer *t, struct buf *out)
 		buf_adds(out, curl_easy_strerror(t->result));
 }
 
+/* The last line of a failed fetch's story: where it stopped, and why in
+ * words (the status line that also says it is gone at the next key). */
+static void
+story_stopped(struct transfer *t, const char *why)
+{
+	const char *where;
+
+	if (t->status >= 300 && t->status < 400)
+		where = "while following the redirects";
+	else if (t->status)
+		where = "while receiving the body";
+	else if (t->t_pre > 0)
+		where = "while waiting for the first byte";
+	else if (t->connected && transfer_is_tls(t))
+		where = "during the TLS handshake";
+	else if (t->connected)
+		where = "while sending the request";
+	else if (t->ms_tried > 0)
+		where = t->via_proxy ? "while connecting to the proxy" : "while connecting";
+	else
+		where = "before connecting (resolving the host)";
+	if (t->status && t->length_seen >= 0)
+		story_step(t, "The fetch failed %s (%zu of %" CURL_FORMAT_CURL_OFF_T
+			 " bytes): %s", where, t->received, t->length_seen, why);
+	else
+		story_step(t, "The fetch failed %s: %s", where, why);
+}
+
 /* The charset parameter of a Content-Type value, or NULL. */
 static char *
 http_charset(const char *content_type)
@@ -4372,12 +4588,14 @@ static void
 print_err(const char *url, const char *msg)
 {
 	struct buf b = {0};
+	char *shown = url_without_password(url);
 
 	buf_adds(&b, "scraper: ");
-	if (url) {
-		buf_add_safe(&b, url, strlen(url), SAN_TEXT);
+	if (shown) {
+		buf_add_safe(&b, shown, strlen(shown), SAN_TEXT);
 		buf_adds(&b, ": ");
 	}
+	free(shown);
 	buf_adds(&b, msg);
 	buf_addc(&b, '\n');
 	fputs(b.data, stderr);
@@ -4632,8 +4850,11 @@ static void
 json_page(struct buf *o, const struct transfer *t, const struct page *p, const char *saved,
 	  const char *error)
 {
+	char *url = url_without_password(t->url); /* the password was sent, not shown */
+
 	buf_adds(o, "{\"url\":");
-	json_str(o, t->url);
+	json_str(o, url);
+	free(url);
 	buf_adds(o, ",\"final_url\":");
 	json_str(o, t->final_url);
 	/* 0 for what a failed fetch never had: null */
@@ -7341,7 +7562,8 @@ download_end(struct app *a)
 static void
 story_keep(struct app *a, struct transfer *t, const char *why)
 {
-	story_step(t, "%s", why);
+	if (why) /* NULL: the story already ends with it */
+		story_step(t, "%s", why);
 	transfer_end(t);
 	transfer_free(a->failed);
 	a->failed = t;
@@ -7669,8 +7891,9 @@ fetch_arrived(struct app *a)
 	net_error(t, &err);
 	if (err.len) {
 		ui_message(a, 1, "%s — the Transfer pane tells the story", err.data);
+		story_stopped(t, err.data);
 		buf_free(&err);
-		fetch_failed(a, "The fetch failed");
+		fetch_failed(a, NULL);
 		return;
 	}
 	a->fetch = NULL;
@@ -8935,6 +9158,7 @@ dump_fetched(struct dump *d, const struct options *o)
 	net_error(d->t, &err);
 	if (!err.len)
 		return -1;
+	story_stopped(d->t, err.data);
 	if (o->verbose)
 		out_story(&story, d->t);
 	fputs(story.data ? story.data : "", stderr);

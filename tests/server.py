@@ -100,6 +100,13 @@ Routes
                       OSC 52, ESC [ 2 J, C1 (raw C2 9B and &#x9b;), CR BS TAB
                       VT FF DEL LF, U+202E and U+2066, invalid UTF-8, a NUL;
                       also a response header X-Hostile with ESC and BEL
+  Story (tests/story.t): the Transfer story's steps and times
+    /story/delay?ms=N   the first byte after N ms (default 300), then a page
+    /story/hop?ms=N     302 to /story/delay?ms=N
+    /story/silent       reads the request, never answers (held 60 s)
+    /story/304          304 Not Modified, no Content-Length
+    http://ANY/PATH     a plain HTTP proxy's request (an absolute URI): a
+                        page "via the proxy" naming the host asked for
   Faults (tests/faults.t, tests/faults-tui.t).  Each is /fault/NAME, and
   anything after /fault/NAME/ is ignored, so /fault/NAME/file.bin gives a
   file name.
@@ -1021,8 +1028,33 @@ class Handler(socketserver.BaseRequestHandler):
             pass
         elif p.startswith("/rows/") and route_rows(self, p[len("/rows/"):]):
             pass  # records and the batch output (tests/rows.t, tests/rows-tui.t)
+        elif p.startswith("/story/") or req.target.startswith("http://"):
+            self.route_story(req)      # ==== story block: see route_story ====
         else:
             self.error(404, "Not Found")
+
+    # ==== story block (tests/story.t): the Transfer story's steps ==========
+    def route_story(self, req):
+        """The /story/ routes and the proxy's absolute-URI requests (see
+        the top of this file)."""
+        scale = float(os.environ.get("TIME_SCALE") or 1)
+        p = req.path
+        if req.target.startswith("http://"):
+            host = urllib.parse.urlsplit(req.target).netloc
+            self.page("<html><head><title>via the proxy</title></head><body>"
+                      "<a href=\"/asked\">asked for %s</a></body></html>\n" % host.replace("<", "").replace("&", ""))
+        elif p == "/story/delay":
+            if not STOP.wait(self.int_arg(req, "ms", 300, 60000) * scale / 1000.0):
+                self.page(PAGE2)
+        elif p == "/story/hop":
+            self.redirect("/story/delay?ms=%d" % self.int_arg(req, "ms", 300, 60000))
+        elif p == "/story/silent":
+            STOP.wait(60)
+        elif p == "/story/304":
+            self.send(304, "Not Modified", ctype=None, length=False)
+        else:
+            self.error(404, "Not Found")
+    # ==== end of the story block ==============================================
 
     def route_chain(self, rest):
         try:

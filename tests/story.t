@@ -1,0 +1,112 @@
+#!/bin/bash
+# The Transfer story (`--dump -v` on stderr, the Transfer pane) must be
+# exactly true, step by step, as `curl -v --trace-time` would tell it: each
+# step's own duration, "not reached" / "no answer" where a step never
+# happened, the proxy named as the proxy, no password anywhere, every
+# connection attempt with its outcome, a 304's missing Content-Length, and a
+# failed fetch's reason and where it stopped.
+#
+# Run from the repository root:  prove -v tests/story.t
+
+. "$(dirname "$0")/lib.sh"
+require_scraper
+start_server_tls
+
+# step_ms LABEL: the duration the story's "Times" line gives LABEL, in ms.
+step_ms() {
+    grep '^\* Times' "$ERR" | grep -Eo "$1 [0-9]+\.[0-9] ms" | grep -Eo '[0-9]+\.[0-9]' | head -1
+}
+# between LOW HIGH VALUE: LOW <= VALUE <= HIGH (floats).
+between() { awk -v l="$1" -v h="$2" -v v="$3" 'BEGIN { exit !(v != "" && v >= l && v <= h) }'; }
+
+DELAY=$(scaled 300)
+
+# ==== 1. durations per step, not libcurl's times from the start ===============
+
+run_scraper --dump -v "$BASE/story/delay?ms=300"
+is "$RC" 0 "a slow first byte: fetched"
+FIRST=$(step_ms 'first byte \(the server\)')
+CONNECT=$(step_ms 'TCP connect')
+ok 'between $((DELAY - 10)) $((DELAY + 250 * ${TIME_SCALE:-1})) "$FIRST"' \
+   "the server's time is about the ${DELAY} ms delay (got $FIRST)"
+ok 'between 0 50 "$CONNECT"' "the TCP connect takes its own few ms, not the time since the start (got $CONNECT)"
+unlike "$(grep '^\* Times' "$ERR")" "TLS" "no TLS step over http"
+
+run_scraper --dump -v "$BASE/story/hop?ms=300"
+like "$(grep '^\* Times' "$ERR")" "^\* Times summed over the 2 requests \(the redirects took [0-9.]+ ms before the last one\)" \
+     "after a redirect the times say they are sums, and the redirects' own time"
+FIRST=$(step_ms 'first byte \(the server\)')
+ok 'between $((DELAY - 10)) $((DELAY + 250 * ${TIME_SCALE:-1})) "$FIRST"' "the delay counted once (got $FIRST)"
+
+if [ -n "$TLS_BASE" ]; then
+    run_scraper --dump -v "$TLS_BASE/"
+    like "$(grep '^\* Times' "$ERR")" "TCP connect [0-9]+\.[0-9] ms, TLS handshake did not complete, request sent → first byte \(the server\) not reached" \
+         "a refused certificate: TCP connected (its time), TLS did not complete, no request"
+    unlike "$(cat "$ERR")" " 0\.0 ms, first byte" "no \"0.0 ms\" for a step never reached (TLS)"
+    like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed during the TLS handshake: .*certificate" \
+         "the story ends with where it stopped and why (TLS)"
+else
+    skip "TLS: $TLS_WHY"; skip "TLS: $TLS_WHY"; skip "TLS: $TLS_WHY"
+fi
+
+# ==== 2. a step never reached is not "0.0 ms" ===================================
+
+run_scraper --dump -v --timeout 1 "$BASE/story/silent"
+isnt "$RC" 0 "a server that never answers: a failure"
+like "$(grep '^\* Times' "$ERR")" "first byte \(the server\) no answer" "no answer, not \"first byte 0.0 ms\""
+like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed while waiting for the first byte: timed out after 1\.0 s" \
+     "the story ends with where it stopped and the reason in words"
+
+run_scraper --dump -v "http://127.0.0.1:$(free_port)/"
+like "$(grep '^\* Times' "$ERR")" "TCP connect not reached" "a refused connection: TCP connect not reached"
+like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed while connecting: " "... and stopped while connecting"
+
+# ==== 3. a proxy is named as the proxy ==========================================
+
+http_proxy=http://127.0.0.1:$PORT no_proxy= NO_PROXY= run_scraper --dump -v "http://example.test/x"
+is "$RC" 0 "through a proxy: fetched"
+like "$(cat "$OUT")" "asked for example.test" "the proxy was asked for the host"
+like "$(cat "$ERR")" "Connecting to the proxy 127.0.0.1:$PORT: it resolves host example.test itself" \
+     "the story names the proxy"
+unlike "$(cat "$ERR")" "Resolved host" "the host is never said to be resolved here"
+like "$(grep '^\* Times' "$ERR")" "DNS by the proxy" "no DNS time of our own through a proxy"
+
+# ==== 4. never a password =======================================================
+
+run_scraper --dump -v --fields page,url "http://alice:s3cret@127.0.0.1:$PORT/page2.html"
+is "$RC" 0 "user and password in the URL: fetched"
+ok '! grep -q s3cret "$ERR" "$OUT"' "the password is nowhere in the story or the TSV"
+ok '! grep -q YWxpY2U6czNjcmV0 "$ERR"' "nor its base64 in the Authorization header shown"
+like "$(cat "$ERR")" "as user alice" "the story says a user was sent"
+unlike "$(cat "$ERR")" "Resolved host alice" "the user is no host to resolve"
+like "$(head -1 "$OUT")" "^http://alice@127\.0\.0\.1:$PORT/page2\.html	" "the TSV page field has the user, not the password"
+run_scraper --dump --format json "http://alice:s3cret@127.0.0.1:$PORT/page2.html"
+ok '! grep -q s3cret "$OUT"' "the password is nowhere in the JSON"
+is "$(json_get "$OUT" 'd["url"] + " " + d["final_url"]')" \
+   "http://alice@127.0.0.1:$PORT/page2.html http://alice@127.0.0.1:$PORT/page2.html" "JSON url and final_url without it"
+run_scraper --dump "http://alice:s3cret@127.0.0.1:$(free_port)/"
+ok '! grep -q s3cret "$ERR"' "nor in the error message"
+
+# ==== 5. every connection attempt, with its outcome ===========================
+
+run_scraper --dump -v "http://[::1]:$PORT/"
+like "$(cat "$ERR")" "Trying \[::1\]:$PORT over TCP
+\* Connection to ::1 port $PORT failed: Connection refused" "a refused attempt is told, with its address"
+if getent ahosts localhost | grep -q '^::1' && getent ahosts localhost | grep -q '^127\.0\.0\.1'; then
+    run_scraper --dump -v "http://localhost:$PORT/page2.html"
+    is "$(grep -c 'Resolved host' "$ERR")" 1 "one lookup, however many addresses"
+    like "$(cat "$ERR")" "Connection to ::1 port $PORT failed" "the refused ::1 is told"
+    like "$(cat "$ERR")" "TCP connection established with 127\.0\.0\.1 port $PORT" "then 127.0.0.1 answered"
+else
+    skip "localhost does not resolve to both ::1 and 127.0.0.1 here"
+    skip "localhost does not resolve to both ::1 and 127.0.0.1 here"
+    skip "localhost does not resolve to both ::1 and 127.0.0.1 here"
+fi
+
+# ==== 6. a 304 without Content-Length =========================================
+
+run_scraper --dump -v "$BASE/story/304"
+like "$(cat "$ERR")" "Content-Length: not sent \(a 304 response has no body\)" "a 304's Content-Length: not sent"
+unlike "$(cat "$ERR")" "Content-Length: 0" "not \"Content-Length: 0\""
+
+done_testing
