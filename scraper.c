@@ -3893,26 +3893,31 @@ story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 	struct buf user = {0};
 	const char *host;
 	size_t hn;
+	int literal;
 
 	while (n && s[n - 1] == '.')
 		n--;
+	story_host(e, &host, &hn, &user);
+	literal = hn == host_len(s, n) && !memcmp(host, s, hn);
 	if (!t->connecting) {
 		t->connecting = 1;
 		t->ms_tried = elapsed_s(&t->started) * 1000.0;
-		story_host(e, &host, &hn, &user);
 		if (t->via_proxy)
 			story_step(t, "Connecting to the proxy %.*s: it resolves host %.*s itself",
 				 (int)n, s, (int)hn, host);
-		else if (hn == host_len(s, n) && !memcmp(host, s, hn))
+		else if (literal)
 			story_step(t, "Host %.*s is an IP address: nothing to resolve", (int)hn, host);
 		else
 			story_step(t, "Resolved host %.*s: its addresses are tried in turn", (int)hn,
 				 host);
 		if (user.len)
 			story_step(t, "Sending the request as user %s", user.data);
-		buf_free(&user);
 	}
-	story_step(t, "Trying %.*s over TCP", (int)n, s);
+	if (t->via_proxy || literal)
+		story_step(t, "Trying %.*s over TCP", (int)n, s);
+	else
+		story_step(t, "Trying %.*s (resolved from %.*s) over TCP", (int)n, s, (int)hn, host);
+	buf_free(&user);
 }
 
 /* "Connected to NAME (IP) port P (#0)": the address that answered. */
