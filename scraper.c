@@ -59,6 +59,8 @@
  *     and data: references: url_resolve_into();
  *   - reads Content-Length "12abc" as 12 and lets a second one win:
  *     net_length_seen(); MAXFILESIZE trusts Content-Length: net_write();
+ *   - averages --limit-rate over seconds, and lets a body that arrives
+ *     within them pass at full speed: net_too_fast();
  *   - follows redirects without limit: net_easy(); reports a bad
  *     Content-Encoding, HTTP/0.9 and an oversized header line in its own
  *     words: net_body_error(), net_error().
