@@ -59,6 +59,8 @@
  *     and data: references: url_resolve_into();
  *   - reads Content-Length "12abc" as 12 and lets a second one win:
  *     net_length_seen(); MAXFILESIZE trusts Content-Length: net_write();
+ *   - averages --limit-rate over seconds, and lets a body that arrives
+ *     within them pass at full speed: net_too_fast();
  *   - follows redirects without limit: net_easy(); reports a bad
  *     Content-Encoding, HTTP/0.9 and an oversized header line in its own
  *     words: net_body_error(), net_error().
@@ -336,6 +338,33 @@ struct transfer {
 	int in_head;        /* a response's header lines are passing */
 	int interim;        /* ... of a 1xx response: not a hop */
 	char tls_version[32], tls_cipher[96]; /* as libcurl tells them, or "" */
+	long max_redirs;    /* --max-redirs, for the error that names it */
+	curl_off_t rate;    /* --limit-rate: body bytes per second at most, 0: any */
+	int paused;         /* ... and the body waits for the time to catch up */
+};
+
+/* The request options, as curl names them: each fetch of the run (pages,
+ * follows, reloads, downloads) is made with all of them. */
+struct request {
+	struct curl_slist *headers;  /* -H, as given: libcurl drops "Name:" */
+	struct curl_slist *resolve;  /* --resolve HOST:PORT:ADDR */
+	const char *referer;         /* -e, without ";auto" */
+	int autoreferer;             /* -e ...;auto */
+	const char *userpwd;         /* -u: a copy (argv's password is blanked) */
+	const char *method;          /* -X */
+	struct buf data;             /* -d, --data-binary: the body of a POST */
+	int has_data;                /* ... even an empty one */
+	const char *cookie;          /* -b "n=v; n2=v2": sent as it is */
+	const char *cookie_file;     /* -b FILE: read into the run's cookies */
+	const char *cookie_jar;      /* -c FILE: the run's cookies, written at exit */
+	int insecure;                /* -k */
+	const char *cacert, *capath; /* or SSL_CERT_FILE, SSL_CERT_DIR, CURL_CA_BUNDLE */
+	const char *proxy, *noproxy; /* -x, --noproxy */
+	long ip_resolve;             /* -4, -6: CURL_IPRESOLVE_* */
+	long http_version;           /* --http1.1, --http2: 0, libcurl's choice */
+	int no_compressed;           /* --no-compressed */
+	long max_redirs;             /* --max-redirs; 0: a redirect is the answer */
+	curl_off_t limit_rate;       /* --limit-rate, bytes/s; 0: no limit */
 };
 
 struct options {
@@ -355,6 +384,7 @@ struct options {
 	char **inputs;       /* URLs, paths, file:// URLs or "-", in turn */
 	int ninputs;
 	unsigned char fields[FIELDS_MAX + 1]; /* the TSV's columns, F_END-terminated */
+	struct request req;  /* curl's request options, for every fetch of the run */
 };
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
@@ -3839,6 +3869,33 @@ net_hop_seen(struct transfer *t, CURL *e, const char *h, size_t n)
 	}
 }
 
+/* A request header line for the story: credentials (-u, or an
+ * Authorization given with -H) never reach the screen, -v or a file; the
+ * scheme stays, to tell which was sent. */
+static void
+story_sent(struct transfer *t, const char *s, size_t n)
+{
+	static const char *const secret[] = {"authorization:", "proxy-authorization:"};
+	size_t i, k, len;
+
+	for (i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+		len = strlen(secret[i]);
+		if (n <= len || ascii_casecmp_n(s, secret[i], len))
+			continue;
+		for (k = len; k < n && s[k] == ' '; k++)
+			;
+		while (k < n && s[k] != ' ' && s[k] != '\r' && s[k] != '\n')
+			k++; /* the scheme: Basic, Bearer... */
+		if (k == n || s[k] != ' ')
+			k = len; /* a lone token is the secret itself */
+		buf_add(&t->story, "> ", 2);
+		buf_add(&t->story, s, k);
+		buf_adds(&t->story, " ***\n");
+		return;
+	}
+	story_line(t, '>', s, n);
+}
+
 /* "SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384": the only way
  * libcurl 7.88 tells the TLS version and the cipher without linking the
  * TLS library itself. */
@@ -3972,29 +4029,6 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 	}
 }
 
-/* A header line sent. Basic credentials are the password in base64: the
- * story says they were sent, never what they are. */
-static void
-story_sent(struct transfer *t, const char *h, size_t n)
-{
-	size_t name = n > 14 && !ascii_casecmp_n(h, "authorization:", 14) ? 14
-		    : n > 20 && !ascii_casecmp_n(h, "proxy-authorization:", 20) ? 20 : 0;
-	const char *v = h + name, *end = h + n, *sp;
-	struct buf b = {0};
-
-	if (!name) {
-		story_line(t, '>', h, n);
-		return;
-	}
-	while (v < end && *v == ' ')
-		v++;
-	for (sp = v; sp < end && *sp != ' ' && *sp != '\r'; sp++)
-		;
-	buf_addf(&b, "%.*s %.*s [hidden: the credentials]", (int)name, h, (int)(sp - v), v);
-	story_line(t, '>', b.data, b.len);
-	buf_free(&b);
-}
-
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
  * the lines that tell the story are kept; headers go in as they pass. */
 static int
@@ -4029,6 +4063,18 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 	return 0;
 }
 
+/* --limit-rate: libcurl 7.88 averages its limit over seconds and lets a
+ * body that arrives within them pass at full speed. Here each piece waits
+ * until the run of the transfer allows it: a second's worth ahead at most. */
+static int
+net_too_fast(struct transfer *t, size_t n)
+{
+	double allowed = (double)t->rate * (elapsed_s(&t->started) + 1.0);
+
+	t->paused = t->rate > 0 && (double)(t->received + n) > allowed && t->received > 0;
+	return t->paused;
+}
+
 static size_t
 net_write(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -4039,6 +4085,8 @@ net_write(char *data, size_t size, size_t nmemb, void *userp)
 	 * the next progress call */
 	if (t->bad_length || got_signal)
 		return CURL_WRITEFUNC_ERROR;
+	if (net_too_fast(t, n))
+		return CURL_WRITEFUNC_PAUSE; /* the same data comes again: net_progress */
 	/* The only cap that holds on libcurl 7.88: MAXFILESIZE trusts
 	 * Content-Length, and chunked or compressed bodies pass it. */
 	if (n > t->max_size - t->received) {
@@ -4081,7 +4129,130 @@ net_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 
 	(void)dlnow, (void)ultotal, (void)ulnow;
 	t->dl_total = dltotal;
+	/* called while paused too: the time has come when a tenth of a
+	 * second's worth may pass */
+	if (t->paused && (double)t->received + (double)t->rate / 10 <=
+			  (double)t->rate * (elapsed_s(&t->started) + 1.0)) {
+		t->paused = 0;
+		curl_easy_pause(t->easy, CURLPAUSE_CONT);
+	}
 	return got_signal != 0; /* aborts the transfer within a second */
+}
+
+/* The run's one cookie engine, shared by every transfer: a cookie a page
+ * sets goes with the follows, reloads and downloads after it. Transfers are
+ * driven from the main thread only, so the share needs no lock. */
+static CURLSH *net_cookie_share;
+
+static CURLSH *
+net_cookies(void)
+{
+	if (!net_cookie_share) {
+		net_cookie_share = curl_share_init();
+		if (!net_cookie_share ||
+		    curl_share_setopt(net_cookie_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE))
+			die("cannot start the cookie engine");
+	}
+	return net_cookie_share;
+}
+
+/* A handle on the run's cookies, for reading or writing them at once. */
+static CURL *
+net_cookie_handle(void)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		die("out of memory");
+	curl_easy_setopt(e, CURLOPT_SHARE, net_cookies());
+	return e;
+}
+
+/* -b FILE: its cookies join the run's, once (a file that does not exist
+ * yet, the jar of a first run, is no error: as curl). */
+static void
+net_cookies_load(const char *path)
+{
+	CURL *e = net_cookie_handle();
+
+	curl_easy_setopt(e, CURLOPT_COOKIEFILE, path);
+	curl_easy_setopt(e, CURLOPT_COOKIELIST, "RELOAD");
+	curl_easy_cleanup(e);
+}
+
+/* The run's cookies, one Netscape cookie-file line each (NULL: none). */
+static struct curl_slist *
+net_cookie_lines(void)
+{
+	struct curl_slist *lines = NULL;
+	CURL *e = net_cookie_handle();
+
+	curl_easy_getinfo(e, CURLINFO_COOKIELIST, &lines);
+	curl_easy_cleanup(e);
+	return lines;
+}
+
+/* After the last transfer is freed. */
+static void
+net_cookies_end(void)
+{
+	if (net_cookie_share)
+		curl_share_cleanup(net_cookie_share);
+	net_cookie_share = NULL;
+}
+
+/* What the request says and carries: -H, -A, -e, -u, -X, -d, -b. */
+static void
+net_easy_request(CURL *e, const struct request *r)
+{
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(e, CURLOPT_REFERER, r->referer);
+	curl_easy_setopt(e, CURLOPT_AUTOREFERER, (long)r->autoreferer);
+	curl_easy_setopt(e, CURLOPT_USERPWD, r->userpwd);
+	curl_easy_setopt(e, CURLOPT_COOKIE, r->cookie);
+	curl_easy_setopt(e, CURLOPT_SHARE, net_cookies());
+	curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the engine on, no file read */
+	if (r->has_data) {
+		/* the options outlive every transfer: no copy */
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->data.len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->data.data ? r->data.data : "");
+	}
+	/* HEAD as a custom method would wait for a body that never comes */
+	if (r->method && !strcmp(r->method, "HEAD"))
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (r->method)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+}
+
+/* How the request gets there: TLS, proxy, addresses, HTTP version, rate. */
+static void
+net_easy_connection(CURL *e, const struct request *r)
+{
+	if (r->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (r->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, r->cacert);
+	if (r->capath)
+		curl_easy_setopt(e, CURLOPT_CAPATH, r->capath);
+	if (r->proxy)
+		curl_easy_setopt(e, CURLOPT_PROXY, r->proxy);
+	if (r->noproxy)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, r->noproxy);
+	curl_easy_setopt(e, CURLOPT_IPRESOLVE, r->ip_resolve);
+	if (r->http_version)
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, r->http_version);
+	curl_easy_setopt(e, CURLOPT_RESOLVE, r->resolve);
+	if (r->limit_rate > 0) {
+		/* a read takes up to a buffer at once: a second's worth at
+		 * most, as curl does (libcurl's least is 1 KiB); the body's
+		 * pace is net_too_fast()'s */
+		if (r->limit_rate < 256 * 1024)
+			curl_easy_setopt(e, CURLOPT_BUFFERSIZE, r->limit_rate < 1024 ? 1024L
+									 : (long)r->limit_rate);
+		curl_easy_setopt(e, CURLOPT_MAX_SEND_SPEED_LARGE, r->limit_rate);
+	}
 }
 
 static CURL *
@@ -4096,15 +4267,19 @@ net_easy(struct transfer *t, const struct options *o)
 	/* a typed file:// would read local files; a redirect may go to ftp: */
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS); /* 7.88: unlimited */
+	/* --max-redirs 0: the redirect itself is the answer */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->req.max_redirs > 0 ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->req.max_redirs); /* 7.88: unlimited */
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, o->timeout < 10 ? o->timeout : 10L);
 	/* a page has --timeout in all; a download the user chose may take
 	 * long, but not stall: under 100 bytes/s for 30 s ends either */
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, t->fd < 0 ? o->timeout : 0L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 100L);
+	/* ... or under half of a --limit-rate lower than that */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o->req.limit_rate > 0 &&
+			 o->req.limit_rate < 200 ? (long)(o->req.limit_rate + 1) / 2 : 100L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	if (!o->req.no_compressed)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -4121,6 +4296,11 @@ net_easy(struct transfer *t, const struct options *o)
 	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L); /* feeds net_debug, prints nothing */
 	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, net_debug);
 	curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
+	net_easy_request(e, &o->req);
+	net_easy_connection(e, &o->req);
+	/* libcurl names a proxy from the environment in its story, not one
+	 * set with -x (and --noproxy may pass it by: then it says nothing) */
+	t->via_proxy = o->req.proxy && *o->req.proxy && !o->req.noproxy;
 	return e;
 }
 
@@ -4147,8 +4327,13 @@ net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->content_length = -1;
 	t->length_seen = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t->started);
+	t->max_redirs = o->req.max_redirs;
+	t->rate = o->req.limit_rate;
 	t->easy = net_easy(t, o);
 	t->multi = multi;
+	if (o->req.insecure && !ascii_casecmp_n(url, "https:", 6))
+		story_step(t, "TLS certificate verification is off (--insecure): "
+			 "the server is not known to be who it says");
 	if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
 		die("cannot start a transfer");
 	return t;
@@ -4466,7 +4651,7 @@ net_error(const struct transfer *t, struct buf *out)
 		buf_adds(out, "response headers too large (over 300 KiB in all): refused");
 		return;
 	case CURLE_TOO_MANY_REDIRECTS:
-		buf_addf(out, "too many redirects (more than %ld)", MAX_REDIRECTS);
+		buf_addf(out, "too many redirects (more than %ld)", t->max_redirs);
 		return;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		/* also how 7.88 refuses a reply with no status line (HTTP/0.9) */
@@ -5136,6 +5321,36 @@ save_file(const char *dir, const char *name, const char *data, size_t n,
 		return -1;
 	}
 	return temp_commit(fd, TMP_SAVE, path->data, force, err);
+}
+
+/* -c FILE: the run's cookies in curl's cookie-file format, through a temp
+ * file beside it (an old jar is replaced whole, or kept). */
+static int
+cookie_jar_write(const char *path, struct buf *err)
+{
+	struct curl_slist *lines = net_cookie_lines(), *l;
+	struct buf out = {0}, dir = {0};
+	const char *slash = strrchr(path, '/');
+	int fd, rc = -1;
+
+	buf_adds(&out, "# Netscape HTTP Cookie File\n"
+		 "# https://curl.se/docs/http-cookies.html\n"
+		 "# This file was generated by scraper " VERSION ". Edit at your own risk.\n\n");
+	for (l = lines; l; l = l->next)
+		buf_addf(&out, "%s\n", l->data);
+	curl_slist_free_all(lines);
+	buf_add(&dir, slash ? path : ".", slash ? (size_t)(slash - path) + (slash == path) : 1);
+	fd = temp_create(dir.data, TMP_SAVE, err);
+	if (fd >= 0 && write_all(fd, out.data, out.len) < 0) {
+		buf_addf(err, "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		temp_discard(TMP_SAVE);
+	} else if (fd >= 0) {
+		rc = temp_commit(fd, TMP_SAVE, path, 1, err);
+	}
+	buf_free(&out);
+	buf_free(&dir);
+	return rc;
 }
 
 /* The name a body is saved under when the user gave none: the one its
@@ -8802,10 +9017,40 @@ usage(FILE *f)
 	      "  --dir DIR               directory for saved files (default Files)\n"
 	      "  --force                 overwrite an existing file when saving\n"
 	      "  --max-size BYTES        largest body accepted (default 67108864)\n"
-	      "  --timeout SECONDS       limit for the whole transfer (default 30)\n"
-	      "  --user-agent STRING     User-Agent header (default scraper/" VERSION ")\n"
 	      "  -h, --help              this help\n"
-	      "  -V, --version           the version\n",
+	      "  -V, --version           the version\n"
+	      "Request options, as curl's (for every fetch of the run, downloads too):\n"
+	      " HTTP:\n"
+	      "  -H, --header \"NAME: VALUE\" an extra header (repeatable); \"NAME:\" drops\n"
+	      "                          one libcurl would send\n"
+	      "  -A, --user-agent STRING User-Agent header (default scraper/" VERSION ")\n"
+	      "  -e, --referer URL       Referer header (URL;auto: also on redirects)\n"
+	      "  -X, --request METHOD    the request method\n"
+	      "  -d, --data STRING|@FILE POST this body (a file without its line breaks;\n"
+	      "                          several are joined with &)\n"
+	      "  --data-binary STRING|@FILE  POST this body, bytes as they are\n"
+	      "  --max-redirs N          follow at most N redirects (default 10; 0: the\n"
+	      "                          redirect itself is the answer)\n"
+	      "  --no-compressed         do not ask for a compressed body\n"
+	      "  --http1.1, --http2      the HTTP version to use\n"
+	      " Authentication and cookies:\n"
+	      "  -u, --user USER:PASSWORD  Basic authentication (never shown)\n"
+	      "  -b, --cookie \"N=V; N2=V2\"|FILE  cookies to send, or a cookie file to\n"
+	      "                          start from (cookies set by servers are kept for\n"
+	      "                          the run)\n"
+	      "  -c, --cookie-jar FILE   write the run's cookies to FILE at exit\n"
+	      " TLS:\n"
+	      "  -k, --insecure          do not verify the server's certificate\n"
+	      "  --cacert FILE           CA certificates to verify with (else\n"
+	      "                          CURL_CA_BUNDLE or SSL_CERT_FILE)\n"
+	      "  --capath DIR            a directory of CA certificates (else SSL_CERT_DIR)\n"
+	      " Connection:\n"
+	      "  -x, --proxy URL         an http:// or https:// proxy\n"
+	      "  --noproxy LIST          hosts reached without the proxy (comma-separated)\n"
+	      "  -4, --ipv4, -6, --ipv6  IPv4 or IPv6 addresses only\n"
+	      "  --resolve HOST:PORT:ADDR  HOST:PORT is at ADDR (repeatable)\n"
+	      "  --limit-rate RATE       bytes per second at most (suffix k, m or g)\n"
+	      "  --timeout SECONDS       limit for the whole transfer (default 30)\n",
 	      f);
 }
 
@@ -8832,8 +9077,13 @@ parse_number(const char *s, const char *opt, long min)
 	return v;
 }
 
-enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT, OPT_UA,
-       OPT_BASE, OPT_UNIQUE, OPT_FIELDS };
+enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT,
+       OPT_BASE, OPT_UNIQUE, OPT_FIELDS, OPT_DATA_BINARY, OPT_CACERT, OPT_CAPATH,
+       OPT_NOPROXY, OPT_HTTP11, OPT_HTTP2, OPT_NO_COMPRESSED, OPT_MAX_REDIRS, OPT_RESOLVE,
+       OPT_LIMIT_RATE };
+
+/* getopt's letters: ours, then curl's request options */
+#define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46"
 
 static const struct option longopts[] = {
 	{"dump", no_argument, NULL, OPT_DUMP},
@@ -8846,7 +9096,28 @@ static const struct option longopts[] = {
 	{"unique", no_argument, NULL, OPT_UNIQUE},
 	{"max-size", required_argument, NULL, OPT_MAX},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"user-agent", required_argument, NULL, OPT_UA},
+	{"user-agent", required_argument, NULL, 'A'},
+	{"header", required_argument, NULL, 'H'},
+	{"referer", required_argument, NULL, 'e'},
+	{"user", required_argument, NULL, 'u'},
+	{"request", required_argument, NULL, 'X'},
+	{"data", required_argument, NULL, 'd'},
+	{"data-binary", required_argument, NULL, OPT_DATA_BINARY},
+	{"cookie", required_argument, NULL, 'b'},
+	{"cookie-jar", required_argument, NULL, 'c'},
+	{"insecure", no_argument, NULL, 'k'},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"capath", required_argument, NULL, OPT_CAPATH},
+	{"proxy", required_argument, NULL, 'x'},
+	{"noproxy", required_argument, NULL, OPT_NOPROXY},
+	{"ipv4", no_argument, NULL, '4'},
+	{"ipv6", no_argument, NULL, '6'},
+	{"http1.1", no_argument, NULL, OPT_HTTP11},
+	{"http2", no_argument, NULL, OPT_HTTP2},
+	{"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
+	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+	{"resolve", required_argument, NULL, OPT_RESOLVE},
+	{"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
 	{"base", required_argument, NULL, OPT_BASE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -8917,6 +9188,211 @@ options_base(const char *s)
 	return s;
 }
 
+/* -H "Name: value" (or "Name;" for an empty one): one header line, no
+ * line break that would add another. */
+static void
+option_header(struct request *r, const char *h)
+{
+	size_t name = strcspn(h, ":;");
+
+	if (strpbrk(h, "\r\n"))
+		usage_error("%s", "-H: a header cannot hold a line break");
+	if (!name || !h[name])
+		usage_error("-H '%s': \"Name: value\" expected", h);
+	r->headers = curl_slist_append(r->headers, h);
+	if (!r->headers)
+		die("out of memory");
+}
+
+/* --resolve [+]HOST:PORT:ADDR[,ADDR...] or -HOST:PORT, as libcurl takes it. */
+static void
+option_resolve(struct request *r, const char *arg)
+{
+	const char *p = arg + (*arg == '+' || *arg == '-'), *end;
+	long port;
+
+	end = *p == '[' ? strchr(p, ']') : p + strcspn(p, ":");
+	if (end && *p == '[')
+		end++;
+	if (!end || end == p || *end != ':')
+		usage_error("--resolve %s: HOST:PORT:ADDRESS expected", arg);
+	errno = 0;
+	port = strtol(end + 1, (char **)&p, 10);
+	if (errno || p == end + 1 || port < 1 || port > 65535 ||
+	    (*arg == '-' ? *p != '\0' : *p != ':' || !p[1] || p[1] == ','))
+		usage_error("--resolve %s: HOST:PORT:ADDRESS expected", arg);
+	r->resolve = curl_slist_append(r->resolve, arg);
+	if (!r->resolve)
+		die("out of memory");
+}
+
+/* "FILE: why" of a data file (arg "@FILE") that cannot be read, in out. */
+static const char *
+chunk_why(char *out, size_t outsz, const char *arg)
+{
+	snprintf(out, outsz, "%s: %s", arg + 1, strerror(errno));
+	return out;
+}
+
+/* -d and --data-binary: STRING, or @FILE (@- standard input); -d drops a
+ * file's CR and LF, as curl. Several are joined with '&'. */
+static void
+option_data(struct request *r, const char *arg, int binary)
+{
+	char chunk[65536];
+	size_t n, i;
+	FILE *f = NULL;
+
+	if (r->has_data)
+		buf_addc(&r->data, '&');
+	r->has_data = 1;
+	if (arg[0] != '@') {
+		buf_adds(&r->data, arg);
+		return;
+	}
+	if (!strcmp(arg + 1, "-"))
+		f = stdin;
+	else if (!(f = fopen(arg + 1, "rb")))
+		usage_error("cannot read the data file %s", chunk_why(chunk, sizeof chunk, arg));
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		for (i = 0; i < n; i++)
+			if (binary || (chunk[i] != '\r' && chunk[i] != '\n'))
+				buf_addc(&r->data, chunk[i]);
+	if (ferror(f))
+		usage_error("cannot read the data file %s", chunk_why(chunk, sizeof chunk, arg));
+	if (f != stdin)
+		fclose(f);
+}
+
+/* --limit-rate 100k: bytes per second, with curl's suffixes (1024-based). */
+static curl_off_t
+option_rate(const char *arg)
+{
+	char *end;
+	double v;
+	const char *units = "kmg", *u;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || !(v >= 0) || v > 1e15)
+		usage_error("invalid rate for --limit-rate: %s", arg);
+	if (*end && (u = strchr(units, tolower((unsigned char)*end))) && !end[1])
+		for (; u >= units; u--)
+			v *= 1024;
+	else if (*end)
+		usage_error("invalid rate for --limit-rate: %s", arg);
+	return (curl_off_t)v;
+}
+
+/* -x: an HTTP(S) proxy, as the fetches are ("" : none, not even the
+ * environment's). */
+static const char *
+option_proxy(const char *arg)
+{
+	const char *sep = strstr(arg, "://");
+
+	if (sep && !((sep - arg == 4 && !ascii_casecmp_n(arg, "http", 4)) ||
+		     (sep - arg == 5 && !ascii_casecmp_n(arg, "https", 5))))
+		usage_error("-x %s: only http:// and https:// proxies", arg);
+	return arg;
+}
+
+/* -u USER:PASSWORD: kept, and blanked in argv (ps shows argv), as curl. */
+static const char *
+option_user(char *arg)
+{
+	char *copy = xstrdup(arg), *colon = strchr(arg, ':');
+
+	if (colon)
+		memset(colon + 1, '*', strlen(colon + 1));
+	return copy;
+}
+
+/* -e URL, or URL;auto (then each redirect says where it came from too). */
+static void
+option_referer(struct request *r, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	r->autoreferer = n >= 5 && !strcmp(arg + n - 5, ";auto");
+	r->referer = r->autoreferer ? xstrndup(arg, n - 5) : arg;
+	if (r->autoreferer && !*r->referer)
+		r->referer = NULL;
+}
+
+/* -X: a method is a token (RFC 9110): nothing that would break the line. */
+static const char *
+option_method(const char *arg)
+{
+	const char *p;
+
+	for (p = arg; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
+			break;
+	if (!*arg || *p)
+		usage_error("-X '%s': not a method name", arg);
+	return arg;
+}
+
+/* curl's request options; 0 when c is not one of them. */
+static int
+options_request(struct options *o, int c, char *arg)
+{
+	struct request *r = &o->req;
+
+	switch (c) {
+	case 'H': option_header(r, arg); break;
+	case 'A': o->user_agent = arg; break;
+	case 'e': option_referer(r, arg); break;
+	case 'u': r->userpwd = option_user(arg); break;
+	case 'X': r->method = option_method(arg); break;
+	case 'd': option_data(r, arg, 0); break;
+	case OPT_DATA_BINARY: option_data(r, arg, 1); break;
+	case 'b':
+		if (strchr(arg, '=')) /* as curl: a '=' makes it cookies, not a file */
+			r->cookie = arg;
+		else
+			r->cookie_file = arg;
+		break;
+	case 'c': r->cookie_jar = arg; break;
+	case 'k': r->insecure = 1; break;
+	case OPT_CACERT: r->cacert = arg; break;
+	case OPT_CAPATH: r->capath = arg; break;
+	case 'x': r->proxy = option_proxy(arg); break;
+	case OPT_NOPROXY: r->noproxy = arg; break;
+	case '4': r->ip_resolve = CURL_IPRESOLVE_V4; break;
+	case '6': r->ip_resolve = CURL_IPRESOLVE_V6; break;
+	case OPT_HTTP11: r->http_version = CURL_HTTP_VERSION_1_1; break;
+	case OPT_HTTP2: r->http_version = CURL_HTTP_VERSION_2_0; break;
+	case OPT_NO_COMPRESSED: r->no_compressed = 1; break;
+	case OPT_MAX_REDIRS: r->max_redirs = parse_number(arg, "--max-redirs", 0); break;
+	case OPT_RESOLVE: option_resolve(r, arg); break;
+	case OPT_LIMIT_RATE: r->limit_rate = option_rate(arg); break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* The CA certificates when neither --cacert nor --capath is given: the
+ * variables curl reads. */
+static void
+options_ca_env(struct request *r)
+{
+	const char *bundle = getenv("CURL_CA_BUNDLE"), *file = getenv("SSL_CERT_FILE"),
+		   *dir = getenv("SSL_CERT_DIR");
+
+	if (r->cacert || r->capath)
+		return;
+	if (bundle && *bundle) {
+		r->cacert = bundle;
+		return;
+	}
+	if (file && *file)
+		r->cacert = file;
+	if (dir && *dir)
+		r->capath = dir;
+}
+
 static void
 options_parse(struct options *o, int argc, char **argv)
 {
@@ -8927,7 +9403,10 @@ options_parse(struct options *o, int argc, char **argv)
 	o->timeout = DEFAULT_TIMEOUT;
 	o->user_agent = "scraper/" VERSION;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vs::hV", longopts, NULL)) != -1) {
+	o->req.max_redirs = MAX_REDIRECTS;
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, longopts, NULL)) != -1) {
+		if (options_request(o, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_DUMP: o->dump = 1; break;
 		case OPT_FORMAT:
@@ -8950,7 +9429,6 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_UNIQUE: o->unique = 1; break;
 		case OPT_MAX: o->max_size = parse_number(optarg, "--max-size", 1); break;
 		case OPT_TIMEOUT: o->timeout = parse_number(optarg, "--timeout", 1); break;
-		case OPT_UA: o->user_agent = optarg; break;
 		case OPT_BASE: o->base = options_base(optarg); break;
 		case OPT_FIELDS: fields_parse(o->fields, optarg); break;
 		case 'h': usage(stdout); exit(EXIT_OK);
@@ -8961,6 +9439,7 @@ options_parse(struct options *o, int argc, char **argv)
 	}
 	if (o->json && o->fields[0])
 		usage_error("%s", "--fields picks the columns of --format tsv, not json");
+	options_ca_env(&o->req);
 	options_inputs(o, argc, argv);
 }
 
@@ -9287,6 +9766,28 @@ run_dump(struct app *a)
 	return rc;
 }
 
+/* The end of the run's requests: -c's jar written (unless a signal ended
+ * the run), the cookie engine and the options' lists freed. */
+static int
+request_end(struct request *r, int rc)
+{
+	struct buf err = {0};
+
+	if (r->cookie_jar && !got_signal && cookie_jar_write(r->cookie_jar, &err) < 0) {
+		print_err(NULL, err.data);
+		rc = status_worst(rc, EXIT_LOCAL);
+	}
+	buf_free(&err);
+	net_cookies_end();
+	curl_slist_free_all(r->headers);
+	curl_slist_free_all(r->resolve);
+	free((char *)r->userpwd);
+	if (r->autoreferer)
+		free((char *)r->referer);
+	buf_free(&r->data);
+	return rc;
+}
+
 #ifndef SCRAPER_NO_MAIN
 int
 main(int argc, char **argv)
@@ -9318,7 +9819,13 @@ main(int argc, char **argv)
 	a.multi = curl_multi_init();
 	if (!a.multi)
 		die("out of memory");
+	if (a.opt.req.http_version == CURL_HTTP_VERSION_2_0 &&
+	    !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2))
+		usage_error("%s", "--http2: this libcurl has no HTTP/2");
+	if (a.opt.req.cookie_file)
+		net_cookies_load(a.opt.req.cookie_file);
 	rc = a.opt.dump ? run_dump(&a) : run_tui(&a);
+	rc = request_end(&a.opt.req, rc);
 	curl_multi_cleanup(a.multi);
 	curl_global_cleanup();
 	xmlCleanupParser();

@@ -1255,6 +1255,90 @@ class TLSServer(Server):
                                         do_handshake_on_connect=False), addr
 
 
+# ==== request options (tests/request.t, tests/request-tui.t) ==============
+# What the server received, for the tests of curl's request options:
+#   /echo             JSON of the request: method, target, headers (a list of
+#                     [name, value]), cookies (an object) and body (text)
+#   /echo-page        the same JSON in a <pre> of an HTML page with a link to
+#                     /echo-page?followed (for the screen)
+#   /cookie/set       sets "session=s3cret-cookie" (Path=/), links to /cookie/need
+#   /cookie/need      200 when the request carries that cookie, else 403
+#   /redirect-echo    302 -> /echo
+# The body of a request (Content-Length) is read here only: the routes above
+# are dispatched before the others.
+
+def _read_request_with_body(sock):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        piece = sock.recv(4096)
+        if not piece or len(data) > 65536:
+            return None
+        data += piece
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    try:
+        method, target, _version = lines[0].split(" ", 2)
+    except ValueError:
+        return None
+    headers = [tuple(x.strip() for x in line.partition(":")[::2]) for line in lines[1:]]
+    want = 0
+    for name, value in headers:
+        if name.lower() == "content-length" and value.isdigit():
+            want = min(int(value), 1 << 20)
+    while len(body) < want:
+        piece = sock.recv(65536)
+        if not piece:
+            break
+        body += piece
+    req = Request(method, target, headers)
+    req.body = body
+    return req
+
+
+def _echo_json(req):
+    cookies = {}
+    for name, value in req.headers:
+        if name.lower() == "cookie":
+            for part in value.split(";"):
+                k, _, v = part.strip().partition("=")
+                if k:
+                    cookies[k] = v
+    import json
+    return json.dumps({"method": req.method, "target": req.target,
+                       "headers": [list(h) for h in req.headers], "cookies": cookies,
+                       "body": req.body.decode("utf-8", "backslashreplace")})
+
+
+_dispatch_before_request_options = Handler.dispatch
+
+
+def _dispatch_request_options(self, req):
+    p = req.path
+    if p == "/echo":
+        self.send(200, "OK", _echo_json(req).encode(), ctype="application/json")
+    elif p == "/echo-page":
+        import html
+        self.page('<!doctype html><title>echo</title><pre>%s</pre>\n'
+                  '<a href="/echo-page?followed">follow me</a>\n' % html.escape(_echo_json(req)))
+    elif p == "/cookie/set":
+        self.send(200, "OK", b'<a href="/cookie/need">need</a>\n',
+                  extra=["Set-Cookie: session=s3cret-cookie; Path=/"])
+    elif p == "/cookie/need":
+        if "session=s3cret-cookie" in "; ".join(v for n, v in req.headers if n.lower() == "cookie"):
+            self.page("<title>welcome back</title><p>cookie seen</p>")
+        else:
+            self.error(403, "Forbidden")
+    elif p == "/redirect-echo":
+        self.redirect("/echo")
+    else:
+        _dispatch_before_request_options(self, req)
+
+
+Handler.read_request = staticmethod(_read_request_with_body)
+Handler.dispatch = _dispatch_request_options
+# ==== end of request options ================================================
+
+
 def main():
     global LOG
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
