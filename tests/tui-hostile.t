@@ -159,7 +159,8 @@ if [ -x "$SMALL" ]; then
     SCRAPER_WAS=$SCRAPER
     SCRAPER=$SMALL
     TUI_W=200 tui_start "$BASE/big?bytes=150000"
-    wait_screen 'Links'
+    # the first page arrived (the tab bar alone is there before it)
+    wait_until "grep -qE 'HTTP 200 .*bytes=150000([^0-9]|\$)' <<<\"\$SCREEN\"" "page 150000 shown"
     for n in 150001 150002; do
         keys o C-u
         type_text "$BASE/big?bytes=$n"
