@@ -40,7 +40,7 @@ quit_clean
 
 TNAME="SIGSEGV"
 tui_start "$BASE/"
-wait_screen 'Links'
+wait_status '^HTTP 200 '   # the page arrived, not only the tab bar
 kill -SEGV "$(cat "$TDIR/pid")"
 terminal_restored
 
@@ -79,7 +79,7 @@ terminal_restored
 
 TNAME="filtered story replaced"
 tui_start "$BASE/"
-wait_screen 'Links'
+wait_status '^HTTP 200 '   # the page arrived, not only the tab bar
 keys o C-u
 type_text "http://127.0.0.1:1/"
 keys Enter
@@ -99,7 +99,7 @@ quit_clean
 
 TNAME="Ctrl-S"
 tui_start "$BASE/"
-wait_screen 'Links'
+wait_status '^HTTP 200 '   # the page arrived, not only the tab bar
 keys C-s
 keys '?'
 wait_screen 'Keys \(j/k scroll' "" "the screen still answers after Ctrl-S"
@@ -110,7 +110,7 @@ quit_clean
 
 TNAME="X10 mouse report and right click"
 tui_start "$BASE/"
-wait_screen 'Links'
+wait_status '^HTTP 200 '   # the page arrived, not only the tab bar
 tm send-keys -t t -H 1b 5b 4d 20 71 25   # X10: a press at column 81 ("q" as a byte)
 tm send-keys -t t -H 1b 5b 3c 32 3b 31 30 3b 34 4d 1b 5b 3c 32 3b 31 30 3b 34 6d  # SGR right click
 keys '?'
@@ -123,7 +123,7 @@ quit_clean
 
 TNAME="save prompt across a page arrival"
 tui_start "$BASE/"
-wait_screen 'Links'
+wait_status '^HTTP 200 '   # the page arrived, not only the tab bar
 keys o C-u
 type_text "$BASE/slow"
 keys Enter
