@@ -392,7 +392,8 @@ enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
 enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP,
 	    M_GOTO };
 
-enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE };
+enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE,
+	       C_EXPORT_OVERWRITE };
 
 struct view {
 	size_t sel, top; /* selected row and first row shown, in the pane's rows */
@@ -516,6 +517,8 @@ struct prompt {
 	char *pending_url;        /* ... and the download's URL (or the prompt's) */
 	int download;             /* the prompt names a download of pending_url */
 	char *offered;            /* ... and offered this name: kept, the body names it */
+	int export;               /* the prompt names an export of the rows of ... */
+	int export_pane;          /* ... this pane of doc */
 };
 
 /* The columns of an element pane's rows, made once a page and pane. */
@@ -652,6 +655,7 @@ static void act_yank(struct app *, int);
 static void act_mark(struct app *, int);
 static void act_mark_shown(struct app *, int);
 static void act_marks_clear(struct app *, int);
+static void act_export(struct app *, int);
 
 /*
  * The key table: the loop dispatches from it and the help screen is made
@@ -699,6 +703,9 @@ static const struct key keys[] = {
 	 "mark the selected row (or unmark it) and move down; with u, every row of its URL"},
 	{'M', 0, "M", act_mark_shown, 0, CHANGES, "mark every row the filter shows"},
 	{'U', 0, "U", act_marks_clear, 0, CHANGES, "clear the pane's marks"},
+	{'e', 0, "e", act_export, 0, CHANGES,
+	 "export the pane's rows (the marked ones, else those shown) to a file: .tsv, .csv, "
+	 ".json, .jsonl or .txt (URLs), as its extension says"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
 	 "fetch and scrape the selected link (or iframe, frame)"},
 	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
@@ -5121,6 +5128,105 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 	return out_spill(o, f, 0);
 }
 
+/* One CSV cell (RFC 4180): quoted when it holds a comma, a quote or a
+ * line break, its quotes doubled. */
+static void
+csv_cell(struct buf *o, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !strchr(",\"\r\n", s[i]); i++)
+		;
+	if (i == n) {
+		buf_add(o, s, n);
+		return;
+	}
+	buf_addc(o, '"');
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			buf_addc(o, '"');
+		buf_addc(o, s[i]);
+	}
+	buf_addc(o, '"');
+}
+
+/* The records as CSV (RFC 4180): the TSV's columns, made safe as for it,
+ * after a line of their names; lines end in CRLF. */
+static void
+out_csv(struct buf *o, const struct page *p, const unsigned char *fields, const char *page)
+{
+	struct buf cell = {0};
+	const unsigned char *f;
+	struct tsv t;
+	size_t i;
+
+	tsv_init(&t, fields, page, p->base);
+	for (f = t.fields; *f; f++) {
+		buf_adds(o, f == t.fields ? "" : ",");
+		buf_adds(o, field_names[*f]);
+	}
+	buf_adds(o, "\r\n");
+	for (i = 0; i < p->n; i++) {
+		for (f = t.fields; *f; f++) {
+			cell.len = 0;
+			tsv_field(&cell, (enum field)*f, &p->el[i], &t);
+			buf_adds(o, f == t.fields ? "" : ",");
+			csv_cell(o, cell.data ? cell.data : "", cell.len);
+		}
+		buf_adds(o, "\r\n");
+	}
+	buf_free(&cell);
+	resolver_free(&t.r);
+}
+
+/* The records' URLs, one a line, made safe as in the TSV. */
+static void
+out_urls(struct buf *o, const struct page *p)
+{
+	struct tsv t;
+	size_t i;
+
+	tsv_init(&t, NULL, NULL, p->base);
+	for (i = 0; i < p->n; i++) {
+		tsv_field(o, F_URL, &p->el[i], &t);
+		buf_addc(o, '\n');
+	}
+	resolver_free(&t.r);
+}
+
+/* The formats an export writes, named by the file's extension. */
+enum export_format { X_NONE, X_TSV, X_CSV, X_JSON, X_JSONL, X_TXT };
+
+static enum export_format
+export_format(const char *name)
+{
+	static const char *const ext[] = {NULL, ".tsv", ".csv", ".json", ".jsonl", ".txt"};
+	const char *dot = strrchr(name, '.');
+	size_t i;
+
+	for (i = 1; dot && i < sizeof ext / sizeof ext[0]; i++)
+		if (!strcmp(dot, ext[i]))
+			return (enum export_format)i;
+	return X_NONE;
+}
+
+/* The records of page p in format x; page is the page column's URL. */
+static void
+out_export(struct buf *o, enum export_format x, const struct transfer *t,
+	   const struct page *p, const unsigned char *fields, const char *saved)
+{
+	const char *page = transfer_base(t);
+
+	if (x == X_TSV)
+		out_tsv(o, p, fields, page, NULL);
+	else if (x == X_CSV)
+		out_csv(o, p, fields, page);
+	else if (x == X_JSON || x == X_JSONL)
+		out_json(o, t, p, saved, NULL, x == X_JSONL, NULL);
+	else if (x == X_TXT)
+		out_urls(o, p);
+}
+
 /* --unique: keeps the first record of each absolute URL, in order. */
 static void
 page_unique(struct page *p)
@@ -6417,7 +6523,7 @@ rows_marked_else_selected(struct app *a, int pane, size_t *n)
 /* What an action on a list applies to (check, export, pipe): the marked
  * rows of the pane, else every row the filter shows. Element indices in
  * the pane's order, the caller's to free; NULL, *n 0 when there is none. */
-static __attribute__((unused)) size_t * /* until export and pipe use it */
+static size_t *
 rows_marked_else_shown(struct app *a, int pane, size_t *n)
 {
 	size_t *out = rows_marked(a, pane, n), total, i;
@@ -7970,7 +8076,8 @@ save_doc_gone(struct app *a, struct doc *d)
 					       a->ui.prompt.confirm == C_SAVE_OVERWRITE)) {
 			a->ui.mode = M_LIST;
 			a->ui.prompt.confirm = C_NONE;
-			ui_message(a, 1, "the page to save was replaced: not saved");
+			ui_message(a, 1, a->ui.prompt.export ? "the page was replaced: not exported"
+					     : "the page to save was replaced: not saved");
 		}
 	}
 }
@@ -8231,6 +8338,56 @@ save_body(struct app *a, struct doc *d, const char *name, int force)
 	} else {
 		ui_message(a, 1, "%s", err.data);
 	}
+	buf_free(&err);
+	buf_free(&path);
+}
+
+/* The rows an export writes, as a page of their own: the page's facts
+ * and those records, which share the page's strings (el is the caller's
+ * to free, and nothing else). */
+static struct page
+page_subset(const struct page *p, const size_t *rows, size_t n)
+{
+	struct page sub = *p;
+	size_t i;
+
+	sub.el = xmalloc((n ? n : 1) * sizeof *sub.el);
+	memset(sub.count, 0, sizeof sub.count);
+	for (i = 0; i < n; i++) {
+		sub.el[i] = p->el[rows[i]];
+		sub.count[sub.el[i].rule->kind]++;
+	}
+	sub.n = sub.cap = n;
+	return sub;
+}
+
+/* Writes the rows of the prompt's pane (marked, else shown) to dir/name
+ * in the format its extension names; asks before replacing a file. */
+static void
+export_rows(struct app *a, const char *name, int force)
+{
+	struct buf out = {0}, err = {0}, path = {0};
+	struct doc *d = a->doc;
+	size_t n, *rows;
+	struct page sub;
+
+	if (!d || d != a->ui.prompt.doc || a->ui.pane != a->ui.prompt.export_pane) {
+		ui_message(a, 1, "the page or pane changed: not exported");
+		return;
+	}
+	rows = rows_marked_else_shown(a, a->ui.pane, &n);
+	sub = page_subset(d->p, rows, n);
+	out_export(&out, export_format(name), d->t, &sub, a->opt.fields, d->saved);
+	if (save_file(a->opt.dir, name, out.data ? out.data : "", out.len, force, &err,
+		      &path) == 0)
+		ui_message(a, 0, "exported %zu row%s to %s", n, n == 1 ? "" : "s", path.data);
+	else if (strstr(err.data, "not overwritten"))
+		ask_overwrite(a, C_EXPORT_OVERWRITE, path.data, name, NULL);
+	else
+		ui_message(a, 1, "%s", err.data);
+	free(sub.el);
+	free(rows);
+	buf_free(&out);
 	buf_free(&err);
 	buf_free(&path);
 }
@@ -8564,7 +8721,8 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		return;
 	a->ui.mode = M_LIST;
 	if (r < 0) {
-		ui_message(a, 0, a->ui.prompt.download ? "not downloaded" : "not saved");
+		ui_message(a, 0, a->ui.prompt.download ? "not downloaded"
+				 : a->ui.prompt.export ? "not exported" : "not saved");
 		return;
 	}
 	edit_get(&a->ui.prompt.name, name, sizeof name);
@@ -8573,9 +8731,17 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		ui_message(a, 1, "%s", name_refusal(name));
 		return;
 	}
+	if (a->ui.prompt.export && export_format(name) == X_NONE) { /* mend it */
+		a->ui.mode = M_PROMPT;
+		ui_message(a, 1, "export as .tsv, .csv, .json, .jsonl or .txt: the extension "
+			   "names the format");
+		return;
+	}
 	if (a->ui.prompt.download)
 		download_start(a, a->ui.prompt.pending_url, name, 0,
 			       !strcmp(name, a->ui.prompt.offered));
+	else if (a->ui.prompt.export)
+		export_rows(a, name, 0);
 	else
 		save_body(a, a->ui.prompt.doc, name, 0);
 }
@@ -8596,6 +8762,8 @@ confirm_key(struct app *a, wint_t c)
 		save_body(a, a->ui.prompt.doc, a->ui.prompt.pending_name, 1);
 	else if (what == C_DOWNLOAD_OVERWRITE)
 		download_start(a, a->ui.prompt.pending_url, a->ui.prompt.pending_name, 1, 0);
+	else if (what == C_EXPORT_OVERWRITE)
+		export_rows(a, a->ui.prompt.pending_name, 1);
 }
 
 /* Enter in the form: validate both fields, then fetch. */
@@ -9002,6 +9170,7 @@ act_save(struct app *a, int arg)
 	edit_set(&a->ui.prompt.name, name);
 	a->ui.prompt.doc = a->doc;
 	a->ui.prompt.download = 0;
+	a->ui.prompt.export = 0;
 	free(name);
 	snprintf(a->ui.prompt.text, sizeof a->ui.prompt.text, "Save as %s/", a->opt.dir);
 	a->ui.mode = M_PROMPT;
@@ -9020,6 +9189,7 @@ download_prompt(struct app *a, const char *url, const char *name)
 	free(p->pending_url);
 	p->pending_url = xstrdup(url);
 	p->download = 1;
+	p->export = 0;
 	p->doc = NULL; /* a page going does not close this prompt */
 	edit_set(&p->name, p->offered);
 	snprintf(p->text, sizeof p->text, "Download as %s/", a->opt.dir);
@@ -9063,6 +9233,60 @@ act_download(struct app *a, int arg)
 	download_prompt(a, url, name);
 	free(name);
 	free(url);
+}
+
+/* The name an export is offered: "HOST-links.tsv", from the page's host
+ * (letters, digits, '.', '-' and '_' of it) and the pane's name. */
+static char *
+export_name(struct app *a)
+{
+	struct buf name = {0};
+	const char *url = transfer_base(a->doc->t), *h, *end;
+	struct uri u;
+
+	uri_split(url, strlen(url), &u);
+	h = u.has_auth ? u.auth : "";
+	for (end = h + (u.has_auth ? u.auth_len : 0); end > h && end[-1] != '@'; end--)
+		;
+	h = end; /* past the user's name and password */
+	end = u.has_auth ? u.auth + u.auth_len : h;
+	for (; h < end && *h != ':' && name.len < 200; h++)
+		if (isalnum((unsigned char)*h) || strchr(".-_", *h))
+			buf_addc(&name, *h);
+	if (!name.len || name.data[0] == '.' || name.data[0] == '-')
+		buf_adds(&name, "page");
+	buf_addc(&name, '-');
+	for (h = pane_names[a->ui.pane]; *h; h++)
+		buf_addc(&name, (char)tolower((unsigned char)*h));
+	buf_adds(&name, ".tsv");
+	return name.data;
+}
+
+static void
+act_export(struct app *a, int arg)
+{
+	struct prompt *p = &a->ui.prompt;
+	size_t n, *rows = NULL;
+	char *name;
+
+	(void)arg;
+	if (a->doc && a->doc->p && a->ui.pane < K_COUNT)
+		rows = rows_marked_else_shown(a, a->ui.pane, &n);
+	if (!rows) {
+		ui_message(a, 1, "export writes the rows of an element pane (1-5): none here");
+		return;
+	}
+	free(rows);
+	name = export_name(a);
+	edit_set(&p->name, name);
+	free(name);
+	p->doc = a->doc;
+	p->download = 0;
+	p->export = 1;
+	p->export_pane = a->ui.pane;
+	snprintf(p->text, sizeof p->text, "Export %zu%s row%s as %s/", n,
+		 a->doc->nmark[a->ui.pane] ? " marked" : "", n == 1 ? "" : "s", a->opt.dir);
+	a->ui.mode = M_PROMPT;
 }
 
 #define CLIP_LINE_MAX (64 * 1024) /* bytes of a Transfer or Source line copied */

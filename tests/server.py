@@ -1346,12 +1346,26 @@ MARKS_PAGE = """<!doctype html><meta charset="utf-8"><title>Marks page</title>
 <img src="/m/pic.png" alt="pic"> <a href="/marks/page?next">Next page</a>
 """
 MARKS_RELOADS = [0]
+# Cells to break a CSV, a JSON or a shell: quotes, commas, line breaks,
+# control bytes, invalid UTF-8, $(...) and backquotes in URLs and text.
+MARKS_HOSTILE = (
+    b'<!doctype html><meta charset="utf-8"><title>Hostile "cells", here</title>\n'
+    b'<a href="/h/plain">Plain</a>\n'
+    b'<a href=\'/h/q?a="x",b\'>say "hi", then\nleave</a>\n'
+    b'<a href="/h/ctl">bell\x07 esc\x1b[31m tab\there del\x7f</a>\n'
+    b'<a href="/h/bad">bytes \xff\xfe here \xc3( end</a>\n'
+    b'<a href="/h/$(touch%20INJECTED)`touch INJECTED2`;id">shell $(x) `y` \'z\'</a>\n'
+    b'<a href="/h/crlf">line\r\nbreak, "quoted"\r</a>\n'
+    b'<img src="/h/i.png" alt="alt, with &quot;quotes&quot;\nand a newline">\n'
+)
 
 
 def _dispatch_marks(self, req):
     p = req.path
     if p == "/marks/page":
         self.page(MARKS_PAGE)
+    elif p == "/marks/hostile":
+        self.send(200, "OK", MARKS_HOSTILE)
     elif p == "/marks/changing":
         MARKS_RELOADS[0] += 1
         n = MARKS_RELOADS[0]
