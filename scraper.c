@@ -187,6 +187,10 @@
 
 #define ERRORS_PER 16        /* ... this many bytes read (real pages: under 1 per 125) */
 
+#define CMD_OUTPUT_MAX (1024 * 1024) /* bytes of a command's output (|) kept */
+
+#define CMD_KILL_AFTER 1.0   /* s after Esc's SIGTERM before SIGKILL */
+
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_USAGE = 1,
@@ -390,7 +394,7 @@ struct options {
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
 
 enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP,
-	    M_GOTO };
+	    M_GOTO, M_OUTPUT };
 
 enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE,
 	       C_EXPORT_OVERWRITE };
@@ -519,6 +523,7 @@ struct prompt {
 	char *offered;            /* ... and offered this name: kept, the body names it */
 	int export;               /* the prompt names an export of the rows of ... */
 	int export_pane;          /* ... this pane of doc */
+	int command;              /* the prompt is a command's: '|' or '!', else 0 */
 };
 
 /* The columns of an element pane's rows, made once a page and pane. */
@@ -568,6 +573,25 @@ struct download {
 	int auto_name;            /* the name is the response's: name_for_body() */
 };
 
+/* The shell command the URLs go to (| and !), and what it wrote. */
+struct command {
+	pid_t pid;                /* the run going on (a process group), or 0 */
+	int out;                  /* while it runs: its standard output and error */
+	char *line;               /* as typed; with {}, run once a URL */
+	struct buf urls;          /* the URLs, one a line, made safe */
+	size_t next;              /* with {}: where the next run's URL starts in urls */
+	struct buf output;        /* each run's command line, output and status */
+	size_t cut;               /* bytes of output past CMD_OUTPUT_MAX, not kept */
+	int runs, failed;         /* runs ended, and those that failed */
+	struct timespec killed;   /* when Esc sent SIGTERM, if killing */
+	int killing;
+	size_t top;               /* the first line shown, unless following */
+	int follow;               /* the last lines are shown as they come */
+	struct lines lines;
+	int status;               /* the last run's wait status */
+	int eof;                  /* its output ended: no more to wait for there */
+};
+
 struct app {
 	struct options opt;
 	CURLM *multi;
@@ -583,6 +607,7 @@ struct app {
 	int quit;
 	int quit_armed;            /* q was pressed once during a download */
 	struct ui ui;
+	struct command cmd;
 };
 
 /* ==== configuration: the extraction table and the key tables ==== */
@@ -656,6 +681,7 @@ static void act_mark(struct app *, int);
 static void act_mark_shown(struct app *, int);
 static void act_marks_clear(struct app *, int);
 static void act_export(struct app *, int);
+static void act_command(struct app *, int);
 
 /*
  * The key table: the loop dispatches from it and the help screen is made
@@ -706,6 +732,11 @@ static const struct key keys[] = {
 	{'e', 0, "e", act_export, 0, CHANGES,
 	 "export the pane's rows (the marked ones, else those shown) to a file: .tsv, .csv, "
 	 ".json, .jsonl or .txt (URLs), as its extension says"},
+	{'|', 0, "|", act_command, '|', CHANGES,
+	 "pipe the rows' URLs (marked, else shown), one a line, to a shell command; with {} "
+	 "in it, run it once a URL, quoted in its place; its output is shown (Esc ends it)"},
+	{'!', 0, "!", act_command, '!', CHANGES,
+	 "the same, the terminal handed to the command (less, vim -) until it ends"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
 	 "fetch and scrape the selected link (or iframe, frame)"},
 	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
@@ -1317,6 +1348,105 @@ tmux_load_buffer(const char *text, size_t n)
 	return helper_run(load, text, n, NULL, 0) == 0 ? 1 : -1;
 }
 
+/* ---- the user's shell command: | and ! ---- */
+
+/* In the child: what we ignore (SIGPIPE; SIGINT during !) set back to the
+ * defaults, stdin from in (-1: as it is), stdout and stderr to out (-1:
+ * the terminal), no other descriptor of ours; then sh -c line. */
+static void
+shell_exec(const char *line, int in, int out)
+{
+	static const int sigs[] = {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+	sigset_t none;
+	size_t i;
+
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (in >= 0)
+		dup2(in, STDIN_FILENO);
+	if (out >= 0) {
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+	}
+	closefrom(3);
+	execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+	_exit(127);
+}
+
+/* Starts `sh -c line` in a process group of its own, so that Esc ends all
+ * it started: stdin from in (-1: /dev/null), stdout and stderr into a pipe
+ * whose read end, non-blocking, *out gets. Its pid, or -1. */
+static pid_t
+shell_start(const char *line, int in, int *out)
+{
+	int p[2], null = -1;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	if (in < 0)
+		in = null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		shell_exec(line, in, p[1]);
+	}
+	if (pid > 0)
+		setpgid(pid, pid); /* whichever runs first: no kill misses it */
+	close(p[1]);
+	if (null >= 0)
+		close(null);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	*out = p[0];
+	return pid;
+}
+
+/* Runs `sh -c line` on the terminal, stdin from in (-1: the terminal), and
+ * waits as system() does: SIGINT and SIGQUIT are the command's alone
+ * meanwhile. Its wait status, or -1. */
+static int
+shell_run(const char *line, int in)
+{
+	struct sigaction ign, was_int, was_quit;
+	pid_t pid;
+	int st = -1;
+
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &was_int);
+	sigaction(SIGQUIT, &ign, &was_quit);
+	pid = fork();
+	if (pid == 0)
+		shell_exec(line, in, -1);
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &was_int, NULL);
+	sigaction(SIGQUIT, &was_quit, NULL);
+	return pid > 0 ? st : -1;
+}
+
+/* A wait status in words: "exit 0", "killed by signal 15". */
+static void
+shell_status(struct buf *o, int st)
+{
+	if (st == -1)
+		buf_adds(o, "could not run /bin/sh");
+	else if (WIFEXITED(st))
+		buf_addf(o, "exit %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		buf_addf(o, "killed by signal %d", WTERMSIG(st));
+	else
+		buf_addf(o, "wait status %d", st);
+}
+
 /* ==== text: UTF-8, network text made safe, whitespace; wide-character lines, base64 ==== */
 
 /* Decodes one UTF-8 sequence. Returns its length (1 for an invalid byte,
@@ -1740,6 +1870,30 @@ edit_get(const struct line_edit *e, char *out, size_t outsz)
 		n += (size_t)k;
 	}
 	out[n] = '\0';
+}
+
+/* line with each {} replaced by s in single quotes (a ' in s closes them,
+ * is escaped, and opens them again): s reaches the shell as one word,
+ * whatever it holds. */
+static void
+shell_substitute(struct buf *o, const char *line, const char *s, size_t n)
+{
+	const char *at;
+	size_t i;
+
+	while ((at = strstr(line, "{}"))) {
+		buf_add(o, line, (size_t)(at - line));
+		buf_addc(o, '\'');
+		for (i = 0; i < n; i++) {
+			if (s[i] == '\'')
+				buf_adds(o, "'\\''");
+			else
+				buf_addc(o, s[i]);
+		}
+		buf_addc(o, '\'');
+		line = at + 2;
+	}
+	buf_adds(o, line);
 }
 
 /* ==== url: RFC 3986 references, srcset, typed URLs, file names ==== */
@@ -7679,6 +7833,85 @@ draw_help(struct app *a)
 	buf_free(&b);
 }
 
+/* The command's output (|): a title that says how it stands, then its
+ * lines (made safe by ui_put), the last ones while it runs unless the
+ * user scrolled back. */
+static void
+draw_output(struct app *a)
+{
+	struct command *c = &a->cmd;
+	size_t h = LINES > 3 ? (size_t)LINES - 3 : 1, last, i;
+	struct buf title = {0};
+	const char *s;
+	size_t n;
+	int y;
+
+	lines_index(&c->lines, c->output.data, c->output.len);
+	last = c->lines.n > h ? c->lines.n - h : 0;
+	if (c->follow || c->top >= last) {
+		c->top = last;
+		c->follow = 1;
+	}
+	buf_adds(&title, "Output: ");
+	if (c->pid > 0)
+		buf_adds(&title, c->killing ? "the command is being ended"
+					    : "the command runs (Esc ends it)");
+	else if (c->runs > 1)
+		buf_addf(&title, "%d runs, %d failed", c->runs, c->failed);
+	else
+		shell_status(&title, c->status);
+	buf_adds(&title, c->pid > 0 ? "" : " (j/k scroll, q or Esc closes)");
+	ui_puts(1, 1, COLS - 2, title.data, A_BOLD);
+	buf_free(&title);
+	for (i = c->top, y = 2; i < c->lines.n && y < LINES - 1; i++, y++) {
+		line_get(&c->lines, i, &s, &n);
+		ui_put(y, 1, COLS - 2, s, n, 0);
+	}
+}
+
+/* The terminal handed to a command (!), as it was before the screen. */
+static void
+ui_suspend(void)
+{
+	def_prog_mode();
+	endwin();
+}
+
+/* ... and taken back, drawn whole. */
+static void
+ui_resume(void)
+{
+	reset_prog_mode();
+	clearok(curscr, TRUE);
+	refresh();
+}
+
+/* Below what the command left on the terminal: how it ended, and a wait
+ * for a key (one byte, not echoed; the rest of a sequence dropped). */
+static void
+ui_wait_key(const char *how)
+{
+	struct termios was, raw;
+	int tty = tcgetattr(STDIN_FILENO, &was) == 0;
+	char c;
+
+	printf("\n[%s] press a key to return to scraper", how);
+	fflush(stdout);
+	if (tty) {
+		raw = was;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	while (read(STDIN_FILENO, &c, 1) < 0 && errno == EINTR && !got_signal)
+		;
+	if (tty) {
+		tcflush(STDIN_FILENO, TCIFLUSH);
+		tcsetattr(STDIN_FILENO, TCSANOW, &was);
+	}
+}
+
 static void
 form_close(struct app *a)
 {
@@ -7876,6 +8109,8 @@ ui_draw(struct app *a)
 	draw_tabs(a);
 	if (a->ui.mode == M_HELP) {
 		draw_help(a);
+	} else if (a->ui.mode == M_OUTPUT) {
+		draw_output(a);
 	} else {
 		draw_list(a, &l);
 		draw_detail(a, &l);
@@ -8392,6 +8627,229 @@ export_rows(struct app *a, const char *name, int force)
 	buf_free(&path);
 }
 
+/* ---- the shell command of | and ! ---- */
+
+/* Output kept up to CMD_OUTPUT_MAX; past it only counted, and read on, so
+ * that the command never blocks on a full pipe. */
+static void
+cmd_keep(struct command *c, const char *data, size_t n)
+{
+	size_t room = c->output.len < CMD_OUTPUT_MAX ? CMD_OUTPUT_MAX - c->output.len : 0;
+
+	buf_add(&c->output, data, n < room ? n : room);
+	c->cut += n > room ? n - room : 0;
+}
+
+/* The command line of the next run: with {}, the next URL put in it;
+ * NULL when no run is left. */
+static char *
+cmd_next_line(struct command *c)
+{
+	struct buf line = {0};
+	const char *u = c->urls.data ? c->urls.data + c->next : "";
+	const char *nl = strchr(u, '\n');
+
+	if (!strstr(c->line, "{}"))
+		return c->runs ? NULL : xstrdup(c->line);
+	if (!nl)
+		return NULL;
+	shell_substitute(&line, c->line, u, (size_t)(nl - u));
+	c->next += (size_t)(nl - u) + 1;
+	return line.data;
+}
+
+/* The URLs for the command's standard input: an unnamed temp file, which
+ * never blocks us as a pipe would. NULL on failure. */
+static FILE *
+cmd_urls_file(struct command *c)
+{
+	FILE *f = tmpfile();
+
+	if (!f)
+		return NULL;
+	if ((c->urls.len && fwrite(c->urls.data, 1, c->urls.len, f) != c->urls.len) ||
+	    fflush(f) == EOF || fseek(f, 0, SEEK_SET) < 0) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* Starts the next run, if any is left: 1 when one runs. */
+static int
+cmd_run_next(struct command *c)
+{
+	char *line = cmd_next_line(c);
+	FILE *in = NULL;
+
+	if (!line)
+		return 0;
+	if (!strstr(c->line, "{}") && !(in = cmd_urls_file(c))) {
+		buf_addf(&c->output, "cannot write the URLs to a temp file: %s\n", strerror(errno));
+		free(line);
+		return 0;
+	}
+	buf_addf(&c->output, "$ %s\n", line);
+	c->eof = 0;
+	c->pid = shell_start(line, in ? fileno(in) : -1, &c->out);
+	if (c->pid < 0) {
+		buf_addf(&c->output, "cannot start /bin/sh: %s\n", strerror(errno));
+		c->pid = 0;
+	}
+	if (in)
+		fclose(in);
+	free(line);
+	return c->pid > 0;
+}
+
+/* A run ended with wait status st: said, and the next one started (not
+ * after Esc). */
+static void
+cmd_ended(struct command *c, int st)
+{
+	char chunk[65536];
+	ssize_t r;
+	int i;
+
+	/* what it left in the pipe (a child it left behind may write on) */
+	for (i = 0; i < 16 && (r = read(c->out, chunk, sizeof chunk)) > 0; i++)
+		cmd_keep(c, chunk, (size_t)r);
+	close(c->out);
+	c->pid = 0;
+	if (c->output.len && c->output.data[c->output.len - 1] != '\n')
+		buf_addc(&c->output, '\n');
+	buf_addc(&c->output, '[');
+	shell_status(&c->output, st);
+	if (c->cut)
+		buf_addf(&c->output, "; %zu bytes of output past %d KiB not kept", c->cut,
+			 CMD_OUTPUT_MAX / 1024);
+	buf_adds(&c->output, "]\n");
+	c->cut = 0;
+	c->runs++;
+	c->failed += st != 0;
+	c->status = st;
+	if (!c->killing)
+		cmd_run_next(c);
+}
+
+/* Reads what the command wrote, reaps a run that ended, and ends one Esc
+ * asked to end that did not. Returns 1 when there is more to show. */
+static int
+cmd_drive(struct command *c)
+{
+	char chunk[65536];
+	ssize_t r = -1;
+	int st, more = 0, i;
+
+	if (c->pid <= 0)
+		return 0;
+	/* at most 1 MiB a turn: a command that writes faster does not
+	 * keep the loop from the keys */
+	for (i = 0; i < 16 && !c->eof && (r = read(c->out, chunk, sizeof chunk)) > 0; i++) {
+		cmd_keep(c, chunk, (size_t)r);
+		more = 1;
+	}
+	c->eof |= r == 0;
+	if (c->killing && elapsed_s(&c->killed) > CMD_KILL_AFTER)
+		kill(-c->pid, SIGKILL);
+	/* not at EOF: a child it left behind may hold the pipe for ever */
+	if (waitpid(c->pid, &st, WNOHANG) == c->pid) {
+		cmd_ended(c, st);
+		more = 1;
+	}
+	return more;
+}
+
+/* Esc: the run's process group asked to end (SIGKILL a second later). */
+static void
+cmd_kill(struct command *c)
+{
+	if (c->pid <= 0 || c->killing)
+		return;
+	c->killing = 1;
+	clock_gettime(CLOCK_MONOTONIC, &c->killed);
+	kill(-c->pid, SIGTERM);
+	kill(-c->pid, SIGCONT); /* a stopped one too */
+}
+
+static void
+cmd_free(struct command *c)
+{
+	int st;
+
+	if (c->pid > 0) {
+		kill(-c->pid, SIGKILL);
+		waitpid(c->pid, &st, 0);
+		close(c->out);
+	}
+	free(c->line);
+	buf_free(&c->urls);
+	buf_free(&c->output);
+	free(c->lines.start);
+	memset(c, 0, sizeof *c);
+}
+
+/* !: the terminal handed to the command (to each run, with {}), taken
+ * back once a key is pressed after the last. */
+static void
+cmd_terminal(struct app *a)
+{
+	struct command *c = &a->cmd;
+	int per_url = strstr(c->line, "{}") != NULL, st = 0;
+	FILE *in = per_url ? NULL : cmd_urls_file(c);
+	char *line;
+
+	if (!per_url && !in) {
+		ui_message(a, 1, "cannot write the URLs to a temp file: %s", strerror(errno));
+		return;
+	}
+	ui_suspend();
+	while (!got_signal && (line = cmd_next_line(c))) {
+		st = shell_run(line, in ? fileno(in) : -1);
+		free(line);
+		c->runs++;
+		c->failed += st != 0;
+		if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGINT)
+			break; /* Ctrl-C: the rest too */
+	}
+	if (in)
+		fclose(in);
+	c->output.len = 0;
+	if (c->runs > 1)
+		buf_addf(&c->output, "%d runs, %d failed; the last: ", c->runs, c->failed);
+	shell_status(&c->output, st);
+	ui_wait_key(c->output.data);
+	ui_resume();
+	ui_message(a, c->failed != 0, "!: %s", c->output.data);
+}
+
+/* The command with the URLs of the current pane's rows (marked, else
+ * shown): its output captured and shown (|), or the terminal handed to
+ * it (!). */
+static void
+cmd_start(struct app *a, const char *line, int terminal)
+{
+	struct command *c = &a->cmd;
+	size_t n, *rows = rows_marked_else_shown(a, a->ui.pane, &n);
+	struct page sub;
+
+	cmd_free(c);
+	c->line = xstrdup(line);
+	c->follow = 1;
+	if (rows) {
+		sub = page_subset(a->doc->p, rows, n);
+		out_urls(&c->urls, &sub);
+		free(sub.el);
+		free(rows);
+	}
+	if (terminal) {
+		cmd_terminal(a);
+		return;
+	}
+	cmd_run_next(c);
+	a->ui.mode = M_OUTPUT;
+}
+
 /* Downloads url into dir/name through a temp file; force replaces. With
  * auto_name the name is decided once the response is in (name_for_body(),
  * a free one). */
@@ -8627,6 +9085,7 @@ app_free(struct app *a)
 	free(a->ui.form.keep[0]);
 	free(a->ui.form.keep[1]);
 	buf_free(&a->ui.msg);
+	cmd_free(&a->cmd);
 }
 
 /* ==== input: the line editor, each mode's keys, the key dispatch ==== */
@@ -8710,6 +9169,27 @@ goto_key(struct app *a, wint_t c, int fkey)
 	view_go(a, (size_t)strtoull(num, NULL, 10) - 1);
 }
 
+/* Enter at the command prompt of | or !. */
+static void
+command_entered(struct app *a)
+{
+	char line[sizeof a->ui.prompt.name.text / sizeof(wchar_t) * MB_LEN_MAX + 1];
+	char *p = line;
+
+	edit_get(&a->ui.prompt.name, line, sizeof line);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p) {
+		ui_message(a, 0, "no command: not run");
+		return;
+	}
+	if (a->doc != a->ui.prompt.doc || a->ui.pane != a->ui.prompt.export_pane) {
+		ui_message(a, 1, "the page or pane changed: not run");
+		return;
+	}
+	cmd_start(a, line, a->ui.prompt.command == '!');
+}
+
 static void
 prompt_key(struct app *a, wint_t c, int fkey)
 {
@@ -8721,8 +9201,12 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		return;
 	a->ui.mode = M_LIST;
 	if (r < 0) {
-		ui_message(a, 0, a->ui.prompt.download ? "not downloaded"
-				 : a->ui.prompt.export ? "not exported" : "not saved");
+		ui_message(a, 0, a->ui.prompt.command ? "not run" : a->ui.prompt.download
+				 ? "not downloaded" : a->ui.prompt.export ? "not exported" : "not saved");
+		return;
+	}
+	if (a->ui.prompt.command) {
+		command_entered(a);
 		return;
 	}
 	edit_get(&a->ui.prompt.name, name, sizeof name);
@@ -8880,6 +9364,36 @@ help_key(struct app *a, wint_t c, int fkey)
 		a->ui.mode = M_LIST;
 }
 
+/* The command's output: scrolled; q or Esc ends the command while it
+ * runs, else closes the view. */
+static void
+output_key(struct app *a, wint_t c, int fkey)
+{
+	struct command *cmd = &a->cmd;
+	size_t page = LINES > 4 ? (size_t)LINES - 4 : 1;
+
+	if (!fkey && (c == 'q' || c == ESC)) {
+		if (cmd->pid > 0)
+			cmd_kill(cmd);
+		else
+			a->ui.mode = M_LIST;
+		return;
+	}
+	cmd->follow = 0;
+	if (fkey ? c == KEY_DOWN : c == 'j')
+		cmd->top++;
+	else if ((fkey ? c == KEY_UP : c == 'k') && cmd->top > 0)
+		cmd->top--;
+	else if (fkey ? c == KEY_NPAGE : c == ' ')
+		cmd->top += page;
+	else if (fkey && c == KEY_PPAGE)
+		cmd->top = cmd->top > page ? cmd->top - page : 0;
+	else if (fkey ? c == KEY_HOME : c == 'g')
+		cmd->top = 0;
+	else if (fkey ? c == KEY_END : c == 'G')
+		cmd->follow = 1;
+}
+
 static void
 key_dispatch(struct app *a, wint_t c, int fkey)
 {
@@ -8977,6 +9491,7 @@ on_key(struct app *a, wint_t c, int fkey)
 	case M_CONFIRM: confirm_key(a, c); break;
 	case M_HELP: help_key(a, c, fkey); break;
 	case M_GOTO: goto_key(a, c, fkey); break;
+	case M_OUTPUT: output_key(a, c, fkey); break;
 	default: key_dispatch(a, c, fkey); break;
 	}
 }
@@ -9171,6 +9686,7 @@ act_save(struct app *a, int arg)
 	a->ui.prompt.doc = a->doc;
 	a->ui.prompt.download = 0;
 	a->ui.prompt.export = 0;
+	a->ui.prompt.command = 0;
 	free(name);
 	snprintf(a->ui.prompt.text, sizeof a->ui.prompt.text, "Save as %s/", a->opt.dir);
 	a->ui.mode = M_PROMPT;
@@ -9190,6 +9706,7 @@ download_prompt(struct app *a, const char *url, const char *name)
 	p->pending_url = xstrdup(url);
 	p->download = 1;
 	p->export = 0;
+	p->command = 0;
 	p->doc = NULL; /* a page going does not close this prompt */
 	edit_set(&p->name, p->offered);
 	snprintf(p->text, sizeof p->text, "Download as %s/", a->opt.dir);
@@ -9283,9 +9800,38 @@ act_export(struct app *a, int arg)
 	p->doc = a->doc;
 	p->download = 0;
 	p->export = 1;
+	p->command = 0;
 	p->export_pane = a->ui.pane;
 	snprintf(p->text, sizeof p->text, "Export %zu%s row%s as %s/", n,
 		 a->doc->nmark[a->ui.pane] ? " marked" : "", n == 1 ? "" : "s", a->opt.dir);
+	a->ui.mode = M_PROMPT;
+}
+
+/* | and !: the prompt for a command the URLs of the pane's rows (marked,
+ * else shown) go to, one a line on its standard input, or with {} in it,
+ * one a run in its place, quoted. */
+static void
+act_command(struct app *a, int arg)
+{
+	struct prompt *p = &a->ui.prompt;
+	size_t n, *rows = NULL;
+
+	if (a->doc && a->doc->p && a->ui.pane < K_COUNT)
+		rows = rows_marked_else_shown(a, a->ui.pane, &n);
+	if (!rows) {
+		ui_message(a, 1, "%c gives a command the URLs of an element pane (1-5): none here",
+			   arg);
+		return;
+	}
+	free(rows);
+	edit_set(&p->name, "");
+	p->doc = a->doc;
+	p->download = p->export = 0;
+	p->command = arg;
+	p->export_pane = a->ui.pane;
+	snprintf(p->text, sizeof p->text, "%s %zu%s URL%s to: ",
+		 arg == '!' ? "Run with" : "Pipe", n, a->doc->nmark[a->ui.pane] ? " marked" : "",
+		 n == 1 ? "" : "s");
 	a->ui.mode = M_PROMPT;
 }
 
@@ -9977,8 +10523,8 @@ static int
 run_tui(struct app *a)
 {
 	const char *why = ui_start(a);
-	struct curl_waitfd in[2] = {{.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
-	int alive = 1;
+	struct curl_waitfd in[3] = {{.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
+	int alive = 1, nfd;
 
 	if (why) {
 		print_err(NULL, why);
@@ -10004,6 +10550,8 @@ run_tui(struct app *a)
 			download_done(a);
 			a->ui.dirty = a->ui.changed = 1;
 		}
+		if (cmd_drive(&a->cmd))
+			a->ui.dirty = a->ui.changed = 1;
 		alive = keys_drain(a, in[0].revents != 0);
 		if (a->quit || got_signal || !alive)
 			break; /* no last wait: q exits at once */
@@ -10014,8 +10562,12 @@ run_tui(struct app *a)
 		}
 		in[0].revents = 0;
 		in[1] = signal_waitfd();
-		curl_multi_poll(a->multi, in, signal_pipe[0] >= 0 ? 2 : 1,
-				a->fetch || a->parsing || a->download.t ? 100 : 250, NULL);
+		nfd = signal_pipe[0] >= 0 ? 2 : 1;
+		if (a->cmd.pid > 0 && !a->cmd.eof) /* its output as it comes; its end within 100 ms */
+			in[nfd++] = (struct curl_waitfd){.fd = a->cmd.out, .events = CURL_WAIT_POLLIN};
+		curl_multi_poll(a->multi, in, (unsigned)nfd,
+				a->fetch || a->parsing || a->download.t || a->cmd.pid > 0 ? 100 : 250,
+				NULL);
 	}
 	app_free(a);
 	ui_end();
