@@ -14,6 +14,10 @@ require_scraper
 SCENARIO_ONLY=${TUI_ONLY:-.}
 start_server
 
+# wait_ok COND DESC: a test of COND, waited for (the screen may be drawn
+# in more than one write): passes once COND holds, fails after the limit.
+wait_ok() { wait_until "$1" "$2" && pass "$TNAME: $2"; }
+
 PAGE=$BASE/marks/hostile
 REF=$SCRATCH/ref
 mkdir -p "$REF"
@@ -38,9 +42,9 @@ t_pipe() {
     keys Enter
     wait_screen '^ \[exit 3\]' 5 "the output ends with the exit status" || return
     cmp_file "$REF/urls.txt" "$TDIR/piped.txt" "$TNAME: the URLs of the rows shown, one a line, on stdin"
-    screen_ok 'grep -q "Output: exit 3" <<<"$SCREEN"' "the title says how it ended"
-    screen_ok 'grep -Fq "$(sed -n 5p "$REF/urls.txt")" <<<"$SCREEN"' "the output is shown"
-    screen_ok 'grep -Fq "^[[31mred^G" <<<"$SCREEN"' "control bytes of the output are shown escaped"
+    wait_ok 'grep -q "Output: exit 3" <<<"$SCREEN"' "the title says how it ended"
+    wait_ok 'grep -Fq "$(sed -n 5p "$REF/urls.txt")" <<<"$SCREEN"' "the output is shown"
+    wait_ok 'grep -Fq "^[[31mred^G" <<<"$SCREEN"' "control bytes of the output are shown escaped"
     keys q
     wait_screen '^/h/plain' 5 "q closes the output" || return
     keys j m j j m
@@ -70,7 +74,7 @@ t_each() {
     cmp_file "$REF/urls.txt" "$TDIR/each.txt" "$TNAME: each URL in place of {}, whole"
     ok '[ ! -e "$TDIR/INJECTED" ] && [ ! -e "$TDIR/INJECTED2" ]' \
        "$TNAME: \$(...) and backquotes in a URL reach the command quoted, not run"
-    screen_ok 'grep -Fq "$ printf '"'"'%s\\n'"'"' '"'"'$(sed -n 1p "$REF/urls.txt")'"'"'" <<<"$SCREEN"' \
+    wait_ok 'grep -Fq "$ printf '"'"'%s\\n'"'"' '"'"'$(sed -n 1p "$REF/urls.txt")'"'"'" <<<"$SCREEN"' \
               "each run's command line is shown"
     keys q
     wait_gone '^ Output: ' || return
@@ -83,7 +87,7 @@ t_endless() {
     wait_screen ' 1 Links 6 ' || return
     run_command '|' 'echo $$ >pid.txt; echo started; exec sleep 1000'
     wait_screen '^ started' 5 "output is shown while the command runs" || return
-    screen_ok 'grep -q "the command runs (Esc ends it)" <<<"$SCREEN"' "the title says it runs"
+    wait_ok 'grep -q "the command runs (Esc ends it)" <<<"$SCREEN"' "the title says it runs"
     keys Escape
     wait_screen 'killed by signal 15' 5 "Esc ends it (SIGTERM)" || return
     ok '! kill -0 "$(cat "$TDIR/pid.txt")" 2>/dev/null' "$TNAME: the process is gone"
@@ -113,7 +117,7 @@ t_endless() {
     keys q
     run_command '|' "head -c 3000000 /dev/zero | tr '\\\\0' x; echo; echo tail-line"
     wait_screen 'past 1024 KiB not kept' 10 "output past 1 MiB is counted, not kept" || return
-    screen_ok 'grep -q "^ \[exit 0; [0-9]* bytes of output past 1024 KiB not kept\]" <<<"$SCREEN"' \
+    wait_ok 'grep -q "^ \[exit 0; [0-9]* bytes of output past 1024 KiB not kept\]" <<<"$SCREEN"' \
               "... said with the exit status"
     keys q
     wait_gone '^ Output: ' || return
@@ -126,8 +130,8 @@ t_terminal() {
     wait_screen ' 1 Links 6 ' || return
     run_command '!' 'cat >term.txt; echo hello-from-the-command'
     wait_screen 'press a key to return to scraper' 5 "! runs it on the terminal, then waits" || return
-    screen_ok 'grep -q "^hello-from-the-command" <<<"$SCREEN"' "the command wrote on the terminal"
-    screen_ok 'grep -q "^\[exit 0\] press a key" <<<"$SCREEN"' "its exit status is said"
+    wait_ok 'grep -q "^hello-from-the-command" <<<"$SCREEN"' "the command wrote on the terminal"
+    wait_ok 'grep -q "^\[exit 0\] press a key" <<<"$SCREEN"' "its exit status is said"
     cmp_file "$REF/urls.txt" "$TDIR/term.txt" "$TNAME: the URLs on its stdin"
     keys x
     wait_screen ' 1 Links 6 ' 5 "a key brings the screen back" || return
