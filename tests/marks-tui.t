@@ -111,7 +111,37 @@ t_pages() {
     quit_clean
 }
 
+# --- a page let go to bound memory, fetched again by back ---------------------------
+t_let_go() {
+    local was=$SCRAPER n
+    SCRAPER=$ROOT/scraper-smallhist   # keeps 800 KB of pages for back
+    TUI_W=200 tui_start "$BASE/big?bytes=150000"
+    SCRAPER=$was
+    wait_until "grep -qE 'HTTP 200 .*bytes=150000([^0-9]|\$)' <<<\"\$SCREEN\"" "page 150000 shown" || return
+    keys m m
+    wait_screen ' 1 Links \*2/' || return
+    for n in 150001 150002; do
+        keys o C-u
+        type_text "$BASE/big?bytes=$n"
+        keys Enter
+        wait_until "grep -q 'HTTP 200 .*bytes=$n' <<<\"\$SCREEN\"" "page $n shown" || return
+    done
+    keys h
+    wait_until "grep -q 'bytes=150001' <<<\"\$SCREEN\"" "back to the page before" || return
+    keys h
+    wait_screen 'fetched again' || return
+    wait_screen ' 1 Links \*2/' 5 "a page let go and fetched again, its rows the same, keeps its marks" || return
+    wait_ok 'marked_row "/page2.html?n=00000000" && marked_row "/page2.html?n=00000001"' \
+            "... on the same rows"
+    quit_clean
+}
+
 scenario "mark keys" t_keys
 scenario "filter and u" t_filter_unique
 scenario "pages" t_pages
+if [ -x "$ROOT/scraper-smallhist" ]; then
+    scenario "let go" t_let_go
+else
+    skip "marks of a page let go: scraper-smallhist not built (make test builds it)"
+fi
 done_testing
