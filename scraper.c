@@ -6559,13 +6559,15 @@ rows_mark(struct app *a, int pane, const size_t *rows, size_t n, int on)
 		const char *url = d->p->el[el[rows[i]]].url;
 
 		element_mark(d, el[rows[i]], on);
-		if (a->ui.unique)
+		if (a->ui.unique && n > 1)
 			set_put(&urls, url, strlen(url), 1);
 	}
 	for (i = 0; a->ui.unique && n && i < d->p->count[pane]; i++) {
 		const struct element *e = &d->p->el[d->kind_rows[pane][i]];
 
-		if (set_put(&urls, e->url, strlen(e->url), 0) == 1) /* one of them */
+		/* one URL (m): compared, not hashed and copied with every other */
+		if (n == 1 ? !strcmp(e->url, d->p->el[el[rows[0]]].url)
+			   : set_put(&urls, e->url, strlen(e->url), 0) == 1)
 			element_mark(d, d->kind_rows[pane][i], on);
 	}
 	set_free(&urls);
