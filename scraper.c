@@ -522,7 +522,7 @@ struct prompt {
 	int download;             /* the prompt names a download of pending_url */
 	char *offered;            /* ... and offered this name: kept, the body names it */
 	int export;               /* the prompt names an export of the rows of ... */
-	int export_pane;          /* ... this pane of doc */
+	int rows_pane;            /* ... this pane of doc (a command's too) */
 	int command;              /* the prompt is a command's: '|' or '!', else 0 */
 };
 
@@ -7324,7 +7324,8 @@ draw_url_cell(int y, int x, int w, const char *url, const char *descr, attr_t at
 }
 
 /* An element's row: [*] [tag attr] [count×] URL, then its text in a column
- * of its own; the mark column is there while the pane has marks. A URL of the page's own host is shown from its path. */
+ * of its own; the mark column is there while the pane has marks. A URL of
+ * the page's own host is shown from its path. */
 static void
 draw_element_row(struct app *a, int y, int w, size_t row, const struct element *e, attr_t sel)
 {
@@ -8608,7 +8609,7 @@ export_rows(struct app *a, const char *name, int force)
 	size_t n, *rows;
 	struct page sub;
 
-	if (!d || d != a->ui.prompt.doc || a->ui.pane != a->ui.prompt.export_pane) {
+	if (!d || d != a->ui.prompt.doc || a->ui.pane != a->ui.prompt.rows_pane) {
 		ui_message(a, 1, "the page or pane changed: not exported");
 		return;
 	}
@@ -8820,7 +8821,8 @@ cmd_terminal(struct app *a)
 	if (c->runs > 1)
 		buf_addf(&c->output, "%d runs, %d failed; the last: ", c->runs, c->failed);
 	shell_status(&c->output, st);
-	ui_wait_key(c->output.data);
+	if (!got_signal) /* else the loop ends at once */
+		ui_wait_key(c->output.data);
 	ui_resume();
 	ui_message(a, c->failed != 0, "!: %s", c->output.data);
 }
@@ -9185,7 +9187,7 @@ command_entered(struct app *a)
 		ui_message(a, 0, "no command: not run");
 		return;
 	}
-	if (a->doc != a->ui.prompt.doc || a->ui.pane != a->ui.prompt.export_pane) {
+	if (a->doc != a->ui.prompt.doc || a->ui.pane != a->ui.prompt.rows_pane) {
 		ui_message(a, 1, "the page or pane changed: not run");
 		return;
 	}
@@ -9803,7 +9805,7 @@ act_export(struct app *a, int arg)
 	p->download = 0;
 	p->export = 1;
 	p->command = 0;
-	p->export_pane = a->ui.pane;
+	p->rows_pane = a->ui.pane;
 	snprintf(p->text, sizeof p->text, "Export %zu%s row%s as %s/", n,
 		 a->doc->nmark[a->ui.pane] ? " marked" : "", n == 1 ? "" : "s", a->opt.dir);
 	a->ui.mode = M_PROMPT;
@@ -9830,7 +9832,7 @@ act_command(struct app *a, int arg)
 	p->doc = a->doc;
 	p->download = p->export = 0;
 	p->command = arg;
-	p->export_pane = a->ui.pane;
+	p->rows_pane = a->ui.pane;
 	snprintf(p->text, sizeof p->text, "%s %zu%s URL%s to: ",
 		 arg == '!' ? "Run with" : "Pipe", n, a->doc->nmark[a->ui.pane] ? " marked" : "",
 		 n == 1 ? "" : "s");
@@ -9978,7 +9980,8 @@ act_mark_shown(struct app *a, int arg)
 		rows[i] = a->ui.filter.on ? a->ui.filter.rows[i] : i;
 	rows_mark(a, a->ui.pane, rows, n, 1);
 	free(rows);
-	ui_message(a, 0, "%zu rows marked", pane_marked(a, a->ui.pane));
+	n = pane_marked(a, a->ui.pane);
+	ui_message(a, 0, "%zu row%s marked", n, n == 1 ? "" : "s");
 }
 
 static void
