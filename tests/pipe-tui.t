@@ -81,6 +81,21 @@ t_each() {
     quit_clean
 }
 
+# --- quotes, backslashes and shell words in URLs -------------------------------------
+t_quotes() {
+    "$SCRAPER" --dump "$BASE/marks/quotes" | cut -f4 | sed 'p' >"$REF/quotes-twice.txt"
+    tui_start "$BASE/marks/quotes"
+    wait_screen ' 1 Links 2 ' || return
+    run_command '|' "printf '%s\\n' {} {} >>q.txt"
+    wait_screen 'Output: 2 runs, 0 failed' || return
+    cmp_file "$REF/quotes-twice.txt" "$TDIR/q.txt" \
+        "$TNAME: URLs with ', \\, \$, backquotes, | and {} reach the command whole, at each {}"
+    ok '[ ! -e "$TDIR/INJECTED3" ]' "$TNAME: ... and nothing in them runs"
+    keys q
+    wait_gone '^ Output: ' || return
+    quit_clean
+}
+
 # --- a command that does not end; one that writes too much ------------------------
 t_endless() {
     tui_start "$PAGE"
@@ -150,6 +165,7 @@ t_terminal() {
 
 scenario "pipe" t_pipe
 scenario "per URL" t_each
+scenario "quotes" t_quotes
 scenario "endless" t_endless
 scenario "terminal" t_terminal
 done_testing

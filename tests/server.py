@@ -1366,6 +1366,10 @@ def _dispatch_marks(self, req):
         self.page(MARKS_PAGE)
     elif p == "/marks/hostile":
         self.send(200, "OK", MARKS_HOSTILE)
+    elif p == "/marks/quotes":
+        self.page('<title>quotes</title>'
+                  '<a href="/q/it\'s%20\'\'\\\'$(touch INJECTED3)\'">quotes</a>'
+                  '<a href=\'/q/"$HOME"\\$IFS;`id`|&amp;{}\'>shell words</a>')
     elif p == "/marks/changing":
         MARKS_RELOADS[0] += 1
         n = MARKS_RELOADS[0]
