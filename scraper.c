@@ -9442,7 +9442,14 @@ on_mouse(struct app *a)
 	struct layout l;
 	int p;
 
-	if (getmouse(&ev) != OK || a->ui.mode != M_LIST)
+	if (getmouse(&ev) != OK)
+		return;
+	if (a->ui.mode == M_OUTPUT && (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED))) {
+		for (p = 0; p < 3; p++) /* the wheel scrolls the command's output too */
+			output_key(a, ev.bstate & BUTTON4_PRESSED ? KEY_UP : KEY_DOWN, 1);
+		return;
+	}
+	if (a->ui.mode != M_LIST)
 		return;
 	ui_layout(&l, a->ui.pane);
 	if (ev.bstate & BUTTON4_PRESSED) {

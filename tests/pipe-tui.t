@@ -65,6 +65,28 @@ t_pipe() {
     quit_clean
 }
 
+# --- the output view scrolls -------------------------------------------------------
+# first_line: the first line of output shown (the screen's third row).
+first_line() { sed -n 3p <<<"$SCREEN"; }
+t_scroll() {
+    tui_start "$PAGE"
+    wait_screen ' 1 Links 6 ' || return
+    run_command '|' 'seq 1 100'
+    wait_screen '^ \[exit 0\]' || return
+    wait_ok '[ "$(first_line)" = " 75" ]' "the last lines are shown (27 rows: 75 to 100, the status)"
+    keys g
+    wait_ok '[ "$(first_line)" = " \$ seq 1 100" ]' "g: the first line"
+    keys j j
+    wait_ok '[ "$(first_line)" = " 2" ]' "j scrolls down"
+    keys G
+    wait_ok '[ "$(first_line)" = " 75" ]' "G: the end again"
+    tm send-keys -t t -H 1b 5b 3c 36 34 3b 31 30 3b 35 4d   # wheel up (SGR report)
+    wait_ok '[ "$(first_line)" = " 72" ]' "the mouse wheel scrolls it up by 3"
+    keys q
+    wait_gone '^ Output: ' || return
+    quit_clean
+}
+
 # --- {} : once a URL, quoted ----------------------------------------------------
 t_each() {
     tui_start "$PAGE"
@@ -164,6 +186,7 @@ t_terminal() {
 }
 
 scenario "pipe" t_pipe
+scenario "scroll" t_scroll
 scenario "per URL" t_each
 scenario "quotes" t_quotes
 scenario "endless" t_endless
