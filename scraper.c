@@ -13,7 +13,8 @@
  *   includes, types,  the limits; the data the sections share; the
  *   configuration     extraction table and the key tables
  *   base      memory, buffers; the process: signals, temp files, threads,
- *             a helper program (tmux, for the clipboard)
+ *             a helper program (tmux, for the clipboard), the user's shell
+ *             command (| and !)
  *   text      UTF-8, the gate for network text, the line editor's text
  *   url       RFC 3986 references, srcset, typed URLs, local inputs, file names
  *   parse     what a body is (a page, text, bytes); libxml2's HTML parser
@@ -21,11 +22,14 @@
  *             one is ~10x the page in memory)
  *   net       libcurl's multi interface: transfers, and the story of each;
  *             a local file or standard input read as a finished transfer
- *   output    TSV, JSON, the story as text, errors; files saved (temp + rename)
+ *   output    TSV, JSON, CSV, the story as text, errors; files saved (temp +
+ *             rename)
  *   stream    --dump's pipeline: the body parsed as it arrives, written as parsed
- *   view      what the panes hold: rows, the filter, the selection
+ *   view      what the panes hold: rows, the filter, the selection, the marks
+ *             and the rows an action on many applies to
  *   ui        ncurses: layout, drawing, the URL form, the help, the status line
- *   app       the transitions: fetches, parses, pages, history, saves, downloads
+ *   app       the transitions: fetches, parses, pages, history, saves, downloads,
+ *             exports, the command's runs
  *   input     the line editor, each mode's keys, the key dispatch
  *   actions   one function per key-table entry
  *   main      the options, the two runs, main()
