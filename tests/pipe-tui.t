@@ -161,6 +161,18 @@ t_endless() {
     quit_clean
 }
 
+# --- the program ends while a command runs --------------------------------------------
+t_interrupted() {
+    tui_start "$PAGE"
+    wait_screen ' 1 Links 6 ' || return
+    run_command '|' 'echo $$ >pid.txt; echo waiting; exec sleep 1000'
+    wait_screen '^ waiting' || return
+    keys C-c
+    wait_exit || return
+    is "$EXIT" "exit=130" "$TNAME: Ctrl-C ends the program (130) with a command running"
+    ok '! kill -0 "$(cat "$TDIR/pid.txt")" 2>/dev/null' "$TNAME: ... and the command with it"
+}
+
 # --- ! : the terminal handed over ---------------------------------------------------
 t_terminal() {
     tui_start "$PAGE"
@@ -190,5 +202,6 @@ scenario "scroll" t_scroll
 scenario "per URL" t_each
 scenario "quotes" t_quotes
 scenario "endless" t_endless
+scenario "interrupted" t_interrupted
 scenario "terminal" t_terminal
 done_testing
