@@ -21,6 +21,8 @@
  *             one is ~10x the page in memory)
  *   net       libcurl's multi interface: transfers, and the story of each;
  *             a local file or standard input read as a finished transfer
+ *   request   curl's request options: from the command line's words, or a
+ *             curl command line's on the screen (shell quoting), and back
  *   output    TSV, JSON, the story as text, errors; files saved (temp + rename)
  *   stream    --dump's pipeline: the body parsed as it arrives, written as parsed
  *   view      what the panes hold: rows, the filter, the selection
@@ -4772,6 +4774,314 @@ story_page(struct transfer *t, const struct page *p)
 			 "through them all for each)", p->stray_end_tags);
 }
 
+/* ==== request: curl's request options, from the command line's words or the screen's ==== */
+
+enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT,
+       OPT_BASE, OPT_UNIQUE, OPT_FIELDS, OPT_DATA_BINARY, OPT_CACERT, OPT_CAPATH,
+       OPT_NOPROXY, OPT_HTTP11, OPT_HTTP2, OPT_NO_COMPRESSED, OPT_MAX_REDIRS, OPT_RESOLVE,
+       OPT_LIMIT_RATE, OPT_DATA_RAW };
+
+/* getopt's letters: ours, then curl's request options */
+#define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46"
+
+static const struct option longopts[] = {
+	{"dump", no_argument, NULL, OPT_DUMP},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"fields", required_argument, NULL, OPT_FIELDS},
+	{"verbose", no_argument, NULL, 'v'},
+	{"save", optional_argument, NULL, 's'},
+	{"dir", required_argument, NULL, OPT_DIR},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"unique", no_argument, NULL, OPT_UNIQUE},
+	{"max-size", required_argument, NULL, OPT_MAX},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"user-agent", required_argument, NULL, 'A'},
+	{"header", required_argument, NULL, 'H'},
+	{"referer", required_argument, NULL, 'e'},
+	{"user", required_argument, NULL, 'u'},
+	{"request", required_argument, NULL, 'X'},
+	{"data", required_argument, NULL, 'd'},
+	{"data-binary", required_argument, NULL, OPT_DATA_BINARY},
+	{"data-raw", required_argument, NULL, OPT_DATA_RAW},
+	{"cookie", required_argument, NULL, 'b'},
+	{"cookie-jar", required_argument, NULL, 'c'},
+	{"insecure", no_argument, NULL, 'k'},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"capath", required_argument, NULL, OPT_CAPATH},
+	{"proxy", required_argument, NULL, 'x'},
+	{"noproxy", required_argument, NULL, OPT_NOPROXY},
+	{"ipv4", no_argument, NULL, '4'},
+	{"ipv6", no_argument, NULL, '6'},
+	{"http1.1", no_argument, NULL, OPT_HTTP11},
+	{"http2", no_argument, NULL, OPT_HTTP2},
+	{"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
+	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+	{"resolve", required_argument, NULL, OPT_RESOLVE},
+	{"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+	{"base", required_argument, NULL, OPT_BASE},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+/* A refused value: why says it in one line; returns -1. */
+static int
+option_refused(struct buf *why, const char *fmt, const char *arg)
+{
+	buf_addf(why, fmt, arg);
+	return -1;
+}
+
+/* -H "Name: value" (or "Name;" for an empty one): one header line, no
+ * line break that would add another. */
+static int
+option_header(struct request *r, const char *h, struct buf *why)
+{
+	size_t name = strcspn(h, ":;");
+
+	if (strpbrk(h, "\r\n"))
+		return option_refused(why, "%s", "-H: a header cannot hold a line break");
+	if (!name || !h[name])
+		return option_refused(why, "-H '%s': \"Name: value\" expected", h);
+	r->headers = curl_slist_append(r->headers, h);
+	if (!r->headers)
+		die("out of memory");
+	return 0;
+}
+
+/* --resolve [+]HOST:PORT:ADDR[,ADDR...] or -HOST:PORT, as libcurl takes it. */
+static int
+option_resolve(struct request *r, const char *arg, struct buf *why)
+{
+	const char *p = arg + (*arg == '+' || *arg == '-'), *end;
+	long port;
+
+	end = *p == '[' ? strchr(p, ']') : p + strcspn(p, ":");
+	if (end && *p == '[')
+		end++;
+	if (!end || end == p || *end != ':')
+		return option_refused(why, "--resolve %s: HOST:PORT:ADDRESS expected", arg);
+	errno = 0;
+	port = strtol(end + 1, (char **)&p, 10);
+	if (errno || p == end + 1 || port < 1 || port > 65535 ||
+	    (*arg == '-' ? *p != '\0' : *p != ':' || !p[1] || p[1] == ','))
+		return option_refused(why, "--resolve %s: HOST:PORT:ADDRESS expected", arg);
+	r->resolve = curl_slist_append(r->resolve, arg);
+	if (!r->resolve)
+		die("out of memory");
+	return 0;
+}
+
+/* "cannot read the data file FILE: why" (arg "@FILE"), into why. */
+static int
+data_file_refused(struct buf *why, const char *arg)
+{
+	buf_addf(why, "cannot read the data file %s: %s", arg + 1, strerror(errno));
+	return -1;
+}
+
+/* -d and --data-binary: STRING, or @FILE (@- standard input); -d drops a
+ * file's CR and LF, as curl; --data-raw (binary < 0) takes '@' as it is.
+ * Several are joined with '&'. */
+static int
+option_data(struct request *r, const char *arg, int binary, struct buf *why)
+{
+	char chunk[65536];
+	size_t n, i;
+	FILE *f = NULL;
+
+	if (r->has_data)
+		buf_addc(&r->data, '&');
+	r->has_data = 1;
+	if (arg[0] != '@' || binary < 0) {
+		buf_adds(&r->data, arg);
+		return 0;
+	}
+	if (!strcmp(arg + 1, "-"))
+		f = stdin;
+	else if (!(f = fopen(arg + 1, "rb")))
+		return data_file_refused(why, arg);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		for (i = 0; i < n; i++)
+			if (binary || (chunk[i] != '\r' && chunk[i] != '\n'))
+				buf_addc(&r->data, chunk[i]);
+	if (ferror(f)) {
+		if (f != stdin)
+			fclose(f);
+		return data_file_refused(why, arg);
+	}
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+/* --limit-rate 100k: bytes per second, with curl's suffixes (1024-based). */
+static int
+option_rate(struct request *r, const char *arg, struct buf *why)
+{
+	char *end;
+	double v;
+	const char *units = "kmg", *u;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || !(v >= 0) || v > 1e15)
+		return option_refused(why, "invalid rate for --limit-rate: %s", arg);
+	if (*end && (u = strchr(units, tolower((unsigned char)*end))) && !end[1])
+		for (; u >= units; u--)
+			v *= 1024;
+	else if (*end)
+		return option_refused(why, "invalid rate for --limit-rate: %s", arg);
+	r->limit_rate = (curl_off_t)v;
+	return 0;
+}
+
+/* -x: an HTTP(S) proxy, as the fetches are ("" : none, not even the
+ * environment's). */
+static int
+option_proxy(struct request *r, const char *arg, struct buf *why)
+{
+	const char *sep = strstr(arg, "://");
+
+	if (sep && !((sep - arg == 4 && !ascii_casecmp_n(arg, "http", 4)) ||
+		     (sep - arg == 5 && !ascii_casecmp_n(arg, "https", 5))))
+		return option_refused(why, "-x %s: only http:// and https:// proxies", arg);
+	r->proxy = arg;
+	return 0;
+}
+
+/* -u USER:PASSWORD: kept, and blanked in argv (ps shows argv), as curl. */
+static const char *
+option_user(char *arg)
+{
+	char *copy = xstrdup(arg), *colon = strchr(arg, ':');
+
+	if (colon)
+		memset(colon + 1, '*', strlen(colon + 1));
+	return copy;
+}
+
+/* -e URL, or URL;auto (then each redirect says where it came from too). */
+static void
+option_referer(struct request *r, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (r->autoreferer)
+		free((char *)r->referer); /* a second -e replaces the first */
+	r->autoreferer = n >= 5 && !strcmp(arg + n - 5, ";auto");
+	r->referer = r->autoreferer ? xstrndup(arg, n - 5) : arg;
+	if (r->autoreferer && !*r->referer) {
+		free((char *)r->referer);
+		r->referer = NULL;
+	}
+}
+
+/* -X: a method is a token (RFC 9110): nothing that would break the line. */
+static int
+option_method(struct request *r, const char *arg, struct buf *why)
+{
+	const char *p;
+
+	for (p = arg; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
+			break;
+	if (!*arg || *p)
+		return option_refused(why, "-X '%s': not a method name", arg);
+	r->method = arg;
+	return 0;
+}
+
+/* --max-redirs N: a count, 0 or more. */
+static int
+option_redirs(struct request *r, const char *arg, struct buf *why)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0)
+		return option_refused(why, "invalid number for %s", "--max-redirs");
+	r->max_redirs = v;
+	return 0;
+}
+
+/* The options that take a value and may refuse it; 0 when c is not one. */
+static int
+options_checked(struct request *r, int c, const char *arg, struct buf *why)
+{
+	switch (c) {
+	case 'H': return option_header(r, arg, why) < 0 ? -1 : 1;
+	case 'X': return option_method(r, arg, why) < 0 ? -1 : 1;
+	case 'd': return option_data(r, arg, 0, why) < 0 ? -1 : 1;
+	case OPT_DATA_BINARY: return option_data(r, arg, 1, why) < 0 ? -1 : 1;
+	case OPT_DATA_RAW: return option_data(r, arg, -1, why) < 0 ? -1 : 1;
+	case 'x': return option_proxy(r, arg, why) < 0 ? -1 : 1;
+	case OPT_MAX_REDIRS: return option_redirs(r, arg, why) < 0 ? -1 : 1;
+	case OPT_RESOLVE: return option_resolve(r, arg, why) < 0 ? -1 : 1;
+	case OPT_LIMIT_RATE: return option_rate(r, arg, why) < 0 ? -1 : 1;
+	default: return 0;
+	}
+}
+
+/* curl's request options: 1 taken, 0 when c is not one of them, -1 when
+ * its value is refused (why says why, in one line). */
+static int
+options_request(struct options *o, int c, char *arg, struct buf *why)
+{
+	struct request *r = &o->req;
+	int checked = options_checked(r, c, arg, why);
+
+	if (checked)
+		return checked;
+	switch (c) {
+	case 'A': o->user_agent = arg; break;
+	case 'e': option_referer(r, arg); break;
+	case 'u':
+		free((char *)r->userpwd);
+		r->userpwd = option_user(arg);
+		break;
+	case 'b':
+		if (strchr(arg, '=')) /* as curl: a '=' makes it cookies, not a file */
+			r->cookie = arg;
+		else
+			r->cookie_file = arg;
+		break;
+	case 'c': r->cookie_jar = arg; break;
+	case 'k': r->insecure = 1; break;
+	case OPT_CACERT: r->cacert = arg; break;
+	case OPT_CAPATH: r->capath = arg; break;
+	case OPT_NOPROXY: r->noproxy = arg; break;
+	case '4': r->ip_resolve = CURL_IPRESOLVE_V4; break;
+	case '6': r->ip_resolve = CURL_IPRESOLVE_V6; break;
+	case OPT_HTTP11: r->http_version = CURL_HTTP_VERSION_1_1; break;
+	case OPT_HTTP2: r->http_version = CURL_HTTP_VERSION_2_0; break;
+	case OPT_NO_COMPRESSED: r->no_compressed = 1; break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* The CA certificates when neither --cacert nor --capath is given: the
+ * variables curl reads. */
+static void
+options_ca_env(struct request *r)
+{
+	const char *bundle = getenv("CURL_CA_BUNDLE"), *file = getenv("SSL_CERT_FILE"),
+		   *dir = getenv("SSL_CERT_DIR");
+
+	if (r->cacert || r->capath)
+		return;
+	if (bundle && *bundle) {
+		r->cacert = bundle;
+		return;
+	}
+	if (file && *file)
+		r->cacert = file;
+	if (dir && *dir)
+		r->capath = dir;
+}
+
 /* ==== output: TSV, JSON, the story, errors; saving files (temp + rename) ==== */
 
 static void
@@ -9029,6 +9339,7 @@ usage(FILE *f)
 	      "  -d, --data STRING|@FILE POST this body (a file without its line breaks;\n"
 	      "                          several are joined with &)\n"
 	      "  --data-binary STRING|@FILE  POST this body, bytes as they are\n"
+	      "  --data-raw STRING       POST this body ('@' is a character like any other)\n"
 	      "  --max-redirs N          follow at most N redirects (default 10; 0: the\n"
 	      "                          redirect itself is the answer)\n"
 	      "  --no-compressed         do not ask for a compressed body\n"
@@ -9076,53 +9387,6 @@ parse_number(const char *s, const char *opt, long min)
 		usage_error("invalid number for %s", opt);
 	return v;
 }
-
-enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT,
-       OPT_BASE, OPT_UNIQUE, OPT_FIELDS, OPT_DATA_BINARY, OPT_CACERT, OPT_CAPATH,
-       OPT_NOPROXY, OPT_HTTP11, OPT_HTTP2, OPT_NO_COMPRESSED, OPT_MAX_REDIRS, OPT_RESOLVE,
-       OPT_LIMIT_RATE };
-
-/* getopt's letters: ours, then curl's request options */
-#define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46"
-
-static const struct option longopts[] = {
-	{"dump", no_argument, NULL, OPT_DUMP},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"fields", required_argument, NULL, OPT_FIELDS},
-	{"verbose", no_argument, NULL, 'v'},
-	{"save", optional_argument, NULL, 's'},
-	{"dir", required_argument, NULL, OPT_DIR},
-	{"force", no_argument, NULL, OPT_FORCE},
-	{"unique", no_argument, NULL, OPT_UNIQUE},
-	{"max-size", required_argument, NULL, OPT_MAX},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"user-agent", required_argument, NULL, 'A'},
-	{"header", required_argument, NULL, 'H'},
-	{"referer", required_argument, NULL, 'e'},
-	{"user", required_argument, NULL, 'u'},
-	{"request", required_argument, NULL, 'X'},
-	{"data", required_argument, NULL, 'd'},
-	{"data-binary", required_argument, NULL, OPT_DATA_BINARY},
-	{"cookie", required_argument, NULL, 'b'},
-	{"cookie-jar", required_argument, NULL, 'c'},
-	{"insecure", no_argument, NULL, 'k'},
-	{"cacert", required_argument, NULL, OPT_CACERT},
-	{"capath", required_argument, NULL, OPT_CAPATH},
-	{"proxy", required_argument, NULL, 'x'},
-	{"noproxy", required_argument, NULL, OPT_NOPROXY},
-	{"ipv4", no_argument, NULL, '4'},
-	{"ipv6", no_argument, NULL, '6'},
-	{"http1.1", no_argument, NULL, OPT_HTTP11},
-	{"http2", no_argument, NULL, OPT_HTTP2},
-	{"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
-	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
-	{"resolve", required_argument, NULL, OPT_RESOLVE},
-	{"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
-	{"base", required_argument, NULL, OPT_BASE},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
-};
 
 /* --fields kind,url,...: the TSV's columns, in that order. */
 static void
@@ -9188,215 +9452,11 @@ options_base(const char *s)
 	return s;
 }
 
-/* -H "Name: value" (or "Name;" for an empty one): one header line, no
- * line break that would add another. */
-static void
-option_header(struct request *r, const char *h)
-{
-	size_t name = strcspn(h, ":;");
-
-	if (strpbrk(h, "\r\n"))
-		usage_error("%s", "-H: a header cannot hold a line break");
-	if (!name || !h[name])
-		usage_error("-H '%s': \"Name: value\" expected", h);
-	r->headers = curl_slist_append(r->headers, h);
-	if (!r->headers)
-		die("out of memory");
-}
-
-/* --resolve [+]HOST:PORT:ADDR[,ADDR...] or -HOST:PORT, as libcurl takes it. */
-static void
-option_resolve(struct request *r, const char *arg)
-{
-	const char *p = arg + (*arg == '+' || *arg == '-'), *end;
-	long port;
-
-	end = *p == '[' ? strchr(p, ']') : p + strcspn(p, ":");
-	if (end && *p == '[')
-		end++;
-	if (!end || end == p || *end != ':')
-		usage_error("--resolve %s: HOST:PORT:ADDRESS expected", arg);
-	errno = 0;
-	port = strtol(end + 1, (char **)&p, 10);
-	if (errno || p == end + 1 || port < 1 || port > 65535 ||
-	    (*arg == '-' ? *p != '\0' : *p != ':' || !p[1] || p[1] == ','))
-		usage_error("--resolve %s: HOST:PORT:ADDRESS expected", arg);
-	r->resolve = curl_slist_append(r->resolve, arg);
-	if (!r->resolve)
-		die("out of memory");
-}
-
-/* "FILE: why" of a data file (arg "@FILE") that cannot be read, in out. */
-static const char *
-chunk_why(char *out, size_t outsz, const char *arg)
-{
-	snprintf(out, outsz, "%s: %s", arg + 1, strerror(errno));
-	return out;
-}
-
-/* -d and --data-binary: STRING, or @FILE (@- standard input); -d drops a
- * file's CR and LF, as curl. Several are joined with '&'. */
-static void
-option_data(struct request *r, const char *arg, int binary)
-{
-	char chunk[65536];
-	size_t n, i;
-	FILE *f = NULL;
-
-	if (r->has_data)
-		buf_addc(&r->data, '&');
-	r->has_data = 1;
-	if (arg[0] != '@') {
-		buf_adds(&r->data, arg);
-		return;
-	}
-	if (!strcmp(arg + 1, "-"))
-		f = stdin;
-	else if (!(f = fopen(arg + 1, "rb")))
-		usage_error("cannot read the data file %s", chunk_why(chunk, sizeof chunk, arg));
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		for (i = 0; i < n; i++)
-			if (binary || (chunk[i] != '\r' && chunk[i] != '\n'))
-				buf_addc(&r->data, chunk[i]);
-	if (ferror(f))
-		usage_error("cannot read the data file %s", chunk_why(chunk, sizeof chunk, arg));
-	if (f != stdin)
-		fclose(f);
-}
-
-/* --limit-rate 100k: bytes per second, with curl's suffixes (1024-based). */
-static curl_off_t
-option_rate(const char *arg)
-{
-	char *end;
-	double v;
-	const char *units = "kmg", *u;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || !(v >= 0) || v > 1e15)
-		usage_error("invalid rate for --limit-rate: %s", arg);
-	if (*end && (u = strchr(units, tolower((unsigned char)*end))) && !end[1])
-		for (; u >= units; u--)
-			v *= 1024;
-	else if (*end)
-		usage_error("invalid rate for --limit-rate: %s", arg);
-	return (curl_off_t)v;
-}
-
-/* -x: an HTTP(S) proxy, as the fetches are ("" : none, not even the
- * environment's). */
-static const char *
-option_proxy(const char *arg)
-{
-	const char *sep = strstr(arg, "://");
-
-	if (sep && !((sep - arg == 4 && !ascii_casecmp_n(arg, "http", 4)) ||
-		     (sep - arg == 5 && !ascii_casecmp_n(arg, "https", 5))))
-		usage_error("-x %s: only http:// and https:// proxies", arg);
-	return arg;
-}
-
-/* -u USER:PASSWORD: kept, and blanked in argv (ps shows argv), as curl. */
-static const char *
-option_user(char *arg)
-{
-	char *copy = xstrdup(arg), *colon = strchr(arg, ':');
-
-	if (colon)
-		memset(colon + 1, '*', strlen(colon + 1));
-	return copy;
-}
-
-/* -e URL, or URL;auto (then each redirect says where it came from too). */
-static void
-option_referer(struct request *r, const char *arg)
-{
-	size_t n = strlen(arg);
-
-	r->autoreferer = n >= 5 && !strcmp(arg + n - 5, ";auto");
-	r->referer = r->autoreferer ? xstrndup(arg, n - 5) : arg;
-	if (r->autoreferer && !*r->referer)
-		r->referer = NULL;
-}
-
-/* -X: a method is a token (RFC 9110): nothing that would break the line. */
-static const char *
-option_method(const char *arg)
-{
-	const char *p;
-
-	for (p = arg; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
-			break;
-	if (!*arg || *p)
-		usage_error("-X '%s': not a method name", arg);
-	return arg;
-}
-
-/* curl's request options; 0 when c is not one of them. */
-static int
-options_request(struct options *o, int c, char *arg)
-{
-	struct request *r = &o->req;
-
-	switch (c) {
-	case 'H': option_header(r, arg); break;
-	case 'A': o->user_agent = arg; break;
-	case 'e': option_referer(r, arg); break;
-	case 'u': r->userpwd = option_user(arg); break;
-	case 'X': r->method = option_method(arg); break;
-	case 'd': option_data(r, arg, 0); break;
-	case OPT_DATA_BINARY: option_data(r, arg, 1); break;
-	case 'b':
-		if (strchr(arg, '=')) /* as curl: a '=' makes it cookies, not a file */
-			r->cookie = arg;
-		else
-			r->cookie_file = arg;
-		break;
-	case 'c': r->cookie_jar = arg; break;
-	case 'k': r->insecure = 1; break;
-	case OPT_CACERT: r->cacert = arg; break;
-	case OPT_CAPATH: r->capath = arg; break;
-	case 'x': r->proxy = option_proxy(arg); break;
-	case OPT_NOPROXY: r->noproxy = arg; break;
-	case '4': r->ip_resolve = CURL_IPRESOLVE_V4; break;
-	case '6': r->ip_resolve = CURL_IPRESOLVE_V6; break;
-	case OPT_HTTP11: r->http_version = CURL_HTTP_VERSION_1_1; break;
-	case OPT_HTTP2: r->http_version = CURL_HTTP_VERSION_2_0; break;
-	case OPT_NO_COMPRESSED: r->no_compressed = 1; break;
-	case OPT_MAX_REDIRS: r->max_redirs = parse_number(arg, "--max-redirs", 0); break;
-	case OPT_RESOLVE: option_resolve(r, arg); break;
-	case OPT_LIMIT_RATE: r->limit_rate = option_rate(arg); break;
-	default: return 0;
-	}
-	return 1;
-}
-
-/* The CA certificates when neither --cacert nor --capath is given: the
- * variables curl reads. */
-static void
-options_ca_env(struct request *r)
-{
-	const char *bundle = getenv("CURL_CA_BUNDLE"), *file = getenv("SSL_CERT_FILE"),
-		   *dir = getenv("SSL_CERT_DIR");
-
-	if (r->cacert || r->capath)
-		return;
-	if (bundle && *bundle) {
-		r->cacert = bundle;
-		return;
-	}
-	if (file && *file)
-		r->cacert = file;
-	if (dir && *dir)
-		r->capath = dir;
-}
-
 static void
 options_parse(struct options *o, int argc, char **argv)
 {
-	int c;
+	struct buf why = {0}; /* a refusal ends the run: not freed */
+	int c, taken;
 
 	o->dir = DEFAULT_DIR;
 	o->max_size = DEFAULT_MAX_SIZE;
@@ -9405,7 +9465,9 @@ options_parse(struct options *o, int argc, char **argv)
 	opterr = 0;
 	o->req.max_redirs = MAX_REDIRECTS;
 	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, longopts, NULL)) != -1) {
-		if (options_request(o, c, optarg))
+		if ((taken = options_request(o, c, optarg, &why)) < 0)
+			usage_error("%s", why.data);
+		if (taken)
 			continue;
 		switch (c) {
 		case OPT_DUMP: o->dump = 1; break;
