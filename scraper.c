@@ -343,6 +343,7 @@ struct transfer {
 	long max_redirs;    /* --max-redirs, for the error that names it */
 	curl_off_t rate;    /* --limit-rate: body bytes per second at most, 0: any */
 	int paused;         /* ... and the body waits for the time to catch up */
+	const struct options *opt; /* made with these (NULL: a local input) */
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -441,6 +442,10 @@ struct parse_job {
 
 struct app;
 
+/* A bracketed paste's start and end, as define_key() reports them: far
+ * above the codes ncurses gives the terminal's own extended keys. */
+enum { KEY_PASTE_BEGIN = 0x7f00, KEY_PASTE_END };
+
 /* Control keys by name (ncurses reports them as characters). */
 enum { CTRL_A = 1, CTRL_E = 5, CTRL_H = 8, CTRL_K = 11, CTRL_L = 12, CTRL_U = 21,
        CTRL_W = 23, ESC = 27, DEL = 127 };
@@ -478,8 +483,10 @@ struct url_form {
 	WINDOW *win, *sub;
 	char error[160];          /* why the last Enter did not fetch */
 	int fresh;                /* the URL field holds the prefilled text, untouched */
-	char *keep[2];            /* the fields' text */
+	char *keep[3];            /* the fields' text: URL, Save as, Headers */
 	char *save_as;            /* "Save as" of the fetch it started */
+	char *headers_was;        /* the Headers field as opened: the options in effect */
+	int pasting;              /* inside a bracketed paste: a line break is no Enter */
 };
 
 /* One word of a filter: a row passes when it holds it (or, after '!', not). */
@@ -578,6 +585,18 @@ struct app {
 	int quit;
 	int quit_armed;            /* q was pressed once during a download */
 	struct ui ui;
+	const struct options *req_opt; /* what each fetch is made with: opt, or what */
+	struct asked *asked;       /* the form set since (each set, newest first) */
+};
+
+/* Request options set on the screen (a pasted curl command, the form's
+ * Headers field), and the words they point into: kept to the end of the
+ * run, as a transfer in flight may still use them. */
+struct asked {
+	struct asked *next;       /* the set before */
+	struct options opt;       /* the run's, with these request options */
+	struct buf words;         /* the words, each ended by a NUL */
+	char **argv;              /* where each begins */
 };
 
 /* ==== configuration: the extraction table and the key tables ==== */
@@ -647,6 +666,7 @@ static void act_reload(struct app *, int);
 static void act_save(struct app *, int);
 static void act_scroll(struct app *, int);
 static void act_yank(struct app *, int);
+static void act_curl(struct app *, int);
 
 /*
  * The key table: the loop dispatches from it and the help screen is made
@@ -706,6 +726,8 @@ static const struct key keys[] = {
 	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
 	{'y', 0, "y", act_yank, 0, CHANGES,
 	 "copy the selected URL (or line) to the clipboard: OSC 52, and tmux's buffer in tmux"},
+	{'C', 0, "C", act_curl, 0, CHANGES,
+	 "copy the current fetch as a curl command (its URL and request options), as y does"},
 	{ESC, 0, "Esc", act_escape, 0, CHANGES | KEEPS_MESSAGE,
 	 "cancel the page fetch in flight, else the download; clear the filter"},
 	{'r', 0, "r", act_reload, 0, CHANGES, "reload"},
@@ -778,6 +800,8 @@ terminal_give_back(void)
 	if (!ui_active)
 		return;
 	ui_active = 0;
+	if (write(STDOUT_FILENO, "\033[?2004l", 8) < 0) { /* pastes as they were */
+	}
 	curs_set(1);
 	endwin();
 }
@@ -4332,6 +4356,7 @@ net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->max_redirs = o->req.max_redirs;
 	t->rate = o->req.limit_rate;
 	t->easy = net_easy(t, o);
+	t->opt = o;
 	t->multi = multi;
 	if (o->req.insecure && !ascii_casecmp_n(url, "https:", 6))
 		story_step(t, "TLS certificate verification is off (--insecure): "
@@ -5080,6 +5105,566 @@ options_ca_env(struct request *r)
 		r->cacert = file;
 	if (dir && *dir)
 		r->capath = dir;
+}
+
+/* A code point as UTF-8 ($'\u00e9'); 0 when it is none. */
+static int
+utf8_put(struct buf *out, unsigned long c)
+{
+	if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	if (c < 0x80) {
+		buf_addc(out, (char)c);
+	} else if (c < 0x800) {
+		buf_addc(out, (char)(0xc0 | c >> 6));
+		buf_addc(out, (char)(0x80 | (c & 0x3f)));
+	} else if (c < 0x10000) {
+		buf_addc(out, (char)(0xe0 | c >> 12));
+		buf_addc(out, (char)(0x80 | (c >> 6 & 0x3f)));
+		buf_addc(out, (char)(0x80 | (c & 0x3f)));
+	} else {
+		buf_addc(out, (char)(0xf0 | c >> 18));
+		buf_addc(out, (char)(0x80 | (c >> 12 & 0x3f)));
+		buf_addc(out, (char)(0x80 | (c >> 6 & 0x3f)));
+		buf_addc(out, (char)(0x80 | (c & 0x3f)));
+	}
+	return 1;
+}
+
+/* Up to max digits of base at p (< end): their value, and how many in *n. */
+static unsigned long
+digits_value(const char *p, const char *end, int base, int max, int *n)
+{
+	unsigned long v = 0;
+	int d;
+
+	for (*n = 0; *n < max && p + *n < end; ++*n) {
+		d = isdigit((unsigned char)p[*n]) ? p[*n] - '0'
+		    : isxdigit((unsigned char)p[*n]) ? tolower((unsigned char)p[*n]) - 'a' + 10 : 99;
+		if (d >= base)
+			break;
+		v = v * (unsigned long)base + (unsigned long)d;
+	}
+	return v;
+}
+
+/* The escape of $'...' after its backslash, at p: its bytes onto out.
+ * Returns where it ends, or NULL for a NUL (which no word can hold). */
+static const char *
+ansi_c_escape(const char *p, const char *end, struct buf *out)
+{
+	static const char from[] = "abeEfnrtv\\'\"?", to[] = "\a\b\033\033\f\n\r\t\v\\'\"?";
+	const char *hit = p < end && *p ? strchr(from, *p) : NULL;
+	unsigned long v;
+	int n = 0, max;
+
+	if (hit) {
+		buf_addc(out, to[hit - from]);
+		return p + 1;
+	}
+	if (p < end && *p >= '0' && *p <= '7') {
+		v = digits_value(p, end, 8, 3, &n);
+		max = 0;
+	} else if (p < end && (*p == 'x' || *p == 'u' || *p == 'U')) {
+		max = *p == 'x' ? 2 : *p == 'u' ? 4 : 8;
+		v = digits_value(p + 1, end, 16, max, &n);
+		if (!n) { /* "\x" without a digit stays as written */
+			buf_addc(out, '\\');
+			return p;
+		}
+		p++;
+	} else if (p + 1 < end && *p == 'c') {
+		v = (unsigned long)(p[1] & 0x1f);
+		n = 1;
+		max = 0;
+		p++;
+	} else {
+		buf_addc(out, '\\');
+		return p;
+	}
+	if (!(v & (max > 2 ? ~0UL : 0xffUL)))
+		return NULL;
+	if (max <= 2)
+		buf_addc(out, (char)(v & 0xff));
+	else if (!utf8_put(out, v))
+		buf_adds(out, "\xef\xbf\xbd"); /* no character: U+FFFD, as bash */
+	return p + n;
+}
+
+/* $'...' from after its quote: the word's bytes onto out; returns after
+ * the closing quote, or NULL (why says) when it never closes or holds a NUL. */
+static const char *
+shell_ansi_c(const char *p, const char *end, struct buf *out, struct buf *why)
+{
+	while (p < end && *p != '\'') {
+		if (*p != '\\') {
+			buf_addc(out, *p++);
+		} else if (!(p = ansi_c_escape(p + 1, end, out))) {
+			buf_adds(why, "a NUL byte ($'\\0') cannot be part of a word");
+			return NULL;
+		}
+	}
+	if (p >= end)
+		buf_adds(why, "the $' quote is never closed");
+	return p < end ? p + 1 : NULL;
+}
+
+/* "..." from after its quote, as sh reads it: a backslash escapes only
+ * $ ` " \ and a line break; $ and ` would expand, and are refused. */
+static const char *
+shell_double(const char *p, const char *end, struct buf *out, struct buf *why)
+{
+	for (; p < end && *p != '"'; p++) {
+		if (*p == '\\' && p + 1 < end && strchr("$`\"\\\n", p[1])) {
+			if (p[1] != '\n')
+				buf_addc(out, p[1]);
+			p++;
+		} else if (*p == '$' || *p == '`') {
+			buf_addf(why, "%c inside \"...\" would expand: not done here (quote it with '...')",
+				 *p);
+			return NULL;
+		} else {
+			buf_addc(out, *p);
+		}
+	}
+	if (p >= end)
+		buf_adds(why, "the \" quote is never closed");
+	return p < end ? p + 1 : NULL;
+}
+
+/* One piece of a word at p, unquoted or quoted, onto out; returns where
+ * the next begins, or NULL (why says). */
+static const char *
+shell_piece(const char *p, const char *end, struct buf *out, struct buf *why)
+{
+	const char *q;
+
+	if (*p == '\'') {
+		if (!(q = memchr(p + 1, '\'', (size_t)(end - p - 1)))) {
+			buf_adds(why, "the ' quote is never closed");
+			return NULL;
+		}
+		buf_add(out, p + 1, (size_t)(q - p - 1));
+		return q + 1;
+	}
+	if (*p == '"')
+		return shell_double(p + 1, end, out, why);
+	if (*p == '$' && p + 1 < end && p[1] == '\'')
+		return shell_ansi_c(p + 2, end, out, why);
+	if (strchr("$`;&|<>()", *p)) {
+		buf_addf(why, "%c is shell syntax: not run here (paste one curl command)", *p);
+		return NULL;
+	}
+	if (*p == '\\' && p + 1 < end)
+		p++; /* the next byte as it is */
+	buf_addc(out, *p);
+	return p + 1;
+}
+
+/* Splits a command line into words as a POSIX shell reads them: '...',
+ * "...", backslashes, bash's $'...' (browsers copy with it), a backslash
+ * before a line break joins the lines; nothing is expanded. The words go
+ * onto out, each ended by a NUL; *nwords counts them. Returns 0, or -1
+ * with why (an unterminated quote, a NUL, shell syntax). */
+static int
+shell_words(const char *s, size_t n, struct buf *out, size_t *nwords, struct buf *why)
+{
+	const char *p = s, *end = s + n;
+	int in_word = 0;
+
+	*nwords = 0;
+	if (memchr(s, '\0', n))
+		return option_refused(why, "%s", "a NUL byte cannot be part of a command line");
+	while (p < end) {
+		if (*p == '\\' && p + 1 < end && (p[1] == '\n' || p[1] == '\r')) {
+			p += 2 + (p[1] == '\r' && p + 2 < end && p[2] == '\n');
+			continue; /* the line goes on */
+		}
+		if (*p == '#' && !in_word) { /* a comment, to the end of the line */
+			while (p < end && *p != '\n')
+				p++;
+			continue;
+		}
+		if (strchr(" \t\n\r", *p)) {
+			if (in_word)
+				buf_addc(out, '\0'), ++*nwords;
+			in_word = 0;
+			p++;
+			continue;
+		}
+		in_word = 1;
+		if (!(p = shell_piece(p, end, out, why)))
+			return -1;
+	}
+	if (in_word)
+		buf_addc(out, '\0'), ++*nwords;
+	return 0;
+}
+
+/* curl's options about its own output, and two of its choices that are
+ * scraper's defaults (--compressed, -L): taken, and without effect. */
+static const struct curl_ignored {
+	const char *name;
+	char letter;
+	int value;
+} curl_ignored[] = {
+	{"output", 'o', 1}, {"remote-name", 'O', 0}, {"silent", 's', 0},
+	{"show-error", 'S', 0}, {"verbose", 'v', 0}, {"include", 'i', 0},
+	{"progress-bar", '#', 0}, {"compressed", 0, 0}, {"location", 'L', 0},
+};
+
+/* The code of a long option: curl's ignored ones are -2 (-3 with a value),
+ * ours as getopt has them; 0 when unknown. *value: it takes one. */
+static int
+long_code(const char *name, size_t n, int *value)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof curl_ignored / sizeof *curl_ignored; i++)
+		if (strlen(curl_ignored[i].name) == n && !strncmp(name, curl_ignored[i].name, n))
+			return *value = curl_ignored[i].value, -2 - *value;
+	for (i = 0; longopts[i].name; i++)
+		if (strlen(longopts[i].name) == n && !strncmp(name, longopts[i].name, n))
+			return *value = longopts[i].has_arg == required_argument, longopts[i].val;
+	return 0;
+}
+
+/* The code of a short option letter, as long_code(). */
+static int
+short_code(char letter, int *value)
+{
+	const char *at;
+	size_t i;
+
+	for (i = 0; i < sizeof curl_ignored / sizeof *curl_ignored; i++)
+		if (curl_ignored[i].letter == letter)
+			return *value = curl_ignored[i].value, -2 - *value;
+	at = letter && letter != ':' ? strchr(SHORT_OPTIONS, letter) : NULL;
+	if (!at)
+		return 0;
+	*value = at[1] == ':' && at[2] != ':';
+	return letter;
+}
+
+/* Applies option code c (named name) with its value to o, as the command
+ * line would; -1 with why when refused or not a request option. */
+static int
+word_apply(struct options *o, int c, const char *name, char *value, struct buf *why)
+{
+	int taken;
+
+	if (c <= -2)
+		return 0;
+	if (!c)
+		return option_refused(why, "unknown curl option %s", name);
+	if ((c == 'd' || c == OPT_DATA_BINARY) && !strcmp(value, "@-"))
+		return option_refused(why, "%s @-: standard input is the terminal here", name);
+	taken = options_request(o, c, value, why);
+	if (!taken)
+		return option_refused(why, "%s is not a request option", name);
+	return taken < 0 ? -1 : 0;
+}
+
+/* A value for the option word w[0] (its tail, else the next word): NULL
+ * with why when there is none. */
+static char *
+word_value(char **w, size_t n, char *tail, const char *name, struct buf *why)
+{
+	if (tail && *tail)
+		return tail;
+	if (n > 1)
+		return w[1];
+	option_refused(why, "%s needs a value", name);
+	return NULL;
+}
+
+/* --name, --name=value or --name value; returns the words used, -1 with why. */
+static int
+word_long(struct options *o, char **w, size_t n, const char **url, struct buf *why)
+{
+	char name[64], *eq = strchr(w[0], '='), *value = NULL;
+	size_t len = eq ? (size_t)(eq - w[0]) : strlen(w[0]);
+	int takes = 0, c = long_code(w[0] + 2, len - 2, &takes);
+
+	snprintf(name, sizeof name, "%.*s", (int)(len < 60 ? len : 60), w[0]);
+	if (url && !strcmp(name, "--url")) { /* the URL, as an option */
+		if (!(value = word_value(w, n, eq ? eq + 1 : NULL, name, why)))
+			return -1;
+		if (*url)
+			return option_refused(why, "a second URL, %s: one fetch at a time", value);
+		*url = value;
+		return eq ? 1 : 2;
+	}
+	if (eq && c && !takes)
+		return option_refused(why, "%s takes no value", name);
+	if (c && takes && !(value = word_value(w, n, eq ? eq + 1 : NULL, name, why)))
+		return -1;
+	if (word_apply(o, c, name, value, why) < 0)
+		return -1;
+	return takes && !eq ? 2 : 1;
+}
+
+/* -k, -sSL, -H value, -Hvalue; returns the words used, -1 with why. */
+static int
+word_short(struct options *o, char **w, size_t n, struct buf *why)
+{
+	char name[3] = "-?", *value;
+	int i, takes, c;
+
+	for (i = 1; w[0][i]; i++) {
+		name[1] = w[0][i];
+		takes = 0;
+		value = NULL;
+		c = short_code(w[0][i], &takes);
+		if (c && takes && !(value = word_value(w, n, w[0] + i + 1, name, why)))
+			return -1;
+		if (word_apply(o, c, name, value, why) < 0)
+			return -1;
+		if (c && takes)
+			return w[0][i + 1] ? 1 : 2;
+	}
+	return 1;
+}
+
+/* Reads curl's words into o as the command line would read them; a word
+ * that is no option is the URL, into *url (url NULL: none may be there).
+ * Returns 0, or -1 with why in one line. */
+static int
+request_read(struct options *o, char **w, size_t n, const char **url, struct buf *why)
+{
+	size_t i;
+	int used;
+
+	for (i = 0; i < n; i += (size_t)used) {
+		if (w[i][0] == '-' && w[i][1] == '-' && w[i][2])
+			used = word_long(o, w + i, n - i, url, why);
+		else if (!strcmp(w[i], "--"))
+			return option_refused(why, "%s", "-- (the end of the options) is not taken here");
+		else if (w[i][0] == '-' && w[i][1] && w[i][1] != '-')
+			used = word_short(o, w + i, n - i, why);
+		else if (!url)
+			return option_refused(why, "'%s' is not an option: the URL goes in the "
+					      "URL field", w[i]);
+		else if (*url)
+			return option_refused(why, "a second URL, %s: one fetch at a time", w[i]);
+		else
+			used = (*url = w[i], 1);
+		if (used < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* What a request owns: its lists and copies. */
+static void
+request_free(struct request *r)
+{
+	curl_slist_free_all(r->headers);
+	curl_slist_free_all(r->resolve);
+	free((char *)r->userpwd);
+	if (r->autoreferer)
+		free((char *)r->referer);
+	buf_free(&r->data);
+}
+
+/* -u USER, without a password, on the screen: the password in effect for
+ * USER stays (the Headers field shows none). */
+static void
+request_keep_password(struct request *r, const struct request *was)
+{
+	size_t n;
+
+	if (!r->userpwd || strchr(r->userpwd, ':') || !was->userpwd)
+		return;
+	n = strlen(r->userpwd);
+	if (!strncmp(was->userpwd, r->userpwd, n) && was->userpwd[n] == ':') {
+		free((char *)r->userpwd);
+		r->userpwd = xstrdup(was->userpwd);
+	}
+}
+
+static void
+asked_free(struct asked *k)
+{
+	struct asked *next;
+
+	for (; k; k = next) {
+		next = k->next;
+		request_free(&k->opt.req);
+		buf_free(&k->words);
+		free(k->argv);
+		free(k);
+	}
+}
+
+/* Request options from curl words typed or pasted on the screen (after
+ * skip words: "curl"), in place of was's; was's other options stay. The
+ * URL among them into *url (NULL: none may be). NULL, with why, when a
+ * word is refused: then nothing is changed. */
+static struct asked *
+asked_read(const struct options *was, const char *text, size_t skip, const char **url,
+	   struct buf *why)
+{
+	struct asked *k = xmalloc(sizeof *k);
+	size_t n = 0, i;
+	char *p;
+
+	memset(k, 0, sizeof *k);
+	k->opt = *was;
+	memset(&k->opt.req, 0, sizeof k->opt.req);
+	k->opt.req.max_redirs = MAX_REDIRECTS;
+	k->opt.user_agent = "scraper/" VERSION;
+	if (shell_words(text, strlen(text), &k->words, &n, why) < 0)
+		goto refused;
+	k->argv = xmalloc((n + 1) * sizeof *k->argv);
+	for (i = 0, p = k->words.data; i < n; i++, p += strlen(p) + 1)
+		k->argv[i] = p;
+	if (request_read(&k->opt, k->argv + skip, n - skip, url, why) < 0)
+		goto refused;
+	request_keep_password(&k->opt.req, &was->req);
+	options_ca_env(&k->opt.req);
+	if (k->opt.req.cookie_file && (!was->req.cookie_file ||
+				       strcmp(k->opt.req.cookie_file, was->req.cookie_file)))
+		net_cookies_load(k->opt.req.cookie_file);
+	return k;
+refused:
+	asked_free(k);
+	return NULL;
+}
+
+/* A word quoted so that a POSIX shell reads it back as it is: bare when
+ * safe, else '...', else $'...' with its control and non-ASCII bytes as
+ * \xHH: the text is printable ASCII, safe on any screen. */
+static void
+shell_quote(struct buf *out, const char *s, size_t n)
+{
+	size_t i, plain = 0, safe = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		plain += c >= 0x20 && c < 0x7f;
+		safe += isalnum(c) || strchr("@%+=:,./_-", c);
+	}
+	if (n && safe == n) {
+		buf_add(out, s, n);
+	} else if (plain == n) {
+		buf_addc(out, '\'');
+		for (i = 0; i < n; i++)
+			s[i] == '\'' ? buf_adds(out, "'\\''") : buf_addc(out, s[i]);
+		buf_addc(out, '\'');
+	} else {
+		buf_adds(out, "$'");
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c == '\'' || c == '\\')
+				buf_addc(out, '\\'), buf_addc(out, (char)c);
+			else if (c < 0x20 || c >= 0x7f)
+				buf_addf(out, "\\x%02x", c);
+			else
+				buf_addc(out, (char)c);
+		}
+		buf_addc(out, '\'');
+	}
+}
+
+/* " OPTION VALUE", the value quoted (none when NULL). */
+static void
+word_add(struct buf *out, const char *option, const char *value)
+{
+	buf_addc(out, ' ');
+	buf_adds(out, option);
+	if (value) {
+		buf_addc(out, ' ');
+		shell_quote(out, value, strlen(value));
+	}
+}
+
+/* What the request says and carries, as curl words (see request_words). */
+static void
+request_words_http(struct buf *out, const struct options *o, int replay)
+{
+	const struct request *r = &o->req;
+	const struct curl_slist *h;
+	size_t user;
+
+	for (h = r->headers; h; h = h->next)
+		word_add(out, "-H", h->data);
+	if (replay || strcmp(o->user_agent, "scraper/" VERSION))
+		word_add(out, "-A", o->user_agent);
+	if (r->referer || r->autoreferer) {
+		word_add(out, "-e", NULL);
+		buf_addc(out, ' ');
+		shell_quote(out, r->referer ? r->referer : "", r->referer ? strlen(r->referer) : 0);
+		if (r->autoreferer)
+			buf_adds(out, "';auto'");
+	}
+	if (r->userpwd) {
+		user = replay ? strlen(r->userpwd) : strcspn(r->userpwd, ":");
+		word_add(out, "-u", NULL);
+		buf_addc(out, ' ');
+		shell_quote(out, r->userpwd, user);
+	}
+	if (r->method)
+		word_add(out, "-X", r->method);
+	if (r->has_data) {
+		word_add(out, "--data-binary", NULL);
+		buf_addc(out, ' ');
+		shell_quote(out, r->data.data ? r->data.data : "", r->data.len);
+	}
+	if (r->cookie)
+		word_add(out, "-b", r->cookie);
+	if (r->cookie_file)
+		word_add(out, "-b", r->cookie_file);
+	if (r->cookie_jar && !replay)
+		word_add(out, "-c", r->cookie_jar);
+}
+
+/* How the request gets there, as curl words (see request_words). */
+static void
+request_words_connection(struct buf *out, const struct request *r, int replay)
+{
+	const struct curl_slist *h;
+	const char *env_file = getenv("SSL_CERT_FILE"), *env_dir = getenv("SSL_CERT_DIR"),
+		   *env_bundle = getenv("CURL_CA_BUNDLE");
+
+	if (r->insecure)
+		word_add(out, "-k", NULL);
+	if (r->cacert && r->cacert != env_file && r->cacert != env_bundle)
+		word_add(out, "--cacert", r->cacert);
+	if (r->capath && r->capath != env_dir)
+		word_add(out, "--capath", r->capath);
+	if (r->proxy)
+		word_add(out, "-x", r->proxy);
+	if (r->noproxy)
+		word_add(out, "--noproxy", r->noproxy);
+	if (r->ip_resolve)
+		word_add(out, r->ip_resolve == CURL_IPRESOLVE_V4 ? "-4" : "-6", NULL);
+	if (r->http_version)
+		word_add(out, r->http_version == CURL_HTTP_VERSION_2_0 ? "--http2" : "--http1.1",
+			 NULL);
+	if (r->no_compressed != replay)
+		word_add(out, replay ? "--compressed" : "--no-compressed", NULL);
+	if (replay && r->max_redirs > 0)
+		word_add(out, "-L", NULL);
+	if (replay || r->max_redirs != MAX_REDIRECTS)
+		buf_addf(out, " --max-redirs %ld", r->max_redirs);
+	for (h = r->resolve; h; h = h->next)
+		word_add(out, "--resolve", h->data);
+	if (r->limit_rate > 0)
+		buf_addf(out, " --limit-rate %" CURL_FORMAT_CURL_OFF_T, r->limit_rate);
+}
+
+/* The request options of o as curl words, each after a space: for the
+ * form's Headers field (what differs from the defaults; -u without its
+ * password), or to replay the request with curl (replay: the password
+ * too, and curl's words for scraper's defaults: --compressed, -L). */
+static void
+request_words(struct buf *out, const struct options *o, int replay)
+{
+	request_words_http(out, o, replay);
+	request_words_connection(out, &o->req, replay);
 }
 
 /* ==== output: TSV, JSON, the story, errors; saving files (temp + rename) ==== */
@@ -7665,30 +8250,28 @@ form_close(struct app *a)
 	a->ui.form.win = a->ui.form.sub = NULL;
 }
 
-/* Builds the form centred on the screen, with the fields' texts. */
+/* Builds the form centred on the screen, with the fields' texts (URL,
+ * Save as, Headers). */
 static void
-form_build(struct app *a, const char *url, const char *save)
+form_build(struct app *a, char *const text[3])
 {
-	int w = COLS - 4 < 100 ? COLS - 4 : 100, h = 9;
+	int w = COLS - 4 < 100 ? COLS - 4 : 100, h = 11;
 	FIELD **fields;
 	int i;
 
 	form_close(a);
 	if (w < 30 || LINES < h + 2)
 		return; /* too small: ui_draw says so; a resize rebuilds it */
-	fields = xmalloc(3 * sizeof *fields);
-	fields[0] = new_field(1, w - 13, 1, 10, 0, 0);
-	fields[1] = new_field(1, w - 13, 3, 10, 0, 0);
-	fields[2] = NULL;
-	if (!fields[0] || !fields[1])
-		die("cannot build the URL form");
-	for (i = 0; i < 2; i++) {
+	fields = xmalloc(4 * sizeof *fields);
+	fields[3] = NULL;
+	for (i = 0; i < 3; i++) {
+		if (!(fields[i] = new_field(1, w - 13, 1 + 2 * i, 10, 0, 0)))
+			die("cannot build the URL form");
 		set_field_back(fields[i], A_UNDERLINE);
 		field_opts_off(fields[i], O_AUTOSKIP | O_STATIC | O_BLANK);
 		set_max_field(fields[i], URL_FIELD_MAX);
+		set_field_buffer(fields[i], 0, text[i] ? text[i] : "");
 	}
-	set_field_buffer(fields[0], 0, url ? url : "");
-	set_field_buffer(fields[1], 0, save ? save : "");
 	a->ui.form.form = new_form(fields);
 	a->ui.form.win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
 	if (!a->ui.form.form || !a->ui.form.win)
@@ -7731,18 +8314,20 @@ form_draw(struct app *a)
 		return;
 	}
 	getmaxyx(w, wh, ww);
-	wmove(w, 5, 2);
+	wmove(w, 7, 2);
 	wclrtoeol(w); /* the error line, then the frame it cut */
 	box(w, 0, 0);
-	mvwaddstr(w, 0, 2, " Open a URL ");
+	mvwaddstr(w, 0, 2, " Open a URL, or paste a curl command ");
 	mvwaddstr(w, 2, 2, "URL");
 	mvwaddstr(w, 4, 2, "Save as");
+	mvwaddstr(w, 6, 2, "Headers");
 	if (a->ui.form.error[0]) {
 		wattron(w, A_BOLD | ui_color(a, CP_ERROR));
-		mvwaddnstr(w, 5, 2, a->ui.form.error, ww - 4);
+		mvwaddnstr(w, 7, 2, a->ui.form.error, ww - 4);
 		wattroff(w, A_BOLD | ui_color(a, CP_ERROR));
 	}
-	mvwaddnstr(w, wh - 2, 2, "Enter fetch · Tab next field · Esc close", ww - 4);
+	mvwaddnstr(w, wh - 2, 2, "Enter fetch · Tab next field · Headers: curl's -H, -b, -u... "
+		   "· Esc close", ww - 4);
 	pos_form_cursor(a->ui.form.form);
 	curs_set(1);
 	touchwin(w);
@@ -7957,6 +8542,10 @@ ui_start(struct app *a)
 	define_key("\033[F", KEY_END);
 	define_key("\033OH", KEY_HOME);
 	define_key("\033OF", KEY_END);
+	/* a paste says where it starts and ends: its line breaks are no Enter */
+	define_key("\033[200~", KEY_PASTE_BEGIN);
+	define_key("\033[201~", KEY_PASTE_END);
+	write_all(STDOUT_FILENO, "\033[?2004h", 8);
 	/* every event, though only some act: one outside the mask (a right
 	 * click) left ncurses blocked in read() until the next key */
 	mousemask(ALL_MOUSE_EVENTS, NULL);
@@ -8252,7 +8841,7 @@ fetch_start(struct app *a, const char *typed, const char *save_as, int reload)
 	fetch_drop(a); /* a new fetch replaces the one in flight */
 	doc_free(a->restore);
 	a->restore = NULL;
-	a->fetch = local ? local : net_start(a->multi, &a->opt, url, -1);
+	a->fetch = local ? local : net_start(a->multi, a->req_opt, url, -1);
 	a->fetch_reload = reload;
 	free(a->ui.form.save_as);
 	a->ui.form.save_as = save_as && *save_as ? xstrdup(save_as) : NULL;
@@ -8321,7 +8910,7 @@ download_start(struct app *a, const char *url, const char *name, int force, int 
 	} else if ((fd = temp_create(a->opt.dir, TMP_DOWNLOAD, &err)) < 0) {
 		ui_message(a, 1, "%s", err.data);
 	} else {
-		a->download.t = net_start(a->multi, &a->opt, url, fd);
+		a->download.t = net_start(a->multi, a->req_opt, url, fd);
 		a->download.path = xstrdup(path.data);
 		a->download.force = force;
 		a->download.auto_name = auto_name;
@@ -8532,6 +9121,8 @@ app_free(struct app *a)
 	free(a->ui.form.save_as);
 	free(a->ui.form.keep[0]);
 	free(a->ui.form.keep[1]);
+	free(a->ui.form.keep[2]);
+	free(a->ui.form.headers_was);
 	buf_free(&a->ui.msg);
 }
 
@@ -8661,16 +9252,66 @@ confirm_key(struct app *a, wint_t c)
 		download_start(a, a->ui.prompt.pending_url, a->ui.prompt.pending_name, 1, 0);
 }
 
-/* Enter in the form: validate both fields, then fetch. */
+/* The URL field holds a curl command (its first word is curl). */
+static int
+is_curl_command(const char *s)
+{
+	s += strspn(s, " \t");
+	return !strncmp(s, "curl", 4) && (!s[4] || s[4] == ' ' || s[4] == '\t');
+}
+
+/* The request options the fields ask for: a curl command in the URL field
+ * is the whole request (its URL into *url); else the Headers field, when
+ * changed. *k: new options, or NULL for those in effect. 0, or -1 when a
+ * word is refused (the status line says which). */
+static int
+form_options(struct app *a, const char *url_field, const char **url, struct asked **k)
+{
+	char *headers = form_text(a, 2);
+	struct buf why = {0};
+	int refused;
+
+	*k = NULL;
+	if (is_curl_command(url_field)) {
+		*url = NULL;
+		*k = asked_read(a->req_opt, url_field, 1, url, &why);
+		if (!*url)
+			*url = "";
+	} else if (strcmp(headers, a->ui.form.headers_was ? a->ui.form.headers_was : "")) {
+		*k = asked_read(a->req_opt, headers, 0, NULL, &why);
+	}
+	if (!why.len && *k && *url && strpbrk(*url, "\x01\x02\x03\x04\x05\x06\x07\x08\t\n"
+					  "\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
+					  "\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"))
+		buf_adds(&why, "a control character in the URL");
+	if (why.len) {
+		ui_message(a, 1, "%s: nothing fetched", why.data);
+		asked_free(*k);
+		*k = NULL;
+		*url = ""; /* it was in the words just freed */
+	}
+	refused = why.len ? -1 : 0;
+	free(headers);
+	buf_free(&why);
+	return refused;
+}
+
+/* Enter in the form: validate the fields, then fetch. */
 static void
 form_submit(struct app *a)
 {
-	char *url = form_text(a, 0), *save = form_text(a, 1);
-	const char *why = NULL;
-	int local = *url && input_is_local(url);
-	char *norm = *url ? (local ? xstrdup(url) : url_normalize(url, &why)) : NULL;
+	char *field = form_text(a, 0), *save = form_text(a, 1);
+	const char *why = NULL, *url = field;
+	struct asked *k = NULL;
+	int local, refused = form_options(a, field, &url, &k);
+	char *norm = NULL;
 
-	if (!*url)
+	local = *url && input_is_local(url);
+	if (!refused && *url)
+		norm = local ? xstrdup(url) : url_normalize(url, &why);
+	if (refused)
+		; /* the status line says why */
+	else if (!*url)
 		snprintf(a->ui.form.error, sizeof a->ui.form.error, "type a URL");
 	else if (!local && scheme_mistyped(url, a->ui.form.error, sizeof a->ui.form.error))
 		; /* the hint is the error */
@@ -8682,10 +9323,17 @@ form_submit(struct app *a)
 	else {
 		form_close(a);
 		a->ui.mode = M_LIST;
+		if (k) { /* in effect from this fetch on */
+			k->next = a->asked;
+			a->asked = k;
+			a->req_opt = &k->opt;
+			k = NULL;
+		}
 		fetch_start(a, norm, save, 0);
 	}
+	asked_free(k);
 	free(norm);
-	free(url);
+	free(field);
 	free(save);
 }
 
@@ -8739,6 +9387,54 @@ key_find(const struct key *k, size_t n, wint_t c, int fkey)
 	return NULL;
 }
 
+/* The current field ends with a backslash of its own (not escaped by one
+ * before it): a shell would read the next line as part of this one. */
+static int
+form_continued(struct app *a)
+{
+	char *text = form_text(a, field_index(current_field(a->ui.form.form)));
+	size_t n = strlen(text), slashes = 0;
+
+	while (slashes < n && text[n - 1 - slashes] == '\\')
+		slashes++;
+	free(text);
+	return slashes % 2;
+}
+
+/* A line break in the form that is no Enter: inside a paste, or after a
+ * backslash (a shell's line continuation, which goes). The field is one
+ * line: the break is a space. */
+static void
+form_line_break(struct app *a)
+{
+	int continued = form_continued(a);
+
+	form_driver(a->ui.form.form, REQ_END_LINE);
+	if (continued)
+		form_driver(a->ui.form.form, REQ_DEL_PREV);
+	form_driver_w(a->ui.form.form, OK, L' ');
+	a->ui.form.fresh = 0;
+}
+
+/* Keys the form takes before its table: a paste's ends, and line breaks
+ * that continue a line. Returns 1 when c was one. */
+static int
+form_paste_key(struct app *a, wint_t c, int fkey)
+{
+	int enter = fkey ? c == KEY_ENTER : c == '\r' || c == '\n';
+
+	if (fkey && (c == KEY_PASTE_BEGIN || c == KEY_PASTE_END)) {
+		a->ui.form.pasting = c == KEY_PASTE_BEGIN;
+		return 1;
+	}
+	if ((a->ui.form.pasting && (enter || (!fkey && c == '\t'))) ||
+	    (enter && form_continued(a))) {
+		form_line_break(a);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 form_key(struct app *a, wint_t c, int fkey)
 {
@@ -8751,6 +9447,8 @@ form_key(struct app *a, wint_t c, int fkey)
 		return;
 	}
 	a->ui.form.error[0] = '\0';
+	if (form_paste_key(a, c, fkey))
+		return;
 	if (a->ui.form.fresh && typed && field_index(current_field(a->ui.form.form)) == 0)
 		form_driver(a->ui.form.form, REQ_CLR_FIELD); /* typing replaces it, as in */
 	if (fkey || !k || k->fn != form_enter)               /* a browser's address bar */
@@ -8805,11 +9503,11 @@ on_resize(struct app *a)
 	if (a->ui.mode != M_FORM)
 		return;
 	/* too small, the form is gone but its text is kept for when it grows */
-	for (i = 0; i < 2 && a->ui.form.form; i++) {
+	for (i = 0; i < 3 && a->ui.form.form; i++) {
 		free(a->ui.form.keep[i]);
 		a->ui.form.keep[i] = form_text(a, i);
 	}
-	form_build(a, a->ui.form.keep[0], a->ui.form.keep[1]);
+	form_build(a, a->ui.form.keep);
 }
 
 static void
@@ -8972,15 +9670,23 @@ act_open(struct app *a, int arg)
 {
 	/* prefilled with the URL that failed, if the last fetch did: to mend it */
 	const struct transfer *t = a->failed ? a->failed : a->doc ? a->doc->t : NULL;
+	struct buf words = {0};
+	int i;
 
 	(void)arg;
 	a->ui.mode = M_FORM;
 	a->ui.form.error[0] = '\0';
-	free(a->ui.form.keep[0]);
-	free(a->ui.form.keep[1]);
+	a->ui.form.pasting = 0;
+	for (i = 0; i < 3; i++)
+		free(a->ui.form.keep[i]);
+	free(a->ui.form.headers_was);
 	a->ui.form.keep[0] = xstrdup(t ? (t->final_url ? t->final_url : t->url) : "");
 	a->ui.form.keep[1] = xstrdup("");
-	form_build(a, a->ui.form.keep[0], a->ui.form.keep[1]);
+	request_words(&words, a->req_opt, 0); /* the options in effect, to edit */
+	a->ui.form.keep[2] = xstrdup(words.len ? words.data + 1 : "");
+	a->ui.form.headers_was = xstrdup(a->ui.form.keep[2]);
+	buf_free(&words);
+	form_build(a, a->ui.form.keep);
 	a->ui.form.fresh = *a->ui.form.keep[0] != '\0';
 }
 
@@ -9153,21 +9859,17 @@ yank_text(struct app *a, struct buf *out, const char **what)
 	return 1;
 }
 
+/* text to the clipboard (OSC 52) and tmux's buffer; the status line says
+ * where what went. */
 static void
-act_yank(struct app *a, int arg)
+yank_out(struct app *a, const struct buf *text, const char *what)
 {
-	struct buf text = {0};
-	const char *what = "", *in_tmux = getenv("TMUX");
+	const char *in_tmux = getenv("TMUX");
 	int osc, tmux = -2; /* not in tmux */
 
-	(void)arg;
-	if (!yank_text(a, &text, &what)) {
-		ui_message(a, 1, "select an element (or a line) to copy");
-		return;
-	}
-	osc = ui_clipboard(text.data ? text.data : "", text.len);
+	osc = ui_clipboard(text->data ? text->data : "", text->len);
 	if (in_tmux && *in_tmux)
-		tmux = tmux_load_buffer(text.data ? text.data : "", text.len);
+		tmux = tmux_load_buffer(text->data ? text->data : "", text->len);
 	if (tmux == 1)
 		ui_message(a, 0, "%s copied to tmux's buffer (prefix ] pastes), and sent by OSC 52",
 			   what);
@@ -9179,6 +9881,43 @@ act_yank(struct app *a, int arg)
 	else
 		ui_message(a, 0, "%s sent to the clipboard by OSC 52 (if the terminal allows it)%s",
 			   what, tmux == -1 ? "; tmux load-buffer failed" : "");
+}
+
+static void
+act_yank(struct app *a, int arg)
+{
+	struct buf text = {0};
+	const char *what = "";
+
+	(void)arg;
+	if (!yank_text(a, &text, &what)) {
+		ui_message(a, 1, "select an element (or a line) to copy");
+		return;
+	}
+	yank_out(a, &text, what);
+	buf_free(&text);
+}
+
+/* C: the fetch in flight, else the page shown (or the fetch that failed),
+ * as a curl command that makes the same request. The password goes with
+ * it (the command replays the request), never on the screen. */
+static void
+act_curl(struct app *a, int arg)
+{
+	const struct transfer *t = a->fetch ? a->fetch : a->doc ? a->doc->t : a->failed;
+	struct buf text = {0};
+
+	(void)arg;
+	if (!t || !t->opt) {
+		ui_message(a, 1, "%s", t ? "a local file: no curl command makes it"
+					 : "no fetch to copy: o opens the URL form");
+		return;
+	}
+	buf_adds(&text, "curl ");
+	shell_quote(&text, t->url, strlen(t->url));
+	request_words(&text, t->opt, 1);
+	yank_out(a, &text, t->opt->req.userpwd ? "curl command (with the -u password)"
+					       : "curl command");
 	buf_free(&text);
 }
 
@@ -9841,12 +10580,7 @@ request_end(struct request *r, int rc)
 	}
 	buf_free(&err);
 	net_cookies_end();
-	curl_slist_free_all(r->headers);
-	curl_slist_free_all(r->resolve);
-	free((char *)r->userpwd);
-	if (r->autoreferer)
-		free((char *)r->referer);
-	buf_free(&r->data);
+	request_free(r);
 	return rc;
 }
 
@@ -9886,8 +10620,11 @@ main(int argc, char **argv)
 		usage_error("%s", "--http2: this libcurl has no HTTP/2");
 	if (a.opt.req.cookie_file)
 		net_cookies_load(a.opt.req.cookie_file);
+	a.req_opt = &a.opt;
 	rc = a.opt.dump ? run_dump(&a) : run_tui(&a);
+	a.opt.req.cookie_jar = a.req_opt->req.cookie_jar; /* -c in the form too */
 	rc = request_end(&a.opt.req, rc);
+	asked_free(a.asked);
 	curl_multi_cleanup(a.multi);
 	curl_global_cleanup();
 	xmlCleanupParser();
