@@ -179,7 +179,7 @@
 
 #define DETAIL_CAP 8192     /* bytes of one value shown in the detail area */
 
-#define URL_FIELD_MAX 8192
+#define URL_FIELD_MAX 65536 /* a URL, or a curl command pasted (browsers copy cookies) */
 
 #define TAG_ATTRS 256       /* a tag's attributes past this are cut (real pages: 36) */
 
@@ -486,7 +486,8 @@ struct url_form {
 	char *keep[3];            /* the fields' text: URL, Save as, Headers */
 	char *save_as;            /* "Save as" of the fetch it started */
 	char *headers_was;        /* the Headers field as opened: the options in effect */
-	int pasting;              /* inside a bracketed paste: a line break is no Enter */
+	int pasting;              /* inside a bracketed paste: its text goes to paste */
+	struct buf paste;         /* ... UTF-8, put in the field at once when it ends */
 };
 
 /* One word of a filter: a row passes when it holds it (or, after '!', not). */
@@ -9123,6 +9124,7 @@ app_free(struct app *a)
 	free(a->ui.form.keep[1]);
 	free(a->ui.form.keep[2]);
 	free(a->ui.form.headers_was);
+	buf_free(&a->ui.form.paste);
 	buf_free(&a->ui.msg);
 }
 
@@ -9401,34 +9403,83 @@ form_continued(struct app *a)
 	return slashes % 2;
 }
 
-/* A line break in the form that is no Enter: inside a paste, or after a
- * backslash (a shell's line continuation, which goes). The field is one
- * line: the break is a space. */
+/* Enter after a backslash: a shell's line continuation, which goes; the
+ * field is one line, the break a space. */
 static void
 form_line_break(struct app *a)
 {
-	int continued = form_continued(a);
-
 	form_driver(a->ui.form.form, REQ_END_LINE);
-	if (continued)
-		form_driver(a->ui.form.form, REQ_DEL_PREV);
+	form_driver(a->ui.form.form, REQ_DEL_PREV);
 	form_driver_w(a->ui.form.form, OK, L' ');
 	a->ui.form.fresh = 0;
 }
 
-/* Keys the form takes before its table: a paste's ends, and line breaks
- * that continue a line. Returns 1 when c was one. */
+/* The paste's text at the end of the current field (in place of a fresh
+ * URL), at once: a key at a time, the form library copies the field for
+ * each (30 KB took 1.2 s). Its line breaks are spaces, after a backslash
+ * a continuation; a control character is dropped, and said. */
+static void
+form_paste_end(struct app *a)
+{
+	FIELD *f = current_field(a->ui.form.form);
+	char *was = form_text(a, field_index(f));
+	struct buf b = {0};
+	const char *p = a->ui.form.paste.data, *end = p + a->ui.form.paste.len;
+	size_t slashes;
+
+	buf_adds(&b, a->ui.form.fresh && field_index(f) == 0 ? "" : was);
+	for (; p < end; p++) {
+		if (*p == '\r' || *p == '\n') {
+			for (slashes = 0; slashes < b.len && b.data[b.len - 1 - slashes] == '\\';)
+				slashes++;
+			b.len -= slashes % 2;
+			if (!(*p == '\n' && p > a->ui.form.paste.data && p[-1] == '\r'))
+				buf_addc(&b, ' ');
+		} else if (*p == '\t' || ((unsigned char)*p >= 0x20 && *p != DEL)) {
+			buf_addc(&b, *p == '\t' ? ' ' : *p);
+		} else {
+			snprintf(a->ui.form.error, sizeof a->ui.form.error,
+				 "control characters in the paste: dropped");
+		}
+	}
+	buf_addc(&b, '\0');
+	if (b.len > URL_FIELD_MAX)
+		snprintf(a->ui.form.error, sizeof a->ui.form.error,
+			 "the paste makes the field longer than %d bytes: not taken", URL_FIELD_MAX);
+	else
+		set_field_buffer(f, 0, b.data);
+	form_driver(a->ui.form.form, REQ_END_LINE);
+	a->ui.form.fresh = 0;
+	a->ui.form.paste.len = 0;
+	buf_free(&b);
+	free(was);
+}
+
+/* Keys the form takes before its table: a bracketed paste (its text is
+ * kept until it ends; ESC [ 201 ~ may come as keys when the terminal sent
+ * it late), and Enter after a backslash. Returns 1 when it took c. */
 static int
 form_paste_key(struct app *a, wint_t c, int fkey)
 {
-	int enter = fkey ? c == KEY_ENTER : c == '\r' || c == '\n';
+	struct buf *pb = &a->ui.form.paste;
 
 	if (fkey && (c == KEY_PASTE_BEGIN || c == KEY_PASTE_END)) {
+		if (c == KEY_PASTE_END || pb->len)
+			form_paste_end(a);
 		a->ui.form.pasting = c == KEY_PASTE_BEGIN;
 		return 1;
 	}
-	if ((a->ui.form.pasting && (enter || (!fkey && c == '\t'))) ||
-	    (enter && form_continued(a))) {
+	if (a->ui.form.pasting) {
+		if (!fkey && pb->len <= 2 * URL_FIELD_MAX && !utf8_put(pb, (unsigned long)c))
+			buf_adds(pb, "\xef\xbf\xbd");
+		if (pb->len >= 6 && !memcmp(pb->data + pb->len - 6, "\033[201~", 6)) {
+			pb->len -= 6;
+			form_paste_end(a);
+			a->ui.form.pasting = 0;
+		}
+		return 1;
+	}
+	if ((fkey ? c == KEY_ENTER : c == '\r' || c == '\n') && form_continued(a)) {
 		form_line_break(a);
 		return 1;
 	}
@@ -9583,6 +9634,7 @@ escape_swallowed(void)
 {
 	wint_t c;
 	int r = get_wch(&c), n = 0;
+	long param = 0;
 
 	if (r == ERR)
 		return 0;
@@ -9600,8 +9652,13 @@ escape_swallowed(void)
 			;
 		return 1;
 	}
-	while (!(c >= 0x40 && c <= 0x7e) && n++ < 32 && get_wch(&c) == OK)
-		;
+	while (!(c >= 0x40 && c <= 0x7e) && n++ < 32) {
+		param = c >= '0' && c <= '9' && param < 1000 ? param * 10 + (long)(c - '0') : param;
+		if (get_wch(&c) != OK)
+			break;
+	}
+	if (c == '~' && (param == 200 || param == 201)) /* a paste's start or end, */
+		ungetch(param == 200 ? KEY_PASTE_BEGIN : KEY_PASTE_END); /* late */
 	return 1;
 }
 
@@ -9677,6 +9734,7 @@ act_open(struct app *a, int arg)
 	a->ui.mode = M_FORM;
 	a->ui.form.error[0] = '\0';
 	a->ui.form.pasting = 0;
+	a->ui.form.paste.len = 0;
 	for (i = 0; i < 3; i++)
 		free(a->ui.form.keep[i]);
 	free(a->ui.form.headers_was);

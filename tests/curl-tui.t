@@ -102,6 +102,16 @@ t_paste_firefox() {
     like "$(field headers)" "Authorization: Basic YWxpY2U6czNjcmV0" "$TNAME: -u: the credentials"
     like "$(field headers)" "Referer: $BASE/from" "$TNAME: -e: the referer"
     like "$(field headers)" "User-Agent: .*Firefox/121.0" "$TNAME: Firefox's user-agent"
+    # typed, not pasted: Enter after a backslash goes on to the next line
+    keys o
+    wait_screen 'Open a URL' || return
+    type_text "curl '$BASE/curl/echo?typed=1' \\"
+    keys Enter
+    type_text "-H 'X-Typed: 1'"
+    wait_screen "URL .*typed=1' +-H 'X-Typed: 1' +x\$" || return
+    keys Enter
+    wait_until 'last | grep -q "typed=1"' "the continued line is fetched" || return
+    like "$(field headers)" "X-Typed: 1" "$TNAME: Enter after a backslash continues the line"
     quit_clean
 }
 
@@ -187,16 +197,28 @@ t_headers_field() {
 }
 
 t_long_paste() {
-    local big
-    big=$("$PYTHON" -c 'print("c=" + "x" * 6000)')
+    local big start
+    big=$("$PYTHON" -c 'print("c=" + "x" * 30000)')
     tui_start
     wait_screen 'Open a URL' || return
+    start=$EPOCHREALTIME
     paste "curl '$BASE/curl/echo?long=1' \\
   -H 'cookie: $big' \\
   --compressed"
+    wait_screen "URL .*' +--compressed +x\$" || return
+    diag "a 30 KB paste shown in $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }') s"
     keys Enter
-    wait_status '^HTTP 200 ' 20 || return
-    is "$(field cookies | wc -c)" 6003 "$TNAME: a 6 KB cookie arrives whole"
+    wait_status '^HTTP 200 ' || return
+    is "$(field cookies | wc -c)" 30003 "$TNAME: a 30 KB cookie arrives whole"
+    # a paste with a line break but no backslash: a space, never an Enter
+    keys o
+    wait_screen 'Open a URL' || return
+    paste "curl '$BASE/curl/echo?two=lines'
+-H 'X-Second: line'"
+    wait_screen "URL .*-H 'X-Second: line' +x\$" || return
+    keys Enter
+    wait_until 'last | grep -q "two=lines"' "the two-line paste is fetched" || return
+    like "$(field headers)" "X-Second: line" "$TNAME: a line break in a paste is a blank"
     quit_clean
 }
 
