@@ -8207,6 +8207,11 @@ draw_help(struct app *a)
 		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n"
 		     "In the URL form\t(o opens it)\n");
 	help_lines(&keys_text, form_keys, nform_keys, "  ");
+	buf_adds(&keys_text, "  URL\ta URL, or a curl command (a browser's Copy as cURL "
+		 "pasted): its options are the request's\n"
+		 "  Headers\tcurl's request options, as on its command line (-H 'Name: value', "
+		 "-b, -u, -d, -k...): the ones in effect, to edit\n"
+		 "  \\ Enter\ta line goes on, as in a shell\n");
 	help_wrap(&keys_text, COLS > 38 ? (size_t)COLS - 28 : 10, &b);
 	buf_free(&keys_text);
 	a->ui.help_rows = 0;
