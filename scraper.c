@@ -9747,9 +9747,10 @@ act_open(struct app *a, int arg)
 	a->ui.form.keep[1] = xstrdup("");
 	request_words(&words, a->req_opt, 0); /* the options in effect, to edit */
 	a->ui.form.keep[2] = xstrdup(words.len ? words.data + 1 : "");
-	a->ui.form.headers_was = xstrdup(a->ui.form.keep[2]);
 	buf_free(&words);
 	form_build(a, a->ui.form.keep);
+	/* as the field holds it: options longer than the field stay unless edited */
+	a->ui.form.headers_was = a->ui.form.form ? form_text(a, 2) : xstrdup(a->ui.form.keep[2]);
 	a->ui.form.fresh = *a->ui.form.keep[0] != '\0';
 }
 

@@ -576,6 +576,76 @@ test_shell_words(void)
 	buf_free(&q);
 }
 
+/* curl words read as the command line reads its options: "" when taken
+ * (then want_* hold), else the refusal. */
+static const char *
+read_case(const char *line, struct asked **out, const char **url)
+{
+	static struct buf why;
+	static struct options base;
+
+	base.req.max_redirs = MAX_REDIRECTS;
+	base.user_agent = "scraper/" VERSION;
+	why.len = 0;
+	*url = NULL;
+	*out = asked_read(&base, line, 1, url, &why);
+	buf_addc(&why, '\0');
+	return *out ? "" : why.data;
+}
+
+static void
+test_request_words(void)
+{
+	struct asked *k;
+	const char *url;
+	struct buf b = {0};
+
+	is_str(read_case("curl 'http://h.test/p' -sSL -o out.html --compressed -# -i -v -O "
+			 "-H 'a: 1' --header='b: 2' -Hc:3 -X PUT --data-raw @x -b 'n=v' -k "
+			 "-e http://r.test/ -A agent -u al:pw --max-redirs 3 --url-not", &k, &url),
+	       "unknown curl option --url-not", "an unknown long option is named");
+	is_str(read_case("curl 'http://h.test/p' -sSL -o out.html --compressed -# -i -v -O "
+			 "-H 'a: 1' --header='b: 2' -Hc:3 -X PUT --data-raw @x -b 'n=v' -k "
+			 "-e http://r.test/ -A agent -u al:pw --max-redirs 3", &k, &url),
+	       "", "Chrome's and curl's words are taken");
+	if (k) {
+		is_str(url, "http://h.test/p", "... the URL");
+		is_str(k->opt.req.headers && k->opt.req.headers->next && k->opt.req.headers->next->next
+		       ? k->opt.req.headers->next->next->data : NULL, "c:3", "... -Hc:3");
+		is_str(k->opt.req.data.data, "@x", "... --data-raw: '@' as it is");
+		is_str(k->opt.req.cookie, "n=v", "... -b cookies");
+		is_str(k->opt.user_agent, "agent", "... -A");
+		ok(k->opt.req.insecure && k->opt.req.max_redirs == 3, "... -k, --max-redirs 3");
+		request_words(&b, &k->opt, 0);
+		buf_addc(&b, '\0');
+		is_str(b.data, " -H 'a: 1' -H 'b: 2' -H c:3 -A agent -e http://r.test/ -u al -X PUT "
+		       "--data-binary @x -b n=v -k --max-redirs 3", "... and back to words, without the password");
+		b.len = 0;
+		request_words(&b, &k->opt, 1);
+		buf_addc(&b, '\0');
+		ok(strstr(b.data, " -u al:pw ") && strstr(b.data, " --compressed -L --max-redirs 3"),
+		   "... to replay: the password, --compressed, -L");
+		asked_free(k);
+	}
+	is_str(read_case("curl --url http://h.test/ -z", &k, &url), "unknown curl option -z",
+	       "an unknown short option is named");
+	is_str(read_case("curl http://h.test/ -H", &k, &url), "-H needs a value",
+	       "a missing value is named");
+	is_str(read_case("curl http://h.test/ --dump", &k, &url), "--dump is not a request option",
+	       "scraper's own options are no request options");
+	is_str(read_case("curl http://h.test/ -k=1 --insecure=1", &k, &url),
+	       "unknown curl option -=", "-k=1: '=' is no option letter");
+	is_str(read_case("curl http://h.test/ --insecure=1", &k, &url), "--insecure takes no value",
+	       "a value where none is taken");
+	is_str(read_case("curl http://a.test/ http://b.test/", &k, &url),
+	       "a second URL, http://b.test/: one fetch at a time", "one URL");
+	is_str(read_case("curl http://a.test/ -d @-", &k, &url),
+	       "-d @-: standard input is the terminal here", "-d @- is refused");
+	is_str(read_case("curl http://a.test/ -H 'NoColon'", &k, &url),
+	       "-H 'NoColon': \"Name: value\" expected", "a bad value: the command line's message");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -590,6 +660,7 @@ main(void)
 	test_descriptors();
 	test_transfer_facts();
 	test_shell_words();
+	test_request_words();
 	printf("1..%d\n", test_no);
 	xmlCleanupParser();
 	return failed != 0;
