@@ -679,6 +679,8 @@ static void act_curl(struct app *, int);
  */
 static const struct key keys[] = {
 	{'o', 0, "o", act_open, 0, CHANGES, "open the URL form (prefilled with the current URL)"},
+	/* a paste is a URL or a curl command, not a storm of keys: into the form */
+	{KEY_PASTE_BEGIN, 1, NULL, act_open, 1, CHANGES, NULL},
 	{'\t', 0, "Tab", act_pane, 1, CHANGES, "next pane"},
 	{KEY_BTAB, 1, "Shift-Tab", act_pane, -1, CHANGES, "previous pane"},
 	{'1', 0, "1-7", act_pane_jump, 0, CHANGES, "go to pane 1 (Links) ... 7 (Source)"},
@@ -9287,10 +9289,10 @@ form_options(struct app *a, const char *url_field, const char **url, struct aske
 	} else if (strcmp(headers, a->ui.form.headers_was ? a->ui.form.headers_was : "")) {
 		*k = asked_read(a->req_opt, headers, 0, NULL, &why);
 	}
-	if (!why.len && *k && *url && strpbrk(*url, "\x01\x02\x03\x04\x05\x06\x07\x08\t\n"
-					  "\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
-					  "\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"))
-		buf_adds(&why, "a control character in the URL");
+	/* $'...' can put in the URL what no key types: the form would show it */
+	if (!why.len && *k && *url &&
+	    safe_run((const unsigned char *)*url, strlen(*url), SAN_TEXT) != strlen(*url))
+		buf_adds(&why, "a control character or an invalid byte in the URL");
 	if (why.len) {
 		ui_message(a, 1, "%s: nothing fetched", why.data);
 		asked_free(*k);
@@ -9735,10 +9737,9 @@ act_open(struct app *a, int arg)
 	struct buf words = {0};
 	int i;
 
-	(void)arg;
 	a->ui.mode = M_FORM;
 	a->ui.form.error[0] = '\0';
-	a->ui.form.pasting = 0;
+	a->ui.form.pasting = arg; /* opened by a paste, which goes on there */
 	a->ui.form.paste.len = 0;
 	for (i = 0; i < 3; i++)
 		free(a->ui.form.keep[i]);
@@ -9751,7 +9752,7 @@ act_open(struct app *a, int arg)
 	form_build(a, a->ui.form.keep);
 	/* as the field holds it: options longer than the field stay unless edited */
 	a->ui.form.headers_was = a->ui.form.form ? form_text(a, 2) : xstrdup(a->ui.form.keep[2]);
-	a->ui.form.fresh = *a->ui.form.keep[0] != '\0';
+	a->ui.form.fresh = arg || *a->ui.form.keep[0] != '\0';
 }
 
 static void
