@@ -8477,6 +8477,16 @@ ui_clipboard(const char *text, size_t n)
 	return rc;
 }
 
+/* Bracketed paste: the terminal marks where a paste starts and ends, so
+ * that its line breaks are no Enter. Said again as the form opens: a shell
+ * run meanwhile (Ctrl-Z, fg) may have turned it off. */
+static void
+ui_paste_marks(void)
+{
+	fflush(stdout);
+	write_all(STDOUT_FILENO, "\033[?2004h", 8);
+}
+
 static void
 ui_colors(struct app *a)
 {
@@ -8550,10 +8560,9 @@ ui_start(struct app *a)
 	define_key("\033[F", KEY_END);
 	define_key("\033OH", KEY_HOME);
 	define_key("\033OF", KEY_END);
-	/* a paste says where it starts and ends: its line breaks are no Enter */
 	define_key("\033[200~", KEY_PASTE_BEGIN);
 	define_key("\033[201~", KEY_PASTE_END);
-	write_all(STDOUT_FILENO, "\033[?2004h", 8);
+	ui_paste_marks();
 	/* every event, though only some act: one outside the mask (a right
 	 * click) left ncurses blocked in read() until the next key */
 	mousemask(ALL_MOUSE_EVENTS, NULL);
@@ -9750,6 +9759,7 @@ act_open(struct app *a, int arg)
 	a->ui.form.keep[2] = xstrdup(words.len ? words.data + 1 : "");
 	buf_free(&words);
 	form_build(a, a->ui.form.keep);
+	ui_paste_marks();
 	/* as the field holds it: options longer than the field stay unless edited */
 	a->ui.form.headers_was = a->ui.form.form ? form_text(a, 2) : xstrdup(a->ui.form.keep[2]);
 	a->ui.form.fresh = arg || *a->ui.form.keep[0] != '\0';

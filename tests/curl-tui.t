@@ -223,6 +223,18 @@ t_long_paste() {
     keys Enter
     wait_until 'last | grep -q "two=lines"' "the two-line paste is fetched" || return
     like "$(field headers)" "X-Second: line" "$TNAME: a line break in a paste is a blank"
+    # a shell run meanwhile (Ctrl-Z, fg) turns the paste marks off: the form
+    # asks for them again as it opens
+    wait_status '^HTTP 200 .*two=lines' || return
+    printf '\033[?2004l' >"$(tm display -p -t t '#{pane_tty}')"
+    keys o
+    wait_screen 'Open a URL' || return
+    paste "curl '$BASE/curl/echo?marks=again'
+-H 'X-Marks: again'"
+    wait_screen "URL .*-H 'X-Marks: again' +x\$" || return
+    keys Enter
+    wait_until 'last | grep -q "marks=again"' "the paste after the marks were off is fetched" || return
+    like "$(field headers)" "X-Marks: again" "$TNAME: the form turns the paste marks on again"
     quit_clean
 }
 
