@@ -4812,6 +4812,8 @@ enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT,
 /* getopt's letters: ours, then curl's request options */
 #define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46"
 
+/* getopt's names; a curl command's words on the screen are looked up here
+ * too (request_read), so both read the same options */
 static const struct option longopts[] = {
 	{"dump", no_argument, NULL, OPT_DUMP},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -4851,6 +4853,7 @@ static const struct option longopts[] = {
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
 };
+
 /* A refused value: why says it in one line; returns -1. */
 static int
 option_refused(struct buf *why, const char *fmt, const char *arg)
@@ -5349,6 +5352,15 @@ short_code(char letter, int *value)
 	return letter;
 }
 
+/* path is a regular file, or none: a FIFO or /dev/zero would never end. */
+static int
+file_plain(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+}
+
 /* Applies option code c (named name) with its value to o, as the command
  * line would; -1 with why when refused or not a request option. */
 static int
@@ -5362,6 +5374,10 @@ word_apply(struct options *o, int c, const char *name, char *value, struct buf *
 		return option_refused(why, "unknown curl option %s", name);
 	if ((c == 'd' || c == OPT_DATA_BINARY) && !strcmp(value, "@-"))
 		return option_refused(why, "%s @-: standard input is the terminal here", name);
+	if (((c == 'd' || c == OPT_DATA_BINARY) && value[0] == '@' && !file_plain(value + 1)) ||
+	    (c == 'b' && !strchr(value, '=') && !file_plain(value)))
+		return option_refused(why, "%s: not a regular file (the screen would wait on it)",
+				      value);
 	taken = options_request(o, c, value, why);
 	if (!taken)
 		return option_refused(why, "%s is not a request option", name);
@@ -5522,7 +5538,8 @@ asked_read(const struct options *was, const char *text, size_t skip, const char 
 	k->argv = xmalloc((n + 1) * sizeof *k->argv);
 	for (i = 0, p = k->words.data; i < n; i++, p += strlen(p) + 1)
 		k->argv[i] = p;
-	if (request_read(&k->opt, k->argv + skip, n - skip, url, why) < 0)
+	if (request_read(&k->opt, k->argv + (skip < n ? skip : n), n - (skip < n ? skip : n),
+			 url, why) < 0)
 		goto refused;
 	request_keep_password(&k->opt.req, &was->req);
 	options_ca_env(&k->opt.req);

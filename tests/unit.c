@@ -641,6 +641,12 @@ test_request_words(void)
 	       "a second URL, http://b.test/: one fetch at a time", "one URL");
 	is_str(read_case("curl http://a.test/ -d @-", &k, &url),
 	       "-d @-: standard input is the terminal here", "-d @- is refused");
+	is_str(read_case("curl http://a.test/ --data-binary @/dev/zero", &k, &url),
+	       "@/dev/zero: not a regular file (the screen would wait on it)",
+	       "a data file that never ends is refused");
+	is_str(read_case("curl http://a.test/ -b /dev/zero", &k, &url),
+	       "/dev/zero: not a regular file (the screen would wait on it)",
+	       "a cookie file that never ends is refused");
 	is_str(read_case("curl http://a.test/ -H 'NoColon'", &k, &url),
 	       "-H 'NoColon': \"Name: value\" expected", "a bad value: the command line's message");
 	buf_free(&b);
