@@ -5375,7 +5375,7 @@ word_apply(struct options *o, int c, const char *name, char *value, struct buf *
 	if ((c == 'd' || c == OPT_DATA_BINARY) && !strcmp(value, "@-"))
 		return option_refused(why, "%s @-: standard input is the terminal here", name);
 	if (((c == 'd' || c == OPT_DATA_BINARY) && value[0] == '@' && !file_plain(value + 1)) ||
-	    (c == 'b' && !strchr(value, '=') && !file_plain(value)))
+	    (((c == 'b' && !strchr(value, '=')) || c == OPT_CACERT) && !file_plain(value)))
 		return option_refused(why, "%s: not a regular file (the screen would wait on it)",
 				      value);
 	taken = options_request(o, c, value, why);

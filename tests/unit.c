@@ -647,6 +647,9 @@ test_request_words(void)
 	is_str(read_case("curl http://a.test/ -b /dev/zero", &k, &url),
 	       "/dev/zero: not a regular file (the screen would wait on it)",
 	       "a cookie file that never ends is refused");
+	is_str(read_case("curl http://a.test/ --cacert /dev/zero", &k, &url),
+	       "/dev/zero: not a regular file (the screen would wait on it)",
+	       "... a CA file too");
 	is_str(read_case("curl http://a.test/ -H 'NoColon'", &k, &url),
 	       "-H 'NoColon': \"Name: value\" expected", "a bad value: the command line's message");
 	buf_free(&b);
