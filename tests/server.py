@@ -1338,6 +1338,38 @@ Handler.read_request = staticmethod(_read_request_with_body)
 Handler.dispatch = _dispatch_request_options
 # ==== end of request options ================================================
 
+# ==== curl on the screen (tests/curl-tui.t) ================================
+# Requests whose body and headers a test reads back after the screen made them:
+#   /curl/echo[...]   the request as /echo's JSON, in a <pre> of an HTML page
+#                     that links to /curl/echo?followed; remembered
+#   /curl/last        the JSON of the last /curl/echo request (404: none yet)
+# Reads bodies as the request options block does (dispatched before it).
+
+_curl_last = []
+
+_dispatch_before_curl = Handler.dispatch
+
+
+def _dispatch_curl(self, req):
+    p = req.path
+    if p == "/curl/echo":
+        import html
+        text = _echo_json(req)
+        _curl_last[:] = [text]
+        self.page('<!doctype html><title>curl echo</title><pre>%s</pre>\n'
+                  '<a href="/curl/echo?followed">follow me</a>\n' % html.escape(text))
+    elif p == "/curl/last":
+        if _curl_last:
+            self.send(200, "OK", _curl_last[0].encode(), ctype="application/json")
+        else:
+            self.error(404, "Not Found")
+    else:
+        _dispatch_before_curl(self, req)
+
+
+Handler.dispatch = _dispatch_curl
+# ==== end of curl on the screen =============================================
+
 
 # ==== marks, export and pipe (tests/marks-tui.t, tests/export.t) ============
 MARKS_PAGE = """<!doctype html><meta charset="utf-8"><title>Marks page</title>
