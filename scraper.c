@@ -341,6 +341,16 @@ struct transfer {
 	long max_redirs;    /* --max-redirs, for the error that names it */
 	curl_off_t rate;    /* --limit-rate: body bytes per second at most, 0: any */
 	int paused;         /* ... and the body waits for the time to catch up */
+	/* the connection: its number in libcurl's story ("#0"), whether it
+	 * was re-used, and what became of it */
+	long conn_id;       /* -1: none yet */
+	int reused;         /* no lookup, no connect: an open one served */
+	int server_close;   /* the last response said Connection: close */
+	int http10;         /* ... or was HTTP/1.0, which closes by default */
+	int conn_kept;      /* 1: left open for the next request, -1: closed */
+	long new_conns;     /* CURLINFO_NUM_CONNECTS: 0 when re-used */
+	char *local_ip;     /* this machine's end of the socket, from the getters */
+	long local_port;
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -3779,6 +3789,18 @@ info_ms(CURL *e, CURLINFO what)
 	return (double)us / 1000.0;
 }
 
+/* Where word starts in s[0..n), in any case; NULL when it is not there. */
+static const char *
+span_find(const char *s, size_t n, const char *word)
+{
+	size_t k = strlen(word), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (!ascii_casecmp_n(s + i, word, k))
+			return s + i;
+	return NULL;
+}
+
 /* libcurl 7.88 reads "12abc" as 12 and lets a second, different
  * Content-Length win: the body would be cut short, silently. Such a reply
  * is refused instead (RFC 9110 section 8.6). */
@@ -3818,6 +3840,10 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 		t->chunked = 0;
 		t->length_seen = -1;
 		t->bad_length = 0;
+		t->server_close = 0;
+		t->http10 = n > 9 && !memcmp(h, "HTTP/1.0 ", 9);
+	} else if (n > 11 && !ascii_casecmp_n(h, "connection:", 11)) {
+		t->server_close |= span_find(h, n, "close") != NULL;
 	} else if (n > 15 && !ascii_casecmp_n(h, "content-length:", 15)) {
 		net_length_seen(t, h + 15, n - 15);
 	} else if (n > 17 && !ascii_casecmp_n(h, "content-encoding:", 17)) {
@@ -3977,11 +4003,50 @@ story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 	buf_free(&user);
 }
 
-/* "Connected to NAME (IP) port P (#0)": the address that answered. */
+/* The connections of the run, by libcurl's number ("#0"): when each was
+ * opened and its two ends, for a transfer that re-uses one to say which.
+ * libcurl 7.88 has no getter for a connection's number or age. */
+struct conn_seen {
+	CURLM *multi;
+	long id;
+	struct timespec opened;
+	char ends[192]; /* "127.0.0.1 port 80, from 127.0.0.1 port 5000 here" */
+};
+
+static struct conn_seen net_conns[32];
+
+/* The number written after the first '#' of s (libcurl's "#0"), or after
+ * "connection " ("Closing connection 0"); -1 when none. */
+static long
+conn_number(const char *s, size_t n)
+{
+	const char *p = memchr(s, '#', n), *end = s + n;
+	long id = 0;
+
+	if (!p && n > 19 && !memcmp(s, "Closing connection ", 19))
+		p = s + 18;
+	if (!p || p + 1 >= end || !isdigit((unsigned char)p[1]))
+		return -1;
+	for (p++; p < end && isdigit((unsigned char)*p) && id < 100000000; p++)
+		id = id * 10 + (*p - '0');
+	return id;
+}
+
+static struct conn_seen *
+conn_slot(long id)
+{
+	return &net_conns[(unsigned long)id % (sizeof net_conns / sizeof net_conns[0])];
+}
+
+/* "Connected to NAME (IP) port P (#0)": the address that answered, and the
+ * local end libcurl bound, remembered for the transfers that re-use it. */
 static void
-story_connected(struct transfer *t, const char *s, size_t n)
+story_connected(struct transfer *t, CURL *e, const char *s, size_t n)
 {
 	const char *open = memchr(s, '(', n), *close, *end = s + n;
+	struct conn_seen *c;
+	char *lip = NULL;
+	long lport = 0;
 
 	close = open ? memchr(open, ')', (size_t)(end - open)) : NULL;
 	while (end > s && end[-1] != '(')
@@ -3990,8 +4055,79 @@ story_connected(struct transfer *t, const char *s, size_t n)
 		story_step(t, "TCP connection established");
 		return;
 	}
-	story_step(t, "TCP connection established with %.*s%.*s", (int)(close - open - 1),
-		 open + 1, (int)(end - 2 - close - 1), close + 1);
+	t->conn_id = conn_number(s, n);
+	curl_easy_getinfo(e, CURLINFO_LOCAL_IP, &lip);
+	curl_easy_getinfo(e, CURLINFO_LOCAL_PORT, &lport);
+	c = conn_slot(t->conn_id);
+	c->multi = t->multi;
+	c->id = t->conn_id;
+	clock_gettime(CLOCK_MONOTONIC, &c->opened);
+	snprintf(c->ends, sizeof c->ends, "%.*s%.*s, from %s port %ld here",
+		 (int)(close - open - 1), open + 1, (int)(end - 2 - close - 1), close + 1,
+		 lip && *lip ? lip : "?", lport);
+	story_step(t, "TCP connection established with %.*s%.*s (connection #%ld; this "
+		   "machine's end: %s port %ld)", (int)(close - open - 1), open + 1,
+		   (int)(end - 2 - close - 1), close + 1, t->conn_id, lip && *lip ? lip : "?",
+		   lport);
+}
+
+/* "Re-using existing connection #0 with host H": no lookup, no connect. */
+static void
+story_reused(struct transfer *t, const char *s, size_t n)
+{
+	long id = conn_number(s, n);
+	const struct conn_seen *c = conn_slot(id);
+	const char *with = span_find(s, n, " with host ");
+
+	t->reused = 1;
+	t->conn_id = id;
+	if (id < 0 || c->multi != t->multi || c->id != id) {
+		story_step(t, "Re-using an open connection: no lookup, no new TCP connection");
+		return;
+	}
+	story_step(t, "Re-using the connection to %.*s (%s) opened %.1f s ago (connection "
+		   "#%ld): no lookup, no new TCP connection",
+		   with ? (int)(s + n - with - 11) : 1, with ? with + 11 : "?", c->ends,
+		   elapsed_s(&c->opened), id);
+}
+
+/* libcurl's last word on a connection: kept for the next request, or
+ * closed, and why (7.88 gives a reason only for HTTP/1.0). */
+static void
+story_conn_end(struct transfer *t, int kept, long id)
+{
+	const char *why = t->errbuf[0] ? ": the fetch failed"
+			  : t->server_close ? ": the server's answer said Connection: close"
+			  : t->http10 ? ": the server answered in HTTP/1.0, which closes "
+					"after each answer" : "";
+
+	if (!t->connected && !t->reused)
+		return; /* no connection was made: nothing to close */
+	t->conn_kept = kept ? 1 : -1;
+	if (kept)
+		story_step(t, "Connection #%ld stays open: the next request to this host and "
+			   "port can use it", id);
+	else
+		story_step(t, "Connection #%ld closed%s", id, why);
+}
+
+/* The lines of libcurl's story about the connection itself; 0 when s is
+ * none of them. */
+static int
+net_debug_conn(struct transfer *t, const char *s, size_t n)
+{
+	if (n > 29 && !memcmp(s, "Re-using existing connection ", 29))
+		story_reused(t, s, n);
+	else if (n > 19 && !memcmp(s, "Closing connection ", 19))
+		story_conn_end(t, 0, conn_number(s, n));
+	else if (n > 12 && !memcmp(s, "Connection #", 12) && span_find(s, n, " left intact"))
+		story_conn_end(t, 1, conn_number(s, n));
+	else if (n > 25 && !memcmp(s, "Connection died, retrying", 25))
+		story_step(t, "The open connection had been closed by the server: connecting "
+			   "anew");
+	else
+		return 0;
+	return 1;
 }
 
 /* libcurl's running commentary, reworded as the lab's steps. */
@@ -4002,13 +4138,15 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		s++, n--;
 	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
+	if (net_debug_conn(t, s, n))
+		return;
 	if (n > 7 && !memcmp(s, "Trying ", 7)) {
 		story_trying(t, e, s + 7, n - 7);
 	} else if (n > 13 && !memcmp(s, "Connected to ", 13)) {
 		t->connecting = 0;
 		t->connected = 1;
 		t->ms_connected = elapsed_s(&t->started) * 1000.0 - t->ms_tried;
-		story_connected(t, s + 13, n - 13);
+		story_connected(t, e, s + 13, n - 13);
 	} else if (n > 11 && !memcmp(s, "connect to ", 11)) {
 		story_step(t, "Connection to %.*s", (int)(n - 11), s + 11);
 	} else if (n > 27 && !memcmp(s, "Uses proxy env variable ", 24)) {
@@ -4326,6 +4464,7 @@ net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->max_size = (size_t)(fd < 0 ? o->max_size : DOWNLOAD_MAX_SIZE);
 	t->content_length = -1;
 	t->length_seen = -1;
+	t->conn_id = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t->started);
 	t->max_redirs = o->req.max_redirs;
 	t->rate = o->req.limit_rate;
@@ -4362,6 +4501,9 @@ net_collect_info(struct transfer *t)
 	free(url);
 	t->content_type = info_str(e, CURLINFO_CONTENT_TYPE);
 	t->ip = info_str(e, CURLINFO_PRIMARY_IP);
+	t->local_ip = info_str(e, CURLINFO_LOCAL_IP);
+	curl_easy_getinfo(e, CURLINFO_LOCAL_PORT, &t->local_port);
+	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &t->new_conns);
 	t->t_dns = info_ms(e, CURLINFO_NAMELOOKUP_TIME_T);
 	t->t_connect = info_ms(e, CURLINFO_CONNECT_TIME_T);
 	t->t_tls = info_ms(e, CURLINFO_APPCONNECT_TIME_T);
@@ -4390,25 +4532,37 @@ times_step(struct buf *b, const char *label, double from, double to, const char 
 		buf_addf(b, ", %s %s", label, missing);
 }
 
+/* The connection's steps of the "Times" line: none when it was re-used. */
+static void
+times_connection(const struct transfer *t, struct buf *b)
+{
+	double tcp = t->t_connect, tls = t->t_tls;
+
+	if (t->reused && !t->new_conns) {
+		buf_adds(b, ", no DNS, TCP connect or TLS handshake (a re-used connection)");
+		return;
+	}
+	if (t->via_proxy)
+		buf_adds(b, ", DNS by the proxy");
+	else
+		times_step(b, "DNS", 0, t->t_dns, "not reached");
+	if (tcp <= 0 && t->connected) /* 7.88 gives none when TLS fails */
+		buf_addf(b, ", TCP connect %.1f ms", t->ms_connected);
+	else
+		times_step(b, "TCP connect", t->t_dns, tcp, "not reached");
+	if (transfer_is_tls(t))
+		times_step(b, "TLS handshake", tcp, tls, t->connected ? "did not complete"
+								   : "not reached");
+}
+
 /* "Times: ..." as durations, one per step. libcurl adds each hop's times
  * to the last ones: after redirects they are sums, and said to be. */
 static void
 story_times(struct transfer *t)
 {
 	struct buf b = {0};
-	double tcp = t->t_connect, tls = t->t_tls;
 
-	if (t->via_proxy)
-		buf_adds(&b, ", DNS by the proxy");
-	else
-		times_step(&b, "DNS", 0, t->t_dns, "not reached");
-	if (tcp <= 0 && t->connected) /* 7.88 gives none when TLS fails */
-		buf_addf(&b, ", TCP connect %.1f ms", t->ms_connected);
-	else
-		times_step(&b, "TCP connect", t->t_dns, tcp, "not reached");
-	if (transfer_is_tls(t))
-		times_step(&b, "TLS handshake", tcp, tls, t->connected ? "did not complete"
-								    : "not reached");
+	times_connection(t, &b);
 	times_step(&b, "request sent → first byte (the server)", t->t_pre, t->t_first,
 		   t->t_pre > 0 ? "no answer" : "not reached");
 	if (t->t_first > 0)
@@ -4503,6 +4657,7 @@ transfer_free(struct transfer *t)
 	free(t->final_url);
 	free(t->content_type);
 	free(t->ip);
+	free(t->local_ip);
 	free(t);
 }
 
