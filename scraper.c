@@ -296,6 +296,12 @@ struct hop {
 	size_t head, len;   /* its header lines, in the transfer's headers */
 };
 
+/* One certificate of the chain a TLS server sent, as libcurl's
+ * CURLOPT_CERTINFO tells it (OpenSSL's words, from the network). */
+struct cert_seen {
+	char *subject, *issuer, *start, *expire, *names; /* names: the SANs, or NULL */
+};
+
 struct transfer {
 	CURL *easy;         /* NULL once ended: transfer_end() */
 	CURLM *multi;       /* what drives it */
@@ -351,6 +357,12 @@ struct transfer {
 	long new_conns;     /* CURLINFO_NUM_CONNECTS: 0 when re-used */
 	char *local_ip;     /* this machine's end of the socket, from the getters */
 	long local_port;
+	/* TLS, beyond version and cipher */
+	struct cert_seen *certs; /* the chain the server sent, its own first */
+	size_t ncerts;
+	long verify_result; /* CURLINFO_SSL_VERIFYRESULT: 0 trusted, else OpenSSL's code */
+	char alpn[32];      /* the protocol the server chose by ALPN, "" none */
+	long http_version;  /* CURLINFO_HTTP_VERSION: CURL_HTTP_VERSION_* */
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -3780,6 +3792,20 @@ story_step(struct transfer *t, const char *fmt, ...)
 	buf_free(&b);
 }
 
+/* A step the reader must not miss ("!": the warning colour on the screen). */
+static void
+story_warn(struct transfer *t, const char *fmt, ...)
+{
+	struct buf b = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	story_line(t, '!', b.data ? b.data : "", b.len);
+	buf_free(&b);
+}
+
 static double
 info_ms(CURL *e, CURLINFO what)
 {
@@ -3799,6 +3825,15 @@ span_find(const char *s, size_t n, const char *word)
 		if (!ascii_casecmp_n(s + i, word, k))
 			return s + i;
 	return NULL;
+}
+
+/* The length of s[0..n) before word, or n when word is not there. */
+static size_t
+span_len(const char *s, size_t n, const char *word)
+{
+	const char *w = span_find(s, n, word);
+
+	return w ? (size_t)(w - s) : n;
 }
 
 /* libcurl 7.88 reads "12abc" as 12 and lets a second, different
@@ -3946,6 +3981,151 @@ net_tls_seen(struct transfer *t, const char *s, size_t n)
 	t->tls_cipher[k] = '\0';
 }
 
+/* The connections of the run, by libcurl's number ("#0"): when each was
+ * opened and its two ends, for a transfer that re-uses one to say which.
+ * libcurl 7.88 has no getter for a connection's number or age. */
+struct conn_seen {
+	CURLM *multi;
+	long id;
+	struct timespec opened;
+	char ends[192]; /* "127.0.0.1 port 80, from 127.0.0.1 port 5000 here" */
+	char tls_version[32], tls_cipher[96]; /* "": not TLS */
+};
+
+static struct conn_seen net_conns[32];
+
+/* The number written after the first '#' of s (libcurl's "#0"), or after
+ * "connection " ("Closing connection 0"); -1 when none. */
+static long
+conn_number(const char *s, size_t n)
+{
+	const char *p = memchr(s, '#', n), *end = s + n;
+	long id = 0;
+
+	if (!p && n > 19 && !memcmp(s, "Closing connection ", 19))
+		p = s + 18;
+	if (!p || p + 1 >= end || !isdigit((unsigned char)p[1]))
+		return -1;
+	for (p++; p < end && isdigit((unsigned char)*p) && id < 100000000; p++)
+		id = id * 10 + (*p - '0');
+	return id;
+}
+
+static struct conn_seen *
+conn_slot(long id)
+{
+	return &net_conns[(unsigned long)id % (sizeof net_conns / sizeof net_conns[0])];
+}
+
+/* A field of one certificate in CURLOPT_CERTINFO's list ("Subject:..."),
+ * made safe at once: OpenSSL prints a name's control bytes as they are. */
+static char *
+cert_field(const struct curl_slist *l, const char *name)
+{
+	size_t k = strlen(name);
+	struct buf b = {0};
+
+	for (; l; l = l->next)
+		if (!strncmp(l->data, name, k)) {
+			buf_add_safe(&b, l->data + k, strlen(l->data + k), SAN_TEXT);
+			return b.data ? b.data : xstrdup("");
+		}
+	return NULL;
+}
+
+/* The chain the server sent, kept for the JSON: the handle that holds it
+ * is gone by then. At most 10 (a chain is 2 to 4). */
+static void
+certs_keep(struct transfer *t, const struct curl_certinfo *ci)
+{
+	size_t i, n = ci->num_of_certs < 10 ? (size_t)ci->num_of_certs : 10;
+
+	t->certs = xmalloc(n * sizeof *t->certs);
+	for (i = 0; i < n; i++) {
+		const struct curl_slist *l = ci->certinfo[i];
+		struct cert_seen *c = &t->certs[i];
+
+		c->subject = cert_field(l, "Subject:");
+		c->issuer = cert_field(l, "Issuer:");
+		c->start = cert_field(l, "Start date:");
+		c->expire = cert_field(l, "Expire date:");
+		c->names = cert_field(l, "X509v3 Subject Alternative Name:");
+	}
+	t->ncerts = n;
+}
+
+/* "Server certificate:": the chain, one line a certificate. */
+static void
+story_certs(struct transfer *t, CURL *e)
+{
+	struct curl_certinfo *ci = NULL;
+	size_t i;
+
+	curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci);
+	if (t->ncerts || !ci || ci->num_of_certs <= 0) {
+		story_step(t, "The server sent its certificate");
+		return;
+	}
+	certs_keep(t, ci);
+	if (t->ncerts == 1)
+		story_step(t, "The server sent 1 certificate, its own");
+	else
+		story_step(t, "The server sent %zu certificates: its own, then each one's signer",
+			   t->ncerts);
+	for (i = 0; i < t->ncerts; i++) {
+		const struct cert_seen *c = &t->certs[i];
+
+		story_step(t, "Certificate %zu%s: %s, issued by %s, valid from %s to %s; names "
+			   "(SAN): %s", i + 1, i ? "" : " (the server's)", c->subject ? c->subject : "?",
+			   c->issuer ? c->issuer : "?", c->start ? c->start : "?",
+			   c->expire ? c->expire : "?", c->names ? c->names : "none");
+	}
+}
+
+/* libcurl's lines of the TLS handshake, reworded; 0 when s is none. */
+static int
+net_debug_tls(struct transfer *t, CURL *e, const char *s, size_t n)
+{
+	if (n > 21 && !memcmp(s, "SSL connection using ", 21)) {
+		struct conn_seen *c = conn_slot(t->conn_id);
+
+		net_tls_seen(t, s, n);
+		if (t->conn_id >= 0 && c->id == t->conn_id && c->multi == t->multi) {
+			memcpy(c->tls_version, t->tls_version, sizeof c->tls_version);
+			memcpy(c->tls_cipher, t->tls_cipher, sizeof c->tls_cipher);
+		}
+		story_step(t, "TLS handshake done: %s, cipher %s; from here on the connection is "
+			   "encrypted", t->tls_version, t->tls_cipher);
+	} else if (n > 13 && !memcmp(s, "ALPN: offers ", 13)) {
+		story_step(t, "Offering the server these HTTP versions (ALPN): %.*s", (int)(n - 13),
+			   s + 13);
+	} else if (n > 22 && !memcmp(s, "ALPN: server accepted ", 22)) {
+		snprintf(t->alpn, sizeof t->alpn, "%.*s", (int)(n - 22), s + 22);
+		story_step(t, "The server chose %s (ALPN)", t->alpn);
+	} else if (n > 26 && !memcmp(s, "ALPN: server did not agree", 26)) {
+		story_step(t, "The server chose no HTTP version (ALPN): HTTP/1.1, the default");
+	} else if (n >= 19 && !memcmp(s, "Server certificate:", 19)) {
+		story_certs(t, e);
+	} else if (n > 22 && !memcmp(s, "subjectAltName: host ", 21)) {
+		story_step(t, "The certificate is for the host asked for: %.*s is among its names",
+			   (int)span_len(s + 21, n - 21, " matched"), s + 21);
+	} else if (n >= 26 && !memcmp(s, "SSL certificate verify ok.", 26)) {
+		story_step(t, "The certificate is trusted: a certificate authority this machine "
+			   "trusts (or --cacert names) signed it");
+	} else if (n > 31 && !memcmp(s, "SSL certificate verify result: ", 31)) {
+		story_warn(t, "The certificate is NOT trusted: %.*s; going on only because of "
+			   "--insecure", (int)span_len(s + 31, n - 31, ", continuing"), s + 31);
+	} else if ((n > 9 && !memcmp(s, "subject: ", 9)) || (n > 8 && !memcmp(s, "issuer: ", 8)) ||
+		   (n > 12 && !memcmp(s, "start date: ", 12)) ||
+		   (n > 13 && !memcmp(s, "expire date: ", 13))) {
+		if (!t->ncerts) /* else said with the chain */
+			story_step(t, "Certificate %.*s", (int)n, s);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 /* The host of the URL being fetched, without a user or a port: what the
  * story names (a password is never in it). */
 static void
@@ -4003,41 +4183,6 @@ story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 	buf_free(&user);
 }
 
-/* The connections of the run, by libcurl's number ("#0"): when each was
- * opened and its two ends, for a transfer that re-uses one to say which.
- * libcurl 7.88 has no getter for a connection's number or age. */
-struct conn_seen {
-	CURLM *multi;
-	long id;
-	struct timespec opened;
-	char ends[192]; /* "127.0.0.1 port 80, from 127.0.0.1 port 5000 here" */
-};
-
-static struct conn_seen net_conns[32];
-
-/* The number written after the first '#' of s (libcurl's "#0"), or after
- * "connection " ("Closing connection 0"); -1 when none. */
-static long
-conn_number(const char *s, size_t n)
-{
-	const char *p = memchr(s, '#', n), *end = s + n;
-	long id = 0;
-
-	if (!p && n > 19 && !memcmp(s, "Closing connection ", 19))
-		p = s + 18;
-	if (!p || p + 1 >= end || !isdigit((unsigned char)p[1]))
-		return -1;
-	for (p++; p < end && isdigit((unsigned char)*p) && id < 100000000; p++)
-		id = id * 10 + (*p - '0');
-	return id;
-}
-
-static struct conn_seen *
-conn_slot(long id)
-{
-	return &net_conns[(unsigned long)id % (sizeof net_conns / sizeof net_conns[0])];
-}
-
 /* "Connected to NAME (IP) port P (#0)": the address that answered, and the
  * local end libcurl bound, remembered for the transfers that re-use it. */
 static void
@@ -4061,6 +4206,7 @@ story_connected(struct transfer *t, CURL *e, const char *s, size_t n)
 	c = conn_slot(t->conn_id);
 	c->multi = t->multi;
 	c->id = t->conn_id;
+	c->tls_version[0] = c->tls_cipher[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &c->opened);
 	snprintf(c->ends, sizeof c->ends, "%.*s%.*s, from %s port %ld here",
 		 (int)(close - open - 1), open + 1, (int)(end - 2 - close - 1), close + 1,
@@ -4085,10 +4231,13 @@ story_reused(struct transfer *t, const char *s, size_t n)
 		story_step(t, "Re-using an open connection: no lookup, no new TCP connection");
 		return;
 	}
+	memcpy(t->tls_version, c->tls_version, sizeof t->tls_version);
+	memcpy(t->tls_cipher, c->tls_cipher, sizeof t->tls_cipher);
 	story_step(t, "Re-using the connection to %.*s (%s) opened %.1f s ago (connection "
-		   "#%ld): no lookup, no new TCP connection",
+		   "#%ld): no lookup, no new TCP connection%s",
 		   with ? (int)(s + n - with - 11) : 1, with ? with + 11 : "?", c->ends,
-		   elapsed_s(&c->opened), id);
+		   elapsed_s(&c->opened), id, c->tls_version[0] ? ", no TLS handshake (its "
+		   "certificate was checked when it was opened)" : "");
 }
 
 /* libcurl's last word on a connection: kept for the next request, or
@@ -4138,7 +4287,7 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		s++, n--;
 	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
-	if (net_debug_conn(t, s, n))
+	if (net_debug_conn(t, s, n) || net_debug_tls(t, e, s, n))
 		return;
 	if (n > 7 && !memcmp(s, "Trying ", 7)) {
 		story_trying(t, e, s + 7, n - 7);
@@ -4158,12 +4307,8 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		t->connecting = 0;
 		if (q && q + 1 < s + n)
 			story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
-	} else if ((n > 15 && !memcmp(s, "SSL connection ", 15)) ||
-		   (n > 5 && !memcmp(s, "ALPN", 4)) ||
-		   (n > 14 && !memcmp(s, "Server certif", 13)) ||
-		   (n > 8 && !memcmp(s, "Maximum ", 8))) {
+	} else if (n > 8 && !memcmp(s, "Maximum ", 8)) {
 		story_line(t, '*', s, n);
-		net_tls_seen(t, s, n);
 	}
 }
 
@@ -4434,6 +4579,7 @@ net_easy(struct transfer *t, const struct options *o)
 	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L); /* feeds net_debug, prints nothing */
 	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, net_debug);
 	curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
+	curl_easy_setopt(e, CURLOPT_CERTINFO, 1L); /* the chain, for the story */
 	net_easy_request(e, &o->req);
 	net_easy_connection(e, &o->req);
 	/* libcurl names a proxy from the environment in its story, not one
@@ -4471,7 +4617,7 @@ net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->easy = net_easy(t, o);
 	t->multi = multi;
 	if (o->req.insecure && !ascii_casecmp_n(url, "https:", 6))
-		story_step(t, "TLS certificate verification is off (--insecure): "
+		story_warn(t, "TLS certificate verification is off (--insecure): "
 			 "the server is not known to be who it says");
 	if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
 		die("cannot start a transfer");
@@ -4504,6 +4650,8 @@ net_collect_info(struct transfer *t)
 	t->local_ip = info_str(e, CURLINFO_LOCAL_IP);
 	curl_easy_getinfo(e, CURLINFO_LOCAL_PORT, &t->local_port);
 	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &t->new_conns);
+	curl_easy_getinfo(e, CURLINFO_SSL_VERIFYRESULT, &t->verify_result);
+	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &t->http_version);
 	t->t_dns = info_ms(e, CURLINFO_NAMELOOKUP_TIME_T);
 	t->t_connect = info_ms(e, CURLINFO_CONNECT_TIME_T);
 	t->t_tls = info_ms(e, CURLINFO_APPCONNECT_TIME_T);
@@ -4576,11 +4724,34 @@ story_times(struct transfer *t)
 	buf_free(&b);
 }
 
+/* The HTTP version used, and whether encrypted; a refused certificate. */
+static void
+story_protocol(struct transfer *t)
+{
+	long v = t->http_version;
+	const char *name = v == CURL_HTTP_VERSION_1_0 ? "HTTP/1.0" : v == CURL_HTTP_VERSION_1_1
+			   ? "HTTP/1.1" : v == CURL_HTTP_VERSION_2_0 ? "HTTP/2"
+			   : v == CURL_HTTP_VERSION_3 ? "HTTP/3" : NULL;
+
+	if (t->result == CURLE_PEER_FAILED_VERIFICATION)
+		story_warn(t, "The server's certificate was refused (OpenSSL's verify result %ld), "
+			   "so no request was sent: --cacert FILE trusts a certificate (or its "
+			   "signer); -k fetches without checking, and then the server is not known "
+			   "to be who it says", t->verify_result);
+	if (!name)
+		return;
+	if (t->tls_version[0])
+		story_step(t, "Spoke %s over %s: encrypted", name, t->tls_version);
+	else
+		story_step(t, "Spoke %s, not encrypted (an http: URL)", name);
+}
+
 /* The closing lines of the story: what the info getters know at the end. */
 static void
 story_summary(struct transfer *t)
 {
 	story_times(t);
+	story_protocol(t);
 	if (t->redirects)
 		story_step(t, "Followed %ld redirect%s to %s", t->redirects,
 			 t->redirects == 1 ? "" : "s", t->final_url);
@@ -4658,6 +4829,14 @@ transfer_free(struct transfer *t)
 	free(t->content_type);
 	free(t->ip);
 	free(t->local_ip);
+	while (t->ncerts--) {
+		free(t->certs[t->ncerts].subject);
+		free(t->certs[t->ncerts].issuer);
+		free(t->certs[t->ncerts].start);
+		free(t->certs[t->ncerts].expire);
+		free(t->certs[t->ncerts].names);
+	}
+	free(t->certs);
 	free(t);
 }
 
@@ -7138,7 +7317,8 @@ draw_line_rows(struct app *a, const struct layout *l, size_t row, int y, int h, 
 		snprintf(num, sizeof num, "%6zu ", pane_index(a, row) + 1);
 		ui_puts(y, 0, w, num, sel | (sel ? 0 : ui_color(a, CP_DIM)));
 	} else if (!sel && n) {
-		at = ui_color(a, s[0] == '>' ? CP_SENT : s[0] == '<' ? CP_RECV : CP_STEP);
+		at = s[0] == '!' ? A_BOLD | ui_color(a, CP_ERROR) : ui_color(a, s[0] == '>' ? CP_SENT
+							: s[0] == '<' ? CP_RECV : CP_STEP);
 	}
 	if (from > 0)
 		ui_puts(y, x - 1, 1, "…", sel | (sel ? 0 : ui_color(a, CP_DIM)));

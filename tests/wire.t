@@ -2,7 +2,9 @@
 # What the Transfer story (the pane, `--dump -v`) and the JSON tell of the
 # connection itself: both ends of the socket, a connection re-used (on
 # several inputs, a same-host redirect, a reload on the screen) and how old
-# it was, whether it stayed open or was closed and why.
+# it was, whether it stayed open or was closed and why; TLS: the version,
+# the cipher, ALPN, the HTTP version, the certificate chain and whether it
+# was trusted (-k in the warning colour).
 #
 # Run from the repository root:  prove -v tests/wire.t
 # (SCRAPER=./scraper-asan TIME_SCALE=3 prove -v tests/wire.t for the
@@ -10,7 +12,25 @@
 
 . "$(dirname "$0")/lib.sh"
 require_scraper
-start_server
+
+# The fixture server, with a TLS port whose self-signed certificate has
+# names (SANs); without openssl, the plain port only (TLS_WHY says why).
+CERT=$SCRATCH/wire-cert.pem
+TLS_BASE= TLS_WHY=
+if ! command -v openssl >/dev/null 2>&1; then
+    TLS_WHY="openssl not installed"
+elif ! timeout "$(scaled 30)" openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+        -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -days 1 \
+        -keyout "$SCRATCH/wire-key.pem" -out "$CERT" >"$SCRATCH/openssl.log" 2>&1; then
+    TLS_WHY="openssl could not make a certificate: $(head -c 200 "$SCRATCH/openssl.log")"
+fi
+if [ -n "$TLS_WHY" ]; then
+    start_server
+else
+    start_server --tls-cert "$CERT" --tls-key "$SCRATCH/wire-key.pem" \
+        --tls-port-file "$SCRATCH/tls.port"
+    TLS_BASE=https://127.0.0.1:$(cat "$SCRATCH/tls.port")
+fi
 
 # between LOW HIGH VALUE: LOW <= VALUE <= HIGH (floats).
 between() { awk -v l="$1" -v h="$2" -v v="$3" 'BEGIN { exit !(v != "" && v >= l && v <= h) }'; }
@@ -59,6 +79,59 @@ like "$(cat "$ERR")" "Connection #0 closed: the fetch failed" "closed after a fa
 run_scraper --dump -v "http://127.0.0.1:$(free_port)/"
 unlike "$(cat "$ERR")" "Connection #" "no connection was made: none is said to close"
 
+# ==== TLS: version, cipher, ALPN, HTTP version, the chain, trusted or not ======
+
+# cert_date start|end: the certificate's date as OpenSSL prints it, as an ERE.
+cert_date() { openssl x509 -noout -"$1"date -in "$CERT" | sed 's/^[^=]*=//; s/[][\.^$*+?(){}|]/\\&/g'; }
+
+tls_tests() {
+    local start end
+    start=$(cert_date start) end=$(cert_date end)
+    run_scraper --dump -v -k "$TLS_BASE/wire/ka" "$TLS_BASE/wire/ka"
+    is "$RC" 0 "-k on a self-signed certificate: fetched"
+    like "$(story 1)" "^! TLS certificate verification is off \(--insecure\)" \
+         "-k is said first, as a warning (\"!\")"
+    like "$(story 1)" "\* TLS handshake done: TLSv1\.[23], cipher [A-Z0-9_]+; from here on the connection is encrypted" \
+         "the TLS version and the cipher"
+    like "$(story 1)" "\* Offering the server these HTTP versions \(ALPN\): h2,http/1\.1
+(.*
+)?\* The server chose no HTTP version \(ALPN\): HTTP/1\.1, the default" "ALPN: offered, and what the server chose"
+    like "$(story 1)" "\* The server sent 1 certificate, its own
+\* Certificate 1 \(the server's\): CN = 127\.0\.0\.1, issued by CN = 127\.0\.0\.1, valid from $start to $end; names \(SAN\): IP Address:127\.0\.0\.1, DNS:localhost" \
+         "the chain: subject, issuer, the dates openssl gives, the names"
+    like "$(story 1)" "
+! The certificate is NOT trusted: self-signed certificate \(18\); going on only because of --insecure" \
+         "the verify result, as a warning"
+    like "$(story 1)" "\* Spoke HTTP/1\.1 over TLSv1\.[23]: encrypted" "the HTTP version used, encrypted"
+    like "$(story 2)" "Re-using the connection to .*, no TLS handshake \(its certificate was checked when it was opened\)" \
+         "a re-used TLS connection: no handshake, and why"
+    like "$(story 2)" "\* Spoke HTTP/1\.1 over TLSv1\.[23]: encrypted" "... still said to be encrypted, with its version"
+
+    run_scraper --dump -v --cacert "$CERT" "$TLS_BASE/wire/close"
+    is "$RC" 0 "--cacert trusts the certificate"
+    like "$(cat "$ERR")" "\* The certificate is for the host asked for: \"127\.0\.0\.1\" is among its names
+\* The certificate is trusted: " "the host matched, the chain trusted"
+    unlike "$(cat "$ERR")" "^!|
+!" "no warning when verified"
+
+    run_scraper --dump -v "$TLS_BASE/wire/close"
+    is "$RC" 2 "verification on: refused"
+    like "$(cat "$ERR")" "
+! The server's certificate was refused \(OpenSSL's verify result 18\), so no request was sent: --cacert FILE" \
+         "a refused certificate: the verify result, what was not done, and what would help"
+    like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed during the TLS handshake: SSL certificate problem: self-signed certificate" \
+         "... before where it stopped and why"
+
+    run_scraper --dump -v "$BASE/wire/close"
+    like "$(cat "$ERR")" "\* Spoke HTTP/1\.1, not encrypted \(an http: URL\)" "plain HTTP is said to be unencrypted"
+}
+
+if [ -n "$TLS_BASE" ]; then
+    tls_tests
+else
+    skip "TLS: $TLS_WHY"
+fi
+
 # ==== the screen: a reload re-uses the connection ================================
 
 . "$(dirname "$0")/tmux-lib.sh"
@@ -83,5 +156,25 @@ t_reload_reuses() {
     quit_clean
 }
 
+# -k: its warning lines in the warning colour (red), the others not (the
+# selected line is reversed, uncoloured: G selects the last).
+t_insecure_colour() {
+    tui_start -- -k "$TLS_BASE/wire/close"
+    wait_status '^HTTP 200 ' || return
+    keys 6 G
+    wait_screen '^! The certificate is NOT trusted' || return
+    local line
+    line=$(tm capture-pane -e -p -t t | grep 'The certificate is NOT trusted' | head -1)
+    like "$line" $'\e''\[([0-9;]*;)?31(;[0-9;]*)?m' "$TNAME: the warning that -k let an untrusted certificate pass is drawn red"
+    line=$(tm capture-pane -e -p -t t | grep 'TLS handshake done' | head -1)
+    unlike "$line" $'\e''\[([0-9;]*;)?31(;[0-9;]*)?m' "$TNAME: an ordinary step is not"
+    quit_clean
+}
+
 scenario "a reload re-uses the connection" t_reload_reuses
+if [ -n "$TLS_BASE" ]; then
+    scenario "-k in the warning colour" t_insecure_colour
+else
+    skip "the screen's TLS: $TLS_WHY"
+fi
 done_testing
