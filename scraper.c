@@ -363,6 +363,12 @@ struct transfer {
 	long verify_result; /* CURLINFO_SSL_VERIFYRESULT: 0 trusted, else OpenSSL's code */
 	char alpn[32];      /* the protocol the server chose by ALPN, "" none */
 	long http_version;  /* CURLINFO_HTTP_VERSION: CURL_HTTP_VERSION_* */
+	/* bytes as they passed the connection, every hop's: libcurl's size
+	 * getters count the last hop only, chunk sizes left out */
+	size_t head_out, body_out, head_in, body_in;
+	curl_off_t body_wire; /* CURLINFO_SIZE_DOWNLOAD_T: the last body, not decoded */
+	double ms_sent;     /* our clock: when the last request went out */
+	int awaiting;       /* ... and no byte of its answer has come yet */
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -4312,6 +4318,28 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 	}
 }
 
+/* A request's headers went out: the wait for the server begins, said as
+ * it begins (the screen shows it during a slow first byte). */
+static void
+net_request_out(struct transfer *t, size_t size)
+{
+	t->head_out += size;
+	t->ms_sent = elapsed_s(&t->started) * 1000.0;
+	t->awaiting = 1;
+	story_step(t, "Waiting for the server's answer…");
+}
+
+/* The first bytes of an answer: how long the server took. */
+static void
+net_answer_in(struct transfer *t)
+{
+	if (!t->awaiting)
+		return;
+	t->awaiting = 0;
+	story_step(t, "The answer began after %.1f ms (the server's time, and the network's)",
+		   elapsed_s(&t->started) * 1000.0 - t->ms_sent);
+}
+
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
  * the lines that tell the story are kept; headers go in as they pass. */
 static int
@@ -4333,12 +4361,24 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 			if (nl - p > 1)
 				story_sent(t, p, (size_t)(nl - p + 1));
 		}
+		buf_adds(&t->story, "> (a blank line: the end of the request's headers)\n");
+		net_request_out(t, size);
 		break;
 	case CURLINFO_HEADER_IN:
+		net_answer_in(t);
 		if (size > 2 || (size && data[0] != '\r' && data[0] != '\n'))
 			story_line(t, '<', data, size);
+		else
+			buf_adds(&t->story, "< (a blank line: the end of the headers)\n");
 		net_header_seen(t, data, size);
 		net_hop_seen(t, e, data, size);
+		t->head_in += size;
+		break;
+	case CURLINFO_DATA_IN:
+		t->body_in += size; /* as sent: chunk sizes, compressed */
+		break;
+	case CURLINFO_DATA_OUT:
+		t->body_out += size;
 		break;
 	default:
 		break;
@@ -4652,6 +4692,7 @@ net_collect_info(struct transfer *t)
 	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &t->new_conns);
 	curl_easy_getinfo(e, CURLINFO_SSL_VERIFYRESULT, &t->verify_result);
 	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &t->http_version);
+	curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &t->body_wire);
 	t->t_dns = info_ms(e, CURLINFO_NAMELOOKUP_TIME_T);
 	t->t_connect = info_ms(e, CURLINFO_CONNECT_TIME_T);
 	t->t_tls = info_ms(e, CURLINFO_APPCONNECT_TIME_T);
@@ -4724,6 +4765,34 @@ story_times(struct transfer *t)
 	buf_free(&b);
 }
 
+/* The bytes each way, as they passed the connection, and as kept. */
+static void
+story_bytes(struct transfer *t)
+{
+	char rate[32];
+	double s = t->t_total / 1000.0;
+
+	if (t->body_out)
+		story_step(t, "Sent %zu bytes%s: %zu of headers, %zu of body",
+			   t->head_out + t->body_out, t->redirects ? " in all requests" : "",
+			   t->head_out, t->body_out);
+	else
+		story_step(t, "Sent %zu bytes%s: headers only, no body", t->head_out,
+			   t->redirects ? " in all requests" : "");
+	story_step(t, "Received %zu bytes%s: %zu of headers, %zu of body as sent%s",
+		   t->head_in + t->body_in, t->redirects ? " in all answers" : "", t->head_in,
+		   t->body_in, t->chunked ? " (the chunk sizes of a chunked body included)" : "");
+	if (t->encoding[0])
+		story_step(t, "The body came %s-compressed: %" CURL_FORMAT_CURL_OFF_T " bytes, "
+			   "%zu once decoded", t->encoding, t->body_wire, t->received);
+	human_size(rate, sizeof rate, s > 0 ? (double)t->body_wire / s : 0);
+	story_step(t, "Received %zu bytes of body%s%s", t->received,
+		   t->encoding[0] ? " after decoding " : "", t->encoding);
+	story_step(t, "Throughput: %s/s (%" CURL_FORMAT_CURL_OFF_T " bytes of body%s in the "
+		   "%.1f ms of the whole fetch)", rate, t->body_wire, t->encoding[0] ? ", compressed,"
+		   : "", t->t_total);
+}
+
 /* The HTTP version used, and whether encrypted; a refused certificate. */
 static void
 story_protocol(struct transfer *t)
@@ -4765,8 +4834,7 @@ story_summary(struct transfer *t)
 	else
 		story_step(t, "Content-Length: not sent%s", t->chunked ? " (chunked transfer)"
 							 : " (the body ends when the connection closes)");
-	story_step(t, "Received %zu bytes of body%s%s", t->received,
-		 t->encoding[0] ? " after decoding " : "", t->encoding);
+	story_bytes(t);
 }
 
 static void

@@ -132,6 +132,60 @@ else
     skip "TLS: $TLS_WHY"
 fi
 
+# ==== bytes: each way, on the wire and kept; the wait for the server ============
+
+# raw PATH: "HEAD BODY DECHUNKED DECODED": the bytes the server sends for PATH
+# (head with its blank line, body as sent, body without chunk sizes, gunzipped).
+raw() {
+    "$PYTHON" - "$PORT" "$1" <<'EOF'
+import gzip, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n" % sys.argv[2].encode())
+d = b""
+while True:
+    p = s.recv(65536)
+    if not p:
+        break
+    d += p
+head, body = d.split(b"\r\n\r\n", 1)
+plain, rest = b"", body
+while rest:
+    size, rest = rest.split(b"\r\n", 1)
+    n = int(size, 16)
+    plain, rest = plain + rest[:n], rest[n + 2:]
+    if n == 0:
+        break
+print(len(head) + 4, len(body), len(plain), len(gzip.decompress(plain)))
+EOF
+}
+
+read -r HEAD WIRE PLAIN DECODED <<<"$(raw /wire/gzip-chunked)"
+run_scraper --dump -v "$BASE/wire/gzip-chunked"
+is "$RC" 0 "a gzipped, chunked body: fetched"
+like "$(cat "$ERR")" "\* Received $((HEAD + WIRE)) bytes: $HEAD of headers, $WIRE of body as sent \(the chunk sizes of a chunked body included\)" \
+     "the bytes on the wire, as the server sent them ($HEAD + $WIRE)"
+like "$(cat "$ERR")" "\* The body came gzip-compressed: $PLAIN bytes, $DECODED once decoded" \
+     "compressed ($PLAIN) and decoded ($DECODED), as python counts them"
+like "$(cat "$ERR")" "< Connection: close
+< \(a blank line: the end of the headers\)
+" "the blank line that ends the headers is shown"
+like "$(cat "$ERR")" "\* Throughput: [0-9.]+ (B|KiB|MiB)/s \($PLAIN bytes of body, compressed, in the [0-9.]+ ms of the whole fetch\)" \
+     "the throughput, and what it counts"
+
+run_scraper --dump -v -d 'twelve bytes' "$BASE/echo"
+like "$(cat "$ERR")" "\* Sent [0-9]+ bytes: [0-9]+ of headers, 12 of body" "a request body's bytes are counted"
+like "$(cat "$ERR")" "> \(a blank line: the end of the request's headers\)" "the request's blank line too"
+
+# the wait for the first byte: said as it begins, and how long it lasted
+DELAY=$(scaled 300)
+run_scraper --dump -v "$BASE/story/delay?ms=300"
+like "$(cat "$ERR")" "\* Waiting for the server's answer…
+\* The answer began after [0-9.]+ ms \(the server's time, and the network's\)
+< HTTP/1\.1 200 OK" "the wait, then when the answer began, before its first line"
+WAITED=$(grep -Eo 'answer began after [0-9.]+' "$ERR" | grep -Eo '[0-9.]+$')
+ok 'between $DELAY $((DELAY + 50 * ${TIME_SCALE:-1})) "$WAITED"' \
+   "the wait is the server's ${DELAY} ms delay, within 50 ms (got $WAITED)"
+
 # ==== the screen: a reload re-uses the connection ================================
 
 . "$(dirname "$0")/tmux-lib.sh"
@@ -171,7 +225,22 @@ t_insecure_colour() {
     quit_clean
 }
 
+# A slow first byte: "Waiting for the server's answer…" is on the screen
+# while the server waits, before any line of the answer.
+t_waiting_live() {
+    tui_start "$BASE/story/delay?ms=4000"
+    keys 6
+    wait_screen "^\* Waiting for the server's answer…" || return
+    screen_ok '! grep -q "HTTP/1.1 200" <<<"$SCREEN"' "$TNAME: the wait is shown while the server waits"
+    wait_status '^HTTP 200 ' 20 || return
+    keys 6 g
+    wait_screen '^\* The answer began after [0-9.]+ ms' || return
+    pass "$TNAME: then when the answer began"
+    quit_clean
+}
+
 scenario "a reload re-uses the connection" t_reload_reuses
+scenario "the wait for a slow first byte, live" t_waiting_live
 if [ -n "$TLS_BASE" ]; then
     scenario "-k in the warning colour" t_insecure_colour
 else
