@@ -369,6 +369,7 @@ struct transfer {
 	curl_off_t body_wire; /* CURLINFO_SIZE_DOWNLOAD_T: the last body, not decoded */
 	double ms_sent;     /* our clock: when the last request went out */
 	int awaiting;       /* ... and no byte of its answer has come yet */
+	size_t wait_line;   /* ... said at this offset of the story */
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -4326,18 +4327,22 @@ net_request_out(struct transfer *t, size_t size)
 	t->head_out += size;
 	t->ms_sent = elapsed_s(&t->started) * 1000.0;
 	t->awaiting = 1;
+	t->wait_line = t->story.len;
 	story_step(t, "Waiting for the server's answer…");
 }
 
-/* The first bytes of an answer: how long the server took. */
+/* The first bytes of an answer: how long the server took, in place of
+ * the "Waiting" line when nothing came after it. */
 static void
 net_answer_in(struct transfer *t)
 {
 	if (!t->awaiting)
 		return;
 	t->awaiting = 0;
-	story_step(t, "The answer began after %.1f ms (the server's time, and the network's)",
-		   elapsed_s(&t->started) * 1000.0 - t->ms_sent);
+	if (t->story.len - t->wait_line == strlen("* Waiting for the server's answer…\n"))
+		t->story.len = t->wait_line;
+	story_step(t, "The server's answer began after %.1f ms of waiting (its own time, and "
+		   "the network's)", elapsed_s(&t->started) * 1000.0 - t->ms_sent);
 }
 
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
@@ -6933,6 +6938,10 @@ ui_layout(struct layout *l, int pane)
 		l->det_y = l->list_y + l->list_h + 1;
 		l->det_w = COLS;
 	}
+	if (pane == P_TRANSFER && l->list_h > 4) { /* a row for the legend */
+		l->list_y++;
+		l->list_h--;
+	}
 }
 
 /*
@@ -7442,6 +7451,26 @@ draw_row(struct app *a, const struct layout *l, size_t row)
 		draw_line_rows(a, l, row, y, 1, 1);
 }
 
+/* The Transfer pane's first row: what its lines' first characters mean. */
+static void
+draw_legend(struct app *a, const struct layout *l)
+{
+	static const struct { const char *s; int cp; attr_t bold; } part[] = {
+		{"* a step of the fetch", CP_STEP, 0}, {"> sent to the server", CP_SENT, 0},
+		{"< received from it", CP_RECV, 0}, {"! a warning", CP_ERROR, A_BOLD},
+	};
+	int x = 0; /* under the story's own first characters */
+	size_t i;
+
+	if (l->list_y < 2)
+		return; /* no room */
+	for (i = 0; i < sizeof part / sizeof part[0] && x < l->list_w - 1; i++) {
+		ui_put(l->list_y - 1, x, 1, part[i].s, 1, part[i].bold | ui_color(a, part[i].cp));
+		x += 3 + ui_puts(l->list_y - 1, x + 1, l->list_w - x - 1, part[i].s + 1,
+				 ui_color(a, CP_DIM));
+	}
+}
+
 static void
 draw_list(struct app *a, const struct layout *l)
 {
@@ -7449,6 +7478,8 @@ draw_list(struct app *a, const struct layout *l)
 	size_t n = pane_nrows(a);
 	int y;
 
+	if (a->ui.pane == P_TRANSFER)
+		draw_legend(a, l);
 	view_clamp(a, l->list_h);
 	if (n == 0) {
 		const char *why = !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
@@ -7710,6 +7741,8 @@ draw_help(struct app *a)
 	int y = 2;
 
 	help_lines(&keys_text, keys, nkeys, "");
+	buf_adds(&keys_text, "Transfer pane\t* a step of the fetch, > sent to the server, "
+		     "< received from it, ! a warning\n");
 	buf_adds(&keys_text, "Mouse\twheel scrolls; a click selects a row or a tab\n"
 		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n"
 		     "In the URL form\t(o opens it)\n");

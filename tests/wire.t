@@ -179,9 +179,9 @@ like "$(cat "$ERR")" "> \(a blank line: the end of the request's headers\)" "the
 # the wait for the first byte: said as it begins, and how long it lasted
 DELAY=$(scaled 300)
 run_scraper --dump -v "$BASE/story/delay?ms=300"
-like "$(cat "$ERR")" "\* Waiting for the server's answer…
-\* The answer began after [0-9.]+ ms \(the server's time, and the network's\)
-< HTTP/1\.1 200 OK" "the wait, then when the answer began, before its first line"
+like "$(cat "$ERR")" "> \(a blank line: the end of the request's headers\)
+\* The server's answer began after [0-9.]+ ms of waiting \(its own time, and the network's\)
+< HTTP/1\.1 200 OK" "when the answer began, before its first line (in place of the \"Waiting\" line)"
 WAITED=$(grep -Eo 'answer began after [0-9.]+' "$ERR" | grep -Eo '[0-9.]+$')
 ok 'between $DELAY $((DELAY + 50 * ${TIME_SCALE:-1})) "$WAITED"' \
    "the wait is the server's ${DELAY} ms delay, within 50 ms (got $WAITED)"
@@ -234,12 +234,32 @@ t_waiting_live() {
     screen_ok '! grep -q "HTTP/1.1 200" <<<"$SCREEN"' "$TNAME: the wait is shown while the server waits"
     wait_status '^HTTP 200 ' 20 || return
     keys 6 g
-    wait_screen '^\* The answer began after [0-9.]+ ms' || return
+    wait_screen "^\* The server's answer began after [0-9.]+ ms of waiting" || return
     pass "$TNAME: then when the answer began"
+    screen_ok '! grep -q "Waiting for the server" <<<"$SCREEN"' "$TNAME: ... in place of the wait"
+    quit_clean
+}
+
+# The legend of the lines' first characters: atop the Transfer pane, and in
+# the help.
+t_legend() {
+    tui_start "$BASE/page2.html"
+    wait_status '^HTTP 200 ' || return
+    keys 6
+    wait_screen '^\* a step of the fetch +> sent to the server +< received from it +! a warning *$' || return
+    screen_ok '[ "$(sed -n 2p <<<"$SCREEN")" = "$(grep -m1 "a step of the fetch" <<<"$SCREEN")" ]' \
+        "$TNAME: the legend is the pane's first row"
+    screen_ok 'grep -q "^\* Host 127" <<<"$SCREEN"' "$TNAME: the story follows it"
+    keys '?'
+    wait_screen 'Transfer pane +\* a step of the fetch, > sent to the server, < received from it, ! a warning' || return
+    pass "$TNAME: the help has it too"
+    keys q
+    wait_gone 'Keys \(j/k scroll' || return
     quit_clean
 }
 
 scenario "a reload re-uses the connection" t_reload_reuses
+scenario "the legend" t_legend
 scenario "the wait for a slow first byte, live" t_waiting_live
 if [ -n "$TLS_BASE" ]; then
     scenario "-k in the warning colour" t_insecure_colour
