@@ -294,6 +294,10 @@ struct hop {
 	char *url;          /* the URL that gave it */
 	long status;
 	size_t head, len;   /* its header lines, in the transfer's headers */
+	/* milliseconds from the transfer's start, by our clock: its request
+	 * sent, its status line come, its body ended (0: not yet) */
+	double ms_sent, ms_first, ms_done;
+	char version[16];   /* of its status line: "HTTP/1.1" */
 };
 
 /* One certificate of the chain a TLS server sent, as libcurl's
@@ -3931,10 +3935,25 @@ net_hop_seen(struct transfer *t, CURL *e, const char *h, size_t n)
 		hop->status = status;
 		hop->head = t->headers.len;
 		hop->len = 0;
+		hop->ms_sent = t->ms_sent;
+		hop->ms_first = elapsed_s(&t->started) * 1000.0;
+		hop->ms_done = 0;
+		for (i = 0; i < n && i + 1 < sizeof hop->version && h[i] > ' ' && h[i] < 127; i++)
+			hop->version[i] = h[i];
+		hop->version[i] = '\0';
 	} else if (t->in_head && !t->interim && t->nhops) {
 		buf_add(&t->headers, h, n);
 		t->hops[t->nhops - 1].len += n;
 	}
+}
+
+/* The last hop's body has ended (a redirect is followed, or the transfer
+ * is done). */
+static void
+hop_done(struct transfer *t)
+{
+	if (t->nhops && !t->hops[t->nhops - 1].ms_done)
+		t->hops[t->nhops - 1].ms_done = elapsed_s(&t->started) * 1000.0;
 }
 
 /* A request header line for the story: credentials (-u, or an
@@ -4312,6 +4331,7 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		const char *q = memchr(s, '\'', n);
 
 		t->connecting = 0;
+		hop_done(t);
 		if (q && q + 1 < s + n)
 			story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
 	} else if (n > 8 && !memcmp(s, "Maximum ", 8)) {
@@ -4688,6 +4708,8 @@ net_collect_info(struct transfer *t)
 	curl_easy_getinfo(e, CURLINFO_PRIMARY_PORT, &t->port);
 	curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &t->redirects);
 	curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &t->content_length);
+	if (t->length_seen < 0) /* 7.88 says 0 for a 304 that sent none */
+		t->content_length = -1;
 	t->final_url = url_without_password(url); /* shown, and the base of links */
 	free(url);
 	t->content_type = info_str(e, CURLINFO_CONTENT_TYPE);
@@ -4847,6 +4869,7 @@ net_finish(struct transfer *t, CURLcode result)
 {
 	t->done = 1;
 	t->result = result;
+	hop_done(t);
 	net_collect_info(t);
 	story_summary(t);
 }
@@ -5404,22 +5427,55 @@ json_ms(struct buf *o, double ms)
 		buf_addf(o, "%lld.%03lld", us / 1000, us % 1000);
 }
 
-/* The transfer's facts: each hop, the times, TLS. */
+/* A step's length in milliseconds, 0.000 included; null when the step was
+ * not reached (to is 0, as libcurl says). */
 static void
-json_transfer(struct buf *o, const struct transfer *t)
+json_step(struct buf *o, const char *name, double from, double to)
+{
+	long long us = (long long)((to > from ? to - from : 0) * 1000.0 + 0.5);
+
+	buf_addf(o, ",\"%s\":", name);
+	if (to > 0)
+		buf_addf(o, "%lld.%03lld", us / 1000, us % 1000);
+	else
+		buf_adds(o, "null");
+}
+
+/* Each response: its URL, status, HTTP version, headers and own times. */
+static void
+json_hops(struct buf *o, const struct transfer *t)
 {
 	size_t i;
 
 	buf_adds(o, ",\"hops\":[");
 	for (i = 0; i < t->nhops; i++) {
+		const struct hop *h = &t->hops[i];
+
 		buf_adds(o, i ? ",{\"url\":" : "{\"url\":");
-		json_str(o, t->hops[i].url);
-		buf_addf(o, ",\"status\":%ld,\"headers\":", t->hops[i].status);
-		json_headers(o, t->headers.data ? t->headers.data + t->hops[i].head : "",
-			     t->hops[i].len);
-		buf_addc(o, '}');
+		json_str(o, h->url);
+		buf_addf(o, ",\"status\":%ld,\"http_version\":", h->status);
+		json_str(o, h->version[0] ? h->version : NULL);
+		buf_adds(o, ",\"headers\":");
+		json_headers(o, t->headers.data ? t->headers.data + h->head : "", h->len);
+		buf_adds(o, ",\"times\":{\"sent\":");
+		json_ms(o, h->ms_sent);
+		buf_adds(o, ",\"first_byte\":");
+		json_ms(o, h->ms_first);
+		json_step(o, "server", h->ms_sent, h->ms_sent > 0 ? h->ms_first : 0);
+		buf_adds(o, ",\"done\":");
+		json_ms(o, h->ms_done);
+		buf_adds(o, "}}");
 	}
-	buf_adds(o, "],\"timings\":{\"dns\":");
+	buf_addc(o, ']');
+}
+
+/* libcurl's times from the start, then each step's own length. */
+static void
+json_timings(struct buf *o, const struct transfer *t)
+{
+	int reused = t->reused && !t->new_conns;
+
+	buf_adds(o, ",\"timings\":{\"dns\":");
 	json_ms(o, t->t_dns);
 	buf_adds(o, ",\"connect\":");
 	json_ms(o, t->t_connect);
@@ -5429,7 +5485,26 @@ json_transfer(struct buf *o, const struct transfer *t)
 	json_ms(o, t->t_first);
 	buf_adds(o, ",\"total\":");
 	json_ms(o, t->t_total);
-	buf_adds(o, "},\"tls\":");
+	buf_adds(o, ",\"redirect\":");
+	json_ms(o, t->t_redirect);
+	buf_adds(o, ",\"steps\":{\"reused\":");
+	buf_adds(o, reused ? "true" : "false");
+	json_step(o, "dns", 0, reused || t->via_proxy ? 0 : t->t_dns);
+	json_step(o, "connect", t->t_dns, reused ? 0 : t->t_connect > 0 ? t->t_connect
+		  : t->connected ? t->t_dns + t->ms_connected : 0);
+	json_step(o, "tls", t->t_connect, reused ? 0 : t->t_tls);
+	json_step(o, "server", t->t_pre, t->t_first);
+	json_step(o, "download", t->t_first, t->t_first > 0 ? t->t_total : 0);
+	buf_adds(o, "}}");
+}
+
+/* TLS: the session and the chain the server sent; null without TLS. */
+static void
+json_tls(struct buf *o, const struct transfer *t)
+{
+	size_t i;
+
+	buf_adds(o, ",\"tls\":");
 	if (!t->tls_version[0]) {
 		buf_adds(o, "null");
 		return;
@@ -5438,7 +5513,58 @@ json_transfer(struct buf *o, const struct transfer *t)
 	json_str(o, t->tls_version);
 	buf_adds(o, ",\"cipher\":");
 	json_str(o, t->tls_cipher[0] ? t->tls_cipher : NULL);
-	buf_addc(o, '}');
+	buf_adds(o, ",\"alpn\":");
+	json_str(o, t->alpn[0] ? t->alpn : NULL);
+	buf_addf(o, ",\"verify_result\":%ld,\"certificates\":[", t->verify_result);
+	for (i = 0; i < t->ncerts; i++) {
+		buf_adds(o, i ? ",{\"subject\":" : "{\"subject\":");
+		json_str(o, t->certs[i].subject);
+		buf_adds(o, ",\"issuer\":");
+		json_str(o, t->certs[i].issuer);
+		buf_adds(o, ",\"start\":");
+		json_str(o, t->certs[i].start);
+		buf_adds(o, ",\"expire\":");
+		json_str(o, t->certs[i].expire);
+		buf_adds(o, ",\"names\":");
+		json_str(o, t->certs[i].names);
+		buf_addc(o, '}');
+	}
+	buf_adds(o, "]}");
+}
+
+/* The two ends of the connection, and what passed between them. */
+static void
+json_ends(struct buf *o, const struct transfer *t)
+{
+	buf_adds(o, ",\"local\":");
+	if (t->local_ip && *t->local_ip) {
+		buf_adds(o, "{\"ip\":");
+		json_str(o, t->local_ip);
+		buf_addf(o, ",\"port\":%ld}", t->local_port);
+	} else {
+		buf_adds(o, "null");
+	}
+	buf_adds(o, ",\"remote\":");
+	if (!t->ip || !*t->ip) {
+		buf_adds(o, "null");
+		return;
+	}
+	buf_adds(o, "{\"ip\":");
+	json_str(o, t->ip);
+	buf_addf(o, ",\"port\":%ld,\"reused\":%s,\"kept_open\":%s,\"bytes_sent\":%zu,"
+		 "\"bytes_received\":%zu}", t->port, t->reused && !t->new_conns ? "true" : "false",
+		 t->conn_kept > 0 ? "true" : t->conn_kept < 0 ? "false" : "null",
+		 t->head_out + t->body_out, t->head_in + t->body_in);
+}
+
+/* The transfer's facts: each hop, the times, TLS, the two ends. */
+static void
+json_transfer(struct buf *o, const struct transfer *t)
+{
+	json_hops(o, t);
+	json_timings(o, t);
+	json_tls(o, t);
+	json_ends(o, t);
 }
 
 /* What is known of the page: everything but its records, on one line.

@@ -186,6 +186,54 @@ WAITED=$(grep -Eo 'answer began after [0-9.]+' "$ERR" | grep -Eo '[0-9.]+$')
 ok 'between $DELAY $((DELAY + 50 * ${TIME_SCALE:-1})) "$WAITED"' \
    "the wait is the server's ${DELAY} ms delay, within 50 ms (got $WAITED)"
 
+# ==== JSON: the same facts =====================================================
+
+run_scraper --dump --format json "$BASE/wire/peer"
+PEER=$(json_get "$OUT" 'd["title"].split()[-1]')
+is "$(json_get "$OUT" '[d["local"], d["remote"]]')" \
+   "[{\"ip\": \"127.0.0.1\", \"port\": $PEER}, {\"ip\": \"127.0.0.1\", \"port\": $PORT, \"reused\": false, \"kept_open\": false, \"bytes_sent\": $(json_get "$OUT" 'd["remote"]["bytes_sent"]'), \"bytes_received\": $(json_get "$OUT" 'd["remote"]["bytes_received"]')}]" \
+   "JSON local: this machine's end as the server saw it ($PEER); remote: the server's, not re-used, closed"
+is "$(json_get "$OUT" 'sorted(d["hops"][0])')" '["headers", "http_version", "status", "times", "url"]' \
+   "JSON hop: url, status, http_version, headers, times"
+is "$(json_get "$OUT" '[d["hops"][0]["http_version"], sorted(d["hops"][0]["times"]), sorted(d["timings"]), sorted(d["timings"]["steps"])]')" \
+   '["HTTP/1.1", ["done", "first_byte", "sent", "server"], ["connect", "dns", "first_byte", "redirect", "steps", "tls", "total"], ["connect", "dns", "download", "reused", "server", "tls"]]' \
+   "JSON: the hop's HTTP version and times; timings keep libcurl's and add each step's length"
+
+run_scraper --dump --format jsonl "$BASE/wire/ka" "$BASE/wire/ka"
+is "$(sed -n 2p "$OUT" >"$SCRATCH/second.json"; json_get "$SCRATCH/second.json" '[d["remote"]["reused"], d["remote"]["kept_open"], d["timings"]["steps"]["reused"], d["timings"]["steps"]["dns"], d["timings"]["steps"]["connect"], d["timings"]["steps"]["server"] is not None]')" \
+   "[true, true, true, null, null, true]" "JSON of a re-used connection: reused, kept open, no DNS or connect step"
+
+run_scraper --dump --format json "$BASE/wire/gzip-chunked"
+is "$(json_get "$OUT" '[d["remote"]["bytes_received"], d["bytes"]]')" "[$((HEAD + WIRE)), $DECODED]" \
+   "JSON: the bytes received on the wire, and the body kept"
+
+run_scraper --dump --format json "$BASE/story/hop?ms=300"
+J=$OUT
+ok 'between $DELAY $((DELAY + 50 * ${TIME_SCALE:-1})) "$(json_get "$J" "d[\"hops\"][1][\"times\"][\"server\"]")"' \
+   "JSON: the second hop's server time is the ${DELAY} ms delay, within 50 ms"
+ok 'between 0 $((50 * ${TIME_SCALE:-1})) "$(json_get "$J" "d[\"hops\"][0][\"times\"][\"server\"]")"' \
+   "JSON: the first hop's (the redirect) is short"
+is "$(json_get "$J" '[h["times"]["sent"] <= h["times"]["first_byte"] <= h["times"]["done"] for h in d["hops"]] + [d["hops"][0]["times"]["done"] <= d["hops"][1]["times"]["sent"]]')" \
+   "[true, true, true]" "JSON hop times: sent, first byte, done, in order, hop after hop"
+ok 'between $DELAY $((DELAY + 50 * ${TIME_SCALE:-1})) "$(json_get "$J" "d[\"timings\"][\"redirect\"] + d[\"timings\"][\"steps\"][\"server\"]")"' \
+   "JSON timings: redirect time plus the server step cover the one delay"
+
+run_scraper --dump --format json "$BASE/story/304"
+is "$(json_get "$OUT" '[d["status"], d["content_length"]]')" "[304, null]" "JSON: a 304 without Content-Length has content_length null"
+
+if [ -n "$TLS_BASE" ]; then
+    run_scraper --dump --format json -k "$TLS_BASE/wire/close"
+    is "$(json_get "$OUT" '[sorted(d["tls"]), d["tls"]["alpn"], d["tls"]["verify_result"], len(d["tls"]["certificates"]), d["tls"]["certificates"][0]["names"], d["tls"]["certificates"][0]["subject"]]')" \
+       '[["alpn", "certificates", "cipher", "verify_result", "version"], null, 18, 1, "IP Address:127.0.0.1, DNS:localhost", "CN = 127.0.0.1"]' \
+       "JSON tls: ALPN, the verify result, the chain with its names"
+    is "$(json_get "$OUT" '[d["tls"]["certificates"][0]["start"], d["tls"]["certificates"][0]["expire"]]')" \
+       "[\"$(openssl x509 -noout -startdate -in "$CERT" | sed 's/^[^=]*=//')\", \"$(openssl x509 -noout -enddate -in "$CERT" | sed 's/^[^=]*=//')\"]" \
+       "JSON tls: the validity dates openssl gives"
+    is "$(json_get "$OUT" 'd["timings"]["steps"]["tls"] > 0')" true "JSON timings: a TLS step of its own"
+else
+    skip "JSON of TLS: $TLS_WHY"
+fi
+
 # ==== the screen: a reload re-uses the connection ================================
 
 . "$(dirname "$0")/tmux-lib.sh"
