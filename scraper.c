@@ -4101,7 +4101,7 @@ story_certs(struct transfer *t, CURL *e)
 	for (i = 0; i < t->ncerts; i++) {
 		const struct cert_seen *c = &t->certs[i];
 
-		story_step(t, "Certificate %zu%s: %s, issued by %s, valid from %s to %s; names "
+		story_step(t, "Certificate %zu%s: subject %s, issued by %s, valid from %s to %s; names "
 			   "(SAN): %s", i + 1, i ? "" : " (the server's)", c->subject ? c->subject : "?",
 			   c->issuer ? c->issuer : "?", c->start ? c->start : "?",
 			   c->expire ? c->expire : "?", c->names ? c->names : "none");
@@ -4123,8 +4123,8 @@ net_debug_tls(struct transfer *t, CURL *e, const char *s, size_t n)
 		story_step(t, "TLS handshake done: %s, cipher %s; from here on the connection is "
 			   "encrypted", t->tls_version, t->tls_cipher);
 	} else if (n > 13 && !memcmp(s, "ALPN: offers ", 13)) {
-		story_step(t, "Offering the server these HTTP versions (ALPN): %.*s", (int)(n - 13),
-			   s + 13);
+		story_step(t, "Offering the server these HTTP versions (ALPN): %.*s%s", (int)(n - 13),
+			   s + 13, span_find(s, n, "h2") ? " (h2 is HTTP/2)" : "");
 	} else if (n > 22 && !memcmp(s, "ALPN: server accepted ", 22)) {
 		snprintf(t->alpn, sizeof t->alpn, "%.*s", (int)(n - 22), s + 22);
 		story_step(t, "The server chose %s (ALPN)", t->alpn);
@@ -4799,16 +4799,17 @@ story_bytes(struct transfer *t)
 	char rate[32];
 	double s = t->t_total / 1000.0;
 
+	struct buf sent = {0};
+
 	if (t->body_out)
-		story_step(t, "Sent %zu bytes%s: %zu of headers, %zu of body",
-			   t->head_out + t->body_out, t->redirects ? " in all requests" : "",
-			   t->head_out, t->body_out);
+		buf_addf(&sent, "%zu of headers, %zu of body", t->head_out, t->body_out);
 	else
-		story_step(t, "Sent %zu bytes%s: headers only, no body", t->head_out,
-			   t->redirects ? " in all requests" : "");
-	story_step(t, "Received %zu bytes%s: %zu of headers, %zu of body as sent%s",
-		   t->head_in + t->body_in, t->redirects ? " in all answers" : "", t->head_in,
-		   t->body_in, t->chunked ? " (the chunk sizes of a chunked body included)" : "");
+		buf_adds(&sent, "headers only");
+	story_step(t, "On the connection%s: sent %zu bytes (%s), received %zu bytes (%zu of "
+		   "headers, %zu of body%s)", t->redirects ? ", all requests together" : "",
+		   t->head_out + t->body_out, sent.data, t->head_in + t->body_in, t->head_in,
+		   t->body_in, t->chunked ? " with the chunk sizes of the chunked transfer" : "");
+	buf_free(&sent);
 	if (t->encoding[0])
 		story_step(t, "The body came %s-compressed: %" CURL_FORMAT_CURL_OFF_T " bytes, "
 			   "%zu once decoded", t->encoding, t->body_wire, t->received);

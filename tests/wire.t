@@ -93,11 +93,11 @@ tls_tests() {
          "-k is said first, as a warning (\"!\")"
     like "$(story 1)" "\* TLS handshake done: TLSv1\.[23], cipher [A-Z0-9_]+; from here on the connection is encrypted" \
          "the TLS version and the cipher"
-    like "$(story 1)" "\* Offering the server these HTTP versions \(ALPN\): h2,http/1\.1
+    like "$(story 1)" "\* Offering the server these HTTP versions \(ALPN\): h2,http/1\.1 \(h2 is HTTP/2\)
 (.*
 )?\* The server chose no HTTP version \(ALPN\): HTTP/1\.1, the default" "ALPN: offered, and what the server chose"
     like "$(story 1)" "\* The server sent 1 certificate, its own
-\* Certificate 1 \(the server's\): CN = 127\.0\.0\.1, issued by CN = 127\.0\.0\.1, valid from $start to $end; names \(SAN\): IP Address:127\.0\.0\.1, DNS:localhost" \
+\* Certificate 1 \(the server's\): subject CN = 127\.0\.0\.1, issued by CN = 127\.0\.0\.1, valid from $start to $end; names \(SAN\): IP Address:127\.0\.0\.1, DNS:localhost" \
          "the chain: subject, issuer, the dates openssl gives, the names"
     like "$(story 1)" "
 ! The certificate is NOT trusted: self-signed certificate \(18\); going on only because of --insecure" \
@@ -162,7 +162,7 @@ EOF
 read -r HEAD WIRE PLAIN DECODED <<<"$(raw /wire/gzip-chunked)"
 run_scraper --dump -v "$BASE/wire/gzip-chunked"
 is "$RC" 0 "a gzipped, chunked body: fetched"
-like "$(cat "$ERR")" "\* Received $((HEAD + WIRE)) bytes: $HEAD of headers, $WIRE of body as sent \(the chunk sizes of a chunked body included\)" \
+like "$(cat "$ERR")" "\* On the connection: sent [0-9]+ bytes \(headers only\), received $((HEAD + WIRE)) bytes \($HEAD of headers, $WIRE of body with the chunk sizes of the chunked transfer\)" \
      "the bytes on the wire, as the server sent them ($HEAD + $WIRE)"
 like "$(cat "$ERR")" "\* The body came gzip-compressed: $PLAIN bytes, $DECODED once decoded" \
      "compressed ($PLAIN) and decoded ($DECODED), as python counts them"
@@ -173,7 +173,7 @@ like "$(cat "$ERR")" "\* Throughput: [0-9.]+ (B|KiB|MiB)/s \($PLAIN bytes of bod
      "the throughput, and what it counts"
 
 run_scraper --dump -v -d 'twelve bytes' "$BASE/echo"
-like "$(cat "$ERR")" "\* Sent [0-9]+ bytes: [0-9]+ of headers, 12 of body" "a request body's bytes are counted"
+like "$(cat "$ERR")" "\* On the connection: sent [0-9]+ bytes \([0-9]+ of headers, 12 of body\)" "a request body's bytes are counted"
 like "$(cat "$ERR")" "> \(a blank line: the end of the request's headers\)" "the request's blank line too"
 
 # the wait for the first byte: said as it begins, and how long it lasted
