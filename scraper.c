@@ -4030,6 +4030,8 @@ conn_number(const char *s, size_t n)
 
 	if (!p && n > 19 && !memcmp(s, "Closing connection ", 19))
 		p = s + 18;
+	else if (!p && n > 11 && !memcmp(s, "Connection ", 11))
+		p = s + 10; /* "Connection 0 seems to be dead" */
 	if (!p || p + 1 >= end || !isdigit((unsigned char)p[1]))
 		return -1;
 	for (p++; p < end && isdigit((unsigned char)*p) && id < 100000000; p++)
@@ -4276,8 +4278,8 @@ story_conn_end(struct transfer *t, int kept, long id)
 			  : t->http10 ? ": the server answered in HTTP/1.0, which closes "
 					"after each answer" : "";
 
-	if (!t->connected && !t->reused)
-		return; /* no connection was made: nothing to close */
+	if ((!t->connected && !t->reused) || (id >= 0 && t->conn_id >= 0 && id != t->conn_id))
+		return; /* none made, or another transfer's, closed while this one ran */
 	t->conn_kept = kept ? 1 : -1;
 	if (kept)
 		story_step(t, "Connection #%ld stays open: the next request to this host and "
@@ -4297,6 +4299,9 @@ net_debug_conn(struct transfer *t, const char *s, size_t n)
 		story_conn_end(t, 0, conn_number(s, n));
 	else if (n > 12 && !memcmp(s, "Connection #", 12) && span_find(s, n, " left intact"))
 		story_conn_end(t, 1, conn_number(s, n));
+	else if (n > 11 && !memcmp(s, "Connection ", 11) && span_find(s, n, " seems to be dead"))
+		story_step(t, "The connection kept open (#%ld) cannot be used: the server has "
+			   "closed it since; a new one is made", conn_number(s, n));
 	else if (n > 25 && !memcmp(s, "Connection died, retrying", 25))
 		story_step(t, "The open connection had been closed by the server: connecting "
 			   "anew");

@@ -1346,6 +1346,7 @@ Handler.dispatch = _dispatch_request_options
 #   /wire/ka?ms=N       after N ms (default 0), a page with Content-Length,
 #                       the connection kept open (Connection: keep-alive)
 #   /wire/ka-hop        302 -> /wire/ka, the connection kept open
+#   /wire/ka-gone       says keep-alive, but closes the connection at once
 #   /wire/http10        an HTTP/1.0 answer with no Connection header: closed
 #   /wire/close         HTTP/1.1 with Connection: close
 #   /wire/peer          a page titled "peer IP port N": the client's end
@@ -1374,6 +1375,9 @@ def route_wire(self, req):
             return False
         _wire_send(self, 200, page)
         return True
+    if p == "/wire/ka-gone":
+        _wire_send(self, 200, page)   # says keep-alive, closes at once
+        return False
     if p == "/wire/ka-hop":
         _wire_send(self, 302, b"<html><body>Moved</body></html>\n", [b"Location: /wire/ka"])
         return True

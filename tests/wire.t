@@ -68,6 +68,14 @@ like "$(cat "$ERR")" "Following the redirect to [^
 \* Re-using the connection to 127\.0\.0\.1 .* \(connection #0\)" "the redirect's request re-uses the connection"
 is "$(grep -c 'TCP connection established' "$ERR")" 1 "one connection for both requests"
 
+run_scraper --dump -v "$BASE/wire/ka-gone" "$BASE/wire/ka"
+like "$(story 2)" "^\* The connection kept open \(#0\) cannot be used: the server has closed it since; a new one is made
+\* Host 127\.0\.0\.1 is an IP address: nothing to resolve
+\* Trying .*
+\* TCP connection established with 127\.0\.0\.1 port $PORT \(connection #1;" \
+     "a kept connection the server closed since: said, and a new one made"
+unlike "$(story 2)" "Connection #0 closed" "... not told as this fetch's own connection closing"
+
 run_scraper --dump -v "$BASE/wire/close"
 like "$(cat "$ERR")" "Connection #0 closed: the server's answer said Connection: close" \
      "closed, because the server said Connection: close"
