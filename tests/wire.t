@@ -263,6 +263,14 @@ t_reload_reuses() {
     ok 'between 1.0 $(scaled 30) "$age"' "$TNAME: a reload says the connection was opened $age s ago (at least the second waited)"
     screen_ok '! grep -Eq "TCP connect 0\.0 ms|TCP connect not reached" <<<"$SCREEN"' \
         "$TNAME: ... and never \"TCP connect 0.0 ms\""
+    # a follow: the link to base.html, on the same server (a 404 there)
+    keys 1
+    select_row 2 3 || return
+    keys Enter
+    wait_status '404' || return
+    keys 6
+    wait_screen '^\* Re-using the connection to 127\.0\.0\.1 .*\(connection #0\)' || return
+    pass "$TNAME: a follow re-uses it too"
     quit_clean
 }
 
