@@ -4251,7 +4251,8 @@ story_reused(struct transfer *t, const char *s, size_t n)
 {
 	long id = conn_number(s, n);
 	const struct conn_seen *c = conn_slot(id);
-	const char *with = span_find(s, n, " with host ");
+	const char *with = span_find(s, n, " with "), *end = s + n;
+	int proxy;
 
 	t->reused = 1;
 	t->conn_id = id;
@@ -4261,9 +4262,13 @@ story_reused(struct transfer *t, const char *s, size_t n)
 	}
 	memcpy(t->tls_version, c->tls_version, sizeof t->tls_version);
 	memcpy(t->tls_cipher, c->tls_cipher, sizeof t->tls_cipher);
-	story_step(t, "Re-using the connection to %.*s (%s) opened %.1f s ago (connection "
-		   "#%ld): no lookup, no new TCP connection%s",
-		   with ? (int)(s + n - with - 11) : 1, with ? with + 11 : "?", c->ends,
+	with = with ? with + 6 : end; /* "host H" or "proxy P" */
+	proxy = end - with > 6 && !memcmp(with, "proxy ", 6);
+	if (end - with > 5 && !memcmp(with, "host ", 5))
+		with += 5;
+	story_step(t, "Re-using the connection to %s%.*s (%s) opened %.1f s ago (connection "
+		   "#%ld): no lookup, no new TCP connection%s", proxy ? "the " : "",
+		   (int)(end - with), with, c->ends,
 		   elapsed_s(&c->opened), id, c->tls_version[0] ? ", no TLS handshake (its "
 		   "certificate was checked when it was opened)" : "");
 }
