@@ -374,6 +374,7 @@ struct transfer {
 	double ms_sent;     /* our clock: when the last request went out */
 	int awaiting;       /* ... and no byte of its answer has come yet */
 	size_t wait_line;   /* ... said at this offset of the story */
+	int conn_died;      /* the re-used connection was found closed: sent again */
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -4278,14 +4279,16 @@ story_reused(struct transfer *t, const char *s, size_t n)
 static void
 story_conn_end(struct transfer *t, int kept, long id)
 {
-	const char *why = t->errbuf[0] ? ": the fetch failed"
+	const char *why = t->conn_died ? ": the server had closed it since it was last used; "
+				       "the request is sent again on a new connection"
+			  : t->errbuf[0] ? ": the fetch failed"
 			  : t->server_close ? ": the server's answer said Connection: close"
 			  : t->http10 ? ": the server answered in HTTP/1.0, which closes "
 					"after each answer" : "";
 
 	if ((!t->connected && !t->reused) || (id >= 0 && t->conn_id >= 0 && id != t->conn_id))
 		return; /* none made, or another transfer's, closed while this one ran */
-	t->conn_kept = kept ? 1 : -1;
+	t->conn_kept = kept ? 1 : t->conn_died ? 0 : -1;
 	if (kept)
 		story_step(t, "Connection #%ld stays open: the next request to this host and "
 			   "port can use it", id);
@@ -4308,11 +4311,27 @@ net_debug_conn(struct transfer *t, const char *s, size_t n)
 		story_step(t, "The connection kept open (#%ld) cannot be used: the server has "
 			   "closed it since; a new one is made", conn_number(s, n));
 	else if (n > 25 && !memcmp(s, "Connection died, retrying", 25))
-		story_step(t, "The open connection had been closed by the server: connecting "
-			   "anew");
+		t->conn_died = 1; /* said when it is closed, just after */
 	else
 		return 0;
 	return 1;
+}
+
+/* "Issue another request to this URL: '...'": a redirect followed, or the
+ * same request again on a new connection (then said already). */
+static void
+story_another(struct transfer *t, const char *s, size_t n)
+{
+	const char *q = memchr(s, '\'', n);
+
+	t->connecting = 0;
+	if (t->conn_died) {
+		t->conn_died = 0;
+		return;
+	}
+	hop_done(t);
+	if (q && q + 1 < s + n)
+		story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
 }
 
 /* libcurl's running commentary, reworded as the lab's steps. */
@@ -4338,12 +4357,7 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		/* said before the first "Trying"; also of no_proxy, no proxy */
 		t->via_proxy |= ascii_casecmp_n(s + 24, "no_proxy", 8) != 0;
 	} else if (n > 15 && !memcmp(s, "Issue another ", 14)) {
-		const char *q = memchr(s, '\'', n);
-
-		t->connecting = 0;
-		hop_done(t);
-		if (q && q + 1 < s + n)
-			story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
+		story_another(t, s, n);
 	} else if (n > 8 && !memcmp(s, "Maximum ", 8)) {
 		story_line(t, '*', s, n);
 	}
@@ -7727,7 +7741,10 @@ status_progress(const struct transfer *t, const char *what, struct buf *b)
 		human_size(total, sizeof total, (double)t->dl_total);
 		buf_addf(b, " of %s", total);
 	}
-	buf_addf(b, ", %s/s, %.1f s — Esc cancels", rate, secs);
+	if (t->awaiting) /* the request is out: the server thinks */
+		buf_addf(b, ", waiting for the server's answer, %.1f s — Esc cancels", secs);
+	else
+		buf_addf(b, ", %s/s, %.1f s — Esc cancels", rate, secs);
 }
 
 static void
