@@ -321,6 +321,8 @@ t_legend() {
         "$TNAME: the legend is the pane's first row"
     screen_ok 'grep -q "^\* Host 127" <<<"$SCREEN"' "$TNAME: the story follows it"
     keys '?'
+    wait_screen 'Keys \(j/k scroll' || return
+    keys -N 100 j # to the help's end, however many keys it lists
     wait_screen 'Transfer pane +\* a step of the fetch, > sent to the server, < received from it, ! a warning' || return
     pass "$TNAME: the help has it too"
     keys q
