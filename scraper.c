@@ -7602,23 +7602,27 @@ draw_row(struct app *a, const struct layout *l, size_t row)
 		draw_line_rows(a, l, row, y, 1, 1);
 }
 
-/* The Transfer pane's first row: what its lines' first characters mean. */
+/* The Transfer pane's first row: what its lines' first characters mean
+ * (in fewer words on a narrow screen). */
 static void
 draw_legend(struct app *a, const struct layout *l)
 {
-	static const struct { const char *s; int cp; attr_t bold; } part[] = {
-		{"* a step of the fetch", CP_STEP, 0}, {"> sent to the server", CP_SENT, 0},
-		{"< received from it", CP_RECV, 0}, {"! a warning", CP_ERROR, A_BOLD},
+	static const struct { const char *s, *brief; int cp; attr_t bold; } part[] = {
+		{"* a step of the fetch", "* step", CP_STEP, 0},
+		{"> sent to the server", "> sent", CP_SENT, 0},
+		{"< received from it", "< received", CP_RECV, 0},
+		{"! a warning", "! warning", CP_ERROR, A_BOLD},
 	};
-	int x = 0; /* under the story's own first characters */
+	int x = 0, brief = l->list_w < 80; /* under the story's own first characters */
 	size_t i;
 
 	if (l->list_y < 2)
 		return; /* no room */
 	for (i = 0; i < sizeof part / sizeof part[0] && x < l->list_w - 1; i++) {
-		ui_put(l->list_y - 1, x, 1, part[i].s, 1, part[i].bold | ui_color(a, part[i].cp));
-		x += 3 + ui_puts(l->list_y - 1, x + 1, l->list_w - x - 1, part[i].s + 1,
-				 ui_color(a, CP_DIM));
+		const char *s = brief ? part[i].brief : part[i].s;
+
+		ui_put(l->list_y - 1, x, 1, s, 1, part[i].bold | ui_color(a, part[i].cp));
+		x += 3 + ui_puts(l->list_y - 1, x + 1, l->list_w - x - 1, s + 1, ui_color(a, CP_DIM));
 	}
 }
 

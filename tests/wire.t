@@ -265,7 +265,7 @@ t_reload_reuses() {
     age=$(grep -Eo 'opened [0-9.]+ s ago' <<<"$SCREEN" | grep -Eo '[0-9.]+')
     ok 'between 1.0 $(scaled 30) "$age"' "$TNAME: a reload says the connection was opened $age s ago (at least the second waited)"
     screen_ok '! grep -Eq "TCP connect 0\.0 ms|TCP connect not reached" <<<"$SCREEN"' \
-        "$TNAME: ... and never \"TCP connect 0.0 ms\""
+        "... and never \"TCP connect 0.0 ms\""
     # a follow: the link to base.html, on the same server (a 404 there)
     keys 1
     select_row 2 3 || return
@@ -301,12 +301,12 @@ t_waiting_live() {
     pass "$TNAME: the status line says the wait, on any pane"
     keys 6
     wait_screen "^\* Waiting for the server's answer…" || return
-    screen_ok '! grep -q "HTTP/1.1 200" <<<"$SCREEN"' "$TNAME: the wait is shown while the server waits"
+    screen_ok '! grep -q "HTTP/1.1 200" <<<"$SCREEN"' "the wait is shown while the server waits"
     wait_status '^HTTP 200 ' 20 || return
     keys 6 g
     wait_screen "^\* The server's answer began after [0-9.]+ ms of waiting" || return
     pass "$TNAME: then when the answer began"
-    screen_ok '! grep -q "Waiting for the server" <<<"$SCREEN"' "$TNAME: ... in place of the wait"
+    screen_ok '! grep -q "Waiting for the server" <<<"$SCREEN"' "... in place of the wait"
     quit_clean
 }
 
@@ -318,8 +318,8 @@ t_legend() {
     keys 6
     wait_screen '^\* a step of the fetch +> sent to the server +< received from it +! a warning *$' || return
     screen_ok '[ "$(sed -n 2p <<<"$SCREEN")" = "$(grep -m1 "a step of the fetch" <<<"$SCREEN")" ]' \
-        "$TNAME: the legend is the pane's first row"
-    screen_ok 'grep -q "^\* Host 127" <<<"$SCREEN"' "$TNAME: the story follows it"
+        "the legend is the pane's first row"
+    screen_ok 'grep -q "^\* Host 127" <<<"$SCREEN"' "the story follows it"
     keys '?'
     wait_screen 'Keys \(j/k scroll' || return
     keys -N 100 j # to the help's end, however many keys it lists
@@ -332,6 +332,18 @@ t_legend() {
 
 scenario "a reload re-uses the connection" t_reload_reuses
 scenario "the legend" t_legend
+
+# ... in fewer words on a narrow screen, whole.
+t_legend_narrow() {
+    TUI_W=40 TUI_H=20 tui_start "$BASE/page2.html"
+    wait_status '^HTTP 200 ' || return
+    keys 6
+    wait_screen '^\* step +> sent +< received +! warning *$' || return
+    pass "$TNAME: 40 columns: the short legend, whole"
+    quit_clean
+}
+
+scenario "the legend, narrow" t_legend_narrow
 scenario "the wait for a slow first byte, live" t_waiting_live
 if [ -n "$TLS_BASE" ]; then
     scenario "-k in the warning colour" t_insecure_colour
