@@ -304,6 +304,16 @@ struct hop {
 	char *url;          /* the URL that gave it */
 	long status;
 	size_t head, len;   /* its header lines, in the transfer's headers */
+	/* milliseconds from the transfer's start, by our clock: its request
+	 * sent, its status line come, its body ended (0: not yet) */
+	double ms_sent, ms_first, ms_done;
+	char version[16];   /* of its status line: "HTTP/1.1" */
+};
+
+/* One certificate of the chain a TLS server sent, as libcurl's
+ * CURLOPT_CERTINFO tells it (OpenSSL's words, from the network). */
+struct cert_seen {
+	char *subject, *issuer, *start, *expire, *names; /* names: the SANs, or NULL */
 };
 
 struct transfer {
@@ -352,6 +362,30 @@ struct transfer {
 	curl_off_t rate;    /* --limit-rate: body bytes per second at most, 0: any */
 	int paused;         /* ... and the body waits for the time to catch up */
 	const struct options *opt; /* made with these (NULL: a local input) */
+	/* the connection: its number in libcurl's story ("#0"), whether it
+	 * was re-used, and what became of it */
+	long conn_id;       /* -1: none yet */
+	int reused;         /* no lookup, no connect: an open one served */
+	int server_close;   /* the last response said Connection: close */
+	int http10;         /* ... or was HTTP/1.0, which closes by default */
+	int conn_kept;      /* 1: left open for the next request, -1: closed */
+	long new_conns;     /* CURLINFO_NUM_CONNECTS: 0 when re-used */
+	char *local_ip;     /* this machine's end of the socket, from the getters */
+	long local_port;
+	/* TLS, beyond version and cipher */
+	struct cert_seen *certs; /* the chain the server sent, its own first */
+	size_t ncerts;
+	long verify_result; /* CURLINFO_SSL_VERIFYRESULT: 0 trusted, else OpenSSL's code */
+	char alpn[32];      /* the protocol the server chose by ALPN, "" none */
+	long http_version;  /* CURLINFO_HTTP_VERSION: CURL_HTTP_VERSION_* */
+	/* bytes as they passed the connection, every hop's: libcurl's size
+	 * getters count the last hop only, chunk sizes left out */
+	size_t head_out, body_out, head_in, body_in;
+	curl_off_t body_wire; /* CURLINFO_SIZE_DOWNLOAD_T: the last body, not decoded */
+	double ms_sent;     /* our clock: when the last request went out */
+	int awaiting;       /* ... and no byte of its answer has come yet */
+	size_t wait_line;   /* ... said at this offset of the story */
+	int conn_died;      /* the re-used connection was found closed: sent again */
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -3975,6 +4009,20 @@ story_step(struct transfer *t, const char *fmt, ...)
 	buf_free(&b);
 }
 
+/* A step the reader must not miss ("!": the warning colour on the screen). */
+static void
+story_warn(struct transfer *t, const char *fmt, ...)
+{
+	struct buf b = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	story_line(t, '!', b.data ? b.data : "", b.len);
+	buf_free(&b);
+}
+
 static double
 info_ms(CURL *e, CURLINFO what)
 {
@@ -3982,6 +4030,27 @@ info_ms(CURL *e, CURLINFO what)
 
 	curl_easy_getinfo(e, what, &us);
 	return (double)us / 1000.0;
+}
+
+/* Where word starts in s[0..n), in any case; NULL when it is not there. */
+static const char *
+span_find(const char *s, size_t n, const char *word)
+{
+	size_t k = strlen(word), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (!ascii_casecmp_n(s + i, word, k))
+			return s + i;
+	return NULL;
+}
+
+/* The length of s[0..n) before word, or n when word is not there. */
+static size_t
+span_len(const char *s, size_t n, const char *word)
+{
+	const char *w = span_find(s, n, word);
+
+	return w ? (size_t)(w - s) : n;
 }
 
 /* libcurl 7.88 reads "12abc" as 12 and lets a second, different
@@ -4023,6 +4092,10 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 		t->chunked = 0;
 		t->length_seen = -1;
 		t->bad_length = 0;
+		t->server_close = 0;
+		t->http10 = n > 9 && !memcmp(h, "HTTP/1.0 ", 9);
+	} else if (n > 11 && !ascii_casecmp_n(h, "connection:", 11)) {
+		t->server_close |= span_find(h, n, "close") != NULL;
 	} else if (n > 15 && !ascii_casecmp_n(h, "content-length:", 15)) {
 		net_length_seen(t, h + 15, n - 15);
 	} else if (n > 17 && !ascii_casecmp_n(h, "content-encoding:", 17)) {
@@ -4068,10 +4141,25 @@ net_hop_seen(struct transfer *t, CURL *e, const char *h, size_t n)
 		hop->status = status;
 		hop->head = t->headers.len;
 		hop->len = 0;
+		hop->ms_sent = t->ms_sent;
+		hop->ms_first = elapsed_s(&t->started) * 1000.0;
+		hop->ms_done = 0;
+		for (i = 0; i < n && i + 1 < sizeof hop->version && h[i] > ' ' && h[i] < 127; i++)
+			hop->version[i] = h[i];
+		hop->version[i] = '\0';
 	} else if (t->in_head && !t->interim && t->nhops) {
 		buf_add(&t->headers, h, n);
 		t->hops[t->nhops - 1].len += n;
 	}
+}
+
+/* The last hop's body has ended (a redirect is followed, or the transfer
+ * is done). */
+static void
+hop_done(struct transfer *t)
+{
+	if (t->nhops && !t->hops[t->nhops - 1].ms_done)
+		t->hops[t->nhops - 1].ms_done = elapsed_s(&t->started) * 1000.0;
 }
 
 /* A request header line for the story: credentials (-u, or an
@@ -4123,6 +4211,153 @@ net_tls_seen(struct transfer *t, const char *s, size_t n)
 	for (k = 0; slash < end && slash + 3 + k < end && k + 1 < sizeof t->tls_cipher; k++)
 		t->tls_cipher[k] = slash[3 + k];
 	t->tls_cipher[k] = '\0';
+}
+
+/* The connections of the run, by libcurl's number ("#0"): when each was
+ * opened and its two ends, for a transfer that re-uses one to say which.
+ * libcurl 7.88 has no getter for a connection's number or age. */
+struct conn_seen {
+	CURLM *multi;
+	long id;
+	struct timespec opened;
+	char ends[192]; /* "127.0.0.1 port 80, from 127.0.0.1 port 5000 here" */
+	char tls_version[32], tls_cipher[96]; /* "": not TLS */
+};
+
+static struct conn_seen net_conns[32];
+
+/* The number written after the first '#' of s (libcurl's "#0"), or after
+ * "connection " ("Closing connection 0"); -1 when none. */
+static long
+conn_number(const char *s, size_t n)
+{
+	const char *p = memchr(s, '#', n), *end = s + n;
+	long id = 0;
+
+	if (!p && n > 19 && !memcmp(s, "Closing connection ", 19))
+		p = s + 18;
+	else if (!p && n > 11 && !memcmp(s, "Connection ", 11))
+		p = s + 10; /* "Connection 0 seems to be dead" */
+	if (!p || p + 1 >= end || !isdigit((unsigned char)p[1]))
+		return -1;
+	for (p++; p < end && isdigit((unsigned char)*p) && id < 100000000; p++)
+		id = id * 10 + (*p - '0');
+	return id;
+}
+
+static struct conn_seen *
+conn_slot(long id)
+{
+	return &net_conns[(unsigned long)id % (sizeof net_conns / sizeof net_conns[0])];
+}
+
+/* A field of one certificate in CURLOPT_CERTINFO's list ("Subject:..."),
+ * made safe at once: OpenSSL prints a name's control bytes as they are. */
+static char *
+cert_field(const struct curl_slist *l, const char *name)
+{
+	size_t k = strlen(name);
+	struct buf b = {0};
+
+	for (; l; l = l->next)
+		if (!strncmp(l->data, name, k)) {
+			buf_add_safe(&b, l->data + k, strlen(l->data + k), SAN_TEXT);
+			return b.data ? b.data : xstrdup("");
+		}
+	return NULL;
+}
+
+/* The chain the server sent, kept for the JSON: the handle that holds it
+ * is gone by then. At most 10 (a chain is 2 to 4). */
+static void
+certs_keep(struct transfer *t, const struct curl_certinfo *ci)
+{
+	size_t i, n = ci->num_of_certs < 10 ? (size_t)ci->num_of_certs : 10;
+
+	t->certs = xmalloc(n * sizeof *t->certs);
+	for (i = 0; i < n; i++) {
+		const struct curl_slist *l = ci->certinfo[i];
+		struct cert_seen *c = &t->certs[i];
+
+		c->subject = cert_field(l, "Subject:");
+		c->issuer = cert_field(l, "Issuer:");
+		c->start = cert_field(l, "Start date:");
+		c->expire = cert_field(l, "Expire date:");
+		c->names = cert_field(l, "X509v3 Subject Alternative Name:");
+	}
+	t->ncerts = n;
+}
+
+/* "Server certificate:": the chain, one line a certificate. */
+static void
+story_certs(struct transfer *t, CURL *e)
+{
+	struct curl_certinfo *ci = NULL;
+	size_t i;
+
+	curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci);
+	if (t->ncerts || !ci || ci->num_of_certs <= 0) {
+		story_step(t, "The server sent its certificate");
+		return;
+	}
+	certs_keep(t, ci);
+	if (t->ncerts == 1)
+		story_step(t, "The server sent 1 certificate, its own");
+	else
+		story_step(t, "The server sent %zu certificates: its own, then each one's signer",
+			   t->ncerts);
+	for (i = 0; i < t->ncerts; i++) {
+		const struct cert_seen *c = &t->certs[i];
+
+		story_step(t, "Certificate %zu%s: subject %s, issued by %s, valid from %s to %s; names "
+			   "(SAN): %s", i + 1, i ? "" : " (the server's)", c->subject ? c->subject : "?",
+			   c->issuer ? c->issuer : "?", c->start ? c->start : "?",
+			   c->expire ? c->expire : "?", c->names ? c->names : "none");
+	}
+}
+
+/* libcurl's lines of the TLS handshake, reworded; 0 when s is none. */
+static int
+net_debug_tls(struct transfer *t, CURL *e, const char *s, size_t n)
+{
+	if (n > 21 && !memcmp(s, "SSL connection using ", 21)) {
+		struct conn_seen *c = conn_slot(t->conn_id);
+
+		net_tls_seen(t, s, n);
+		if (t->conn_id >= 0 && c->id == t->conn_id && c->multi == t->multi) {
+			memcpy(c->tls_version, t->tls_version, sizeof c->tls_version);
+			memcpy(c->tls_cipher, t->tls_cipher, sizeof c->tls_cipher);
+		}
+		story_step(t, "TLS handshake done: %s, cipher %s; from here on the connection is "
+			   "encrypted", t->tls_version, t->tls_cipher);
+	} else if (n > 13 && !memcmp(s, "ALPN: offers ", 13)) {
+		story_step(t, "Offering the server these HTTP versions (ALPN): %.*s%s", (int)(n - 13),
+			   s + 13, span_find(s, n, "h2") ? " (h2 is HTTP/2)" : "");
+	} else if (n > 22 && !memcmp(s, "ALPN: server accepted ", 22)) {
+		snprintf(t->alpn, sizeof t->alpn, "%.*s", (int)(n - 22), s + 22);
+		story_step(t, "The server chose %s (ALPN)", t->alpn);
+	} else if (n > 26 && !memcmp(s, "ALPN: server did not agree", 26)) {
+		story_step(t, "The server chose no HTTP version (ALPN): HTTP/1.1, the default");
+	} else if (n >= 19 && !memcmp(s, "Server certificate:", 19)) {
+		story_certs(t, e);
+	} else if (n > 22 && !memcmp(s, "subjectAltName: host ", 21)) {
+		story_step(t, "The certificate is for the host asked for: %.*s is among its names",
+			   (int)span_len(s + 21, n - 21, " matched"), s + 21);
+	} else if (n >= 26 && !memcmp(s, "SSL certificate verify ok.", 26)) {
+		story_step(t, "The certificate is trusted: a certificate authority this machine "
+			   "trusts (or --cacert names) signed it");
+	} else if (n > 31 && !memcmp(s, "SSL certificate verify result: ", 31)) {
+		story_warn(t, "The certificate is NOT trusted: %.*s; going on only because of "
+			   "--insecure", (int)span_len(s + 31, n - 31, ", continuing"), s + 31);
+	} else if ((n > 9 && !memcmp(s, "subject: ", 9)) || (n > 8 && !memcmp(s, "issuer: ", 8)) ||
+		   (n > 12 && !memcmp(s, "start date: ", 12)) ||
+		   (n > 13 && !memcmp(s, "expire date: ", 13))) {
+		if (!t->ncerts) /* else said with the chain */
+			story_step(t, "Certificate %.*s", (int)n, s);
+	} else {
+		return 0;
+	}
+	return 1;
 }
 
 /* The host of the URL being fetched, without a user or a port: what the
@@ -4182,11 +4417,15 @@ story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 	buf_free(&user);
 }
 
-/* "Connected to NAME (IP) port P (#0)": the address that answered. */
+/* "Connected to NAME (IP) port P (#0)": the address that answered, and the
+ * local end libcurl bound, remembered for the transfers that re-use it. */
 static void
-story_connected(struct transfer *t, const char *s, size_t n)
+story_connected(struct transfer *t, CURL *e, const char *s, size_t n)
 {
 	const char *open = memchr(s, '(', n), *close, *end = s + n;
+	struct conn_seen *c;
+	char *lip = NULL;
+	long lport = 0;
 
 	close = open ? memchr(open, ')', (size_t)(end - open)) : NULL;
 	while (end > s && end[-1] != '(')
@@ -4195,8 +4434,109 @@ story_connected(struct transfer *t, const char *s, size_t n)
 		story_step(t, "TCP connection established");
 		return;
 	}
-	story_step(t, "TCP connection established with %.*s%.*s", (int)(close - open - 1),
-		 open + 1, (int)(end - 2 - close - 1), close + 1);
+	t->conn_id = conn_number(s, n);
+	curl_easy_getinfo(e, CURLINFO_LOCAL_IP, &lip);
+	curl_easy_getinfo(e, CURLINFO_LOCAL_PORT, &lport);
+	c = conn_slot(t->conn_id);
+	c->multi = t->multi;
+	c->id = t->conn_id;
+	c->tls_version[0] = c->tls_cipher[0] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &c->opened);
+	snprintf(c->ends, sizeof c->ends, "%.*s%.*s, from %s port %ld here",
+		 (int)(close - open - 1), open + 1, (int)(end - 2 - close - 1), close + 1,
+		 lip && *lip ? lip : "?", lport);
+	story_step(t, "TCP connection established with %.*s%.*s (connection #%ld; this "
+		   "machine's end: %s port %ld)", (int)(close - open - 1), open + 1,
+		   (int)(end - 2 - close - 1), close + 1, t->conn_id, lip && *lip ? lip : "?",
+		   lport);
+}
+
+/* "Re-using existing connection #0 with host H": no lookup, no connect. */
+static void
+story_reused(struct transfer *t, const char *s, size_t n)
+{
+	long id = conn_number(s, n);
+	const struct conn_seen *c = conn_slot(id);
+	const char *with = span_find(s, n, " with "), *end = s + n;
+	int proxy;
+
+	t->reused = 1;
+	t->conn_id = id;
+	if (id < 0 || c->multi != t->multi || c->id != id) {
+		story_step(t, "Re-using an open connection: no lookup, no new TCP connection");
+		return;
+	}
+	memcpy(t->tls_version, c->tls_version, sizeof t->tls_version);
+	memcpy(t->tls_cipher, c->tls_cipher, sizeof t->tls_cipher);
+	with = with ? with + 6 : end; /* "host H" or "proxy P" */
+	proxy = end - with > 6 && !memcmp(with, "proxy ", 6);
+	if (end - with > 5 && !memcmp(with, "host ", 5))
+		with += 5;
+	story_step(t, "Re-using the connection to %s%.*s (%s) opened %.1f s ago (connection "
+		   "#%ld): no lookup, no new TCP connection%s", proxy ? "the " : "",
+		   (int)(end - with), with, c->ends,
+		   elapsed_s(&c->opened), id, c->tls_version[0] ? ", no TLS handshake (its "
+		   "certificate was checked when it was opened)" : "");
+}
+
+/* libcurl's last word on a connection: kept for the next request, or
+ * closed, and why (7.88 gives a reason only for HTTP/1.0). */
+static void
+story_conn_end(struct transfer *t, int kept, long id)
+{
+	const char *why = t->conn_died ? ": the server had closed it since it was last used; "
+				       "the request is sent again on a new connection"
+			  : t->errbuf[0] ? ": the fetch failed"
+			  : t->server_close ? ": the server's answer said Connection: close"
+			  : t->http10 ? ": the server answered in HTTP/1.0, which closes "
+					"after each answer" : "";
+
+	if ((!t->connected && !t->reused) || (id >= 0 && t->conn_id >= 0 && id != t->conn_id))
+		return; /* none made, or another transfer's, closed while this one ran */
+	t->conn_kept = kept ? 1 : t->conn_died ? 0 : -1;
+	if (kept)
+		story_step(t, "Connection #%ld stays open: the next request to this host and "
+			   "port can use it", id);
+	else
+		story_step(t, "Connection #%ld closed%s", id, why);
+}
+
+/* The lines of libcurl's story about the connection itself; 0 when s is
+ * none of them. */
+static int
+net_debug_conn(struct transfer *t, const char *s, size_t n)
+{
+	if (n > 29 && !memcmp(s, "Re-using existing connection ", 29))
+		story_reused(t, s, n);
+	else if (n > 19 && !memcmp(s, "Closing connection ", 19))
+		story_conn_end(t, 0, conn_number(s, n));
+	else if (n > 12 && !memcmp(s, "Connection #", 12) && span_find(s, n, " left intact"))
+		story_conn_end(t, 1, conn_number(s, n));
+	else if (n > 11 && !memcmp(s, "Connection ", 11) && span_find(s, n, " seems to be dead"))
+		story_step(t, "The connection kept open (#%ld) cannot be used: the server has "
+			   "closed it since; a new one is made", conn_number(s, n));
+	else if (n > 25 && !memcmp(s, "Connection died, retrying", 25))
+		t->conn_died = 1; /* said when it is closed, just after */
+	else
+		return 0;
+	return 1;
+}
+
+/* "Issue another request to this URL: '...'": a redirect followed, or the
+ * same request again on a new connection (then said already). */
+static void
+story_another(struct transfer *t, const char *s, size_t n)
+{
+	const char *q = memchr(s, '\'', n);
+
+	t->connecting = 0;
+	if (t->conn_died) {
+		t->conn_died = 0;
+		return;
+	}
+	hop_done(t);
+	if (q && q + 1 < s + n)
+		story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
 }
 
 /* libcurl's running commentary, reworded as the lab's steps. */
@@ -4207,31 +4547,51 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		s++, n--;
 	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
+	if (net_debug_conn(t, s, n) || net_debug_tls(t, e, s, n))
+		return;
 	if (n > 7 && !memcmp(s, "Trying ", 7)) {
 		story_trying(t, e, s + 7, n - 7);
 	} else if (n > 13 && !memcmp(s, "Connected to ", 13)) {
 		t->connecting = 0;
 		t->connected = 1;
 		t->ms_connected = elapsed_s(&t->started) * 1000.0 - t->ms_tried;
-		story_connected(t, s + 13, n - 13);
+		story_connected(t, e, s + 13, n - 13);
 	} else if (n > 11 && !memcmp(s, "connect to ", 11)) {
 		story_step(t, "Connection to %.*s", (int)(n - 11), s + 11);
 	} else if (n > 27 && !memcmp(s, "Uses proxy env variable ", 24)) {
 		/* said before the first "Trying"; also of no_proxy, no proxy */
 		t->via_proxy |= ascii_casecmp_n(s + 24, "no_proxy", 8) != 0;
 	} else if (n > 15 && !memcmp(s, "Issue another ", 14)) {
-		const char *q = memchr(s, '\'', n);
-
-		t->connecting = 0;
-		if (q && q + 1 < s + n)
-			story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
-	} else if ((n > 15 && !memcmp(s, "SSL connection ", 15)) ||
-		   (n > 5 && !memcmp(s, "ALPN", 4)) ||
-		   (n > 14 && !memcmp(s, "Server certif", 13)) ||
-		   (n > 8 && !memcmp(s, "Maximum ", 8))) {
+		story_another(t, s, n);
+	} else if (n > 8 && !memcmp(s, "Maximum ", 8)) {
 		story_line(t, '*', s, n);
-		net_tls_seen(t, s, n);
 	}
+}
+
+/* A request's headers went out: the wait for the server begins, said as
+ * it begins (the screen shows it during a slow first byte). */
+static void
+net_request_out(struct transfer *t, size_t size)
+{
+	t->head_out += size;
+	t->ms_sent = elapsed_s(&t->started) * 1000.0;
+	t->awaiting = 1;
+	t->wait_line = t->story.len;
+	story_step(t, "Waiting for the server's answer…");
+}
+
+/* The first bytes of an answer: how long the server took, in place of
+ * the "Waiting" line when nothing came after it. */
+static void
+net_answer_in(struct transfer *t)
+{
+	if (!t->awaiting)
+		return;
+	t->awaiting = 0;
+	if (t->story.len - t->wait_line == strlen("* Waiting for the server's answer…\n"))
+		t->story.len = t->wait_line;
+	story_step(t, "The server's answer began after %.1f ms of waiting (its own time, and "
+		   "the network's)", elapsed_s(&t->started) * 1000.0 - t->ms_sent);
 }
 
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
@@ -4255,12 +4615,24 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 			if (nl - p > 1)
 				story_sent(t, p, (size_t)(nl - p + 1));
 		}
+		buf_adds(&t->story, "> (a blank line: the end of the request's headers)\n");
+		net_request_out(t, size);
 		break;
 	case CURLINFO_HEADER_IN:
+		net_answer_in(t);
 		if (size > 2 || (size && data[0] != '\r' && data[0] != '\n'))
 			story_line(t, '<', data, size);
+		else
+			buf_adds(&t->story, "< (a blank line: the end of the headers)\n");
 		net_header_seen(t, data, size);
 		net_hop_seen(t, e, data, size);
+		t->head_in += size;
+		break;
+	case CURLINFO_DATA_IN:
+		t->body_in += size; /* as sent: chunk sizes, compressed */
+		break;
+	case CURLINFO_DATA_OUT:
+		t->body_out += size;
 		break;
 	default:
 		break;
@@ -4501,6 +4873,7 @@ net_easy(struct transfer *t, const struct options *o)
 	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L); /* feeds net_debug, prints nothing */
 	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, net_debug);
 	curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
+	curl_easy_setopt(e, CURLOPT_CERTINFO, 1L); /* the chain, for the story */
 	net_easy_request(e, &o->req);
 	net_easy_connection(e, &o->req);
 	/* libcurl names a proxy from the environment in its story, not one
@@ -4531,6 +4904,7 @@ net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->max_size = (size_t)(fd < 0 ? o->max_size : DOWNLOAD_MAX_SIZE);
 	t->content_length = -1;
 	t->length_seen = -1;
+	t->conn_id = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t->started);
 	t->max_redirs = o->req.max_redirs;
 	t->rate = o->req.limit_rate;
@@ -4538,7 +4912,7 @@ net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->opt = o;
 	t->multi = multi;
 	if (o->req.insecure && !ascii_casecmp_n(url, "https:", 6))
-		story_step(t, "TLS certificate verification is off (--insecure): "
+		story_warn(t, "TLS certificate verification is off (--insecure): "
 			 "the server is not known to be who it says");
 	if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
 		die("cannot start a transfer");
@@ -4564,10 +4938,18 @@ net_collect_info(struct transfer *t)
 	curl_easy_getinfo(e, CURLINFO_PRIMARY_PORT, &t->port);
 	curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &t->redirects);
 	curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &t->content_length);
+	if (t->length_seen < 0) /* 7.88 says 0 for a 304 that sent none */
+		t->content_length = -1;
 	t->final_url = url_without_password(url); /* shown, and the base of links */
 	free(url);
 	t->content_type = info_str(e, CURLINFO_CONTENT_TYPE);
 	t->ip = info_str(e, CURLINFO_PRIMARY_IP);
+	t->local_ip = info_str(e, CURLINFO_LOCAL_IP);
+	curl_easy_getinfo(e, CURLINFO_LOCAL_PORT, &t->local_port);
+	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &t->new_conns);
+	curl_easy_getinfo(e, CURLINFO_SSL_VERIFYRESULT, &t->verify_result);
+	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &t->http_version);
+	curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &t->body_wire);
 	t->t_dns = info_ms(e, CURLINFO_NAMELOOKUP_TIME_T);
 	t->t_connect = info_ms(e, CURLINFO_CONNECT_TIME_T);
 	t->t_tls = info_ms(e, CURLINFO_APPCONNECT_TIME_T);
@@ -4596,25 +4978,37 @@ times_step(struct buf *b, const char *label, double from, double to, const char 
 		buf_addf(b, ", %s %s", label, missing);
 }
 
+/* The connection's steps of the "Times" line: none when it was re-used. */
+static void
+times_connection(const struct transfer *t, struct buf *b)
+{
+	double tcp = t->t_connect, tls = t->t_tls;
+
+	if (t->reused && !t->new_conns) {
+		buf_adds(b, ", no DNS, TCP connect or TLS handshake (a re-used connection)");
+		return;
+	}
+	if (t->via_proxy)
+		buf_adds(b, ", DNS by the proxy");
+	else
+		times_step(b, "DNS", 0, t->t_dns, "not reached");
+	if (tcp <= 0 && t->connected) /* 7.88 gives none when TLS fails */
+		buf_addf(b, ", TCP connect %.1f ms", t->ms_connected);
+	else
+		times_step(b, "TCP connect", t->t_dns, tcp, "not reached");
+	if (transfer_is_tls(t))
+		times_step(b, "TLS handshake", tcp, tls, t->connected ? "did not complete"
+								   : "not reached");
+}
+
 /* "Times: ..." as durations, one per step. libcurl adds each hop's times
  * to the last ones: after redirects they are sums, and said to be. */
 static void
 story_times(struct transfer *t)
 {
 	struct buf b = {0};
-	double tcp = t->t_connect, tls = t->t_tls;
 
-	if (t->via_proxy)
-		buf_adds(&b, ", DNS by the proxy");
-	else
-		times_step(&b, "DNS", 0, t->t_dns, "not reached");
-	if (tcp <= 0 && t->connected) /* 7.88 gives none when TLS fails */
-		buf_addf(&b, ", TCP connect %.1f ms", t->ms_connected);
-	else
-		times_step(&b, "TCP connect", t->t_dns, tcp, "not reached");
-	if (transfer_is_tls(t))
-		times_step(&b, "TLS handshake", tcp, tls, t->connected ? "did not complete"
-								    : "not reached");
+	times_connection(t, &b);
 	times_step(&b, "request sent → first byte (the server)", t->t_pre, t->t_first,
 		   t->t_pre > 0 ? "no answer" : "not reached");
 	if (t->t_first > 0)
@@ -4628,11 +5022,63 @@ story_times(struct transfer *t)
 	buf_free(&b);
 }
 
+/* The bytes each way, as they passed the connection, and as kept. */
+static void
+story_bytes(struct transfer *t)
+{
+	char rate[32];
+	double s = t->t_total / 1000.0;
+
+	struct buf sent = {0};
+
+	if (t->body_out)
+		buf_addf(&sent, "%zu of headers, %zu of body", t->head_out, t->body_out);
+	else
+		buf_adds(&sent, "headers only");
+	story_step(t, "On the connection%s: sent %zu bytes (%s), received %zu bytes (%zu of "
+		   "headers, %zu of body%s)", t->redirects ? ", all requests together" : "",
+		   t->head_out + t->body_out, sent.data, t->head_in + t->body_in, t->head_in,
+		   t->body_in, t->chunked ? " with the chunk sizes of the chunked transfer" : "");
+	buf_free(&sent);
+	if (t->encoding[0])
+		story_step(t, "The body came %s-compressed: %" CURL_FORMAT_CURL_OFF_T " bytes, "
+			   "%zu once decoded", t->encoding, t->body_wire, t->received);
+	human_size(rate, sizeof rate, s > 0 ? (double)t->body_wire / s : 0);
+	story_step(t, "Received %zu bytes of body%s%s", t->received,
+		   t->encoding[0] ? " after decoding " : "", t->encoding);
+	story_step(t, "Throughput: %s/s (%" CURL_FORMAT_CURL_OFF_T " bytes of body%s in the "
+		   "%.1f ms of the whole fetch)", rate, t->body_wire, t->encoding[0] ? ", compressed,"
+		   : "", t->t_total);
+}
+
+/* The HTTP version used, and whether encrypted; a refused certificate. */
+static void
+story_protocol(struct transfer *t)
+{
+	long v = t->http_version;
+	const char *name = v == CURL_HTTP_VERSION_1_0 ? "HTTP/1.0" : v == CURL_HTTP_VERSION_1_1
+			   ? "HTTP/1.1" : v == CURL_HTTP_VERSION_2_0 ? "HTTP/2"
+			   : v == CURL_HTTP_VERSION_3 ? "HTTP/3" : NULL;
+
+	if (t->result == CURLE_PEER_FAILED_VERIFICATION)
+		story_warn(t, "The server's certificate was refused (OpenSSL's verify result %ld), "
+			   "so no request was sent: --cacert FILE trusts a certificate (or its "
+			   "signer); -k fetches without checking, and then the server is not known "
+			   "to be who it says", t->verify_result);
+	if (!name)
+		return;
+	if (t->tls_version[0])
+		story_step(t, "Spoke %s over %s: encrypted", name, t->tls_version);
+	else
+		story_step(t, "Spoke %s, not encrypted (an http: URL)", name);
+}
+
 /* The closing lines of the story: what the info getters know at the end. */
 static void
 story_summary(struct transfer *t)
 {
 	story_times(t);
+	story_protocol(t);
 	if (t->redirects)
 		story_step(t, "Followed %ld redirect%s to %s", t->redirects,
 			 t->redirects == 1 ? "" : "s", t->final_url);
@@ -4646,8 +5092,7 @@ story_summary(struct transfer *t)
 	else
 		story_step(t, "Content-Length: not sent%s", t->chunked ? " (chunked transfer)"
 							 : " (the body ends when the connection closes)");
-	story_step(t, "Received %zu bytes of body%s%s", t->received,
-		 t->encoding[0] ? " after decoding " : "", t->encoding);
+	story_bytes(t);
 }
 
 static void
@@ -4655,6 +5100,7 @@ net_finish(struct transfer *t, CURLcode result)
 {
 	t->done = 1;
 	t->result = result;
+	hop_done(t);
 	net_collect_info(t);
 	story_summary(t);
 }
@@ -4709,6 +5155,15 @@ transfer_free(struct transfer *t)
 	free(t->final_url);
 	free(t->content_type);
 	free(t->ip);
+	free(t->local_ip);
+	while (t->ncerts--) {
+		free(t->certs[t->ncerts].subject);
+		free(t->certs[t->ncerts].issuer);
+		free(t->certs[t->ncerts].start);
+		free(t->certs[t->ncerts].expire);
+		free(t->certs[t->ncerts].names);
+	}
+	free(t->certs);
 	free(t);
 }
 
@@ -6088,22 +6543,55 @@ json_ms(struct buf *o, double ms)
 		buf_addf(o, "%lld.%03lld", us / 1000, us % 1000);
 }
 
-/* The transfer's facts: each hop, the times, TLS. */
+/* A step's length in milliseconds, 0.000 included; null when the step was
+ * not reached (to is 0, as libcurl says). */
 static void
-json_transfer(struct buf *o, const struct transfer *t)
+json_step(struct buf *o, const char *name, double from, double to)
+{
+	long long us = (long long)((to > from ? to - from : 0) * 1000.0 + 0.5);
+
+	buf_addf(o, ",\"%s\":", name);
+	if (to > 0)
+		buf_addf(o, "%lld.%03lld", us / 1000, us % 1000);
+	else
+		buf_adds(o, "null");
+}
+
+/* Each response: its URL, status, HTTP version, headers and own times. */
+static void
+json_hops(struct buf *o, const struct transfer *t)
 {
 	size_t i;
 
 	buf_adds(o, ",\"hops\":[");
 	for (i = 0; i < t->nhops; i++) {
+		const struct hop *h = &t->hops[i];
+
 		buf_adds(o, i ? ",{\"url\":" : "{\"url\":");
-		json_str(o, t->hops[i].url);
-		buf_addf(o, ",\"status\":%ld,\"headers\":", t->hops[i].status);
-		json_headers(o, t->headers.data ? t->headers.data + t->hops[i].head : "",
-			     t->hops[i].len);
-		buf_addc(o, '}');
+		json_str(o, h->url);
+		buf_addf(o, ",\"status\":%ld,\"http_version\":", h->status);
+		json_str(o, h->version[0] ? h->version : NULL);
+		buf_adds(o, ",\"headers\":");
+		json_headers(o, t->headers.data ? t->headers.data + h->head : "", h->len);
+		buf_adds(o, ",\"times\":{\"sent\":");
+		json_ms(o, h->ms_sent);
+		buf_adds(o, ",\"first_byte\":");
+		json_ms(o, h->ms_first);
+		json_step(o, "server", h->ms_sent, h->ms_sent > 0 ? h->ms_first : 0);
+		buf_adds(o, ",\"done\":");
+		json_ms(o, h->ms_done);
+		buf_adds(o, "}}");
 	}
-	buf_adds(o, "],\"timings\":{\"dns\":");
+	buf_addc(o, ']');
+}
+
+/* libcurl's times from the start, then each step's own length. */
+static void
+json_timings(struct buf *o, const struct transfer *t)
+{
+	int reused = t->reused && !t->new_conns;
+
+	buf_adds(o, ",\"timings\":{\"dns\":");
 	json_ms(o, t->t_dns);
 	buf_adds(o, ",\"connect\":");
 	json_ms(o, t->t_connect);
@@ -6113,7 +6601,26 @@ json_transfer(struct buf *o, const struct transfer *t)
 	json_ms(o, t->t_first);
 	buf_adds(o, ",\"total\":");
 	json_ms(o, t->t_total);
-	buf_adds(o, "},\"tls\":");
+	buf_adds(o, ",\"redirect\":");
+	json_ms(o, t->t_redirect);
+	buf_adds(o, ",\"steps\":{\"reused\":");
+	buf_adds(o, reused ? "true" : "false");
+	json_step(o, "dns", 0, reused || t->via_proxy ? 0 : t->t_dns);
+	json_step(o, "connect", t->t_dns, reused ? 0 : t->t_connect > 0 ? t->t_connect
+		  : t->connected ? t->t_dns + t->ms_connected : 0);
+	json_step(o, "tls", t->t_connect, reused ? 0 : t->t_tls);
+	json_step(o, "server", t->t_pre, t->t_first);
+	json_step(o, "download", t->t_first, t->t_first > 0 ? t->t_total : 0);
+	buf_adds(o, "}}");
+}
+
+/* TLS: the session and the chain the server sent; null without TLS. */
+static void
+json_tls(struct buf *o, const struct transfer *t)
+{
+	size_t i;
+
+	buf_adds(o, ",\"tls\":");
 	if (!t->tls_version[0]) {
 		buf_adds(o, "null");
 		return;
@@ -6122,7 +6629,58 @@ json_transfer(struct buf *o, const struct transfer *t)
 	json_str(o, t->tls_version);
 	buf_adds(o, ",\"cipher\":");
 	json_str(o, t->tls_cipher[0] ? t->tls_cipher : NULL);
-	buf_addc(o, '}');
+	buf_adds(o, ",\"alpn\":");
+	json_str(o, t->alpn[0] ? t->alpn : NULL);
+	buf_addf(o, ",\"verify_result\":%ld,\"certificates\":[", t->verify_result);
+	for (i = 0; i < t->ncerts; i++) {
+		buf_adds(o, i ? ",{\"subject\":" : "{\"subject\":");
+		json_str(o, t->certs[i].subject);
+		buf_adds(o, ",\"issuer\":");
+		json_str(o, t->certs[i].issuer);
+		buf_adds(o, ",\"start\":");
+		json_str(o, t->certs[i].start);
+		buf_adds(o, ",\"expire\":");
+		json_str(o, t->certs[i].expire);
+		buf_adds(o, ",\"names\":");
+		json_str(o, t->certs[i].names);
+		buf_addc(o, '}');
+	}
+	buf_adds(o, "]}");
+}
+
+/* The two ends of the connection, and what passed between them. */
+static void
+json_ends(struct buf *o, const struct transfer *t)
+{
+	buf_adds(o, ",\"local\":");
+	if (t->local_ip && *t->local_ip) {
+		buf_adds(o, "{\"ip\":");
+		json_str(o, t->local_ip);
+		buf_addf(o, ",\"port\":%ld}", t->local_port);
+	} else {
+		buf_adds(o, "null");
+	}
+	buf_adds(o, ",\"remote\":");
+	if (!t->ip || !*t->ip) {
+		buf_adds(o, "null");
+		return;
+	}
+	buf_adds(o, "{\"ip\":");
+	json_str(o, t->ip);
+	buf_addf(o, ",\"port\":%ld,\"reused\":%s,\"kept_open\":%s,\"bytes_sent\":%zu,"
+		 "\"bytes_received\":%zu}", t->port, t->reused && !t->new_conns ? "true" : "false",
+		 t->conn_kept > 0 ? "true" : t->conn_kept < 0 ? "false" : "null",
+		 t->head_out + t->body_out, t->head_in + t->body_in);
+}
+
+/* The transfer's facts: each hop, the times, TLS, the two ends. */
+static void
+json_transfer(struct buf *o, const struct transfer *t)
+{
+	json_hops(o, t);
+	json_timings(o, t);
+	json_tls(o, t);
+	json_ends(o, t);
 }
 
 /* What is known of the page: everything but its records, on one line.
@@ -7938,6 +8496,10 @@ ui_layout(struct layout *l, int pane)
 		l->det_y = l->list_y + l->list_h + 1;
 		l->det_w = COLS;
 	}
+	if (pane == P_TRANSFER && l->list_h > 4) { /* a row for the legend */
+		l->list_y++;
+		l->list_h--;
+	}
 }
 
 /*
@@ -8403,7 +8965,8 @@ draw_line_rows(struct app *a, const struct layout *l, size_t row, int y, int h, 
 		snprintf(num, sizeof num, "%6zu ", pane_index(a, row) + 1);
 		ui_puts(y, 0, w, num, sel | (sel ? 0 : ui_color(a, CP_DIM)));
 	} else if (!sel && n) {
-		at = ui_color(a, s[0] == '>' ? CP_SENT : s[0] == '<' ? CP_RECV : CP_STEP);
+		at = s[0] == '!' ? A_BOLD | ui_color(a, CP_ERROR) : ui_color(a, s[0] == '>' ? CP_SENT
+							: s[0] == '<' ? CP_RECV : CP_STEP);
 	}
 	if (from > 0)
 		ui_puts(y, x - 1, 1, "…", sel | (sel ? 0 : ui_color(a, CP_DIM)));
@@ -8459,6 +9022,30 @@ draw_row(struct app *a, const struct layout *l, size_t row)
 		draw_line_rows(a, l, row, y, 1, 1);
 }
 
+/* The Transfer pane's first row: what its lines' first characters mean
+ * (in fewer words on a narrow screen). */
+static void
+draw_legend(struct app *a, const struct layout *l)
+{
+	static const struct { const char *s, *brief; int cp; attr_t bold; } part[] = {
+		{"* a step of the fetch", "* step", CP_STEP, 0},
+		{"> sent to the server", "> sent", CP_SENT, 0},
+		{"< received from it", "< received", CP_RECV, 0},
+		{"! a warning", "! warning", CP_ERROR, A_BOLD},
+	};
+	int x = 0, brief = l->list_w < 80; /* under the story's own first characters */
+	size_t i;
+
+	if (l->list_y < 2)
+		return; /* no room */
+	for (i = 0; i < sizeof part / sizeof part[0] && x < l->list_w - 1; i++) {
+		const char *s = brief ? part[i].brief : part[i].s;
+
+		ui_put(l->list_y - 1, x, 1, s, 1, part[i].bold | ui_color(a, part[i].cp));
+		x += 3 + ui_puts(l->list_y - 1, x + 1, l->list_w - x - 1, s + 1, ui_color(a, CP_DIM));
+	}
+}
+
 static void
 draw_list(struct app *a, const struct layout *l)
 {
@@ -8466,6 +9053,8 @@ draw_list(struct app *a, const struct layout *l)
 	size_t n = pane_nrows(a);
 	int y;
 
+	if (a->ui.pane == P_TRANSFER)
+		draw_legend(a, l);
 	view_clamp(a, l->list_h);
 	if (n == 0) {
 		const char *why = !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
@@ -8576,7 +9165,10 @@ status_progress(const struct transfer *t, const char *what, struct buf *b)
 		human_size(total, sizeof total, (double)t->dl_total);
 		buf_addf(b, " of %s", total);
 	}
-	buf_addf(b, ", %s/s, %.1f s — Esc cancels", rate, secs);
+	if (t->awaiting) /* the request is out: the server thinks */
+		buf_addf(b, ", waiting for the server's answer, %.1f s — Esc cancels", secs);
+	else
+		buf_addf(b, ", %s/s, %.1f s — Esc cancels", rate, secs);
 }
 
 static void
@@ -8727,6 +9319,8 @@ draw_help(struct app *a)
 	int y = 2;
 
 	help_lines(&keys_text, keys, nkeys, "");
+	buf_adds(&keys_text, "Transfer pane\t* a step of the fetch, > sent to the server, "
+		     "< received from it, ! a warning\n");
 	buf_adds(&keys_text, "Mouse\twheel scrolls; a click selects a row or a tab\n"
 		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n"
 		     "In the URL form\t(o opens it)\n");

@@ -67,7 +67,7 @@ cp "$OUT" "$SCRATCH/demo.json"
 J=$SCRATCH/demo.json
 ok 'json_get "$J" "1" >/dev/null' "demo json: valid JSON"
 is "$(json_get "$J" 'sorted(d)')" \
-   '["bytes", "content_length", "content_type", "elements", "error", "final_url", "hops", "ip", "port", "saved", "status", "timings", "title", "tls", "url"]' \
+   '["bytes", "content_length", "content_type", "elements", "error", "final_url", "hops", "ip", "local", "port", "remote", "saved", "status", "timings", "title", "tls", "url"]' \
    "demo json: the documented top-level keys"
 is "$(json_get "$J" 'd["url"]')" "$BASE/" "demo json: url"
 is "$(json_get "$J" 'd["final_url"]')" "$BASE/" "demo json: final_url"

@@ -269,7 +269,7 @@ t_download_sigkill() {
 # --- bad input and hostile content on the screen ---------------------------------------
 t_bad_input() {
     local n
-    tui_start "$BASE/cs/shift-jis-bad"
+    TUI_H=40 tui_start "$BASE/cs/shift-jis-bad" # the Transfer pane shows the redirect's story to its end
     # invalid Shift_JIS: the links after the bad bytes too, stderr empty
     wait_screen "$(re_quote "$(shown_url "$P2?last")")" || return
     screen_ok 'has_row a href "$P2?nihongo" && has_row a href "$P2?after3" && [ "$(nrows)" = 5 ]' \
@@ -378,7 +378,7 @@ EOF
 
 # --- in the C locale, non-ASCII is escaped ----------------------------------------------
 t_lang_c() {
-    tui_start LANG=C LC_ALL=C -- "$BASE/hostile"
+    TUI_H=40 tui_start LANG=C LC_ALL=C -- "$BASE/hostile" # X-Hostile: below the request and its timing
     wait_screen "$(re_quote "$(shown_url "$P2?utf8")")" || return
     keys 6
     wait_screen "X-Hostile" || return

@@ -154,15 +154,15 @@ cp "$OUT" "$J"
 is "$(json_get "$J" '[d["error"], d["tls"]]')" "[null, null]" "JSON: error null on success, tls null over http"
 is "$(json_get "$J" '[(h["url"], h["status"]) for h in d["hops"]]')" \
    "[[\"$BASE/rows/redirect\", 301], [\"$L\", 200]]" "JSON hops: each response's URL and status"
-is "$(json_get "$J" 'sorted(d["hops"][0])')" '["headers", "status", "url"]' "JSON hop: url, status, headers"
+is "$(json_get "$J" 'sorted(d["hops"][0])')" '["headers", "http_version", "status", "times", "url"]' "JSON hop: url, status, http_version, headers, times"
 is "$(json_get "$J" 'd["hops"][0]["headers"]["set-cookie"]')" '["a=1", "b=2"]' \
    "JSON hop headers: a name given twice, both values in order"
 is "$(json_get "$J" '[d["hops"][0]["headers"]["x-rows"], d["hops"][0]["headers"]["location"]]')" \
    '[["one"], ["/rows/lazy"]]' "JSON hop headers: names in lower case, values as sent"
 is "$(json_get "$J" 'd["hops"][1]["headers"]["content-type"]')" '["text/html; charset=utf-8"]' \
    "JSON hop headers: the last response's"
-is "$(json_get "$J" 'sorted(d["timings"])')" '["connect", "dns", "first_byte", "tls", "total"]' \
-   "JSON timings: dns, connect, tls, first_byte, total"
+is "$(json_get "$J" 'sorted(d["timings"])')" '["connect", "dns", "first_byte", "redirect", "steps", "tls", "total"]' \
+   "JSON timings: dns, connect, tls, first_byte, total, redirect, steps"
 is "$(json_get "$J" '[d["timings"]["tls"], all(isinstance(d["timings"][k], float) and d["timings"][k] > 0 for k in ("connect", "first_byte", "total")), d["timings"]["connect"] <= d["timings"]["first_byte"] <= d["timings"]["total"], d["timings"]["dns"] is None or d["timings"]["dns"] >= 0]')" \
    "[null, true, true, true]" "JSON timings: milliseconds, in order; tls null over http"
 
@@ -190,7 +190,7 @@ fetch_fails "connection refused" 2 "$DEAD"
 is "$(json_get "$OUT" '[d["url"], d["status"], d["hops"], d["elements"], d["title"], d["tls"], d["bytes"]]')" \
    "[\"$DEAD\", null, [], [], null, null, 0]" "connection refused: what is known, null or empty for the rest"
 is "$(json_get "$OUT" 'sorted(d)')" \
-   '["bytes", "content_length", "content_type", "elements", "error", "final_url", "hops", "ip", "port", "saved", "status", "timings", "title", "tls", "url"]' \
+   '["bytes", "content_length", "content_type", "elements", "error", "final_url", "hops", "ip", "local", "port", "remote", "saved", "status", "timings", "title", "tls", "url"]' \
    "connection refused: the keys of a fetched page"
 
 fetch_fails "too many redirects" 2 "$BASE/loop"

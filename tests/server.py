@@ -1415,6 +1415,86 @@ Handler.dispatch = _dispatch_marks
 # ==== end of marks, export and pipe =========================================
 
 
+# ---- wire: the connection's facts (tests/wire.t) ----------------------------
+# Routes that keep the connection open for the next request (the others
+# close it), for the story's connection reuse, and bodies whose bytes on the
+# wire differ from the bytes kept:
+#   /wire/ka?ms=N       after N ms (default 0), a page with Content-Length,
+#                       the connection kept open (Connection: keep-alive)
+#   /wire/ka-hop        302 -> /wire/ka, the connection kept open
+#   /wire/ka-gone       says keep-alive, but closes the connection at once
+#   /wire/http10        an HTTP/1.0 answer with no Connection header: closed
+#   /wire/close         HTTP/1.1 with Connection: close
+#   /wire/peer          a page titled "peer IP port N": the client's end
+#   /wire/gzip-chunked  the demo page gzipped and sent chunked, then closed
+# A kept connection serves the requests that follow on it, /wire/ routes or
+# any other (which close it).
+
+def _wire_send(self, status, body, lines=(), version=b"HTTP/1.1", keep=True):
+    reason = {200: b"OK", 302: b"Found"}[status]
+    head = [version + b" %d " % status + reason, b"Server: scraper-test",
+            b"Content-Type: text/html; charset=utf-8", b"Content-Length: %d" % len(body)]
+    head += list(lines)
+    if keep:
+        head.append(b"Connection: keep-alive")
+    elif version == b"HTTP/1.1":
+        head.append(b"Connection: close")
+    self.request.sendall(b"\r\n".join(head) + b"\r\n\r\n" + body)
+
+
+def route_wire(self, req):
+    """Answers a /wire/ request; True when the connection stays open."""
+    p = req.path
+    page = PAGE2.replace("{port}", str(self.port)).encode("utf-8")
+    if p == "/wire/ka":
+        if STOP.wait(self.int_arg(req, "ms", 0, 60000) * float(os.environ.get("TIME_SCALE") or 1) / 1000.0):
+            return False
+        _wire_send(self, 200, page)
+        return True
+    if p == "/wire/ka-gone":
+        _wire_send(self, 200, page)   # says keep-alive, closes at once
+        return False
+    if p == "/wire/ka-hop":
+        _wire_send(self, 302, b"<html><body>Moved</body></html>\n", [b"Location: /wire/ka"])
+        return True
+    if p == "/wire/http10":
+        _wire_send(self, 200, page, version=b"HTTP/1.0", keep=False)
+    elif p == "/wire/peer":
+        _wire_send(self, 200, b"<title>peer %s port %d</title>" % (
+            self.client_address[0].encode(), self.client_address[1]), keep=False)
+    elif p == "/wire/close":
+        _wire_send(self, 200, page, keep=False)
+    elif p == "/wire/gzip-chunked":
+        body = gzip.compress(DEMO.replace("{port}", str(self.port)).encode(), mtime=0)
+        self.request.sendall(
+            b"HTTP/1.1 200 OK\r\nServer: scraper-test\r\nContent-Type: text/html; charset=utf-8"
+            b"\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        for i in range(0, len(body), 1000):
+            self.request.sendall(b"%x\r\n%s\r\n" % (len(body[i:i + 1000]), body[i:i + 1000]))
+        self.request.sendall(b"0\r\n\r\n")
+    else:
+        self.error(404, "Not Found")
+    return False
+
+
+_dispatch_before_wire = Handler.dispatch
+
+
+def _dispatch_wire(self, req):
+    while req is not None and req.path.startswith("/wire/"):
+        if not route_wire(self, req):
+            return
+        req = self.read_request(self.request)
+        if req is not None:
+            log_request(req)
+    if req is not None:
+        _dispatch_before_wire(self, req)
+
+
+Handler.dispatch = _dispatch_wire
+# ---- end of wire --------------------------------------------------------------
+
+
 def main():
     global LOG
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -58,7 +58,7 @@ wait_screen 'Keys \(j/k scroll'
 keys q
 keys Escape
 wait_screen 'parse cancelled'
-keys 6
+keys 6 G
 wait_screen 'Cancelled while parsing'
 alive "after Esc, the story of the fetch stays"
 quit_clean

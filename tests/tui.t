@@ -188,7 +188,9 @@ t_transfer() {
     like "$s" "localhost[^"$'\n'"]*127\.0\.0\.1|[Rr]esolv[^"$'\n'"]*localhost" "$TNAME: the host localhost resolved (to 127.0.0.1)"
     like "$s" "127\.0\.0\.1[^"$'\n'"]*(resolv|Resolv)|(resolv|Resolv)[^"$'\n'"]*127\.0\.0\.1" "$TNAME: the IP it resolved to"
     like "$s" "(TCP|[Cc]onnect)[^"$'\n'"]*127\.0\.0\.1:${PORT}|127\.0\.0\.1:${PORT}[^"$'\n'"]*(TCP|[Cc]onnect)" "$TNAME: the connection to 127.0.0.1:$PORT"
-    like "$s" "(^|[^0-9])$DEMO_LEN bytes" "$TNAME: the bytes received"
+    keys G
+    wait_screen "(^|[^0-9])$DEMO_LEN bytes" || return
+    pass "$TNAME: the bytes received"
     quit_clean
 }
 

@@ -489,13 +489,14 @@ test_transfer_facts(void)
 	b.len = 0;
 	json_transfer(&b, &t);
 	ok(strstr(b.data, "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":"
-			  "\"TLS_AES_256_GCM_SHA384\"}") != NULL, "tls: the version and cipher libcurl said");
+			  "\"TLS_AES_256_GCM_SHA384\",\"alpn\":null,") != NULL,
+	   "tls: the version and cipher libcurl said");
 	ok(strstr(b.data, "\"hops\":[],\"timings\":{\"dns\":null,") != NULL,
 	   "no hop, no time: empty and null");
 	t.t_total = 1234.5678;
 	b.len = 0;
 	json_transfer(&b, &t);
-	ok(strstr(b.data, "\"total\":1234.568}") != NULL, "timings: milliseconds, three decimals");
+	ok(strstr(b.data, "\"total\":1234.568,") != NULL, "timings: milliseconds, three decimals");
 	buf_free(&b);
 	buf_free(&t.story);
 }
