@@ -658,6 +658,20 @@ struct app {
 	struct command cmd;
 	const struct options *req_opt; /* what each fetch is made with: opt, or what */
 	struct asked *asked;       /* the form set since (each set, newest first) */
+	struct curl_slist *typed;  /* the servers of the URLs typed: url_origin()s */
+	struct link_request *links; /* the options for links: options_for_link() */
+};
+
+/* The options for a fetch the page asks for, made from a set in effect
+ * (request_for_page): kept to the end of the run, as a transfer in flight
+ * may still use them. */
+struct link_request {
+	struct link_request *next;
+	const struct options *of;  /* made from these */
+	int other_server;          /* for a server no URL typed named */
+	struct options opt;
+	struct buf left;           /* the credentials left out, named */
+	int as_get;                /* a -d body or -X was left out */
 };
 
 /* Request options set on the screen (a pasted curl command, the form's
@@ -2418,6 +2432,37 @@ url_normalize(const char *in, const char **why)
 		curl_free(out);
 		out = copy;
 	}
+	curl_url_cleanup(u);
+	buf_free(&b);
+	return out;
+}
+
+/* "scheme://host:port" of an http(s) URL, the host in lower case and the
+ * port always said: what tells two servers apart when credentials are
+ * sent, as curl compares them. NULL for anything else. */
+static char *
+url_origin(const char *url)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
+	CURLU *u = curl_url();
+	struct buf b = {0};
+
+	if (!u)
+		die("out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		char *c;
+
+		for (c = host; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		buf_addf(&b, "%s://%s:%s", scheme, host, port);
+		out = xstrdup(b.data);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
 	curl_url_cleanup(u);
 	buf_free(&b);
 	return out;
@@ -6115,6 +6160,51 @@ request_free(struct request *r)
 	if (r->autoreferer)
 		free((char *)r->referer);
 	buf_free(&r->data);
+}
+
+/* A header that carries a credential: one curl -L does not send to
+ * another host either. */
+static int
+header_is_credential(const char *h)
+{
+	return !ascii_casecmp_n(h, "authorization:", 14) || !ascii_casecmp_n(h, "cookie:", 7);
+}
+
+/* The request for a fetch the page asks for (a link followed, an element
+ * downloaded): a link is fetched with GET, as a browser does, so without
+ * -d and -X; and to a server the options were not given for, without the
+ * credentials (-u, -b's string, the Authorization and Cookie headers), as
+ * curl -L drops them. *out shares r's strings and owns its headers (free
+ * them with curl_slist_free_all). What was left out is named in *left. */
+static void
+request_for_page(struct request *out, const struct request *r, int other_server,
+		 struct buf *left)
+{
+	const struct curl_slist *h;
+	int header_left = 0;
+
+	*out = *r;
+	out->headers = NULL;
+	for (h = r->headers; h; h = h->next) {
+		if (other_server && header_is_credential(h->data))
+			header_left = 1;
+		else if (!(out->headers = curl_slist_append(out->headers, h->data)))
+			die("out of memory");
+	}
+	memset(&out->data, 0, sizeof out->data);
+	out->has_data = 0;
+	out->method = NULL;
+	if (!other_server)
+		return;
+	if (r->userpwd)
+		buf_adds(left, left->len ? ", -u" : "-u");
+	if (r->cookie)
+		buf_adds(left, left->len ? ", -b's cookies" : "-b's cookies");
+	if (header_left)
+		buf_adds(left, left->len ? ", the Authorization and Cookie headers"
+					 : "the Authorization and Cookie headers");
+	out->userpwd = NULL;
+	out->cookie = NULL;
 }
 
 /* -u USER, without a password, on the screen: the password in effect for
@@ -10040,10 +10130,101 @@ fetch_local(struct app *a, const char *input)
 	return t;
 }
 
+/* A URL typed (on the command line, in the form): its server gets the
+ * credentials of the options in effect. */
+static void
+origin_typed(struct app *a, const char *url)
+{
+	const char *why;
+	char *n = url_normalize(url, &why), *o = n ? url_origin(n) : NULL;
+
+	if (o && !(a->typed = curl_slist_append(a->typed, o)))
+		die("out of memory");
+	free(o);
+	free(n);
+}
+
+static int
+origin_was_typed(const struct app *a, const char *url)
+{
+	char *o = url_origin(url);
+	const struct curl_slist *l;
+	int found = 0;
+
+	for (l = a->typed; o && l && !found; l = l->next)
+		found = !strcmp(l->data, o);
+	free(o);
+	return found;
+}
+
+/* The options for a URL the page gave (a link followed, an element
+ * downloaded): a GET, and the credentials only for a server a typed URL
+ * named, as curl -L sends them (request_for_page). */
+static const struct options *
+options_for_link(struct app *a, const char *url)
+{
+	int other = !origin_was_typed(a, url);
+	struct link_request *l;
+
+	for (l = a->links; l; l = l->next)
+		if (l->of == a->req_opt && l->other_server == other)
+			return &l->opt;
+	l = xmalloc(sizeof *l);
+	memset(l, 0, sizeof *l);
+	l->of = a->req_opt;
+	l->other_server = other;
+	l->opt = *a->req_opt;
+	request_for_page(&l->opt.req, &a->req_opt->req, other, &l->left);
+	l->as_get = a->req_opt->req.has_data || a->req_opt->req.method;
+	l->next = a->links;
+	a->links = l;
+	return &l->opt;
+}
+
+/* A reload is the same request again: the options its fetch was made
+ * with (a local input has none: those in effect). */
+static const struct options *
+transfer_options(const struct app *a, const struct transfer *t)
+{
+	return t->opt ? t->opt : a->req_opt;
+}
+
+/* The story says what a link's fetch left out of the options in effect. */
+static void
+link_request_story(struct app *a, struct transfer *t, const struct options *o)
+{
+	const struct link_request *l;
+
+	for (l = a->links; l && &l->opt != o; l = l->next)
+		;
+	if (!l)
+		return;
+	if (l->as_get)
+		story_step(t, "A link is fetched with GET, as a browser does: the -d body and -X "
+			   "were for the URL they were given with");
+	if (l->left.len)
+		story_warn(t, "Not sent to this server, as no URL you typed names it: %s",
+			   l->left.data);
+}
+
+static void
+link_requests_free(struct link_request *l)
+{
+	struct link_request *next;
+
+	for (; l; l = next) {
+		next = l->next;
+		curl_slist_free_all(l->opt.req.headers);
+		buf_free(&l->left);
+		free(l);
+	}
+}
+
 /* Starts fetching a page (or reading a local one); it replaces the shown
  * page when it arrives. */
 static void
-fetch_start(struct app *a, const char *typed, const char *save_as, int reload)
+fetch_start(struct app *a, const char *typed, const struct options *o, const char *save_as,
+	    int reload)
 {
 	const char *why = NULL;
 	struct transfer *local = NULL;
@@ -10059,7 +10240,9 @@ fetch_start(struct app *a, const char *typed, const char *save_as, int reload)
 	fetch_drop(a); /* a new fetch replaces the one in flight */
 	doc_free(a->restore);
 	a->restore = NULL;
-	a->fetch = local ? local : net_start(a->multi, a->req_opt, url, -1);
+	a->fetch = local ? local : net_start(a->multi, o, url, -1);
+	if (!local)
+		link_request_story(a, a->fetch, o);
 	a->fetch_reload = reload;
 	free(a->ui.form.save_as);
 	a->ui.form.save_as = save_as && *save_as ? xstrdup(save_as) : NULL;
@@ -10402,7 +10585,8 @@ download_start(struct app *a, const char *url, const char *name, int force, int 
 	} else if ((fd = temp_create(a->opt.dir, TMP_DOWNLOAD, &err)) < 0) {
 		ui_message(a, 1, "%s", err.data);
 	} else {
-		a->download.t = net_start(a->multi, a->req_opt, url, fd);
+		a->download.t = net_start(a->multi, options_for_link(a, url), url, fd);
+		link_request_story(a, a->download.t, a->download.t->opt);
 		a->download.path = xstrdup(path.data);
 		a->download.force = force;
 		a->download.auto_name = auto_name;
@@ -10624,6 +10808,8 @@ app_free(struct app *a)
 	buf_free(&a->ui.form.paste);
 	buf_free(&a->ui.msg);
 	cmd_free(&a->cmd);
+	curl_slist_free_all(a->typed);
+	link_requests_free(a->links);
 }
 
 /* ==== input: the line editor, each mode's keys, the key dispatch ==== */
@@ -10865,7 +11051,8 @@ form_submit(struct app *a)
 			a->req_opt = &k->opt;
 			k = NULL;
 		}
-		fetch_start(a, norm, save, 0);
+		origin_typed(a, norm);
+		fetch_start(a, norm, a->req_opt, save, 0);
 	}
 	asked_free(k);
 	free(norm);
@@ -11344,7 +11531,7 @@ act_follow(struct app *a, int arg)
 		ui_message(a, 1, "not a page: d downloads it");
 		return;
 	}
-	fetch_start(a, e->url, NULL, 0);
+	fetch_start(a, e->url, options_for_link(a, e->url), NULL, 0);
 }
 
 static void
@@ -11364,7 +11551,7 @@ act_back(struct app *a, int arg)
 		struct doc *d = a->doc;
 
 		a->doc = NULL;
-		fetch_start(a, d->url, NULL, 1);
+		fetch_start(a, d->url, options_for_link(a, d->url), NULL, 1);
 		a->restore = d;
 		ui_message(a, 0, "that page was let go to bound memory: fetching it again");
 		filter_clear(a);
@@ -11381,9 +11568,9 @@ act_reload(struct app *a, int arg)
 {
 	(void)arg;
 	if (a->failed) /* the fetch that failed: try it again */
-		fetch_start(a, a->failed->url, NULL, !a->doc);
+		fetch_start(a, a->failed->url, transfer_options(a, a->failed), NULL, !a->doc);
 	else if (a->doc)
-		fetch_start(a, a->doc->t->url, NULL, 1);
+		fetch_start(a, a->doc->t->url, transfer_options(a, a->doc->t), NULL, 1);
 	else
 		ui_message(a, 1, "no page to reload");
 }
@@ -12034,8 +12221,10 @@ run_tui(struct app *a)
 		return EXIT_USAGE;
 	}
 	a->ui.save_derive = a->opt.save && !a->opt.save_name;
-	if (a->opt.ninputs) /* the screen opens the first */
-		fetch_start(a, a->opt.inputs[0], a->opt.save_name, 0);
+	if (a->opt.ninputs) { /* the screen opens the first */
+		origin_typed(a, a->opt.inputs[0]);
+		fetch_start(a, a->opt.inputs[0], a->req_opt, a->opt.save_name, 0);
+	}
 	else
 		act_open(a, 0);
 	a->ui.dirty = 1;

@@ -1495,6 +1495,25 @@ Handler.dispatch = _dispatch_wire
 # ---- end of wire --------------------------------------------------------------
 
 
+# ==== what a followed link is sent with (tests/links-request.t) ============
+#   /links/to?url=URL   a page with one link, to URL
+_dispatch_before_links = Handler.dispatch
+
+
+def _dispatch_links(self, req):
+    if req.path == "/links/to":
+        import html
+        to = req.query.get("url", ["/"])[0]
+        self.page('<!doctype html><title>a link</title><a href="%s">the link</a>\n'
+                  % html.escape(to))
+    else:
+        _dispatch_before_links(self, req)
+
+
+Handler.dispatch = _dispatch_links
+# ==== end of what a followed link is sent with ==============================
+
+
 def main():
     global LOG
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
