@@ -107,8 +107,10 @@ check_page(const uint8_t *data, size_t size)
 	t.content_length = -1;
 	t.status = 200;
 	t.received = size;
+	memset(&hop, 0, sizeof hop);
 	hop.url = t.url;
 	hop.status = 301;
+	snprintf(hop.version, sizeof hop.version, "%.*s", (int)len[0], piece[0]);
 	hop.head = 0;
 	hop.len = size;
 	t.hops = &hop;
