@@ -187,12 +187,19 @@
 
 #define ERRORS_PER 16        /* ... this many bytes read (real pages: under 1 per 125) */
 
+#define PARALLEL_MAX 64      /* --parallel, --per-host: at most */
+
+#define QUEUE_TRIES 3        /* a 429, a 503 or a broken download: tries in all */
+
+#define TMP_SLOTS (2 + 2 * PARALLEL_MAX) /* a save, a download, the queue's files */
+
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_USAGE = 1,
 	EXIT_TRANSFER = 2,
 	EXIT_HTTP = 3,
 	EXIT_LOCAL = 4,
+	EXIT_BROKEN = 5,    /* --check: a link is broken */
 	EXIT_SIGHUP = 129,
 	EXIT_SIGINT = 130,
 	EXIT_SIGTERM = 143,
@@ -208,7 +215,7 @@ enum body_kind { BODY_HTML, BODY_TEXT, BODY_BINARY };
 
 /* The columns of a TSV line (--fields), listed as a 0-terminated string. */
 enum field { F_END, F_KIND, F_TAG, F_ATTR, F_URL, F_RAW, F_TEXT, F_DESCRIPTOR, F_REL, F_PAGE,
-	     F_COUNT };
+	     F_STATUS, F_COUNT };
 
 #define FIELDS_MAX 32
 
@@ -287,6 +294,8 @@ struct page {
 	size_t error_flood;   /* the parse was stopped after so many: see ERRORS_FREE */
 	enum body_kind body;  /* not BODY_HTML: not parsed, no records */
 	struct buf text;      /* the body converted to UTF-8, when it was */
+	struct str_set ids;   /* id and a's name values, when parse_ids asks */
+	const char **status;  /* --check: each record's, or NULL */
 };
 
 /* One response of a transfer: a redirect, or the last. */
@@ -341,6 +350,7 @@ struct transfer {
 	long max_redirs;    /* --max-redirs, for the error that names it */
 	curl_off_t rate;    /* --limit-rate: body bytes per second at most, 0: any */
 	int paused;         /* ... and the body waits for the time to catch up */
+	int ranges;         /* the response said Accept-Ranges: bytes */
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -385,6 +395,10 @@ struct options {
 	int ninputs;
 	unsigned char fields[FIELDS_MAX + 1]; /* the TSV's columns, F_END-terminated */
 	struct request req;  /* curl's request options, for every fetch of the run */
+	unsigned download;   /* --download: a bit per kind to fetch after the extraction */
+	int check;           /* --check: each record's URL checked */
+	int parallel;        /* --parallel: transfers of the queue at once */
+	int per_host;        /* --per-host: ... to one host */
 };
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
@@ -561,6 +575,48 @@ struct download {
 	int auto_name;            /* the name is the response's: name_for_body() */
 };
 
+/* One host of the queue: how many of its transfers may run, and when. */
+struct qhost {
+	char *name;               /* "host:port", as the URL says */
+	int limit, active;        /* a 429 or 503 lowers the limit */
+	double not_before;        /* ... and nothing starts before (the queue's clock) */
+};
+
+enum qstate { Q_QUEUED, Q_ACTIVE, Q_DONE, Q_FAILED, Q_SKIPPED };
+
+/* One URL of the queue: a download into a temp file, or a link check. */
+struct qitem {
+	char *url;                /* without its #fragment */
+	char *path;               /* a download's file, once saved */
+	char *error;              /* why it failed, as safe text */
+	char *final_url;          /* a check: where redirects led, or NULL */
+	struct transfer *t;       /* while active */
+	struct str_set ids;       /* a check of #fragments: the page's ids */
+	double not_before;        /* a retry waits until then */
+	curl_off_t have;          /* bytes of the temp file kept: a retry asks for the rest */
+	curl_off_t total;         /* the size expected, 0: unknown */
+	size_t bytes;             /* of the body, over all tries */
+	long status, first_status; /* a check: the last response's, the first one's */
+	int state, tries, host;
+	int slot, fd;             /* a download's temp file, -1: none yet */
+	int get;                  /* a check: HEAD was refused, or ids are wanted */
+	int want_ids;
+	int told;                 /* its end was reported */
+};
+
+/* Many transfers at once on the run's multi handle, within limits. */
+struct queue {
+	CURLM *multi;
+	const struct options *o;
+	struct qitem *it;
+	size_t n, cap, first;     /* items before first are over */
+	struct str_set urls;      /* url -> its item */
+	struct qhost *host;
+	size_t nhosts;
+	int active, check;
+	struct timespec t0;       /* the queue's clock */
+};
+
 struct app {
 	struct options opt;
 	CURLM *multi;
@@ -618,10 +674,15 @@ static const char *const kind_names[K_COUNT] = {
 
 static const char *const field_names[F_COUNT] = {
 	NULL, "kind", "tag", "attr", "url", "raw", "text", "descriptor", "rel", "page",
+	"status",
 };
 
 /* The TSV's columns unless --fields says otherwise. */
 static const unsigned char default_fields[] = {F_KIND, F_TAG, F_ATTR, F_URL, F_TEXT, F_END};
+
+/* ... and with --check. */
+static const unsigned char check_fields[] = {F_KIND, F_TAG, F_ATTR, F_URL, F_TEXT, F_STATUS,
+					     F_END};
 
 /* The actions of the key table, defined in the actions section. */
 static void act_back(struct app *, int);
@@ -753,7 +814,7 @@ static const size_t nform_keys = sizeof form_keys / sizeof form_keys[0];
  * lock-free atomic, safe in a handler and seen by every thread. */
 static atomic_int got_signal;
 
-static char cleanup_path[2][PATH_MAX];   /* temp files to remove on any exit */
+static char cleanup_path[TMP_SLOTS][PATH_MAX]; /* temp files to remove on any exit */
 
 static int ui_active;                    /* curses owns the terminal */
 
@@ -762,7 +823,7 @@ cleanup_temp(void)
 {
 	int i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < TMP_SLOTS; i++)
 		if (cleanup_path[i][0]) {
 			unlink(cleanup_path[i]);
 			cleanup_path[i][0] = '\0';
@@ -3378,6 +3439,22 @@ parse_stop_asked(struct parse_state *st)
 	return 1;
 }
 
+/* Whether the parse keeps the page's id values (and a's name values):
+ * set before a parse starts, when #fragments are to be checked. */
+static atomic_int parse_ids;
+
+/* What a #fragment may point at: an id, or the name of an <a>. */
+static void
+element_ids(struct page *p, const char *tag, const xmlChar **atts)
+{
+	const xmlChar **a;
+
+	for (a = atts; a && a[0]; a += 2)
+		if (a[1] && (name_is((const char *)a[0], "id") ||
+			     (name_is((const char *)a[0], "name") && name_is(tag, "a"))))
+			set_put(&p->ids, (const char *)a[1], strlen((const char *)a[1]), 0);
+}
+
 static void
 sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
@@ -3397,6 +3474,8 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 					     strlen(attr_value(atts, "href")));
 	if (name_is(tag, "a"))
 		anchor_close(st); /* <a> inside <a> closes the outer one */
+	if (atomic_load(&parse_ids))
+		element_ids(st->page, tag, atts);
 	/* the rules of this tag, found once: each attribute is then compared
 	 * with their attribute names only */
 	for (i = 0; i < NRULES; i++)
@@ -3567,6 +3646,8 @@ page_free(struct page *p)
 	arena_free(&p->arena);
 	free(p->el);
 	buf_free(&p->text);
+	set_free(&p->ids);
+	free(p->status);
 	free(p);
 }
 
@@ -3818,6 +3899,9 @@ net_header_seen(struct transfer *t, const char *h, size_t n)
 		t->chunked = 0;
 		t->length_seen = -1;
 		t->bad_length = 0;
+		t->ranges = 0;
+	} else if (n > 20 && !ascii_casecmp_n(h, "accept-ranges: bytes", 20)) {
+		t->ranges = 1;
 	} else if (n > 15 && !ascii_casecmp_n(h, "content-length:", 15)) {
 		net_length_seen(t, h + 15, n - 15);
 	} else if (n > 17 && !ascii_casecmp_n(h, "content-encoding:", 17)) {
@@ -4313,9 +4397,10 @@ net_start_id(void)
 	return ++ids;
 }
 
-/* Starts fetching url in multi: into memory (fd < 0) or into fd, a download. */
+/* A transfer of url, not started: into memory (fd < 0) or into fd, a
+ * download. The caller may set more options, then net_add() starts it. */
 static struct transfer *
-net_start(CURLM *multi, const struct options *o, const char *url, int fd)
+transfer_new(CURLM *multi, const struct options *o, const char *url, int fd)
 {
 	struct transfer *t = xmalloc(sizeof *t);
 
@@ -4334,8 +4419,23 @@ net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 	if (o->req.insecure && !ascii_casecmp_n(url, "https:", 6))
 		story_step(t, "TLS certificate verification is off (--insecure): "
 			 "the server is not known to be who it says");
-	if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
+	return t;
+}
+
+static void
+net_add(struct transfer *t)
+{
+	if (curl_multi_add_handle(t->multi, t->easy) != CURLM_OK)
 		die("cannot start a transfer");
+}
+
+/* Starts fetching url in multi: into memory (fd < 0) or into fd, a download. */
+static struct transfer *
+net_start(CURLM *multi, const struct options *o, const char *url, int fd)
+{
+	struct transfer *t = transfer_new(multi, o, url, fd);
+
+	net_add(t);
 	return t;
 }
 
@@ -4810,6 +4910,8 @@ struct tsv {
 	const unsigned char *fields; /* F_END-terminated; NULL: default_fields */
 	const char *page;            /* the page's URL, for the page column */
 	struct resolver r;           /* for records that hold no URL (--dump) */
+	const char **status;         /* --check: each record's (of el), or NULL */
+	const struct element *el;
 };
 
 static void
@@ -4835,6 +4937,7 @@ tsv_field(struct buf *o, enum field f, const struct element *e, struct tsv *t)
 	case F_DESCRIPTOR: s = record_descriptor(e); break;
 	case F_REL: s = record_rel(e); break;
 	case F_PAGE: s = t->page; break;
+	case F_STATUS: s = t->status ? t->status[e - t->el] : NULL; break;
 	default: break;
 	}
 	if (s)
@@ -4864,6 +4967,8 @@ out_tsv(struct buf *o, const struct page *p, const unsigned char *fields, const 
 	size_t i;
 
 	tsv_init(&t, fields, page, p->base);
+	t.status = p->status;
+	t.el = p->el;
 	for (i = 0; i < p->n; i++) {
 		if (out_spill(o, f, 65536) < 0) {
 			resolver_free(&t.r);
@@ -5103,6 +5208,10 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 		json_str(o, record_descriptor(e));
 		buf_adds(o, ",\"rel\":");
 		json_str(o, record_rel(e));
+		if (p->status) {
+			buf_adds(o, ",\"status\":");
+			json_str(o, p->status[i]);
+		}
 		buf_addc(o, '}');
 	}
 	resolver_free(&r);
@@ -5171,7 +5280,7 @@ mkdir_p(const char *dir)
 }
 
 /* Temp files to remove on any exit: one of a save, one of a download. */
-enum { TMP_SAVE, TMP_DOWNLOAD };
+enum { TMP_SAVE, TMP_DOWNLOAD, TMP_QUEUE /* up to TMP_SLOTS */ };
 
 /*
  * Removes temp files that a killed run (SIGKILL, a crash) left in dir. A
@@ -5387,6 +5496,500 @@ name_free(const char *dir, const char *name)
 	}
 	buf_free(&path);
 	return out.data;
+}
+
+/* ==== queue: many transfers at once — downloads and link checks, within limits ==== */
+
+static const char *const qstate_names[] = {"queued", "active", "done", "failed", "skipped"};
+
+static double
+queue_now(const struct queue *q)
+{
+	return elapsed_s(&q->t0);
+}
+
+static void
+queue_init(struct queue *q, CURLM *multi, const struct options *o, int check)
+{
+	memset(q, 0, sizeof *q);
+	q->multi = multi;
+	q->o = o;
+	q->check = check;
+	clock_gettime(CLOCK_MONOTONIC, &q->t0);
+}
+
+/* The host of url with its port ("host:port" as written): the unit of
+ * --per-host. URLs here are absolute: "scheme://[user@]host[:port]/...". */
+static int
+queue_host(struct queue *q, const char *url)
+{
+	const char *p = strstr(url, "://"), *at;
+	size_t n, i;
+
+	p = p ? p + 3 : url;
+	n = strcspn(p, "/?#");
+	if ((at = memchr(p, '@', n))) {
+		n -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	for (i = 0; i < q->nhosts; i++)
+		if (strlen(q->host[i].name) == n && !ascii_casecmp_n(q->host[i].name, p, n))
+			return (int)i;
+	q->host = xrealloc(q->host, (q->nhosts + 1) * sizeof *q->host);
+	memset(&q->host[q->nhosts], 0, sizeof *q->host);
+	q->host[q->nhosts].name = xstrndup(p, n);
+	q->host[q->nhosts].limit = q->o->per_host;
+	return (int)q->nhosts++;
+}
+
+/* Queues url (once: the same URL again gives the same item); its index.
+ * A URL that is not http(s) is skipped at once. */
+static size_t
+queue_add(struct queue *q, const char *url, int want_ids)
+{
+	size_t n = strcspn(url, "#"), i = set_put(&q->urls, url, n, q->n);
+	struct qitem *it;
+
+	if (i != (size_t)-1) {
+		q->it[i].want_ids |= want_ids;
+		q->it[i].get |= want_ids;
+		return i;
+	}
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 64;
+		q->it = xrealloc(q->it, q->cap * sizeof *q->it);
+	}
+	it = &q->it[q->n];
+	memset(it, 0, sizeof *it);
+	it->url = xstrndup(url, n);
+	it->fd = it->slot = -1;
+	it->want_ids = it->get = want_ids;
+	if (ascii_casecmp_n(url, "http://", 7) && ascii_casecmp_n(url, "https://", 8)) {
+		it->state = Q_SKIPPED;
+		it->error = xstrdup("not an http(s) URL");
+	} else {
+		it->host = queue_host(q, url);
+	}
+	return q->n++;
+}
+
+/* A free temp-file slot for a download, or -1: it waits for one. */
+static int
+queue_slot(void)
+{
+	int i;
+
+	for (i = TMP_QUEUE; i < TMP_SLOTS; i++)
+		if (!cleanup_path[i][0])
+			return i;
+	return -1;
+}
+
+static void
+queue_failed(struct qitem *it, const char *why)
+{
+	struct buf b = {0};
+
+	buf_add_safe(&b, why, strlen(why), SAN_TEXT);
+	free(it->error);
+	it->error = b.data;
+	it->state = Q_FAILED;
+}
+
+/* A check's GET reads the status, not the body: its first bytes end it. */
+static int
+queue_discard(void *ctx, const char *data, size_t n)
+{
+	(void)ctx, (void)data, (void)n;
+	return -1;
+}
+
+/* Starts the transfer of it: 0 when it must wait (no temp slot free). */
+static int
+queue_begin(struct queue *q, struct qitem *it)
+{
+	struct buf err = {0};
+	struct transfer *t;
+
+	if (!q->check && it->fd < 0) {
+		if ((it->slot = queue_slot()) < 0)
+			return 0;
+		if ((it->fd = temp_create(q->o->dir, it->slot, &err)) < 0) {
+			queue_failed(it, err.data);
+			buf_free(&err);
+			return 1;
+		}
+	}
+	t = transfer_new(q->multi, q->o, it->url, q->check ? -1 : it->fd);
+	if (q->check && !it->get)
+		curl_easy_setopt(t->easy, CURLOPT_NOBODY, 1L);
+	else if (q->check && !it->want_ids)
+		t->sink = queue_discard;
+	if (it->have > 0) { /* the rest of a broken download, as it was sent */
+		curl_easy_setopt(t->easy, CURLOPT_RESUME_FROM_LARGE, it->have);
+		curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, NULL);
+		t->max_size -= (size_t)it->have;
+	}
+	net_add(t);
+	it->t = t;
+	it->state = Q_ACTIVE;
+	it->tries++;
+	q->active++;
+	q->host[it->host].active++;
+	return 1;
+}
+
+/* How long a 429 or 503 waits: its Retry-After (at most a minute), else
+ * 1, 2, 4 s as the tries go. */
+static double
+queue_wait(const struct transfer *t, const struct qitem *it)
+{
+	curl_off_t after = 0;
+
+	curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &after);
+	if (after > 0)
+		return after < 60 ? (double)after : 60.0;
+	return (double)(1 << (it->tries > 0 ? it->tries - 1 : 0));
+}
+
+/* it tries again in wait seconds; slow: its host said it is busy, so
+ * fewer of its transfers run, none before then. */
+static void
+queue_retry(struct queue *q, struct qitem *it, double wait, int slow)
+{
+	struct qhost *h = &q->host[it->host];
+
+	it->state = Q_QUEUED;
+	it->not_before = queue_now(q) + wait;
+	if (!slow)
+		return;
+	if (h->limit > h->active)
+		h->limit = h->active > 0 ? h->active : 1;
+	if (h->not_before < it->not_before)
+		h->not_before = it->not_before;
+}
+
+/* The temp file of a download, cut back to the bytes kept. */
+static int
+queue_keep(struct qitem *it, curl_off_t have)
+{
+	it->have = have;
+	if (ftruncate(it->fd, (off_t)have) < 0 || lseek(it->fd, (off_t)have, SEEK_SET) < 0) {
+		queue_failed(it, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether a download broke in the body, where another try may go on. */
+static int
+queue_broken(const struct transfer *t)
+{
+	return (t->status == 200 || t->status == 206) && t->received > 0 &&
+	       (t->result == CURLE_PARTIAL_FILE || t->result == CURLE_RECV_ERROR ||
+		t->result == CURLE_OPERATION_TIMEDOUT || t->result == CURLE_SEND_ERROR);
+}
+
+/* A complete download: named as the response says, a free name (never
+ * one that exists), and moved there. */
+static void
+queue_commit(struct queue *q, struct qitem *it, const struct transfer *t)
+{
+	char *name = name_for_body(t), *free_name = name_free(q->o->dir, name);
+	struct buf err = {0}, path = {0};
+
+	buf_addf(&path, "%s/%s", q->o->dir, free_name);
+	if (temp_commit(it->fd, it->slot, path.data, 0, &err) < 0) {
+		queue_failed(it, err.data);
+		buf_free(&path);
+	} else {
+		it->path = path.data;
+		it->state = Q_DONE;
+	}
+	it->fd = it->slot = -1;
+	buf_free(&err);
+	free(name);
+	free(free_name);
+}
+
+/* A download's try is over: saved, tried again, or failed. */
+static void
+queue_saved(struct queue *q, struct qitem *it, const struct transfer *t)
+{
+	struct buf err = {0};
+	long s = t->status;
+	int resumable = (t->ranges || s == 206) && !t->encoding[0];
+
+	net_error(t, &err);
+	if ((s == 429 || s == 503) && it->tries < QUEUE_TRIES) {
+		if (queue_keep(it, it->have) == 0)
+			queue_retry(q, it, queue_wait(t, it), 1);
+	} else if (queue_broken(t) && it->tries < QUEUE_TRIES) {
+		if (queue_keep(it, resumable ? it->have + (curl_off_t)t->received : 0) == 0)
+			queue_retry(q, it, 0.5 * (1 << (it->tries - 1)), 0);
+	} else if (t->result == CURLE_RANGE_ERROR && it->tries < QUEUE_TRIES) {
+		if (queue_keep(it, 0) == 0) /* no range after all: from the start */
+			queue_retry(q, it, 0, 0);
+	} else if (err.len) {
+		queue_failed(it, err.data);
+	} else if (s >= 400) {
+		buf_addf(&err, "HTTP status %ld", s);
+		queue_failed(it, err.data);
+	} else {
+		queue_commit(q, it, t);
+	}
+	buf_free(&err);
+}
+
+/* What went wrong with a check that had no answer, in a word. */
+static const char *
+queue_net_word(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT: return "timeout";
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY: return "DNS";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE: return "TLS";
+	case CURLE_COULDNT_CONNECT: return "refused";
+	case CURLE_TOO_MANY_REDIRECTS: return "redirect loop";
+	case CURLE_UNSUPPORTED_PROTOCOL: return "not http(s)";
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR: return "no answer";
+	default: return "error";
+	}
+}
+
+/* The page a #fragment check fetched: its ids, when it is HTML. */
+static void
+queue_ids(struct qitem *it, struct transfer *t)
+{
+	char *charset = http_charset(t->content_type);
+	struct page *p;
+
+	if (body_kind(t->content_type, t->body.data, t->body.len) == BODY_HTML) {
+		atomic_store(&parse_ids, 1); /* from now on: a cost only --check pays */
+		p = page_parse(t->body.data ? t->body.data : "", t->body.len, transfer_base(t),
+			       charset, NULL);
+		it->ids = p->ids;
+		memset(&p->ids, 0, sizeof p->ids);
+		page_free(p);
+		it->want_ids = 2; /* known: a missing one is missing */
+	}
+	free(charset);
+}
+
+/* A check's try is over: its status, or HEAD again as GET, or later. */
+static void
+queue_checked(struct queue *q, struct qitem *it, struct transfer *t)
+{
+	long s = t->status;
+
+	if (!it->get && (s == 405 || s == 501 || s == 403)) { /* HEAD refused */
+		it->get = 1;
+		it->tries--;
+		queue_retry(q, it, 0, 0);
+		return;
+	}
+	if ((s == 429 || s == 503) && it->tries < QUEUE_TRIES) {
+		queue_retry(q, it, queue_wait(t, it), 1);
+		return;
+	}
+	it->status = s;
+	it->first_status = t->nhops ? t->hops[0].status : s;
+	if (t->redirects > 0 && t->final_url)
+		it->final_url = xstrdup(t->final_url);
+	if (!s) {
+		queue_failed(it, queue_net_word(t->result));
+		return;
+	}
+	it->state = s >= 400 ? Q_FAILED : Q_DONE;
+	if (it->want_ids && s < 400)
+		queue_ids(it, t);
+}
+
+/* A download's temp file, when it has one, removed. */
+static void
+queue_release(struct qitem *it)
+{
+	if (it->fd >= 0) {
+		close(it->fd);
+		temp_discard(it->slot);
+	}
+	it->fd = it->slot = -1;
+}
+
+/* The transfer of it is over: what it means, then it is let go. */
+static void
+queue_end(struct queue *q, struct qitem *it)
+{
+	struct transfer *t = it->t;
+	struct qhost *h = &q->host[it->host];
+
+	it->bytes = (size_t)it->have + t->received;
+	q->active--;
+	h->active--;
+	if (q->check)
+		queue_checked(q, it, t);
+	else
+		queue_saved(q, it, t);
+	if (it->state == Q_FAILED)
+		queue_release(it);
+	/* a host that answers again gets back one more at a time */
+	if (it->state == Q_DONE && h->limit < q->o->per_host && queue_now(q) > h->not_before + 1)
+		h->limit++;
+	transfer_free(t);
+	it->t = NULL;
+}
+
+static int
+queue_may_start(const struct queue *q, const struct qitem *it, double now)
+{
+	const struct qhost *h = &q->host[it->host];
+
+	return q->active < q->o->parallel && h->active < h->limit && now >= it->not_before &&
+	       now >= h->not_before;
+}
+
+/* One turn: ends the transfers that are over, starts those that may; the
+ * number of items not over yet. */
+static size_t
+queue_step(struct queue *q)
+{
+	double now = queue_now(q);
+	size_t i, left = 0;
+
+	for (i = q->first; i < q->n; i++) {
+		struct qitem *it = &q->it[i];
+
+		if (it->state == Q_ACTIVE && it->t->done)
+			queue_end(q, it);
+		if (it->state == Q_QUEUED && queue_may_start(q, it, now))
+			queue_begin(q, it);
+		if (it->state == Q_QUEUED || it->state == Q_ACTIVE)
+			left++;
+		else if (i == q->first)
+			q->first++;
+	}
+	return left;
+}
+
+/* Stops it (a cancel): nothing of it is kept. */
+static void
+queue_cancel(struct queue *q, struct qitem *it)
+{
+	if (it->state == Q_ACTIVE) {
+		q->active--;
+		q->host[it->host].active--;
+		transfer_free(it->t);
+		it->t = NULL;
+	}
+	if (it->state == Q_ACTIVE || it->state == Q_QUEUED) {
+		queue_release(it);
+		it->state = Q_SKIPPED;
+		free(it->error);
+		it->error = xstrdup("cancelled");
+	}
+}
+
+static void
+queue_free(struct queue *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++) {
+		queue_cancel(q, &q->it[i]);
+		free(q->it[i].url);
+		free(q->it[i].path);
+		free(q->it[i].error);
+		free(q->it[i].final_url);
+		set_free(&q->it[i].ids);
+	}
+	for (i = 0; i < q->nhosts; i++)
+		free(q->host[i].name);
+	free(q->host);
+	free(q->it);
+	set_free(&q->urls);
+	memset(q, 0, sizeof *q);
+}
+
+/* Runs the queue to its end (or a signal); told(it) as each item ends. */
+static void
+queue_run(struct queue *q, void (*told)(const struct qitem *, void *), void *ctx)
+{
+	struct curl_waitfd sig = signal_waitfd();
+	size_t i, left;
+
+	for (;;) {
+		left = queue_step(q);
+		for (i = 0; told && i < q->n; i++)
+			if (!q->it[i].told && q->it[i].state > Q_ACTIVE) {
+				q->it[i].told = 1;
+				told(&q->it[i], ctx);
+			}
+		if (!left || got_signal)
+			break;
+		/* a retry waits without a transfer to wake the poll */
+		curl_multi_poll(q->multi, &sig, signal_pipe[0] >= 0, q->active ? 1000 : 50, NULL);
+		net_drive(q->multi);
+	}
+}
+
+/* The #fragment of url, percent-decoded, in out; 0 when there is none to
+ * look for ("#" and "#top" are the top of any page). */
+static int
+url_fragment(const char *url, struct buf *out)
+{
+	const char *f = strchr(url, '#'), *p;
+	unsigned hi, lo;
+
+	out->len = 0;
+	if (!f || !f[1] || !strcmp(f + 1, "top"))
+		return 0;
+	for (p = f + 1; *p; p++) {
+		if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]) &&
+		    sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
+			buf_addc(out, (char)(hi << 4 | lo));
+			p += 2;
+		} else {
+			buf_addc(out, *p);
+		}
+	}
+	return out->len > 0;
+}
+
+static int
+set_has(const struct str_set *set, const char *s, size_t n)
+{
+	return set->cap && set_slot((struct str_set *)set, s, n, str_hash(s, n))->s;
+}
+
+/* A record's status once its URL was checked, in o (raw text: the output
+ * makes it safe); whether the link is broken. */
+static int
+check_status(const struct qitem *it, const char *url, struct buf *o)
+{
+	struct buf frag = {0};
+	int broken = it->state == Q_FAILED;
+
+	if (it->state == Q_SKIPPED)
+		buf_adds(o, "skipped");
+	else if (!it->status)
+		buf_adds(o, it->error ? it->error : "error");
+	else if (it->final_url)
+		buf_addf(o, "%ld→%ld %s", it->first_status, it->status, it->final_url);
+	else
+		buf_addf(o, "%ld", it->status);
+	if (!broken && it->want_ids == 2 && url_fragment(url, &frag) &&
+	    !set_has(&it->ids, frag.data, frag.len)) {
+		buf_addf(o, " #%s missing", frag.data);
+		broken = 1;
+	}
+	buf_free(&frag);
+	return broken;
 }
 
 /* ==== stream: --dump's pipeline, the body parsed as it arrives and written as parsed ==== */
@@ -8998,6 +9601,18 @@ act_quit(struct app *a, int arg)
 /* ==== main: options, the two runs (run_tui, run_dump), main() ==== */
 
 static void
+usage_queue(FILE *f)
+{
+	fputs("  --download KINDS        then fetch the records of those kinds into DIR,\n"
+	      "                          many at once (image,media,...; all); no screen\n"
+	      "  --check                 check each record's URL: a status column (and\n"
+	      "                          field); exit 5 when a link is broken; no screen\n"
+	      "  --parallel N            transfers of --download and --check at once\n"
+	      "                          (default 6, at most 64)\n"
+	      "  --per-host N            ... to one host (default 4)\n", f);
+}
+
+static void
 usage(FILE *f)
 {
 	fputs("usage: scraper [OPTIONS] [INPUT...]\n"
@@ -9009,15 +9624,17 @@ usage(FILE *f)
 	      "  --base URL              what a local input's links resolve against\n"
 	      "  --unique                only the first record of each URL (--dump)\n"
 	      "  --fields LIST           the TSV's columns, comma-separated: kind, tag, attr,\n"
-	      "                          url, raw, text, descriptor, rel, page (default\n"
-	      "                          kind,tag,attr,url,text)\n"
+	      "                          url, raw, text, descriptor, rel, page, status\n"
+	      "                          (default kind,tag,attr,url,text; --check adds\n"
+	      "                          status)\n"
 	      "  -v, --verbose           the transfer report on stderr\n"
 	      "  -s, --save [NAME]       also save the body as DIR/NAME (when omitted: the\n"
 	      "                          response's Content-Disposition name, else the URL's)\n"
 	      "  --dir DIR               directory for saved files (default Files)\n"
 	      "  --force                 overwrite an existing file when saving\n"
-	      "  --max-size BYTES        largest body accepted (default 67108864)\n"
-	      "  -h, --help              this help\n"
+	      "  --max-size BYTES        largest body accepted (default 67108864)\n", f);
+	usage_queue(f);
+	fputs("  -h, --help              this help\n"
 	      "  -V, --version           the version\n"
 	      "Request options, as curl's (for every fetch of the run, downloads too):\n"
 	      " HTTP:\n"
@@ -9080,7 +9697,7 @@ parse_number(const char *s, const char *opt, long min)
 enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT,
        OPT_BASE, OPT_UNIQUE, OPT_FIELDS, OPT_DATA_BINARY, OPT_CACERT, OPT_CAPATH,
        OPT_NOPROXY, OPT_HTTP11, OPT_HTTP2, OPT_NO_COMPRESSED, OPT_MAX_REDIRS, OPT_RESOLVE,
-       OPT_LIMIT_RATE };
+       OPT_LIMIT_RATE, OPT_DOWNLOAD, OPT_CHECK, OPT_PARALLEL, OPT_PER_HOST };
 
 /* getopt's letters: ours, then curl's request options */
 #define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46"
@@ -9118,6 +9735,10 @@ static const struct option longopts[] = {
 	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
 	{"resolve", required_argument, NULL, OPT_RESOLVE},
 	{"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+	{"download", required_argument, NULL, OPT_DOWNLOAD},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{"parallel", required_argument, NULL, OPT_PARALLEL},
+	{"per-host", required_argument, NULL, OPT_PER_HOST},
 	{"base", required_argument, NULL, OPT_BASE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -9140,7 +9761,7 @@ fields_parse(unsigned char *fields, const char *list)
 		if (f == F_COUNT) {
 			snprintf(name, sizeof name, "%.*s", (int)len, p);
 			usage_error("unknown field '%s' in --fields (kind, tag, attr, url, raw, "
-				    "text, descriptor, rel, page)", name);
+				    "text, descriptor, rel, page, status)", name);
 		}
 		if (n == FIELDS_MAX) {
 			snprintf(name, sizeof name, "more than %d fields in --fields", FIELDS_MAX);
@@ -9151,6 +9772,57 @@ fields_parse(unsigned char *fields, const char *list)
 			break;
 	}
 	fields[n] = F_END;
+}
+
+/* --download image,media (or all): a bit per kind. */
+static unsigned
+kinds_parse(const char *list)
+{
+	const char *p = list;
+	char name[64];
+	unsigned bits = 0;
+	size_t len, k;
+
+	for (;; p += len + 1) {
+		len = strcspn(p, ",");
+		for (k = 0; k < K_COUNT; k++)
+			if (strlen(kind_names[k]) == len && !ascii_casecmp_n(p, kind_names[k], len))
+				break;
+		if (len == 3 && !ascii_casecmp_n(p, "all", 3))
+			bits = (1u << K_COUNT) - 1;
+		else if (k < K_COUNT)
+			bits |= 1u << k;
+		else {
+			snprintf(name, sizeof name, "%.*s", (int)len, p);
+			usage_error("unknown kind '%s' in --download (link, image, media, embed, "
+				    "resource or all)", name);
+		}
+		if (!p[len])
+			break;
+	}
+	return bits;
+}
+
+/* The options of the queue: --download, --check, --parallel, --per-host;
+ * 0 when c is none of them. Either action means a run without the screen. */
+static int
+options_queue(struct options *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_DOWNLOAD: o->download = kinds_parse(arg); o->dump = 1; return 1;
+	case OPT_CHECK: o->check = 1; o->dump = 1; return 1;
+	case OPT_PARALLEL:
+		o->parallel = (int)parse_number(arg, "--parallel", 1);
+		break;
+	case OPT_PER_HOST:
+		o->per_host = (int)parse_number(arg, "--per-host", 1);
+		break;
+	default:
+		return 0;
+	}
+	if (o->parallel > PARALLEL_MAX || o->per_host > PARALLEL_MAX)
+		usage_error("at most %s transfers at once", "64"); /* PARALLEL_MAX */
+	return 1;
 }
 
 /* The words left after the options: the inputs, or the name --save took. */
@@ -9404,8 +10076,10 @@ options_parse(struct options *o, int argc, char **argv)
 	o->user_agent = "scraper/" VERSION;
 	opterr = 0;
 	o->req.max_redirs = MAX_REDIRECTS;
+	o->parallel = 6;
+	o->per_host = 4;
 	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, longopts, NULL)) != -1) {
-		if (options_request(o, c, optarg))
+		if (options_request(o, c, optarg) || options_queue(o, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_DUMP: o->dump = 1; break;
@@ -9439,6 +10113,8 @@ options_parse(struct options *o, int argc, char **argv)
 	}
 	if (o->json && o->fields[0])
 		usage_error("%s", "--fields picks the columns of --format tsv, not json");
+	if (o->check && !o->fields[0])
+		memcpy(o->fields, check_fields, sizeof check_fields);
 	options_ca_env(&o->req);
 	options_inputs(o, argc, argv);
 }
@@ -9595,7 +10271,7 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi, const char *in
 	d->sink = (struct records_sink){writer_start, writer_final, writer_go, writer_moving, &d->w};
 	/* -v prints the story before the records, --unique drops some after
 	 * the parse: no writer then */
-	d->records = o->json || o->verbose || o->unique ? NULL : &d->sink;
+	d->records = o->json || o->verbose || o->unique || o->check ? NULL : &d->sink;
 	page_input_init(&d->in, o->max_size);
 	feed_init(&d->feed, &d->in, d->records);
 	if (input_is_local(input))
@@ -9718,23 +10394,6 @@ dump_print(struct dump *d, const struct options *o, int rc)
 	return rc;
 }
 
-/* --dump of one input: fetch, parse, print; returns the exit status. */
-static int
-dump_one(struct app *a, const char *input)
-{
-	struct dump d;
-	int rc = dump_start(&d, &a->opt, a->multi, input);
-
-	if (rc == 0) {
-		loop_until_done(d.t);
-		rc = dump_fetched(&d, &a->opt);
-		if (rc < 0)
-			rc = dump_print(&d, &a->opt, dump_parse(&d, &a->opt));
-	}
-	dump_free(&d);
-	return rc;
-}
-
 /* The worse of two exit statuses, for several inputs: a signal, then a
  * local file not written (the output may be short), a usage error (a
  * malformed input), a failed transfer (no document), an HTTP error status
@@ -9742,16 +10401,140 @@ dump_one(struct app *a, const char *input)
 static int
 status_worst(int a, int b)
 {
-	static const int order[] = {EXIT_OK, EXIT_HTTP, EXIT_TRANSFER, EXIT_USAGE, EXIT_LOCAL};
-	int ra = 5, rb = 5, i;
+	static const int order[] = {EXIT_OK, EXIT_BROKEN, EXIT_HTTP, EXIT_TRANSFER, EXIT_USAGE,
+				    EXIT_LOCAL};
+	int ra = 6, rb = 6, i;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		if (order[i] == a)
 			ra = i;
 		if (order[i] == b)
 			rb = i;
 	}
 	return rb > ra ? b : a;
+}
+
+/* --check: each record's URL checked (each URL once, HEAD where it
+ * will do), its status set; EXIT_BROKEN when a link is broken. */
+static int
+dump_check(struct app *a, struct page *p)
+{
+	struct queue q;
+	struct resolver r;
+	struct buf st = {0}, line = {0};
+	size_t i, *at = xmalloc((p->n ? p->n : 1) * sizeof *at), broken = 0;
+
+	queue_init(&q, a->multi, &a->opt, 1);
+	resolver_init(&r, p->base);
+	for (i = 0; i < p->n; i++) {
+		const char *url = p->el[i].url ? p->el[i].url : resolver_url(&r, p->el[i].raw);
+
+		at[i] = queue_add(&q, url, url_fragment(url, &st));
+	}
+	queue_run(&q, NULL, NULL);
+	p->status = xmalloc((p->n ? p->n : 1) * sizeof *p->status);
+	for (i = 0; i < p->n; i++) {
+		const char *url = p->el[i].url ? p->el[i].url : resolver_url(&r, p->el[i].raw);
+
+		st.len = 0;
+		if (check_status(&q.it[at[i]], url, &st)) {
+			broken++;
+			line.len = 0;
+			buf_add_safe(&line, st.data, st.len, SAN_TEXT);
+			print_err(url, line.data);
+		}
+		p->status[i] = arena_strndup(&p->arena, st.data, st.len);
+	}
+	if (broken) {
+		line.len = 0;
+		buf_addf(&line, "%zu of %zu links broken", broken, p->n);
+		print_err(NULL, line.data);
+	}
+	resolver_free(&r);
+	queue_free(&q);
+	buf_free(&st);
+	buf_free(&line);
+	free(at);
+	return got_signal ? signal_status() : broken ? EXIT_BROKEN : EXIT_OK;
+}
+
+/* What --download has done so far, for its summary. */
+struct download_sum {
+	size_t saved, failed, skipped, bytes;
+};
+
+/* One line on stderr as each download ends. */
+static void
+download_told(const struct qitem *it, void *ctx)
+{
+	struct download_sum *sum = ctx;
+	struct buf b = {0};
+
+	if (it->state == Q_DONE) {
+		sum->saved++;
+		sum->bytes += it->bytes;
+		buf_adds(&b, "saved ");
+		buf_add_safe(&b, it->path, strlen(it->path), SAN_TEXT);
+		buf_addf(&b, " (%zu bytes)", it->bytes);
+		print_err(NULL, b.data);
+	} else {
+		it->state == Q_FAILED ? sum->failed++ : sum->skipped++;
+		buf_addf(&b, "%s: %s", qstate_names[it->state], it->error ? it->error : "");
+		print_err(it->url, b.data);
+	}
+	buf_free(&b);
+}
+
+/* --download KINDS: the records of those kinds fetched into --dir (each
+ * URL once), after the extraction. (--query's url field: its values are
+ * queue_add()ed in place of the records'.) EXIT_TRANSFER when one failed. */
+static int
+dump_download(struct app *a, const struct page *p)
+{
+	struct queue q;
+	struct resolver r;
+	struct download_sum sum = {0};
+	struct buf b = {0};
+	size_t i;
+
+	queue_init(&q, a->multi, &a->opt, 0);
+	resolver_init(&r, p->base);
+	for (i = 0; i < p->n; i++)
+		if (a->opt.download & (1u << p->el[i].rule->kind))
+			queue_add(&q, p->el[i].url ? p->el[i].url : resolver_url(&r, p->el[i].raw),
+				  0);
+	resolver_free(&r);
+	queue_run(&q, download_told, &sum);
+	buf_addf(&b, "downloads: %zu saved (%zu bytes), %zu failed, %zu skipped in %.1f s",
+		 sum.saved, sum.bytes, sum.failed, sum.skipped, queue_now(&q));
+	print_err(NULL, b.data);
+	queue_free(&q);
+	buf_free(&b);
+	return got_signal ? signal_status() : sum.failed ? EXIT_TRANSFER : EXIT_OK;
+}
+
+/* --dump of one input: fetch, parse, (check,) print, (download); returns
+ * the exit status. */
+static int
+dump_one(struct app *a, const char *input)
+{
+	struct dump d;
+	int rc = dump_start(&d, &a->opt, a->multi, input), checked = EXIT_OK;
+
+	if (rc == 0) {
+		loop_until_done(d.t);
+		rc = dump_fetched(&d, &a->opt);
+		if (rc < 0) {
+			rc = dump_parse(&d, &a->opt);
+			if (a->opt.check && !got_signal)
+				checked = dump_check(a, d.p);
+			rc = status_worst(dump_print(&d, &a->opt, rc), checked);
+			if (a->opt.download && !got_signal && rc != EXIT_LOCAL)
+				rc = status_worst(rc, dump_download(a, d.p));
+		}
+	}
+	dump_free(&d);
+	return rc;
 }
 
 /* --dump: each input in turn; the worst exit status. A signal, or output
