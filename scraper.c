@@ -425,6 +425,10 @@ struct doc {
 	char *filter;               /* the filter in force when the user left it, or NULL */
 	int pane;
 	struct view view[P_COUNT];
+	unsigned char *mark;        /* one byte an element: marked; NULL until the first mark */
+	size_t nmark[K_COUNT];      /* how many of each kind are marked */
+	size_t mark_n;              /* the elements mark was made for */
+	uint64_t mark_rows;         /* ... and their hash, kept when the page is let go */
 };
 
 /* A one-line editor for the filter and the save prompt. */
@@ -706,6 +710,9 @@ static void act_reload(struct app *, int);
 static void act_save(struct app *, int);
 static void act_scroll(struct app *, int);
 static void act_yank(struct app *, int);
+static void act_mark(struct app *, int);
+static void act_mark_shown(struct app *, int);
+static void act_marks_clear(struct app *, int);
 
 /*
  * The key table: the loop dispatches from it and the help screen is made
@@ -749,6 +756,10 @@ static const struct key keys[] = {
 	{'u', 0, "u", act_unique, 0, CHANGES,
 	 "unique URLs in the element panes: the first row of each, with how many there are; "
 	 "u again: every row"},
+	{'m', 0, "m", act_mark, 0, CHANGES,
+	 "mark the selected row (or unmark it) and move down; with u, every row of its URL"},
+	{'M', 0, "M", act_mark_shown, 0, CHANGES, "mark every row the filter shows"},
+	{'U', 0, "U", act_marks_clear, 0, CHANGES, "clear the pane's marks"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
 	 "fetch and scrape the selected link (or iframe, frame)"},
 	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
@@ -6847,6 +6858,221 @@ view_select_url(struct app *a, const char *url)
 		}
 }
 
+/* Marks belong to the page: one byte an element, made at the first mark.
+ * With u a row stands for every record of its URL, and all of them are
+ * marked or not together; the row shows its first record's mark. */
+static int
+element_marked(const struct doc *d, size_t i)
+{
+	return d->mark && i < d->mark_n && d->mark[i];
+}
+
+static void
+element_mark(struct doc *d, size_t i, int on)
+{
+	int k = d->p->el[i].rule->kind;
+
+	if (!d->mark) {
+		if (!on)
+			return;
+		d->mark_n = d->p->n;
+		d->mark = xmalloc(d->mark_n ? d->mark_n : 1);
+		memset(d->mark, 0, d->mark_n);
+	}
+	if (!d->mark[i] == !on)
+		return;
+	d->mark[i] = on != 0;
+	if (on)
+		d->nmark[k]++;
+	else
+		d->nmark[k]--;
+}
+
+/* Marks (on) or unmarks rows of an element pane, given as indices of its
+ * rows without the filter; with u, every record of their URLs. */
+static void
+rows_mark(struct app *a, int pane, const size_t *rows, size_t n, int on)
+{
+	struct doc *d = a->doc;
+	const size_t *el = pane_elements(a, pane);
+	struct str_set urls = {0};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *url = d->p->el[el[rows[i]]].url;
+
+		element_mark(d, el[rows[i]], on);
+		if (a->ui.unique)
+			set_put(&urls, url, strlen(url), 1);
+	}
+	for (i = 0; a->ui.unique && n && i < d->p->count[pane]; i++) {
+		const struct element *e = &d->p->el[d->kind_rows[pane][i]];
+
+		if (set_put(&urls, e->url, strlen(e->url), 0) == 1) /* one of them */
+			element_mark(d, d->kind_rows[pane][i], on);
+	}
+	set_free(&urls);
+}
+
+/* u on: a URL any record of which is marked is marked whole, so that the
+ * row standing for it shows what was marked. */
+static void
+marks_unite(struct doc *d)
+{
+	struct str_set first = {0};
+	size_t i, f;
+	int k, pass;
+
+	for (k = 0; d->mark && k < K_COUNT; k++, set_free(&first))
+		for (pass = 0; d->nmark[k] && pass < 2; pass++)
+			for (i = 0; i < d->p->count[k]; i++) {
+				size_t e = d->kind_rows[k][i];
+				const char *url = d->p->el[e].url;
+
+				f = set_put(&first, url, strlen(url), e);
+				if (f == (size_t)-1)
+					continue;
+				if (pass == 0 && element_marked(d, e))
+					element_mark(d, f, 1);
+				else if (pass == 1)
+					element_mark(d, e, element_marked(d, f));
+			}
+}
+
+/* Whether row r of an element pane (counted without the filter) is marked. */
+static int
+row_marked(struct app *a, int pane, size_t r)
+{
+	return element_marked(a->doc, pane_elements(a, pane)[r]);
+}
+
+/* How many rows of an element pane are marked (u: once made, one a URL). */
+static size_t
+pane_marked(const struct app *a, int pane)
+{
+	const struct doc *d = a->doc;
+	size_t i, n = 0;
+
+	if (!d || !d->p || pane >= K_COUNT || !d->nmark[pane])
+		return 0;
+	if (!a->ui.unique)
+		return d->nmark[pane];
+	for (i = 0; d->uniq_rows[pane] && i < d->uniq_n[pane]; i++)
+		n += element_marked(d, d->uniq_rows[pane][i]);
+	return n;
+}
+
+/* The element indices of a pane's marked rows, in its order, the filter
+ * notwithstanding (marks are chosen, the filter only shows); the caller
+ * frees them. NULL, *n 0: no page, not an element pane, or none marked. */
+static size_t *
+rows_marked(struct app *a, int pane, size_t *n)
+{
+	struct doc *d = a->doc;
+	const size_t *el;
+	size_t i, total, *out;
+
+	*n = 0;
+	if (!d || !d->p || pane < 0 || pane >= K_COUNT || !d->nmark[pane])
+		return NULL;
+	total = pane_total(a, pane);
+	el = pane_elements(a, pane);
+	out = xmalloc(d->nmark[pane] * sizeof *out);
+	for (i = 0; i < total; i++)
+		if (element_marked(d, el[i]))
+			out[(*n)++] = el[i];
+	if (*n == 0) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+/* What an action on one URL at a time applies to (a download): the marked
+ * rows of the pane, else its selected row. Element indices, the caller's
+ * to free; NULL, *n 0 when there is none. */
+static __attribute__((unused)) size_t * /* the download queue's */
+rows_marked_else_selected(struct app *a, int pane, size_t *n)
+{
+	size_t *out = rows_marked(a, pane, n), total, sel;
+
+	if (out || !a->doc || !a->doc->p || pane < 0 || pane >= K_COUNT)
+		return out;
+	if (pane == a->ui.pane) {
+		const struct element *e = selected_element(a);
+
+		if (!e)
+			return NULL;
+		out = xmalloc(sizeof *out);
+		out[0] = (size_t)(e - a->doc->p->el);
+	} else {
+		total = pane_total(a, pane); /* the filter is the shown pane's */
+		if (!total)
+			return NULL;
+		sel = a->doc->view[pane].sel < total ? a->doc->view[pane].sel : total - 1;
+		out = xmalloc(sizeof *out);
+		out[0] = pane_elements(a, pane)[sel];
+	}
+	*n = 1;
+	return out;
+}
+
+/* What an action on a list applies to (check, export, pipe): the marked
+ * rows of the pane, else every row the filter shows. Element indices in
+ * the pane's order, the caller's to free; NULL, *n 0 when there is none. */
+static __attribute__((unused)) size_t * /* until export and pipe use it */
+rows_marked_else_shown(struct app *a, int pane, size_t *n)
+{
+	size_t *out = rows_marked(a, pane, n), total, i;
+	const size_t *el;
+	int filtered;
+
+	if (out || !a->doc || !a->doc->p || pane < 0 || pane >= K_COUNT)
+		return out;
+	filtered = pane == a->ui.pane && a->ui.filter.on;
+	total = filtered ? a->ui.filter.nrows : pane_total(a, pane);
+	if (!total)
+		return NULL;
+	el = pane_elements(a, pane);
+	out = xmalloc(total * sizeof *out);
+	for (i = 0; i < total; i++)
+		out[i] = el[filtered ? a->ui.filter.rows[i] : i];
+	*n = total;
+	return out;
+}
+
+/* What says that a page's rows are the same: their kinds and URLs. */
+static uint64_t
+page_rows_hash(const struct page *p)
+{
+	uint64_t h = str_hash("", 0);
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		h = (h ^ str_hash(p->el[i].url, strlen(p->el[i].url))) * 0x100000001b3u +
+		    (uint64_t)p->el[i].rule->kind;
+	return h;
+}
+
+/* A page fetched again (reload, or back to one let go) keeps the marks of
+ * the one it replaces when its rows are the same; else they are lost. */
+static int
+marks_carry(struct doc *to, const struct doc *from)
+{
+	uint64_t was;
+
+	if (!from || !from->mark || to->mark)
+		return 0;
+	was = from->p ? page_rows_hash(from->p) : from->mark_rows;
+	if (from->mark_n != to->p->n || was != page_rows_hash(to->p))
+		return -1;
+	to->mark_n = from->mark_n;
+	to->mark = xmalloc(to->mark_n ? to->mark_n : 1);
+	memcpy(to->mark, from->mark, to->mark_n);
+	memcpy(to->nmark, from->nmark, sizeof to->nmark);
+	return 1;
+}
+
 /* Selects line (or row) i of the pane, counted without the filter, at
  * the top of the screen; a filter that hides it is cleared. */
 static void
@@ -7216,16 +7442,23 @@ ui_message(struct app *a, int error, const char *fmt, ...)
 
 /* A tab's label, " 1 Links 25 "; when they do not all fit, the other tabs
  * take short names, " 2 Imgs 13 ", then shrink to " 2 I13 ". The current
- * pane's count reads "matching/all" while a filter is on. */
+ * pane's count reads "matching/all" while a filter is on; a pane with
+ * marks reads "*marked/all" (filtered: "matching/all *marked"). */
 static void
 tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 {
 	char count[48] = "";
+	size_t marked = pane_marked(a, p), len;
 
 	if (p < K_COUNT && a->doc && a->ui.filter.on && p == a->ui.pane)
 		snprintf(count, sizeof count, " %zu/%zu", a->ui.filter.nrows, pane_count(a, p));
+	else if (p < K_COUNT && marked)
+		snprintf(count, sizeof count, " *%zu/%zu", marked, pane_count(a, p));
 	else if (p < K_COUNT)
 		snprintf(count, sizeof count, " %zu", a->doc ? pane_count(a, p) : 0);
+	len = strlen(count);
+	if (marked && a->ui.filter.on && p == a->ui.pane)
+		snprintf(count + len, sizeof count - len, " *%zu", marked);
 	if (form == 0 || p == a->ui.pane)
 		snprintf(out, outsz, " %d %s%s ", p + 1, pane_names[p], count);
 	else if (form == 1)
@@ -7431,8 +7664,8 @@ draw_url_cell(int y, int x, int w, const char *url, const char *descr, attr_t at
 	ui_puts(y, x, dw - 1, descr, dim);
 }
 
-/* An element's row: [tag attr] [count×] URL, then its text in a column
- * of its own. A URL of the page's own host is shown from its path. */
+/* An element's row: [*] [tag attr] [count×] URL, then its text in a column
+ * of its own; the mark column is there while the pane has marks. A URL of the page's own host is shown from its path. */
 static void
 draw_element_row(struct app *a, int y, int w, size_t row, const struct element *e, attr_t sel)
 {
@@ -7442,6 +7675,11 @@ draw_element_row(struct app *a, int y, int w, size_t row, const struct element *
 	char tag[64];
 	int x = 0, rest, uw;
 
+	if (a->doc->nmark[a->ui.pane]) { /* a character, not only a colour */
+		if (element_marked(a->doc, (size_t)(e - a->doc->p->el)))
+			ui_puts(y, x, w - x, "*", sel | A_BOLD);
+		x += 2;
+	}
 	if (c->tag) {
 		snprintf(tag, sizeof tag, "%s %s", e->rule->tag, e->rule->attr);
 		ui_puts(y, x, w - x, tag, dim);
@@ -8288,6 +8526,7 @@ doc_free(struct doc *d)
 	free(d->saved);
 	free(d->url);
 	free(d->filter);
+	free(d->mark);
 	free(d);
 }
 
@@ -8309,6 +8548,8 @@ doc_shrink(struct doc *d)
 	int k;
 
 	d->url = xstrdup(d->t->final_url ? d->t->final_url : d->t->url);
+	if (d->mark) /* what tells whether they fit the page fetched again */
+		d->mark_rows = page_rows_hash(d->p);
 	for (k = 0; k < K_COUNT; k++) {
 		free(d->kind_rows[k]);
 		free(d->uniq_rows[k]);
@@ -8634,6 +8875,7 @@ doc_show(struct app *a, struct doc *d, const struct doc *old, int stay)
 
 	if (a->restore) { /* back to a page fetched again */
 		memcpy(d->view, a->restore->view, sizeof d->view);
+		marks_carry(d, a->restore);
 		a->ui.pane = a->restore->pane;
 		doc_free(a->restore);
 		a->restore = NULL;
@@ -8641,6 +8883,7 @@ doc_show(struct app *a, struct doc *d, const struct doc *old, int stay)
 	}
 	if (old && a->fetch_reload) {
 		memcpy(d->view, old->view, sizeof d->view);
+		marks_carry(d, old);
 		return;
 	}
 	if (stay)
@@ -8733,11 +8976,13 @@ parse_done(struct app *a)
 	struct transfer *t;
 	struct page *p = parse_end(a, 0, &t);
 	struct doc *d;
-	int watching = a->ui.pane == P_TRANSFER, again = a->restore != NULL;
+	int watching = a->ui.pane == P_TRANSFER, again = a->restore != NULL, unmarked;
 
 	story_page(t, p);
 	d = doc_new(t, p);
 	doc_show(a, d, a->doc, watching);
+	unmarked = a->doc && a->doc->mark && a->fetch_reload && !d->mark &&
+		   memchr(a->doc->mark, 1, a->doc->mark_n);
 	if (a->doc && !a->fetch_reload)
 		history_push(a);
 	else
@@ -8748,6 +8993,8 @@ parse_done(struct app *a)
 	a->ui.msg.len = 0;
 	if (again)
 		ui_message(a, 0, "fetched again: the page had been let go to bound memory");
+	if (unmarked)
+		ui_message(a, 0, "reloaded: its rows changed, so its marks are cleared");
 	if (t->status >= 400)
 		ui_message(a, 1, "HTTP status %ld", t->status);
 	else if (p->partial || p->trimmed || page_guard_stopped(p))
@@ -9511,6 +9758,8 @@ act_unique(struct app *a, int arg)
 
 	(void)arg;
 	a->ui.unique = !a->ui.unique;
+	if (a->ui.unique && a->doc && a->doc->p)
+		marks_unite(a->doc);
 	if (a->ui.filter.on) {
 		a->ui.filter.was_len = 0; /* other rows: filtered anew */
 		filter_apply(a);
@@ -9519,6 +9768,62 @@ act_unique(struct app *a, int arg)
 		view_select_url(a, url);
 	ui_message(a, 0, a->ui.unique ? "unique URLs: one row per URL, with how many there are"
 				      : "every row, repeated URLs too");
+}
+
+/* The pane's marks, if it is one that can have them. */
+static int
+marks_here(struct app *a)
+{
+	if (a->doc && a->doc->p && a->ui.pane < K_COUNT)
+		return 1;
+	ui_message(a, 1, "marks are for the rows of the element panes (1-5)");
+	return 0;
+}
+
+static void
+act_mark(struct app *a, int arg)
+{
+	struct view *v = ui_view(a);
+	size_t n = pane_nrows(a), row;
+
+	(void)arg;
+	if (!marks_here(a) || !n)
+		return;
+	if (v->sel >= n)
+		v->sel = n - 1;
+	row = a->ui.filter.on ? a->ui.filter.rows[v->sel] : v->sel;
+	rows_mark(a, a->ui.pane, &row, 1, !row_marked(a, a->ui.pane, row));
+	view_move(a, 1);
+}
+
+static void
+act_mark_shown(struct app *a, int arg)
+{
+	size_t n = pane_nrows(a), i, *rows;
+
+	(void)arg;
+	if (!marks_here(a) || !n)
+		return;
+	rows = xmalloc(n * sizeof *rows);
+	for (i = 0; i < n; i++)
+		rows[i] = a->ui.filter.on ? a->ui.filter.rows[i] : i;
+	rows_mark(a, a->ui.pane, rows, n, 1);
+	free(rows);
+	ui_message(a, 0, "%zu rows marked", pane_marked(a, a->ui.pane));
+}
+
+static void
+act_marks_clear(struct app *a, int arg)
+{
+	struct doc *d = a->doc;
+	size_t i;
+
+	(void)arg;
+	if (!marks_here(a))
+		return;
+	for (i = 0; d->mark && i < d->p->count[a->ui.pane]; i++)
+		element_mark(d, d->kind_rows[a->ui.pane][i], 0);
+	ui_message(a, 0, "marks cleared");
 }
 
 static void

@@ -1496,6 +1496,32 @@ Handler.dispatch = _dispatch_queue
 # ---- end of the download queue and link checks ------------------------------
 
 
+# ==== marks, export and pipe (tests/marks-tui.t, tests/export.t) ============
+MARKS_PAGE = """<!doctype html><meta charset="utf-8"><title>Marks page</title>
+<a href="/m/one">One</a> <a href="/m/two">Two</a> <a href="/m/three">Three</a>
+<a href="/m/two">Two again</a> <a href="/m/four">Four</a> <a href="/m/five">Five</a>
+<img src="/m/pic.png" alt="pic"> <a href="/marks/page?next">Next page</a>
+"""
+MARKS_RELOADS = [0]
+
+
+def _dispatch_marks(self, req):
+    p = req.path
+    if p == "/marks/page":
+        self.page(MARKS_PAGE)
+    elif p == "/marks/changing":
+        MARKS_RELOADS[0] += 1
+        n = MARKS_RELOADS[0]
+        self.page('<title>changing</title><a href="/m/a%d">A</a> <a href="/m/b%d">B</a>' % (n, n))
+    else:
+        _dispatch_before_marks(self, req)
+
+
+_dispatch_before_marks = Handler.dispatch
+Handler.dispatch = _dispatch_marks
+# ==== end of marks, export and pipe =========================================
+
+
 def main():
     global LOG
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
