@@ -401,7 +401,7 @@ struct options {
 	int per_host;        /* --per-host: ... to one host */
 };
 
-enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
+enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_DOWNLOADS, P_COUNT };
 
 enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP,
 	    M_GOTO };
@@ -429,6 +429,8 @@ struct doc {
 	size_t nmark[K_COUNT];      /* how many of each kind are marked */
 	size_t mark_n;              /* the elements mark was made for */
 	uint64_t mark_rows;         /* ... and their hash, kept when the page is let go */
+	struct queue *check;        /* c: the check of its rows' URLs, or NULL */
+	size_t *check_item;         /* ... each element's item in it, -1: not checked */
 };
 
 /* A one-line editor for the filter and the save prompt. */
@@ -569,6 +571,9 @@ struct ui {
 	long hshift;              /* < and >: bytes the lines are shown moved by */
 	struct line_edit go_line; /* #: the number being typed */
 	int save_derive;          /* -s without a name: save the page as its URL says */
+	struct buf queue_text;    /* the Downloads pane: a line per item, under a total */
+	struct lines queue_lines;
+	struct buf check_detail;  /* the selected row's check status, as drawn */
 };
 
 /* The one download in flight: into a temp file, then renamed to path. */
@@ -636,6 +641,8 @@ struct app {
 	int quit;
 	int quit_armed;            /* q was pressed once during a download */
 	struct ui ui;
+	struct queue queue;        /* D's downloads */
+	int queues_busy;           /* it, or a page's check, was running at the last turn */
 };
 
 /* ==== configuration: the extraction table and the key tables ==== */
@@ -691,6 +698,9 @@ static const unsigned char check_fields[] = {F_KIND, F_TAG, F_ATTR, F_URL, F_TEX
 /* The actions of the key table, defined in the actions section. */
 static void act_back(struct app *, int);
 static void act_download(struct app *, int);
+static void act_queue(struct app *, int);
+static void act_check(struct app *, int);
+static void act_cancel_all(struct app *, int);
 static void act_edge(struct app *, int);
 static void act_escape(struct app *, int);
 static void act_filter(struct app *, int);
@@ -733,6 +743,7 @@ static const struct key keys[] = {
 	{'5', 0, NULL, act_pane_jump, 4, CHANGES, NULL},
 	{'6', 0, NULL, act_pane_jump, 5, CHANGES, NULL},
 	{'7', 0, NULL, act_pane_jump, 6, CHANGES, NULL},
+	{'9', 0, "9", act_pane_jump, P_DOWNLOADS, CHANGES, "go to the Downloads pane"},
 	{'j', 0, "j", act_move, 1, MOVES, "move down"},
 	{KEY_DOWN, 1, "Down", act_move, 1, MOVES, NULL},
 	{'k', 0, "k", act_move, -1, MOVES, "move up"},
@@ -773,11 +784,19 @@ static const struct key keys[] = {
 	{KEY_LEFT, 1, "Left", act_back, 0, CHANGES, NULL},
 	{'d', 0, "d", act_download, 0, CHANGES,
 	 "download the selected element's URL into the save directory (asks for the name)"},
+	{'D', 0, "D", act_queue, 0, CHANGES,
+	 "queue the URLs of the marked rows (else the selected one) for download, many at once: "
+	 "the Downloads pane (9) shows them; names as d's, never asked, never overwritten"},
+	{'c', 0, "c", act_check, 0, CHANGES,
+	 "check the links of the marked rows (else every row shown): a status column; "
+	 "/status:404 and /!ok filter by it"},
+	{'X', 0, "X", act_cancel_all, 0, CHANGES, "cancel every download of the queue"},
 	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
 	{'y', 0, "y", act_yank, 0, CHANGES,
 	 "copy the selected URL (or line) to the clipboard: OSC 52, and tmux's buffer in tmux"},
 	{ESC, 0, "Esc", act_escape, 0, CHANGES | KEEPS_MESSAGE,
-	 "cancel the page fetch in flight, else the download; clear the filter"},
+	 "cancel the page fetch in flight, else the download (in Downloads: the selected one); "
+	 "clear the filter"},
 	{'r', 0, "r", act_reload, 0, CHANGES, "reload"},
 	{CTRL_L, 0, "Ctrl-L", act_redraw, 0, CHANGES, "redraw the whole screen"},
 	{'?', 0, "?", act_help, 0, CHANGES, "this help"},
@@ -5561,11 +5580,13 @@ queue_add(struct queue *q, const char *url, int want_ids)
 	size_t n = strcspn(url, "#"), i = set_put(&q->urls, url, n, q->n);
 	struct qitem *it;
 
-	if (i != (size_t)-1) {
+	if (i != (size_t)-1 && (q->check || q->it[i].state <= Q_ACTIVE)) {
 		q->it[i].want_ids |= want_ids;
 		q->it[i].get |= want_ids;
 		return i;
 	}
+	if (i != (size_t)-1) /* downloaded before: again, under a free name */
+		set_slot(&q->urls, url, n, str_hash(url, n))->value = q->n;
 	if (q->n == q->cap) {
 		q->cap = q->cap ? q->cap * 2 : 64;
 		q->it = xrealloc(q->it, q->cap * sizeof *q->it);
@@ -5847,6 +5868,8 @@ queue_end(struct queue *q, struct qitem *it)
 		queue_checked(q, it, t);
 	else
 		queue_saved(q, it, t);
+	if (it->state != Q_DONE) /* an error's body is not the file's */
+		it->bytes = (size_t)it->have;
 	if (it->state == Q_FAILED)
 		queue_release(it);
 	/* a host that answers again gets back one more at a time */
@@ -5886,6 +5909,17 @@ queue_step(struct queue *q)
 			q->first++;
 	}
 	return left;
+}
+
+/* The items not over yet. */
+static size_t
+queue_left(const struct queue *q)
+{
+	size_t i, n = 0;
+
+	for (i = q->first; i < q->n; i++)
+		n += q->it[i].state <= Q_ACTIVE;
+	return n;
 }
 
 /* Stops it (a cancel): nothing of it is kept. */
@@ -6718,6 +6752,10 @@ pane_total(struct app *a, int pane)
 		lines_index(&a->ui.story_lines, t->story.data, t->story.len);
 		return a->ui.story_lines.n;
 	}
+	if (pane == P_DOWNLOADS) {
+		lines_index(&a->ui.queue_lines, a->ui.queue_text.data, a->ui.queue_text.len);
+		return a->ui.queue_lines.n;
+	}
 	if (!d)
 		return 0;
 	if (pane == P_SOURCE) {
@@ -6790,7 +6828,8 @@ pane_times(struct app *a, size_t i)
 static void
 row_line(struct app *a, size_t idx, const char **s, size_t *n)
 {
-	line_get(a->ui.pane == P_TRANSFER ? &a->ui.story_lines : &a->ui.src_lines, idx, s, n);
+	line_get(a->ui.pane == P_TRANSFER ? &a->ui.story_lines : a->ui.pane == P_DOWNLOADS ?
+		 &a->ui.queue_lines : &a->ui.src_lines, idx, s, n);
 }
 
 /* Where the user is in the current pane. */
@@ -7173,6 +7212,43 @@ filter_narrows(const char *was, size_t was_len, const char *now)
 	return was[i] != '!' || was_len - i == 1;
 }
 
+/* The check status of element idx of page d, in o: -1 when it is not
+ * checked, 0 while it is, 1 ok, 2 broken. */
+static int
+element_check(const struct doc *d, size_t idx, struct buf *o)
+{
+	const struct qitem *it;
+
+	if (!d || !d->check || d->check_item[idx] == (size_t)-1)
+		return -1;
+	it = &d->check->it[d->check_item[idx]];
+	if (it->state <= Q_ACTIVE) {
+		buf_adds(o, "…");
+		return 0;
+	}
+	return check_status(it, d->p->el[idx].url, o) ? 2 : 1;
+}
+
+/* A filter word about checks: "ok" (checked, not broken) or "status:404"
+ * (a status that starts so); -1 when w is neither or nothing is checked. */
+static int
+status_word(const struct doc *d, size_t idx, const struct filter_word *w)
+{
+	struct buf st = {0};
+	int got, has;
+
+	if (!d->check || !((w->n == 2 && !memcmp(w->s, "ok", 2)) ||
+			   (w->n > 7 && !memcmp(w->s, "status:", 7))))
+		return -1;
+	got = element_check(d, idx, &st);
+	if (w->n == 2)
+		has = got == 1;
+	else
+		has = got > 0 && st.len >= w->n - 7 && !ascii_casecmp_n(st.data, w->s + 7, w->n - 7);
+	buf_free(&st);
+	return has;
+}
+
 static int
 row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw, size_t *at)
 {
@@ -7191,8 +7267,11 @@ row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw, s
 		row_line(a, idx, &s, &n);
 	}
 	for (k = 0; k < nw; k++) {
-		size_t where = find_ci(s, n, w[k].s, w[k].n);
-		int has = where != (size_t)-1;
+		int has = a->ui.pane < K_COUNT ? status_word(a->doc, idx, &w[k]) : -1;
+		size_t where = has < 0 ? find_ci(s, n, w[k].s, w[k].n) : (size_t)-1;
+
+		if (has < 0)
+			has = where != (size_t)-1;
 
 		if (!has && t) {
 			tn = tn ? tn : strlen(t);
@@ -7225,7 +7304,9 @@ filter_apply(struct app *a)
 		return;
 	}
 	filter_split(fl);
-	narrow = fl->on && filter_narrows(fl->was, fl->was_len, f);
+	/* "status:4" holds rows that "status:" did not: checked rows, anew */
+	narrow = fl->on && filter_narrows(fl->was, fl->was_len, f) &&
+		 !(a->ui.pane < K_COUNT && a->doc && a->doc->check);
 	fl->on = 0;
 	total = narrow ? fl->nrows : pane_total(a, a->ui.pane);
 	if (a->ui.pane < K_COUNT)
@@ -7313,18 +7394,113 @@ story_sync(struct app *a)
 	v->sel = i < a->ui.filter.nrows ? i : 0;
 }
 
+/* One item of the Downloads pane: state, bytes (of the size), rate, time
+ * left, name, and where it went or why not. *rate gets its bytes/s. */
+static void
+queue_item_line(const struct qitem *it, struct buf *o, double *rate, double *left)
+{
+	const struct transfer *t = it->t;
+	double secs = t ? elapsed_s(&t->started) : 0, now = (double)it->have;
+	double total = t && t->dl_total > 0 ? (double)(it->have + t->dl_total) : 0;
+	char got[32], all[32] = "?", per[32] = "", eta[32] = "";
+	char *name = it->path ? NULL : name_from_url(it->url);
+
+	*rate = 0;
+	if (t) {
+		now += (double)t->received;
+		*rate = secs > 0.2 ? (double)t->received / secs : 0;
+	} else {
+		now = (double)it->bytes;
+		total = it->state == Q_DONE ? now : 0;
+	}
+	human_size(got, sizeof got, now);
+	if (total > 0)
+		human_size(all, sizeof all, total);
+	if (*rate > 0) {
+		human_size(per, sizeof per, *rate);
+		strcat(per, "/s");
+	}
+	*left = total > 0 && *rate > 0 ? (total - now) / *rate : -1;
+	if (*left >= 0)
+		snprintf(eta, sizeof eta, "ETA %.0f s", *left);
+	buf_addf(o, "%-7s  %10s/%-10s  %12s  %-10s  %s", qstate_names[it->state], got, all, per,
+		 eta, it->path ? strrchr(it->path, '/') + 1 : name);
+	if (it->path)
+		buf_addf(o, " → %s", it->path);
+	else if (it->error && it->state > Q_ACTIVE)
+		buf_addf(o, " — %s", it->error);
+	buf_addc(o, '\n');
+	free(name);
+}
+
+/* The Downloads pane's text: a total line, then a line per item. */
+static void
+queue_text(const struct queue *q, struct buf *o)
+{
+	struct buf items = {0};
+	size_t i, count[Q_SKIPPED + 1] = {0};
+	double rate, left, all_rate = 0, most_left = 0;
+	char r[32];
+
+	for (i = 0; i < q->n; i++) {
+		count[q->it[i].state]++;
+		queue_item_line(&q->it[i], &items, &rate, &left);
+		all_rate += rate;
+		if (q->it[i].state == Q_ACTIVE)
+			most_left = left < 0 || most_left < 0 ? -1 : left > most_left ? left : most_left;
+	}
+	human_size(r, sizeof r, all_rate);
+	o->len = 0;
+	buf_addf(o, "%zu done, %zu active, %zu queued, %zu failed, %zu skipped · %s/s", count[Q_DONE],
+		 count[Q_ACTIVE], count[Q_QUEUED], count[Q_FAILED], count[Q_SKIPPED], r);
+	if (count[Q_ACTIVE] && !count[Q_QUEUED] && most_left >= 0)
+		buf_addf(o, " · ETA %.0f s", most_left);
+	buf_adds(o, " — D adds the marked rows, Esc cancels one, X all\n");
+	buf_add(o, items.data ? items.data : "", items.len);
+	buf_free(&items);
+}
+
+/* The Downloads pane follows its queue: its text made anew (a filter on
+ * it applied again, the selection kept). */
+static void
+queue_sync(struct app *a)
+{
+	struct view *v = ui_view(a);
+	size_t sel = v->sel;
+
+	queue_text(&a->queue, &a->ui.queue_text);
+	a->ui.queue_lines.src = NULL; /* the same length may hold other lines */
+	if (a->ui.pane != P_DOWNLOADS || !a->ui.filter.on)
+		return;
+	a->ui.filter.was_len = 0;
+	filter_apply(a);
+	v->sel = sel; /* clamped when drawn */
+}
+
+/* The item of the Downloads pane's selected row, or NULL (the total). */
+static struct qitem *
+queue_selected(struct app *a)
+{
+	size_t line;
+
+	if (a->ui.pane != P_DOWNLOADS || pane_nrows(a) == 0)
+		return NULL;
+	line = pane_index(a, ui_view(a)->sel);
+	return line > 0 && line <= a->queue.n ? &a->queue.it[line - 1] : NULL;
+}
+
 /* ==== ui: ncurses only — layout, drawing, the form, the help, the status line ==== */
 
 enum color_pair { CP_TAB = 1, CP_TABSEL, CP_SENT, CP_RECV, CP_STEP, CP_STATUS,
 		  CP_ERROR, CP_DIM };
 
 static const char *const pane_names[P_COUNT] = {
-	"Links", "Images", "Media", "Embeds", "Resources", "Transfer", "Source",
+	"Links", "Images", "Media", "Embeds", "Resources", "Transfer", "Source", "Downloads",
 };
 
 /* The same, short, for the tabs of other panes when all do not fit. */
 static const char *const pane_short[P_COUNT] = {
-	"Links", "Imgs", "Media", "Embeds", "Res", "Xfer", "Src",
+	"Links", "Imgs", "Media", "Embeds", "Res", "Xfer", "Src", "Dl",
 };
 
 static struct buf ui_scratch; /* sanitised text of the row being drawn */
@@ -7456,6 +7632,8 @@ tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 		snprintf(count, sizeof count, " *%zu/%zu", marked, pane_count(a, p));
 	else if (p < K_COUNT)
 		snprintf(count, sizeof count, " %zu", a->doc ? pane_count(a, p) : 0);
+	else if (p == P_DOWNLOADS && a->queue.n) /* over, of all */
+		snprintf(count, sizeof count, " %zu/%zu", a->queue.first, a->queue.n);
 	len = strlen(count);
 	if (marked && a->ui.filter.on && p == a->ui.pane)
 		snprintf(count + len, sizeof count - len, " *%zu", marked);
@@ -7664,6 +7842,30 @@ draw_url_cell(int y, int x, int w, const char *url, const char *descr, attr_t at
 	ui_puts(y, x, dw - 1, descr, dim);
 }
 
+/* The status of a checked row in 10 columns: words (NO_COLOR keeps
+ * them), in the colour of what they say. */
+static int
+draw_check_cell(struct app *a, int y, int x, size_t idx, attr_t sel)
+{
+	struct buf st = {0};
+	int got = element_check(a->doc, idx, &st);
+	const char *s = st.data;
+	size_t n = st.len;
+	attr_t at;
+
+	if (got > 0 && strstr(s, " missing")) {
+		s = "#missing";
+		n = 8;
+	} else if (got > 0 && isdigit((unsigned char)s[0])) {
+		n = strcspn(s, " "); /* "301→200": the final URL is in the detail */
+	}
+	at = sel | (sel ? 0 : ui_color(a, got == 2 ? CP_ERROR : got == 1 ? CP_RECV : CP_DIM));
+	if (got >= 0)
+		ui_put(y, x, 10, s, n, at);
+	buf_free(&st);
+	return 11;
+}
+
 /* An element's row: [*] [tag attr] [count×] URL, then its text in a column
  * of its own; the mark column is there while the pane has marks. A URL of the page's own host is shown from its path. */
 static void
@@ -7680,6 +7882,8 @@ draw_element_row(struct app *a, int y, int w, size_t row, const struct element *
 			ui_puts(y, x, w - x, "*", sel | A_BOLD);
 		x += 2;
 	}
+	if (a->doc->check && x + 12 < w)
+		x += draw_check_cell(a, y, x, (size_t)(e - a->doc->p->el), sel);
 	if (c->tag) {
 		snprintf(tag, sizeof tag, "%s %s", e->rule->tag, e->rule->attr);
 		ui_puts(y, x, w - x, tag, dim);
@@ -7823,6 +8027,8 @@ draw_line_rows(struct app *a, const struct layout *l, size_t row, int y, int h, 
 	if (a->ui.pane == P_SOURCE) {
 		snprintf(num, sizeof num, "%6zu ", pane_index(a, row) + 1);
 		ui_puts(y, 0, w, num, sel | (sel ? 0 : ui_color(a, CP_DIM)));
+	} else if (!sel && n && a->ui.pane == P_DOWNLOADS) {
+		at = ui_color(a, s[0] == 'f' ? CP_ERROR : s[0] == 'd' ? CP_RECV : CP_STATUS);
 	} else if (!sel && n) {
 		at = ui_color(a, s[0] == '>' ? CP_SENT : s[0] == '<' ? CP_RECV : CP_STEP);
 	}
@@ -7889,13 +8095,14 @@ draw_list(struct app *a, const struct layout *l)
 
 	view_clamp(a, l->list_h);
 	if (n == 0) {
-		const char *why = !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
+		const char *why = a->ui.pane == P_DOWNLOADS ? "nothing queued: D on a row queues it"
+				  : !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
 				  : a->ui.filter.on ? "nothing matches the filter"
 						    : "nothing here";
 		struct buf what = {0};
 
 		if (a->doc && a->doc->p->body != BODY_HTML && a->ui.pane != P_TRANSFER &&
-		    !a->ui.filter.on) {
+		    a->ui.pane != P_DOWNLOADS && !a->ui.filter.on) {
 			doc_what(a->doc, &what);
 			why = what.data;
 		}
@@ -7951,6 +8158,9 @@ draw_detail(struct app *a, const struct layout *l)
 				 " URLs · %zu record%s with it", times, times == 1 ? "" : "s");
 		y += draw_field(a, y, l, 1, "kind", head);
 		y += draw_field(a, y, l, end - y, "URL", e->url);
+		if (element_check(a->doc, (size_t)(e - a->doc->p->el), &a->ui.check_detail) >= 0)
+			y += draw_field(a, y, l, end - y, "status", a->ui.check_detail.data);
+		a->ui.check_detail.len = 0;
 		if (strcmp(e->raw, e->url))
 			y += draw_field(a, y, l, end - y, "raw", e->raw);
 		if (record_descriptor(e))
@@ -8509,6 +8719,19 @@ ui_end(void)
 
 /* ==== app: the transitions: fetches, parses, pages, history, saves, downloads ==== */
 
+/* The check of page d's links ends: it is checked anew, or goes. */
+static void
+doc_check_end(struct doc *d)
+{
+	if (d->check) {
+		queue_free(d->check);
+		free(d->check);
+	}
+	free(d->check_item);
+	d->check = NULL;
+	d->check_item = NULL;
+}
+
 static void
 doc_free(struct doc *d)
 {
@@ -8521,6 +8744,7 @@ doc_free(struct doc *d)
 		free(d->uniq_rows[k]);
 		free(d->uniq_times[k]);
 	}
+	doc_check_end(d);
 	page_free(d->p);
 	transfer_free(d->t);
 	free(d->saved);
@@ -8557,6 +8781,7 @@ doc_shrink(struct doc *d)
 		d->kind_rows[k] = d->uniq_rows[k] = d->uniq_times[k] = NULL;
 		d->uniq_n[k] = 0;
 	}
+	doc_check_end(d); /* its items are the rows let go */
 	page_free(d->p);
 	transfer_free(d->t);
 	d->p = NULL;
@@ -9073,6 +9298,50 @@ app_free(struct app *a)
 	free(a->ui.form.keep[0]);
 	free(a->ui.form.keep[1]);
 	buf_free(&a->ui.msg);
+	queue_free(&a->queue);
+	buf_free(&a->ui.queue_text);
+	free(a->ui.queue_lines.start);
+	buf_free(&a->ui.check_detail);
+}
+
+/* A filter on a checked pane is applied again as the statuses come in
+ * (/!ok), the selection kept. */
+static void
+check_refilter(struct app *a)
+{
+	struct view *v = ui_view(a);
+	size_t sel = v->sel;
+
+	if (a->ui.pane >= K_COUNT || !a->ui.filter.on)
+		return;
+	a->ui.filter.was_len = 0;
+	filter_apply(a);
+	v->sel = sel; /* clamped when drawn */
+}
+
+/* One turn of the queues: D's downloads, and the check of the page shown;
+ * 1 when the screen has news to show (and once more when they stop). */
+static int
+app_queues(struct app *a)
+{
+	size_t left = 0, checks = 0;
+
+	if (a->queue.n) {
+		left = queue_step(&a->queue);
+		queue_sync(a);
+	}
+	if (a->doc && a->doc->check) {
+		size_t was = a->doc->check->first;
+
+		checks = queue_step(a->doc->check);
+		if (a->doc->check->first != was)
+			check_refilter(a);
+	}
+	if (left || checks || a->queues_busy) {
+		a->queues_busy = left || checks;
+		return 1;
+	}
+	return 0;
 }
 
 /* ==== input: the line editor, each mode's keys, the key dispatch ==== */
@@ -9743,6 +10012,9 @@ act_escape(struct app *a, int arg)
 	} else if (a->download.t) {
 		download_end(a);
 		ui_message(a, 0, "download cancelled; nothing saved");
+	} else if (queue_selected(a) && queue_selected(a)->state <= Q_ACTIVE) {
+		queue_cancel(&a->queue, queue_selected(a));
+		ui_message(a, 0, "download cancelled; nothing of it kept");
 	} else if (a->ui.filter.on) {
 		filter_off(a);
 	} else {
@@ -9894,13 +10166,98 @@ act_redraw(struct app *a, int arg)
 static void
 act_quit(struct app *a, int arg)
 {
+	size_t left = queue_left(&a->queue);
+
 	(void)arg;
+	if (left && !a->quit_armed) {
+		a->quit_armed = 1;
+		ui_message(a, 1, "%zu download%s not done: q again quits and drops %s", left,
+			   left == 1 ? "" : "s", left == 1 ? "it" : "them");
+		return;
+	}
 	if (a->download.t && !a->quit_armed) {
 		a->quit_armed = 1;
 		ui_message(a, 1, "a download is running: q again quits and drops it");
 		return;
 	}
 	a->quit = 1;
+}
+
+/* The page's element pane, for an action on its rows; else says so. */
+static int
+rows_here(struct app *a, const char *what)
+{
+	if (a->doc && a->doc->p && a->ui.pane < K_COUNT)
+		return 1;
+	ui_message(a, 1, "%s the rows of the element panes (1-5)", what);
+	return 0;
+}
+
+/* D: the URLs of the marked rows (else the selected one) join the queue. */
+static void
+act_queue(struct app *a, int arg)
+{
+	size_t n = 0, i, *rows;
+
+	(void)arg;
+	if (!rows_here(a, "D queues"))
+		return;
+	if (!(rows = rows_marked_else_selected(a, a->ui.pane, &n))) {
+		ui_message(a, 1, "select an element to download");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		queue_add(&a->queue, a->doc->p->el[rows[i]].url, 0);
+	free(rows);
+	a->quit_armed = 0;
+	ui_message(a, 0, "%zu queued into %s — 9 shows the downloads", n, a->opt.dir);
+}
+
+/* c: the links of the marked rows (else every row shown) checked, their
+ * status in a column as it comes. */
+static void
+act_check(struct app *a, int arg)
+{
+	struct doc *d = a->doc;
+	struct buf frag = {0};
+	size_t n = 0, i, *rows;
+
+	(void)arg;
+	if (!rows_here(a, "c checks"))
+		return;
+	if (!(rows = rows_marked_else_shown(a, a->ui.pane, &n))) {
+		ui_message(a, 1, "no row to check");
+		return;
+	}
+	doc_check_end(d);
+	d->check = xmalloc(sizeof *d->check);
+	queue_init(d->check, a->multi, &a->opt, 1);
+	d->check_item = xmalloc(d->p->n * sizeof *d->check_item);
+	memset(d->check_item, 0xff, d->p->n * sizeof *d->check_item); /* (size_t)-1 */
+	for (i = 0; i < n; i++) {
+		const char *url = d->p->el[rows[i]].url;
+
+		d->check_item[rows[i]] = queue_add(d->check, url, url_fragment(url, &frag));
+	}
+	buf_free(&frag);
+	free(rows);
+	ui_message(a, 0, "checking %zu link%s — /!ok shows the broken ones, /status:404 some",
+		   n, n == 1 ? "" : "s");
+}
+
+/* X: every download not done is cancelled (and the page's check). */
+static void
+act_cancel_all(struct app *a, int arg)
+{
+	size_t i, n = queue_left(&a->queue);
+
+	(void)arg;
+	for (i = 0; i < a->queue.n; i++)
+		queue_cancel(&a->queue, &a->queue.it[i]);
+	for (i = 0; a->doc && a->doc->check && i < a->doc->check->n; i++)
+		queue_cancel(a->doc->check, &a->doc->check->it[i]);
+	ui_message(a, 0, n ? "%zu download%s cancelled; nothing of them kept" : "no download to cancel",
+		   n, n == 1 ? "" : "s");
 }
 
 /* ==== main: options, the two runs (run_tui, run_dump), main() ==== */
@@ -10437,6 +10794,7 @@ run_tui(struct app *a)
 		return EXIT_USAGE;
 	}
 	a->ui.save_derive = a->opt.save && !a->opt.save_name;
+	queue_init(&a->queue, a->multi, &a->opt, 0);
 	if (a->opt.ninputs) /* the screen opens the first */
 		fetch_start(a, a->opt.inputs[0], a->opt.save_name, 0);
 	else
@@ -10456,6 +10814,8 @@ run_tui(struct app *a)
 			download_done(a);
 			a->ui.dirty = a->ui.changed = 1;
 		}
+		if (app_queues(a))
+			a->ui.dirty = a->ui.changed = 1;
 		alive = keys_drain(a, in[0].revents != 0);
 		if (a->quit || got_signal || !alive)
 			break; /* no last wait: q exits at once */
@@ -10467,7 +10827,8 @@ run_tui(struct app *a)
 		in[0].revents = 0;
 		in[1] = signal_waitfd();
 		curl_multi_poll(a->multi, in, signal_pipe[0] >= 0 ? 2 : 1,
-				a->fetch || a->parsing || a->download.t ? 100 : 250, NULL);
+				a->fetch || a->parsing || a->download.t || a->queues_busy ? 100 : 250,
+				NULL);
 	}
 	app_free(a);
 	ui_end();
