@@ -51,7 +51,8 @@ t_gallery() {
     screen_ok 'grep -Eq "^failed .*missing.png — HTTP status 404" <<<"$SCREEN"' "a 404 fails, said so"
     screen_ok 'grep -Eq "^done .*busy.png → Files/busy.png" <<<"$SCREEN"' \
         "a 429 is tried again and saved"
-    screen_ok 'grep -Eq "^done .*a-1.png → Files/a-1.png" <<<"$SCREEN"' "a name taken: name-1.ext"
+    screen_ok 'grep -Eq "^done .*a-1.png → Files/a-1.png" <<<"$SCREEN" && grep -Eq "^done .* a.png → Files/a.png" <<<"$SCREEN"' \
+        "a name taken: name-1.ext"
     screen_ok 'grep -Eq "^done .*photo.jpg → Files/photo.jpg" <<<"$SCREEN"' \
         "a Content-Disposition name"
     is "$(cat "$TDIR/Files/busy.png")" "PNG busy" "$TNAME: the file is the 200's body"
