@@ -106,6 +106,20 @@ run_scraper --dump --download image --dir afile "$BASE/q/gallery?k=5"
 is "$RC" 2 "a --dir that is a file: exit 2"
 like "$(cat "$ERR")" "not a directory" "... each download says why"
 
+workdir full
+mkdir full
+if tmpfs_mount "$PWD/full" size=64k; then
+    run_scraper --dump --download image --dir full "$BASE/q/gallery?k=6"
+    is "$RC" 2 "a disk that fills up: exit 2"
+    like "$(cat "$ERR")" "broken.bin.*: failed: .*No space left" "... the file that did not fit says why"
+    ok '[ ! -e full/broken.bin ]' "... and is not there, not even in part"
+    is "$(cat full/photo.jpg)" "JPEG" "... the others are saved"
+    no_temp full "... and no temp file is left"
+    tmpfs_umount "$PWD/full"
+else
+    skip "$MOUNT_WHY"
+fi
+
 workdir signal
 "$SCRAPER" --dump --download link --dir out "$BASE/q/slow-page?n=400000&c=2" >"$OUT" 2>"$ERR" &
 pid=$!
