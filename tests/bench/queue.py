@@ -4,8 +4,10 @@
 Usage:  python3 tests/bench/queue.py [--files 200] [--links 1000] [--size 102400]
                                      [--latency 0.05] [--jobs 6]
 
-A loopback server (threads, HTTP/1.1 keep-alive) answers every request after
---latency seconds, with --size bytes for a file. Each tool gets the same URLs
+A loopback server (threads, HTTP/1.1 keep-alive) answers every request for a
+file or a link after --latency seconds, with --size bytes for a file; the page
+that lists them (scraper's input) comes at once, as the others read their list
+from a local file. Each tool gets the same URLs
 and the same concurrency (--jobs) in this run, one after the other:
 
   downloads of --files files: scraper --download link --parallel N --per-host N,
@@ -48,8 +50,9 @@ def server(latency, size, files, links):
             pass
 
         def answer(self, with_body):
-            time.sleep(latency)
             path = self.path.split("?")[0]
+            if not path.endswith(".html"):
+                time.sleep(latency)   # the list: the others read theirs from a file
             data, ctype = body, "application/octet-stream"
             if path == "/files.html":
                 data, ctype = page, "text/html"
