@@ -53,6 +53,14 @@ is "$(grep -Ec '^scraper: saved Files/(a|a-1|busy|broken|photo|clip)\.[a-z]+ \([
 like "$(tail -1 "$ERR")" "downloads: 6 saved \\(100049 bytes\\), 1 failed, 1 skipped" "a summary closes"
 ok 'terminal_safe "$ERR"' "stderr is terminal-safe"
 
+# ---- a broken download from a server that offers no ranges: from the start -
+workdir norange
+run_scraper --dump --download link "$BASE/q/norange-page?k=1"
+is "$RC" 0 "a download broken where ranges are not offered: tried again, exit 0"
+cmp_file "$SCRATCH/whole.bin" Files/norange.bin "... from the start, whole (no Range asked: it would get 416)"
+is "$(grep -c 'GET /q/norange.bin?k=1' "$SERVER_LOG")" 2 "... in two requests"
+cd "$SCRATCH/w-gallery" || exit 1
+
 # ---- again into the same directory: nothing is overwritten ----------------
 printf 'mine\n' >Files/a.png
 run_scraper --dump --download image "$BASE/q/gallery?k=2"

@@ -1351,6 +1351,8 @@ Handler.dispatch = _dispatch_request_options
 #                    1) while 2 requests are in flight, else 200 after 0.2 s
 # /q/slow?n=BYTES    a download at 20 KB/s, to watch
 # /q/slow-page?n=BYTES&c=C  C links to such downloads
+# /q/norange-page?k=K  a link to /q/norange.bin, broken halfway the first time
+#                    and offering no ranges: a Range request gets 416
 QUEUE_LOCK = threading.Lock()
 QUEUE_SEEN = {}               # path?query -> requests so far
 QUEUE_INFLIGHT = [0]
@@ -1484,6 +1486,17 @@ def _dispatch_queue(self, req):
         _queue_polite(self)
     elif p == "/q/slow":
         _queue_slow(self, req)
+    elif p == "/q/norange-page":
+        self.page('<a href="/q/norange.bin?k=%s">n</a>\n' % req.query.get("k", ["0"])[0])
+    elif p == "/q/norange.bin":
+        if _queue_range(req) is not None:
+            self.error(416, "Range Not Satisfiable")
+        elif _queue_count(req) == 1:
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                                 b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                                 % len(QUEUE_BROKEN) + QUEUE_BROKEN[:40000])
+        else:
+            self.send(200, "OK", QUEUE_BROKEN, ctype="application/octet-stream")
     elif p == "/q/slow-page":
         n, c = self.int_arg(req, "n", 200000), self.int_arg(req, "c", 1, 100)
         self.page("<title>slow</title>\n" + "".join(
