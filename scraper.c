@@ -11238,16 +11238,31 @@ download_told(const struct qitem *it, void *ctx)
 	buf_free(&b);
 }
 
+/* Runs a queue of downloads to its end (or a signal), a line each on
+ * stderr and a summary; frees it. EXIT_TRANSFER when one failed. */
+static int
+download_run(struct queue *q)
+{
+	struct download_sum sum = {0};
+	struct buf b = {0};
+
+	queue_run(q, download_told, &sum);
+	buf_addf(&b, "downloads: %zu saved (%zu bytes), %zu failed, %zu skipped in %.1f s",
+		 sum.saved, sum.bytes, sum.failed, sum.skipped, queue_now(q));
+	print_err(NULL, b.data);
+	queue_free(q);
+	buf_free(&b);
+	return got_signal ? signal_status() : sum.failed ? EXIT_TRANSFER : EXIT_OK;
+}
+
 /* --download KINDS: the records of those kinds fetched into --dir (each
- * URL once), after the extraction. (--query's url field: its values are
- * queue_add()ed in place of the records'.) EXIT_TRANSFER when one failed. */
+ * URL once), after the extraction. With --query, the values of its url
+ * field are what to queue_add() here instead. */
 static int
 dump_download(struct app *a, const struct page *p)
 {
 	struct queue q;
 	struct resolver r;
-	struct download_sum sum = {0};
-	struct buf b = {0};
 	size_t i;
 
 	queue_init(&q, a->multi, &a->opt, 0);
@@ -11257,13 +11272,7 @@ dump_download(struct app *a, const struct page *p)
 			queue_add(&q, p->el[i].url ? p->el[i].url : resolver_url(&r, p->el[i].raw),
 				  0);
 	resolver_free(&r);
-	queue_run(&q, download_told, &sum);
-	buf_addf(&b, "downloads: %zu saved (%zu bytes), %zu failed, %zu skipped in %.1f s",
-		 sum.saved, sum.bytes, sum.failed, sum.skipped, queue_now(&q));
-	print_err(NULL, b.data);
-	queue_free(&q);
-	buf_free(&b);
-	return got_signal ? signal_status() : sum.failed ? EXIT_TRANSFER : EXIT_OK;
+	return download_run(&q);
 }
 
 /* --dump of one input: fetch, parse, (check,) print, (download); returns
