@@ -5949,9 +5949,10 @@ queue_end(struct queue *q, struct qitem *it)
 		it->bytes = (size_t)it->have;
 	if (it->state == Q_FAILED)
 		queue_release(it);
-	/* a host that answers again gets back one more at a time */
+	/* a host that has not said it is busy for 30 s gets back one more at a
+	 * time (sooner, each probe past its limit cost an item one of its tries) */
 	if ((it->state == Q_DONE || it->sync) && h->limit < q->o->per_host &&
-	    queue_now(q) > h->not_before + 1)
+	    queue_now(q) > h->not_before + 30)
 		h->limit++;
 	transfer_free(t);
 	it->t = NULL;
