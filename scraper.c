@@ -5891,6 +5891,26 @@ queue_ids(struct qitem *it, struct transfer *t)
 	free(charset);
 }
 
+/* The page that was just parsed, as checked already: its own #fragments
+ * are looked up in the ids its parse kept (parse_ids), with no request. */
+static void
+queue_add_page(struct queue *q, const char *url, long status, const struct str_set *ids)
+{
+	struct qitem *it;
+	size_t i;
+
+	if (!url || !status || status >= 300 || strchr(url, '#'))
+		return;
+	i = queue_add(q, url, 1); /* first: it may move q->it */
+	it = &q->it[i];
+	it->state = Q_DONE;
+	it->status = it->first_status = status;
+	it->want_ids = 2;
+	for (i = 0; i < ids->cap; i++)
+		if (ids->slot[i].s)
+			set_put(&it->ids, ids->slot[i].s, ids->slot[i].n, 0);
+}
+
 /* A check's try is over: its status, or HEAD again as GET, or later. */
 static void
 queue_checked(struct queue *q, struct qitem *it, struct transfer *t)
@@ -11171,7 +11191,7 @@ status_worst(int a, int b)
 /* --check: each record's URL checked (each URL once, HEAD where it
  * will do), its status set; EXIT_BROKEN when a link is broken. */
 static int
-dump_check(struct app *a, struct page *p)
+dump_check(struct app *a, const struct transfer *t, struct page *p)
 {
 	struct queue q;
 	struct resolver r;
@@ -11179,6 +11199,7 @@ dump_check(struct app *a, struct page *p)
 	size_t i, *at = xmalloc((p->n ? p->n : 1) * sizeof *at), broken = 0;
 
 	queue_init(&q, a->multi, &a->opt, 1);
+	queue_add_page(&q, t->final_url, t->status, &p->ids);
 	resolver_init(&r, p->base);
 	for (i = 0; i < p->n; i++) {
 		const char *url = p->el[i].url ? p->el[i].url : resolver_url(&r, p->el[i].raw);
@@ -11290,7 +11311,7 @@ dump_one(struct app *a, const char *input)
 		if (rc < 0) {
 			rc = dump_parse(&d, &a->opt);
 			if (a->opt.check && !got_signal)
-				checked = dump_check(a, d.p);
+				checked = dump_check(a, d.t, d.p);
 			rc = status_worst(dump_print(&d, &a->opt, rc), checked);
 			if (a->opt.download && !got_signal && rc != EXIT_LOCAL)
 				rc = status_worst(rc, dump_download(a, d.p));
@@ -11370,6 +11391,8 @@ main(int argc, char **argv)
 		usage_error("%s", "--http2: this libcurl has no HTTP/2");
 	if (a.opt.req.cookie_file)
 		net_cookies_load(a.opt.req.cookie_file);
+	if (a.opt.check) /* a page's own #fragments: its parse keeps its ids */
+		atomic_store(&parse_ids, 1);
 	rc = a.opt.dump ? run_dump(&a) : run_tui(&a);
 	rc = request_end(&a.opt.req, rc);
 	curl_multi_cleanup(a.multi);

@@ -38,6 +38,8 @@ is "$(tail -1 "$ERR")" "scraper: 4 of 12 links broken" "... and a summary closes
 like "$(grep -E '^(HEAD|GET) /q/nohead' "$SERVER_LOG" | tr '\n' ' ')" "^HEAD /q/nohead GET /q/nohead $" \
     "HEAD first, then GET"
 is "$(grep -c '^GET /q/ok' "$SERVER_LOG")" 0 "a plain link is checked with HEAD only"
+is "$(grep -Ec '^(GET|HEAD) /q/links' "$SERVER_LOG")" 1 \
+    "the page's own #fragment is found in the ids its parse kept: no second request"
 
 run_scraper --dump --check --fields url,status "$BASE/q/links"
 is "$(head -1 "$OUT")" "$BASE/q/ok	200" "--fields picks status"
