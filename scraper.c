@@ -9436,7 +9436,8 @@ app_queues(struct app *a)
 
 	if (a->queue.n) {
 		left = queue_step(&a->queue);
-		queue_sync(a);
+		if (left || a->queues_busy || !a->ui.queue_text.len) /* idle: as it was */
+			queue_sync(a);
 	}
 	if (a->doc && a->doc->check) {
 		size_t was = a->doc->check->first;
