@@ -22,6 +22,9 @@
  *   net       libcurl's multi interface: transfers, and the story of each;
  *             a local file or standard input read as a finished transfer
  *   output    TSV, JSON, the story as text, errors; files saved (temp + rename)
+ *   queue     many transfers at once within limits (--parallel, --per-host),
+ *             429s waited for, broken downloads resumed: --download, --check,
+ *             D and c on the screen
  *   stream    --dump's pipeline: the body parsed as it arrives, written as parsed
  *   view      what the panes hold: rows, the filter, the selection
  *   ui        ncurses: layout, drawing, the URL form, the help, the status line
@@ -35,7 +38,8 @@
  * parse_done), reads keys (keys_drain → on_key → key_dispatch → act_*) and
  * draws (ui_draw). Batch: main() → run_dump(), each input in turn through
  * dump_one(): dump_start, loop_until_done, dump_parse (feed_finish, or
- * page_parse_input), dump_print.
+ * page_parse_input), dump_print; with --check dump_check before the print,
+ * with --download dump_download after it (queue_run, each a queue_step).
  *
  * What this Debian's libraries get wrong for real pages, and the function
  * that works around each: the list to check again on a newer release.
