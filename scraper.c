@@ -10345,6 +10345,8 @@ act_check(struct app *a, int arg)
 	doc_check_end(d);
 	d->check = xmalloc(sizeof *d->check);
 	queue_init(d->check, a->multi, &a->opt, 1);
+	if (d->p->ids.n) /* parsed since a check asked for ids: its own #fragments */
+		queue_add_page(d->check, d->t->final_url, d->t->status, &d->p->ids);
 	d->check_item = xmalloc(d->p->n * sizeof *d->check_item);
 	memset(d->check_item, 0xff, d->p->n * sizeof *d->check_item); /* (size_t)-1 */
 	for (i = 0; i < n; i++) {

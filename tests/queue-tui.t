@@ -131,10 +131,30 @@ t_check_marked() {
     quit_clean
 }
 
+# --- the page's own #fragments: from the ids its parse kept, once it keeps them
+t_check_self() {
+    : >"$SERVER_LOG"
+    tui_start -- "$BASE/q/links?self"
+    wait_screen ' 1 Links 12 ' || return
+    keys c
+    wait_screen '200 +/q/links.self#self ' 5 "a #fragment of the page found" || return
+    is "$(grep -c '^GET /q/links?self' "$SERVER_LOG")" 2 \
+        "$TNAME: the first check fetches the page again for its ids"
+    keys r
+    wait_status 'HTTP 200' || return
+    keys c
+    wait_screen '200 +/q/links.self#self ' 5 "the check after a reload" || return
+    wait_screen '^404 ' || return
+    is "$(grep -c '^GET /q/links?self' "$SERVER_LOG")" 3 \
+        "$TNAME: a page parsed since keeps its ids: no request for its own #fragments"
+    quit_clean
+}
+
 scenario "progress" t_progress
 scenario "gallery" t_gallery
 scenario "quit" t_quit
 scenario "responsive" t_responsive
 scenario "check" t_check
 scenario "check marked" t_check_marked
+scenario "check self" t_check_self
 done_testing
