@@ -13,7 +13,8 @@
  *   includes, types,  the limits; the data the sections share; the
  *   configuration     extraction table and the key tables
  *   base      memory, buffers; the process: signals, temp files, threads,
- *             a helper program (tmux, for the clipboard)
+ *             a helper program (tmux, for the clipboard), the user's shell
+ *             command (| and !)
  *   text      UTF-8, the gate for network text, the line editor's text
  *   url       RFC 3986 references, srcset, typed URLs, local inputs, file names
  *   parse     what a body is (a page, text, bytes); libxml2's HTML parser
@@ -21,14 +22,19 @@
  *             one is ~10x the page in memory)
  *   net       libcurl's multi interface: transfers, and the story of each;
  *             a local file or standard input read as a finished transfer
- *   output    TSV, JSON, the story as text, errors; files saved (temp + rename)
+ *   request   curl's request options: from the command line's words, or a
+ *             curl command line's on the screen (shell quoting), and back
+ *   output    TSV, JSON, CSV, the story as text, errors; files saved (temp +
+ *             rename)
  *   queue     many transfers at once within limits (--parallel, --per-host),
  *             429s waited for, broken downloads resumed: --download, --check,
  *             D and c on the screen
  *   stream    --dump's pipeline: the body parsed as it arrives, written as parsed
- *   view      what the panes hold: rows, the filter, the selection
+ *   view      what the panes hold: rows, the filter, the selection, the marks
+ *             and the rows an action on many applies to
  *   ui        ncurses: layout, drawing, the URL form, the help, the status line
- *   app       the transitions: fetches, parses, pages, history, saves, downloads
+ *   app       the transitions: fetches, parses, pages, history, saves, downloads,
+ *             exports, the command's runs
  *   input     the line editor, each mode's keys, the key dispatch
  *   actions   one function per key-table entry
  *   main      the options, the two runs, main()
@@ -181,7 +187,7 @@
 
 #define DETAIL_CAP 8192     /* bytes of one value shown in the detail area */
 
-#define URL_FIELD_MAX 8192
+#define URL_FIELD_MAX 65536 /* a URL, or a curl command pasted (browsers copy cookies) */
 
 #define TAG_ATTRS 256       /* a tag's attributes past this are cut (real pages: 36) */
 
@@ -196,6 +202,10 @@
 #define QUEUE_TRIES 3        /* a 429, a 503 or a broken download: tries in all */
 
 #define TMP_SLOTS (2 + 2 * PARALLEL_MAX) /* a save, a download, the queue's files */
+
+#define CMD_OUTPUT_MAX (1024 * 1024) /* bytes of a command's output (|) kept */
+
+#define CMD_KILL_AFTER 1.0   /* s after Esc's SIGTERM before SIGKILL */
 
 enum exit_status {
 	EXIT_OK = 0,
@@ -354,6 +364,7 @@ struct transfer {
 	long max_redirs;    /* --max-redirs, for the error that names it */
 	curl_off_t rate;    /* --limit-rate: body bytes per second at most, 0: any */
 	int paused;         /* ... and the body waits for the time to catch up */
+	const struct options *opt; /* made with these (NULL: a local input) */
 	int ranges;         /* the response said Accept-Ranges: bytes */
 };
 
@@ -408,9 +419,10 @@ struct options {
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_DOWNLOADS, P_COUNT };
 
 enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP,
-	    M_GOTO };
+	    M_GOTO, M_OUTPUT };
 
-enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE };
+enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE,
+	       C_EXPORT_OVERWRITE };
 
 struct view {
 	size_t sel, top; /* selected row and first row shown, in the pane's rows */
@@ -463,6 +475,10 @@ struct parse_job {
 
 struct app;
 
+/* A bracketed paste's start and end, as define_key() reports them: far
+ * above the codes ncurses gives the terminal's own extended keys. */
+enum { KEY_PASTE_BEGIN = 0x7f00, KEY_PASTE_END };
+
 /* Control keys by name (ncurses reports them as characters). */
 enum { CTRL_A = 1, CTRL_E = 5, CTRL_H = 8, CTRL_K = 11, CTRL_L = 12, CTRL_U = 21,
        CTRL_W = 23, ESC = 27, DEL = 127 };
@@ -500,8 +516,11 @@ struct url_form {
 	WINDOW *win, *sub;
 	char error[160];          /* why the last Enter did not fetch */
 	int fresh;                /* the URL field holds the prefilled text, untouched */
-	char *keep[2];            /* the fields' text */
+	char *keep[3];            /* the fields' text: URL, Save as, Headers */
 	char *save_as;            /* "Save as" of the fetch it started */
+	char *headers_was;        /* the Headers field as opened: the options in effect */
+	int pasting;              /* inside a bracketed paste: its text goes to paste */
+	struct buf paste;         /* ... UTF-8, put in the field at once when it ends */
 };
 
 /* One word of a filter: a row passes when it holds it (or, after '!', not). */
@@ -536,6 +555,9 @@ struct prompt {
 	char *pending_url;        /* ... and the download's URL (or the prompt's) */
 	int download;             /* the prompt names a download of pending_url */
 	char *offered;            /* ... and offered this name: kept, the body names it */
+	int export;               /* the prompt names an export of the rows of ... */
+	int rows_pane;            /* ... this pane of doc (a command's too) */
+	int command;              /* the prompt is a command's: '|' or '!', else 0 */
 };
 
 /* The columns of an element pane's rows, made once a page and pane. */
@@ -641,6 +663,25 @@ struct queue {
 	struct timespec t0;       /* the queue's clock */
 };
 
+/* The shell command the URLs go to (| and !), and what it wrote. */
+struct command {
+	pid_t pid;                /* the run going on (a process group), or 0 */
+	int out;                  /* while it runs: its standard output and error */
+	char *line;               /* as typed; with {}, run once a URL */
+	struct buf urls;          /* the URLs, one a line, made safe */
+	size_t next;              /* with {}: where the next run's URL starts in urls */
+	struct buf output;        /* each run's command line, output and status */
+	size_t cut;               /* bytes of output past CMD_OUTPUT_MAX, not kept */
+	int runs, failed;         /* runs ended, and those that failed */
+	struct timespec killed;   /* when Esc sent SIGTERM, if killing */
+	int killing;
+	size_t top;               /* the first line shown, unless following */
+	int follow;               /* the last lines are shown as they come */
+	struct lines lines;
+	int status;               /* the last run's wait status */
+	int eof;                  /* its output ended: no more to wait for there */
+};
+
 struct app {
 	struct options opt;
 	CURLM *multi;
@@ -658,6 +699,19 @@ struct app {
 	struct ui ui;
 	struct queue queue;        /* D's downloads */
 	int queues_busy;           /* it, or a page's check, was running at the last turn */
+	struct command cmd;
+	const struct options *req_opt; /* what each fetch is made with: opt, or what */
+	struct asked *asked;       /* the form set since (each set, newest first) */
+};
+
+/* Request options set on the screen (a pasted curl command, the form's
+ * Headers field), and the words they point into: kept to the end of the
+ * run, as a transfer in flight may still use them. */
+struct asked {
+	struct asked *next;       /* the set before */
+	struct options opt;       /* the run's, with these request options */
+	struct buf words;         /* the words, each ended by a NUL */
+	char **argv;              /* where each begins */
 };
 
 /* ==== configuration: the extraction table and the key tables ==== */
@@ -738,6 +792,9 @@ static void act_yank(struct app *, int);
 static void act_mark(struct app *, int);
 static void act_mark_shown(struct app *, int);
 static void act_marks_clear(struct app *, int);
+static void act_export(struct app *, int);
+static void act_command(struct app *, int);
+static void act_curl(struct app *, int);
 
 /*
  * The key table: the loop dispatches from it and the help screen is made
@@ -749,6 +806,8 @@ static void act_marks_clear(struct app *, int);
  */
 static const struct key keys[] = {
 	{'o', 0, "o", act_open, 0, CHANGES, "open the URL form (prefilled with the current URL)"},
+	/* a paste is a URL or a curl command, not a storm of keys: into the form */
+	{KEY_PASTE_BEGIN, 1, NULL, act_open, 1, CHANGES, NULL},
 	{'\t', 0, "Tab", act_pane, 1, CHANGES, "next pane"},
 	{KEY_BTAB, 1, "Shift-Tab", act_pane, -1, CHANGES, "previous pane"},
 	{'1', 0, "1-7", act_pane_jump, 0, CHANGES, "go to pane 1 (Links) ... 7 (Source)"},
@@ -786,6 +845,14 @@ static const struct key keys[] = {
 	 "mark the selected row (or unmark it) and move down; with u, every row of its URL"},
 	{'M', 0, "M", act_mark_shown, 0, CHANGES, "mark every row the filter shows"},
 	{'U', 0, "U", act_marks_clear, 0, CHANGES, "clear the pane's marks"},
+	{'e', 0, "e", act_export, 0, CHANGES,
+	 "export the pane's rows (the marked ones, else those shown) to a file: .tsv, .csv, "
+	 ".json, .jsonl or .txt (URLs), as its extension says"},
+	{'|', 0, "|", act_command, '|', CHANGES,
+	 "pipe the rows' URLs (marked, else shown), one a line, to a shell command; with {} "
+	 "in it, run it once a URL, quoted in its place; its output is shown (Esc ends it)"},
+	{'!', 0, "!", act_command, '!', CHANGES,
+	 "the same, the terminal handed to the command (less, vim -) until it ends"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
 	 "fetch and scrape the selected link (or iframe, frame)"},
 	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
@@ -809,6 +876,8 @@ static const struct key keys[] = {
 	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
 	{'y', 0, "y", act_yank, 0, CHANGES,
 	 "copy the selected URL (or line) to the clipboard: OSC 52, and tmux's buffer in tmux"},
+	{'C', 0, "C", act_curl, 0, CHANGES,
+	 "copy the current fetch as a curl command (its URL and request options), as y does"},
 	{ESC, 0, "Esc", act_escape, 0, CHANGES | KEEPS_MESSAGE,
 	 "cancel the page fetch in flight, else the download (in Downloads: the selected one); "
 	 "clear the filter"},
@@ -882,6 +951,8 @@ terminal_give_back(void)
 	if (!ui_active)
 		return;
 	ui_active = 0;
+	if (write(STDOUT_FILENO, "\033[?2004l", 8) < 0) { /* pastes as they were */
+	}
 	curs_set(1);
 	endwin();
 }
@@ -1405,6 +1476,105 @@ tmux_load_buffer(const char *text, size_t n)
 	return helper_run(load, text, n, NULL, 0) == 0 ? 1 : -1;
 }
 
+/* ---- the user's shell command: | and ! ---- */
+
+/* In the child: what we ignore (SIGPIPE; SIGINT during !) set back to the
+ * defaults, stdin from in (-1: as it is), stdout and stderr to out (-1:
+ * the terminal), no other descriptor of ours; then sh -c line. */
+static void
+shell_exec(const char *line, int in, int out)
+{
+	static const int sigs[] = {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+	sigset_t none;
+	size_t i;
+
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (in >= 0)
+		dup2(in, STDIN_FILENO);
+	if (out >= 0) {
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+	}
+	closefrom(3);
+	execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+	_exit(127);
+}
+
+/* Starts `sh -c line` in a process group of its own, so that Esc ends all
+ * it started: stdin from in (-1: /dev/null), stdout and stderr into a pipe
+ * whose read end, non-blocking, *out gets. Its pid, or -1. */
+static pid_t
+shell_start(const char *line, int in, int *out)
+{
+	int p[2], null = -1;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	if (in < 0)
+		in = null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		shell_exec(line, in, p[1]);
+	}
+	if (pid > 0)
+		setpgid(pid, pid); /* whichever runs first: no kill misses it */
+	close(p[1]);
+	if (null >= 0)
+		close(null);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	*out = p[0];
+	return pid;
+}
+
+/* Runs `sh -c line` on the terminal, stdin from in (-1: the terminal), and
+ * waits as system() does: SIGINT and SIGQUIT are the command's alone
+ * meanwhile. Its wait status, or -1. */
+static int
+shell_run(const char *line, int in)
+{
+	struct sigaction ign, was_int, was_quit;
+	pid_t pid;
+	int st = -1;
+
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &was_int);
+	sigaction(SIGQUIT, &ign, &was_quit);
+	pid = fork();
+	if (pid == 0)
+		shell_exec(line, in, -1);
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &was_int, NULL);
+	sigaction(SIGQUIT, &was_quit, NULL);
+	return pid > 0 ? st : -1;
+}
+
+/* A wait status in words: "exit 0", "killed by signal 15". */
+static void
+shell_status(struct buf *o, int st)
+{
+	if (st == -1)
+		buf_adds(o, "could not run /bin/sh");
+	else if (WIFEXITED(st))
+		buf_addf(o, "exit %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		buf_addf(o, "killed by signal %d", WTERMSIG(st));
+	else
+		buf_addf(o, "wait status %d", st);
+}
+
 /* ==== text: UTF-8, network text made safe, whitespace; wide-character lines, base64 ==== */
 
 /* Decodes one UTF-8 sequence. Returns its length (1 for an invalid byte,
@@ -1828,6 +1998,30 @@ edit_get(const struct line_edit *e, char *out, size_t outsz)
 		n += (size_t)k;
 	}
 	out[n] = '\0';
+}
+
+/* line with each {} replaced by s in single quotes (a ' in s closes them,
+ * is escaped, and opens them again): s reaches the shell as one word,
+ * whatever it holds. */
+static void
+shell_substitute(struct buf *o, const char *line, const char *s, size_t n)
+{
+	const char *at;
+	size_t i;
+
+	while ((at = strstr(line, "{}"))) {
+		buf_add(o, line, (size_t)(at - line));
+		buf_addc(o, '\'');
+		for (i = 0; i < n; i++) {
+			if (s[i] == '\'')
+				buf_adds(o, "'\\''");
+			else
+				buf_addc(o, s[i]);
+		}
+		buf_addc(o, '\'');
+		line = at + 2;
+	}
+	buf_adds(o, line);
 }
 
 /* ==== url: RFC 3986 references, srcset, typed URLs, file names ==== */
@@ -4460,6 +4654,7 @@ transfer_new(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->max_redirs = o->req.max_redirs;
 	t->rate = o->req.limit_rate;
 	t->easy = net_easy(t, o);
+	t->opt = o;
 	t->multi = multi;
 	if (o->req.insecure && !ascii_casecmp_n(url, "https:", 6))
 		story_step(t, "TLS certificate verification is off (--insecure): "
@@ -4917,6 +5112,895 @@ story_page(struct transfer *t, const struct page *p)
 			 "through them all for each)", p->stray_end_tags);
 }
 
+/* ==== request: curl's request options, from the command line's words or the screen's ==== */
+
+enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT,
+       OPT_BASE, OPT_UNIQUE, OPT_FIELDS, OPT_DATA_BINARY, OPT_CACERT, OPT_CAPATH,
+       OPT_NOPROXY, OPT_HTTP11, OPT_HTTP2, OPT_NO_COMPRESSED, OPT_MAX_REDIRS, OPT_RESOLVE,
+       OPT_LIMIT_RATE, OPT_DATA_RAW, OPT_DOWNLOAD, OPT_CHECK, OPT_PARALLEL, OPT_PER_HOST };
+
+/* getopt's letters: ours, then curl's request options */
+#define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46"
+
+/* getopt's names; a curl command's words on the screen are looked up here
+ * too (request_read), so both read the same options */
+static const struct option longopts[] = {
+	{"dump", no_argument, NULL, OPT_DUMP},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"fields", required_argument, NULL, OPT_FIELDS},
+	{"verbose", no_argument, NULL, 'v'},
+	{"save", optional_argument, NULL, 's'},
+	{"dir", required_argument, NULL, OPT_DIR},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"unique", no_argument, NULL, OPT_UNIQUE},
+	{"max-size", required_argument, NULL, OPT_MAX},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"user-agent", required_argument, NULL, 'A'},
+	{"header", required_argument, NULL, 'H'},
+	{"referer", required_argument, NULL, 'e'},
+	{"user", required_argument, NULL, 'u'},
+	{"request", required_argument, NULL, 'X'},
+	{"data", required_argument, NULL, 'd'},
+	{"data-binary", required_argument, NULL, OPT_DATA_BINARY},
+	{"data-raw", required_argument, NULL, OPT_DATA_RAW},
+	{"cookie", required_argument, NULL, 'b'},
+	{"cookie-jar", required_argument, NULL, 'c'},
+	{"insecure", no_argument, NULL, 'k'},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"capath", required_argument, NULL, OPT_CAPATH},
+	{"proxy", required_argument, NULL, 'x'},
+	{"noproxy", required_argument, NULL, OPT_NOPROXY},
+	{"ipv4", no_argument, NULL, '4'},
+	{"ipv6", no_argument, NULL, '6'},
+	{"http1.1", no_argument, NULL, OPT_HTTP11},
+	{"http2", no_argument, NULL, OPT_HTTP2},
+	{"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
+	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+	{"resolve", required_argument, NULL, OPT_RESOLVE},
+	{"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+	{"download", required_argument, NULL, OPT_DOWNLOAD},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{"parallel", required_argument, NULL, OPT_PARALLEL},
+	{"per-host", required_argument, NULL, OPT_PER_HOST},
+	{"base", required_argument, NULL, OPT_BASE},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+/* A refused value: why says it in one line; returns -1. */
+static int
+option_refused(struct buf *why, const char *fmt, const char *arg)
+{
+	buf_addf(why, fmt, arg);
+	return -1;
+}
+
+/* -H "Name: value" (or "Name;" for an empty one): one header line, no
+ * line break that would add another. */
+static int
+option_header(struct request *r, const char *h, struct buf *why)
+{
+	size_t name = strcspn(h, ":;");
+
+	if (strpbrk(h, "\r\n"))
+		return option_refused(why, "%s", "-H: a header cannot hold a line break");
+	if (!name || !h[name])
+		return option_refused(why, "-H '%s': \"Name: value\" expected", h);
+	r->headers = curl_slist_append(r->headers, h);
+	if (!r->headers)
+		die("out of memory");
+	return 0;
+}
+
+/* --resolve [+]HOST:PORT:ADDR[,ADDR...] or -HOST:PORT, as libcurl takes it. */
+static int
+option_resolve(struct request *r, const char *arg, struct buf *why)
+{
+	const char *p = arg + (*arg == '+' || *arg == '-'), *end;
+	long port;
+
+	end = *p == '[' ? strchr(p, ']') : p + strcspn(p, ":");
+	if (end && *p == '[')
+		end++;
+	if (!end || end == p || *end != ':')
+		return option_refused(why, "--resolve %s: HOST:PORT:ADDRESS expected", arg);
+	errno = 0;
+	port = strtol(end + 1, (char **)&p, 10);
+	if (errno || p == end + 1 || port < 1 || port > 65535 ||
+	    (*arg == '-' ? *p != '\0' : *p != ':' || !p[1] || p[1] == ','))
+		return option_refused(why, "--resolve %s: HOST:PORT:ADDRESS expected", arg);
+	r->resolve = curl_slist_append(r->resolve, arg);
+	if (!r->resolve)
+		die("out of memory");
+	return 0;
+}
+
+/* "cannot read the data file FILE: why" (arg "@FILE"), into why. */
+static int
+data_file_refused(struct buf *why, const char *arg)
+{
+	buf_addf(why, "cannot read the data file %s: %s", arg + 1, strerror(errno));
+	return -1;
+}
+
+/* -d and --data-binary: STRING, or @FILE (@- standard input); -d drops a
+ * file's CR and LF, as curl; --data-raw (binary < 0) takes '@' as it is.
+ * Several are joined with '&'. */
+static int
+option_data(struct request *r, const char *arg, int binary, struct buf *why)
+{
+	char chunk[65536];
+	size_t n, i;
+	FILE *f = NULL;
+
+	if (r->has_data)
+		buf_addc(&r->data, '&');
+	r->has_data = 1;
+	if (arg[0] != '@' || binary < 0) {
+		buf_adds(&r->data, arg);
+		return 0;
+	}
+	if (!strcmp(arg + 1, "-"))
+		f = stdin;
+	else if (!(f = fopen(arg + 1, "rb")))
+		return data_file_refused(why, arg);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		for (i = 0; i < n; i++)
+			if (binary || (chunk[i] != '\r' && chunk[i] != '\n'))
+				buf_addc(&r->data, chunk[i]);
+	if (ferror(f)) {
+		if (f != stdin)
+			fclose(f);
+		return data_file_refused(why, arg);
+	}
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+/* --limit-rate 100k: bytes per second, with curl's suffixes (1024-based). */
+static int
+option_rate(struct request *r, const char *arg, struct buf *why)
+{
+	char *end;
+	double v;
+	const char *units = "kmg", *u;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || !(v >= 0) || v > 1e15)
+		return option_refused(why, "invalid rate for --limit-rate: %s", arg);
+	if (*end && (u = strchr(units, tolower((unsigned char)*end))) && !end[1])
+		for (; u >= units; u--)
+			v *= 1024;
+	else if (*end)
+		return option_refused(why, "invalid rate for --limit-rate: %s", arg);
+	r->limit_rate = (curl_off_t)v;
+	return 0;
+}
+
+/* -x: an HTTP(S) proxy, as the fetches are ("" : none, not even the
+ * environment's). */
+static int
+option_proxy(struct request *r, const char *arg, struct buf *why)
+{
+	const char *sep = strstr(arg, "://");
+
+	if (sep && !((sep - arg == 4 && !ascii_casecmp_n(arg, "http", 4)) ||
+		     (sep - arg == 5 && !ascii_casecmp_n(arg, "https", 5))))
+		return option_refused(why, "-x %s: only http:// and https:// proxies", arg);
+	r->proxy = arg;
+	return 0;
+}
+
+/* -u USER:PASSWORD: kept, and blanked in argv (ps shows argv), as curl. */
+static const char *
+option_user(char *arg)
+{
+	char *copy = xstrdup(arg), *colon = strchr(arg, ':');
+
+	if (colon)
+		memset(colon + 1, '*', strlen(colon + 1));
+	return copy;
+}
+
+/* -e URL, or URL;auto (then each redirect says where it came from too). */
+static void
+option_referer(struct request *r, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (r->autoreferer)
+		free((char *)r->referer); /* a second -e replaces the first */
+	r->autoreferer = n >= 5 && !strcmp(arg + n - 5, ";auto");
+	r->referer = r->autoreferer ? xstrndup(arg, n - 5) : arg;
+	if (r->autoreferer && !*r->referer) {
+		free((char *)r->referer);
+		r->referer = NULL;
+	}
+}
+
+/* -X: a method is a token (RFC 9110): nothing that would break the line. */
+static int
+option_method(struct request *r, const char *arg, struct buf *why)
+{
+	const char *p;
+
+	for (p = arg; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
+			break;
+	if (!*arg || *p)
+		return option_refused(why, "-X '%s': not a method name", arg);
+	r->method = arg;
+	return 0;
+}
+
+/* --max-redirs N: a count, 0 or more. */
+static int
+option_redirs(struct request *r, const char *arg, struct buf *why)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0)
+		return option_refused(why, "invalid number for %s", "--max-redirs");
+	r->max_redirs = v;
+	return 0;
+}
+
+/* The options that take a value and may refuse it; 0 when c is not one. */
+static int
+options_checked(struct request *r, int c, const char *arg, struct buf *why)
+{
+	switch (c) {
+	case 'H': return option_header(r, arg, why) < 0 ? -1 : 1;
+	case 'X': return option_method(r, arg, why) < 0 ? -1 : 1;
+	case 'd': return option_data(r, arg, 0, why) < 0 ? -1 : 1;
+	case OPT_DATA_BINARY: return option_data(r, arg, 1, why) < 0 ? -1 : 1;
+	case OPT_DATA_RAW: return option_data(r, arg, -1, why) < 0 ? -1 : 1;
+	case 'x': return option_proxy(r, arg, why) < 0 ? -1 : 1;
+	case OPT_MAX_REDIRS: return option_redirs(r, arg, why) < 0 ? -1 : 1;
+	case OPT_RESOLVE: return option_resolve(r, arg, why) < 0 ? -1 : 1;
+	case OPT_LIMIT_RATE: return option_rate(r, arg, why) < 0 ? -1 : 1;
+	default: return 0;
+	}
+}
+
+/* curl's request options: 1 taken, 0 when c is not one of them, -1 when
+ * its value is refused (why says why, in one line). */
+static int
+options_request(struct options *o, int c, char *arg, struct buf *why)
+{
+	struct request *r = &o->req;
+	int checked = options_checked(r, c, arg, why);
+
+	if (checked)
+		return checked;
+	switch (c) {
+	case 'A': o->user_agent = arg; break;
+	case 'e': option_referer(r, arg); break;
+	case 'u':
+		free((char *)r->userpwd);
+		r->userpwd = option_user(arg);
+		break;
+	case 'b':
+		if (strchr(arg, '=')) /* as curl: a '=' makes it cookies, not a file */
+			r->cookie = arg;
+		else
+			r->cookie_file = arg;
+		break;
+	case 'c': r->cookie_jar = arg; break;
+	case 'k': r->insecure = 1; break;
+	case OPT_CACERT: r->cacert = arg; break;
+	case OPT_CAPATH: r->capath = arg; break;
+	case OPT_NOPROXY: r->noproxy = arg; break;
+	case '4': r->ip_resolve = CURL_IPRESOLVE_V4; break;
+	case '6': r->ip_resolve = CURL_IPRESOLVE_V6; break;
+	case OPT_HTTP11: r->http_version = CURL_HTTP_VERSION_1_1; break;
+	case OPT_HTTP2: r->http_version = CURL_HTTP_VERSION_2_0; break;
+	case OPT_NO_COMPRESSED: r->no_compressed = 1; break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* The CA certificates when neither --cacert nor --capath is given: the
+ * variables curl reads. */
+static void
+options_ca_env(struct request *r)
+{
+	const char *bundle = getenv("CURL_CA_BUNDLE"), *file = getenv("SSL_CERT_FILE"),
+		   *dir = getenv("SSL_CERT_DIR");
+
+	if (r->cacert || r->capath)
+		return;
+	if (bundle && *bundle) {
+		r->cacert = bundle;
+		return;
+	}
+	if (file && *file)
+		r->cacert = file;
+	if (dir && *dir)
+		r->capath = dir;
+}
+
+/* A code point as UTF-8 ($'\u00e9'); 0 when it is none. */
+static int
+utf8_put(struct buf *out, unsigned long c)
+{
+	if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	if (c < 0x80) {
+		buf_addc(out, (char)c);
+	} else if (c < 0x800) {
+		buf_addc(out, (char)(0xc0 | c >> 6));
+		buf_addc(out, (char)(0x80 | (c & 0x3f)));
+	} else if (c < 0x10000) {
+		buf_addc(out, (char)(0xe0 | c >> 12));
+		buf_addc(out, (char)(0x80 | (c >> 6 & 0x3f)));
+		buf_addc(out, (char)(0x80 | (c & 0x3f)));
+	} else {
+		buf_addc(out, (char)(0xf0 | c >> 18));
+		buf_addc(out, (char)(0x80 | (c >> 12 & 0x3f)));
+		buf_addc(out, (char)(0x80 | (c >> 6 & 0x3f)));
+		buf_addc(out, (char)(0x80 | (c & 0x3f)));
+	}
+	return 1;
+}
+
+/* Up to max digits of base at p (< end): their value, and how many in *n. */
+static unsigned long
+digits_value(const char *p, const char *end, int base, int max, int *n)
+{
+	unsigned long v = 0;
+	int d;
+
+	for (*n = 0; *n < max && p + *n < end; ++*n) {
+		d = isdigit((unsigned char)p[*n]) ? p[*n] - '0'
+		    : isxdigit((unsigned char)p[*n]) ? tolower((unsigned char)p[*n]) - 'a' + 10 : 99;
+		if (d >= base)
+			break;
+		v = v * (unsigned long)base + (unsigned long)d;
+	}
+	return v;
+}
+
+/* The escape of $'...' after its backslash, at p: its bytes onto out.
+ * Returns where it ends, or NULL for a NUL (which no word can hold). */
+static const char *
+ansi_c_escape(const char *p, const char *end, struct buf *out)
+{
+	static const char from[] = "abeEfnrtv\\'\"?", to[] = "\a\b\033\033\f\n\r\t\v\\'\"?";
+	const char *hit = p < end && *p ? strchr(from, *p) : NULL;
+	unsigned long v;
+	int n = 0, max;
+
+	if (hit) {
+		buf_addc(out, to[hit - from]);
+		return p + 1;
+	}
+	if (p < end && *p >= '0' && *p <= '7') {
+		v = digits_value(p, end, 8, 3, &n);
+		max = 0;
+	} else if (p < end && (*p == 'x' || *p == 'u' || *p == 'U')) {
+		max = *p == 'x' ? 2 : *p == 'u' ? 4 : 8;
+		v = digits_value(p + 1, end, 16, max, &n);
+		if (!n) { /* "\x" without a digit stays as written */
+			buf_addc(out, '\\');
+			return p;
+		}
+		p++;
+	} else if (p + 1 < end && *p == 'c') {
+		v = (unsigned long)(p[1] & 0x1f);
+		n = 1;
+		max = 0;
+		p++;
+	} else {
+		buf_addc(out, '\\');
+		return p;
+	}
+	if (!(v & (max > 2 ? ~0UL : 0xffUL)))
+		return NULL;
+	if (max <= 2)
+		buf_addc(out, (char)(v & 0xff));
+	else if (!utf8_put(out, v))
+		buf_adds(out, "\xef\xbf\xbd"); /* no character: U+FFFD, as bash */
+	return p + n;
+}
+
+/* $'...' from after its quote: the word's bytes onto out; returns after
+ * the closing quote, or NULL (why says) when it never closes or holds a NUL. */
+static const char *
+shell_ansi_c(const char *p, const char *end, struct buf *out, struct buf *why)
+{
+	while (p < end && *p != '\'') {
+		if (*p != '\\') {
+			buf_addc(out, *p++);
+		} else if (!(p = ansi_c_escape(p + 1, end, out))) {
+			buf_adds(why, "a NUL byte ($'\\0') cannot be part of a word");
+			return NULL;
+		}
+	}
+	if (p >= end)
+		buf_adds(why, "the $' quote is never closed");
+	return p < end ? p + 1 : NULL;
+}
+
+/* "..." from after its quote, as sh reads it: a backslash escapes only
+ * $ ` " \ and a line break; $ and ` would expand, and are refused. */
+static const char *
+shell_double(const char *p, const char *end, struct buf *out, struct buf *why)
+{
+	for (; p < end && *p != '"'; p++) {
+		if (*p == '\\' && p + 1 < end && strchr("$`\"\\\n", p[1])) {
+			if (p[1] != '\n')
+				buf_addc(out, p[1]);
+			p++;
+		} else if (*p == '$' || *p == '`') {
+			buf_addf(why, "%c inside \"...\" would expand: not done here (quote it with '...')",
+				 *p);
+			return NULL;
+		} else {
+			buf_addc(out, *p);
+		}
+	}
+	if (p >= end)
+		buf_adds(why, "the \" quote is never closed");
+	return p < end ? p + 1 : NULL;
+}
+
+/* One piece of a word at p, unquoted or quoted, onto out; returns where
+ * the next begins, or NULL (why says). */
+static const char *
+shell_piece(const char *p, const char *end, struct buf *out, struct buf *why)
+{
+	const char *q;
+
+	if (*p == '\'') {
+		if (!(q = memchr(p + 1, '\'', (size_t)(end - p - 1)))) {
+			buf_adds(why, "the ' quote is never closed");
+			return NULL;
+		}
+		buf_add(out, p + 1, (size_t)(q - p - 1));
+		return q + 1;
+	}
+	if (*p == '"')
+		return shell_double(p + 1, end, out, why);
+	if (*p == '$' && p + 1 < end && p[1] == '\'')
+		return shell_ansi_c(p + 2, end, out, why);
+	if (strchr("$`;&|<>()", *p)) {
+		buf_addf(why, "%c is shell syntax: not run here (paste one curl command)", *p);
+		return NULL;
+	}
+	if (*p == '\\' && p + 1 < end)
+		p++; /* the next byte as it is */
+	buf_addc(out, *p);
+	return p + 1;
+}
+
+/* Splits a command line into words as a POSIX shell reads them: '...',
+ * "...", backslashes, bash's $'...' (browsers copy with it), a backslash
+ * before a line break joins the lines; nothing is expanded. The words go
+ * onto out, each ended by a NUL; *nwords counts them. Returns 0, or -1
+ * with why (an unterminated quote, a NUL, shell syntax). */
+static int
+shell_words(const char *s, size_t n, struct buf *out, size_t *nwords, struct buf *why)
+{
+	const char *p = s, *end = s + n;
+	int in_word = 0;
+
+	*nwords = 0;
+	if (memchr(s, '\0', n))
+		return option_refused(why, "%s", "a NUL byte cannot be part of a command line");
+	while (p < end) {
+		if (*p == '\\' && p + 1 < end && (p[1] == '\n' || p[1] == '\r')) {
+			p += 2 + (p[1] == '\r' && p + 2 < end && p[2] == '\n');
+			continue; /* the line goes on */
+		}
+		if (*p == '#' && !in_word) { /* a comment, to the end of the line */
+			while (p < end && *p != '\n')
+				p++;
+			continue;
+		}
+		if (strchr(" \t\n\r", *p)) {
+			if (in_word)
+				buf_addc(out, '\0'), ++*nwords;
+			in_word = 0;
+			p++;
+			continue;
+		}
+		in_word = 1;
+		if (!(p = shell_piece(p, end, out, why)))
+			return -1;
+	}
+	if (in_word)
+		buf_addc(out, '\0'), ++*nwords;
+	return 0;
+}
+
+/* curl's options about its own output, and two of its choices that are
+ * scraper's defaults (--compressed, -L): taken, and without effect. */
+static const struct curl_ignored {
+	const char *name;
+	char letter;
+	int value;
+} curl_ignored[] = {
+	{"output", 'o', 1}, {"remote-name", 'O', 0}, {"silent", 's', 0},
+	{"show-error", 'S', 0}, {"verbose", 'v', 0}, {"include", 'i', 0},
+	{"progress-bar", '#', 0}, {"compressed", 0, 0}, {"location", 'L', 0},
+};
+
+/* The code of a long option: curl's ignored ones are -2 (-3 with a value),
+ * ours as getopt has them; 0 when unknown. *value: it takes one. */
+static int
+long_code(const char *name, size_t n, int *value)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof curl_ignored / sizeof *curl_ignored; i++)
+		if (strlen(curl_ignored[i].name) == n && !strncmp(name, curl_ignored[i].name, n))
+			return *value = curl_ignored[i].value, -2 - *value;
+	for (i = 0; longopts[i].name; i++)
+		if (strlen(longopts[i].name) == n && !strncmp(name, longopts[i].name, n))
+			return *value = longopts[i].has_arg == required_argument, longopts[i].val;
+	return 0;
+}
+
+/* The code of a short option letter, as long_code(). */
+static int
+short_code(char letter, int *value)
+{
+	const char *at;
+	size_t i;
+
+	for (i = 0; i < sizeof curl_ignored / sizeof *curl_ignored; i++)
+		if (curl_ignored[i].letter == letter)
+			return *value = curl_ignored[i].value, -2 - *value;
+	at = letter && letter != ':' ? strchr(SHORT_OPTIONS, letter) : NULL;
+	if (!at)
+		return 0;
+	*value = at[1] == ':' && at[2] != ':';
+	return letter;
+}
+
+/* path is a regular file, or none: a FIFO or /dev/zero would never end. */
+static int
+file_plain(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+}
+
+/* Applies option code c (named name) with its value to o, as the command
+ * line would; -1 with why when refused or not a request option. */
+static int
+word_apply(struct options *o, int c, const char *name, char *value, struct buf *why)
+{
+	int taken;
+
+	if (c <= -2)
+		return 0;
+	if (!c)
+		return option_refused(why, "unknown curl option %s", name);
+	if ((c == 'd' || c == OPT_DATA_BINARY) && !strcmp(value, "@-"))
+		return option_refused(why, "%s @-: standard input is the terminal here", name);
+	if (((c == 'd' || c == OPT_DATA_BINARY) && value[0] == '@' && !file_plain(value + 1)) ||
+	    (((c == 'b' && !strchr(value, '=')) || c == OPT_CACERT) && !file_plain(value)))
+		return option_refused(why, "%s: not a regular file (the screen would wait on it)",
+				      value);
+	taken = options_request(o, c, value, why);
+	if (!taken)
+		return option_refused(why, "%s is not a request option", name);
+	return taken < 0 ? -1 : 0;
+}
+
+/* A value for the option word w[0] (its tail, else the next word): NULL
+ * with why when there is none. */
+static char *
+word_value(char **w, size_t n, char *tail, const char *name, struct buf *why)
+{
+	if (tail && *tail)
+		return tail;
+	if (n > 1)
+		return w[1];
+	option_refused(why, "%s needs a value", name);
+	return NULL;
+}
+
+/* --name, --name=value or --name value; returns the words used, -1 with why. */
+static int
+word_long(struct options *o, char **w, size_t n, const char **url, struct buf *why)
+{
+	char name[64], *eq = strchr(w[0], '='), *value = NULL;
+	size_t len = eq ? (size_t)(eq - w[0]) : strlen(w[0]);
+	int takes = 0, c = long_code(w[0] + 2, len - 2, &takes);
+
+	snprintf(name, sizeof name, "%.*s", (int)(len < 60 ? len : 60), w[0]);
+	if (url && !strcmp(name, "--url")) { /* the URL, as an option */
+		if (!(value = word_value(w, n, eq ? eq + 1 : NULL, name, why)))
+			return -1;
+		if (*url)
+			return option_refused(why, "a second URL, %s: one fetch at a time", value);
+		*url = value;
+		return eq ? 1 : 2;
+	}
+	if (eq && c && !takes)
+		return option_refused(why, "%s takes no value", name);
+	if (c && takes && !(value = word_value(w, n, eq ? eq + 1 : NULL, name, why)))
+		return -1;
+	if (word_apply(o, c, name, value, why) < 0)
+		return -1;
+	return takes && !eq ? 2 : 1;
+}
+
+/* -k, -sSL, -H value, -Hvalue; returns the words used, -1 with why. */
+static int
+word_short(struct options *o, char **w, size_t n, struct buf *why)
+{
+	char name[3] = "-?", *value;
+	int i, takes, c;
+
+	for (i = 1; w[0][i]; i++) {
+		name[1] = w[0][i];
+		takes = 0;
+		value = NULL;
+		c = short_code(w[0][i], &takes);
+		if (c && takes && !(value = word_value(w, n, w[0] + i + 1, name, why)))
+			return -1;
+		if (word_apply(o, c, name, value, why) < 0)
+			return -1;
+		if (c && takes)
+			return w[0][i + 1] ? 1 : 2;
+	}
+	return 1;
+}
+
+/* Reads curl's words into o as the command line would read them; a word
+ * that is no option is the URL, into *url (url NULL: none may be there).
+ * Returns 0, or -1 with why in one line. */
+static int
+request_read(struct options *o, char **w, size_t n, const char **url, struct buf *why)
+{
+	size_t i;
+	int used;
+
+	for (i = 0; i < n; i += (size_t)used) {
+		if (w[i][0] == '-' && w[i][1] == '-' && w[i][2])
+			used = word_long(o, w + i, n - i, url, why);
+		else if (!strcmp(w[i], "--"))
+			return option_refused(why, "%s", "-- (the end of the options) is not taken here");
+		else if (w[i][0] == '-' && w[i][1] && w[i][1] != '-')
+			used = word_short(o, w + i, n - i, why);
+		else if (!url)
+			return option_refused(why, "'%s' is not an option: the URL goes in the "
+					      "URL field", w[i]);
+		else if (*url)
+			return option_refused(why, "a second URL, %s: one fetch at a time", w[i]);
+		else
+			used = (*url = w[i], 1);
+		if (used < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* What a request owns: its lists and copies. */
+static void
+request_free(struct request *r)
+{
+	curl_slist_free_all(r->headers);
+	curl_slist_free_all(r->resolve);
+	free((char *)r->userpwd);
+	if (r->autoreferer)
+		free((char *)r->referer);
+	buf_free(&r->data);
+}
+
+/* -u USER, without a password, on the screen: the password in effect for
+ * USER stays (the Headers field shows none). */
+static void
+request_keep_password(struct request *r, const struct request *was)
+{
+	size_t n;
+
+	if (!r->userpwd || strchr(r->userpwd, ':') || !was->userpwd)
+		return;
+	n = strlen(r->userpwd);
+	if (!strncmp(was->userpwd, r->userpwd, n) && was->userpwd[n] == ':') {
+		free((char *)r->userpwd);
+		r->userpwd = xstrdup(was->userpwd);
+	}
+}
+
+static void
+asked_free(struct asked *k)
+{
+	struct asked *next;
+
+	for (; k; k = next) {
+		next = k->next;
+		request_free(&k->opt.req);
+		buf_free(&k->words);
+		free(k->argv);
+		free(k);
+	}
+}
+
+/* Request options from curl words typed or pasted on the screen (after
+ * skip words: "curl"), in place of was's; was's other options stay. The
+ * URL among them into *url (NULL: none may be). NULL, with why, when a
+ * word is refused: then nothing is changed. */
+static struct asked *
+asked_read(const struct options *was, const char *text, size_t skip, const char **url,
+	   struct buf *why)
+{
+	struct asked *k = xmalloc(sizeof *k);
+	size_t n = 0, i;
+	char *p;
+
+	memset(k, 0, sizeof *k);
+	k->opt = *was;
+	memset(&k->opt.req, 0, sizeof k->opt.req);
+	k->opt.req.max_redirs = MAX_REDIRECTS;
+	k->opt.user_agent = "scraper/" VERSION;
+	if (shell_words(text, strlen(text), &k->words, &n, why) < 0)
+		goto refused;
+	k->argv = xmalloc((n + 1) * sizeof *k->argv);
+	for (i = 0, p = k->words.data; i < n; i++, p += strlen(p) + 1)
+		k->argv[i] = p;
+	if (request_read(&k->opt, k->argv + (skip < n ? skip : n), n - (skip < n ? skip : n),
+			 url, why) < 0)
+		goto refused;
+	request_keep_password(&k->opt.req, &was->req);
+	options_ca_env(&k->opt.req);
+	if (k->opt.req.cookie_file && (!was->req.cookie_file ||
+				       strcmp(k->opt.req.cookie_file, was->req.cookie_file)))
+		net_cookies_load(k->opt.req.cookie_file);
+	return k;
+refused:
+	asked_free(k);
+	return NULL;
+}
+
+/* A word quoted so that a POSIX shell reads it back as it is: bare when
+ * safe, else '...', else $'...' with its control and non-ASCII bytes as
+ * \xHH: the text is printable ASCII, safe on any screen. */
+static void
+shell_quote(struct buf *out, const char *s, size_t n)
+{
+	size_t i, plain = 0, safe = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		plain += c >= 0x20 && c < 0x7f;
+		safe += isalnum(c) || strchr("@%+=:,./_-", c);
+	}
+	if (n && safe == n) {
+		buf_add(out, s, n);
+	} else if (plain == n) {
+		buf_addc(out, '\'');
+		for (i = 0; i < n; i++)
+			s[i] == '\'' ? buf_adds(out, "'\\''") : buf_addc(out, s[i]);
+		buf_addc(out, '\'');
+	} else {
+		buf_adds(out, "$'");
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c == '\'' || c == '\\')
+				buf_addc(out, '\\'), buf_addc(out, (char)c);
+			else if (c < 0x20 || c >= 0x7f)
+				buf_addf(out, "\\x%02x", c);
+			else
+				buf_addc(out, (char)c);
+		}
+		buf_addc(out, '\'');
+	}
+}
+
+/* " OPTION VALUE", the value quoted (none when NULL). */
+static void
+word_add(struct buf *out, const char *option, const char *value)
+{
+	buf_addc(out, ' ');
+	buf_adds(out, option);
+	if (value) {
+		buf_addc(out, ' ');
+		shell_quote(out, value, strlen(value));
+	}
+}
+
+/* What the request says and carries, as curl words (see request_words). */
+static void
+request_words_http(struct buf *out, const struct options *o, int replay)
+{
+	const struct request *r = &o->req;
+	const struct curl_slist *h;
+	size_t user;
+
+	for (h = r->headers; h; h = h->next)
+		word_add(out, "-H", h->data);
+	if (replay || strcmp(o->user_agent, "scraper/" VERSION))
+		word_add(out, "-A", o->user_agent);
+	if (r->referer || r->autoreferer) {
+		word_add(out, "-e", NULL);
+		buf_addc(out, ' ');
+		shell_quote(out, r->referer ? r->referer : "", r->referer ? strlen(r->referer) : 0);
+		if (r->autoreferer)
+			buf_adds(out, "';auto'");
+	}
+	if (r->userpwd) {
+		user = replay ? strlen(r->userpwd) : strcspn(r->userpwd, ":");
+		word_add(out, "-u", NULL);
+		buf_addc(out, ' ');
+		shell_quote(out, r->userpwd, user);
+	}
+	if (r->method)
+		word_add(out, "-X", r->method);
+	if (r->has_data) {
+		word_add(out, "--data-binary", NULL);
+		buf_addc(out, ' ');
+		shell_quote(out, r->data.data ? r->data.data : "", r->data.len);
+	}
+	if (r->cookie)
+		word_add(out, "-b", r->cookie);
+	if (r->cookie_file)
+		word_add(out, "-b", r->cookie_file);
+	if (r->cookie_jar && !replay)
+		word_add(out, "-c", r->cookie_jar);
+}
+
+/* How the request gets there, as curl words (see request_words). */
+static void
+request_words_connection(struct buf *out, const struct request *r, int replay)
+{
+	const struct curl_slist *h;
+	const char *env_file = getenv("SSL_CERT_FILE"), *env_dir = getenv("SSL_CERT_DIR"),
+		   *env_bundle = getenv("CURL_CA_BUNDLE");
+
+	if (r->insecure)
+		word_add(out, "-k", NULL);
+	if (r->cacert && r->cacert != env_file && r->cacert != env_bundle)
+		word_add(out, "--cacert", r->cacert);
+	if (r->capath && r->capath != env_dir)
+		word_add(out, "--capath", r->capath);
+	if (r->proxy)
+		word_add(out, "-x", r->proxy);
+	if (r->noproxy)
+		word_add(out, "--noproxy", r->noproxy);
+	if (r->ip_resolve)
+		word_add(out, r->ip_resolve == CURL_IPRESOLVE_V4 ? "-4" : "-6", NULL);
+	if (r->http_version)
+		word_add(out, r->http_version == CURL_HTTP_VERSION_2_0 ? "--http2" : "--http1.1",
+			 NULL);
+	if (r->no_compressed != replay)
+		word_add(out, replay ? "--compressed" : "--no-compressed", NULL);
+	if (replay && r->max_redirs > 0)
+		word_add(out, "-L", NULL);
+	if (replay || r->max_redirs != MAX_REDIRECTS)
+		buf_addf(out, " --max-redirs %ld", r->max_redirs);
+	for (h = r->resolve; h; h = h->next)
+		word_add(out, "--resolve", h->data);
+	if (r->limit_rate > 0)
+		buf_addf(out, " --limit-rate %" CURL_FORMAT_CURL_OFF_T, r->limit_rate);
+}
+
+/* The request options of o as curl words, each after a space: for the
+ * form's Headers field (what differs from the defaults; -u without its
+ * password), or to replay the request with curl (replay: the password
+ * too, and curl's words for scraper's defaults: --compressed, -L). */
+static void
+request_words(struct buf *out, const struct options *o, int replay)
+{
+	request_words_http(out, o, replay);
+	request_words_connection(out, &o->req, replay);
+}
+
 /* ==== output: TSV, JSON, the story, errors; saving files (temp + rename) ==== */
 
 static void
@@ -5262,6 +6346,105 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 	resolver_free(&r);
 	buf_adds(o, "]}\n");
 	return out_spill(o, f, 0);
+}
+
+/* One CSV cell (RFC 4180): quoted when it holds a comma, a quote or a
+ * line break, its quotes doubled. */
+static void
+csv_cell(struct buf *o, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !strchr(",\"\r\n", s[i]); i++)
+		;
+	if (i == n) {
+		buf_add(o, s, n);
+		return;
+	}
+	buf_addc(o, '"');
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			buf_addc(o, '"');
+		buf_addc(o, s[i]);
+	}
+	buf_addc(o, '"');
+}
+
+/* The records as CSV (RFC 4180): the TSV's columns, made safe as for it,
+ * after a line of their names; lines end in CRLF. */
+static void
+out_csv(struct buf *o, const struct page *p, const unsigned char *fields, const char *page)
+{
+	struct buf cell = {0};
+	const unsigned char *f;
+	struct tsv t;
+	size_t i;
+
+	tsv_init(&t, fields, page, p->base);
+	for (f = t.fields; *f; f++) {
+		buf_adds(o, f == t.fields ? "" : ",");
+		buf_adds(o, field_names[*f]);
+	}
+	buf_adds(o, "\r\n");
+	for (i = 0; i < p->n; i++) {
+		for (f = t.fields; *f; f++) {
+			cell.len = 0;
+			tsv_field(&cell, (enum field)*f, &p->el[i], &t);
+			buf_adds(o, f == t.fields ? "" : ",");
+			csv_cell(o, cell.data ? cell.data : "", cell.len);
+		}
+		buf_adds(o, "\r\n");
+	}
+	buf_free(&cell);
+	resolver_free(&t.r);
+}
+
+/* The records' URLs, one a line, made safe as in the TSV. */
+static void
+out_urls(struct buf *o, const struct page *p)
+{
+	struct tsv t;
+	size_t i;
+
+	tsv_init(&t, NULL, NULL, p->base);
+	for (i = 0; i < p->n; i++) {
+		tsv_field(o, F_URL, &p->el[i], &t);
+		buf_addc(o, '\n');
+	}
+	resolver_free(&t.r);
+}
+
+/* The formats an export writes, named by the file's extension. */
+enum export_format { X_NONE, X_TSV, X_CSV, X_JSON, X_JSONL, X_TXT };
+
+static enum export_format
+export_format(const char *name)
+{
+	static const char *const ext[] = {NULL, ".tsv", ".csv", ".json", ".jsonl", ".txt"};
+	const char *dot = strrchr(name, '.');
+	size_t i;
+
+	for (i = 1; dot && i < sizeof ext / sizeof ext[0]; i++)
+		if (!strcmp(dot, ext[i]))
+			return (enum export_format)i;
+	return X_NONE;
+}
+
+/* The records of page p in format x; page is the page column's URL. */
+static void
+out_export(struct buf *o, enum export_format x, const struct transfer *t,
+	   const struct page *p, const unsigned char *fields, const char *saved)
+{
+	const char *page = transfer_base(t);
+
+	if (x == X_TSV)
+		out_tsv(o, p, fields, page, NULL);
+	else if (x == X_CSV)
+		out_csv(o, p, fields, page);
+	else if (x == X_JSON || x == X_JSONL)
+		out_json(o, t, p, saved, NULL, x == X_JSONL, NULL);
+	else if (x == X_TXT)
+		out_urls(o, p);
 }
 
 /* --unique: keeps the first record of each absolute URL, in order. */
@@ -7053,13 +8236,15 @@ rows_mark(struct app *a, int pane, const size_t *rows, size_t n, int on)
 		const char *url = d->p->el[el[rows[i]]].url;
 
 		element_mark(d, el[rows[i]], on);
-		if (a->ui.unique)
+		if (a->ui.unique && n > 1)
 			set_put(&urls, url, strlen(url), 1);
 	}
 	for (i = 0; a->ui.unique && n && i < d->p->count[pane]; i++) {
 		const struct element *e = &d->p->el[d->kind_rows[pane][i]];
 
-		if (set_put(&urls, e->url, strlen(e->url), 0) == 1) /* one of them */
+		/* one URL (m): compared, not hashed and copied with every other */
+		if (n == 1 ? !strcmp(e->url, d->p->el[el[rows[0]]].url)
+			   : set_put(&urls, e->url, strlen(e->url), 0) == 1)
 			element_mark(d, d->kind_rows[pane][i], on);
 	}
 	set_free(&urls);
@@ -7171,7 +8356,7 @@ rows_marked_else_selected(struct app *a, int pane, size_t *n)
 /* What an action on a list applies to (check, export, pipe): the marked
  * rows of the pane, else every row the filter shows. Element indices in
  * the pane's order, the caller's to free; NULL, *n 0 when there is none. */
-static __attribute__((unused)) size_t * /* until export and pipe use it */
+static size_t *
 rows_marked_else_shown(struct app *a, int pane, size_t *n)
 {
 	size_t *out = rows_marked(a, pane, n), total, i;
@@ -7979,7 +9164,8 @@ draw_check_cell(struct app *a, int y, int x, size_t idx, attr_t sel)
 }
 
 /* An element's row: [*] [tag attr] [count×] URL, then its text in a column
- * of its own; the mark column is there while the pane has marks. A URL of the page's own host is shown from its path. */
+ * of its own; the mark column is there while the pane has marks. A URL of
+ * the page's own host is shown from its path. */
 static void
 draw_element_row(struct app *a, int y, int w, size_t row, const struct element *e, attr_t sel)
 {
@@ -8474,6 +9660,11 @@ draw_help(struct app *a)
 		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n"
 		     "In the URL form\t(o opens it)\n");
 	help_lines(&keys_text, form_keys, nform_keys, "  ");
+	buf_adds(&keys_text, "  URL\ta URL, or a curl command (a browser's Copy as cURL "
+		 "pasted): its options are the request's\n"
+		 "  Headers\tcurl's request options, as on its command line (-H 'Name: value', "
+		 "-b, -u, -d, -k...): the ones in effect, to edit\n"
+		 "  \\ Enter\ta line goes on, as in a shell\n");
 	help_wrap(&keys_text, COLS > 38 ? (size_t)COLS - 28 : 10, &b);
 	buf_free(&keys_text);
 	a->ui.help_rows = 0;
@@ -8498,6 +9689,85 @@ draw_help(struct app *a)
 	buf_free(&b);
 }
 
+/* The command's output (|): a title that says how it stands, then its
+ * lines (made safe by ui_put), the last ones while it runs unless the
+ * user scrolled back. */
+static void
+draw_output(struct app *a)
+{
+	struct command *c = &a->cmd;
+	size_t h = LINES > 3 ? (size_t)LINES - 3 : 1, last, i;
+	struct buf title = {0};
+	const char *s;
+	size_t n;
+	int y;
+
+	lines_index(&c->lines, c->output.data, c->output.len);
+	last = c->lines.n > h ? c->lines.n - h : 0;
+	if (c->follow || c->top >= last) {
+		c->top = last;
+		c->follow = 1;
+	}
+	buf_adds(&title, "Output: ");
+	if (c->pid > 0)
+		buf_adds(&title, c->killing ? "the command is being ended"
+					    : "the command runs (Esc ends it)");
+	else if (c->runs > 1)
+		buf_addf(&title, "%d runs, %d failed", c->runs, c->failed);
+	else
+		shell_status(&title, c->status);
+	buf_adds(&title, c->pid > 0 ? "" : " (j/k scroll, q or Esc closes)");
+	ui_puts(1, 1, COLS - 2, title.data, A_BOLD);
+	buf_free(&title);
+	for (i = c->top, y = 2; i < c->lines.n && y < LINES - 1; i++, y++) {
+		line_get(&c->lines, i, &s, &n);
+		ui_put(y, 1, COLS - 2, s, n, 0);
+	}
+}
+
+/* The terminal handed to a command (!), as it was before the screen. */
+static void
+ui_suspend(void)
+{
+	def_prog_mode();
+	endwin();
+}
+
+/* ... and taken back, drawn whole. */
+static void
+ui_resume(void)
+{
+	reset_prog_mode();
+	clearok(curscr, TRUE);
+	refresh();
+}
+
+/* Below what the command left on the terminal: how it ended, and a wait
+ * for a key (one byte, not echoed; the rest of a sequence dropped). */
+static void
+ui_wait_key(const char *how)
+{
+	struct termios was, raw;
+	int tty = tcgetattr(STDIN_FILENO, &was) == 0;
+	char c;
+
+	printf("\n[%s] press a key to return to scraper", how);
+	fflush(stdout);
+	if (tty) {
+		raw = was;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	while (read(STDIN_FILENO, &c, 1) < 0 && errno == EINTR && !got_signal)
+		;
+	if (tty) {
+		tcflush(STDIN_FILENO, TCIFLUSH);
+		tcsetattr(STDIN_FILENO, TCSANOW, &was);
+	}
+}
+
 static void
 form_close(struct app *a)
 {
@@ -8518,30 +9788,28 @@ form_close(struct app *a)
 	a->ui.form.win = a->ui.form.sub = NULL;
 }
 
-/* Builds the form centred on the screen, with the fields' texts. */
+/* Builds the form centred on the screen, with the fields' texts (URL,
+ * Save as, Headers). */
 static void
-form_build(struct app *a, const char *url, const char *save)
+form_build(struct app *a, char *const text[3])
 {
-	int w = COLS - 4 < 100 ? COLS - 4 : 100, h = 9;
+	int w = COLS - 4 < 100 ? COLS - 4 : 100, h = 11;
 	FIELD **fields;
 	int i;
 
 	form_close(a);
 	if (w < 30 || LINES < h + 2)
 		return; /* too small: ui_draw says so; a resize rebuilds it */
-	fields = xmalloc(3 * sizeof *fields);
-	fields[0] = new_field(1, w - 13, 1, 10, 0, 0);
-	fields[1] = new_field(1, w - 13, 3, 10, 0, 0);
-	fields[2] = NULL;
-	if (!fields[0] || !fields[1])
-		die("cannot build the URL form");
-	for (i = 0; i < 2; i++) {
+	fields = xmalloc(4 * sizeof *fields);
+	fields[3] = NULL;
+	for (i = 0; i < 3; i++) {
+		if (!(fields[i] = new_field(1, w - 13, 1 + 2 * i, 10, 0, 0)))
+			die("cannot build the URL form");
 		set_field_back(fields[i], A_UNDERLINE);
 		field_opts_off(fields[i], O_AUTOSKIP | O_STATIC | O_BLANK);
 		set_max_field(fields[i], URL_FIELD_MAX);
+		set_field_buffer(fields[i], 0, text[i] ? text[i] : "");
 	}
-	set_field_buffer(fields[0], 0, url ? url : "");
-	set_field_buffer(fields[1], 0, save ? save : "");
 	a->ui.form.form = new_form(fields);
 	a->ui.form.win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
 	if (!a->ui.form.form || !a->ui.form.win)
@@ -8584,18 +9852,20 @@ form_draw(struct app *a)
 		return;
 	}
 	getmaxyx(w, wh, ww);
-	wmove(w, 5, 2);
+	wmove(w, 7, 2);
 	wclrtoeol(w); /* the error line, then the frame it cut */
 	box(w, 0, 0);
-	mvwaddstr(w, 0, 2, " Open a URL ");
+	mvwaddstr(w, 0, 2, " Open a URL, or paste a curl command ");
 	mvwaddstr(w, 2, 2, "URL");
 	mvwaddstr(w, 4, 2, "Save as");
+	mvwaddstr(w, 6, 2, "Headers");
 	if (a->ui.form.error[0]) {
 		wattron(w, A_BOLD | ui_color(a, CP_ERROR));
-		mvwaddnstr(w, 5, 2, a->ui.form.error, ww - 4);
+		mvwaddnstr(w, 7, 2, a->ui.form.error, ww - 4);
 		wattroff(w, A_BOLD | ui_color(a, CP_ERROR));
 	}
-	mvwaddnstr(w, wh - 2, 2, "Enter fetch · Tab next field · Esc close", ww - 4);
+	mvwaddnstr(w, wh - 2, 2, "Enter fetch · Tab next field · Headers: curl's -H, -b, -u... "
+		   "· Esc close", ww - 4);
 	pos_form_cursor(a->ui.form.form);
 	curs_set(1);
 	touchwin(w);
@@ -8695,6 +9965,8 @@ ui_draw(struct app *a)
 	draw_tabs(a);
 	if (a->ui.mode == M_HELP) {
 		draw_help(a);
+	} else if (a->ui.mode == M_OUTPUT) {
+		draw_output(a);
 	} else {
 		draw_list(a, &l);
 		draw_detail(a, &l);
@@ -8735,6 +10007,16 @@ ui_clipboard(const char *text, size_t n)
 	rc = write_all(STDOUT_FILENO, seq.data, seq.len);
 	buf_free(&seq);
 	return rc;
+}
+
+/* Bracketed paste: the terminal marks where a paste starts and ends, so
+ * that its line breaks are no Enter. Said again as the form opens: a shell
+ * run meanwhile (Ctrl-Z, fg) may have turned it off. */
+static void
+ui_paste_marks(void)
+{
+	fflush(stdout);
+	write_all(STDOUT_FILENO, "\033[?2004h", 8);
 }
 
 static void
@@ -8810,6 +10092,9 @@ ui_start(struct app *a)
 	define_key("\033[F", KEY_END);
 	define_key("\033OH", KEY_HOME);
 	define_key("\033OF", KEY_END);
+	define_key("\033[200~", KEY_PASTE_BEGIN);
+	define_key("\033[201~", KEY_PASTE_END);
+	ui_paste_marks();
 	/* every event, though only some act: one outside the mask (a right
 	 * click) left ncurses blocked in read() until the next key */
 	mousemask(ALL_MOUSE_EVENTS, NULL);
@@ -8910,7 +10195,8 @@ save_doc_gone(struct app *a, struct doc *d)
 					       a->ui.prompt.confirm == C_SAVE_OVERWRITE)) {
 			a->ui.mode = M_LIST;
 			a->ui.prompt.confirm = C_NONE;
-			ui_message(a, 1, "the page to save was replaced: not saved");
+			ui_message(a, 1, a->ui.prompt.export ? "the page was replaced: not exported"
+					     : "the page to save was replaced: not saved");
 		}
 	}
 }
@@ -9123,7 +10409,7 @@ fetch_start(struct app *a, const char *typed, const char *save_as, int reload)
 	fetch_drop(a); /* a new fetch replaces the one in flight */
 	doc_free(a->restore);
 	a->restore = NULL;
-	a->fetch = local ? local : net_start(a->multi, &a->opt, url, -1);
+	a->fetch = local ? local : net_start(a->multi, a->req_opt, url, -1);
 	a->fetch_reload = reload;
 	free(a->ui.form.save_as);
 	a->ui.form.save_as = save_as && *save_as ? xstrdup(save_as) : NULL;
@@ -9175,6 +10461,280 @@ save_body(struct app *a, struct doc *d, const char *name, int force)
 	buf_free(&path);
 }
 
+/* The rows an export writes, as a page of their own: the page's facts
+ * and those records, which share the page's strings (el is the caller's
+ * to free, and nothing else). */
+static struct page
+page_subset(const struct page *p, const size_t *rows, size_t n)
+{
+	struct page sub = *p;
+	size_t i;
+
+	sub.el = xmalloc((n ? n : 1) * sizeof *sub.el);
+	memset(sub.count, 0, sizeof sub.count);
+	for (i = 0; i < n; i++) {
+		sub.el[i] = p->el[rows[i]];
+		sub.count[sub.el[i].rule->kind]++;
+	}
+	sub.n = sub.cap = n;
+	return sub;
+}
+
+/* Writes the rows of the prompt's pane (marked, else shown) to dir/name
+ * in the format its extension names; asks before replacing a file. */
+static void
+export_rows(struct app *a, const char *name, int force)
+{
+	struct buf out = {0}, err = {0}, path = {0};
+	struct doc *d = a->doc;
+	size_t n, *rows;
+	struct page sub;
+
+	if (!d || d != a->ui.prompt.doc || a->ui.pane != a->ui.prompt.rows_pane) {
+		ui_message(a, 1, "the page or pane changed: not exported");
+		return;
+	}
+	rows = rows_marked_else_shown(a, a->ui.pane, &n);
+	sub = page_subset(d->p, rows, n);
+	out_export(&out, export_format(name), d->t, &sub, a->opt.fields, d->saved);
+	if (save_file(a->opt.dir, name, out.data ? out.data : "", out.len, force, &err,
+		      &path) == 0)
+		ui_message(a, 0, "exported %zu row%s to %s", n, n == 1 ? "" : "s", path.data);
+	else if (strstr(err.data, "not overwritten"))
+		ask_overwrite(a, C_EXPORT_OVERWRITE, path.data, name, NULL);
+	else
+		ui_message(a, 1, "%s", err.data);
+	free(sub.el);
+	free(rows);
+	buf_free(&out);
+	buf_free(&err);
+	buf_free(&path);
+}
+
+/* ---- the shell command of | and ! ---- */
+
+/* Output kept up to CMD_OUTPUT_MAX; past it only counted, and read on, so
+ * that the command never blocks on a full pipe. */
+static void
+cmd_keep(struct command *c, const char *data, size_t n)
+{
+	size_t room = c->output.len < CMD_OUTPUT_MAX ? CMD_OUTPUT_MAX - c->output.len : 0;
+
+	buf_add(&c->output, data, n < room ? n : room);
+	c->cut += n > room ? n - room : 0;
+}
+
+/* The command line of the next run: with {}, the next URL put in it;
+ * NULL when no run is left. */
+static char *
+cmd_next_line(struct command *c)
+{
+	struct buf line = {0};
+	const char *u = c->urls.data ? c->urls.data + c->next : "";
+	const char *nl = strchr(u, '\n');
+
+	if (!strstr(c->line, "{}"))
+		return c->runs ? NULL : xstrdup(c->line);
+	if (!nl)
+		return NULL;
+	shell_substitute(&line, c->line, u, (size_t)(nl - u));
+	c->next += (size_t)(nl - u) + 1;
+	return line.data;
+}
+
+/* The URLs for the command's standard input: an unnamed temp file, which
+ * never blocks us as a pipe would. NULL on failure. */
+static FILE *
+cmd_urls_file(struct command *c)
+{
+	FILE *f = tmpfile();
+
+	if (!f)
+		return NULL;
+	if ((c->urls.len && fwrite(c->urls.data, 1, c->urls.len, f) != c->urls.len) ||
+	    fflush(f) == EOF || fseek(f, 0, SEEK_SET) < 0) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* Starts the next run, if any is left: 1 when one runs. */
+static int
+cmd_run_next(struct command *c)
+{
+	char *line = cmd_next_line(c);
+	FILE *in = NULL;
+
+	if (!line)
+		return 0;
+	if (!strstr(c->line, "{}") && !(in = cmd_urls_file(c))) {
+		buf_addf(&c->output, "cannot write the URLs to a temp file: %s\n", strerror(errno));
+		free(line);
+		return 0;
+	}
+	buf_addf(&c->output, "$ %s\n", line);
+	c->eof = 0;
+	c->pid = shell_start(line, in ? fileno(in) : -1, &c->out);
+	if (c->pid < 0) {
+		buf_addf(&c->output, "cannot start /bin/sh: %s\n", strerror(errno));
+		c->pid = 0;
+	}
+	if (in)
+		fclose(in);
+	free(line);
+	return c->pid > 0;
+}
+
+/* A run ended with wait status st: said, and the next one started (not
+ * after Esc). */
+static void
+cmd_ended(struct command *c, int st)
+{
+	char chunk[65536];
+	ssize_t r;
+	int i;
+
+	/* what it left in the pipe (a child it left behind may write on) */
+	for (i = 0; i < 16 && (r = read(c->out, chunk, sizeof chunk)) > 0; i++)
+		cmd_keep(c, chunk, (size_t)r);
+	close(c->out);
+	c->pid = 0;
+	if (c->output.len && c->output.data[c->output.len - 1] != '\n')
+		buf_addc(&c->output, '\n');
+	buf_addc(&c->output, '[');
+	shell_status(&c->output, st);
+	if (c->cut)
+		buf_addf(&c->output, "; %zu bytes of output past %d KiB not kept", c->cut,
+			 CMD_OUTPUT_MAX / 1024);
+	buf_adds(&c->output, "]\n");
+	c->cut = 0;
+	c->runs++;
+	c->failed += st != 0;
+	c->status = st;
+	if (!c->killing)
+		cmd_run_next(c);
+}
+
+/* Reads what the command wrote, reaps a run that ended, and ends one Esc
+ * asked to end that did not. Returns 1 when there is more to show. */
+static int
+cmd_drive(struct command *c)
+{
+	char chunk[65536];
+	ssize_t r = -1;
+	int st, more = 0, i;
+
+	if (c->pid <= 0)
+		return 0;
+	/* at most 1 MiB a turn: a command that writes faster does not
+	 * keep the loop from the keys */
+	for (i = 0; i < 16 && !c->eof && (r = read(c->out, chunk, sizeof chunk)) > 0; i++) {
+		cmd_keep(c, chunk, (size_t)r);
+		more = 1;
+	}
+	c->eof |= r == 0;
+	if (c->killing && elapsed_s(&c->killed) > CMD_KILL_AFTER)
+		kill(-c->pid, SIGKILL);
+	/* not at EOF: a child it left behind may hold the pipe for ever */
+	if (waitpid(c->pid, &st, WNOHANG) == c->pid) {
+		cmd_ended(c, st);
+		more = 1;
+	}
+	return more;
+}
+
+/* Esc: the run's process group asked to end (SIGKILL a second later). */
+static void
+cmd_kill(struct command *c)
+{
+	if (c->pid <= 0 || c->killing)
+		return;
+	c->killing = 1;
+	clock_gettime(CLOCK_MONOTONIC, &c->killed);
+	kill(-c->pid, SIGTERM);
+	kill(-c->pid, SIGCONT); /* a stopped one too */
+}
+
+static void
+cmd_free(struct command *c)
+{
+	int st;
+
+	if (c->pid > 0) {
+		kill(-c->pid, SIGKILL);
+		waitpid(c->pid, &st, 0);
+		close(c->out);
+	}
+	free(c->line);
+	buf_free(&c->urls);
+	buf_free(&c->output);
+	free(c->lines.start);
+	memset(c, 0, sizeof *c);
+}
+
+/* !: the terminal handed to the command (to each run, with {}), taken
+ * back once a key is pressed after the last. */
+static void
+cmd_terminal(struct app *a)
+{
+	struct command *c = &a->cmd;
+	int per_url = strstr(c->line, "{}") != NULL, st = 0;
+	FILE *in = per_url ? NULL : cmd_urls_file(c);
+	char *line;
+
+	if (!per_url && !in) {
+		ui_message(a, 1, "cannot write the URLs to a temp file: %s", strerror(errno));
+		return;
+	}
+	ui_suspend();
+	while (!got_signal && (line = cmd_next_line(c))) {
+		st = shell_run(line, in ? fileno(in) : -1);
+		free(line);
+		c->runs++;
+		c->failed += st != 0;
+		if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGINT)
+			break; /* Ctrl-C: the rest too */
+	}
+	if (in)
+		fclose(in);
+	c->output.len = 0;
+	if (c->runs > 1)
+		buf_addf(&c->output, "%d runs, %d failed; the last: ", c->runs, c->failed);
+	shell_status(&c->output, st);
+	if (!got_signal) /* else the loop ends at once */
+		ui_wait_key(c->output.data);
+	ui_resume();
+	ui_message(a, c->failed != 0, "!: %s", c->output.data);
+}
+
+/* The command with the URLs of the current pane's rows (marked, else
+ * shown): its output captured and shown (|), or the terminal handed to
+ * it (!). */
+static void
+cmd_start(struct app *a, const char *line, int terminal)
+{
+	struct command *c = &a->cmd;
+	size_t n, *rows = rows_marked_else_shown(a, a->ui.pane, &n);
+	struct page sub;
+
+	cmd_free(c);
+	c->line = xstrdup(line);
+	c->follow = 1;
+	if (rows) {
+		sub = page_subset(a->doc->p, rows, n);
+		out_urls(&c->urls, &sub);
+		free(sub.el);
+		free(rows);
+	}
+	if (terminal) {
+		cmd_terminal(a);
+		return;
+	}
+	cmd_run_next(c);
+	a->ui.mode = M_OUTPUT;
+}
+
 /* Downloads url into dir/name through a temp file; force replaces. With
  * auto_name the name is decided once the response is in (name_for_body(),
  * a free one). */
@@ -9192,7 +10752,7 @@ download_start(struct app *a, const char *url, const char *name, int force, int 
 	} else if ((fd = temp_create(a->opt.dir, TMP_DOWNLOAD, &err)) < 0) {
 		ui_message(a, 1, "%s", err.data);
 	} else {
-		a->download.t = net_start(a->multi, &a->opt, url, fd);
+		a->download.t = net_start(a->multi, a->req_opt, url, fd);
 		a->download.path = xstrdup(path.data);
 		a->download.force = force;
 		a->download.auto_name = auto_name;
@@ -9409,7 +10969,11 @@ app_free(struct app *a)
 	free(a->ui.form.save_as);
 	free(a->ui.form.keep[0]);
 	free(a->ui.form.keep[1]);
+	free(a->ui.form.keep[2]);
+	free(a->ui.form.headers_was);
+	buf_free(&a->ui.form.paste);
 	buf_free(&a->ui.msg);
+	cmd_free(&a->cmd);
 	queue_free(&a->queue);
 	buf_free(&a->ui.queue_text);
 	free(a->ui.queue_lines.start);
@@ -9538,6 +11102,27 @@ goto_key(struct app *a, wint_t c, int fkey)
 	view_go(a, (size_t)strtoull(num, NULL, 10) - 1);
 }
 
+/* Enter at the command prompt of | or !. */
+static void
+command_entered(struct app *a)
+{
+	char line[sizeof a->ui.prompt.name.text / sizeof(wchar_t) * MB_LEN_MAX + 1];
+	char *p = line;
+
+	edit_get(&a->ui.prompt.name, line, sizeof line);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p) {
+		ui_message(a, 0, "no command: not run");
+		return;
+	}
+	if (a->doc != a->ui.prompt.doc || a->ui.pane != a->ui.prompt.rows_pane) {
+		ui_message(a, 1, "the page or pane changed: not run");
+		return;
+	}
+	cmd_start(a, line, a->ui.prompt.command == '!');
+}
+
 static void
 prompt_key(struct app *a, wint_t c, int fkey)
 {
@@ -9549,7 +11134,12 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		return;
 	a->ui.mode = M_LIST;
 	if (r < 0) {
-		ui_message(a, 0, a->ui.prompt.download ? "not downloaded" : "not saved");
+		ui_message(a, 0, a->ui.prompt.command ? "not run" : a->ui.prompt.download
+				 ? "not downloaded" : a->ui.prompt.export ? "not exported" : "not saved");
+		return;
+	}
+	if (a->ui.prompt.command) {
+		command_entered(a);
 		return;
 	}
 	edit_get(&a->ui.prompt.name, name, sizeof name);
@@ -9558,9 +11148,17 @@ prompt_key(struct app *a, wint_t c, int fkey)
 		ui_message(a, 1, "%s", name_refusal(name));
 		return;
 	}
+	if (a->ui.prompt.export && export_format(name) == X_NONE) { /* mend it */
+		a->ui.mode = M_PROMPT;
+		ui_message(a, 1, "export as .tsv, .csv, .json, .jsonl or .txt: the extension "
+			   "names the format");
+		return;
+	}
 	if (a->ui.prompt.download)
 		download_start(a, a->ui.prompt.pending_url, name, 0,
 			       !strcmp(name, a->ui.prompt.offered));
+	else if (a->ui.prompt.export)
+		export_rows(a, name, 0);
 	else
 		save_body(a, a->ui.prompt.doc, name, 0);
 }
@@ -9581,18 +11179,70 @@ confirm_key(struct app *a, wint_t c)
 		save_body(a, a->ui.prompt.doc, a->ui.prompt.pending_name, 1);
 	else if (what == C_DOWNLOAD_OVERWRITE)
 		download_start(a, a->ui.prompt.pending_url, a->ui.prompt.pending_name, 1, 0);
+	else if (what == C_EXPORT_OVERWRITE)
+		export_rows(a, a->ui.prompt.pending_name, 1);
 }
 
-/* Enter in the form: validate both fields, then fetch. */
+/* The URL field holds a curl command (its first word is curl). */
+static int
+is_curl_command(const char *s)
+{
+	s += strspn(s, " \t");
+	return !strncmp(s, "curl", 4) && (!s[4] || s[4] == ' ' || s[4] == '\t');
+}
+
+/* The request options the fields ask for: a curl command in the URL field
+ * is the whole request (its URL into *url); else the Headers field, when
+ * changed. *k: new options, or NULL for those in effect. 0, or -1 when a
+ * word is refused (the status line says which). */
+static int
+form_options(struct app *a, const char *url_field, const char **url, struct asked **k)
+{
+	char *headers = form_text(a, 2);
+	struct buf why = {0};
+	int refused;
+
+	*k = NULL;
+	if (is_curl_command(url_field)) {
+		*url = NULL;
+		*k = asked_read(a->req_opt, url_field, 1, url, &why);
+		if (!*url)
+			*url = "";
+	} else if (strcmp(headers, a->ui.form.headers_was ? a->ui.form.headers_was : "")) {
+		*k = asked_read(a->req_opt, headers, 0, NULL, &why);
+	}
+	/* $'...' can put in the URL what no key types: the form would show it */
+	if (!why.len && *k && *url &&
+	    safe_run((const unsigned char *)*url, strlen(*url), SAN_TEXT) != strlen(*url))
+		buf_adds(&why, "a control character or an invalid byte in the URL");
+	if (why.len) {
+		ui_message(a, 1, "%s: nothing fetched", why.data);
+		asked_free(*k);
+		*k = NULL;
+		*url = ""; /* it was in the words just freed */
+	}
+	refused = why.len ? -1 : 0;
+	free(headers);
+	buf_free(&why);
+	return refused;
+}
+
+/* Enter in the form: validate the fields, then fetch. */
 static void
 form_submit(struct app *a)
 {
-	char *url = form_text(a, 0), *save = form_text(a, 1);
-	const char *why = NULL;
-	int local = *url && input_is_local(url);
-	char *norm = *url ? (local ? xstrdup(url) : url_normalize(url, &why)) : NULL;
+	char *field = form_text(a, 0), *save = form_text(a, 1);
+	const char *why = NULL, *url = field;
+	struct asked *k = NULL;
+	int local, refused = form_options(a, field, &url, &k);
+	char *norm = NULL;
 
-	if (!*url)
+	local = *url && input_is_local(url);
+	if (!refused && *url)
+		norm = local ? xstrdup(url) : url_normalize(url, &why);
+	if (refused)
+		; /* the status line says why */
+	else if (!*url)
 		snprintf(a->ui.form.error, sizeof a->ui.form.error, "type a URL");
 	else if (!local && scheme_mistyped(url, a->ui.form.error, sizeof a->ui.form.error))
 		; /* the hint is the error */
@@ -9604,10 +11254,17 @@ form_submit(struct app *a)
 	else {
 		form_close(a);
 		a->ui.mode = M_LIST;
+		if (k) { /* in effect from this fetch on */
+			k->next = a->asked;
+			a->asked = k;
+			a->req_opt = &k->opt;
+			k = NULL;
+		}
 		fetch_start(a, norm, save, 0);
 	}
+	asked_free(k);
 	free(norm);
-	free(url);
+	free(field);
 	free(save);
 }
 
@@ -9661,6 +11318,103 @@ key_find(const struct key *k, size_t n, wint_t c, int fkey)
 	return NULL;
 }
 
+/* The current field ends with a backslash of its own (not escaped by one
+ * before it): a shell would read the next line as part of this one. */
+static int
+form_continued(struct app *a)
+{
+	char *text = form_text(a, field_index(current_field(a->ui.form.form)));
+	size_t n = strlen(text), slashes = 0;
+
+	while (slashes < n && text[n - 1 - slashes] == '\\')
+		slashes++;
+	free(text);
+	return slashes % 2;
+}
+
+/* Enter after a backslash: a shell's line continuation, which goes; the
+ * field is one line, the break a space. */
+static void
+form_line_break(struct app *a)
+{
+	form_driver(a->ui.form.form, REQ_END_LINE);
+	form_driver(a->ui.form.form, REQ_DEL_PREV);
+	form_driver_w(a->ui.form.form, OK, L' ');
+	a->ui.form.fresh = 0;
+}
+
+/* The paste's text at the end of the current field (in place of a fresh
+ * URL), at once: a key at a time, the form library copies the field for
+ * each (30 KB took 1.2 s). Its line breaks are spaces, after a backslash
+ * a continuation; a control character is dropped, and said. */
+static void
+form_paste_end(struct app *a)
+{
+	FIELD *f = current_field(a->ui.form.form);
+	char *was = form_text(a, field_index(f));
+	struct buf b = {0};
+	const char *p = a->ui.form.paste.data, *end = p + a->ui.form.paste.len;
+	size_t slashes;
+
+	buf_adds(&b, a->ui.form.fresh && field_index(f) == 0 ? "" : was);
+	for (; p < end; p++) {
+		if (*p == '\r' || *p == '\n') {
+			for (slashes = 0; slashes < b.len && b.data[b.len - 1 - slashes] == '\\';)
+				slashes++;
+			b.len -= slashes % 2;
+			if (!(*p == '\n' && p > a->ui.form.paste.data && p[-1] == '\r'))
+				buf_addc(&b, ' ');
+		} else if (*p == '\t' || ((unsigned char)*p >= 0x20 && *p != DEL)) {
+			buf_addc(&b, *p == '\t' ? ' ' : *p);
+		} else {
+			snprintf(a->ui.form.error, sizeof a->ui.form.error,
+				 "control characters in the paste: dropped");
+		}
+	}
+	buf_addc(&b, '\0');
+	if (b.len > URL_FIELD_MAX)
+		snprintf(a->ui.form.error, sizeof a->ui.form.error,
+			 "the paste makes the field longer than %d bytes: not taken", URL_FIELD_MAX);
+	else
+		set_field_buffer(f, 0, b.data);
+	form_driver(a->ui.form.form, REQ_END_LINE);
+	a->ui.form.fresh = 0;
+	a->ui.form.paste.len = 0;
+	buf_free(&b);
+	free(was);
+}
+
+/* Keys the form takes before its table: a bracketed paste (its text is
+ * kept until it ends; ESC [ 201 ~ may come as keys when the terminal sent
+ * it late), and Enter after a backslash. Returns 1 when it took c. */
+static int
+form_paste_key(struct app *a, wint_t c, int fkey)
+{
+	struct buf *pb = &a->ui.form.paste;
+
+	if (fkey && (c == KEY_PASTE_BEGIN || c == KEY_PASTE_END)) {
+		if (c == KEY_PASTE_END || pb->len)
+			form_paste_end(a);
+		a->ui.form.pasting = c == KEY_PASTE_BEGIN;
+		return 1;
+	}
+	if (a->ui.form.pasting) {
+		if (!fkey && pb->len <= 2 * URL_FIELD_MAX && !utf8_put(pb, (unsigned long)c))
+			buf_adds(pb, "\xef\xbf\xbd");
+		if (pb->len >= 6 && !memcmp(pb->data + pb->len - 6, "\033[201~", 6)) {
+			pb->len -= 6;
+			form_paste_end(a);
+			a->ui.form.pasting = 0;
+		}
+		return 1;
+	}
+	if ((fkey ? c == KEY_ENTER : c == '\r' || c == '\n') && form_continued(a)) {
+		form_line_break(a);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 form_key(struct app *a, wint_t c, int fkey)
 {
@@ -9673,6 +11427,8 @@ form_key(struct app *a, wint_t c, int fkey)
 		return;
 	}
 	a->ui.form.error[0] = '\0';
+	if (form_paste_key(a, c, fkey))
+		return;
 	if (a->ui.form.fresh && typed && field_index(current_field(a->ui.form.form)) == 0)
 		form_driver(a->ui.form.form, REQ_CLR_FIELD); /* typing replaces it, as in */
 	if (fkey || !k || k->fn != form_enter)               /* a browser's address bar */
@@ -9695,6 +11451,36 @@ help_key(struct app *a, wint_t c, int fkey)
 		a->ui.help_top--;
 	else if (!fkey && (c == 'q' || c == ESC || c == '?'))
 		a->ui.mode = M_LIST;
+}
+
+/* The command's output: scrolled; q or Esc ends the command while it
+ * runs, else closes the view. */
+static void
+output_key(struct app *a, wint_t c, int fkey)
+{
+	struct command *cmd = &a->cmd;
+	size_t page = LINES > 4 ? (size_t)LINES - 4 : 1;
+
+	if (!fkey && (c == 'q' || c == ESC)) {
+		if (cmd->pid > 0)
+			cmd_kill(cmd);
+		else
+			a->ui.mode = M_LIST;
+		return;
+	}
+	cmd->follow = 0;
+	if (fkey ? c == KEY_DOWN : c == 'j')
+		cmd->top++;
+	else if ((fkey ? c == KEY_UP : c == 'k') && cmd->top > 0)
+		cmd->top--;
+	else if (fkey ? c == KEY_NPAGE : c == ' ')
+		cmd->top += page;
+	else if (fkey && c == KEY_PPAGE)
+		cmd->top = cmd->top > page ? cmd->top - page : 0;
+	else if (fkey ? c == KEY_HOME : c == 'g')
+		cmd->top = 0;
+	else if (fkey ? c == KEY_END : c == 'G')
+		cmd->follow = 1;
 }
 
 static void
@@ -9727,11 +11513,11 @@ on_resize(struct app *a)
 	if (a->ui.mode != M_FORM)
 		return;
 	/* too small, the form is gone but its text is kept for when it grows */
-	for (i = 0; i < 2 && a->ui.form.form; i++) {
+	for (i = 0; i < 3 && a->ui.form.form; i++) {
 		free(a->ui.form.keep[i]);
 		a->ui.form.keep[i] = form_text(a, i);
 	}
-	form_build(a, a->ui.form.keep[0], a->ui.form.keep[1]);
+	form_build(a, a->ui.form.keep);
 }
 
 static void
@@ -9741,7 +11527,14 @@ on_mouse(struct app *a)
 	struct layout l;
 	int p;
 
-	if (getmouse(&ev) != OK || a->ui.mode != M_LIST)
+	if (getmouse(&ev) != OK)
+		return;
+	if (a->ui.mode == M_OUTPUT && (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED))) {
+		for (p = 0; p < 3; p++) /* the wheel scrolls the command's output too */
+			output_key(a, ev.bstate & BUTTON4_PRESSED ? KEY_UP : KEY_DOWN, 1);
+		return;
+	}
+	if (a->ui.mode != M_LIST)
 		return;
 	ui_layout(&l, a->ui.pane);
 	if (ev.bstate & BUTTON4_PRESSED) {
@@ -9794,6 +11587,7 @@ on_key(struct app *a, wint_t c, int fkey)
 	case M_CONFIRM: confirm_key(a, c); break;
 	case M_HELP: help_key(a, c, fkey); break;
 	case M_GOTO: goto_key(a, c, fkey); break;
+	case M_OUTPUT: output_key(a, c, fkey); break;
 	default: key_dispatch(a, c, fkey); break;
 	}
 }
@@ -9807,6 +11601,7 @@ escape_swallowed(void)
 {
 	wint_t c;
 	int r = get_wch(&c), n = 0;
+	long param = 0;
 
 	if (r == ERR)
 		return 0;
@@ -9824,8 +11619,13 @@ escape_swallowed(void)
 			;
 		return 1;
 	}
-	while (!(c >= 0x40 && c <= 0x7e) && n++ < 32 && get_wch(&c) == OK)
-		;
+	while (!(c >= 0x40 && c <= 0x7e) && n++ < 32) {
+		param = c >= '0' && c <= '9' && param < 1000 ? param * 10 + (long)(c - '0') : param;
+		if (get_wch(&c) != OK)
+			break;
+	}
+	if (c == '~' && (param == 200 || param == 201)) /* a paste's start or end, */
+		ungetch(param == 200 ? KEY_PASTE_BEGIN : KEY_PASTE_END); /* late */
 	return 1;
 }
 
@@ -9894,16 +11694,26 @@ act_open(struct app *a, int arg)
 {
 	/* prefilled with the URL that failed, if the last fetch did: to mend it */
 	const struct transfer *t = a->failed ? a->failed : a->doc ? a->doc->t : NULL;
+	struct buf words = {0};
+	int i;
 
-	(void)arg;
 	a->ui.mode = M_FORM;
 	a->ui.form.error[0] = '\0';
-	free(a->ui.form.keep[0]);
-	free(a->ui.form.keep[1]);
+	a->ui.form.pasting = arg; /* opened by a paste, which goes on there */
+	a->ui.form.paste.len = 0;
+	for (i = 0; i < 3; i++)
+		free(a->ui.form.keep[i]);
+	free(a->ui.form.headers_was);
 	a->ui.form.keep[0] = xstrdup(t ? (t->final_url ? t->final_url : t->url) : "");
 	a->ui.form.keep[1] = xstrdup("");
-	form_build(a, a->ui.form.keep[0], a->ui.form.keep[1]);
-	a->ui.form.fresh = *a->ui.form.keep[0] != '\0';
+	request_words(&words, a->req_opt, 0); /* the options in effect, to edit */
+	a->ui.form.keep[2] = xstrdup(words.len ? words.data + 1 : "");
+	buf_free(&words);
+	form_build(a, a->ui.form.keep);
+	ui_paste_marks();
+	/* as the field holds it: options longer than the field stay unless edited */
+	a->ui.form.headers_was = a->ui.form.form ? form_text(a, 2) : xstrdup(a->ui.form.keep[2]);
+	a->ui.form.fresh = arg || *a->ui.form.keep[0] != '\0';
 }
 
 static void
@@ -9987,6 +11797,8 @@ act_save(struct app *a, int arg)
 	edit_set(&a->ui.prompt.name, name);
 	a->ui.prompt.doc = a->doc;
 	a->ui.prompt.download = 0;
+	a->ui.prompt.export = 0;
+	a->ui.prompt.command = 0;
 	free(name);
 	snprintf(a->ui.prompt.text, sizeof a->ui.prompt.text, "Save as %s/", a->opt.dir);
 	a->ui.mode = M_PROMPT;
@@ -10005,6 +11817,8 @@ download_prompt(struct app *a, const char *url, const char *name)
 	free(p->pending_url);
 	p->pending_url = xstrdup(url);
 	p->download = 1;
+	p->export = 0;
+	p->command = 0;
 	p->doc = NULL; /* a page going does not close this prompt */
 	edit_set(&p->name, p->offered);
 	snprintf(p->text, sizeof p->text, "Download as %s/", a->opt.dir);
@@ -10050,6 +11864,89 @@ act_download(struct app *a, int arg)
 	free(url);
 }
 
+/* The name an export is offered: "HOST-links.tsv", from the page's host
+ * (letters, digits, '.', '-' and '_' of it) and the pane's name. */
+static char *
+export_name(struct app *a)
+{
+	struct buf name = {0};
+	const char *url = transfer_base(a->doc->t), *h, *end;
+	struct uri u;
+
+	uri_split(url, strlen(url), &u);
+	h = u.has_auth ? u.auth : "";
+	for (end = h + (u.has_auth ? u.auth_len : 0); end > h && end[-1] != '@'; end--)
+		;
+	h = end; /* past the user's name and password */
+	end = u.has_auth ? u.auth + u.auth_len : h;
+	for (; h < end && *h != ':' && name.len < 200; h++)
+		if (isalnum((unsigned char)*h) || strchr(".-_", *h))
+			buf_addc(&name, *h);
+	if (!name.len || name.data[0] == '.' || name.data[0] == '-')
+		buf_adds(&name, "page");
+	buf_addc(&name, '-');
+	for (h = pane_names[a->ui.pane]; *h; h++)
+		buf_addc(&name, (char)tolower((unsigned char)*h));
+	buf_adds(&name, ".tsv");
+	return name.data;
+}
+
+static void
+act_export(struct app *a, int arg)
+{
+	struct prompt *p = &a->ui.prompt;
+	size_t n, *rows = NULL;
+	char *name;
+
+	(void)arg;
+	if (a->doc && a->doc->p && a->ui.pane < K_COUNT)
+		rows = rows_marked_else_shown(a, a->ui.pane, &n);
+	if (!rows) {
+		ui_message(a, 1, "export writes the rows of an element pane (1-5): none here");
+		return;
+	}
+	free(rows);
+	name = export_name(a);
+	edit_set(&p->name, name);
+	free(name);
+	p->doc = a->doc;
+	p->download = 0;
+	p->export = 1;
+	p->command = 0;
+	p->rows_pane = a->ui.pane;
+	snprintf(p->text, sizeof p->text, "Export %zu%s row%s as %s/", n,
+		 a->doc->nmark[a->ui.pane] ? " marked" : "", n == 1 ? "" : "s", a->opt.dir);
+	a->ui.mode = M_PROMPT;
+}
+
+/* | and !: the prompt for a command the URLs of the pane's rows (marked,
+ * else shown) go to, one a line on its standard input, or with {} in it,
+ * one a run in its place, quoted. */
+static void
+act_command(struct app *a, int arg)
+{
+	struct prompt *p = &a->ui.prompt;
+	size_t n, *rows = NULL;
+
+	if (a->doc && a->doc->p && a->ui.pane < K_COUNT)
+		rows = rows_marked_else_shown(a, a->ui.pane, &n);
+	if (!rows) {
+		ui_message(a, 1, "%c gives a command the URLs of an element pane (1-5): none here",
+			   arg);
+		return;
+	}
+	free(rows);
+	edit_set(&p->name, "");
+	p->doc = a->doc;
+	p->download = p->export = 0;
+	p->command = arg;
+	p->rows_pane = a->ui.pane;
+	snprintf(p->text, sizeof p->text, "%s %zu%s URL%s to: ",
+		 arg == '!' ? "Run with" : "Pipe", n, a->doc->nmark[a->ui.pane] ? " marked" : "",
+		 n == 1 ? "" : "s");
+	a->ui.mode = M_PROMPT;
+}
+
 #define CLIP_LINE_MAX (64 * 1024) /* bytes of a Transfer or Source line copied */
 
 /* What y copies: the selected URL as it is fetched, or the selected line of
@@ -10075,21 +11972,17 @@ yank_text(struct app *a, struct buf *out, const char **what)
 	return 1;
 }
 
+/* text to the clipboard (OSC 52) and tmux's buffer; the status line says
+ * where what went. */
 static void
-act_yank(struct app *a, int arg)
+yank_out(struct app *a, const struct buf *text, const char *what)
 {
-	struct buf text = {0};
-	const char *what = "", *in_tmux = getenv("TMUX");
+	const char *in_tmux = getenv("TMUX");
 	int osc, tmux = -2; /* not in tmux */
 
-	(void)arg;
-	if (!yank_text(a, &text, &what)) {
-		ui_message(a, 1, "select an element (or a line) to copy");
-		return;
-	}
-	osc = ui_clipboard(text.data ? text.data : "", text.len);
+	osc = ui_clipboard(text->data ? text->data : "", text->len);
 	if (in_tmux && *in_tmux)
-		tmux = tmux_load_buffer(text.data ? text.data : "", text.len);
+		tmux = tmux_load_buffer(text->data ? text->data : "", text->len);
 	if (tmux == 1)
 		ui_message(a, 0, "%s copied to tmux's buffer (prefix ] pastes), and sent by OSC 52",
 			   what);
@@ -10101,6 +11994,43 @@ act_yank(struct app *a, int arg)
 	else
 		ui_message(a, 0, "%s sent to the clipboard by OSC 52 (if the terminal allows it)%s",
 			   what, tmux == -1 ? "; tmux load-buffer failed" : "");
+}
+
+static void
+act_yank(struct app *a, int arg)
+{
+	struct buf text = {0};
+	const char *what = "";
+
+	(void)arg;
+	if (!yank_text(a, &text, &what)) {
+		ui_message(a, 1, "select an element (or a line) to copy");
+		return;
+	}
+	yank_out(a, &text, what);
+	buf_free(&text);
+}
+
+/* C: the fetch in flight, else the page shown (or the fetch that failed),
+ * as a curl command that makes the same request. The password goes with
+ * it (the command replays the request), never on the screen. */
+static void
+act_curl(struct app *a, int arg)
+{
+	const struct transfer *t = a->fetch ? a->fetch : a->doc ? a->doc->t : a->failed;
+	struct buf text = {0};
+
+	(void)arg;
+	if (!t || !t->opt) {
+		ui_message(a, 1, "%s", t ? "a local file: no curl command makes it"
+					 : "no fetch to copy: o opens the URL form");
+		return;
+	}
+	buf_adds(&text, "curl ");
+	shell_quote(&text, t->url, strlen(t->url));
+	request_words(&text, t->opt, 1);
+	yank_out(a, &text, t->opt->req.userpwd ? "curl command (with the -u password)"
+					       : "curl command");
 	buf_free(&text);
 }
 
@@ -10194,7 +12124,8 @@ act_mark_shown(struct app *a, int arg)
 		rows[i] = a->ui.filter.on ? a->ui.filter.rows[i] : i;
 	rows_mark(a, a->ui.pane, rows, n, 1);
 	free(rows);
-	ui_message(a, 0, "%zu rows marked", pane_marked(a, a->ui.pane));
+	n = pane_marked(a, a->ui.pane);
+	ui_message(a, 0, "%zu row%s marked", n, n == 1 ? "" : "s");
 }
 
 static void
@@ -10319,6 +12250,7 @@ act_queue(struct app *a, int arg)
 		ui_message(a, 1, "select an element to download");
 		return;
 	}
+	a->queue.o = a->req_opt; /* as each fetch: the form's request options too */
 	for (i = 0; i < n; i++)
 		queue_add(&a->queue, a->doc->p->el[rows[i]].url, 0);
 	free(rows);
@@ -10344,7 +12276,7 @@ act_check(struct app *a, int arg)
 	}
 	doc_check_end(d);
 	d->check = xmalloc(sizeof *d->check);
-	queue_init(d->check, a->multi, &a->opt, 1);
+	queue_init(d->check, a->multi, a->req_opt, 1);
 	if (d->p->ids.n) /* parsed since a check asked for ids: its own #fragments */
 		queue_add_page(d->check, d->t->final_url, d->t->status, &d->p->ids);
 	d->check_item = xmalloc(d->p->n * sizeof *d->check_item);
@@ -10423,6 +12355,7 @@ usage(FILE *f)
 	      "  -d, --data STRING|@FILE POST this body (a file without its line breaks;\n"
 	      "                          several are joined with &)\n"
 	      "  --data-binary STRING|@FILE  POST this body, bytes as they are\n"
+	      "  --data-raw STRING       POST this body ('@' is a character like any other)\n"
 	      "  --max-redirs N          follow at most N redirects (default 10; 0: the\n"
 	      "                          redirect itself is the answer)\n"
 	      "  --no-compressed         do not ask for a compressed body\n"
@@ -10470,57 +12403,6 @@ parse_number(const char *s, const char *opt, long min)
 		usage_error("invalid number for %s", opt);
 	return v;
 }
-
-enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT,
-       OPT_BASE, OPT_UNIQUE, OPT_FIELDS, OPT_DATA_BINARY, OPT_CACERT, OPT_CAPATH,
-       OPT_NOPROXY, OPT_HTTP11, OPT_HTTP2, OPT_NO_COMPRESSED, OPT_MAX_REDIRS, OPT_RESOLVE,
-       OPT_LIMIT_RATE, OPT_DOWNLOAD, OPT_CHECK, OPT_PARALLEL, OPT_PER_HOST };
-
-/* getopt's letters: ours, then curl's request options */
-#define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46"
-
-static const struct option longopts[] = {
-	{"dump", no_argument, NULL, OPT_DUMP},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"fields", required_argument, NULL, OPT_FIELDS},
-	{"verbose", no_argument, NULL, 'v'},
-	{"save", optional_argument, NULL, 's'},
-	{"dir", required_argument, NULL, OPT_DIR},
-	{"force", no_argument, NULL, OPT_FORCE},
-	{"unique", no_argument, NULL, OPT_UNIQUE},
-	{"max-size", required_argument, NULL, OPT_MAX},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"user-agent", required_argument, NULL, 'A'},
-	{"header", required_argument, NULL, 'H'},
-	{"referer", required_argument, NULL, 'e'},
-	{"user", required_argument, NULL, 'u'},
-	{"request", required_argument, NULL, 'X'},
-	{"data", required_argument, NULL, 'd'},
-	{"data-binary", required_argument, NULL, OPT_DATA_BINARY},
-	{"cookie", required_argument, NULL, 'b'},
-	{"cookie-jar", required_argument, NULL, 'c'},
-	{"insecure", no_argument, NULL, 'k'},
-	{"cacert", required_argument, NULL, OPT_CACERT},
-	{"capath", required_argument, NULL, OPT_CAPATH},
-	{"proxy", required_argument, NULL, 'x'},
-	{"noproxy", required_argument, NULL, OPT_NOPROXY},
-	{"ipv4", no_argument, NULL, '4'},
-	{"ipv6", no_argument, NULL, '6'},
-	{"http1.1", no_argument, NULL, OPT_HTTP11},
-	{"http2", no_argument, NULL, OPT_HTTP2},
-	{"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
-	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
-	{"resolve", required_argument, NULL, OPT_RESOLVE},
-	{"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
-	{"download", required_argument, NULL, OPT_DOWNLOAD},
-	{"check", no_argument, NULL, OPT_CHECK},
-	{"parallel", required_argument, NULL, OPT_PARALLEL},
-	{"per-host", required_argument, NULL, OPT_PER_HOST},
-	{"base", required_argument, NULL, OPT_BASE},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
-};
 
 /* --fields kind,url,...: the TSV's columns, in that order. */
 static void
@@ -10637,215 +12519,11 @@ options_base(const char *s)
 	return s;
 }
 
-/* -H "Name: value" (or "Name;" for an empty one): one header line, no
- * line break that would add another. */
-static void
-option_header(struct request *r, const char *h)
-{
-	size_t name = strcspn(h, ":;");
-
-	if (strpbrk(h, "\r\n"))
-		usage_error("%s", "-H: a header cannot hold a line break");
-	if (!name || !h[name])
-		usage_error("-H '%s': \"Name: value\" expected", h);
-	r->headers = curl_slist_append(r->headers, h);
-	if (!r->headers)
-		die("out of memory");
-}
-
-/* --resolve [+]HOST:PORT:ADDR[,ADDR...] or -HOST:PORT, as libcurl takes it. */
-static void
-option_resolve(struct request *r, const char *arg)
-{
-	const char *p = arg + (*arg == '+' || *arg == '-'), *end;
-	long port;
-
-	end = *p == '[' ? strchr(p, ']') : p + strcspn(p, ":");
-	if (end && *p == '[')
-		end++;
-	if (!end || end == p || *end != ':')
-		usage_error("--resolve %s: HOST:PORT:ADDRESS expected", arg);
-	errno = 0;
-	port = strtol(end + 1, (char **)&p, 10);
-	if (errno || p == end + 1 || port < 1 || port > 65535 ||
-	    (*arg == '-' ? *p != '\0' : *p != ':' || !p[1] || p[1] == ','))
-		usage_error("--resolve %s: HOST:PORT:ADDRESS expected", arg);
-	r->resolve = curl_slist_append(r->resolve, arg);
-	if (!r->resolve)
-		die("out of memory");
-}
-
-/* "FILE: why" of a data file (arg "@FILE") that cannot be read, in out. */
-static const char *
-chunk_why(char *out, size_t outsz, const char *arg)
-{
-	snprintf(out, outsz, "%s: %s", arg + 1, strerror(errno));
-	return out;
-}
-
-/* -d and --data-binary: STRING, or @FILE (@- standard input); -d drops a
- * file's CR and LF, as curl. Several are joined with '&'. */
-static void
-option_data(struct request *r, const char *arg, int binary)
-{
-	char chunk[65536];
-	size_t n, i;
-	FILE *f = NULL;
-
-	if (r->has_data)
-		buf_addc(&r->data, '&');
-	r->has_data = 1;
-	if (arg[0] != '@') {
-		buf_adds(&r->data, arg);
-		return;
-	}
-	if (!strcmp(arg + 1, "-"))
-		f = stdin;
-	else if (!(f = fopen(arg + 1, "rb")))
-		usage_error("cannot read the data file %s", chunk_why(chunk, sizeof chunk, arg));
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		for (i = 0; i < n; i++)
-			if (binary || (chunk[i] != '\r' && chunk[i] != '\n'))
-				buf_addc(&r->data, chunk[i]);
-	if (ferror(f))
-		usage_error("cannot read the data file %s", chunk_why(chunk, sizeof chunk, arg));
-	if (f != stdin)
-		fclose(f);
-}
-
-/* --limit-rate 100k: bytes per second, with curl's suffixes (1024-based). */
-static curl_off_t
-option_rate(const char *arg)
-{
-	char *end;
-	double v;
-	const char *units = "kmg", *u;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || !(v >= 0) || v > 1e15)
-		usage_error("invalid rate for --limit-rate: %s", arg);
-	if (*end && (u = strchr(units, tolower((unsigned char)*end))) && !end[1])
-		for (; u >= units; u--)
-			v *= 1024;
-	else if (*end)
-		usage_error("invalid rate for --limit-rate: %s", arg);
-	return (curl_off_t)v;
-}
-
-/* -x: an HTTP(S) proxy, as the fetches are ("" : none, not even the
- * environment's). */
-static const char *
-option_proxy(const char *arg)
-{
-	const char *sep = strstr(arg, "://");
-
-	if (sep && !((sep - arg == 4 && !ascii_casecmp_n(arg, "http", 4)) ||
-		     (sep - arg == 5 && !ascii_casecmp_n(arg, "https", 5))))
-		usage_error("-x %s: only http:// and https:// proxies", arg);
-	return arg;
-}
-
-/* -u USER:PASSWORD: kept, and blanked in argv (ps shows argv), as curl. */
-static const char *
-option_user(char *arg)
-{
-	char *copy = xstrdup(arg), *colon = strchr(arg, ':');
-
-	if (colon)
-		memset(colon + 1, '*', strlen(colon + 1));
-	return copy;
-}
-
-/* -e URL, or URL;auto (then each redirect says where it came from too). */
-static void
-option_referer(struct request *r, const char *arg)
-{
-	size_t n = strlen(arg);
-
-	r->autoreferer = n >= 5 && !strcmp(arg + n - 5, ";auto");
-	r->referer = r->autoreferer ? xstrndup(arg, n - 5) : arg;
-	if (r->autoreferer && !*r->referer)
-		r->referer = NULL;
-}
-
-/* -X: a method is a token (RFC 9110): nothing that would break the line. */
-static const char *
-option_method(const char *arg)
-{
-	const char *p;
-
-	for (p = arg; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
-			break;
-	if (!*arg || *p)
-		usage_error("-X '%s': not a method name", arg);
-	return arg;
-}
-
-/* curl's request options; 0 when c is not one of them. */
-static int
-options_request(struct options *o, int c, char *arg)
-{
-	struct request *r = &o->req;
-
-	switch (c) {
-	case 'H': option_header(r, arg); break;
-	case 'A': o->user_agent = arg; break;
-	case 'e': option_referer(r, arg); break;
-	case 'u': r->userpwd = option_user(arg); break;
-	case 'X': r->method = option_method(arg); break;
-	case 'd': option_data(r, arg, 0); break;
-	case OPT_DATA_BINARY: option_data(r, arg, 1); break;
-	case 'b':
-		if (strchr(arg, '=')) /* as curl: a '=' makes it cookies, not a file */
-			r->cookie = arg;
-		else
-			r->cookie_file = arg;
-		break;
-	case 'c': r->cookie_jar = arg; break;
-	case 'k': r->insecure = 1; break;
-	case OPT_CACERT: r->cacert = arg; break;
-	case OPT_CAPATH: r->capath = arg; break;
-	case 'x': r->proxy = option_proxy(arg); break;
-	case OPT_NOPROXY: r->noproxy = arg; break;
-	case '4': r->ip_resolve = CURL_IPRESOLVE_V4; break;
-	case '6': r->ip_resolve = CURL_IPRESOLVE_V6; break;
-	case OPT_HTTP11: r->http_version = CURL_HTTP_VERSION_1_1; break;
-	case OPT_HTTP2: r->http_version = CURL_HTTP_VERSION_2_0; break;
-	case OPT_NO_COMPRESSED: r->no_compressed = 1; break;
-	case OPT_MAX_REDIRS: r->max_redirs = parse_number(arg, "--max-redirs", 0); break;
-	case OPT_RESOLVE: option_resolve(r, arg); break;
-	case OPT_LIMIT_RATE: r->limit_rate = option_rate(arg); break;
-	default: return 0;
-	}
-	return 1;
-}
-
-/* The CA certificates when neither --cacert nor --capath is given: the
- * variables curl reads. */
-static void
-options_ca_env(struct request *r)
-{
-	const char *bundle = getenv("CURL_CA_BUNDLE"), *file = getenv("SSL_CERT_FILE"),
-		   *dir = getenv("SSL_CERT_DIR");
-
-	if (r->cacert || r->capath)
-		return;
-	if (bundle && *bundle) {
-		r->cacert = bundle;
-		return;
-	}
-	if (file && *file)
-		r->cacert = file;
-	if (dir && *dir)
-		r->capath = dir;
-}
-
 static void
 options_parse(struct options *o, int argc, char **argv)
 {
-	int c;
+	struct buf why = {0}; /* a refusal ends the run: not freed */
+	int c, taken;
 
 	o->dir = DEFAULT_DIR;
 	o->max_size = DEFAULT_MAX_SIZE;
@@ -10856,7 +12534,9 @@ options_parse(struct options *o, int argc, char **argv)
 	o->parallel = 6;
 	o->per_host = 4;
 	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, longopts, NULL)) != -1) {
-		if (options_request(o, c, optarg) || options_queue(o, c, optarg))
+		if ((taken = options_request(o, c, optarg, &why)) < 0)
+			usage_error("%s", why.data);
+		if (taken || options_queue(o, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_DUMP: o->dump = 1; break;
@@ -10901,8 +12581,8 @@ static int
 run_tui(struct app *a)
 {
 	const char *why = ui_start(a);
-	struct curl_waitfd in[2] = {{.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
-	int alive = 1;
+	struct curl_waitfd in[3] = {{.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
+	int alive = 1, nfd;
 
 	if (why) {
 		print_err(NULL, why);
@@ -10931,6 +12611,8 @@ run_tui(struct app *a)
 		}
 		if (app_queues(a))
 			a->ui.dirty = a->ui.changed = 1;
+		if (cmd_drive(&a->cmd))
+			a->ui.dirty = a->ui.changed = 1;
 		alive = keys_drain(a, in[0].revents != 0);
 		if (a->quit || got_signal || !alive)
 			break; /* no last wait: q exits at once */
@@ -10941,8 +12623,12 @@ run_tui(struct app *a)
 		}
 		in[0].revents = 0;
 		in[1] = signal_waitfd();
-		curl_multi_poll(a->multi, in, signal_pipe[0] >= 0 ? 2 : 1,
-				a->fetch || a->parsing || a->download.t || a->queues_busy ? 100 : 250,
+		nfd = signal_pipe[0] >= 0 ? 2 : 1;
+		if (a->cmd.pid > 0 && !a->cmd.eof) /* its output as it comes; its end within 100 ms */
+			in[nfd++] = (struct curl_waitfd){.fd = a->cmd.out, .events = CURL_WAIT_POLLIN};
+		curl_multi_poll(a->multi, in, (unsigned)nfd,
+				a->fetch || a->parsing || a->download.t || a->cmd.pid > 0 || a->queues_busy
+				? 100 : 250,
 				NULL);
 	}
 	app_free(a);
@@ -11353,12 +13039,7 @@ request_end(struct request *r, int rc)
 	}
 	buf_free(&err);
 	net_cookies_end();
-	curl_slist_free_all(r->headers);
-	curl_slist_free_all(r->resolve);
-	free((char *)r->userpwd);
-	if (r->autoreferer)
-		free((char *)r->referer);
-	buf_free(&r->data);
+	request_free(r);
 	return rc;
 }
 
@@ -11400,8 +13081,11 @@ main(int argc, char **argv)
 		net_cookies_load(a.opt.req.cookie_file);
 	if (a.opt.check) /* a page's own #fragments: its parse keeps its ids */
 		atomic_store(&parse_ids, 1);
+	a.req_opt = &a.opt;
 	rc = a.opt.dump ? run_dump(&a) : run_tui(&a);
+	a.opt.req.cookie_jar = a.req_opt->req.cookie_jar; /* -c in the form too */
 	rc = request_end(&a.opt.req, rc);
+	asked_free(a.asked);
 	curl_multi_cleanup(a.multi);
 	curl_global_cleanup();
 	xmlCleanupParser();

@@ -399,9 +399,11 @@ KEYS = (["j"] * 6 + ["k"] * 4 + ["Down"] * 3 + ["Up"] * 2 + ["NPage"] * 3 + ["PP
 WIDTHS = [1, 2, 5, 20, 39, 40, 41, 80, 100, 119, 120, 121, 200, 499, 500, 501, 640, 899,
           900, 901, 999, 1000, 1001, 1024, 1200]
 HEIGHTS = [1, 2, 3, 5, 9, 10, 11, 24, 30, 40, 50, 80]
-# no q: typed in the list it quits, and the key q comes often enough
+# no q: typed in the list it quits, and the key q comes often enough;
+# no | or !: typed in the list they would run the random text after them
+# as a shell command
 ALPHABET = ("abcdefghijklmnoprstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-            "-._~:/?#[]@!$&'()*+,;=% \"<>\\^`{|}")
+            "-._~:/?#[]@$&'()*+,;=% \"<>\\^`{}")
 EXOTIC = ["é", "日本", "\u0300" * 50, "\u200b", "\u202e", "\u2066", "😀", "👍🏽", "\u3000",
           "ｱ", "\ufeff", "\ufffd", "ß", "\u0915\u094d", "a\u0301"]
 

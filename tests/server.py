@@ -1338,6 +1338,38 @@ Handler.read_request = staticmethod(_read_request_with_body)
 Handler.dispatch = _dispatch_request_options
 # ==== end of request options ================================================
 
+# ==== curl on the screen (tests/curl-tui.t) ================================
+# Requests whose body and headers a test reads back after the screen made them:
+#   /curl/echo[...]   the request as /echo's JSON, in a <pre> of an HTML page
+#                     that links to /curl/echo?followed; remembered
+#   /curl/last        the JSON of the last /curl/echo request (404: none yet)
+# Reads bodies as the request options block does (dispatched before it).
+
+_curl_last = []
+
+_dispatch_before_curl = Handler.dispatch
+
+
+def _dispatch_curl(self, req):
+    p = req.path
+    if p == "/curl/echo":
+        import html
+        text = _echo_json(req)
+        _curl_last[:] = [text]
+        self.page('<!doctype html><title>curl echo</title><pre>%s</pre>\n'
+                  '<a href="/curl/echo?followed">follow me</a>\n' % html.escape(text))
+    elif p == "/curl/last":
+        if _curl_last:
+            self.send(200, "OK", _curl_last[0].encode(), ctype="application/json")
+        else:
+            self.error(404, "Not Found")
+    else:
+        _dispatch_before_curl(self, req)
+
+
+Handler.dispatch = _dispatch_curl
+# ==== end of curl on the screen =============================================
+
 
 # ---- the download queue and link checks ------------------------------------
 # /q/gallery?k=K     images for --download: two of one name, a 404, a 429 (then
@@ -1516,12 +1548,30 @@ MARKS_PAGE = """<!doctype html><meta charset="utf-8"><title>Marks page</title>
 <img src="/m/pic.png" alt="pic"> <a href="/marks/page?next">Next page</a>
 """
 MARKS_RELOADS = [0]
+# Cells to break a CSV, a JSON or a shell: quotes, commas, line breaks,
+# control bytes, invalid UTF-8, $(...) and backquotes in URLs and text.
+MARKS_HOSTILE = (
+    b'<!doctype html><meta charset="utf-8"><title>Hostile "cells", here</title>\n'
+    b'<a href="/h/plain">Plain</a>\n'
+    b'<a href=\'/h/q?a="x",b\'>say "hi", then\nleave</a>\n'
+    b'<a href="/h/ctl">bell\x07 esc\x1b[31m tab\there del\x7f</a>\n'
+    b'<a href="/h/bad">bytes \xff\xfe here \xc3( end</a>\n'
+    b'<a href="/h/$(touch%20INJECTED)`touch INJECTED2`;id">shell $(x) `y` \'z\'</a>\n'
+    b'<a href="/h/crlf">line\r\nbreak, "quoted"\r</a>\n'
+    b'<img src="/h/i.png" alt="alt, with &quot;quotes&quot;\nand a newline">\n'
+)
 
 
 def _dispatch_marks(self, req):
     p = req.path
     if p == "/marks/page":
         self.page(MARKS_PAGE)
+    elif p == "/marks/hostile":
+        self.send(200, "OK", MARKS_HOSTILE)
+    elif p == "/marks/quotes":
+        self.page('<title>quotes</title>'
+                  '<a href="/q/it\'s%20\'\'\\\'$(touch INJECTED3)\'">quotes</a>'
+                  '<a href=\'/q/"$HOME"\\$IFS;`id`|&amp;{}\'>shell words</a>')
     elif p == "/marks/changing":
         MARKS_RELOADS[0] += 1
         n = MARKS_RELOADS[0]

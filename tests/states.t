@@ -305,10 +305,11 @@ sane() {
 # being typed, a y/n question.
 form_open() { [[ $SCREEN == *"Open a URL"* ]]; }
 help_open() { [[ $SCREEN == *"Keys (j/k scroll"* ]]; }
-prompt_open() { [[ $LAST == "Save as"* || $LAST == "Download as"* ]]; }
+prompt_open() { [[ $LAST =~ ^(Save\ as|Download\ as|Export\ |Pipe\ |Run\ with\ ) ]]; }
+output_open() { [[ $SCREEN == *$'\n'" Output: "* ]]; }
 filter_typing() { [[ $LAST == /* ]]; }
 confirm_open() { [[ $LAST == *"(y/n)"* ]]; }
-no_modal() { ! form_open && ! help_open && ! prompt_open && ! filter_typing && ! confirm_open; }
+no_modal() { ! form_open && ! help_open && ! prompt_open && ! filter_typing && ! confirm_open && ! output_open; }
 loading() { [[ $LAST =~ ^(Loading|Downloading) ]]; }
 
 # element_rows: how many list rows are elements (TAG ATTR SCHEME:...).
@@ -491,6 +492,7 @@ KEYS=(
     "click on a tab (SGR mouse)|$(sgr '0;40;1M' '0;40;1m')"
     "d|d" "Enter|Enter" "Ctrl-J|C-j" "keypad Enter (ESC O M)|-H $(hex '\eOM')" "Right|Right" "l|l"
     "Backspace|BSpace" "Ctrl-H|C-h" "h|h" "Left|Left"
+    "m|m" "M|M" "U|U" "e|e" "pipe|'|'" "!|!"
     "r|r" "Esc|Escape" "q|q"
 )
 
@@ -570,7 +572,7 @@ in_state() { [ "$FIRST" = "$ST_TABROW" ] && eval "$ST_CHECK"; }
 
 # close_modal: close the modal window open, if any (one press).
 close_modal() {
-    if form_open || help_open || prompt_open; then
+    if form_open || help_open || prompt_open || output_open; then
         press Escape
     elif filter_typing; then
         press Enter

@@ -500,6 +500,161 @@ test_transfer_facts(void)
 	buf_free(&t.story);
 }
 
+/* Words as a POSIX shell (bash, for $'...') splits them: a \x01 in want
+ * separates the words expected; NULL: refused. */
+static void
+words_case(const char *in, const char *want, const char *name)
+{
+	struct buf out = {0}, why = {0};
+	size_t n = 0, i;
+	int rc = shell_words(in, strlen(in), &out, &n, &why);
+
+	for (i = 0; rc == 0 && i < out.len; i++)
+		if (out.data[i] == '\0')
+			out.data[i] = '\x01';
+	buf_addc(&out, '\0');
+	if (!want) {
+		ok(rc < 0 && why.len, name);
+	} else {
+		is_str(rc == 0 ? out.data : why.data, want, name);
+		ok(rc < 0 || (size_t)(strchr(want, '\0') - want) == 0 || n >= 1, name);
+	}
+	buf_free(&out);
+	buf_free(&why);
+}
+
+static void
+test_shell_words(void)
+{
+	struct buf out = {0}, why = {0}, big = {0}, q = {0};
+	size_t n = 0, i;
+	char *s;
+
+	words_case("curl 'https://a.test/?q=1&b' -H 'x: y'",
+		   "curl\001https://a.test/?q=1&b\001-H\001x: y\001", "single quotes");
+	words_case("a\\ b \"c \\\"d\\\" \\$e \\x\" f''g", "a b\001c \"d\" $e \\x\001fg\001",
+		   "backslash; double quotes keep a backslash before other bytes");
+	words_case("curl 'u' \\\n  -H 'a: b' \\\r\n  --compressed",
+		   "curl\001u\001-H\001a: b\001--compressed\001", "backslash-newline joins lines");
+	words_case("$'\\x41\\n'", "A\n\001", "$'\\x41\\n'");
+	words_case("$'it\\'s \\u00e9\\u0021\\101\\cA\\e'", "it's \xc3\xa9!A\001\033\001",
+		   "$'...': quotes, \\u, octal, \\c, \\e");
+	words_case("'' \"\"", "\001\001", "empty quoted words are words");
+	words_case("  ", "", "blanks: no word");
+	words_case("a # a comment\nb", "a\001b\001", "a comment to the end of the line");
+	words_case("'open", NULL, "an unterminated ' quote is refused");
+	words_case("\"open", NULL, "an unterminated \" quote is refused");
+	words_case("$'open", NULL, "an unterminated $' quote is refused");
+	words_case("$'a\\0b'", NULL, "$'\\0' (a NUL) is refused");
+	words_case("$'\\x00'", NULL, "$'\\x00' is refused");
+	words_case("curl u | sh", NULL, "a pipe is refused");
+	words_case("echo $HOME", NULL, "an expansion is refused");
+	words_case("\"$(id)\"", NULL, "an expansion in double quotes is refused");
+	ok(shell_words("a\0b", 3, &out, &n, &why) < 0 && strstr(why.data, "NUL"),
+	   "a NUL byte in the line is refused");
+	for (i = 0; i < 200000; i++)
+		buf_adds(&big, "-H 'X-Long: 0123456789abcdef' ");
+	out.len = 0;
+	ok(shell_words(big.data, big.len, &out, &n, &why) == 0 && n == 400000,
+	   "a 6 MB command line: 400,000 words");
+	for (i = 0; i < 256; i++)
+		buf_addc(&q, (char)(i ? i : 'x'));
+	buf_addc(&q, '\0');
+	big.len = 0;
+	shell_quote(&big, q.data, q.len - 1);
+	for (i = 0, s = big.data; i < big.len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			break;
+	ok(i == big.len, "shell_quote: printable ASCII only");
+	buf_addc(&big, '\0');
+	out.len = 0;
+	ok(shell_words(big.data, big.len - 1, &out, &n, &why) == 0 && n == 1 &&
+	   out.len == q.len && !memcmp(out.data, q.data, q.len), "... read back byte for byte");
+	buf_free(&out);
+	buf_free(&why);
+	buf_free(&big);
+	buf_free(&q);
+}
+
+/* curl words read as the command line reads its options: "" when taken
+ * (then want_* hold), else the refusal. */
+static const char *
+read_case(const char *line, struct asked **out, const char **url)
+{
+	static struct buf why;
+	static struct options base;
+
+	base.req.max_redirs = MAX_REDIRECTS;
+	base.user_agent = "scraper/" VERSION;
+	why.len = 0;
+	*url = NULL;
+	*out = asked_read(&base, line, 1, url, &why);
+	buf_addc(&why, '\0');
+	return *out ? "" : why.data;
+}
+
+static void
+test_request_words(void)
+{
+	struct asked *k;
+	const char *url;
+	struct buf b = {0};
+
+	is_str(read_case("curl 'http://h.test/p' -sSL -o out.html --compressed -# -i -v -O "
+			 "-H 'a: 1' --header='b: 2' -Hc:3 -X PUT --data-raw @x -b 'n=v' -k "
+			 "-e http://r.test/ -A agent -u al:pw --max-redirs 3 --url-not", &k, &url),
+	       "unknown curl option --url-not", "an unknown long option is named");
+	is_str(read_case("curl 'http://h.test/p' -sSL -o out.html --compressed -# -i -v -O "
+			 "-H 'a: 1' --header='b: 2' -Hc:3 -X PUT --data-raw @x -b 'n=v' -k "
+			 "-e http://r.test/ -A agent -u al:pw --max-redirs 3", &k, &url),
+	       "", "Chrome's and curl's words are taken");
+	if (k) {
+		is_str(url, "http://h.test/p", "... the URL");
+		is_str(k->opt.req.headers && k->opt.req.headers->next && k->opt.req.headers->next->next
+		       ? k->opt.req.headers->next->next->data : NULL, "c:3", "... -Hc:3");
+		is_str(k->opt.req.data.data, "@x", "... --data-raw: '@' as it is");
+		is_str(k->opt.req.cookie, "n=v", "... -b cookies");
+		is_str(k->opt.user_agent, "agent", "... -A");
+		ok(k->opt.req.insecure && k->opt.req.max_redirs == 3, "... -k, --max-redirs 3");
+		request_words(&b, &k->opt, 0);
+		buf_addc(&b, '\0');
+		is_str(b.data, " -H 'a: 1' -H 'b: 2' -H c:3 -A agent -e http://r.test/ -u al -X PUT "
+		       "--data-binary @x -b n=v -k --max-redirs 3", "... and back to words, without the password");
+		b.len = 0;
+		request_words(&b, &k->opt, 1);
+		buf_addc(&b, '\0');
+		ok(strstr(b.data, " -u al:pw ") && strstr(b.data, " --compressed -L --max-redirs 3"),
+		   "... to replay: the password, --compressed, -L");
+		asked_free(k);
+	}
+	is_str(read_case("curl --url http://h.test/ -z", &k, &url), "unknown curl option -z",
+	       "an unknown short option is named");
+	is_str(read_case("curl http://h.test/ -H", &k, &url), "-H needs a value",
+	       "a missing value is named");
+	is_str(read_case("curl http://h.test/ --dump", &k, &url), "--dump is not a request option",
+	       "scraper's own options are no request options");
+	is_str(read_case("curl http://h.test/ -k=1 --insecure=1", &k, &url),
+	       "unknown curl option -=", "-k=1: '=' is no option letter");
+	is_str(read_case("curl http://h.test/ --insecure=1", &k, &url), "--insecure takes no value",
+	       "a value where none is taken");
+	is_str(read_case("curl http://a.test/ http://b.test/", &k, &url),
+	       "a second URL, http://b.test/: one fetch at a time", "one URL");
+	is_str(read_case("curl http://a.test/ -d @-", &k, &url),
+	       "-d @-: standard input is the terminal here", "-d @- is refused");
+	is_str(read_case("curl http://a.test/ --data-binary @/dev/zero", &k, &url),
+	       "@/dev/zero: not a regular file (the screen would wait on it)",
+	       "a data file that never ends is refused");
+	is_str(read_case("curl http://a.test/ -b /dev/zero", &k, &url),
+	       "/dev/zero: not a regular file (the screen would wait on it)",
+	       "a cookie file that never ends is refused");
+	is_str(read_case("curl http://a.test/ --cacert /dev/zero", &k, &url),
+	       "/dev/zero: not a regular file (the screen would wait on it)",
+	       "... a CA file too");
+	is_str(read_case("curl http://a.test/ -H 'NoColon'", &k, &url),
+	       "-H 'NoColon': \"Name: value\" expected", "a bad value: the command line's message");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -513,6 +668,8 @@ main(void)
 	test_parse();
 	test_descriptors();
 	test_transfer_facts();
+	test_shell_words();
+	test_request_words();
 	printf("1..%d\n", test_no);
 	xmlCleanupParser();
 	return failed != 0;
