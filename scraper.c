@@ -817,7 +817,7 @@ static const struct key keys[] = {
 	{'5', 0, NULL, act_pane_jump, 4, CHANGES, NULL},
 	{'6', 0, NULL, act_pane_jump, 5, CHANGES, NULL},
 	{'7', 0, NULL, act_pane_jump, 6, CHANGES, NULL},
-	{'9', 0, "9", act_pane_jump, P_DOWNLOADS, CHANGES, "go to the Downloads pane"},
+	{'9', 0, "9", act_pane_jump, P_DOWNLOADS, CHANGES, "go to the Downloads pane (D's queue)"},
 	{'j', 0, "j", act_move, 1, MOVES, "move down"},
 	{KEY_DOWN, 1, "Down", act_move, 1, MOVES, NULL},
 	{'k', 0, "k", act_move, -1, MOVES, "move up"},
@@ -867,11 +867,9 @@ static const struct key keys[] = {
 	{'d', 0, "d", act_download, 0, CHANGES,
 	 "download the selected element's URL into the save directory (asks for the name)"},
 	{'D', 0, "D", act_queue, 0, CHANGES,
-	 "queue the URLs of the marked rows (else the selected one) for download, many at once: "
-	 "the Downloads pane (9) shows them; names as d's, never asked, never overwritten"},
+	 "download the marked rows' URLs (else the selected one), many at once (9)"},
 	{'c', 0, "c", act_check, 0, CHANGES,
-	 "check the links of the marked rows (else every row shown): a status column; "
-	 "/status:404 and /!ok filter by it"},
+	 "check the marked rows' links (else those shown); /status:404, /!ok"},
 	{'X', 0, "X", act_cancel_all, 0, CHANGES, "cancel every download of the queue"},
 	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
 	{'y', 0, "y", act_yank, 0, CHANGES,
@@ -879,8 +877,7 @@ static const struct key keys[] = {
 	{'C', 0, "C", act_curl, 0, CHANGES,
 	 "copy the current fetch as a curl command (its URL and request options), as y does"},
 	{ESC, 0, "Esc", act_escape, 0, CHANGES | KEEPS_MESSAGE,
-	 "cancel the page fetch in flight, else the download (in Downloads: the selected one); "
-	 "clear the filter"},
+	 "cancel the page fetch in flight, else the download; clear the filter"},
 	{'r', 0, "r", act_reload, 0, CHANGES, "reload"},
 	{CTRL_L, 0, "Ctrl-L", act_redraw, 0, CHANGES, "redraw the whole screen"},
 	{'?', 0, "?", act_help, 0, CHANGES, "this help"},
