@@ -90,9 +90,12 @@ test: test-deps
 fuzz:
 	sh tests/fuzz/run.sh 60
 
-# Speed and memory against xmllint, pup, lxml and BeautifulSoup (a few minutes).
+# Speed and memory against xmllint, pup, lxml and BeautifulSoup (a few minutes);
+# then the download queue and the link check against aria2c, wget2, curl, wget
+# and linkchecker (tests/bench/queue.py: those it finds installed).
 bench: scraper
 	sh tests/bench/run.sh
+	python3 tests/bench/queue.py
 
 # What 1,000 key presses cost in a pane of 20 rows and of 200,000 (callgrind).
 bench-keys: scraper

@@ -80,6 +80,28 @@ t_reload() {
     quit_clean
 }
 
+# --check and --download in batch: the same rule for each URL they fetch.
+t_batch() {
+    local page="$BASE/links/to?url=$(url_encode "http://other.test:$PORT/echo-page?checked")"
+    "$SCRAPER" --dump --check --resolve "other.test:$PORT:127.0.0.1" -u alice:s3cret \
+        -H "X-Kept: yes" "$page" >"$SCRATCH/check.tsv" 2>"$SCRATCH/check.err"
+    is "$?" 0 "batch: --check exits 0"
+    local got
+    got=$(request HEAD "/echo-page?checked")
+    [ -n "$got" ] || got=$(request GET "/echo-page?checked")
+    like "$got" "X-Kept: yes" "batch: --check sends the other headers"
+    unlike "$got" "Authorization" "batch: ... and no -u to a server no input named"
+    mkdir -p "$SCRATCH/dl"
+    "$SCRAPER" --dump --download link --dir "$SCRATCH/dl" --resolve "other.test:$PORT:127.0.0.1" \
+        -u alice:s3cret -d posted=1 "$page" >/dev/null 2>"$SCRATCH/dl.err"
+    is "$?" 0 "batch: --download exits 0"
+    got=$(request GET "/echo-page?checked")
+    like "$got" "Host: other.test" "batch: --download fetched the link with GET"
+    unlike "$got" "Authorization" "batch: --download sends no -u to a server no input named"
+    is "$(grep -c '^POST /echo-page' "$SERVER_LOG")" 0 "batch: --download fetches with GET"
+}
+t_batch
+
 scenario "a link to another server" t_other_server
 scenario "a link to the typed URL's server" t_same_server
 scenario "a reload" t_reload

@@ -1371,6 +1371,176 @@ Handler.dispatch = _dispatch_curl
 # ==== end of curl on the screen =============================================
 
 
+# ---- the download queue and link checks ------------------------------------
+# /q/gallery?k=K     images for --download: two of one name, a 404, a 429 (then
+#                    200), one broken halfway (then resumed with Range), one
+#                    named by Content-Disposition, a data: URL, a link, a video
+# /q/whole.bin       the broken one's bytes, whole
+# /q/links           links for --check: 200, 404, HEAD refused (405, 403),
+#                    403 either way, a redirect, #fragments found and not, a
+#                    refused port, mailto:
+# /q/polite-page?n=N N links to /q/polite/I, which answers 429 (Retry-After:
+#                    1) while 2 requests are in flight, else 200 after 0.2 s
+# /q/slow?n=BYTES    a download at 20 KB/s, to watch
+# /q/slow-page?n=BYTES&c=C  C links to such downloads
+# /q/norange-page?k=K  a link to /q/norange.bin, broken halfway the first time
+#                    and offering no ranges: a Range request gets 416
+QUEUE_LOCK = threading.Lock()
+QUEUE_SEEN = {}               # path?query -> requests so far
+QUEUE_INFLIGHT = [0]
+QUEUE_BROKEN = pattern(100000)
+
+
+def _queue_count(req):
+    with QUEUE_LOCK:
+        QUEUE_SEEN[req.target] = QUEUE_SEEN.get(req.target, 0) + 1
+        return QUEUE_SEEN[req.target]
+
+
+def _queue_range(req):
+    for name, value in req.headers:
+        if name.lower() == "range" and value.startswith("bytes=") and value.endswith("-"):
+            return int(value[6:-1])
+    return None
+
+
+def _queue_gallery(self, k):
+    q = "?k=" + k
+    self.page('<!doctype html><title>gallery</title>\n'
+              '<img src="/q/img/a.png%s" alt="a">\n<img src="/q/img2/a.png%s" alt="a again">\n'
+              '<img src="/q/missing.png" alt="missing">\n<img src="/q/busy.png%s" alt="busy">\n'
+              '<img src="/q/broken.bin%s" alt="broken">\n<img src="/q/cd%s" alt="named">\n'
+              '<img src="data:image/png;base64,iVBORw0KGgo=" alt="inline">\n'
+              '<a href="/q/img/link.png%s">a link</a>\n<video src="/q/clip.webm%s"></video>\n'
+              % (q, q, q, q, q, q, q))
+
+
+def _queue_broken(self, req):
+    start = _queue_range(req)
+    if start is not None and 0 < start < len(QUEUE_BROKEN):
+        self.send(206, "Partial Content", QUEUE_BROKEN[start:], ctype="application/octet-stream",
+                  extra=["Content-Range: bytes %d-%d/%d" % (start, len(QUEUE_BROKEN) - 1,
+                                                           len(QUEUE_BROKEN))])
+        return
+    # the whole announced, 40% sent, then the connection drops
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+            b"Accept-Ranges: bytes\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+            % len(QUEUE_BROKEN))
+    self.request.sendall(head + QUEUE_BROKEN[:40000])
+
+
+def _queue_links(self):
+    self.page('<!doctype html><title>links</title><h2 id="self">Links</h2>\n'
+              '<a href="/q/ok">ok</a>\n<a href="/q/gone">gone</a>\n'
+              '<a href="/q/nohead">no HEAD</a>\n<a href="/q/headforbidden">HEAD forbidden</a>\n'
+              '<a href="/q/forbidden">forbidden</a>\n<a href="/q/moved">moved</a>\n'
+              '<a href="/q/target#here">here</a>\n<a href="/q/target#nowhere">nowhere</a>\n'
+              '<a href="/q/target#named">named</a>\n<a href="#self">self</a>\n'
+              '<a href="http://127.0.0.1:1/">refused</a>\n<a href="mailto:a@example.com">mail</a>\n')
+
+
+def _queue_polite(self):
+    with QUEUE_LOCK:
+        busy = QUEUE_INFLIGHT[0] >= 2
+        if not busy:
+            QUEUE_INFLIGHT[0] += 1
+    if busy:
+        self.send(429, "Too Many Requests", b"busy\n", ctype="text/plain",
+                  extra=["Retry-After: 1"])
+        return
+    time.sleep(0.2)
+    with QUEUE_LOCK:           # out of flight before the answer leaves
+        QUEUE_INFLIGHT[0] -= 1
+    self.page("<title>polite</title>ok\n")
+
+
+def _queue_slow(self, req):
+    n = self.int_arg(req, "n", 200000, 1 << 24)
+    self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                         b"Content-Length: %d\r\nConnection: close\r\n\r\n" % n)
+    sent = 0
+    while sent < n and not STOP.is_set():
+        piece = DOWNLOAD[:min(2000, n - sent)]
+        self.request.sendall(piece)
+        sent += len(piece)
+        time.sleep(0.1)
+
+
+def _queue_simple(self, req, p):
+    if p.startswith(("/q/img/", "/q/img2/")):
+        self.send(200, "OK", b"PNG " + p.encode(), ctype="image/png")
+    elif p == "/q/busy.png":
+        if _queue_count(req) == 1:
+            self.send(429, "Too Many Requests", b"slow down\n", ctype="text/plain",
+                      extra=["Retry-After: 1"])
+        else:
+            self.send(200, "OK", b"PNG busy", ctype="image/png")
+    elif p == "/q/cd":
+        self.send(200, "OK", b"JPEG", ctype="image/jpeg",
+                  extra=['Content-Disposition: attachment; filename="photo.jpg"'])
+    elif p == "/q/clip.webm":
+        self.send(200, "OK", b"WEBM", ctype="video/webm")
+    elif p in ("/q/ok", "/q/target"):
+        self.page('<title>ok</title><p id="here">here</p><a name="named">n</a>\n')
+    elif p in ("/q/nohead", "/q/headforbidden") and req.method == "HEAD":
+        self.error(405 if p == "/q/nohead" else 403, "No HEAD here")
+    elif p in ("/q/nohead", "/q/headforbidden"):
+        self.page("<title>GET only</title>\n")
+    elif p == "/q/forbidden":
+        self.error(403, "Forbidden")
+    elif p == "/q/moved":
+        self.redirect("/q/ok", 301)
+    else:
+        return False
+    return True
+
+
+_dispatch_before_queue = Handler.dispatch
+
+
+def _dispatch_queue(self, req):
+    p = req.path
+    if not p.startswith("/q/"):
+        _dispatch_before_queue(self, req)
+    elif p == "/q/gallery":
+        _queue_gallery(self, req.query.get("k", ["0"])[0])
+    elif p == "/q/broken.bin":
+        _queue_broken(self, req)
+    elif p == "/q/whole.bin":
+        self.send(200, "OK", QUEUE_BROKEN, ctype="application/octet-stream")
+    elif p == "/q/links":
+        _queue_links(self)
+    elif p == "/q/polite-page":
+        n = self.int_arg(req, "n", 40, 10000)
+        self.page("<title>polite</title>\n" + "".join(
+            '<a href="/q/polite/%d">%d</a>\n' % (i, i) for i in range(n)))
+    elif p.startswith("/q/polite/"):
+        _queue_polite(self)
+    elif p == "/q/slow":
+        _queue_slow(self, req)
+    elif p == "/q/norange-page":
+        self.page('<a href="/q/norange.bin?k=%s">n</a>\n' % req.query.get("k", ["0"])[0])
+    elif p == "/q/norange.bin":
+        if _queue_range(req) is not None:
+            self.error(416, "Range Not Satisfiable")
+        elif _queue_count(req) == 1:
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                                 b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                                 % len(QUEUE_BROKEN) + QUEUE_BROKEN[:40000])
+        else:
+            self.send(200, "OK", QUEUE_BROKEN, ctype="application/octet-stream")
+    elif p == "/q/slow-page":
+        n, c = self.int_arg(req, "n", 200000), self.int_arg(req, "c", 1, 100)
+        self.page("<title>slow</title>\n" + "".join(
+            '<a href="/q/slow?n=%d&amp;i=%d">slow %d</a>\n' % (n, i, i) for i in range(c)))
+    elif not _queue_simple(self, req, p):
+        self.error(404, "Not Found")
+
+
+Handler.dispatch = _dispatch_queue
+# ---- end of the download queue and link checks ------------------------------
+
+
 # ==== marks, export and pipe (tests/marks-tui.t, tests/export.t) ============
 MARKS_PAGE = """<!doctype html><meta charset="utf-8"><title>Marks page</title>
 <a href="/m/one">One</a> <a href="/m/two">Two</a> <a href="/m/three">Three</a>

@@ -1,0 +1,144 @@
+#!/bin/bash
+# The download queue in batch: `--download KINDS` fetches the records of
+# those kinds after the extraction, many at once within --parallel and
+# --per-host; a 429 waits its Retry-After and is tried again, a broken
+# download goes on with a Range request, a file is never overwritten, and
+# nothing half-written is left.
+#
+# Run from the repository root:  prove -v tests/queue.t
+
+. "$(dirname "$0")/lib.sh"
+require_scraper
+start_server
+
+# requests NAME: how many requests the server has logged whose line has NAME.
+requests() {
+    grep -c -- "$1" "$SERVER_LOG"
+}
+
+# bodies FILE...: the files' contents, sorted, on one line.
+bodies() {
+    for f; do cat "$f"; echo; done | sort | tr '\n' ' '
+}
+
+# no_temp DIR NAME: nothing of a temp file is left in DIR.
+no_temp() {
+    is "$(find "$1" -name '.scraper-*' | wc -l)" 0 "$2"
+}
+
+# ==== a gallery: saved, failed, retried, resumed, skipped ===================
+
+workdir gallery
+run_scraper --dump --download image,media "$BASE/q/gallery?k=1"
+is "$RC" 2 "a failed download: exit 2"
+is "$(grep -c . "$OUT")" 9 "the records are printed as ever"
+# two of one name, in the order they end: one is a.png, the other a-1.png
+is "$(bodies Files/a.png Files/a-1.png)" "PNG /q/img/a.png PNG /q/img2/a.png " \
+    "an image saved under its URL's name, a second one of that name as name-1.ext"
+is "$(cat Files/photo.jpg)" "JPEG" "a name from Content-Disposition"
+is "$(cat Files/clip.webm)" "WEBM" "media too, with image,media"
+is "$(cat Files/busy.png)" "PNG busy" "a 429 is tried again and saved"
+is "$(requests 'GET /q/busy.png?k=1')" 2 "... after one more request"
+fetch /q/whole.bin "$SCRATCH/whole.bin"
+cmp_file "$SCRATCH/whole.bin" Files/broken.bin "a download broken halfway is resumed whole"
+is "$(requests 'GET /q/broken.bin?k=1')" 2 "... by a second request (the server sends the rest only for a Range)"
+ok '[ ! -e Files/missing.png ]' "a 404 saves nothing"
+ok '[ ! -e Files/link.png ]' "a link is not an image: not fetched"
+is "$(ls Files | wc -l)" 6 "six files and nothing else"
+no_temp Files "no temp file left"
+like "$(cat "$ERR")" "missing.png: failed: HTTP status 404" "the failure has its line on stderr"
+like "$(cat "$ERR")" "data:image/png.*: skipped: not an http" "a data: URL is skipped, said so"
+is "$(grep -Ec '^scraper: saved Files/(a|a-1|busy|broken|photo|clip)\.[a-z]+ \([0-9]+ bytes\)$' "$ERR")" 6 \
+    "each saved file has its line"
+like "$(tail -1 "$ERR")" "downloads: 6 saved \\(100049 bytes\\), 1 failed, 1 skipped" "a summary closes"
+ok 'terminal_safe "$ERR"' "stderr is terminal-safe"
+
+# ---- a broken download from a server that offers no ranges: from the start -
+workdir norange
+run_scraper --dump --download link "$BASE/q/norange-page?k=1"
+is "$RC" 0 "a download broken where ranges are not offered: tried again, exit 0"
+cmp_file "$SCRATCH/whole.bin" Files/norange.bin "... from the start, whole (no Range asked: it would get 416)"
+is "$(grep -c 'GET /q/norange.bin?k=1' "$SERVER_LOG")" 2 "... in two requests"
+cd "$SCRATCH/w-gallery" || exit 1
+
+# ---- again into the same directory: nothing is overwritten ----------------
+printf 'mine\n' >Files/a.png
+run_scraper --dump --download image "$BASE/q/gallery?k=2"
+is "$(cat Files/a.png)" "mine" "an existing file is never overwritten"
+is "$(bodies Files/a-2.png Files/a-3.png)" "PNG /q/img/a.png PNG /q/img2/a.png " \
+    "... the new ones take the next free names"
+is "$(cat Files/photo-1.jpg)" "JPEG" "... a Content-Disposition name too"
+
+# ---- kinds ------------------------------------------------------------------
+workdir kinds
+run_scraper --dump --download link --dir out "$BASE/q/gallery?k=3"
+is "$RC" 0 "--download link: exit 0"
+is "$(ls out)" "link.png" "only the link's target, under --dir"
+run_scraper --dump --download image,bogus "$BASE/q/gallery?k=4"
+is "$RC" 1 "an unknown kind: a usage error"
+like "$(cat "$ERR")" "unknown kind 'bogus'" "... that names it"
+ok '[ ! -e Files ]' "... before anything is fetched"
+run_scraper --dump --download all --parallel 0 "$BASE/q/gallery?k=4"
+is "$RC" 1 "--parallel 0: a usage error"
+run_scraper --dump --download all --per-host 65 "$BASE/q/gallery?k=4"
+is "$RC" 1 "--per-host over 64: a usage error"
+
+# ==== the limits ============================================================
+# /q/polite/N answers 429 while 2 requests are in flight: within the limits
+# the server never says so; past them it does, and the queue slows down.
+
+workdir limits
+: >"$SERVER_LOG"
+run_scraper --dump --download link --parallel 2 "$BASE/q/polite-page?n=10"
+is "$RC" 0 "--parallel 2: all ten saved"
+is "$(requests 'GET /q/polite/')" 10 "... no request refused: never more than 2 at once"
+is "$(ls Files | wc -l)" 10 "... ten files"
+workdir perhost
+: >"$SERVER_LOG"
+run_scraper --dump --download link --parallel 6 --per-host 2 "$BASE/q/polite-page?n=10"
+is "$RC" 0 "--per-host 2: all ten saved"
+is "$(requests 'GET /q/polite/')" 10 "... never more than 2 at once to the host"
+workdir busy
+: >"$SERVER_LOG"
+run_scraper -t 30 --dump --download link --parallel 6 --per-host 6 "$BASE/q/polite-page?n=12"
+is "$RC" 0 "6 at once against a server that takes 2: all saved in the end"
+is "$(ls Files | wc -l)" 12 "... twelve files"
+ok '[ "$(requests "GET /q/polite/")" -gt 12 ]' "... after 429s, each tried again"
+ok '[ "$(requests "GET /q/polite/")" -lt 24 ]' "... the host slowed down: few refused"
+
+# ==== what cannot be written; a signal ======================================
+
+workdir nodir
+printf 'x' >afile
+run_scraper --dump --download image --dir afile "$BASE/q/gallery?k=5"
+is "$RC" 2 "a --dir that is a file: exit 2"
+like "$(cat "$ERR")" "not a directory" "... each download says why"
+
+workdir full
+mkdir full
+if tmpfs_mount "$PWD/full" size=64k; then
+    run_scraper --dump --download image --dir full "$BASE/q/gallery?k=6"
+    is "$RC" 2 "a disk that fills up: exit 2"
+    like "$(cat "$ERR")" "broken.bin.*: failed: .*No space left" "... the file that did not fit says why"
+    ok '[ ! -e full/broken.bin ]' "... and is not there, not even in part"
+    is "$(cat full/photo.jpg)" "JPEG" "... the others are saved"
+    no_temp full "... and no temp file is left"
+    tmpfs_umount "$PWD/full"
+else
+    skip "$MOUNT_WHY"
+fi
+
+workdir signal
+"$SCRAPER" --dump --download link --dir out "$BASE/q/slow-page?n=400000&c=2" >"$OUT" 2>"$ERR" &
+pid=$!
+for _ in $(seq "$(scaled 100)"); do
+    [ -n "$(find out -name '.scraper-*' 2>/dev/null)" ] && break
+    sleep 0.05
+done
+ok '[ -n "$(find out -name ".scraper-*" 2>/dev/null)" ]' "a download in progress writes a temp file"
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 143 "SIGTERM during downloads: exit 143"
+no_temp out "... and the temp file is removed"
+
+done_testing
