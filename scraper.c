@@ -19,6 +19,8 @@
  *   parse     what a body is (a page, text, bytes); libxml2's HTML parser
  *             through SAX: bytes + URL in, a page of C strings out (no tree:
  *             one is ~10x the page in memory)
+ *   query     CSS and XPath expressions with fields, evaluated by libxml2's
+ *             XPath on a tree of the page built when a query first asks
  *   net       libcurl's multi interface: transfers, and the story of each;
  *             a local file or standard input read as a finished transfer
  *   output    TSV, JSON, the story as text, errors; files saved (temp + rename)
@@ -141,9 +143,13 @@
 
 #include <libxml/HTMLparser.h>
 
+#include <libxml/HTMLtree.h>
+
 #include <libxml/parserInternals.h>
 
 #include <libxml/xmlerror.h>
+
+#include <libxml/xpath.h>
 
 #define VERSION "0.1.0"
 
@@ -287,6 +293,12 @@ struct page {
 	size_t error_flood;   /* the parse was stopped after so many: see ERRORS_FREE */
 	enum body_kind body;  /* not BODY_HTML: not parsed, no records */
 	struct buf text;      /* the body converted to UTF-8, when it was */
+	/* the query section's tree, built on first use from text, or from src
+	 * (the body, kept by the caller) when it needed no converting */
+	xmlDocPtr tree;
+	const char *src;
+	size_t src_len;
+	int tree_cut;         /* a guard stopped the tree's parse early */
 };
 
 /* One response of a transfer: a redirect, or the last. */
@@ -385,6 +397,9 @@ struct options {
 	int ninputs;
 	unsigned char fields[FIELDS_MAX + 1]; /* the TSV's columns, F_END-terminated */
 	struct request req;  /* curl's request options, for every fetch of the run */
+	const char **queries; /* -q, --query: the expressions, in order */
+	struct query **query; /* ... compiled */
+	int nqueries;
 };
 
 enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
@@ -3567,6 +3582,7 @@ page_free(struct page *p)
 	arena_free(&p->arena);
 	free(p->el);
 	buf_free(&p->text);
+	xmlFreeDoc(p->tree);
 	free(p);
 }
 
@@ -3714,11 +3730,14 @@ page_parse(const char *body, size_t len, const char *url, const char *header_cha
 	int in_text;
 	struct page *p = page_prepare(body, len, header_charset, cancel, &in_text);
 
-	if (in_text)
+	if (in_text) {
 		page_parse_as(p, ctxt_from_memory(p->text.data, p->text.len, NULL), NULL,
 			      cancel);
-	else
+	} else {
 		page_parse_as(p, ctxt_from_memory(body, len, NULL), NULL, cancel);
+		p->src = body; /* for the tree, if a query asks for one */
+		p->src_len = len;
+	}
 	page_set_base(p, url);
 	return p;
 }
@@ -3742,6 +3761,809 @@ page_unparsed(const char *body, size_t len, const char *url, enum body_kind kind
 		body_to_utf8(&p->text, body, len, name, &p->replaced);
 	page_set_base(p, url);
 	return p;
+}
+
+/* ==== query: libxml2 only — a page's tree, CSS and XPath expressions, their rows ==== */
+
+/*
+ * An expression is a selector, optionally followed by fields in braces, as
+ * a CSS rule by its declarations: `table tr { td::text, a::attr(href) }`.
+ * The selector is XPath when it starts with "/", "./", "(" or "xpath:",
+ * else CSS ("css:" says so), translated to XPath; libxml2 evaluates both,
+ * on a tree of the page built on first use and kept with it. The SAX pass
+ * stays the records' way: a tree costs about 11x the page.
+ */
+
+#define QUERY_FIELDS_MAX 32
+
+#define QUERY_OPS_PER_S 20e6 /* libxml2's XPath operations a second, about:
+				 --timeout bounds a query by them */
+
+#define QUERY_BYTES_PER_OP 16 /* text copied out counts as work: an
+				 element's text is its whole subtree's */
+
+enum field_kind { FK_TEXT, FK_HTML, FK_XPATH, FK_ATTR, FK_URL, FK_SELECT };
+
+struct query_field {
+	enum field_kind kind;
+	char *name;                 /* as written */
+	char *attr;                 /* FK_ATTR's name, in lower case */
+	xmlXPathCompExprPtr comp;   /* FK_SELECT's, relative to the row's node */
+};
+
+struct query {
+	char *xpath;                /* the selector, as XPath */
+	xmlXPathCompExprPtr comp;
+	size_t sel_at;              /* where the selector starts in the expression */
+	struct query_field *f;
+	size_t nf;
+};
+
+struct query_error {
+	size_t offset;              /* the byte of the expression, as typed, at fault */
+	char msg[160];
+};
+
+/* What an expression found: one row per match, one column per field
+ * ("value" without fields). Cells are UTF-8 as the tree holds it, not yet
+ * made safe: each writer passes them through buf_add_safe(). */
+struct query_rows {
+	size_t nrows, ncols;
+	char **names;   /* ncols: each field as written; "value" without fields */
+	char **cells;   /* nrows * ncols, row by row */
+	char **paths;   /* nrows: the node's xmlGetNodePath(), or NULL for a scalar */
+	char **urls;    /* nrows: the `url` field, or the node's first href, src,
+			   data or poster resolved against the page base; or NULL */
+	char **nodes;   /* nrows: an element's tag and attributes, `a href="/x"`,
+			   else NULL */
+	int cut;        /* evaluation stopped at the work bound */
+	size_t cap;
+};
+
+/* ---- the tree ---- */
+
+/* An xmlChar string libxml2 allocated, as a malloc'd one (NULL: ""). */
+static char *
+xml_take(xmlChar *s)
+{
+	char *c = xstrdup(s ? (const char *)s : "");
+
+	xmlFree(s);
+	return c;
+}
+
+/* The tree parse, with the guards of the SAX pass (an error flood, stray
+ * end tags: see xml_error_seen()); frees ctxt. */
+static xmlDocPtr
+tree_parse(struct page *p, htmlParserCtxtPtr ctxt)
+{
+	struct page seen;
+	struct parse_state st = {.page = &seen, .anchor = -1, .ctxt = ctxt};
+	xmlDocPtr doc;
+
+	memset(&seen, 0, sizeof seen);
+	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+				 HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+	ctxt->charset = XML_CHAR_ENCODING_UTF8; /* as page_parse_as() says why */
+	xmlSetGenericErrorFunc(NULL, xml_silent);
+	xmlSetStructuredErrorFunc(&st, xml_error_seen);
+	htmlParseDocument(ctxt);
+	xmlSetStructuredErrorFunc(NULL, xml_quiet);
+	p->tree_cut = page_guard_stopped(&seen) || st.stopped;
+	doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	htmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
+/* The page's tree, built on first use from the UTF-8 text its records
+ * were parsed from; NULL for a body that is not HTML. */
+static xmlDocPtr
+page_tree(struct page *p)
+{
+	const char *s = p->text.len ? p->text.data : p->src;
+	size_t n = p->text.len ? p->text.len : p->src_len;
+
+	if (p->tree || p->body != BODY_HTML)
+		return p->tree;
+	if (!s)
+		s = "", n = 0;
+	if (n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
+		s += 3, n -= 3;
+	p->tree = tree_parse(p, ctxt_from_memory(s, n, NULL));
+	return p->tree;
+}
+
+/* The first string XPath xp gives on doc, or NULL. */
+static char *
+tree_string(xmlDocPtr doc, const char *xp)
+{
+	xmlXPathContextPtr x = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr res;
+	xmlChar *s = NULL;
+
+	if (!x)
+		die("out of memory");
+	x->node = (xmlNodePtr)doc;
+	res = xmlXPathEval((const xmlChar *)xp, x);
+	if (res && res->type == XPATH_NODESET && res->nodesetval && res->nodesetval->nodeNr)
+		s = xmlNodeGetContent(res->nodesetval->nodeTab[0]);
+	xmlXPathFreeObject(res);
+	xmlXPathFreeContext(x);
+	return s ? xml_take(s) : NULL;
+}
+
+/* What the SAX pass tells of a page without records: its title (the
+ * first, whitespace collapsed, cut at TEXT_CAP) and its <base href>. */
+static void
+tree_facts(struct page *p)
+{
+	char *title = tree_string(p->tree, "(//title)[1]");
+	char *base = tree_string(p->tree, "(//base[@href])[1]/@href");
+	struct buf b = {0};
+	int space = 0;
+
+	if (title) {
+		text_collapse_add(&b, title, strlen(title), &space, TEXT_CAP);
+		utf8_trim_tail(&b);
+		if (b.len)
+			p->title = arena_strndup(&p->arena, b.data, b.len);
+	}
+	if (base)
+		p->base = arena_strndup(&p->arena, base, strlen(base));
+	buf_free(&b);
+	free(title);
+	free(base);
+}
+
+/* ---- the expression ---- */
+
+static void
+query_fail(struct query_error *err, size_t offset, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->offset = offset;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+}
+
+/* The first XPath error libxml2 reports (to us, not to stderr). */
+struct xpath_seen {
+	int code;               /* 0: none */
+	int offset;             /* in the expression compiled */
+	char msg[120];
+};
+
+/* libxml2's words for its XPath errors (2.9.14 reports only the number
+ * to a context's handler), by xmlXPathError. */
+static const char *const xpath_errors[] = {
+	"no error", "a number is malformed", "a string literal is not closed",
+	"a string literal is expected", "a $variable is expected", "an undefined variable",
+	"a predicate is invalid", "an expression is invalid", "a ] or ) is missing",
+	"an unknown function", "an operand is invalid", "a value of the wrong type",
+	"a function has the wrong number of arguments", "the context size is invalid",
+	"the context position is invalid", "out of memory", "a syntax error",
+	"a resource error", "a resource error", "an undefined namespace prefix",
+	"an encoding error", "a character outside XML", "the context is invalid",
+	"the expression is too deep", "variables are not allowed",
+	"the work bound was reached", "the expression is nested too deep",
+};
+
+static void
+xpath_error_seen(void *ctx, xmlErrorPtr e)
+{
+	struct xpath_seen *seen = ctx;
+	int k = e ? e->code - XML_XPATH_EXPRESSION_OK : -1;
+
+	if (seen->code || !e)
+		return;
+	seen->code = e->code ? e->code : -1;
+	seen->offset = e->int1;
+	snprintf(seen->msg, sizeof seen->msg, "%s",
+		 k > 0 && k < (int)(sizeof xpath_errors / sizeof xpath_errors[0])
+			 ? xpath_errors[k] : "an XPath error");
+}
+
+static xmlXPathContextPtr
+xpath_context(xmlDocPtr doc, struct xpath_seen *seen)
+{
+	xmlXPathContextPtr x = xmlXPathNewContext(doc);
+
+	if (!x)
+		die("out of memory");
+	xmlSetGenericErrorFunc(NULL, xml_silent); /* some reach only this one */
+	memset(seen, 0, sizeof *seen);
+	x->error = xpath_error_seen;
+	x->userData = seen;
+	return x;
+}
+
+/* Compiles XPath xp; an error is placed at typed plus libxml2's offset
+ * (typed: where xp was typed in the expression), or at `at` (xp is a
+ * translation). */
+static xmlXPathCompExprPtr
+xpath_compile(const char *xp, size_t at, size_t typed, struct query_error *err)
+{
+	struct xpath_seen seen;
+	xmlXPathContextPtr x = xpath_context(NULL, &seen);
+	xmlXPathCompExprPtr comp = xmlXPathCtxtCompile(x, (const xmlChar *)xp);
+
+	xmlXPathFreeContext(x);
+	if (comp && !seen.code)
+		return comp;
+	xmlXPathFreeCompExpr(comp);
+	if (typed != SIZE_MAX)
+		at = typed + (seen.offset > 0 ? (size_t)seen.offset : 0);
+	query_fail(err, at, "%s", seen.code ? seen.msg : "invalid XPath");
+	return NULL;
+}
+
+static int
+is_space_byte(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* The bytes [*a, *b) of s without the blanks around them. */
+static void
+trim_span(const char *s, size_t *a, size_t *b)
+{
+	while (*a < *b && is_space_byte(s[*a]))
+		(*a)++;
+	while (*b > *a && is_space_byte(s[*b - 1]))
+		(*b)--;
+}
+
+/* Whether s starts as XPath's function call ("count(//a)") or axis
+ * ("descendant::a"), which no CSS selector does. */
+static int
+xpath_call_or_axis(const char *s, size_t n)
+{
+	static const char *const axes[] = {
+		"ancestor", "ancestor-or-self", "attribute", "child", "descendant",
+		"descendant-or-self", "following", "following-sibling", "namespace",
+		"parent", "preceding", "preceding-sibling", "self",
+	};
+	size_t i = 0, k;
+
+	while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
+		i++;
+	if (i == 0 || i == n)
+		return 0;
+	if (s[i] == '(')
+		return 1;
+	if (n - i < 2 || s[i] != ':' || s[i + 1] != ':')
+		return 0;
+	for (k = 0; k < sizeof axes / sizeof axes[0]; k++)
+		if (strlen(axes[k]) == i && !strncmp(s, axes[k], i))
+			return 1;
+	return 0;
+}
+
+/* Whether a selector is XPath: by its prefix, or how it starts.
+ * *skip: the prefix's length. */
+static int
+selector_is_xpath(const char *s, size_t n, size_t *skip)
+{
+	*skip = 0;
+	if (n >= 6 && !strncmp(s, "xpath:", 6)) {
+		*skip = 6;
+		return 1;
+	}
+	if (n >= 4 && !strncmp(s, "css:", 4)) {
+		*skip = 4;
+		return 0;
+	}
+	return n && (s[0] == '/' || s[0] == '(' || (n >= 2 && s[0] == '.' && s[1] == '/') ||
+		     xpath_call_or_axis(s, n));
+}
+
+/* CSS s[a..b) as XPath, malloc'd; NULL with err set at the offending byte. */
+static char *
+css_to_xpath(const char *s, size_t a, size_t b, struct query_error *err)
+{
+	(void)s;
+	(void)b;
+	query_fail(err, a, "CSS is not translated yet: use XPath");
+	return NULL;
+}
+
+/* A selector (s[a..b) of the expression) as XPath, malloc'd; NULL with
+ * err set. *typed: where XPath as typed starts, or SIZE_MAX (translated). */
+static char *
+selector_xpath(const char *s, size_t a, size_t b, size_t *typed, struct query_error *err)
+{
+	size_t skip;
+	int xp;
+
+	trim_span(s, &a, &b);
+	if (a == b) {
+		query_fail(err, a, "a selector is missing");
+		return NULL;
+	}
+	xp = selector_is_xpath(s + a, b - a, &skip);
+	a += skip;
+	trim_span(s, &a, &b);
+	if (a == b) {
+		query_fail(err, a, "a selector is missing");
+		return NULL;
+	}
+	*typed = xp ? a : SIZE_MAX;
+	if (xp)
+		return xstrndup(s + a, b - a);
+	return css_to_xpath(s, a, b, err);
+}
+
+/* Where the next `stop` byte is in s[i..n) outside quotes, parentheses and
+ * brackets (n: none). *open: an unclosed quote's offset, or n. */
+static size_t
+scan_to(const char *s, size_t i, size_t n, char stop, size_t *open)
+{
+	char quote = 0;
+	size_t depth = 0, qat = n;
+
+	for (; i < n; i++) {
+		char c = s[i];
+
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+			continue;
+		}
+		if (c == '"' || c == '\'')
+			quote = c, qat = i;
+		else if (c == stop && (!depth || stop != ','))
+			break; /* a brace occurs in neither CSS nor XPath */
+		else if (c == '(' || c == '[')
+			depth++;
+		else if ((c == ')' || c == ']') && depth)
+			depth--;
+	}
+	*open = quote ? qat : n;
+	return i;
+}
+
+static const char *const field_words[] = {"text", "html", "xpath", "@", "url"};
+
+/* One field, s[a..b) of the expression; 0, or -1 with err set. */
+static int
+field_compile(struct query_field *f, const char *s, size_t a, size_t b,
+	      struct query_error *err)
+{
+	size_t i, typed;
+	char *xp;
+
+	trim_span(s, &a, &b);
+	if (a == b) {
+		query_fail(err, a, "a field is missing");
+		return -1;
+	}
+	f->name = xstrndup(s + a, b - a);
+	for (i = 0; i < sizeof field_words / sizeof field_words[0]; i++)
+		if (i != FK_ATTR && !strcmp(f->name, field_words[i])) {
+			f->kind = (enum field_kind)i;
+			return 0;
+		}
+	if (s[a] == '@') {
+		f->kind = FK_ATTR;
+		for (i = a + 1; i < b && (isalnum((unsigned char)s[i]) ||
+					  strchr("-_:.", s[i]) || (unsigned char)s[i] >= 0x80); i++)
+			;
+		if (i == a + 1 || i < b) {
+			query_fail(err, i, "an attribute name is expected");
+			return -1;
+		}
+		f->attr = xstrndup(s + a + 1, b - a - 1);
+		for (i = 0; f->attr[i]; i++)
+			f->attr[i] = (char)tolower((unsigned char)f->attr[i]);
+		return 0;
+	}
+	f->kind = FK_SELECT;
+	if (!(xp = selector_xpath(s, a, b, &typed, err)))
+		return -1;
+	f->comp = xpath_compile(xp, a, typed, err);
+	free(xp);
+	return f->comp ? 0 : -1;
+}
+
+static void
+query_free(struct query *q)
+{
+	size_t i;
+
+	if (!q)
+		return;
+	for (i = 0; i < q->nf; i++) {
+		free(q->f[i].name);
+		free(q->f[i].attr);
+		xmlXPathFreeCompExpr(q->f[i].comp);
+	}
+	free(q->f);
+	free(q->xpath);
+	xmlXPathFreeCompExpr(q->comp);
+	free(q);
+}
+
+/* The fields in s[a..b), after the "{"; 0, or -1 with err set. */
+static int
+query_fields(struct query *q, const char *s, size_t a, size_t b, struct query_error *err)
+{
+	size_t open, end;
+
+	q->f = xmalloc(QUERY_FIELDS_MAX * sizeof *q->f);
+	memset(q->f, 0, QUERY_FIELDS_MAX * sizeof *q->f);
+	for (;;) {
+		end = scan_to(s, a, b, ',', &open);
+		if (open < b) {
+			query_fail(err, open, "a quote is not closed");
+			return -1;
+		}
+		if (q->nf == QUERY_FIELDS_MAX) {
+			query_fail(err, a, "more than %d fields", QUERY_FIELDS_MAX);
+			return -1;
+		}
+		if (field_compile(&q->f[q->nf++], s, a, end, err) < 0)
+			return -1;
+		if (end == b)
+			return 0;
+		a = end + 1;
+	}
+}
+
+/* Compiles an expression: a selector, then optionally "{ FIELD, ... }";
+ * NULL with err set (err->offset: the byte at fault, as typed). */
+static struct query *
+query_compile(const char *expr, struct query_error *err)
+{
+	struct query *q = xmalloc(sizeof *q);
+	size_t n = strlen(expr), open, brace, close, typed, a;
+
+	memset(q, 0, sizeof *q);
+	memset(err, 0, sizeof *err);
+	brace = scan_to(expr, 0, n, '{', &open);
+	if (open < brace) {
+		query_fail(err, open, "a quote is not closed");
+		goto fail;
+	}
+	if (!(q->xpath = selector_xpath(expr, 0, brace, &typed, err)))
+		goto fail;
+	a = 0;
+	trim_span(expr, &a, &brace);
+	q->sel_at = a;
+	if (!(q->comp = xpath_compile(q->xpath, a, typed, err)))
+		goto fail;
+	brace = scan_to(expr, 0, n, '{', &open);
+	if (brace == n)
+		return q;
+	close = scan_to(expr, brace + 1, n, '}', &open);
+	if (close == n) {
+		query_fail(err, n, "a closing } is missing");
+		goto fail;
+	}
+	for (a = close + 1; a < n && is_space_byte(expr[a]); a++)
+		;
+	if (a < n) {
+		query_fail(err, a, "nothing may follow the fields' }");
+		goto fail;
+	}
+	if (query_fields(q, expr, brace + 1, close, err) == 0)
+		return q;
+fail:
+	query_free(q);
+	return NULL;
+}
+
+/* ---- the rows ---- */
+
+/* Whether the work bound was reached: 2.9.14 tells no handler, only
+ * stderr, when it stops an evaluation there. */
+static int
+xpath_spent(xmlXPathContextPtr x)
+{
+	return x->opLimit && x->opCount >= x->opLimit;
+}
+
+/* What one run has at hand. */
+struct query_eval {
+	const struct query *q;
+	xmlDocPtr doc;
+	xmlXPathContextPtr x;
+	struct xpath_seen seen;
+	struct resolver r;
+	struct query_rows *out;
+};
+
+/* Charges bytes copied out to the bound; whether it is spent. */
+static int
+eval_spent(struct query_eval *e, size_t bytes)
+{
+	xmlXPathContextPtr x = e->x;
+
+	x->opCount += bytes / QUERY_BYTES_PER_OP;
+	if (x->opLimit && x->opCount > x->opLimit)
+		e->out->cut = 1;
+	return e->out->cut;
+}
+
+/* A node's text: an element's with whitespace collapsed (the `text`
+ * field), an attribute's or a text node's as it is. */
+static char *
+node_text(const xmlNode *n)
+{
+	xmlChar *raw = xmlNodeGetContent(n);
+	struct buf b = {0};
+	int space = 0;
+
+	if (n->type != XML_ELEMENT_NODE && n->type != XML_DOCUMENT_NODE &&
+	    n->type != XML_HTML_DOCUMENT_NODE)
+		return xml_take(raw);
+	buf_adds(&b, "");
+	if (raw)
+		text_collapse_add(&b, (const char *)raw, strlen((const char *)raw), &space,
+				  SIZE_MAX);
+	xmlFree(raw);
+	return b.data;
+}
+
+/* A node serialised as HTML (an attribute: name="value"). */
+static char *
+node_html(xmlDocPtr doc, xmlNode *n)
+{
+	xmlBufferPtr b;
+	char *s;
+
+	if (n->type == XML_ATTRIBUTE_NODE) {
+		struct buf a = {0};
+		char *v = node_text(n);
+
+		buf_addf(&a, "%s=\"%s\"", (const char *)n->name, v);
+		free(v);
+		return a.data;
+	}
+	if (!(b = xmlBufferCreate()))
+		die("out of memory");
+	htmlNodeDump(b, doc, n);
+	s = xstrdup((const char *)xmlBufferContent(b));
+	xmlBufferFree(b);
+	return s;
+}
+
+static const char *const url_attrs[] = {"href", "src", "data", "poster"};
+
+/* The row's URL: its element's first href, src, data or poster (or the
+ * attribute itself, when it is one), resolved; NULL when none. */
+static char *
+node_url(xmlNode *n, struct resolver *r)
+{
+	xmlChar *v = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof url_attrs / sizeof url_attrs[0] && !v; i++) {
+		if (n->type == XML_ELEMENT_NODE)
+			v = xmlGetProp(n, (const xmlChar *)url_attrs[i]);
+		else if (n->type == XML_ATTRIBUTE_NODE &&
+			 !strcmp((const char *)n->name, url_attrs[i]))
+			v = xmlNodeGetContent(n);
+	}
+	if (!v)
+		return NULL;
+	{
+		char *u = xstrdup(resolver_url(r, (const char *)v));
+
+		xmlFree(v);
+		return u;
+	}
+}
+
+/* An element as `tag name="value" ...`, for a row without fields. */
+static char *
+node_label(const xmlNode *n)
+{
+	struct buf b = {0};
+	const xmlAttr *a;
+
+	if (n->type != XML_ELEMENT_NODE)
+		return NULL;
+	buf_adds(&b, (const char *)n->name);
+	for (a = n->properties; a; a = a->next) {
+		xmlChar *v = xmlNodeGetContent((const xmlNode *)a);
+
+		buf_addf(&b, " %s=\"%s\"", (const char *)a->name, v ? (const char *)v : "");
+		xmlFree(v);
+	}
+	return b.data;
+}
+
+/* An XPath result as one string: the first node's (text collapsed for an
+ * element), or the scalar's. */
+static char *
+result_string(xmlXPathObjectPtr res)
+{
+	if (!res)
+		return xstrdup("");
+	if (res->type == XPATH_NODESET)
+		return res->nodesetval && res->nodesetval->nodeNr
+			       ? node_text(res->nodesetval->nodeTab[0]) : xstrdup("");
+	return xml_take(xmlXPathCastToString(res));
+}
+
+/* A relative selector's value from node n. */
+static char *
+field_select(struct query_eval *e, const struct query_field *f, xmlNode *n)
+{
+	xmlXPathObjectPtr res;
+	char *s;
+
+	e->x->node = n;
+	res = xmlXPathCompiledEval(f->comp, e->x);
+	if (!res && xpath_spent(e->x))
+		e->out->cut = 1;
+	s = result_string(res);
+	xmlXPathFreeObject(res);
+	return s;
+}
+
+static char *
+field_value(struct query_eval *e, const struct query_field *f, xmlNode *n)
+{
+	xmlChar *v;
+
+	switch (f->kind) {
+	case FK_TEXT: return node_text(n);
+	case FK_HTML: return node_html(e->doc, n);
+	case FK_XPATH: return xml_take(xmlGetNodePath(n));
+	case FK_URL: {
+		char *u = node_url(n, &e->r);
+
+		return u ? u : xstrdup("");
+	}
+	case FK_ATTR:
+		v = n->type == XML_ELEMENT_NODE ? xmlGetProp(n, (const xmlChar *)f->attr) : NULL;
+		return xml_take(v);
+	default: return field_select(e, f, n);
+	}
+}
+
+/* Room for one more row. */
+static void
+rows_grow(struct query_rows *o)
+{
+	size_t cap;
+
+	if (o->nrows < o->cap)
+		return;
+	cap = o->cap ? o->cap * 2 : 64;
+	o->cells = xrealloc(o->cells, cap * o->ncols * sizeof *o->cells);
+	o->paths = xrealloc(o->paths, cap * sizeof *o->paths);
+	o->urls = xrealloc(o->urls, cap * sizeof *o->urls);
+	o->nodes = xrealloc(o->nodes, cap * sizeof *o->nodes);
+	o->cap = cap;
+}
+
+/* The row of node n (NULL: the scalar res). */
+static void
+row_add(struct query_eval *e, xmlNode *n, xmlXPathObjectPtr res)
+{
+	struct query_rows *o = e->out;
+	char **cell;
+	size_t i, bytes = 0;
+
+	rows_grow(o);
+	cell = o->cells + o->nrows * o->ncols;
+	for (i = 0; i < o->ncols; i++) {
+		if (!n)
+			cell[i] = !e->q->nf || e->q->f[i].kind == FK_TEXT ||
+					  e->q->f[i].kind == FK_SELECT
+					  ? xml_take(xmlXPathCastToString(res)) : xstrdup("");
+		else
+			cell[i] = e->q->nf ? field_value(e, &e->q->f[i], n) : node_text(n);
+		bytes += strlen(cell[i]);
+	}
+	o->paths[o->nrows] = n ? xml_take(xmlGetNodePath(n)) : NULL;
+	o->urls[o->nrows] = NULL;
+	for (i = 0; n && i < e->q->nf && !o->urls[o->nrows]; i++)
+		if (e->q->f[i].kind == FK_URL && cell[i][0])
+			o->urls[o->nrows] = xstrdup(cell[i]);
+	if (n && !o->urls[o->nrows])
+		o->urls[o->nrows] = node_url(n, &e->r);
+	o->nodes[o->nrows] = n && !e->q->nf ? node_label(n) : NULL;
+	o->nrows++;
+	/* a row costs one operation at least: libxml2 counts none for the
+	 * paths it evaluates as a stream ("//a//b") */
+	eval_spent(e, QUERY_BYTES_PER_OP + bytes);
+}
+
+static void
+query_rows_free(struct query_rows *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nrows * o->ncols; i++)
+		free(o->cells[i]);
+	for (i = 0; i < o->nrows; i++) {
+		free(o->paths[i]);
+		free(o->urls[i]);
+		free(o->nodes[i]);
+	}
+	for (i = 0; i < o->ncols; i++)
+		free(o->names[i]);
+	free(o->names);
+	free(o->cells);
+	free(o->paths);
+	free(o->urls);
+	free(o->nodes);
+	memset(o, 0, sizeof *o);
+}
+
+static void
+rows_init(struct query_rows *o, const struct query *q)
+{
+	size_t i;
+
+	memset(o, 0, sizeof *o);
+	o->ncols = q->nf ? q->nf : 1;
+	o->names = xmalloc(o->ncols * sizeof *o->names);
+	for (i = 0; i < o->ncols; i++)
+		o->names[i] = xstrdup(q->nf ? q->f[i].name : "value");
+}
+
+/* The rows of the result res. */
+static void
+eval_rows(struct query_eval *e, xmlXPathObjectPtr res)
+{
+	xmlNodeSetPtr set;
+	int i;
+
+	if (res->type != XPATH_NODESET) {
+		row_add(e, NULL, res);
+		return;
+	}
+	set = res->nodesetval;
+	for (i = 0; set && i < set->nodeNr && !e->out->cut; i++)
+		row_add(e, set->nodeTab[i], NULL);
+}
+
+/*
+ * Runs q on the page (its tree built on first use). work_bound: libxml2's
+ * operations (about one per node visited) plus a byte in QUERY_BYTES_PER_OP
+ * copied out; 0: no bound. Past it, out->cut is set and the rows so far
+ * kept. Returns 0, or -1 with err set (an XPath error at evaluation: an
+ * unknown function, say), out then empty.
+ */
+static int
+query_run(const struct query *q, struct page *p, unsigned long work_bound,
+	  struct query_rows *out, struct query_error *err)
+{
+	struct query_eval e = {.q = q, .out = out};
+	xmlXPathObjectPtr res;
+	xmlNodePtr root;
+
+	memset(err, 0, sizeof *err);
+	rows_init(out, q);
+	if (!(e.doc = page_tree(p)))
+		return 0;
+	e.x = xpath_context(e.doc, &e.seen);
+	e.x->opLimit = work_bound;
+	root = xmlDocGetRootElement(e.doc);
+	e.x->node = root ? root : (xmlNodePtr)e.doc; /* as lxml: a selector's context */
+	resolver_init(&e.r, p->base ? p->base : "");
+	res = xmlXPathCompiledEval(q->comp, e.x);
+	if (res)
+		eval_rows(&e, res);
+	else if (xpath_spent(e.x))
+		out->cut = 1;
+	else
+		query_fail(err, q->sel_at, "%s", e.seen.code ? e.seen.msg : "cannot evaluate");
+	xmlXPathFreeObject(res);
+	resolver_free(&e.r);
+	xmlXPathFreeContext(e.x);
+	if (res || out->cut)
+		return 0;
+	query_rows_free(out);
+	return -1;
 }
 
 /* ==== net: libcurl only — start, drive and end transfers, and tell their story ==== */
@@ -5110,6 +5932,79 @@ out_json(struct buf *o, const struct transfer *t, const struct page *p,
 	return out_spill(o, f, 0);
 }
 
+/* --query's rows as TSV, one line a row, its cells tab-separated; index
+ * > 0 (several queries): the query's number first. */
+static int
+out_query_tsv(struct buf *o, const struct query_rows *r, int index, FILE *f)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nrows; i++) {
+		if (out_spill(o, f, 65536) < 0)
+			return -1;
+		if (index > 0)
+			buf_addf(o, "%d\t", index);
+		for (j = 0; j < r->ncols; j++) {
+			const char *c = r->cells[i * r->ncols + j];
+
+			if (j)
+				buf_addc(o, '\t');
+			buf_add_safe(o, c, strlen(c), SAN_TSV);
+		}
+		buf_addc(o, '\n');
+	}
+	return out_spill(o, f, 0);
+}
+
+/* --query's rows as a JSON array of objects keyed by field. */
+static int
+json_matches(struct buf *o, const struct query_rows *r, int oneline, FILE *f)
+{
+	size_t i, j;
+
+	buf_addc(o, '[');
+	for (i = 0; i < r->nrows; i++) {
+		if (out_spill(o, f, 65536) < 0)
+			return -1;
+		buf_adds(o, oneline ? (i ? "," : "") : i ? ",\n" : "\n");
+		for (j = 0; j < r->ncols; j++) {
+			buf_addc(o, j ? ',' : '{');
+			json_str(o, r->names[j]);
+			buf_addc(o, ':');
+			json_str(o, r->cells[i * r->ncols + j]);
+		}
+		buf_addc(o, '}');
+	}
+	buf_addc(o, ']');
+	return 0;
+}
+
+/* The page and its matches as one JSON object: "matches" is the array of
+ * the one query, or an object keyed by expression for several. */
+static int
+out_json_query(struct buf *o, const struct transfer *t, const struct page *p,
+	       const char *saved, const char *error, int oneline, const char *const *exprs,
+	       const struct query_rows *rows, int n, FILE *f)
+{
+	int i;
+
+	json_page(o, t, p, saved, error);
+	buf_adds(o, ",\"matches\":");
+	if (n > 1)
+		buf_addc(o, '{');
+	for (i = 0; i < n; i++) {
+		if (n > 1) {
+			buf_adds(o, i ? "," : "");
+			json_str(o, exprs[i]);
+			buf_addc(o, ':');
+		}
+		if (json_matches(o, &rows[i], oneline, f) < 0)
+			return -1;
+	}
+	buf_adds(o, n > 1 ? "}}\n" : "}\n");
+	return out_spill(o, f, 0);
+}
+
 /* --unique: keeps the first record of each absolute URL, in order. */
 static void
 page_unique(struct page *p)
@@ -5652,6 +6547,29 @@ page_parse_input(struct page_input *pi, const char *url, const char *header_char
 		p->partial |= pi->read < pi->len && !page_guard_stopped(p);
 		page_input_free(pi);
 	}
+	page_set_base(p, url);
+	return p;
+}
+
+/* A page for --query, from a body received into pi, which it consumes:
+ * the tree of the page instead of its records (the two passes would cost
+ * both times). */
+static struct page *
+page_tree_input(struct page_input *pi, const char *url, const char *header_charset)
+{
+	size_t len;
+	const char *body = page_input_bytes(pi, &len);
+	int in_text;
+	struct page *p = page_prepare(body, len, header_charset, NULL, &in_text);
+
+	if (in_text) {
+		page_input_free(pi);
+		p->tree = tree_parse(p, ctxt_from_memory(p->text.data, p->text.len, &p->text));
+	} else {
+		p->tree = tree_parse(p, ctxt_from_page_input(pi));
+		page_input_free(pi);
+	}
+	tree_facts(p);
 	page_set_base(p, url);
 	return p;
 }
@@ -9080,15 +9998,16 @@ parse_number(const char *s, const char *opt, long min)
 enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT,
        OPT_BASE, OPT_UNIQUE, OPT_FIELDS, OPT_DATA_BINARY, OPT_CACERT, OPT_CAPATH,
        OPT_NOPROXY, OPT_HTTP11, OPT_HTTP2, OPT_NO_COMPRESSED, OPT_MAX_REDIRS, OPT_RESOLVE,
-       OPT_LIMIT_RATE };
+       OPT_LIMIT_RATE, OPT_QUERY };
 
 /* getopt's letters: ours, then curl's request options */
-#define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46"
+#define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46q:"
 
 static const struct option longopts[] = {
 	{"dump", no_argument, NULL, OPT_DUMP},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"fields", required_argument, NULL, OPT_FIELDS},
+	{"query", required_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"save", optional_argument, NULL, 's'},
 	{"dir", required_argument, NULL, OPT_DIR},
@@ -9393,6 +10312,40 @@ options_ca_env(struct request *r)
 		r->capath = dir;
 }
 
+/* -q EXPR: compiled at once, so that a mistake is told before any fetch. */
+static void
+options_query(struct options *o, const char *expr)
+{
+	struct query_error err;
+	struct query *q = query_compile(expr, &err);
+	struct buf b = {0};
+
+	if (!q) {
+		buf_adds(&b, "scraper: --query '");
+		buf_add_safe(&b, expr, strlen(expr), SAN_TEXT);
+		buf_addf(&b, "': at byte %zu: ", err.offset);
+		buf_add_safe(&b, err.msg, strlen(err.msg), SAN_TEXT);
+		fprintf(stderr, "%s\n", b.data);
+		buf_free(&b);
+		exit(EXIT_USAGE);
+	}
+	o->queries = xrealloc(o->queries, (size_t)(o->nqueries + 1) * sizeof *o->queries);
+	o->query = xrealloc(o->query, (size_t)(o->nqueries + 1) * sizeof *o->query);
+	o->queries[o->nqueries] = expr;
+	o->query[o->nqueries++] = q;
+}
+
+static void
+options_free(struct options *o)
+{
+	int i;
+
+	for (i = 0; i < o->nqueries; i++)
+		query_free(o->query[i]);
+	free(o->query);
+	free(o->queries);
+}
+
 static void
 options_parse(struct options *o, int argc, char **argv)
 {
@@ -9431,6 +10384,7 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_TIMEOUT: o->timeout = parse_number(optarg, "--timeout", 1); break;
 		case OPT_BASE: o->base = options_base(optarg); break;
 		case OPT_FIELDS: fields_parse(o->fields, optarg); break;
+		case 'q': options_query(o, optarg); break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': puts("scraper " VERSION); exit(EXIT_OK);
 		case ':': usage_error("missing argument for %s", argv[optind - 1]); break;
@@ -9439,6 +10393,8 @@ options_parse(struct options *o, int argc, char **argv)
 	}
 	if (o->json && o->fields[0])
 		usage_error("%s", "--fields picks the columns of --format tsv, not json");
+	if (o->nqueries && o->fields[0])
+		usage_error("%s", "--fields picks the records' columns: --query has its fields");
 	options_ca_env(&o->req);
 	options_inputs(o, argc, argv);
 }
@@ -9595,7 +10551,7 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi, const char *in
 	d->sink = (struct records_sink){writer_start, writer_final, writer_go, writer_moving, &d->w};
 	/* -v prints the story before the records, --unique drops some after
 	 * the parse: no writer then */
-	d->records = o->json || o->verbose || o->unique ? NULL : &d->sink;
+	d->records = o->json || o->verbose || o->unique || o->nqueries ? NULL : &d->sink;
 	page_input_init(&d->in, o->max_size);
 	feed_init(&d->feed, &d->in, d->records);
 	if (input_is_local(input))
@@ -9611,8 +10567,9 @@ dump_start(struct dump *d, const struct options *o, CURLM *multi, const char *in
 	d->t = net_start(multi, o, url, -1);
 	free(url);
 	d->feed.easy = d->t->easy;
-	d->t->sink = o->save ? page_input_push : feed_push; /* before perform() runs */
-	d->t->sink_ctx = o->save ? (void *)&d->in : (void *)&d->feed;
+	/* --query builds a tree of the whole body: no early parse for it */
+	d->t->sink = o->save || o->nqueries ? page_input_push : feed_push;
+	d->t->sink_ctx = o->save || o->nqueries ? (void *)&d->in : (void *)&d->feed;
 	return 0;
 }
 
@@ -9674,6 +10631,8 @@ dump_parse(struct dump *d, const struct options *o)
 	body = page_input_bytes(&d->in, &len);
 	if ((kind = body_kind(t->content_type, body, len)) != BODY_HTML)
 		d->p = page_unparsed(NULL, 0, d->w.base, kind, NULL); /* no records */
+	else if (o->nqueries)
+		d->p = page_tree_input(&d->in, d->w.base, charset);
 	else if (!(d->p = feed_finish(&d->feed, d->w.base)))
 		d->p = page_parse_input(&d->in, d->w.base, charset, d->records);
 	free(charset);
@@ -9688,6 +10647,65 @@ dump_parse(struct dump *d, const struct options *o)
 	return rc;
 }
 
+/* The work --query may do in what is left of --timeout: libxml2's
+ * operations, at the rate this machine does them. */
+static unsigned long
+dump_query_bound(const struct dump *d, const struct options *o)
+{
+	double left = (double)o->timeout - elapsed_s(&d->t->started);
+
+	return left <= 0 ? 1 : (unsigned long)(left * QUERY_OPS_PER_S);
+}
+
+/* A query that failed on the page (an unknown XPath function, say). */
+static void
+dump_query_failed(const char *url, const char *expr, const struct query_error *err)
+{
+	struct buf b = {0};
+
+	buf_adds(&b, "--query '");
+	buf_add_safe(&b, expr, strlen(expr), SAN_TEXT);
+	buf_addf(&b, "': at byte %zu: ", err->offset);
+	buf_add_safe(&b, err->msg, strlen(err->msg), SAN_TEXT);
+	print_err(url, b.data);
+	buf_free(&b);
+}
+
+/* Runs and prints --query's expressions; -1 when the output could not be
+ * written. *rc: made worse by a query that failed or ran out of time. */
+static int
+dump_queries(struct dump *d, const struct options *o, const char *error, int *rc)
+{
+	struct query_rows *rows = xmalloc((size_t)o->nqueries * sizeof *rows);
+	struct query_error err;
+	struct buf out = {0};
+	int i, n, wrote = 0, cut = 0;
+
+	for (n = 0; n < o->nqueries; n++) {
+		if (query_run(o->query[n], d->p, dump_query_bound(d, o), &rows[n], &err) < 0) {
+			dump_query_failed(d->t->url, o->queries[n], &err);
+			if (*rc != EXIT_LOCAL)
+				*rc = EXIT_USAGE;
+		}
+		cut |= rows[n].cut;
+	}
+	if (o->json)
+		wrote = out_json_query(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL,
+				       error, o->jsonl, o->queries, rows, n, stdout);
+	for (i = 0; !o->json && i < n && wrote >= 0; i++)
+		wrote = out_query_tsv(&out, &rows[i], n > 1 ? i + 1 : 0, stdout);
+	for (i = 0; i < n; i++)
+		query_rows_free(&rows[i]);
+	free(rows);
+	buf_free(&out);
+	if (cut) {
+		print_err(d->t->url, "the query ran out of time (--timeout): its rows so far");
+		if (*rc == EXIT_OK || *rc == EXIT_HTTP)
+			*rc = EXIT_TRANSFER;
+	}
+	return wrote;
+}
+
 /* Prints the records (unless the writer has); returns the exit status. */
 static int
 dump_print(struct dump *d, const struct options *o, int rc)
@@ -9699,6 +10717,7 @@ dump_print(struct dump *d, const struct options *o, int rc)
 	snprintf(msg, sizeof msg, "HTTP status %ld", d->t->status);
 	wrote = d->w.go > 0 ? writer_finish(&d->w, d->p)
 		: got_signal ? 0 /* the parse was stopped by it: nothing to print */
+		: o->nqueries ? dump_queries(d, o, rc == EXIT_HTTP ? msg : NULL, &rc)
 		: o->json ? out_json(&out, d->t, d->p, d->saved.len ? d->saved.data : NULL,
 				     rc == EXIT_HTTP ? msg : NULL, o->jsonl, stdout)
 			  : out_tsv(&out, d->p, o->fields, d->w.base, stdout);
@@ -9826,6 +10845,7 @@ main(int argc, char **argv)
 		net_cookies_load(a.opt.req.cookie_file);
 	rc = a.opt.dump ? run_dump(&a) : run_tui(&a);
 	rc = request_end(&a.opt.req, rc);
+	options_free(&a.opt);
 	curl_multi_cleanup(a.multi);
 	curl_global_cleanup();
 	xmlCleanupParser();

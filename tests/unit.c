@@ -500,6 +500,90 @@ test_transfer_facts(void)
 	buf_free(&t.story);
 }
 
+
+/* The rows of expr on html, as "cell|cell" lines; "!offset msg" for an
+ * error; a trailing "~" when cut. */
+static char *
+query_on(const char *html, const char *expr, unsigned long bound)
+{
+	static char out[4096];
+	struct page *p = page_parse(html, strlen(html), "http://h/d/p.html", NULL, NULL);
+	struct query_error err;
+	struct query *q = query_compile(expr, &err);
+	struct query_rows r;
+	struct buf b = {0};
+	size_t i, j;
+
+	buf_adds(&b, "");
+	if (!q || query_run(q, p, bound, &r, &err) < 0) {
+		buf_addf(&b, "!%zu %s", err.offset, err.msg);
+	} else {
+		for (i = 0; i < r.nrows; i++)
+			for (j = 0; j < r.ncols; j++)
+				buf_addf(&b, "%s%s", r.cells[i * r.ncols + j],
+					 j + 1 < r.ncols ? "|" : i + 1 < r.nrows ? "\n" : "");
+		if (r.cut)
+			buf_adds(&b, "~");
+		query_rows_free(&r);
+	}
+	snprintf(out, sizeof out, "%s", b.data);
+	buf_free(&b);
+	query_free(q);
+	page_free(p);
+	return out;
+}
+
+static void
+test_query_xpath(void)
+{
+	static const char page[] =
+		"<html><head><title>T</title></head><body><div id=m class='a b'>"
+		"<p>One <a href='x'>first\n  link</a></p><p><a href='/y' class=k>two</a>"
+		"<img src=i.png></p></div><table><tr><td>1</td><td>a</td></tr>"
+		"<tr><td>2</td><td><a href=z>b</a></td></tr></table></body></html>";
+	static const char *const cases[][2] = {
+		{"//a/@href", "x\n/y\nz"},
+		{"//a", "first link\ntwo\nb"},
+		{"//p/text()", "One "},
+		{"count(//a)", "3"},
+		{"string(//title)", "T"},
+		{"xpath://img/@src", "i.png"},
+		{"descendant::td[1]", "1"},
+		{"./body/div/@id", "m"},
+		{"//tr { ./td[1], ./td[2], xpath:.//a/@href }", "1|a|\n2|b|z"},
+		{"//a { text, @href, url, xpath }",
+		 "first link|x|http://h/d/x|/html/body/div/p[1]/a\n"
+		 "two|/y|http://h/y|/html/body/div/p[2]/a\nb|z|http://h/d/z|/html/body/table/tr[2]/td[2]/a"},
+		{"//img { @SRC, url, html }", "i.png|http://h/d/i.png|<img src=\"i.png\">"},
+		{"//div {@class, @none}", "a b|"},
+		{" //td[2] { text } ", "a\nb"},
+		{"//a[@href='{']", ""},
+		{"//a[", "!4 an expression is invalid"},
+		{"//a[@x='", "!7 a quote is not closed"},
+		{"//a { text", "!10 a closing } is missing"},
+		{"//a { text } x", "!13 nothing may follow the fields' }"},
+		{"//a { text, }", "!12 a field is missing"},
+		{"//a { @ }", "!7 an attribute name is expected"},
+		{"//a { @a b }", "!8 an attribute name is expected"},
+		{"//a { text, ./b[ }", "!16 an expression is invalid"},
+		{"{ text }", "!0 a selector is missing"},
+		{"xpath: ", "!6 a selector is missing"},
+		{"foo(1)", "!0 an unknown function"},
+		{"//p//a", "first link\ntwo"},
+	};
+	size_t i;
+	char name[160];
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(name, sizeof name, "query %s", cases[i][0]);
+		is_str(query_on(page, cases[i][0], 0), cases[i][1], name);
+	}
+	is_str(query_on(page, "//*//*//*", 5), "~", "query: the work bound cuts evaluation");
+	ok(strlen(query_on(page, "//td", 2)) < strlen("1\na\n2\nb") &&
+	   strchr(query_on(page, "//td", 2), '~'), "query: ... and the rows copied out");
+	is_str(query_on(page, "//a", 100000), "first link\ntwo\nb", "query: under the bound, whole");
+}
+
 int
 main(void)
 {
@@ -513,6 +597,7 @@ main(void)
 	test_parse();
 	test_descriptors();
 	test_transfer_facts();
+	test_query_xpath();
 	printf("1..%d\n", test_no);
 	xmlCleanupParser();
 	return failed != 0;
