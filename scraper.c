@@ -193,6 +193,11 @@
 
 #define ERRORS_PER 16        /* ... this many bytes read (real pages: under 1 per 125) */
 
+#define QUERY_HIST 64        /* expressions the query line recalls with Up and Down */
+
+#define QUERY_WORK 1000000UL /* libxml2 XPath operations an evaluation on the screen may
+				 do (about 50 ms): a key is answered on any page */
+
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_USAGE = 1,
@@ -402,10 +407,10 @@ struct options {
 	int nqueries;
 };
 
-enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_COUNT };
+enum pane_id { P_TRANSFER = K_COUNT, P_SOURCE, P_QUERY, P_COUNT };
 
 enum mode { M_LIST, M_FORM, M_FILTER, M_PROMPT, M_CONFIRM, M_HELP,
-	    M_GOTO };
+	    M_GOTO, M_QUERY };
 
 enum confirm { C_NONE, C_SAVE_OVERWRITE, C_DOWNLOAD_OVERWRITE, C_FORM_OVERWRITE };
 
@@ -568,6 +573,29 @@ struct ui {
 	int save_derive;          /* -s without a name: save the page as its URL says */
 };
 
+/* The Query pane: the expression in force (kept from page to page), its
+ * rows on the page shown, and the query line (:) as it is typed. */
+struct query_pane {
+	struct line_edit edit;    /* the query line */
+	char *expr;               /* the expression in force, NULL: none */
+	struct query *q;          /* ... compiled */
+	unsigned long gen;        /* q's version: rows made for an older one are stale */
+	char *before;             /* in force when : was pressed: Esc brings it back */
+	int typed;                /* the line changed since it was last compiled */
+	int bad;                  /* the line does not compile (or run): why, where */
+	size_t err_at;            /* ... the byte of the line it stops at */
+	char err[160];
+	char failed[160];         /* why q failed on the page shown ("": it did not) */
+	struct query_rows *rows;  /* q's matches on the page shown, or NULL */
+	unsigned long rows_id;    /* that page's transfer (0: none), and q's version */
+	unsigned long rows_gen;
+	char *hist[QUERY_HIST];   /* expressions entered, oldest first */
+	size_t nhist, hist_at;    /* Up and Down move hist_at; nhist: the line typed */
+	char *draft;              /* the line typed before Up recalled older ones */
+	int *colw;                /* the width of each column of rows ... */
+	int cols_w;               /* ... in this width (0: not measured) */
+};
+
 /* The one download in flight: into a temp file, then renamed to path. */
 struct download {
 	struct transfer *t;       /* NULL: none */
@@ -591,6 +619,7 @@ struct app {
 	int quit;
 	int quit_armed;            /* q was pressed once during a download */
 	struct ui ui;
+	struct query_pane query;   /* the Query pane and its line */
 };
 
 /* ==== configuration: the extraction table and the key tables ==== */
@@ -650,6 +679,7 @@ static void act_move(struct app *, int);
 static void act_open(struct app *, int);
 static void act_pane(struct app *, int);
 static void act_pane_jump(struct app *, int);
+static void act_query(struct app *, int);
 static void act_quit(struct app *, int);
 static void act_unique(struct app *, int);
 static void act_goto(struct app *, int);
@@ -673,13 +703,14 @@ static const struct key keys[] = {
 	{'o', 0, "o", act_open, 0, CHANGES, "open the URL form (prefilled with the current URL)"},
 	{'\t', 0, "Tab", act_pane, 1, CHANGES, "next pane"},
 	{KEY_BTAB, 1, "Shift-Tab", act_pane, -1, CHANGES, "previous pane"},
-	{'1', 0, "1-7", act_pane_jump, 0, CHANGES, "go to pane 1 (Links) ... 7 (Source)"},
+	{'1', 0, "1-8", act_pane_jump, 0, CHANGES, "go to pane 1 (Links) ... 7 (Source), 8 (Query)"},
 	{'2', 0, NULL, act_pane_jump, 1, CHANGES, NULL},
 	{'3', 0, NULL, act_pane_jump, 2, CHANGES, NULL},
 	{'4', 0, NULL, act_pane_jump, 3, CHANGES, NULL},
 	{'5', 0, NULL, act_pane_jump, 4, CHANGES, NULL},
 	{'6', 0, NULL, act_pane_jump, 5, CHANGES, NULL},
 	{'7', 0, NULL, act_pane_jump, 6, CHANGES, NULL},
+	{'8', 0, NULL, act_pane_jump, P_QUERY, CHANGES, NULL},
 	{'j', 0, "j", act_move, 1, MOVES, "move down"},
 	{KEY_DOWN, 1, "Down", act_move, 1, MOVES, NULL},
 	{'k', 0, "k", act_move, -1, MOVES, "move up"},
@@ -718,7 +749,12 @@ static const struct key keys[] = {
 	 "download the selected element's URL into the save directory (asks for the name)"},
 	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
 	{'y', 0, "y", act_yank, 0, CHANGES,
-	 "copy the selected URL (or line) to the clipboard: OSC 52, and tmux's buffer in tmux"},
+	 "copy the selected URL (or line, or the Query row's value) to the clipboard: OSC 52, "
+	 "and tmux's buffer in tmux"},
+	{'Y', 0, "Y", act_yank, 1, CHANGES, "copy the XPath of the selected Query row's node"},
+	{':', 0, ":", act_query, 0, CHANGES,
+	 "the query line: CSS or XPath, SELECTOR { FIELD, ... }; the Query pane (8) shows the "
+	 "matches as you type"},
 	{ESC, 0, "Esc", act_escape, 0, CHANGES | KEEPS_MESSAGE,
 	 "cancel the page fetch in flight, else the download; clear the filter"},
 	{'r', 0, "r", act_reload, 0, CHANGES, "reload"},
@@ -761,6 +797,24 @@ static const struct key form_keys[] = {
 	{ESC, 0, "Esc", form_escape, 0, CHANGES, "close the form"},
 };
 static const size_t nform_keys = sizeof form_keys / sizeof form_keys[0];
+
+/* The query line's own keys; the others edit the line as in the filter. */
+static void query_enter(struct app *, int);
+static void query_escape(struct app *, int);
+static void query_recall(struct app *, int);
+
+static const struct key query_keys[] = {
+	{'\r', 0, "Enter", query_enter, 0, CHANGES,
+	 "keep the query: it stays in force on every page opened after it (a listing walk); "
+	 "an empty line clears it"},
+	{'\n', 0, NULL, query_enter, 0, CHANGES, NULL},
+	{KEY_ENTER, 1, NULL, query_enter, 0, CHANGES, NULL},
+	{ESC, 0, "Esc", query_escape, 0, CHANGES,
+	 "leave the line: the query in force before it, and its rows, come back"},
+	{KEY_UP, 1, "Up", query_recall, -1, CHANGES, "the query entered before (this session's)"},
+	{KEY_DOWN, 1, "Down", query_recall, 1, CHANGES, "the one after, then the line as typed"},
+};
+static const size_t nquery_keys = sizeof query_keys / sizeof query_keys[0];
 
 /* ==== base: memory, buffers; the process: signals, temp files, threads, helpers ==== */
 
@@ -7009,6 +7063,13 @@ pane_count(const struct app *a, int pane)
 	return a->doc->p->count[pane];
 }
 
+/* Panes of lines of text (Source, Transfer), not of rows with columns. */
+static int
+pane_lines(int pane)
+{
+	return pane == P_TRANSFER || pane == P_SOURCE;
+}
+
 /* Rows of a pane before filtering. */
 static size_t
 pane_total(struct app *a, int pane)
@@ -7024,6 +7085,8 @@ pane_total(struct app *a, int pane)
 	}
 	if (!d)
 		return 0;
+	if (pane == P_QUERY)
+		return a->query.rows ? a->query.rows->nrows : 0;
 	if (pane == P_SOURCE) {
 		if (d->p->body == BODY_BINARY) /* never shown as text */
 			return 0;
@@ -7262,6 +7325,26 @@ filter_narrows(const char *was, size_t was_len, const char *now)
 	return was[i] != '!' || was_len - i == 1;
 }
 
+/* A Query row passes when each word is in one of its cells (a !word in none). */
+static int
+query_row_matches(const struct query_rows *r, size_t idx, const struct filter_word *w, size_t nw)
+{
+	size_t k, c;
+
+	for (k = 0; k < nw; k++) {
+		int has = 0;
+
+		for (c = 0; c < r->ncols && !has; c++) {
+			const char *s = r->cells[idx * r->ncols + c];
+
+			has = contains_ci(s, strlen(s), w[k].s, w[k].n);
+		}
+		if (has == w[k].not)
+			return 0;
+	}
+	return 1;
+}
+
 static int
 row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw, size_t *at)
 {
@@ -7269,6 +7352,8 @@ row_matches(struct app *a, size_t idx, const struct filter_word *w, size_t nw, s
 	size_t n, tn = 0, k;
 
 	*at = (size_t)-1;
+	if (a->ui.pane == P_QUERY)
+		return query_row_matches(a->query.rows, idx, w, nw);
 
 	if (a->ui.pane < K_COUNT) {
 		const struct element *e = &a->doc->p->el[idx];
@@ -7402,18 +7487,160 @@ story_sync(struct app *a)
 	v->sel = i < a->ui.filter.nrows ? i : 0;
 }
 
+/* ---- the Query pane: the expression in force and its rows on the page shown ---- */
+
+static void
+query_rows_drop(struct query_pane *qp)
+{
+	if (qp->rows)
+		query_rows_free(qp->rows);
+	free(qp->rows);
+	qp->rows = NULL;
+	qp->rows_id = 0;
+}
+
+/* The expression in force becomes expr, compiled as q (NULL, NULL: none). */
+static void
+query_set(struct query_pane *qp, const char *expr, struct query *q)
+{
+	if (qp->q)
+		query_free(qp->q);
+	free(qp->expr);
+	qp->q = q;
+	qp->expr = expr ? xstrdup(expr) : NULL;
+	qp->gen++;
+}
+
+static int
+all_blank(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s == '\0';
+}
+
+/* The line as typed, compiled: in force when it compiles; when it does
+ * not, the one before stays, and the line says why and where. */
+static void
+query_typed(struct app *a)
+{
+	struct query_pane *qp = &a->query;
+	struct query_error err = {0};
+	char mb[4 * sizeof qp->edit.text / sizeof(wchar_t)];
+	struct query *q;
+
+	qp->typed = 0;
+	edit_get(&qp->edit, mb, sizeof mb);
+	if (qp->expr && !strcmp(mb, qp->expr) && !qp->bad)
+		return;
+	qp->bad = 0;
+	if (all_blank(mb)) {
+		query_set(qp, NULL, NULL);
+		return;
+	}
+	if (!(q = query_compile(mb, &err))) {
+		qp->bad = 1;
+		qp->err_at = err.offset < strlen(mb) ? err.offset : strlen(mb);
+		snprintf(qp->err, sizeof qp->err, "%s", err.msg);
+		return;
+	}
+	query_set(qp, mb, q);
+}
+
+/* Rows made anew: the view on them starts over, a filter on them is
+ * applied again. */
+static void
+query_rows_new(struct app *a, struct query_rows *fresh, int same_query)
+{
+	struct query_pane *qp = &a->query;
+
+	query_rows_drop(qp);
+	qp->rows = xmalloc(sizeof *qp->rows);
+	*qp->rows = *fresh;
+	qp->rows_id = a->doc->t->id;
+	qp->rows_gen = qp->gen;
+	qp->cols_w = 0; /* the columns measured again */
+	if (!same_query)
+		a->doc->view[P_QUERY].sel = a->doc->view[P_QUERY].top = 0;
+	if (a->ui.pane == P_QUERY && a->ui.filter.on) {
+		a->ui.filter.was_len = 0;
+		filter_apply(a);
+	}
+}
+
+/*
+ * Before anything reads the Query pane: the line typed is compiled, and
+ * the expression in force is run on the page shown when the page or the
+ * expression changed since its rows were made. A run stops at QUERY_WORK
+ * (the rows then say cut), so a key costs a bounded time on any page.
+ */
+static void
+query_sync(struct app *a)
+{
+	struct query_pane *qp = &a->query;
+	struct query_error err = {0};
+	struct query_rows fresh;
+	int same_query;
+
+	if (qp->typed)
+		query_typed(a);
+	same_query = qp->rows_gen == qp->gen;
+	if (!qp->q || !a->doc || a->doc->p->body != BODY_HTML) {
+		query_rows_drop(qp);
+		return;
+	}
+	if (qp->rows_id == a->doc->t->id && same_query)
+		return;
+	memset(&fresh, 0, sizeof fresh);
+	qp->failed[0] = '\0';
+	if (query_run(qp->q, a->doc->p, QUERY_WORK, &fresh, &err) == 0) {
+		query_rows_new(a, &fresh, same_query);
+		return;
+	}
+	query_rows_free(&fresh);
+	if (a->ui.mode == M_QUERY && qp->rows_id == a->doc->t->id) {
+		/* as when it does not compile: the rows before stay */
+		qp->bad = 1;
+		qp->err_at = err.offset;
+		snprintf(qp->err, sizeof qp->err, "%s", err.msg);
+		qp->rows_gen = qp->gen;
+		return;
+	}
+	memset(&fresh, 0, sizeof fresh);
+	query_rows_new(a, &fresh, same_query);
+	snprintf(qp->failed, sizeof qp->failed, "%s", err.msg);
+}
+
+/* The row of the Query pane selected, or (size_t)-1. */
+static size_t
+query_selected(struct app *a)
+{
+	if (a->ui.pane != P_QUERY || !a->doc || !a->query.rows || pane_nrows(a) == 0)
+		return (size_t)-1;
+	return pane_index(a, ui_view(a)->sel);
+}
+
+/* The URL of the Query row selected, or NULL. */
+static const char *
+query_selected_url(struct app *a)
+{
+	size_t i = query_selected(a);
+
+	return i == (size_t)-1 ? NULL : a->query.rows->urls[i];
+}
+
 /* ==== ui: ncurses only — layout, drawing, the form, the help, the status line ==== */
 
 enum color_pair { CP_TAB = 1, CP_TABSEL, CP_SENT, CP_RECV, CP_STEP, CP_STATUS,
 		  CP_ERROR, CP_DIM };
 
 static const char *const pane_names[P_COUNT] = {
-	"Links", "Images", "Media", "Embeds", "Resources", "Transfer", "Source",
+	"Links", "Images", "Media", "Embeds", "Resources", "Transfer", "Source", "Query",
 };
 
 /* The same, short, for the tabs of other panes when all do not fit. */
 static const char *const pane_short[P_COUNT] = {
-	"Links", "Imgs", "Media", "Embeds", "Res", "Xfer", "Src",
+	"Links", "Imgs", "Media", "Embeds", "Res", "Xfer", "Src", "Qry",
 };
 
 static struct buf ui_scratch; /* sanitised text of the row being drawn */
@@ -7432,7 +7659,7 @@ ui_layout(struct layout *l, int pane)
 	l->small = LINES < MIN_LINES || COLS < MIN_COLS;
 	l->status_y = LINES - 1;
 	l->list_y = 1;
-	if (COLS >= WIDE_COLS && pane >= K_COUNT) { /* lines of text: all the width */
+	if (COLS >= WIDE_COLS && pane_lines(pane)) { /* lines of text: all the width */
 		l->list_w = COLS;
 		l->list_h = LINES - 2;
 	} else if (COLS >= WIDE_COLS) { /* the detail beside the list */
@@ -7448,6 +7675,10 @@ ui_layout(struct layout *l, int pane)
 		l->list_h = LINES - 3 - l->det_h;
 		l->det_y = l->list_y + l->list_h + 1;
 		l->det_w = COLS;
+	}
+	if (pane == P_QUERY) { /* the columns' names above the rows */
+		l->list_y++;
+		l->list_h--;
 	}
 }
 
@@ -7541,6 +7772,12 @@ tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 		snprintf(count, sizeof count, " %zu/%zu", a->ui.filter.nrows, pane_count(a, p));
 	else if (p < K_COUNT)
 		snprintf(count, sizeof count, " %zu", a->doc ? pane_count(a, p) : 0);
+	else if (p == P_QUERY && a->query.rows && a->ui.filter.on && p == a->ui.pane)
+		snprintf(count, sizeof count, " %zu/%zu%s", a->ui.filter.nrows,
+			 a->query.rows->nrows, a->query.rows->cut ? "+" : "");
+	else if (p == P_QUERY && a->query.rows) /* +: cut at the work bound */
+		snprintf(count, sizeof count, " %zu%s", a->query.rows->nrows,
+			 a->query.rows->cut ? "+" : "");
 	if (form == 0 || p == a->ui.pane)
 		snprintf(out, outsz, " %d %s%s ", p + 1, pane_names[p], count);
 	else if (form == 1)
@@ -7781,6 +8018,96 @@ draw_element_row(struct app *a, int y, int w, size_t row, const struct element *
 		ui_puts(y, x, w - x, e->text, dim);
 }
 
+/* The width w shared by columns that want want[]: those wanting at most a
+ * fair share get it, the others share the rest evenly (4 columns at least:
+ * what does not fit is not drawn). */
+static void
+cols_share(const int *want, int *got, size_t n, int w)
+{
+	size_t c, k = n;
+	int left = w - 2 * (int)(n - 1), more = 1, share;
+
+	for (c = 0; c < n; c++)
+		got[c] = -1;
+	while (more && k > 0) {
+		more = 0;
+		for (c = 0; c < n; c++)
+			if (got[c] < 0 && want[c] <= left / (int)k) {
+				got[c] = want[c];
+				left -= want[c];
+				k--;
+				more = 1;
+			}
+	}
+	share = k ? left / (int)k : 0;
+	for (c = 0; c < n; c++)
+		if (got[c] < 0)
+			got[c] = share > 4 ? share : 4;
+}
+
+/* The Query pane's column widths in w columns: made once a set of rows
+ * and width, from each column's widest cell (looked at up to w) and its
+ * name (12 columns of it at most: the detail shows it whole). */
+static const int *
+query_cols(struct app *a, int w)
+{
+	struct query_pane *qp = &a->query;
+	const struct query_rows *r = qp->rows;
+	size_t i, c, n = r->ncols ? r->ncols : 1;
+	int *want;
+
+	if (qp->cols_w == w)
+		return qp->colw;
+	want = xmalloc(n * sizeof *want);
+	qp->colw = xrealloc(qp->colw, n * sizeof *qp->colw);
+	for (c = 0; c < r->ncols; c++) {
+		int nw = (int)own_width(r->names[c], strlen(r->names[c]));
+
+		want[c] = nw < 1 ? 1 : nw < 12 ? nw : 12;
+	}
+	for (i = 0; i < r->nrows; i++)
+		for (c = 0; c < r->ncols; c++) {
+			const char *s = r->cells[i * r->ncols + c];
+			int cw = (int)own_width(s, strnlen(s, (size_t)w * 4));
+
+			want[c] = cw > want[c] ? cw : want[c];
+		}
+	cols_share(want, qp->colw, r->ncols, w);
+	free(want);
+	qp->cols_w = w;
+	return qp->colw;
+}
+
+/* A Query row (or the names above them): each cell in its column, cut
+ * with a '…'; the last column takes what is left of the width. */
+static void
+draw_query_cells(struct app *a, int y, int w, char *const *cells, attr_t at)
+{
+	const struct query_rows *r = a->query.rows;
+	const int *colw = query_cols(a, w);
+	size_t c;
+	int x = 0;
+
+	for (c = 0; c < r->ncols && x < w; c++) {
+		int cw = c + 1 == r->ncols || x + colw[c] > w ? w - x : colw[c];
+
+		ui_put(y, x, cw, cells[c], strnlen(cells[c], (size_t)cw * 4 + 65), at);
+		x += colw[c] + 2;
+	}
+}
+
+/* Why the Query pane has no rows. */
+static const char *
+query_empty(const struct app *a, struct buf *b)
+{
+	if (!a->query.q)
+		return "no query: press : and type a CSS selector or an XPath expression";
+	if (!a->query.failed[0])
+		return "no match on this page";
+	buf_addf(b, "the query failed on this page: %s", a->query.failed);
+	return b->data;
+}
+
 /* Draws text wrapped into a box (or, draw 0, only counts); returns the
  * rows used. Long text is cut after DETAIL_CAP bytes, so wrapping stays
  * cheap. */
@@ -7953,6 +8280,9 @@ draw_row(struct app *a, const struct layout *l, size_t row)
 	attroff(sel);
 	if (a->ui.pane < K_COUNT)
 		draw_element_row(a, y, l->list_w, row, &a->doc->p->el[idx], sel);
+	else if (a->ui.pane == P_QUERY)
+		draw_query_cells(a, y, l->list_w, a->query.rows->cells + idx * a->query.rows->ncols,
+				 sel);
 	else
 		draw_line_rows(a, l, row, y, 1, 1);
 }
@@ -7965,11 +8295,14 @@ draw_list(struct app *a, const struct layout *l)
 	int y;
 
 	view_clamp(a, l->list_h);
+	if (a->ui.pane == P_QUERY && a->query.rows && a->doc)
+		draw_query_cells(a, l->list_y - 1, l->list_w, a->query.rows->names,
+				 A_BOLD | ui_color(a, CP_DIM));
 	if (n == 0) {
+		struct buf what = {0};
 		const char *why = !a->doc && a->ui.pane != P_TRANSFER ? "no page loaded: press o"
 				  : a->ui.filter.on ? "nothing matches the filter"
-						    : "nothing here";
-		struct buf what = {0};
+				  : a->ui.pane == P_QUERY ? query_empty(a, &what) : "nothing here";
 
 		if (a->doc && a->doc->p->body != BODY_HTML && a->ui.pane != P_TRANSFER &&
 		    !a->ui.filter.on) {
@@ -7980,7 +8313,7 @@ draw_list(struct app *a, const struct layout *l)
 		buf_free(&what);
 		return;
 	}
-	if (a->ui.wrap && a->ui.pane >= K_COUNT) {
+	if (a->ui.wrap && pane_lines(a->ui.pane)) {
 		draw_lines_wrapped(a, l);
 		return;
 	}
@@ -7988,17 +8321,58 @@ draw_list(struct app *a, const struct layout *l)
 		draw_row(a, l, v->top + (size_t)y);
 }
 
+/* A line of the detail: its label in lw columns, its value wrapped in
+ * at most h rows after it. */
+static int
+draw_field_in(struct app *a, int y, const struct layout *l, int h, int lw, const char *label,
+	      const char *value)
+{
+	if (h <= 0)
+		return 0;
+	ui_puts(y, l->det_x + 1, lw - 1, label, A_BOLD | ui_color(a, CP_DIM));
+	return draw_wrapped(y, l->det_x + 1 + lw, l->det_w - 2 - lw, h, value,
+			    strlen(value), 0);
+}
+
 static int
 draw_field(struct app *a, int y, const struct layout *l, int h, const char *label,
 	   const char *value)
 {
-	int lw = 7;
+	return draw_field_in(a, y, l, h, 7, label, value);
+}
 
-	if (h <= 0)
-		return 0;
-	ui_puts(y, l->det_x + 1, lw, label, A_BOLD | ui_color(a, CP_DIM));
-	return draw_wrapped(y, l->det_x + 1 + lw, l->det_w - 2 - lw, h, value,
-			    strlen(value), 0);
+/* The detail of Query row i: which match, each field whole (one row
+ * each kept for those after it), the node's XPath, the row's URL when no
+ * field shows it. */
+static void
+draw_query_detail(struct app *a, const struct layout *l, size_t i)
+{
+	const struct query_rows *r = a->query.rows;
+	const char *path = r->paths[i], *url = r->urls[i];
+	int y = l->det_y, end = l->det_y + l->det_h, lw = 7, h;
+	char head[96];
+	size_t c;
+
+	for (c = 0; c < r->ncols; c++) {
+		int nw = (int)own_width(r->names[c], strlen(r->names[c])) + 1;
+
+		lw = nw > lw ? nw : lw;
+		if (url && !strcmp(url, r->cells[i * r->ncols + c]))
+			url = NULL; /* shown already */
+	}
+	lw = lw < l->det_w / 3 ? lw : l->det_w / 3;
+	snprintf(head, sizeof head, "%zu of %zu%s", ui_view(a)->sel + 1, pane_nrows(a),
+		 r->cut ? " (cut at the work bound: more may match)" : "");
+	y += draw_field_in(a, y, l, 1, lw, "match", head);
+	for (c = 0; c < r->ncols; c++) {
+		h = end - y - (int)(r->ncols - c - 1) - (path != NULL) - (url != NULL);
+		y += draw_field_in(a, y, l, h > 1 ? h : 1, lw, r->names[c],
+				   r->cells[i * r->ncols + c]);
+	}
+	if (path)
+		y += draw_field_in(a, y, l, end - y, lw, "xpath", path);
+	if (url)
+		draw_field_in(a, y, l, end - y, lw, "URL", url);
 }
 
 static void
@@ -8036,6 +8410,8 @@ draw_detail(struct app *a, const struct layout *l)
 			y += draw_field(a, y, l, end - y, "rel", record_rel(e));
 		if (*e->text)
 			draw_field(a, y, l, end - y, "text", e->text);
+	} else if (a->ui.pane == P_QUERY) {
+		draw_query_detail(a, l, pane_index(a, v->sel));
 	} else {
 		const char *s;
 		size_t n;
@@ -8114,11 +8490,56 @@ status_page(const struct app *a, struct buf *b)
 	}
 }
 
+/* The line being typed on the status line, if one is, and its head. */
+static const struct line_edit *
+status_edit(const struct app *a, const char **head)
+{
+	switch (a->ui.mode) {
+	case M_FILTER: *head = "/"; return &a->ui.filter.edit;
+	case M_GOTO: *head = "Go to line "; return &a->ui.go_line;
+	case M_PROMPT: *head = a->ui.prompt.text; return &a->ui.prompt.name;
+	case M_QUERY: *head = ":"; return &a->query.edit;
+	default: return NULL;
+	}
+}
+
+/* Above the query line: a caret under the byte where the expression
+ * stops making sense and why, or how many rows it gives and the keys. */
+static void
+draw_query_info(struct app *a, const struct layout *l, int x0, const char *mb)
+{
+	const struct query_pane *qp = &a->query;
+	attr_t err = A_BOLD | ui_color(a, CP_ERROR);
+	int y = l->status_y - 1, at, w;
+	struct buf b = {0};
+
+	move(y, 0);
+	clrtoeol();
+	if (qp->bad) {
+		at = x0 + ui_width(mb, qp->err_at, COLS);
+		at = at < COLS - 1 ? at : COLS - 1;
+		w = ui_width(qp->err, strlen(qp->err), COLS);
+		ui_puts(y, at, 1, "^", err);
+		if (at + 2 + w <= COLS || at < COLS / 2)
+			ui_puts(y, at + 2, COLS - at - 2, qp->err, err);
+		else
+			ui_puts(y, at - w - 1 > 0 ? at - w - 1 : 0, at - 1, qp->err, err);
+		return;
+	}
+	if (qp->q && qp->rows)
+		buf_addf(&b, "%zu match%s%s · ", qp->rows->nrows, qp->rows->nrows == 1 ? "" : "es",
+			 qp->rows->cut ? " (cut at the work bound)" : "");
+	buf_adds(&b, "Enter keeps it · Esc: the query before · Up, Down: earlier ones");
+	ui_put(y, 0, COLS, b.data, b.len, ui_color(a, CP_DIM));
+	buf_free(&b);
+}
+
 static void
 draw_status(struct app *a, const struct layout *l)
 {
 	struct buf b = {0};
-	const char *hint = " ? help  q quit ";
+	const char *hint = " ? help  q quit ", *head = "";
+	const struct line_edit *e = status_edit(a, &head);
 	int hw = (int)strlen(hint), x;
 	attr_t at = ui_color(a, CP_STATUS);
 
@@ -8126,23 +8547,22 @@ draw_status(struct app *a, const struct layout *l)
 	attron(at | A_REVERSE);
 	hline(' ', COLS);
 	attroff(at | A_REVERSE);
-	if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT || a->ui.mode == M_GOTO) {
-		const struct line_edit *e = a->ui.mode == M_FILTER ? &a->ui.filter.edit
-					    : a->ui.mode == M_GOTO ? &a->ui.go_line
-								   : &a->ui.prompt.name;
+	if (e) {
 		char mb[4 * sizeof e->text / sizeof(wchar_t)];
 
 		edit_get(e, mb, sizeof mb);
-		x = ui_puts(l->status_y, 0, COLS, a->ui.mode == M_FILTER ? "/"
-					  : a->ui.mode == M_GOTO ? "Go to line " : a->ui.prompt.text,
-			    A_BOLD);
+		x = ui_puts(l->status_y, 0, COLS, head, A_BOLD);
 		a->ui.cursor_x = x + (int)e->cur; /* ASCII-width cursor: good enough */
+		if (a->ui.mode == M_QUERY)
+			draw_query_info(a, l, x, mb);
 		x += ui_puts(l->status_y, x, COLS - x - 1, mb, 0);
 		if (a->ui.msg.len && x + 4 < COLS) /* why the name was refused */
 			ui_put(l->status_y, x + 2, COLS - x - 3, a->ui.msg.data, a->ui.msg.len,
 			       A_BOLD | ui_color(a, CP_ERROR));
 		return;
 	}
+	if (a->ui.pane == P_QUERY && a->query.rows && a->query.rows->cut && !a->ui.msg.len)
+		buf_adds(&b, "query cut at the work bound: its first matches only · ");
 	if (a->ui.msg.len)
 		buf_add(&b, a->ui.msg.data, a->ui.msg.len);
 	else if (a->fetch)
@@ -8229,6 +8649,9 @@ draw_help(struct app *a)
 		     "Ctrl-C, Ctrl-Z\tquit; suspend (fg resumes)\n"
 		     "In the URL form\t(o opens it)\n");
 	help_lines(&keys_text, form_keys, nform_keys, "  ");
+	buf_adds(&keys_text, "In the query line\t(: opens it; Left, Right, Home, End, Backspace "
+		     "and Ctrl-U edit it)\n");
+	help_lines(&keys_text, query_keys, nquery_keys, "  ");
 	help_wrap(&keys_text, COLS > 38 ? (size_t)COLS - 28 : 10, &b);
 	buf_free(&keys_text);
 	a->ui.help_rows = 0;
@@ -8378,7 +8801,7 @@ ui_draw_move(struct app *a, const struct layout *l)
 	struct view *v = ui_view(a);
 
 	if (!a->ui.moved || a->ui.changed || a->ui.mode != M_LIST || l->small || pane_nrows(a) == 0 ||
-	    (a->ui.wrap && a->ui.pane >= K_COUNT) || /* rows of several lines */
+	    (a->ui.wrap && pane_lines(a->ui.pane)) || /* rows of several lines */
 	    d->pane != a->ui.pane ||
 	    d->doc != a->doc || d->lines != LINES || d->cols != COLS ||
 	    d->nrows != pane_nrows(a) || d->filtering != a->ui.filter.on)
@@ -8459,7 +8882,8 @@ ui_draw(struct app *a)
 	wnoutrefresh(stdscr);
 	if (a->ui.mode == M_FORM) {
 		form_draw(a);
-	} else if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT || a->ui.mode == M_GOTO) {
+	} else if (a->ui.mode == M_FILTER || a->ui.mode == M_PROMPT || a->ui.mode == M_GOTO ||
+		   a->ui.mode == M_QUERY) {
 		move(l.status_y, a->ui.cursor_x < COLS ? a->ui.cursor_x : COLS - 1);
 		curs_set(1);
 		wnoutrefresh(stdscr);
@@ -9048,7 +9472,8 @@ parse_done(struct app *a)
 	struct transfer *t;
 	struct page *p = parse_end(a, 0, &t);
 	struct doc *d;
-	int watching = a->ui.pane == P_TRANSFER, again = a->restore != NULL;
+	int watching = a->ui.pane == P_TRANSFER || (a->ui.pane == P_QUERY && a->query.q);
+	int again = a->restore != NULL;
 
 	story_page(t, p);
 	d = doc_new(t, p);
@@ -9115,6 +9540,20 @@ download_done(struct app *a)
 }
 
 static void
+query_app_free(struct query_pane *qp)
+{
+	size_t i;
+
+	query_set(qp, NULL, NULL);
+	query_rows_drop(qp);
+	free(qp->before);
+	free(qp->draft);
+	free(qp->colw);
+	for (i = 0; i < qp->nhist; i++)
+		free(qp->hist[i]);
+}
+
+static void
 app_free(struct app *a)
 {
 	size_t i;
@@ -9141,6 +9580,7 @@ app_free(struct app *a)
 	free(a->ui.form.keep[0]);
 	free(a->ui.form.keep[1]);
 	buf_free(&a->ui.msg);
+	query_app_free(&a->query);
 }
 
 /* ==== input: the line editor, each mode's keys, the key dispatch ==== */
@@ -9372,6 +9812,101 @@ form_key(struct app *a, wint_t c, int fkey)
 			 "control characters are not part of a URL");
 }
 
+/* Up and Down: the queries entered before, then the line as typed. */
+static void
+query_recall(struct app *a, int dir)
+{
+	struct query_pane *qp = &a->query;
+	char mb[4 * sizeof qp->edit.text / sizeof(wchar_t)];
+
+	if (dir < 0 ? qp->hist_at == 0 : qp->hist_at >= qp->nhist)
+		return;
+	if (dir < 0 && qp->hist_at == qp->nhist) {
+		edit_get(&qp->edit, mb, sizeof mb);
+		free(qp->draft);
+		qp->draft = xstrdup(mb);
+	}
+	qp->hist_at = dir < 0 ? qp->hist_at - 1 : qp->hist_at + 1;
+	edit_set(&qp->edit, qp->hist_at < qp->nhist ? qp->hist[qp->hist_at]
+			    : qp->draft ? qp->draft : "");
+	qp->typed = 1;
+}
+
+/* The query entered joins the ones Up recalls (the oldest go first). */
+static void
+query_remember(struct query_pane *qp)
+{
+	if (!qp->expr || (qp->nhist && !strcmp(qp->hist[qp->nhist - 1], qp->expr)))
+		return;
+	if (qp->nhist == QUERY_HIST) {
+		free(qp->hist[0]);
+		memmove(qp->hist, qp->hist + 1, (QUERY_HIST - 1) * sizeof *qp->hist);
+		qp->nhist--;
+	}
+	qp->hist[qp->nhist++] = xstrdup(qp->expr);
+}
+
+/* Enter: the query typed stays in force, for this page and the next. */
+static void
+query_enter(struct app *a, int arg)
+{
+	struct query_pane *qp = &a->query;
+
+	(void)arg;
+	query_sync(a);
+	if (qp->bad) { /* the caret says where; the line stays open to mend it */
+		ui_message(a, 1, "mend it, or Esc");
+		return;
+	}
+	a->ui.mode = M_LIST;
+	query_remember(qp);
+	if (qp->expr)
+		ui_message(a, 0, "query kept: each page opened from here shows its matches "
+			   "(: edits it)");
+	else
+		ui_message(a, 0, "no query");
+}
+
+/* Esc: the line is left as in vim, undone: the query in force before :
+ * comes back, and so do its rows. */
+static void
+query_escape(struct app *a, int arg)
+{
+	struct query_pane *qp = &a->query;
+	struct query_error err = {0};
+	int same = qp->expr && qp->before ? !strcmp(qp->expr, qp->before) : qp->expr == qp->before;
+	struct query *q;
+
+	(void)arg;
+	a->ui.mode = M_LIST;
+	qp->bad = qp->typed = 0;
+	if (!same) {
+		q = qp->before ? query_compile(qp->before, &err) : NULL;
+		query_set(qp, q ? qp->before : NULL, q);
+	}
+	ui_message(a, 0, qp->expr ? "query line left: the query before it is back"
+				  : "query line left: no query");
+}
+
+/* The query line: its own keys (query_keys[]), else an edit of the line,
+ * compiled and run once the keys pending are read (query_sync). */
+static void
+query_key(struct app *a, wint_t c, int fkey)
+{
+	const struct key *k = key_find(query_keys, nquery_keys, c, fkey);
+	struct line_edit was = a->query.edit;
+
+	a->ui.msg.len = 0;
+	if (k) {
+		k->fn(a, k->arg);
+		return;
+	}
+	edit_key(&a->query.edit, c, fkey);
+	if (was.len != a->query.edit.len ||
+	    wmemcmp(was.text, a->query.edit.text, was.len) != 0)
+		a->query.typed = 1;
+}
+
 static void
 help_key(struct app *a, wint_t c, int fkey)
 {
@@ -9453,6 +9988,8 @@ static void
 on_key(struct app *a, wint_t c, int fkey)
 {
 	story_sync(a);
+	if (a->ui.mode != M_QUERY) /* typing: the line is run once the keys are read */
+		query_sync(a);
 	if (a->ui.mode != M_LIST || (fkey && (c == KEY_RESIZE || c == KEY_MOUSE)))
 		a->ui.changed = 1; /* key_dispatch tells moves from changes itself */
 	if (fkey && c == KEY_RESIZE) {
@@ -9480,6 +10017,7 @@ on_key(struct app *a, wint_t c, int fkey)
 	case M_CONFIRM: confirm_key(a, c); break;
 	case M_HELP: help_key(a, c, fkey); break;
 	case M_GOTO: goto_key(a, c, fkey); break;
+	case M_QUERY: query_key(a, c, fkey); break;
 	default: key_dispatch(a, c, fkey); break;
 	}
 }
@@ -9575,6 +10113,25 @@ act_pane_jump(struct app *a, int arg)
 	pane_switch(a, arg);
 }
 
+/* :, the query line: the Query pane shows what it matches as it is typed. */
+static void
+act_query(struct app *a, int arg)
+{
+	struct query_pane *qp = &a->query;
+
+	(void)arg;
+	if (a->ui.pane != P_QUERY)
+		pane_switch(a, P_QUERY);
+	free(qp->before);
+	qp->before = qp->expr ? xstrdup(qp->expr) : NULL;
+	edit_set(&qp->edit, qp->expr ? qp->expr : "");
+	qp->hist_at = qp->nhist;
+	free(qp->draft);
+	qp->draft = NULL;
+	qp->bad = 0;
+	a->ui.mode = M_QUERY;
+}
+
 static void
 act_open(struct app *a, int arg)
 {
@@ -9596,26 +10153,29 @@ static void
 act_follow(struct app *a, int arg)
 {
 	const struct element *e = selected_element(a);
+	const char *url = e ? e->url : query_selected_url(a);
 	struct uri u;
 
 	(void)arg;
-	if (!e) {
-		ui_message(a, 1, "Enter follows the selected link (Links pane)");
+	if (!url) {
+		ui_message(a, 1, query_selected(a) != (size_t)-1
+			   ? "this row has no URL (a field url, or @href, gives one)"
+			   : "Enter follows the selected link (Links pane, or a Query row)");
 		return;
 	}
-	uri_split(e->url, strlen(e->url), &u);
+	uri_split(url, strlen(url), &u);
 	if (!scheme_is_http(u.scheme, u.scheme_len)) {
-		ui_message(a, 1, is_file_url(e->url) ? "not an http(s) URL: a page's link to a "
+		ui_message(a, 1, is_file_url(url) ? "not an http(s) URL: a page's link to a "
 			   "local file is not followed (o opens a file you name)"
 			   : "not an http(s) URL: not fetched");
 		return;
 	}
-	if (e->rule->kind != K_LINK && strcmp(e->rule->tag, "iframe") &&
+	if (e && e->rule->kind != K_LINK && strcmp(e->rule->tag, "iframe") &&
 	    strcmp(e->rule->tag, "frame")) {
 		ui_message(a, 1, "not a page: d downloads it");
 		return;
 	}
-	fetch_start(a, e->url, NULL, 0);
+	fetch_start(a, url, NULL, 0);
 }
 
 static void
@@ -9644,6 +10204,7 @@ act_back(struct app *a, int arg)
 	a->ui.pane = a->doc->pane;
 	a->ui.story_lines.src = a->ui.src_lines.src = NULL; /* another page: index anew */
 	filter_clear(a);
+	query_sync(a); /* the Query pane's rows of this page, before its filter */
 	filter_restore(a);
 }
 
@@ -9701,30 +10262,31 @@ static void
 act_download(struct app *a, int arg)
 {
 	const struct element *e = selected_element(a);
-	const char *why = NULL;
+	const char *why = NULL, *at = e ? e->url : query_selected_url(a);
 	struct uri u;
 	char *name, *url;
 
 	(void)arg;
-	if (!e && a->doc && a->doc->p->body != BODY_HTML) {
+	if (!at && a->doc && a->doc->p->body != BODY_HTML) {
 		act_save(a, 0); /* not a page: d saves the body itself, already here */
 		return;
 	}
-	if (!e) {
-		ui_message(a, 1, "select an element to download");
+	if (!at) {
+		ui_message(a, 1, query_selected(a) != (size_t)-1 ? "this row has no URL to download"
+			   : "select an element to download");
 		return;
 	}
 	if (a->download.t) { /* one at a time: a second d must not drop the first */
 		ui_message(a, 1, "a download is running — Esc cancels it");
 		return;
 	}
-	uri_split(e->url, strlen(e->url), &u);
-	if (!scheme_is_http(u.scheme, u.scheme_len) || strlen(e->url) > URL_FIELD_MAX) {
-		ui_message(a, 1, strlen(e->url) > URL_FIELD_MAX ? "this URL is too long to fetch"
+	uri_split(at, strlen(at), &u);
+	if (!scheme_is_http(u.scheme, u.scheme_len) || strlen(at) > URL_FIELD_MAX) {
+		ui_message(a, 1, strlen(at) > URL_FIELD_MAX ? "this URL is too long to fetch"
 			   : "not an http(s) URL: nothing to download");
 		return;
 	}
-	url = url_normalize(e->url, &why);
+	url = url_normalize(at, &why);
 	if (!url) {
 		ui_message(a, 1, "%s", why);
 		return;
@@ -9738,8 +10300,36 @@ act_download(struct app *a, int arg)
 
 #define CLIP_LINE_MAX (64 * 1024) /* bytes of a Transfer or Source line copied */
 
+/* What y copies of a Query row: its cells, tab-separated and made safe
+ * as in TSV; Y: its node's XPath. */
+static int
+yank_query(struct app *a, struct buf *out, const char **what, int xpath)
+{
+	const struct query_rows *r = a->query.rows;
+	size_t i = query_selected(a), c;
+
+	if (i == (size_t)-1 || (xpath && !r->paths[i]))
+		return 0;
+	if (xpath) {
+		buf_add_safe(out, r->paths[i], strlen(r->paths[i]), SAN_TSV);
+		*what = "XPath";
+		return 1;
+	}
+	for (c = 0; c < r->ncols && out->len < CLIP_LINE_MAX; c++) {
+		const char *s = r->cells[i * r->ncols + c];
+
+		if (c)
+			buf_addc(out, '\t');
+		buf_add_safe(out, s, strnlen(s, CLIP_LINE_MAX), SAN_TSV);
+	}
+	utf8_trim_tail(out);
+	*what = r->ncols > 1 ? "row (its cells, tab-separated)" : "value";
+	return 1;
+}
+
 /* What y copies: the selected URL as it is fetched, or the selected line of
- * the Transfer or Source pane made safe (controls become spaces). */
+ * the Transfer or Source pane made safe (controls become spaces), or the
+ * Query row's value. */
 static int
 yank_text(struct app *a, struct buf *out, const char **what)
 {
@@ -9752,6 +10342,8 @@ yank_text(struct app *a, struct buf *out, const char **what)
 		*what = "URL";
 		return 1;
 	}
+	if (a->ui.pane == P_QUERY)
+		return yank_query(a, out, what, 0);
 	if (a->ui.pane < K_COUNT || pane_nrows(a) == 0)
 		return 0;
 	row_line(a, pane_index(a, ui_view(a)->sel), &s, &n);
@@ -9768,8 +10360,13 @@ act_yank(struct app *a, int arg)
 	const char *what = "", *in_tmux = getenv("TMUX");
 	int osc, tmux = -2; /* not in tmux */
 
-	(void)arg;
-	if (!yank_text(a, &text, &what)) {
+	if (arg && !yank_query(a, &text, &what, 1)) {
+		ui_message(a, 1, query_selected(a) == (size_t)-1
+			   ? "Y copies the XPath of a Query row (8, or : to type a query)"
+			   : "this row is a value, not a node: it has no XPath");
+		return;
+	}
+	if (!arg && !yank_text(a, &text, &what)) {
 		ui_message(a, 1, "select an element (or a line) to copy");
 		return;
 	}
@@ -9855,7 +10452,7 @@ act_hscroll(struct app *a, int arg)
 	long keep = a->ui.hshift;
 	int half;
 
-	if (a->ui.pane < K_COUNT || pane_nrows(a) == 0) {
+	if (!pane_lines(a->ui.pane) || pane_nrows(a) == 0) {
 		ui_message(a, 1, "< and > move the lines of Source and Transfer");
 		return;
 	}
@@ -10436,6 +11033,7 @@ run_tui(struct app *a)
 			break; /* no last wait: q exits at once */
 		if (a->ui.dirty || a->fetch || a->parsing || a->download.t) {
 			story_sync(a);
+			query_sync(a);
 			ui_draw(a);
 			a->ui.dirty = 0;
 		}

@@ -1,0 +1,244 @@
+#!/bin/bash
+# The Query pane on the screen: `:` opens the query line and the pane, the
+# rows follow the expression as it is typed, a bad expression gets a caret
+# under where it goes wrong while the rows before stay, Enter keeps it, Esc
+# brings back the one before, Up recalls; fields are columns (at 80
+# columns too), y and Y copy a row's value and its XPath, the filter, d and
+# Enter act on result rows, the query stays in force from page to page (a
+# listing walk), the help lists the keys, and every key while the line is
+# open leaves the program running with a sane screen.
+#
+# Run from the repository root:  prove -v tests/query-tui.t
+# (SCRAPER=./scraper-asan TIME_SCALE=3 prove -v tests/query-tui.t for the
+# sanitizer build; QUERY_ONLY=REGEX runs the scenarios whose function matches.)
+
+. "$(dirname "$0")/lib.sh"
+require_scraper
+. "$(dirname "$0")/tmux-lib.sh"
+SCENARIO_ONLY=${QUERY_ONLY:-.}
+start_server
+
+LAST=     # the status line (the screen's last row)
+ABOVE=    # the row above it: the query line's caret, or its count and keys
+split_screen() {
+    LAST=$(tail -1 <<<"$SCREEN")
+    ABOVE=$(tail -2 <<<"$SCREEN" | head -1)
+}
+
+# query EXPR: open the query line (from the list) and type EXPR.
+query() {
+    keys :
+    wait_status '^:' || return 1
+    keys C-u
+    type_text "$1"
+    wait_status "^:$(re_quote "$1")" || return 1
+}
+
+# rows_shown: the list's rows of the Query pane (between its names and the
+# detail), leading blanks kept.
+rows_shown() { sed -n '3,/^[─q]\{20\}/p' <<<"$SCREEN" | grep -v '^[─q]\{20\}'; }
+
+# col_of LINE TEXT: the 0-based column where TEXT starts in LINE (characters).
+col_of() {
+    local pre=${1%%"$2"*}
+    [ "$pre" = "$1" ] && echo -1 && return
+    echo "${#pre}"
+}
+
+# ---- typing, the caret, Enter, Esc, Up --------------------------------------
+t_typing() {
+    tui_start "$BASE/q/list1.html"
+    wait_status 'HTTP 200' || return
+    query '//td[@class="name"]' || return
+    wait_screen 'Query 3( |$)' || return
+    pass "$TNAME: : opens the query line and the Query pane, with its count in the tab"
+    screen_ok 'grep -q "^Alpha widget" <<<"$SCREEN" && grep -q "^Beta widget" <<<"$SCREEN"' \
+        "the matches show as the expression is typed (no Enter)"
+    split_screen
+    like "$ABOVE" '3 matches' "$TNAME: the row above the line counts the matches"
+    # a character that makes the expression wrong: a caret under it, the
+    # rows before stay
+    type_text ' $'
+    wait_until 'split_screen; [[ $ABOVE == *^* ]]' "a caret under the bad character" || return
+    is "$(col_of "$ABOVE" '^')" "$(col_of "$LAST" '$')" "$TNAME: the caret is under the '\$' typed"
+    screen_ok 'grep -q "^Alpha widget" <<<"$SCREEN"' "the last valid rows stay under a bad expression"
+    like "$ABOVE" '\^ +[^ ]' "$TNAME: the caret is followed by why"
+    keys Enter
+    wait_status 'mend it' || return
+    pass "$TNAME: Enter on a bad expression keeps the line open and says so"
+    keys BSpace BSpace Enter
+    wait_status 'query kept' || return
+    pass "$TNAME: Enter keeps a valid expression and leaves the line"
+    screen_ok 'grep -q "Query 3" <<<"$SCREEN"' "... its rows stay"
+    # Esc: the query before : comes back
+    query '//a' || return
+    wait_screen 'Query 4( |$)' || return
+    keys Escape
+    wait_status 'query line left: the query before it is back' || return
+    wait_screen 'Query 3( |$)' || return
+    pass "$TNAME: Esc leaves the line and brings back the query before it, with its rows"
+    # Up: the queries entered, kept across pages
+    keys o C-u
+    type_text "$BASE/q/list2.html"
+    keys Enter
+    wait_status 'list2\.html' || return
+    keys : C-u Up
+    wait_status '^://td\[@class="name"\] *$' || return
+    pass "$TNAME: Up recalls the query entered before, on another page"
+    keys Down
+    wait_status '^: *$' || return
+    pass "$TNAME: Down comes back to the line as typed"
+    keys Escape
+    wait_screen 'Query 2( |$)' || return
+    pass "$TNAME: the query in force is run on the new page (2 names there)"
+    quit_clean
+}
+
+# ---- fields as columns, the detail, y and Y, the filter, d ---------------------
+t_columns() {
+    local TUI_W=80 TUI_H=24
+    tui_start "$BASE/q/list1.html"
+    wait_status 'HTTP 200' || return
+    query '//table[@class="items"]/tr { ./td[1], ./td[2], .//a/@href }' || return
+    keys Enter
+    wait_screen 'Query 3( |$)' || return
+    local names alpha beta omega
+    names=$(sed -n 2p <<<"$SCREEN")
+    like "$names" '^\./td\[1\] +\./td\[2\] +\.//a/@href' "$TNAME: the fields' names head the columns"
+    alpha=$(grep '^Alpha widget' <<<"$SCREEN")
+    beta=$(grep '^Beta widget' <<<"$SCREEN")
+    omega=$(grep '^Omega widget' <<<"$SCREEN")
+    like "$alpha" '^Alpha widget +10 +/q/item/alpha *$' "$TNAME: a row shows each field in its column"
+    like "$omega" '^Omega widget.*… +99 +/q/item/omega *$' \
+        "$TNAME: at 80 columns a long cell is cut with …, the fields after it still shown"
+    is "$(col_of "$omega" 99)" "$(col_of "$alpha" 10)" "$TNAME: the columns are aligned (price)"
+    is "$(col_of "$omega" /q/item)" "$(col_of "$beta" /q/item)" "$TNAME: the columns are aligned (href)"
+    # the detail: the whole row, the XPath
+    select_row 3 3 || return
+    screen_ok 'grep -q "far too long" <<<"$SCREEN"' "the detail shows the whole of a cut cell"
+    screen_ok 'grep -Eq "xpath +/html/body/table/tr\[3\]" <<<"$SCREEN"' "the detail shows the node's XPath"
+    # y: the row's value; Y: its XPath
+    select_row 2 3 || return
+    keys y
+    wait_until '[ "$(tm show-buffer 2>/dev/null)" = "Beta widget	20	/q/item/beta" ]' \
+        "y copies the row's cells, tab-separated" || return
+    pass "$TNAME: y copies the row's value (its cells, tab-separated)"
+    keys Y
+    wait_until '[ "$(tm show-buffer 2>/dev/null)" = "/html/body/table/tr[2]" ]' \
+        "Y copies the row's XPath" || return
+    pass "$TNAME: Y copies the node's XPath"
+    # the filter narrows the result rows
+    keys /
+    type_text 'beta'
+    wait_screen 'Query 1/3' || return
+    screen_ok '[ "$(rows_shown | grep -c widget)" = 1 ]' "the filter keeps the rows holding its word"
+    keys Escape
+    wait_screen 'Query 3( |$)' || return
+    pass "$TNAME: Esc clears the filter of the Query pane"
+    # d on a row without a URL of its own (tr): the message; on a link: the prompt
+    query '//a' || return
+    keys Enter
+    wait_screen 'Query 4( |$)' || return
+    select_row 1 4 || return
+    keys d
+    wait_status '^Download as Files/alpha' || return
+    pass "$TNAME: d on a row with a URL offers to download it"
+    keys Escape
+    keys 6 Y
+    wait_status 'Y copies the XPath of a Query row' || return
+    pass "$TNAME: Y elsewhere says what it copies"
+    quit_clean
+}
+
+# ---- the query kept from page to page: a listing walk -------------------------
+t_walk() {
+    tui_start "$BASE/q/list1.html"
+    wait_status 'HTTP 200' || return
+    query '//td[@class="name"] | //a[@class="next"] { text, url }' || return
+    keys Enter
+    wait_screen 'Query 4( |$)' || return
+    keys G
+    wait_screen "$(nth_of 4 4)" || return
+    keys Enter
+    wait_status 'list2\.html' || return
+    wait_screen '^Delta gadget' || return
+    pass "$TNAME: Enter on a row with a URL follows it; the new page opens on the Query pane, its matches shown"
+    screen_ok 'grep -Eq "Query 2( |$)" <<<"$SCREEN"' "the kept query is applied to the new page (2 rows)"
+    keys BSpace
+    wait_screen '^Alpha widget' || return
+    screen_ok 'grep -Eq "Query 4( |$)" <<<"$SCREEN"' "back: the query runs on the page before"
+    keys r
+    wait_status 'HTTP 200' || return
+    wait_screen '^Alpha widget' || return
+    pass "$TNAME: reload keeps the query"
+    keys 1
+    wait_screen 'next page' || return
+    keys G Enter
+    wait_status 'list2\.html' || return
+    keys 8
+    wait_screen '^Delta gadget' || return
+    pass "$TNAME: a page followed from the Links pane has the query's rows too"
+    # an empty line clears the query
+    keys : C-u Enter
+    wait_status 'no query' || return
+    wait_screen 'no query: press :' || return
+    pass "$TNAME: an empty line clears the query"
+    quit_clean
+}
+
+# ---- the help lists the keys ---------------------------------------------------
+t_help() {
+    local TUI_H=90
+    tui_start "$BASE/q/list1.html"
+    wait_status 'HTTP 200' || return
+    keys '?'
+    wait_screen 'Keys \(j/k' || return
+    screen_ok 'grep -Eq "^  :  +the query line" <<<"$SCREEN"' "the help lists :"
+    screen_ok 'grep -Eq "^  Y  +copy the XPath" <<<"$SCREEN"' "the help lists Y"
+    screen_ok 'grep -Eq "^  1-8  +.*8 \(Query\)" <<<"$SCREEN"' "the help lists the Query pane's number"
+    screen_ok 'grep -Eq "In the query line" <<<"$SCREEN"' "the help has the query line's keys"
+    screen_ok 'grep -Eq "^    Up  +the query entered before" <<<"$SCREEN"' "... Up"
+    screen_ok 'grep -Eq "^    Esc  +leave the line" <<<"$SCREEN"' "... Esc"
+    keys q
+    quit_clean
+}
+
+# ---- every key while the line is open --------------------------------------------
+# The keys of tests/states.t, and : and Y: after each the program runs, and
+# the screen is sane (the tab bar on the first row); the line is opened
+# again when a key left it.
+Q_KEYS=(j Down k Up NPage Space PPage G End g Home y Y : / o s d Tab BTab 1 8
+        Enter C-j Right l BSpace C-h h Left r C-l C-u C-a C-e C-k C-w C-s C-q
+        DC IC F1 F12 x '?' u '#' '<' '>' w Escape q)
+t_every_key() {
+    tui_start "$BASE/q/list1.html"
+    wait_status 'HTTP 200' || return
+    query '//a { text, url }' || return
+    keys Enter
+    wait_status 'query kept' || return
+    local k n=0 bad=0
+    for k in "${Q_KEYS[@]}"; do
+        keys Escape
+        wait_until '[[ $(tail -1 <<<"$SCREEN") != :* ]]' "Esc leaves the query line" || return
+        keys :
+        wait_status '^://a' || return
+        keys "$k"
+        n=$((n + 1))
+        if ! wait_until '[ ! -s "$TDIR/exitfile" ] && grep -q "^ 1 Links" <<<"$SCREEN"' \
+            "after $k in the query line: running, the tab bar on the first row"; then
+            bad=1
+            break
+        fi
+    done
+    [ "$bad" = 0 ] && pass "$TNAME: $n keys in the query line: the program runs and its screen is sane"
+    keys Escape Escape
+    wait_until '[[ $(tail -1 <<<"$SCREEN") != :* ]]' "the query line closed" || return
+    quit_clean
+}
+
+scenario "typing" t_typing
+scenario "columns" t_columns
+scenario "walk" t_walk
+scenario "help" t_help
+scenario "every key" t_every_key
+done_testing
