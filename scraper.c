@@ -3776,11 +3776,6 @@ page_unparsed(const char *body, size_t len, const char *url, enum body_kind kind
 
 #define QUERY_FIELDS_MAX 32
 
-#define QUERY_OPS_PER_S 20e6 /* libxml2's XPath operations a second, about:
-				 --timeout bounds a query by them */
-
-#define QUERY_BYTES_PER_OP 16 /* text copied out counts as work: an
-				 element's text is its whole subtree's */
 
 enum field_kind { FK_TEXT, FK_HTML, FK_XPATH, FK_ATTR, FK_URL, FK_SELECT };
 
@@ -4258,34 +4253,184 @@ fail:
 
 /* ---- the rows ---- */
 
-/* Whether the work bound was reached: 2.9.14 tells no handler, only
- * stderr, when it stops an evaluation there. */
-static int
-xpath_spent(xmlXPathContextPtr x)
-{
-	return x->opLimit && x->opCount >= x->opLimit;
-}
+/*
+ * libxml2 2.9.14 counts an evaluation's steps against opLimit, not the
+ * nodes it merges, each set into the last one by one: every element
+ * under every div of a 2 MB page took 50 s and a handful of operations.
+ * So an evaluation with a time bound runs in a child process
+ * (a fork: the tree is already there), which sends its rows down a pipe
+ * as it makes them and is killed when the time is up; the rows that came
+ * are kept. Without a bound it runs here. Either way rows travel as bytes:
+ * 'R' and the row's strings, then 'D' (done) or 'E' (an error), each
+ * string a 4-byte length (UINT32_MAX: NULL) and its bytes.
+ */
 
-/* What one run has at hand. */
+#define QUERY_FLUSH 65536
+
+#define QUERY_ROWS_MAX (256L * 1024 * 1024) /* bytes of rows kept at most */
+
+/* What one evaluation has at hand. */
 struct query_eval {
 	const struct query *q;
 	xmlDocPtr doc;
 	xmlXPathContextPtr x;
 	struct xpath_seen seen;
 	struct resolver r;
-	struct query_rows *out;
+	struct buf wire;            /* rows made, as sent */
+	int fd;                     /* the pipe to the parent, or -1 */
 };
 
-/* Charges bytes copied out to the bound; whether it is spent. */
-static int
-eval_spent(struct query_eval *e, size_t bytes)
+static void
+wire_str(struct buf *w, const char *s)
 {
-	xmlXPathContextPtr x = e->x;
+	uint32_t n = s ? (uint32_t)strlen(s) : UINT32_MAX;
 
-	x->opCount += bytes / QUERY_BYTES_PER_OP;
-	if (x->opLimit && x->opCount > x->opLimit)
-		e->out->cut = 1;
-	return e->out->cut;
+	buf_add(w, &n, sizeof n);
+	if (s)
+		buf_add(w, s, n);
+}
+
+/* Takes a string off the wire at *at: 1, 0 when it has not all come. */
+static int
+wire_get(const struct buf *w, size_t *at, char **s)
+{
+	uint32_t n;
+
+	if (w->len - *at < sizeof n)
+		return 0;
+	memcpy(&n, w->data + *at, sizeof n);
+	if (n == UINT32_MAX) {
+		*s = NULL;
+		*at += sizeof n;
+		return 1;
+	}
+	if (w->len - *at - sizeof n < n)
+		return 0;
+	*s = xstrndup(w->data + *at + sizeof n, n);
+	*at += sizeof n + n;
+	return 1;
+}
+
+/* In the child, rows go to the parent as they are made; a parent gone
+ * (killed the time, or a reader that stopped) ends the child. */
+static void
+wire_flush(struct query_eval *e, size_t threshold)
+{
+	if (e->fd < 0 || e->wire.len < threshold)
+		return;
+	if (write_all(e->fd, e->wire.data, e->wire.len) < 0)
+		_exit(0);
+	e->wire.len = 0;
+}
+
+/* Whether two siblings count together in a path: the same type (text
+ * and CDATA alike), and for an element or a PI the same name. */
+static int
+step_same(const xmlNode *a, const xmlNode *b)
+{
+	int ta = a->type == XML_CDATA_SECTION_NODE ? XML_TEXT_NODE : (int)a->type;
+	int tb = b->type == XML_CDATA_SECTION_NODE ? XML_TEXT_NODE : (int)b->type;
+
+	if (ta != tb)
+		return 0;
+	return (ta != XML_ELEMENT_NODE && ta != XML_PI_NODE) ||
+	       !strcmp((const char *)a->name, (const char *)b->name);
+}
+
+static size_t
+step_hash(const xmlNode *n)
+{
+	const unsigned char *s = n->name;
+	size_t h = n->type == XML_CDATA_SECTION_NODE ? XML_TEXT_NODE : n->type;
+
+	if ((n->type == XML_ELEMENT_NODE || n->type == XML_PI_NODE) && s)
+		while (*s)
+			h = h * 31 + *s++;
+	return h;
+}
+
+/* The steps of every child of parent (see node_step() below): an open
+ * table of each kind's first and last child. */
+static void
+steps_index(xmlNode *parent)
+{
+	size_t nkids = 0, cap, h, i;
+	xmlNode *c, **first, **last;
+
+	for (c = parent->children; c; c = c->next)
+		nkids++;
+	for (cap = 16; cap < nkids * 2; cap *= 2)
+		;
+	first = xmalloc(cap * sizeof *first);
+	last = xmalloc(cap * sizeof *last);
+	memset(first, 0, cap * sizeof *first);
+	for (c = parent->children; c; c = c->next) {
+		for (h = step_hash(c) & (cap - 1); first[h] && !step_same(first[h], c);
+		     h = (h + 1) & (cap - 1))
+			;
+		if (!first[h]) {
+			first[h] = c;
+			c->_private = (void *)(uintptr_t)2;
+		} else {
+			c->_private = (void *)(((uintptr_t)last[h]->_private | 1) + 2);
+		}
+		last[h] = c;
+	}
+	for (i = 0; i < cap; i++)
+		if (first[i] && first[i] != last[i])
+			first[i]->_private = (void *)((uintptr_t)first[i]->_private | 1);
+	free(first);
+	free(last);
+}
+
+/* The step of n in its path, memoised: n's index among its parent's
+ * children of its name and type, times two, plus one when there are
+ * others. Kept in _private, the tree's field for applications, and made
+ * for all the parent's children at once: xmlGetNodePath() looks through
+ * every sibling of every step, which made 20,000 rows take 17 s. */
+static uintptr_t
+node_step(xmlNode *n)
+{
+	if (!n->_private && n->parent)
+		steps_index(n->parent);
+	return (uintptr_t)n->_private;
+}
+
+/* A node's XPath, as xmlGetNodePath() writes it, in one pass. */
+static char *
+node_path(xmlNode *n)
+{
+	struct buf b = {0}, step = {0};
+	xmlNode *at;
+
+	if (n->type == XML_DOCUMENT_NODE || n->type == XML_HTML_DOCUMENT_NODE)
+		return xstrdup("/");
+	buf_adds(&b, "");
+	for (at = n; at && at->type != XML_DOCUMENT_NODE && at->type != XML_HTML_DOCUMENT_NODE;
+	     at = at->parent) {
+		uintptr_t s = at->type == XML_ATTRIBUTE_NODE ? 0 : node_step(at);
+
+		step.len = 0;
+		if (at->type == XML_ELEMENT_NODE)
+			buf_addf(&step, "/%s", (const char *)at->name);
+		else if (at->type == XML_ATTRIBUTE_NODE)
+			buf_addf(&step, "/@%s", (const char *)at->name);
+		else if (at->type == XML_TEXT_NODE || at->type == XML_CDATA_SECTION_NODE)
+			buf_adds(&step, "/text()");
+		else if (at->type == XML_COMMENT_NODE)
+			buf_adds(&step, "/comment()");
+		else if (at->type == XML_PI_NODE)
+			buf_addf(&step, "/processing-instruction('%s')", (const char *)at->name);
+		else
+			buf_adds(&step, "/node()");
+		if (s & 1)
+			buf_addf(&step, "[%zu]", (size_t)(s >> 1));
+		buf_add(&step, b.data, b.len); /* prepended: the path is made upwards */
+		b.len = 0;
+		buf_add(&b, step.data, step.len);
+	}
+	buf_free(&step);
+	return b.data;
 }
 
 /* A node's text: an element's with whitespace collapsed (the `text`
@@ -4340,6 +4485,7 @@ node_url(xmlNode *n, struct resolver *r)
 {
 	xmlChar *v = NULL;
 	size_t i;
+	char *u;
 
 	for (i = 0; i < sizeof url_attrs / sizeof url_attrs[0] && !v; i++) {
 		if (n->type == XML_ELEMENT_NODE)
@@ -4350,12 +4496,9 @@ node_url(xmlNode *n, struct resolver *r)
 	}
 	if (!v)
 		return NULL;
-	{
-		char *u = xstrdup(resolver_url(r, (const char *)v));
-
-		xmlFree(v);
-		return u;
-	}
+	u = xstrdup(resolver_url(r, (const char *)v));
+	xmlFree(v);
+	return u;
 }
 
 /* An element as `tag name="value" ...`, for a row without fields. */
@@ -4399,8 +4542,6 @@ field_select(struct query_eval *e, const struct query_field *f, xmlNode *n)
 
 	e->x->node = n;
 	res = xmlXPathCompiledEval(f->comp, e->x);
-	if (!res && xpath_spent(e->x))
-		e->out->cut = 1;
 	s = result_string(res);
 	xmlXPathFreeObject(res);
 	return s;
@@ -4409,22 +4550,85 @@ field_select(struct query_eval *e, const struct query_field *f, xmlNode *n)
 static char *
 field_value(struct query_eval *e, const struct query_field *f, xmlNode *n)
 {
-	xmlChar *v;
+	char *u;
 
 	switch (f->kind) {
 	case FK_TEXT: return node_text(n);
 	case FK_HTML: return node_html(e->doc, n);
-	case FK_XPATH: return xml_take(xmlGetNodePath(n));
-	case FK_URL: {
-		char *u = node_url(n, &e->r);
-
+	case FK_XPATH: return node_path(n);
+	case FK_URL:
+		u = node_url(n, &e->r);
 		return u ? u : xstrdup("");
-	}
 	case FK_ATTR:
-		v = n->type == XML_ELEMENT_NODE ? xmlGetProp(n, (const xmlChar *)f->attr) : NULL;
-		return xml_take(v);
+		return xml_take(n->type == XML_ELEMENT_NODE
+					? xmlGetProp(n, (const xmlChar *)f->attr) : NULL);
 	default: return field_select(e, f, n);
 	}
+}
+
+/* A scalar result's cell: its value under text, a selector or no field. */
+static char *
+scalar_cell(const struct query *q, size_t col, xmlXPathObjectPtr res)
+{
+	if (q->nf && q->f[col].kind != FK_TEXT && q->f[col].kind != FK_SELECT)
+		return xstrdup("");
+	return xml_take(xmlXPathCastToString(res));
+}
+
+/* Sends the row of node n (NULL: of the scalar res). */
+static void
+row_send(struct query_eval *e, xmlNode *n, xmlXPathObjectPtr res)
+{
+	const struct query *q = e->q;
+	size_t i, ncols = q->nf ? q->nf : 1;
+	char *url = NULL, *s;
+
+	buf_addc(&e->wire, 'R');
+	for (i = 0; i < ncols; i++) {
+		s = !n ? scalar_cell(q, i, res)
+		    : q->nf ? field_value(e, &q->f[i], n) : node_text(n);
+		wire_str(&e->wire, s);
+		if (n && q->nf && q->f[i].kind == FK_URL && s[0] && !url)
+			url = xstrdup(s);
+		free(s);
+	}
+	s = n ? node_path(n) : NULL;
+	wire_str(&e->wire, s);
+	free(s);
+	if (n && !url)
+		url = node_url(n, &e->r);
+	wire_str(&e->wire, url);
+	free(url);
+	s = n && !q->nf ? node_label(n) : NULL;
+	wire_str(&e->wire, s);
+	free(s);
+	wire_flush(e, QUERY_FLUSH);
+}
+
+/* The evaluation: its rows, then 'D', or 'E' and the error. */
+static void
+eval_send(struct query_eval *e, xmlNodePtr context)
+{
+	xmlXPathObjectPtr res;
+	xmlNodeSetPtr set;
+	int i;
+
+	e->x->node = context;
+	res = xmlXPathCompiledEval(e->q->comp, e->x);
+	if (!res) {
+		buf_addc(&e->wire, 'E');
+		wire_str(&e->wire, e->seen.code ? e->seen.msg : "the evaluation failed");
+	} else if (res->type != XPATH_NODESET) {
+		row_send(e, NULL, res);
+	} else {
+		set = res->nodesetval;
+		for (i = 0; set && i < set->nodeNr; i++)
+			row_send(e, set->nodeTab[i], NULL);
+	}
+	if (res)
+		buf_addc(&e->wire, 'D');
+	xmlXPathFreeObject(res);
+	wire_flush(e, 0);
 }
 
 /* Room for one more row. */
@@ -4443,37 +4647,73 @@ rows_grow(struct query_rows *o)
 	o->cap = cap;
 }
 
-/* The row of node n (NULL: the scalar res). */
-static void
-row_add(struct query_eval *e, xmlNode *n, xmlXPathObjectPtr res)
+/* Whether n strings have all come at w[at..): looked at, not copied, so
+ * that a long row arriving in pieces is read once. */
+static int
+wire_has(const struct buf *w, size_t at, size_t n)
 {
-	struct query_rows *o = e->out;
-	char **cell;
-	size_t i, bytes = 0;
+	uint32_t len;
+
+	while (n--) {
+		if (w->len - at < sizeof len)
+			return 0;
+		memcpy(&len, w->data + at, sizeof len);
+		at += sizeof len;
+		if (len != UINT32_MAX) {
+			if (w->len - at < len)
+				return 0;
+			at += len;
+		}
+	}
+	return 1;
+}
+
+/* A row off the wire at *at (whole: see wire_has()). */
+static void
+row_take(struct query_rows *o, const struct buf *w, size_t *at)
+{
+	char *s;
+	size_t i;
 
 	rows_grow(o);
-	cell = o->cells + o->nrows * o->ncols;
 	for (i = 0; i < o->ncols; i++) {
-		if (!n)
-			cell[i] = !e->q->nf || e->q->f[i].kind == FK_TEXT ||
-					  e->q->f[i].kind == FK_SELECT
-					  ? xml_take(xmlXPathCastToString(res)) : xstrdup("");
-		else
-			cell[i] = e->q->nf ? field_value(e, &e->q->f[i], n) : node_text(n);
-		bytes += strlen(cell[i]);
+		wire_get(w, at, &s);
+		o->cells[o->nrows * o->ncols + i] = s ? s : xstrdup("");
 	}
-	o->paths[o->nrows] = n ? xml_take(xmlGetNodePath(n)) : NULL;
-	o->urls[o->nrows] = NULL;
-	for (i = 0; n && i < e->q->nf && !o->urls[o->nrows]; i++)
-		if (e->q->f[i].kind == FK_URL && cell[i][0])
-			o->urls[o->nrows] = xstrdup(cell[i]);
-	if (n && !o->urls[o->nrows])
-		o->urls[o->nrows] = node_url(n, &e->r);
-	o->nodes[o->nrows] = n && !e->q->nf ? node_label(n) : NULL;
+	wire_get(w, at, &o->paths[o->nrows]);
+	wire_get(w, at, &o->urls[o->nrows]);
+	wire_get(w, at, &o->nodes[o->nrows]);
 	o->nrows++;
-	/* a row costs one operation at least: libxml2 counts none for the
-	 * paths it evaluates as a stream ("//a//b") */
-	eval_spent(e, QUERY_BYTES_PER_OP + bytes);
+}
+
+/* Takes what has wholly come off w from *at: 1 at the end ('D'), -1 at an
+ * error ('E': err set at the selector), 0 when more is to come. */
+static int
+rows_take(struct query_rows *o, const struct buf *w, size_t *at, size_t sel_at,
+	  struct query_error *err)
+{
+	char *msg;
+
+	while (*at < w->len) {
+		char tag = w->data[*at];
+
+		if (tag == 'D')
+			return 1;
+		if (tag == 'E') {
+			if (!wire_has(w, *at + 1, 1))
+				return 0;
+			*at += 1;
+			wire_get(w, at, &msg);
+			query_fail(err, sel_at, "%s", msg ? msg : "the evaluation failed");
+			free(msg);
+			return -1;
+		}
+		if (!wire_has(w, *at + 1, o->ncols + 3))
+			return 0;
+		*at += 1;
+		row_take(o, w, at);
+	}
+	return 0;
 }
 
 static void
@@ -4510,57 +4750,135 @@ rows_init(struct query_rows *o, const struct query *q)
 		o->names[i] = xstrdup(q->nf ? q->f[i].name : "value");
 }
 
-/* The rows of the result res. */
+/* The child's start: signals back to their defaults (the parent's would
+ * clean its temp files or its terminal), nothing of the parent's to undo. */
 static void
-eval_rows(struct query_eval *e, xmlXPathObjectPtr res)
+eval_child_start(void)
 {
-	xmlNodeSetPtr set;
-	int i;
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS, SIGABRT,
+				   SIGFPE, SIGILL};
+	size_t i;
 
-	if (res->type != XPATH_NODESET) {
-		row_add(e, NULL, res);
-		return;
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], SIG_DFL);
+	ui_active = 0;
+	memset(cleanup_path, 0, sizeof cleanup_path);
+}
+
+/* Reads the child's rows until it is done, the time is up or the rows
+ * are too many; 1 done, -1 an error, 0 cut (or the child died). */
+static int
+rows_receive(int fd, pid_t pid, unsigned long ms, struct query_rows *out, size_t sel_at,
+	     struct query_error *err)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	struct timespec since;
+	struct buf w = {0};
+	size_t at = 0, got = 0;
+	ssize_t n;
+	int rc = 0, ready;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	while (rc == 0 && !got_signal && got < QUERY_ROWS_MAX) {
+		left = (long)ms - (long)(elapsed_s(&since) * 1000);
+		if (left <= 0 || (ready = poll(&pf, 1, (int)(left < INT_MAX ? left : INT_MAX))) == 0) {
+			out->cut = 1;
+			break;
+		}
+		if (ready < 0) /* a signal: got_signal says which */
+			continue;
+		buf_reserve(&w, QUERY_FLUSH);
+		if ((n = read(fd, w.data + w.len, QUERY_FLUSH)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		w.len += (size_t)n;
+		got += (size_t)n;
+		rc = rows_take(out, &w, &at, sel_at, err);
+		if (at) { /* what is taken goes */
+			memmove(w.data, w.data + at, w.len - at);
+			w.len -= at;
+			at = 0;
+		}
 	}
-	set = res->nodesetval;
-	for (i = 0; set && i < set->nodeNr && !e->out->cut; i++)
-		row_add(e, set->nodeTab[i], NULL);
+	out->cut |= rc == 0 && (got_signal || got >= QUERY_ROWS_MAX);
+	kill(pid, SIGKILL); /* done, or it had its time */
+	buf_free(&w);
+	return rc;
+}
+
+/* The evaluation in a child, bounded by ms; as rows_receive(), or -2
+ * when no child could be made. */
+static int
+eval_forked(struct query_eval *e, xmlNodePtr context, unsigned long ms,
+	    struct query_rows *out, struct query_error *err)
+{
+	int p[2], rc, status;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -2;
+	fflush(NULL); /* else the child's exit would write it again */
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -2;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		eval_child_start();
+		e->fd = p[1];
+		eval_send(e, context);
+		_exit(0);
+	}
+	close(p[1]);
+	rc = rows_receive(p[0], pid, ms, out, e->q->sel_at, err);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc == 0 && !out->cut) /* it died on its own: out of memory, say */
+		query_fail(err, e->q->sel_at, "the evaluation failed");
+	return rc == 0 && !out->cut ? -1 : rc;
 }
 
 /*
- * Runs q on the page (its tree built on first use). work_bound: libxml2's
- * operations (about one per node visited) plus a byte in QUERY_BYTES_PER_OP
- * copied out; 0: no bound. Past it, out->cut is set and the rows so far
- * kept. Returns 0, or -1 with err set (an XPath error at evaluation: an
- * unknown function, say), out then empty.
+ * Runs q on the page (its tree built on first use). ms_bound: the time
+ * the evaluation may take, in milliseconds, in a child process (see
+ * above); past it out->cut is set and the rows made so far are kept. 0:
+ * no bound, evaluated here. Returns 0, or -1 with err set (an XPath error
+ * at evaluation: an unknown function, say), out then empty.
  */
 static int
-query_run(const struct query *q, struct page *p, unsigned long work_bound,
+query_run(const struct query *q, struct page *p, unsigned long ms_bound,
 	  struct query_rows *out, struct query_error *err)
 {
-	struct query_eval e = {.q = q, .out = out};
-	xmlXPathObjectPtr res;
-	xmlNodePtr root;
+	struct query_eval e = {.q = q, .fd = -1};
+	xmlNodePtr context;
+	size_t at = 0;
+	int rc = -2;
 
 	memset(err, 0, sizeof *err);
 	rows_init(out, q);
 	if (!(e.doc = page_tree(p)))
 		return 0;
 	e.x = xpath_context(e.doc, &e.seen);
-	e.x->opLimit = work_bound;
-	root = xmlDocGetRootElement(e.doc);
-	e.x->node = root ? root : (xmlNodePtr)e.doc; /* as lxml: a selector's context */
+	/* as lxml's selectors: the root element is the context */
+	context = xmlDocGetRootElement(e.doc) ? xmlDocGetRootElement(e.doc) : (xmlNodePtr)e.doc;
 	resolver_init(&e.r, p->base ? p->base : "");
-	res = xmlXPathCompiledEval(q->comp, e.x);
-	if (res)
-		eval_rows(&e, res);
-	else if (xpath_spent(e.x))
-		out->cut = 1;
-	else
-		query_fail(err, q->sel_at, "%s", e.seen.code ? e.seen.msg : "cannot evaluate");
-	xmlXPathFreeObject(res);
+	if (ms_bound)
+		rc = eval_forked(&e, context, ms_bound, out, err);
+	if (rc == -2 && ms_bound) {
+		query_fail(err, q->sel_at, "cannot evaluate: no process for it (%s)", strerror(errno));
+		rc = -1;
+	} else if (rc == -2) {
+		eval_send(&e, context);
+		rc = rows_take(out, &e.wire, &at, q->sel_at, err);
+	}
+	buf_free(&e.wire);
 	resolver_free(&e.r);
 	xmlXPathFreeContext(e.x);
-	if (res || out->cut)
+	if (rc >= 0)
 		return 0;
 	query_rows_free(out);
 	return -1;
@@ -10647,14 +10965,13 @@ dump_parse(struct dump *d, const struct options *o)
 	return rc;
 }
 
-/* The work --query may do in what is left of --timeout: libxml2's
- * operations, at the rate this machine does them. */
+/* The time --query may take, in ms: what is left of --timeout. */
 static unsigned long
 dump_query_bound(const struct dump *d, const struct options *o)
 {
 	double left = (double)o->timeout - elapsed_s(&d->t->started);
 
-	return left <= 0 ? 1 : (unsigned long)(left * QUERY_OPS_PER_S);
+	return left * 1000 < 1 ? 1 : (unsigned long)(left * 1000);
 }
 
 /* A query that failed on the page (an unknown XPath function, say). */
