@@ -79,7 +79,7 @@ test: test-deps
 	@st=0; \
 	echo "== the release build"; prove -f $(RELEASE_TESTS) || st=1; \
 	echo "== the batch tests under valgrind"; \
-	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t || st=1; \
+	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t tests/query.t || st=1; \
 	echo "== the AddressSanitizer + UBSan build"; \
 	SCRAPER=./scraper-asan TIME_SCALE=$${TIME_SCALE:-3} \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
