@@ -4056,13 +4056,715 @@ selector_is_xpath(const char *s, size_t n, size_t *skip)
 		     xpath_call_or_axis(s, n));
 }
 
-/* CSS s[a..b) as XPath, malloc'd; NULL with err set at the offending byte. */
+/* ---- CSS as XPath ---- */
+
+/*
+ * The translation follows cssselect's (what parsel and scrapy users know),
+ * with parsel's ::text and ::attr(name): a selector starts from
+ * "descendant-or-self::", a compound is a name test and its conditions in
+ * one predicate, class, id and attribute tests read as cssselect writes
+ * them, and so do the structural pseudo-classes. Two steps are written in
+ * a shorter form with the same matches, which libxml2 evaluates faster:
+ * the descendant combinator "A B" is "A//B" (cssselect: a
+ * descendant-or-self::* step, then a child step), and "A + B" is
+ * "A/following-sibling::*[1][self::b]" (cssselect: a name() and a
+ * position() test). Names are in lower case: libxml2's HTML parser makes
+ * tags and attributes so.
+ */
+
+/* Where the translator is in the expression, and what it has made. */
+struct css {
+	const char *s;
+	size_t i, end;              /* the next byte, and the selector's end */
+	struct query_error *err;
+	int failed;
+};
+
+/* One compound selector: its name test and its conditions, in XPath. */
+struct css_step {
+	struct buf name;            /* "a", "*" */
+	struct buf cond;            /* "" or the predicate's inside */
+};
+
+static int
+css_fail(struct css *c, size_t at, const char *msg)
+{
+	if (!c->failed)
+		query_fail(c->err, at, "%s", msg);
+	c->failed = 1;
+	return -1;
+}
+
+static int
+css_at(const struct css *c, char ch)
+{
+	return c->i < c->end && c->s[c->i] == ch;
+}
+
+/* Skips blanks; whether there were some. */
+static int
+css_blank(struct css *c)
+{
+	size_t was = c->i;
+
+	while (c->i < c->end && is_space_byte(c->s[c->i]))
+		c->i++;
+	return c->i > was;
+}
+
+static int
+css_name_char(unsigned char ch)
+{
+	return isalnum(ch) || ch == '-' || ch == '_' || ch >= 0x80;
+}
+
+/* A backslash escape at c->i (past the backslash): a code point in hex
+ * and one blank after it, or the character itself. */
+static int
+css_escape(struct css *c, struct buf *out)
+{
+	uint32_t cp = 0;
+	size_t n = 0;
+
+	if (c->i >= c->end || c->s[c->i] == '\n')
+		return css_fail(c, c->i, "an escape is cut short");
+	while (n < 6 && c->i < c->end && isxdigit((unsigned char)c->s[c->i])) {
+		char h = c->s[c->i++];
+
+		cp = cp * 16 + (uint32_t)(isdigit((unsigned char)h) ? h - '0' : (h | 32) - 'a' + 10);
+		n++;
+	}
+	if (!n) {
+		buf_addc(out, c->s[c->i++]);
+		return 0;
+	}
+	if (c->i < c->end && is_space_byte(c->s[c->i]))
+		c->i++;
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	buf_add_utf8(out, cp);
+	return 0;
+}
+
+/* A CSS identifier (escapes decoded) into out; lower case when asked. */
+static int
+css_ident(struct css *c, struct buf *out, int lower)
+{
+	size_t start = c->i;
+
+	out->len = 0;
+	buf_adds(out, "");
+	if (css_at(c, '-'))
+		buf_addc(out, c->s[c->i++]);
+	if (c->i < c->end && isdigit((unsigned char)c->s[c->i]))
+		return css_fail(c, c->i, "a name may not start with a digit");
+	while (c->i < c->end && (css_name_char((unsigned char)c->s[c->i]) || c->s[c->i] == '\\')) {
+		if (c->s[c->i] == '\\') {
+			c->i++;
+			if (css_escape(c, out) < 0)
+				return -1;
+			continue;
+		}
+		buf_addc(out, lower ? (char)tolower((unsigned char)c->s[c->i]) : c->s[c->i]);
+		c->i++;
+	}
+	if (out->len == 0 || (out->len == 1 && out->data[0] == '-' && c->i == start + 1))
+		return css_fail(c, start, "a name is expected");
+	return 0;
+}
+
+/* A quoted string, escapes decoded, into out. */
+static int
+css_string(struct css *c, struct buf *out)
+{
+	char q = c->s[c->i];
+	size_t start = c->i++;
+
+	out->len = 0;
+	buf_adds(out, "");
+	while (c->i < c->end && c->s[c->i] != q) {
+		if (c->s[c->i] == '\\') {
+			c->i++;
+			if (c->i < c->end && c->s[c->i] == '\n') {
+				c->i++; /* an escaped newline continues the string */
+				continue;
+			}
+			if (css_escape(c, out) < 0)
+				return -1;
+			continue;
+		}
+		buf_addc(out, c->s[c->i++]);
+	}
+	if (c->i >= c->end)
+		return css_fail(c, start, "a quote is not closed");
+	c->i++;
+	return 0;
+}
+
+/* s as an XPath string literal: in the quotes it lacks, else concat(). */
+static void
+xpath_literal(struct buf *out, const char *s)
+{
+	const char *q;
+
+	if (!strchr(s, '\'')) {
+		buf_addf(out, "'%s'", s);
+		return;
+	}
+	if (!strchr(s, '"')) {
+		buf_addf(out, "\"%s\"", s);
+		return;
+	}
+	buf_adds(out, "concat(");
+	for (; (q = strchr(s, '\'')); s = q + 1) {
+		buf_addf(out, "'%.*s',\"'\",", (int)(q - s), s);
+	}
+	buf_addf(out, "'%s')", s);
+}
+
+/* Whether s may stand as a name in XPath (an NCName, roughly: what an
+ * HTML name holds otherwise is matched through name()). */
+static int
+xpath_name_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!*p || isdigit(*p) || *p == '-' || *p == '.')
+		return 0;
+	for (; *p; p++)
+		if (!isalnum(*p) && *p != '-' && *p != '_' && *p != '.' && *p < 0x80)
+			return 0;
+	return 1;
+}
+
+/* Adds a condition to a step's, as cssselect joins them. */
+static void
+step_cond(struct css_step *st, const char *fmt, ...)
+{
+	struct buf x = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&x, fmt, ap);
+	va_end(ap);
+	if (!st->cond.len) {
+		buf_add(&st->cond, x.data, x.len);
+	} else {
+		struct buf both = {0};
+
+		buf_addf(&both, "(%s) and (%s)", st->cond.data, x.data);
+		buf_free(&st->cond);
+		st->cond = both;
+	}
+	buf_free(&x);
+}
+
+/* @name, or @*[name() = '...'] for a name XPath cannot write. */
+static void
+attr_ref(struct buf *out, const char *name)
+{
+	if (xpath_name_ok(name)) {
+		buf_addf(out, "@%s", name);
+		return;
+	}
+	buf_adds(out, "@*[name() = ");
+	xpath_literal(out, name);
+	buf_addc(out, ']');
+}
+
+/* The condition of [name OP value], as cssselect writes it. */
+static void
+attrib_cond(struct css_step *st, const char *name, const char *op, const char *v)
+{
+	struct buf a = {0}, lit = {0}, x = {0};
+	size_t n = strlen(v);
+
+	attr_ref(&a, name);
+	if (!*op) {
+		step_cond(st, "%s", a.data);
+		goto out;
+	}
+	if (!strcmp(op, "~=") && (!n || strpbrk(v, " \t\n\r\f"))) {
+		step_cond(st, "0");
+		goto out;
+	}
+	if (!n && strcmp(op, "=") && strcmp(op, "|=")) {
+		step_cond(st, "0"); /* ^=, $=, *= with "" match nothing */
+		goto out;
+	}
+	if (!strcmp(op, "~=")) {
+		buf_addf(&x, " %s ", v);
+		v = x.data;
+	} else if (!strcmp(op, "|=")) {
+		buf_addf(&x, "%s-", v);
+	}
+	xpath_literal(&lit, v);
+	if (!strcmp(op, "="))
+		step_cond(st, "%s = %s", a.data, lit.data);
+	else if (!strcmp(op, "~="))
+		step_cond(st, "%s and contains(concat(' ', normalize-space(%s), ' '), %s)",
+			  a.data, a.data, lit.data);
+	else if (!strcmp(op, "|=")) {
+		struct buf dash = {0};
+
+		xpath_literal(&dash, x.data);
+		step_cond(st, "%s and (%s = %s or starts-with(%s, %s))", a.data, a.data, lit.data,
+			  a.data, dash.data);
+		buf_free(&dash);
+	} else if (!strcmp(op, "^="))
+		step_cond(st, "%s and starts-with(%s, %s)", a.data, a.data, lit.data);
+	else if (!strcmp(op, "$="))
+		step_cond(st, "%s and substring(%s, string-length(%s)-%zu) = %s", a.data, a.data,
+			  a.data, n - 1, lit.data);
+	else
+		step_cond(st, "%s and contains(%s, %s)", a.data, a.data, lit.data);
+out:
+	buf_free(&a);
+	buf_free(&lit);
+	buf_free(&x);
+}
+
+/* [name], [name=value], [name~=value] ... at c->i (past the "["). */
+static int
+css_attrib(struct css *c, struct css_step *st)
+{
+	static const char *const ops[] = {"~=", "|=", "^=", "$=", "*=", "="};
+	struct buf name = {0}, v = {0};
+	const char *op = "";
+	size_t k;
+	int rc = -1;
+
+	css_blank(c);
+	if (css_ident(c, &name, 1) < 0)
+		goto out;
+	css_blank(c);
+	for (k = 0; k < sizeof ops / sizeof ops[0] && !*op; k++)
+		if (c->end - c->i >= strlen(ops[k]) && !strncmp(c->s + c->i, ops[k], strlen(ops[k])))
+			op = ops[k];
+	c->i += strlen(op);
+	if (*op) {
+		css_blank(c);
+		if (css_at(c, '"') || css_at(c, '\'') ? css_string(c, &v) < 0
+						       : css_ident(c, &v, 0) < 0)
+			goto out;
+		css_blank(c);
+	}
+	if (!css_at(c, ']')) {
+		css_fail(c, c->i, *op ? "a ] is expected" : "an operator or a ] is expected");
+		goto out;
+	}
+	c->i++;
+	attrib_cond(st, name.data, op, v.data ? v.data : "");
+	rc = 0;
+out:
+	buf_free(&name);
+	buf_free(&v);
+	return rc;
+}
+
+/* Optional sign and digits, exactly s[0..n); a sign alone (or nothing)
+ * is 1 or -1 when bare is set. */
+static int
+nth_number(const char *s, size_t n, int bare, long *v)
+{
+	size_t i = 0;
+	int neg = 0;
+
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	if (i == n) {
+		*v = neg ? -1 : 1;
+		return bare ? 0 : -1;
+	}
+	for (*v = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]) || *v > 100000000)
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	if (neg)
+		*v = -*v;
+	return 0;
+}
+
+/* An+B ("odd", "even", "3", "-n+2", "2n + 1"), blanks taken out. */
+static int
+nth_parse(const char *w, long *a, long *b)
+{
+	const char *n = strchr(w, 'n');
+
+	*a = *b = 0;
+	if (!strcmp(w, "odd") || !strcmp(w, "even")) {
+		*a = 2;
+		*b = w[0] == 'o';
+		return 0;
+	}
+	if (!n)
+		return *w ? nth_number(w, strlen(w), 0, b) : -1;
+	if (nth_number(w, (size_t)(n - w), 1, a) < 0)
+		return -1;
+	if (!n[1])
+		return 0;
+	return (n[1] == '+' || n[1] == '-') && n[2] ? nth_number(n + 1, strlen(n + 1), 0, b) : -1;
+}
+
+/* The An+B of :nth-child() and the like, at c->i, with its ")". */
+static int
+css_nth(struct css *c, long *a, long *b)
+{
+	struct buf w = {0};
+	size_t start = c->i;
+	int rc;
+
+	for (; c->i < c->end && c->s[c->i] != ')'; c->i++)
+		if (!is_space_byte(c->s[c->i]))
+			buf_addc(&w, (char)tolower((unsigned char)c->s[c->i]));
+	buf_adds(&w, "");
+	rc = nth_parse(w.data, a, b);
+	buf_free(&w);
+	if (c->i >= c->end)
+		return css_fail(c, c->i, "a ) is missing");
+	if (rc < 0)
+		return css_fail(c, start, "An+B is expected (odd, even, 3, 2n+1)");
+	c->i++;
+	return 0;
+}
+
+/* :nth-child(a n + b) and its kin, as cssselect 1.2 writes them: the
+ * siblings before (or after, last) number a n + b - 1. */
+static void
+nth_cond(struct css_step *st, long a, long b, int last, const char *test)
+{
+	struct buf count = {0}, e1 = {0}, e2 = {0};
+	long b1 = b - 1, bneg = ((-(b - 1)) % labs(a ? a : 1) + labs(a ? a : 1)) % labs(a ? a : 1);
+
+	if (a == 1 && b1 <= 0)
+		return;
+	if (a < 0 && b1 < 0) {
+		step_cond(st, "0");
+		return;
+	}
+	buf_addf(&count, "count(%s-sibling::%s)", last ? "following" : "preceding", test);
+	if (a == 0) {
+		step_cond(st, "%s = %ld", count.data, b1);
+		buf_free(&count);
+		return;
+	}
+	if (a < 0 || b1 > 0)
+		buf_addf(&e1, "%s %s %ld", count.data, a > 0 ? ">=" : "<=", b1);
+	if (labs(a) != 1 && bneg) /* bneg: -(b - 1) modulo |a|, as Python's */
+		buf_addf(&e2, "(%s +%ld) mod %ld = 0", count.data, bneg, a);
+	else if (labs(a) != 1)
+		buf_addf(&e2, "%s mod %ld = 0", count.data, a);
+	if (e1.len && e2.len)
+		step_cond(st, "(%s) and (%s)", e1.data, e2.data);
+	else
+		step_cond(st, "%s", e1.len ? e1.data : e2.data);
+	buf_free(&count);
+	buf_free(&e1);
+	buf_free(&e2);
+}
+
+/* The pseudo-classes without arguments, as cssselect writes them; %s is
+ * the element's name (the -of-type ones need one). */
+static const char *const css_plain[][2] = {
+	{"first-child", "count(preceding-sibling::*) = 0"},
+	{"last-child", "count(following-sibling::*) = 0"},
+	{"only-child", "count(parent::*/child::*) = 1"},
+	{"first-of-type", "count(preceding-sibling::%s) = 0"},
+	{"last-of-type", "count(following-sibling::%s) = 0"},
+	{"only-of-type", "count(parent::*/child::%s) = 1"},
+	{"empty", "not(*) and not(string-length())"},
+	{"root", "not(parent::*)"},
+};
+
+static const char *const css_nths[] = {"nth-child", "nth-last-child", "nth-of-type",
+				       "nth-last-of-type"};
+
+static int css_compound(struct css *c, struct css_step *st, int negated);
+
+/* :not(compound): cssselect's not(), the name test made a condition. */
+static int
+css_not(struct css *c, struct css_step *st)
+{
+	struct css_step in = {{0}, {0}};
+	int rc;
+
+	css_blank(c);
+	rc = css_compound(c, &in, 1);
+	css_blank(c);
+	if (rc == 0 && !css_at(c, ')'))
+		rc = css_fail(c, c->i, "a ) is expected");
+	if (rc == 0) {
+		c->i++;
+		if (strcmp(in.name.data, "*")) {
+			struct css_step named = {{0}, {0}};
+			struct buf lit = {0};
+
+			xpath_literal(&lit, in.name.data);
+			step_cond(&named, "name() = %s", lit.data);
+			if (in.cond.len)
+				step_cond(&named, "%s", in.cond.data);
+			step_cond(st, "not(%s)", named.cond.data);
+			buf_free(&named.cond);
+			buf_free(&lit);
+		} else {
+			step_cond(st, in.cond.len ? "not(%s)" : "0", in.cond.data);
+		}
+	}
+	buf_free(&in.name);
+	buf_free(&in.cond);
+	return rc;
+}
+
+/* A pseudo-class at c->i (past its ":"). */
+static int
+css_pseudo(struct css *c, struct css_step *st, int negated)
+{
+	struct buf name = {0};
+	size_t start = c->i, k;
+	long a, b;
+	int rc = -1;
+
+	if (css_ident(c, &name, 1) < 0)
+		goto out;
+	for (k = 0; k < sizeof css_plain / sizeof css_plain[0]; k++)
+		if (!strcmp(name.data, css_plain[k][0]) && !css_at(c, '(')) {
+			if (strstr(css_plain[k][1], "%s") && !strcmp(st->name.data, "*")) {
+				css_fail(c, start, "an -of-type pseudo-class needs a tag name");
+				goto out;
+			}
+			step_cond(st, css_plain[k][1], st->name.data);
+			rc = 0;
+			goto out;
+		}
+	if (!css_at(c, '(')) {
+		css_fail(c, start, "an unknown pseudo-class");
+		goto out;
+	}
+	c->i++;
+	if (!strcmp(name.data, "not")) {
+		rc = negated ? css_fail(c, start, ":not() inside :not()") : css_not(c, st);
+		goto out;
+	}
+	for (k = 0; k < sizeof css_nths / sizeof css_nths[0]; k++)
+		if (!strcmp(name.data, css_nths[k]))
+			break;
+	if (k == sizeof css_nths / sizeof css_nths[0]) {
+		css_fail(c, start, "an unknown pseudo-class");
+		goto out;
+	}
+	if (k >= 2 && !strcmp(st->name.data, "*")) {
+		css_fail(c, start, "an -of-type pseudo-class needs a tag name");
+		goto out;
+	}
+	if ((rc = css_nth(c, &a, &b)) == 0)
+		nth_cond(st, a, b, k % 2, k >= 2 ? st->name.data : "*");
+out:
+	buf_free(&name);
+	return rc;
+}
+
+/* The name test of a compound: a tag name, "*", or none (then "*"). */
+static int
+css_type(struct css *c, struct css_step *st)
+{
+	struct buf lit = {0};
+
+	buf_adds(&st->name, "");
+	if (css_at(c, '*')) {
+		c->i++;
+		buf_adds(&st->name, "*");
+		return 1;
+	}
+	if (c->i >= c->end || !(css_name_char((unsigned char)c->s[c->i]) || css_at(c, '\\')))
+		return buf_adds(&st->name, "*"), 0;
+	if (css_ident(c, &st->name, 1) < 0)
+		return -1;
+	if (!xpath_name_ok(st->name.data)) {
+		xpath_literal(&lit, st->name.data);
+		step_cond(st, "name() = %s", lit.data);
+		st->name.len = 0;
+		buf_adds(&st->name, "*");
+		buf_free(&lit);
+	}
+	return 1;
+}
+
+/* A compound selector: a name test, then #id, .class, [attr] and
+ * :pseudo-classes; 0, or -1 with the error set. */
+static int
+css_compound(struct css *c, struct css_step *st, int negated)
+{
+	struct buf v = {0}, lit = {0};
+	size_t start = c->i;
+	int any = css_type(c, st), rc = 0;
+
+	for (; any >= 0 && rc == 0 && c->i < c->end; any = 1) {
+		char ch = c->s[c->i];
+
+		if (ch == ':' && c->i + 1 < c->end && c->s[c->i + 1] == ':')
+			break; /* a pseudo-element: the selector's */
+		if (ch != '#' && ch != '.' && ch != '[' && ch != ':')
+			break;
+		c->i++;
+		if (ch == '[') {
+			rc = css_attrib(c, st);
+		} else if (ch == ':') {
+			rc = css_pseudo(c, st, negated);
+		} else if ((rc = css_ident(c, &v, 0)) == 0) {
+			lit.len = 0;
+			if (ch == '.') { /* padded, as cssselect's ~= */
+				struct buf pad = {0};
+
+				buf_addf(&pad, " %s ", v.data);
+				buf_free(&v);
+				v = pad;
+			}
+			xpath_literal(&lit, v.data);
+			if (ch == '#')
+				step_cond(st, "@id = %s", lit.data);
+			else
+				step_cond(st, "@class and contains(concat(' ', normalize-space(@class),"
+					  " ' '), %s)", lit.data);
+		}
+	}
+	buf_free(&v);
+	buf_free(&lit);
+	if (any < 0 || rc < 0)
+		return -1;
+	if (!any && c->i == start)
+		return css_fail(c, start, "a selector is expected");
+	return 0;
+}
+
+/* ::text or ::attr(name) at c->i (past the "::"), applied to the XPath
+ * of its selector as parsel does: a bare descendant step becomes the
+ * text nodes or the attributes of every descendant. */
+static int
+css_pseudo_element(struct css *c, struct buf *out)
+{
+	struct buf name = {0};
+	size_t start = c->i;
+	int rc = -1;
+
+	if (css_ident(c, &name, 1) < 0)
+		goto out;
+	if (!strcmp(name.data, "text") && !css_at(c, '(')) {
+		if (out->len > 3 && !strcmp(out->data + out->len - 3, "//*"))
+			out->len--, buf_adds(out, "text()");
+		else if (!strcmp(out->data, "descendant-or-self::*"))
+			out->len--, buf_adds(out, "text()");
+		else
+			buf_adds(out, "/text()");
+		rc = 0;
+	} else if (!strcmp(name.data, "attr") && css_at(c, '(')) {
+		c->i++;
+		css_blank(c);
+		if (css_ident(c, &name, 1) < 0)
+			goto out;
+		css_blank(c);
+		if (!css_at(c, ')')) {
+			css_fail(c, c->i, "a ) is expected");
+			goto out;
+		}
+		c->i++;
+		if (out->len > 3 && !strcmp(out->data + out->len - 3, "//*"))
+			out->len -= 2;
+		buf_addc(out, '/');
+		attr_ref(out, name.data);
+		rc = 0;
+	} else {
+		css_fail(c, start, "::text or ::attr(name) is expected");
+	}
+out:
+	buf_free(&name);
+	return rc;
+}
+
+/* Appends a compound's step; comb: the combinator before it (0: none). */
+static void
+step_out(struct buf *out, const struct css_step *st, char comb)
+{
+	if (comb == ' ')
+		buf_adds(out, "//");
+	else if (comb == '>')
+		buf_adds(out, "/");
+	else if (comb == '~')
+		buf_adds(out, "/following-sibling::");
+	if (comb == '+') {
+		buf_adds(out, "/following-sibling::*[1]");
+		if (strcmp(st->name.data, "*"))
+			buf_addf(out, "[self::%s]", st->name.data);
+	} else {
+		buf_adds(out, st->name.data);
+	}
+	if (st->cond.len)
+		buf_addf(out, "[%s]", st->cond.data);
+}
+
+/* One selector of a group, up to its end, its "," or its pseudo-element. */
+static int
+css_selector(struct css *c, struct buf *out)
+{
+	struct css_step st;
+	char comb = 0;
+	int blank;
+
+	buf_adds(out, "descendant-or-self::");
+	for (;;) {
+		memset(&st, 0, sizeof st);
+		if (c->i + 1 < c->end && !strncmp(c->s + c->i, "::", 2))
+			buf_adds(&st.name, "*"); /* a pseudo-element alone */
+		else if (css_compound(c, &st, 0) < 0)
+			return buf_free(&st.name), buf_free(&st.cond), -1;
+		step_out(out, &st, comb);
+		buf_free(&st.name);
+		buf_free(&st.cond);
+		if (c->i + 1 < c->end && !strncmp(c->s + c->i, "::", 2)) {
+			c->i += 2;
+			return css_pseudo_element(c, out);
+		}
+		blank = css_blank(c);
+		if (c->i >= c->end || css_at(c, ','))
+			return 0;
+		if (css_at(c, '>') || css_at(c, '+') || css_at(c, '~'))
+			comb = c->s[c->i++];
+		else if (blank)
+			comb = ' ';
+		else
+			return css_fail(c, c->i, "an unexpected character");
+		css_blank(c);
+		if (c->i >= c->end || css_at(c, ','))
+			return css_fail(c, c->i, "a selector is expected after the combinator");
+	}
+}
+
+/* CSS s[a..b) as XPath, malloc'd; NULL with err set at the byte at fault. */
 static char *
 css_to_xpath(const char *s, size_t a, size_t b, struct query_error *err)
 {
-	(void)s;
-	(void)b;
-	query_fail(err, a, "CSS is not translated yet: use XPath");
+	struct css c = {.s = s, .i = a, .end = b, .err = err};
+	struct buf out = {0};
+
+	for (;;) {
+		css_blank(&c);
+		if (c.i >= c.end || css_at(&c, ',')) {
+			css_fail(&c, c.i, "a selector is expected");
+			break;
+		}
+		if (css_selector(&c, &out) < 0)
+			break;
+		css_blank(&c);
+		if (c.i >= c.end)
+			return out.data;
+		if (!css_at(&c, ',')) {
+			css_fail(&c, c.i, "a , or the end is expected after a pseudo-element");
+			break;
+		}
+		c.i++;
+		buf_adds(&out, " | ");
+	}
+	buf_free(&out);
 	return NULL;
 }
 

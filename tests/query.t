@@ -78,6 +78,24 @@ run_scraper --dump -q '//nothing' "$PAGE"
 quiet_ok "no match"
 ok '[ ! -s "$OUT" ]' "no match: nothing printed"
 
+# ==== CSS ====================================================================
+
+run_scraper --dump -q 'table.wikitable tr { td:nth-child(1)::text, td:nth-child(3)::text, a::attr(href) }' "$PAGE"
+quiet_ok "a CSS table scrape"
+is "$(cat "$OUT")" "		
+alpha		https://example.org/a
+beta		b.html" "CSS with fields: a row per tr, ::text and ::attr() fields"
+
+run_scraper --dump -q 'div.s3 p a::attr(href)' -q 'css:img' -q 'p[data-id]::text' "$PAGE"
+is "$(cat "$OUT")" "1	x.html
+1	/y
+2	
+3	Seven" "CSS: descendants, css: prefix, [attr], ::text"
+
+run_scraper --dump -q 'tr td:nth-child(x)' "$PAGE"
+fails_with 1 "a CSS error"
+like "$(cat "$ERR")" "at byte 16: An\+B is expected" "a CSS error: its byte"
+
 # ==== JSON ===================================================================
 
 run_scraper --dump --format json -q '//a { text, @href, url }' "$PAGE"
