@@ -6,7 +6,7 @@ PKGS = ncursesw formw libcurl libxml-2.0
 # Debian packages: what building and running needs (make run; its demo
 # server, tests/server.py, is python3), then what make test adds.
 RUN_DEBS = build-essential pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev python3
-TEST_DEBS = $(RUN_DEBS) perl python3-html5lib tmux libxml2-utils valgrind openssl clang \
+TEST_DEBS = $(RUN_DEBS) perl python3-html5lib python3-parsel tmux libxml2-utils valgrind openssl clang \
 	    libclang-rt-14-dev procps groff-base
 DEBS = $(RUN_DEBS)
 # Warnings are errors in the developers' and CI's builds only: make test
