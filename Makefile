@@ -6,7 +6,7 @@ PKGS = ncursesw formw libcurl libxml-2.0
 # Debian packages: what building and running needs (make run; its demo
 # server, tests/server.py, is python3), then what make test adds.
 RUN_DEBS = build-essential pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev python3
-TEST_DEBS = $(RUN_DEBS) perl python3-html5lib tmux libxml2-utils valgrind openssl clang \
+TEST_DEBS = $(RUN_DEBS) perl python3-html5lib python3-parsel tmux libxml2-utils valgrind openssl clang \
 	    libclang-rt-14-dev procps groff-base
 DEBS = $(RUN_DEBS)
 # Warnings are errors in the developers' and CI's builds only: make test
@@ -79,7 +79,7 @@ test: test-deps
 	@st=0; \
 	echo "== the release build"; prove -f $(RELEASE_TESTS) || st=1; \
 	echo "== the batch tests under valgrind"; \
-	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t || st=1; \
+	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t tests/query.t || st=1; \
 	echo "== the AddressSanitizer + UBSan build"; \
 	SCRAPER=./scraper-asan TIME_SCALE=$${TIME_SCALE:-3} \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \

@@ -3830,11 +3830,6 @@ page_unparsed(const char *body, size_t len, const char *url, enum body_kind kind
 
 #define QUERY_FIELDS_MAX 32
 
-#define QUERY_OPS_PER_S 20e6 /* libxml2's XPath operations a second, about:
-				 --timeout bounds a query by them */
-
-#define QUERY_BYTES_PER_OP 16 /* text copied out counts as work: an
-				 element's text is its whole subtree's */
 
 enum field_kind { FK_TEXT, FK_HTML, FK_XPATH, FK_ATTR, FK_URL, FK_SELECT };
 
@@ -4115,13 +4110,715 @@ selector_is_xpath(const char *s, size_t n, size_t *skip)
 		     xpath_call_or_axis(s, n));
 }
 
-/* CSS s[a..b) as XPath, malloc'd; NULL with err set at the offending byte. */
+/* ---- CSS as XPath ---- */
+
+/*
+ * The translation follows cssselect's (what parsel and scrapy users know),
+ * with parsel's ::text and ::attr(name): a selector starts from
+ * "descendant-or-self::", a compound is a name test and its conditions in
+ * one predicate, class, id and attribute tests read as cssselect writes
+ * them, and so do the structural pseudo-classes. Two steps are written in
+ * a shorter form with the same matches, which libxml2 evaluates faster:
+ * the descendant combinator "A B" is "A//B" (cssselect: a
+ * descendant-or-self::* step, then a child step), and "A + B" is
+ * "A/following-sibling::*[1][self::b]" (cssselect: a name() and a
+ * position() test). Names are in lower case: libxml2's HTML parser makes
+ * tags and attributes so.
+ */
+
+/* Where the translator is in the expression, and what it has made. */
+struct css {
+	const char *s;
+	size_t i, end;              /* the next byte, and the selector's end */
+	struct query_error *err;
+	int failed;
+};
+
+/* One compound selector: its name test and its conditions, in XPath. */
+struct css_step {
+	struct buf name;            /* "a", "*" */
+	struct buf cond;            /* "" or the predicate's inside */
+};
+
+static int
+css_fail(struct css *c, size_t at, const char *msg)
+{
+	if (!c->failed)
+		query_fail(c->err, at, "%s", msg);
+	c->failed = 1;
+	return -1;
+}
+
+static int
+css_at(const struct css *c, char ch)
+{
+	return c->i < c->end && c->s[c->i] == ch;
+}
+
+/* Skips blanks; whether there were some. */
+static int
+css_blank(struct css *c)
+{
+	size_t was = c->i;
+
+	while (c->i < c->end && is_space_byte(c->s[c->i]))
+		c->i++;
+	return c->i > was;
+}
+
+static int
+css_name_char(unsigned char ch)
+{
+	return isalnum(ch) || ch == '-' || ch == '_' || ch >= 0x80;
+}
+
+/* A backslash escape at c->i (past the backslash): a code point in hex
+ * and one blank after it, or the character itself. */
+static int
+css_escape(struct css *c, struct buf *out)
+{
+	uint32_t cp = 0;
+	size_t n = 0;
+
+	if (c->i >= c->end || c->s[c->i] == '\n')
+		return css_fail(c, c->i, "an escape is cut short");
+	while (n < 6 && c->i < c->end && isxdigit((unsigned char)c->s[c->i])) {
+		char h = c->s[c->i++];
+
+		cp = cp * 16 + (uint32_t)(isdigit((unsigned char)h) ? h - '0' : (h | 32) - 'a' + 10);
+		n++;
+	}
+	if (!n) {
+		buf_addc(out, c->s[c->i++]);
+		return 0;
+	}
+	if (c->i < c->end && is_space_byte(c->s[c->i]))
+		c->i++;
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	buf_add_utf8(out, cp);
+	return 0;
+}
+
+/* A CSS identifier (escapes decoded) into out; lower case when asked. */
+static int
+css_ident(struct css *c, struct buf *out, int lower)
+{
+	size_t start = c->i;
+
+	out->len = 0;
+	buf_adds(out, "");
+	if (css_at(c, '-'))
+		buf_addc(out, c->s[c->i++]);
+	if (c->i < c->end && isdigit((unsigned char)c->s[c->i]))
+		return css_fail(c, c->i, "a name may not start with a digit");
+	while (c->i < c->end && (css_name_char((unsigned char)c->s[c->i]) || c->s[c->i] == '\\')) {
+		if (c->s[c->i] == '\\') {
+			c->i++;
+			if (css_escape(c, out) < 0)
+				return -1;
+			continue;
+		}
+		buf_addc(out, lower ? (char)tolower((unsigned char)c->s[c->i]) : c->s[c->i]);
+		c->i++;
+	}
+	if (out->len == 0 || (out->len == 1 && out->data[0] == '-' && c->i == start + 1))
+		return css_fail(c, start, "a name is expected");
+	return 0;
+}
+
+/* A quoted string, escapes decoded, into out. */
+static int
+css_string(struct css *c, struct buf *out)
+{
+	char q = c->s[c->i];
+	size_t start = c->i++;
+
+	out->len = 0;
+	buf_adds(out, "");
+	while (c->i < c->end && c->s[c->i] != q) {
+		if (c->s[c->i] == '\\') {
+			c->i++;
+			if (c->i < c->end && c->s[c->i] == '\n') {
+				c->i++; /* an escaped newline continues the string */
+				continue;
+			}
+			if (css_escape(c, out) < 0)
+				return -1;
+			continue;
+		}
+		buf_addc(out, c->s[c->i++]);
+	}
+	if (c->i >= c->end)
+		return css_fail(c, start, "a quote is not closed");
+	c->i++;
+	return 0;
+}
+
+/* s as an XPath string literal: in the quotes it lacks, else concat(). */
+static void
+xpath_literal(struct buf *out, const char *s)
+{
+	const char *q;
+
+	if (!strchr(s, '\'')) {
+		buf_addf(out, "'%s'", s);
+		return;
+	}
+	if (!strchr(s, '"')) {
+		buf_addf(out, "\"%s\"", s);
+		return;
+	}
+	buf_adds(out, "concat(");
+	for (; (q = strchr(s, '\'')); s = q + 1) {
+		buf_addf(out, "'%.*s',\"'\",", (int)(q - s), s);
+	}
+	buf_addf(out, "'%s')", s);
+}
+
+/* Whether s may stand as a name in XPath (an NCName, roughly: what an
+ * HTML name holds otherwise is matched through name()). */
+static int
+xpath_name_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!*p || isdigit(*p) || *p == '-' || *p == '.')
+		return 0;
+	for (; *p; p++)
+		if (!isalnum(*p) && *p != '-' && *p != '_' && *p != '.' && *p < 0x80)
+			return 0;
+	return 1;
+}
+
+/* Adds a condition to a step's, as cssselect joins them. */
+static void
+step_cond(struct css_step *st, const char *fmt, ...)
+{
+	struct buf x = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&x, fmt, ap);
+	va_end(ap);
+	if (!st->cond.len) {
+		buf_add(&st->cond, x.data, x.len);
+	} else {
+		struct buf both = {0};
+
+		buf_addf(&both, "(%s) and (%s)", st->cond.data, x.data);
+		buf_free(&st->cond);
+		st->cond = both;
+	}
+	buf_free(&x);
+}
+
+/* @name, or @*[name() = '...'] for a name XPath cannot write. */
+static void
+attr_ref(struct buf *out, const char *name)
+{
+	if (xpath_name_ok(name)) {
+		buf_addf(out, "@%s", name);
+		return;
+	}
+	buf_adds(out, "@*[name() = ");
+	xpath_literal(out, name);
+	buf_addc(out, ']');
+}
+
+/* The condition of [name OP value], as cssselect writes it. */
+static void
+attrib_cond(struct css_step *st, const char *name, const char *op, const char *v)
+{
+	struct buf a = {0}, lit = {0}, x = {0};
+	size_t n = strlen(v);
+
+	attr_ref(&a, name);
+	if (!*op) {
+		step_cond(st, "%s", a.data);
+		goto out;
+	}
+	if (!strcmp(op, "~=") && (!n || strpbrk(v, " \t\n\r\f"))) {
+		step_cond(st, "0");
+		goto out;
+	}
+	if (!n && strcmp(op, "=") && strcmp(op, "|=")) {
+		step_cond(st, "0"); /* ^=, $=, *= with "" match nothing */
+		goto out;
+	}
+	if (!strcmp(op, "~=")) {
+		buf_addf(&x, " %s ", v);
+		v = x.data;
+	} else if (!strcmp(op, "|=")) {
+		buf_addf(&x, "%s-", v);
+	}
+	xpath_literal(&lit, v);
+	if (!strcmp(op, "="))
+		step_cond(st, "%s = %s", a.data, lit.data);
+	else if (!strcmp(op, "~="))
+		step_cond(st, "%s and contains(concat(' ', normalize-space(%s), ' '), %s)",
+			  a.data, a.data, lit.data);
+	else if (!strcmp(op, "|=")) {
+		struct buf dash = {0};
+
+		xpath_literal(&dash, x.data);
+		step_cond(st, "%s and (%s = %s or starts-with(%s, %s))", a.data, a.data, lit.data,
+			  a.data, dash.data);
+		buf_free(&dash);
+	} else if (!strcmp(op, "^="))
+		step_cond(st, "%s and starts-with(%s, %s)", a.data, a.data, lit.data);
+	else if (!strcmp(op, "$="))
+		step_cond(st, "%s and substring(%s, string-length(%s)-%zu) = %s", a.data, a.data,
+			  a.data, n - 1, lit.data);
+	else
+		step_cond(st, "%s and contains(%s, %s)", a.data, a.data, lit.data);
+out:
+	buf_free(&a);
+	buf_free(&lit);
+	buf_free(&x);
+}
+
+/* [name], [name=value], [name~=value] ... at c->i (past the "["). */
+static int
+css_attrib(struct css *c, struct css_step *st)
+{
+	static const char *const ops[] = {"~=", "|=", "^=", "$=", "*=", "="};
+	struct buf name = {0}, v = {0};
+	const char *op = "";
+	size_t k;
+	int rc = -1;
+
+	css_blank(c);
+	if (css_ident(c, &name, 1) < 0)
+		goto out;
+	css_blank(c);
+	for (k = 0; k < sizeof ops / sizeof ops[0] && !*op; k++)
+		if (c->end - c->i >= strlen(ops[k]) && !strncmp(c->s + c->i, ops[k], strlen(ops[k])))
+			op = ops[k];
+	c->i += strlen(op);
+	if (*op) {
+		css_blank(c);
+		if (css_at(c, '"') || css_at(c, '\'') ? css_string(c, &v) < 0
+						       : css_ident(c, &v, 0) < 0)
+			goto out;
+		css_blank(c);
+	}
+	if (!css_at(c, ']')) {
+		css_fail(c, c->i, *op ? "a ] is expected" : "an operator or a ] is expected");
+		goto out;
+	}
+	c->i++;
+	attrib_cond(st, name.data, op, v.data ? v.data : "");
+	rc = 0;
+out:
+	buf_free(&name);
+	buf_free(&v);
+	return rc;
+}
+
+/* Optional sign and digits, exactly s[0..n); a sign alone (or nothing)
+ * is 1 or -1 when bare is set. */
+static int
+nth_number(const char *s, size_t n, int bare, long *v)
+{
+	size_t i = 0;
+	int neg = 0;
+
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	if (i == n) {
+		*v = neg ? -1 : 1;
+		return bare ? 0 : -1;
+	}
+	for (*v = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]) || *v > 100000000)
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	if (neg)
+		*v = -*v;
+	return 0;
+}
+
+/* An+B ("odd", "even", "3", "-n+2", "2n + 1"), blanks taken out. */
+static int
+nth_parse(const char *w, long *a, long *b)
+{
+	const char *n = strchr(w, 'n');
+
+	*a = *b = 0;
+	if (!strcmp(w, "odd") || !strcmp(w, "even")) {
+		*a = 2;
+		*b = w[0] == 'o';
+		return 0;
+	}
+	if (!n)
+		return *w ? nth_number(w, strlen(w), 0, b) : -1;
+	if (nth_number(w, (size_t)(n - w), 1, a) < 0)
+		return -1;
+	if (!n[1])
+		return 0;
+	return (n[1] == '+' || n[1] == '-') && n[2] ? nth_number(n + 1, strlen(n + 1), 0, b) : -1;
+}
+
+/* The An+B of :nth-child() and the like, at c->i, with its ")". */
+static int
+css_nth(struct css *c, long *a, long *b)
+{
+	struct buf w = {0};
+	size_t start = c->i;
+	int rc;
+
+	for (; c->i < c->end && c->s[c->i] != ')'; c->i++)
+		if (!is_space_byte(c->s[c->i]))
+			buf_addc(&w, (char)tolower((unsigned char)c->s[c->i]));
+	buf_adds(&w, "");
+	rc = nth_parse(w.data, a, b);
+	buf_free(&w);
+	if (c->i >= c->end)
+		return css_fail(c, c->i, "a ) is missing");
+	if (rc < 0)
+		return css_fail(c, start, "An+B is expected (odd, even, 3, 2n+1)");
+	c->i++;
+	return 0;
+}
+
+/* :nth-child(a n + b) and its kin, as cssselect 1.2 writes them: the
+ * siblings before (or after, last) number a n + b - 1. */
+static void
+nth_cond(struct css_step *st, long a, long b, int last, const char *test)
+{
+	struct buf count = {0}, e1 = {0}, e2 = {0};
+	long b1 = b - 1, bneg = ((-(b - 1)) % labs(a ? a : 1) + labs(a ? a : 1)) % labs(a ? a : 1);
+
+	if (a == 1 && b1 <= 0)
+		return;
+	if (a < 0 && b1 < 0) {
+		step_cond(st, "0");
+		return;
+	}
+	buf_addf(&count, "count(%s-sibling::%s)", last ? "following" : "preceding", test);
+	if (a == 0) {
+		step_cond(st, "%s = %ld", count.data, b1);
+		buf_free(&count);
+		return;
+	}
+	if (a < 0 || b1 > 0)
+		buf_addf(&e1, "%s %s %ld", count.data, a > 0 ? ">=" : "<=", b1);
+	if (labs(a) != 1 && bneg) /* bneg: -(b - 1) modulo |a|, as Python's */
+		buf_addf(&e2, "(%s +%ld) mod %ld = 0", count.data, bneg, a);
+	else if (labs(a) != 1)
+		buf_addf(&e2, "%s mod %ld = 0", count.data, a);
+	if (e1.len && e2.len)
+		step_cond(st, "(%s) and (%s)", e1.data, e2.data);
+	else
+		step_cond(st, "%s", e1.len ? e1.data : e2.data);
+	buf_free(&count);
+	buf_free(&e1);
+	buf_free(&e2);
+}
+
+/* The pseudo-classes without arguments, as cssselect writes them; %s is
+ * the element's name (the -of-type ones need one). */
+static const char *const css_plain[][2] = {
+	{"first-child", "count(preceding-sibling::*) = 0"},
+	{"last-child", "count(following-sibling::*) = 0"},
+	{"only-child", "count(parent::*/child::*) = 1"},
+	{"first-of-type", "count(preceding-sibling::%s) = 0"},
+	{"last-of-type", "count(following-sibling::%s) = 0"},
+	{"only-of-type", "count(parent::*/child::%s) = 1"},
+	{"empty", "not(*) and not(string-length())"},
+	{"root", "not(parent::*)"},
+};
+
+static const char *const css_nths[] = {"nth-child", "nth-last-child", "nth-of-type",
+				       "nth-last-of-type"};
+
+static int css_compound(struct css *c, struct css_step *st, int negated);
+
+/* :not(compound): cssselect's not(), the name test made a condition. */
+static int
+css_not(struct css *c, struct css_step *st)
+{
+	struct css_step in = {{0}, {0}};
+	int rc;
+
+	css_blank(c);
+	rc = css_compound(c, &in, 1);
+	css_blank(c);
+	if (rc == 0 && !css_at(c, ')'))
+		rc = css_fail(c, c->i, "a ) is expected");
+	if (rc == 0) {
+		c->i++;
+		if (strcmp(in.name.data, "*")) {
+			struct css_step named = {{0}, {0}};
+			struct buf lit = {0};
+
+			xpath_literal(&lit, in.name.data);
+			step_cond(&named, "name() = %s", lit.data);
+			if (in.cond.len)
+				step_cond(&named, "%s", in.cond.data);
+			step_cond(st, "not(%s)", named.cond.data);
+			buf_free(&named.cond);
+			buf_free(&lit);
+		} else {
+			step_cond(st, in.cond.len ? "not(%s)" : "0", in.cond.data);
+		}
+	}
+	buf_free(&in.name);
+	buf_free(&in.cond);
+	return rc;
+}
+
+/* A pseudo-class at c->i (past its ":"). */
+static int
+css_pseudo(struct css *c, struct css_step *st, int negated)
+{
+	struct buf name = {0};
+	size_t start = c->i, k;
+	long a, b;
+	int rc = -1;
+
+	if (css_ident(c, &name, 1) < 0)
+		goto out;
+	for (k = 0; k < sizeof css_plain / sizeof css_plain[0]; k++)
+		if (!strcmp(name.data, css_plain[k][0]) && !css_at(c, '(')) {
+			if (strstr(css_plain[k][1], "%s") && !strcmp(st->name.data, "*")) {
+				css_fail(c, start, "an -of-type pseudo-class needs a tag name");
+				goto out;
+			}
+			step_cond(st, css_plain[k][1], st->name.data);
+			rc = 0;
+			goto out;
+		}
+	if (!css_at(c, '(')) {
+		css_fail(c, start, "an unknown pseudo-class");
+		goto out;
+	}
+	c->i++;
+	if (!strcmp(name.data, "not")) {
+		rc = negated ? css_fail(c, start, ":not() inside :not()") : css_not(c, st);
+		goto out;
+	}
+	for (k = 0; k < sizeof css_nths / sizeof css_nths[0]; k++)
+		if (!strcmp(name.data, css_nths[k]))
+			break;
+	if (k == sizeof css_nths / sizeof css_nths[0]) {
+		css_fail(c, start, "an unknown pseudo-class");
+		goto out;
+	}
+	if (k >= 2 && !strcmp(st->name.data, "*")) {
+		css_fail(c, start, "an -of-type pseudo-class needs a tag name");
+		goto out;
+	}
+	if ((rc = css_nth(c, &a, &b)) == 0)
+		nth_cond(st, a, b, k % 2, k >= 2 ? st->name.data : "*");
+out:
+	buf_free(&name);
+	return rc;
+}
+
+/* The name test of a compound: a tag name, "*", or none (then "*"). */
+static int
+css_type(struct css *c, struct css_step *st)
+{
+	struct buf lit = {0};
+
+	buf_adds(&st->name, "");
+	if (css_at(c, '*')) {
+		c->i++;
+		buf_adds(&st->name, "*");
+		return 1;
+	}
+	if (c->i >= c->end || !(css_name_char((unsigned char)c->s[c->i]) || css_at(c, '\\')))
+		return buf_adds(&st->name, "*"), 0;
+	if (css_ident(c, &st->name, 1) < 0)
+		return -1;
+	if (!xpath_name_ok(st->name.data)) {
+		xpath_literal(&lit, st->name.data);
+		step_cond(st, "name() = %s", lit.data);
+		st->name.len = 0;
+		buf_adds(&st->name, "*");
+		buf_free(&lit);
+	}
+	return 1;
+}
+
+/* A compound selector: a name test, then #id, .class, [attr] and
+ * :pseudo-classes; 0, or -1 with the error set. */
+static int
+css_compound(struct css *c, struct css_step *st, int negated)
+{
+	struct buf v = {0}, lit = {0};
+	size_t start = c->i;
+	int any = css_type(c, st), rc = 0;
+
+	for (; any >= 0 && rc == 0 && c->i < c->end; any = 1) {
+		char ch = c->s[c->i];
+
+		if (ch == ':' && c->i + 1 < c->end && c->s[c->i + 1] == ':')
+			break; /* a pseudo-element: the selector's */
+		if (ch != '#' && ch != '.' && ch != '[' && ch != ':')
+			break;
+		c->i++;
+		if (ch == '[') {
+			rc = css_attrib(c, st);
+		} else if (ch == ':') {
+			rc = css_pseudo(c, st, negated);
+		} else if ((rc = css_ident(c, &v, 0)) == 0) {
+			lit.len = 0;
+			if (ch == '.') { /* padded, as cssselect's ~= */
+				struct buf pad = {0};
+
+				buf_addf(&pad, " %s ", v.data);
+				buf_free(&v);
+				v = pad;
+			}
+			xpath_literal(&lit, v.data);
+			if (ch == '#')
+				step_cond(st, "@id = %s", lit.data);
+			else
+				step_cond(st, "@class and contains(concat(' ', normalize-space(@class),"
+					  " ' '), %s)", lit.data);
+		}
+	}
+	buf_free(&v);
+	buf_free(&lit);
+	if (any < 0 || rc < 0)
+		return -1;
+	if (!any && c->i == start)
+		return css_fail(c, start, "a selector is expected");
+	return 0;
+}
+
+/* ::text or ::attr(name) at c->i (past the "::"), applied to the XPath
+ * of its selector as parsel does: a bare descendant step becomes the
+ * text nodes or the attributes of every descendant. */
+static int
+css_pseudo_element(struct css *c, struct buf *out)
+{
+	struct buf name = {0};
+	size_t start = c->i;
+	int rc = -1;
+
+	if (css_ident(c, &name, 1) < 0)
+		goto out;
+	if (!strcmp(name.data, "text") && !css_at(c, '(')) {
+		if (out->len > 3 && !strcmp(out->data + out->len - 3, "//*"))
+			out->len--, buf_adds(out, "text()");
+		else if (!strcmp(out->data, "descendant-or-self::*"))
+			out->len--, buf_adds(out, "text()");
+		else
+			buf_adds(out, "/text()");
+		rc = 0;
+	} else if (!strcmp(name.data, "attr") && css_at(c, '(')) {
+		c->i++;
+		css_blank(c);
+		if (css_ident(c, &name, 1) < 0)
+			goto out;
+		css_blank(c);
+		if (!css_at(c, ')')) {
+			css_fail(c, c->i, "a ) is expected");
+			goto out;
+		}
+		c->i++;
+		if (out->len > 3 && !strcmp(out->data + out->len - 3, "//*"))
+			out->len -= 2;
+		buf_addc(out, '/');
+		attr_ref(out, name.data);
+		rc = 0;
+	} else {
+		css_fail(c, start, "::text or ::attr(name) is expected");
+	}
+out:
+	buf_free(&name);
+	return rc;
+}
+
+/* Appends a compound's step; comb: the combinator before it (0: none). */
+static void
+step_out(struct buf *out, const struct css_step *st, char comb)
+{
+	if (comb == ' ')
+		buf_adds(out, "//");
+	else if (comb == '>')
+		buf_adds(out, "/");
+	else if (comb == '~')
+		buf_adds(out, "/following-sibling::");
+	if (comb == '+') {
+		buf_adds(out, "/following-sibling::*[1]");
+		if (strcmp(st->name.data, "*"))
+			buf_addf(out, "[self::%s]", st->name.data);
+	} else {
+		buf_adds(out, st->name.data);
+	}
+	if (st->cond.len)
+		buf_addf(out, "[%s]", st->cond.data);
+}
+
+/* One selector of a group, up to its end, its "," or its pseudo-element. */
+static int
+css_selector(struct css *c, struct buf *out)
+{
+	struct css_step st;
+	char comb = 0;
+	int blank;
+
+	buf_adds(out, "descendant-or-self::");
+	for (;;) {
+		memset(&st, 0, sizeof st);
+		if (c->i + 1 < c->end && !strncmp(c->s + c->i, "::", 2))
+			buf_adds(&st.name, "*"); /* a pseudo-element alone */
+		else if (css_compound(c, &st, 0) < 0)
+			return buf_free(&st.name), buf_free(&st.cond), -1;
+		step_out(out, &st, comb);
+		buf_free(&st.name);
+		buf_free(&st.cond);
+		if (c->i + 1 < c->end && !strncmp(c->s + c->i, "::", 2)) {
+			c->i += 2;
+			return css_pseudo_element(c, out);
+		}
+		blank = css_blank(c);
+		if (c->i >= c->end || css_at(c, ','))
+			return 0;
+		if (css_at(c, '>') || css_at(c, '+') || css_at(c, '~'))
+			comb = c->s[c->i++];
+		else if (blank)
+			comb = ' ';
+		else
+			return css_fail(c, c->i, "an unexpected character");
+		css_blank(c);
+		if (c->i >= c->end || css_at(c, ','))
+			return css_fail(c, c->i, "a selector is expected after the combinator");
+	}
+}
+
+/* CSS s[a..b) as XPath, malloc'd; NULL with err set at the byte at fault. */
 static char *
 css_to_xpath(const char *s, size_t a, size_t b, struct query_error *err)
 {
-	(void)s;
-	(void)b;
-	query_fail(err, a, "CSS is not translated yet: use XPath");
+	struct css c = {.s = s, .i = a, .end = b, .err = err};
+	struct buf out = {0};
+
+	for (;;) {
+		css_blank(&c);
+		if (c.i >= c.end || css_at(&c, ',')) {
+			css_fail(&c, c.i, "a selector is expected");
+			break;
+		}
+		if (css_selector(&c, &out) < 0)
+			break;
+		css_blank(&c);
+		if (c.i >= c.end)
+			return out.data;
+		if (!css_at(&c, ',')) {
+			css_fail(&c, c.i, "a , or the end is expected after a pseudo-element");
+			break;
+		}
+		c.i++;
+		buf_adds(&out, " | ");
+	}
+	buf_free(&out);
 	return NULL;
 }
 
@@ -4312,34 +5009,184 @@ fail:
 
 /* ---- the rows ---- */
 
-/* Whether the work bound was reached: 2.9.14 tells no handler, only
- * stderr, when it stops an evaluation there. */
-static int
-xpath_spent(xmlXPathContextPtr x)
-{
-	return x->opLimit && x->opCount >= x->opLimit;
-}
+/*
+ * libxml2 2.9.14 counts an evaluation's steps against opLimit, not the
+ * nodes it merges, each set into the last one by one: every element
+ * under every div of a 2 MB page took 50 s and a handful of operations.
+ * So an evaluation with a time bound runs in a child process
+ * (a fork: the tree is already there), which sends its rows down a pipe
+ * as it makes them and is killed when the time is up; the rows that came
+ * are kept. Without a bound it runs here. Either way rows travel as bytes:
+ * 'R' and the row's strings, then 'D' (done) or 'E' (an error), each
+ * string a 4-byte length (UINT32_MAX: NULL) and its bytes.
+ */
 
-/* What one run has at hand. */
+#define QUERY_FLUSH 65536
+
+#define QUERY_ROWS_MAX (256L * 1024 * 1024) /* bytes of rows kept at most */
+
+/* What one evaluation has at hand. */
 struct query_eval {
 	const struct query *q;
 	xmlDocPtr doc;
 	xmlXPathContextPtr x;
 	struct xpath_seen seen;
 	struct resolver r;
-	struct query_rows *out;
+	struct buf wire;            /* rows made, as sent */
+	int fd;                     /* the pipe to the parent, or -1 */
 };
 
-/* Charges bytes copied out to the bound; whether it is spent. */
-static int
-eval_spent(struct query_eval *e, size_t bytes)
+static void
+wire_str(struct buf *w, const char *s)
 {
-	xmlXPathContextPtr x = e->x;
+	uint32_t n = s ? (uint32_t)strlen(s) : UINT32_MAX;
 
-	x->opCount += bytes / QUERY_BYTES_PER_OP;
-	if (x->opLimit && x->opCount > x->opLimit)
-		e->out->cut = 1;
-	return e->out->cut;
+	buf_add(w, &n, sizeof n);
+	if (s)
+		buf_add(w, s, n);
+}
+
+/* Takes a string off the wire at *at: 1, 0 when it has not all come. */
+static int
+wire_get(const struct buf *w, size_t *at, char **s)
+{
+	uint32_t n;
+
+	if (w->len - *at < sizeof n)
+		return 0;
+	memcpy(&n, w->data + *at, sizeof n);
+	if (n == UINT32_MAX) {
+		*s = NULL;
+		*at += sizeof n;
+		return 1;
+	}
+	if (w->len - *at - sizeof n < n)
+		return 0;
+	*s = xstrndup(w->data + *at + sizeof n, n);
+	*at += sizeof n + n;
+	return 1;
+}
+
+/* In the child, rows go to the parent as they are made; a parent gone
+ * (killed the time, or a reader that stopped) ends the child. */
+static void
+wire_flush(struct query_eval *e, size_t threshold)
+{
+	if (e->fd < 0 || e->wire.len < threshold)
+		return;
+	if (write_all(e->fd, e->wire.data, e->wire.len) < 0)
+		_exit(0);
+	e->wire.len = 0;
+}
+
+/* Whether two siblings count together in a path: the same type (text
+ * and CDATA alike), and for an element or a PI the same name. */
+static int
+step_same(const xmlNode *a, const xmlNode *b)
+{
+	int ta = a->type == XML_CDATA_SECTION_NODE ? XML_TEXT_NODE : (int)a->type;
+	int tb = b->type == XML_CDATA_SECTION_NODE ? XML_TEXT_NODE : (int)b->type;
+
+	if (ta != tb)
+		return 0;
+	return (ta != XML_ELEMENT_NODE && ta != XML_PI_NODE) ||
+	       !strcmp((const char *)a->name, (const char *)b->name);
+}
+
+static size_t
+step_hash(const xmlNode *n)
+{
+	const unsigned char *s = n->name;
+	size_t h = n->type == XML_CDATA_SECTION_NODE ? XML_TEXT_NODE : n->type;
+
+	if ((n->type == XML_ELEMENT_NODE || n->type == XML_PI_NODE) && s)
+		while (*s)
+			h = h * 31 + *s++;
+	return h;
+}
+
+/* The steps of every child of parent (see node_step() below): an open
+ * table of each kind's first and last child. */
+static void
+steps_index(xmlNode *parent)
+{
+	size_t nkids = 0, cap, h, i;
+	xmlNode *c, **first, **last;
+
+	for (c = parent->children; c; c = c->next)
+		nkids++;
+	for (cap = 16; cap < nkids * 2; cap *= 2)
+		;
+	first = xmalloc(cap * sizeof *first);
+	last = xmalloc(cap * sizeof *last);
+	memset(first, 0, cap * sizeof *first);
+	for (c = parent->children; c; c = c->next) {
+		for (h = step_hash(c) & (cap - 1); first[h] && !step_same(first[h], c);
+		     h = (h + 1) & (cap - 1))
+			;
+		if (!first[h]) {
+			first[h] = c;
+			c->_private = (void *)(uintptr_t)2;
+		} else {
+			c->_private = (void *)(((uintptr_t)last[h]->_private | 1) + 2);
+		}
+		last[h] = c;
+	}
+	for (i = 0; i < cap; i++)
+		if (first[i] && first[i] != last[i])
+			first[i]->_private = (void *)((uintptr_t)first[i]->_private | 1);
+	free(first);
+	free(last);
+}
+
+/* The step of n in its path, memoised: n's index among its parent's
+ * children of its name and type, times two, plus one when there are
+ * others. Kept in _private, the tree's field for applications, and made
+ * for all the parent's children at once: xmlGetNodePath() looks through
+ * every sibling of every step, which made 20,000 rows take 17 s. */
+static uintptr_t
+node_step(xmlNode *n)
+{
+	if (!n->_private && n->parent)
+		steps_index(n->parent);
+	return (uintptr_t)n->_private;
+}
+
+/* A node's XPath, as xmlGetNodePath() writes it, in one pass. */
+static char *
+node_path(xmlNode *n)
+{
+	struct buf b = {0}, step = {0};
+	xmlNode *at;
+
+	if (n->type == XML_DOCUMENT_NODE || n->type == XML_HTML_DOCUMENT_NODE)
+		return xstrdup("/");
+	buf_adds(&b, "");
+	for (at = n; at && at->type != XML_DOCUMENT_NODE && at->type != XML_HTML_DOCUMENT_NODE;
+	     at = at->parent) {
+		uintptr_t s = at->type == XML_ATTRIBUTE_NODE ? 0 : node_step(at);
+
+		step.len = 0;
+		if (at->type == XML_ELEMENT_NODE)
+			buf_addf(&step, "/%s", (const char *)at->name);
+		else if (at->type == XML_ATTRIBUTE_NODE)
+			buf_addf(&step, "/@%s", (const char *)at->name);
+		else if (at->type == XML_TEXT_NODE || at->type == XML_CDATA_SECTION_NODE)
+			buf_adds(&step, "/text()");
+		else if (at->type == XML_COMMENT_NODE)
+			buf_adds(&step, "/comment()");
+		else if (at->type == XML_PI_NODE)
+			buf_addf(&step, "/processing-instruction('%s')", (const char *)at->name);
+		else
+			buf_adds(&step, "/node()");
+		if (s & 1)
+			buf_addf(&step, "[%zu]", (size_t)(s >> 1));
+		buf_add(&step, b.data, b.len); /* prepended: the path is made upwards */
+		b.len = 0;
+		buf_add(&b, step.data, step.len);
+	}
+	buf_free(&step);
+	return b.data;
 }
 
 /* A node's text: an element's with whitespace collapsed (the `text`
@@ -4394,6 +5241,7 @@ node_url(xmlNode *n, struct resolver *r)
 {
 	xmlChar *v = NULL;
 	size_t i;
+	char *u;
 
 	for (i = 0; i < sizeof url_attrs / sizeof url_attrs[0] && !v; i++) {
 		if (n->type == XML_ELEMENT_NODE)
@@ -4404,12 +5252,9 @@ node_url(xmlNode *n, struct resolver *r)
 	}
 	if (!v)
 		return NULL;
-	{
-		char *u = xstrdup(resolver_url(r, (const char *)v));
-
-		xmlFree(v);
-		return u;
-	}
+	u = xstrdup(resolver_url(r, (const char *)v));
+	xmlFree(v);
+	return u;
 }
 
 /* An element as `tag name="value" ...`, for a row without fields. */
@@ -4453,8 +5298,6 @@ field_select(struct query_eval *e, const struct query_field *f, xmlNode *n)
 
 	e->x->node = n;
 	res = xmlXPathCompiledEval(f->comp, e->x);
-	if (!res && xpath_spent(e->x))
-		e->out->cut = 1;
 	s = result_string(res);
 	xmlXPathFreeObject(res);
 	return s;
@@ -4463,22 +5306,85 @@ field_select(struct query_eval *e, const struct query_field *f, xmlNode *n)
 static char *
 field_value(struct query_eval *e, const struct query_field *f, xmlNode *n)
 {
-	xmlChar *v;
+	char *u;
 
 	switch (f->kind) {
 	case FK_TEXT: return node_text(n);
 	case FK_HTML: return node_html(e->doc, n);
-	case FK_XPATH: return xml_take(xmlGetNodePath(n));
-	case FK_URL: {
-		char *u = node_url(n, &e->r);
-
+	case FK_XPATH: return node_path(n);
+	case FK_URL:
+		u = node_url(n, &e->r);
 		return u ? u : xstrdup("");
-	}
 	case FK_ATTR:
-		v = n->type == XML_ELEMENT_NODE ? xmlGetProp(n, (const xmlChar *)f->attr) : NULL;
-		return xml_take(v);
+		return xml_take(n->type == XML_ELEMENT_NODE
+					? xmlGetProp(n, (const xmlChar *)f->attr) : NULL);
 	default: return field_select(e, f, n);
 	}
+}
+
+/* A scalar result's cell: its value under text, a selector or no field. */
+static char *
+scalar_cell(const struct query *q, size_t col, xmlXPathObjectPtr res)
+{
+	if (q->nf && q->f[col].kind != FK_TEXT && q->f[col].kind != FK_SELECT)
+		return xstrdup("");
+	return xml_take(xmlXPathCastToString(res));
+}
+
+/* Sends the row of node n (NULL: of the scalar res). */
+static void
+row_send(struct query_eval *e, xmlNode *n, xmlXPathObjectPtr res)
+{
+	const struct query *q = e->q;
+	size_t i, ncols = q->nf ? q->nf : 1;
+	char *url = NULL, *s;
+
+	buf_addc(&e->wire, 'R');
+	for (i = 0; i < ncols; i++) {
+		s = !n ? scalar_cell(q, i, res)
+		    : q->nf ? field_value(e, &q->f[i], n) : node_text(n);
+		wire_str(&e->wire, s);
+		if (n && q->nf && q->f[i].kind == FK_URL && s[0] && !url)
+			url = xstrdup(s);
+		free(s);
+	}
+	s = n ? node_path(n) : NULL;
+	wire_str(&e->wire, s);
+	free(s);
+	if (n && !url)
+		url = node_url(n, &e->r);
+	wire_str(&e->wire, url);
+	free(url);
+	s = n && !q->nf ? node_label(n) : NULL;
+	wire_str(&e->wire, s);
+	free(s);
+	wire_flush(e, QUERY_FLUSH);
+}
+
+/* The evaluation: its rows, then 'D', or 'E' and the error. */
+static void
+eval_send(struct query_eval *e, xmlNodePtr context)
+{
+	xmlXPathObjectPtr res;
+	xmlNodeSetPtr set;
+	int i;
+
+	e->x->node = context;
+	res = xmlXPathCompiledEval(e->q->comp, e->x);
+	if (!res) {
+		buf_addc(&e->wire, 'E');
+		wire_str(&e->wire, e->seen.code ? e->seen.msg : "the evaluation failed");
+	} else if (res->type != XPATH_NODESET) {
+		row_send(e, NULL, res);
+	} else {
+		set = res->nodesetval;
+		for (i = 0; set && i < set->nodeNr; i++)
+			row_send(e, set->nodeTab[i], NULL);
+	}
+	if (res)
+		buf_addc(&e->wire, 'D');
+	xmlXPathFreeObject(res);
+	wire_flush(e, 0);
 }
 
 /* Room for one more row. */
@@ -4497,37 +5403,73 @@ rows_grow(struct query_rows *o)
 	o->cap = cap;
 }
 
-/* The row of node n (NULL: the scalar res). */
-static void
-row_add(struct query_eval *e, xmlNode *n, xmlXPathObjectPtr res)
+/* Whether n strings have all come at w[at..): looked at, not copied, so
+ * that a long row arriving in pieces is read once. */
+static int
+wire_has(const struct buf *w, size_t at, size_t n)
 {
-	struct query_rows *o = e->out;
-	char **cell;
-	size_t i, bytes = 0;
+	uint32_t len;
+
+	while (n--) {
+		if (w->len - at < sizeof len)
+			return 0;
+		memcpy(&len, w->data + at, sizeof len);
+		at += sizeof len;
+		if (len != UINT32_MAX) {
+			if (w->len - at < len)
+				return 0;
+			at += len;
+		}
+	}
+	return 1;
+}
+
+/* A row off the wire at *at (whole: see wire_has()). */
+static void
+row_take(struct query_rows *o, const struct buf *w, size_t *at)
+{
+	char *s;
+	size_t i;
 
 	rows_grow(o);
-	cell = o->cells + o->nrows * o->ncols;
 	for (i = 0; i < o->ncols; i++) {
-		if (!n)
-			cell[i] = !e->q->nf || e->q->f[i].kind == FK_TEXT ||
-					  e->q->f[i].kind == FK_SELECT
-					  ? xml_take(xmlXPathCastToString(res)) : xstrdup("");
-		else
-			cell[i] = e->q->nf ? field_value(e, &e->q->f[i], n) : node_text(n);
-		bytes += strlen(cell[i]);
+		wire_get(w, at, &s);
+		o->cells[o->nrows * o->ncols + i] = s ? s : xstrdup("");
 	}
-	o->paths[o->nrows] = n ? xml_take(xmlGetNodePath(n)) : NULL;
-	o->urls[o->nrows] = NULL;
-	for (i = 0; n && i < e->q->nf && !o->urls[o->nrows]; i++)
-		if (e->q->f[i].kind == FK_URL && cell[i][0])
-			o->urls[o->nrows] = xstrdup(cell[i]);
-	if (n && !o->urls[o->nrows])
-		o->urls[o->nrows] = node_url(n, &e->r);
-	o->nodes[o->nrows] = n && !e->q->nf ? node_label(n) : NULL;
+	wire_get(w, at, &o->paths[o->nrows]);
+	wire_get(w, at, &o->urls[o->nrows]);
+	wire_get(w, at, &o->nodes[o->nrows]);
 	o->nrows++;
-	/* a row costs one operation at least: libxml2 counts none for the
-	 * paths it evaluates as a stream ("//a//b") */
-	eval_spent(e, QUERY_BYTES_PER_OP + bytes);
+}
+
+/* Takes what has wholly come off w from *at: 1 at the end ('D'), -1 at an
+ * error ('E': err set at the selector), 0 when more is to come. */
+static int
+rows_take(struct query_rows *o, const struct buf *w, size_t *at, size_t sel_at,
+	  struct query_error *err)
+{
+	char *msg;
+
+	while (*at < w->len) {
+		char tag = w->data[*at];
+
+		if (tag == 'D')
+			return 1;
+		if (tag == 'E') {
+			if (!wire_has(w, *at + 1, 1))
+				return 0;
+			*at += 1;
+			wire_get(w, at, &msg);
+			query_fail(err, sel_at, "%s", msg ? msg : "the evaluation failed");
+			free(msg);
+			return -1;
+		}
+		if (!wire_has(w, *at + 1, o->ncols + 3))
+			return 0;
+		*at += 1;
+		row_take(o, w, at);
+	}
+	return 0;
 }
 
 static void
@@ -4564,57 +5506,135 @@ rows_init(struct query_rows *o, const struct query *q)
 		o->names[i] = xstrdup(q->nf ? q->f[i].name : "value");
 }
 
-/* The rows of the result res. */
+/* The child's start: signals back to their defaults (the parent's would
+ * clean its temp files or its terminal), nothing of the parent's to undo. */
 static void
-eval_rows(struct query_eval *e, xmlXPathObjectPtr res)
+eval_child_start(void)
 {
-	xmlNodeSetPtr set;
-	int i;
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS, SIGABRT,
+				   SIGFPE, SIGILL};
+	size_t i;
 
-	if (res->type != XPATH_NODESET) {
-		row_add(e, NULL, res);
-		return;
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], SIG_DFL);
+	ui_active = 0;
+	memset(cleanup_path, 0, sizeof cleanup_path);
+}
+
+/* Reads the child's rows until it is done, the time is up or the rows
+ * are too many; 1 done, -1 an error, 0 cut (or the child died). */
+static int
+rows_receive(int fd, pid_t pid, unsigned long ms, struct query_rows *out, size_t sel_at,
+	     struct query_error *err)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	struct timespec since;
+	struct buf w = {0};
+	size_t at = 0, got = 0;
+	ssize_t n;
+	int rc = 0, ready;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	while (rc == 0 && !got_signal && got < QUERY_ROWS_MAX) {
+		left = (long)ms - (long)(elapsed_s(&since) * 1000);
+		if (left <= 0 || (ready = poll(&pf, 1, (int)(left < INT_MAX ? left : INT_MAX))) == 0) {
+			out->cut = 1;
+			break;
+		}
+		if (ready < 0) /* a signal: got_signal says which */
+			continue;
+		buf_reserve(&w, QUERY_FLUSH);
+		if ((n = read(fd, w.data + w.len, QUERY_FLUSH)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		w.len += (size_t)n;
+		got += (size_t)n;
+		rc = rows_take(out, &w, &at, sel_at, err);
+		if (at) { /* what is taken goes */
+			memmove(w.data, w.data + at, w.len - at);
+			w.len -= at;
+			at = 0;
+		}
 	}
-	set = res->nodesetval;
-	for (i = 0; set && i < set->nodeNr && !e->out->cut; i++)
-		row_add(e, set->nodeTab[i], NULL);
+	out->cut |= rc == 0 && (got_signal || got >= QUERY_ROWS_MAX);
+	kill(pid, SIGKILL); /* done, or it had its time */
+	buf_free(&w);
+	return rc;
+}
+
+/* The evaluation in a child, bounded by ms; as rows_receive(), or -2
+ * when no child could be made. */
+static int
+eval_forked(struct query_eval *e, xmlNodePtr context, unsigned long ms,
+	    struct query_rows *out, struct query_error *err)
+{
+	int p[2], rc, status;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -2;
+	fflush(NULL); /* else the child's exit would write it again */
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -2;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		eval_child_start();
+		e->fd = p[1];
+		eval_send(e, context);
+		_exit(0);
+	}
+	close(p[1]);
+	rc = rows_receive(p[0], pid, ms, out, e->q->sel_at, err);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc == 0 && !out->cut) /* it died on its own: out of memory, say */
+		query_fail(err, e->q->sel_at, "the evaluation failed");
+	return rc == 0 && !out->cut ? -1 : rc;
 }
 
 /*
- * Runs q on the page (its tree built on first use). work_bound: libxml2's
- * operations (about one per node visited) plus a byte in QUERY_BYTES_PER_OP
- * copied out; 0: no bound. Past it, out->cut is set and the rows so far
- * kept. Returns 0, or -1 with err set (an XPath error at evaluation: an
- * unknown function, say), out then empty.
+ * Runs q on the page (its tree built on first use). ms_bound: the time
+ * the evaluation may take, in milliseconds, in a child process (see
+ * above); past it out->cut is set and the rows made so far are kept. 0:
+ * no bound, evaluated here. Returns 0, or -1 with err set (an XPath error
+ * at evaluation: an unknown function, say), out then empty.
  */
 static int
-query_run(const struct query *q, struct page *p, unsigned long work_bound,
+query_run(const struct query *q, struct page *p, unsigned long ms_bound,
 	  struct query_rows *out, struct query_error *err)
 {
-	struct query_eval e = {.q = q, .out = out};
-	xmlXPathObjectPtr res;
-	xmlNodePtr root;
+	struct query_eval e = {.q = q, .fd = -1};
+	xmlNodePtr context;
+	size_t at = 0;
+	int rc = -2;
 
 	memset(err, 0, sizeof *err);
 	rows_init(out, q);
 	if (!(e.doc = page_tree(p)))
 		return 0;
 	e.x = xpath_context(e.doc, &e.seen);
-	e.x->opLimit = work_bound;
-	root = xmlDocGetRootElement(e.doc);
-	e.x->node = root ? root : (xmlNodePtr)e.doc; /* as lxml: a selector's context */
+	/* as lxml's selectors: the root element is the context */
+	context = xmlDocGetRootElement(e.doc) ? xmlDocGetRootElement(e.doc) : (xmlNodePtr)e.doc;
 	resolver_init(&e.r, p->base ? p->base : "");
-	res = xmlXPathCompiledEval(q->comp, e.x);
-	if (res)
-		eval_rows(&e, res);
-	else if (xpath_spent(e.x))
-		out->cut = 1;
-	else
-		query_fail(err, q->sel_at, "%s", e.seen.code ? e.seen.msg : "cannot evaluate");
-	xmlXPathFreeObject(res);
+	if (ms_bound)
+		rc = eval_forked(&e, context, ms_bound, out, err);
+	if (rc == -2 && ms_bound) {
+		query_fail(err, q->sel_at, "cannot evaluate: no process for it (%s)", strerror(errno));
+		rc = -1;
+	} else if (rc == -2) {
+		eval_send(&e, context);
+		rc = rows_take(out, &e.wire, &at, q->sel_at, err);
+	}
+	buf_free(&e.wire);
 	resolver_free(&e.r);
 	xmlXPathFreeContext(e.x);
-	if (res || out->cut)
+	if (rc >= 0)
 		return 0;
 	query_rows_free(out);
 	return -1;
@@ -11245,14 +12265,13 @@ dump_parse(struct dump *d, const struct options *o)
 	return rc;
 }
 
-/* The work --query may do in what is left of --timeout: libxml2's
- * operations, at the rate this machine does them. */
+/* The time --query may take, in ms: what is left of --timeout. */
 static unsigned long
 dump_query_bound(const struct dump *d, const struct options *o)
 {
 	double left = (double)o->timeout - elapsed_s(&d->t->started);
 
-	return left <= 0 ? 1 : (unsigned long)(left * QUERY_OPS_PER_S);
+	return left * 1000 < 1 ? 1 : (unsigned long)(left * 1000);
 }
 
 /* A query that failed on the page (an unknown XPath function, say). */
