@@ -195,8 +195,8 @@
 
 #define QUERY_HIST 64        /* expressions the query line recalls with Up and Down */
 
-#define QUERY_WORK 1000000UL /* libxml2 XPath operations an evaluation on the screen may
-				 do (about 50 ms): a key is answered on any page */
+#define QUERY_MS 100UL       /* an evaluation on the screen is cut after this long: a key
+				 is answered at once on any page, for any expression */
 
 enum exit_status {
 	EXIT_OK = 0,
@@ -8591,8 +8591,9 @@ query_rows_new(struct app *a, struct query_rows *fresh, int same_query)
 /*
  * Before anything reads the Query pane: the line typed is compiled, and
  * the expression in force is run on the page shown when the page or the
- * expression changed since its rows were made. A run stops at QUERY_WORK
- * (the rows then say cut), so a key costs a bounded time on any page.
+ * expression changed since its rows were made. A run is cut after
+ * QUERY_MS (the rows so far kept, and said to be cut), so a key costs a
+ * bounded time on any page.
  */
 static void
 query_sync(struct app *a)
@@ -8613,7 +8614,7 @@ query_sync(struct app *a)
 		return;
 	memset(&fresh, 0, sizeof fresh);
 	qp->failed[0] = '\0';
-	if (query_run(qp->q, a->doc->p, QUERY_WORK, &fresh, &err) == 0) {
+	if (query_run(qp->q, a->doc->p, QUERY_MS, &fresh, &err) == 0) {
 		query_rows_new(a, &fresh, same_query);
 		return;
 	}
@@ -8795,7 +8796,7 @@ tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 	else if (p == P_QUERY && a->query.rows && a->ui.filter.on && p == a->ui.pane)
 		snprintf(count, sizeof count, " %zu/%zu%s", a->ui.filter.nrows,
 			 a->query.rows->nrows, a->query.rows->cut ? "+" : "");
-	else if (p == P_QUERY && a->query.rows) /* +: cut at the work bound */
+	else if (p == P_QUERY && a->query.rows) /* +: cut, more may match */
 		snprintf(count, sizeof count, " %zu%s", a->query.rows->nrows,
 			 a->query.rows->cut ? "+" : "");
 	if (form == 0 || p == a->ui.pane)
@@ -9382,7 +9383,7 @@ draw_query_detail(struct app *a, const struct layout *l, size_t i)
 	}
 	lw = lw < l->det_w / 3 ? lw : l->det_w / 3;
 	snprintf(head, sizeof head, "%zu of %zu%s", ui_view(a)->sel + 1, pane_nrows(a),
-		 r->cut ? " (cut at the work bound: more may match)" : "");
+		 r->cut ? " (cut after 0.1 s: more may match)" : "");
 	y += draw_field_in(a, y, l, 1, lw, "match", head);
 	for (c = 0; c < r->ncols; c++) {
 		h = end - y - (int)(r->ncols - c - 1) - (path != NULL) - (url != NULL);
@@ -9548,7 +9549,7 @@ draw_query_info(struct app *a, const struct layout *l, int x0, const char *mb)
 	}
 	if (qp->q && qp->rows)
 		buf_addf(&b, "%zu match%s%s · ", qp->rows->nrows, qp->rows->nrows == 1 ? "" : "es",
-			 qp->rows->cut ? " (cut at the work bound)" : "");
+			 qp->rows->cut ? " (cut after 0.1 s)" : "");
 	buf_adds(&b, "Enter keeps it · Esc: the query before · Up, Down: earlier ones");
 	ui_put(y, 0, COLS, b.data, b.len, ui_color(a, CP_DIM));
 	buf_free(&b);
@@ -9582,7 +9583,7 @@ draw_status(struct app *a, const struct layout *l)
 		return;
 	}
 	if (a->ui.pane == P_QUERY && a->query.rows && a->query.rows->cut && !a->ui.msg.len)
-		buf_adds(&b, "query cut at the work bound: its first matches only · ");
+		buf_adds(&b, "query cut after 0.1 s: its first matches only · ");
 	if (a->ui.msg.len)
 		buf_add(&b, a->ui.msg.data, a->ui.msg.len);
 	else if (a->fetch)

@@ -5,8 +5,9 @@
 # brings back the one before, Up recalls; fields are columns (at 80
 # columns too), y and Y copy a row's value and its XPath, the filter, d and
 # Enter act on result rows, the query stays in force from page to page (a
-# listing walk), the help lists the keys, and every key while the line is
-# open leaves the program running with a sane screen.
+# listing walk), an expression that explodes is cut and the screen keeps
+# answering, the help lists the keys, and every key while the line is open
+# leaves the program running with a sane screen.
 #
 # Run from the repository root:  prove -v tests/query-tui.t
 # (SCRAPER=./scraper-asan TIME_SCALE=3 prove -v tests/query-tui.t for the
@@ -186,6 +187,27 @@ t_walk() {
     quit_clean
 }
 
+# ---- an expression that explodes: cut, and the screen answers -----------------
+t_bound() {
+    tui_start "$BASE/q/deep.html?n=1000"
+    wait_status 'HTTP 200' || return
+    query '//*//*//*' || return
+    wait_until 'split_screen; [[ $ABOVE == *"cut after 0.1 s"* ]]' \
+        "the row above the line says the evaluation was cut" 20 || return
+    pass "$TNAME: //*//*//* on a page of 200,000 nodes is cut after 0.1 s, and says so"
+    screen_ok 'grep -Eq "Query [0-9]+\+" <<<"$SCREEN"' "the tab's count says the rows are cut (+)"
+    local t0=${EPOCHREALTIME/./}
+    keys Enter
+    wait_status 'query kept' || return
+    local ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
+    ok "[ $ms -lt $(awk -v k="${TIME_SCALE:-1}" 'BEGIN { print 2000 * k }') ]" \
+        "$TNAME: the next key is answered at once ($ms ms)"
+    keys j
+    wait_status 'query cut after 0\.1 s' || return
+    pass "$TNAME: the status line says so in the list"
+    quit_clean
+}
+
 # ---- the help lists the keys ---------------------------------------------------
 t_help() {
     local TUI_H=90
@@ -239,6 +261,7 @@ t_every_key() {
 scenario "typing" t_typing
 scenario "columns" t_columns
 scenario "walk" t_walk
+scenario "bound" t_bound
 scenario "help" t_help
 scenario "every key" t_every_key
 done_testing
