@@ -195,8 +195,9 @@
 
 #define QUERY_HIST 64        /* expressions the query line recalls with Up and Down */
 
-#define QUERY_MS 100UL       /* an evaluation on the screen is cut after this long: a key
-				 is answered at once on any page, for any expression */
+#ifndef QUERY_MS             /* an evaluation on the screen is cut after this long: a key */
+#define QUERY_MS 100UL       /* is answered at once on any page, for any expression (0: */
+#endif                       /* no bound, evaluated in the process: make bench-keys) */
 
 enum exit_status {
 	EXIT_OK = 0,
@@ -9363,13 +9364,13 @@ draw_field(struct app *a, int y, const struct layout *l, int h, const char *labe
 }
 
 /* The detail of Query row i: which match, each field whole (one row
- * each kept for those after it), the node's XPath, the row's URL when no
- * field shows it. */
+ * each kept for those after it), the element as written (a row without
+ * fields), the node's XPath, the row's URL when no field shows it. */
 static void
 draw_query_detail(struct app *a, const struct layout *l, size_t i)
 {
 	const struct query_rows *r = a->query.rows;
-	const char *path = r->paths[i], *url = r->urls[i];
+	const char *path = r->paths[i], *url = r->urls[i], *node = r->nodes[i];
 	int y = l->det_y, end = l->det_y + l->det_h, lw = 7, h;
 	char head[96];
 	size_t c;
@@ -9386,10 +9387,13 @@ draw_query_detail(struct app *a, const struct layout *l, size_t i)
 		 r->cut ? " (cut after 0.1 s: more may match)" : "");
 	y += draw_field_in(a, y, l, 1, lw, "match", head);
 	for (c = 0; c < r->ncols; c++) {
-		h = end - y - (int)(r->ncols - c - 1) - (path != NULL) - (url != NULL);
+		h = end - y - (int)(r->ncols - c - 1) - (node != NULL) - (path != NULL) -
+		    (url != NULL);
 		y += draw_field_in(a, y, l, h > 1 ? h : 1, lw, r->names[c],
 				   r->cells[i * r->ncols + c]);
 	}
+	if (node)
+		y += draw_field_in(a, y, l, 1, lw, "node", node);
 	if (path)
 		y += draw_field_in(a, y, l, end - y, lw, "xpath", path);
 	if (url)
@@ -11443,6 +11447,10 @@ act_unique(struct app *a, int arg)
 	const char *url = e ? e->url : NULL;
 
 	(void)arg;
+	if (a->ui.pane == P_QUERY) { /* its rows are what the query makes them */
+		ui_message(a, 1, "u acts on the element panes; the Query pane shows every match");
+		return;
+	}
 	a->ui.unique = !a->ui.unique;
 	if (a->ui.filter.on) {
 		a->ui.filter.was_len = 0; /* other rows: filtered anew */

@@ -141,6 +141,11 @@ t_columns() {
     keys Enter
     wait_screen 'Query 4( |$)' || return
     select_row 1 4 || return
+    screen_ok 'grep -Eq "node +a href=\"/q/item/alpha\"" <<<"$SCREEN"' \
+        "the detail of a row without fields shows the element as written"
+    keys u
+    wait_status 'Query pane shows every match' || return
+    pass "$TNAME: u in the Query pane says what it does (the element panes' unique URLs)"
     keys d
     wait_status '^Download as Files/alpha' || return
     pass "$TNAME: d on a row with a URL offers to download it"
