@@ -44,6 +44,11 @@ scraper-allocfail: scraper.c .build-flags
 scraper-smallhist: scraper.c .build-flags
 	$(CC) $(WARN) -O0 -g -DHIST_BYTES=800000 $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
 
+# The screen's queries evaluated in the process itself, with no time bound
+# (no child process): what make bench-keys counts a query's keystroke with.
+scraper-inproc: scraper.c .build-flags
+	$(CC) $(WARN) $(CFLAGS) -DQUERY_MS=0 $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
+
 tests/unit: tests/unit.c scraper.c .build-flags
 	$(CC) $(WARN) -Wno-unused-function -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ tests/unit.c $(PKG_LIBS)
 
@@ -94,8 +99,9 @@ fuzz:
 bench: scraper
 	sh tests/bench/run.sh
 
-# What 1,000 key presses cost in a pane of 20 rows and of 200,000 (callgrind).
-bench-keys: scraper
+# What 1,000 key presses cost in a pane of 20 rows and of 200,000, and a
+# keystroke of the query line on the corpus's largest page (callgrind).
+bench-keys: scraper scraper-inproc
 	sh tests/bench/keys.sh
 
 install: scraper
@@ -107,7 +113,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/scraper $(DESTDIR)$(PREFIX)/share/man/man1/scraper.1
 
 clean:
-	rm -f scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit .build-flags
+	rm -f scraper scraper-asan scraper-allocfail scraper-smallhist scraper-inproc tests/unit .build-flags
 
 help:
 	@echo "targets: all run test fuzz bench bench-keys install uninstall clean deps test-deps (make run URL=...)"
