@@ -4113,6 +4113,30 @@ selector_is_xpath(const char *s, size_t n, size_t *skip)
 
 /* ---- CSS as XPath ---- */
 
+/* Whether XPath (XML) can hold the character: its Char production. */
+static int
+xml_char_ok(uint32_t c)
+{
+	return c == 0x9 || c == 0xa || c == 0xd || (c >= 0x20 && c <= 0xd7ff) ||
+	       (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+}
+
+/* The first byte of s[a..b) that is not valid UTF-8 or not a character
+ * XPath can hold, or b. */
+static size_t
+xpath_text_bad(const char *s, size_t a, size_t b)
+{
+	uint32_t c;
+	size_t n;
+
+	for (; a < b; a += n) {
+		n = utf8_decode((const unsigned char *)s + a, b - a, &c);
+		if ((c == 0xfffd && n == 1) || !xml_char_ok(c))
+			return a;
+	}
+	return b;
+}
+
 /*
  * The translation follows cssselect's (what parsel and scrapy users know),
  * with parsel's ::text and ::attr(name): a selector starts from
@@ -4179,7 +4203,7 @@ static int
 css_escape(struct css *c, struct buf *out)
 {
 	uint32_t cp = 0;
-	size_t n = 0;
+	size_t n = 0, at = c->i - 1; /* the backslash */
 
 	if (c->i >= c->end || c->s[c->i] == '\n')
 		return css_fail(c, c->i, "an escape is cut short");
@@ -4197,6 +4221,8 @@ css_escape(struct css *c, struct buf *out)
 		c->i++;
 	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		cp = 0xfffd;
+	if (!xml_char_ok(cp))
+		return css_fail(c, at, "an escape of a character XPath cannot hold");
 	buf_add_utf8(out, cp);
 	return 0;
 }
@@ -4277,19 +4303,12 @@ xpath_literal(struct buf *out, const char *s)
 	buf_addf(out, "'%s')", s);
 }
 
-/* Whether s may stand as a name in XPath (an NCName, roughly: what an
- * HTML name holds otherwise is matched through name()). */
+/* Whether s may stand as a name in XPath, an NCName (what an HTML name
+ * holds otherwise is matched through name()). */
 static int
 xpath_name_ok(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!*p || isdigit(*p) || *p == '-' || *p == '.')
-		return 0;
-	for (; *p; p++)
-		if (!isalnum(*p) && *p != '-' && *p != '_' && *p != '.' && *p < 0x80)
-			return 0;
-	return 1;
+	return xmlValidateNCName((const xmlChar *)s, 0) == 0;
 }
 
 /* Adds a condition to a step's, as cssselect joins them. */
@@ -4800,7 +4819,12 @@ css_to_xpath(const char *s, size_t a, size_t b, struct query_error *err)
 {
 	struct css c = {.s = s, .i = a, .end = b, .err = err};
 	struct buf out = {0};
+	size_t bad = xpath_text_bad(s, a, b);
 
+	if (bad < b) {
+		css_fail(&c, bad, "invalid UTF-8, or a character XPath cannot hold");
+		return NULL;
+	}
 	for (;;) {
 		css_blank(&c);
 		if (c.i >= c.end || css_at(&c, ',')) {

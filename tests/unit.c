@@ -616,6 +616,9 @@ test_query_css(void)
 		{"ns|a", 2, "an unexpected character"}, {"123", 0, "a name may not start with a digit"},
 		{"a!", 1, "an unexpected character"}, {"#", 1, "a name is expected"},
 		{"a\\", 2, "an escape is cut short"}, {"a:", 2, "a name is expected"},
+		{"a b\x01", 3, "invalid UTF-8, or a character XPath cannot hold"},
+		{"a[x='\xff']", 5, "invalid UTF-8, or a character XPath cannot hold"},
+		{"a.b\\1 c", 3, "an escape of a character XPath cannot hold"},
 	};
 	struct query_error err;
 	char name[200], *x;
