@@ -213,6 +213,34 @@ t_bound() {
     quit_clean
 }
 
+# ---- hostile cells: shown escaped, copied without controls, wide ones aligned ----
+t_hostile() {
+    local TUI_W=80 TUI_H=24
+    tui_start "$BASE/q/hostile.html"
+    wait_status 'HTTP 200' || return
+    query '//tr { ./td[1], ./td[2] }' || return
+    keys Enter
+    wait_screen 'Query 2( |$)' || return
+    screen_ok 'grep -q "0;PWNED evil <U+202E" <<<"$SCREEN"' \
+        "a cell's OSC sequence is inert, its bidi control shown escaped"
+    isnt "$(tm display -p -t t '#{pane_title}')" "PWNED" "$TNAME: the cell did not set the title"
+    local bad wide
+    bad=$(grep 'PWNED' <<<"$SCREEN" | head -1)
+    wide=$(grep '日本語の名前' <<<"$SCREEN" | head -1)
+    like "$wide" '^日本語の名前 +2 *$' "$TNAME: a wide-character cell in its column"
+    # the wide cell takes two columns a character: its price starts where
+    # the other row's does, in screen columns
+    local wcol=$(( $(col_of "$wide" 2) + 6 ))
+    is "$wcol" "$(col_of "$bad" '1')" "$TNAME: the columns stay aligned past wide characters"
+    select_row 1 2 || return
+    keys y
+    wait_until '[ -n "$(tm show-buffer 2>/dev/null)" ]' "y copies the hostile row" || return
+    tm show-buffer >"$TDIR/clip"
+    ok '! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\t" <"$TDIR/clip")' \
+        "$TNAME: the copied row holds no control character but its tab"
+    quit_clean
+}
+
 # ---- the help lists the keys ---------------------------------------------------
 t_help() {
     local TUI_H=90
@@ -267,6 +295,7 @@ scenario "typing" t_typing
 scenario "columns" t_columns
 scenario "walk" t_walk
 scenario "bound" t_bound
+scenario "hostile" t_hostile
 scenario "help" t_help
 scenario "every key" t_every_key
 done_testing

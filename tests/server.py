@@ -1342,6 +1342,7 @@ Handler.dispatch = _dispatch_request_options
 # ---- the Query pane (tests/query-tui.t) -------------------------------------
 # /q/list1.html, /q/list2.html  a listing walked page by page: a table of
 #                     items (name, price, a link), and a link to the next page
+# /q/hostile.html     the same table, its names hostile text and wide characters
 # /q/item/NAME        an item's page
 # /q/deep.html?n=N    N blocks of 200 nested <div>s: 200 * N elements on
 #                     which //*//*//* explodes
@@ -1362,6 +1363,10 @@ Q_PAGES = {
          "eighty columns wide", "99")], "/q/list2.html"),
     "/q/list2.html": _q_listing("Listing two", [("Delta gadget", "40"), ("Epsilon gadget", "50")],
                                 None),
+    # hostile cells: an OSC title sequence, a BEL, bidi controls; wide characters
+    "/q/hostile.html": _q_listing("Hostile", [
+        ("\x1b]0;PWNED\x07 evil \u202egnp.exe", "1"), ("\u65e5\u672c\u8a9e\u306e\u540d\u524d", "2")],
+        None),
 }
 
 
