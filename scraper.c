@@ -3792,6 +3792,7 @@ struct query {
 	size_t sel_at;              /* where the selector starts in the expression */
 	struct query_field *f;
 	size_t nf;
+	int cells_only;             /* rows without paths, URLs and nodes (--dump) */
 };
 
 struct query_error {
@@ -3841,6 +3842,7 @@ tree_parse(struct page *p, htmlParserCtxtPtr ctxt)
 				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
 				 HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
 	ctxt->charset = XML_CHAR_ENCODING_UTF8; /* as page_parse_as() says why */
+	ctxt->dictNames = 1; /* names, and short text, kept once in the dictionary */
 	xmlSetGenericErrorFunc(NULL, xml_silent);
 	xmlSetStructuredErrorFunc(&st, xml_error_seen);
 	htmlParseDocument(ctxt);
@@ -5318,14 +5320,14 @@ row_send(struct query_eval *e, xmlNode *n, xmlXPathObjectPtr res)
 			url = xstrdup(s);
 		free(s);
 	}
-	s = n ? node_path(n) : NULL;
+	s = n && !q->cells_only ? node_path(n) : NULL;
 	wire_str(&e->wire, s);
 	free(s);
-	if (n && !url)
+	if (n && !url && !q->cells_only)
 		url = node_url(n, &e->r);
 	wire_str(&e->wire, url);
 	free(url);
-	s = n && !q->nf ? node_label(n) : NULL;
+	s = n && !q->nf && !q->cells_only ? node_label(n) : NULL;
 	wire_str(&e->wire, s);
 	free(s);
 	wire_flush(e, QUERY_FLUSH);
@@ -11375,6 +11377,7 @@ options_query(struct options *o, const char *expr)
 	}
 	o->queries = xrealloc(o->queries, (size_t)(o->nqueries + 1) * sizeof *o->queries);
 	o->query = xrealloc(o->query, (size_t)(o->nqueries + 1) * sizeof *o->query);
+	q->cells_only = 1; /* what --dump prints */
 	o->queries[o->nqueries] = expr;
 	o->query[o->nqueries++] = q;
 }
