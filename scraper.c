@@ -3847,6 +3847,7 @@ struct query {
 	size_t sel_at;              /* where the selector starts in the expression */
 	struct query_field *f;
 	size_t nf;
+	int cells_only;             /* rows without paths, URLs and nodes (--dump) */
 };
 
 struct query_error {
@@ -3882,13 +3883,62 @@ xml_take(xmlChar *s)
 	return c;
 }
 
+/* What the tree's parse saw on its way: the first <title> and the first
+ * <base href>, which the SAX pass would have told (see tree_facts()). */
+struct tree_seen {
+	startElementSAXFunc start;  /* libxml2's own: it builds the tree */
+	xmlNodePtr title, base;
+};
+
+static void
+tree_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	htmlParserCtxtPtr ctxt = ctx;
+	struct tree_seen *ts = ctxt->_private;
+	size_t i;
+
+	ts->start(ctx, name, atts);
+	if (!ts->title && name[0] == 't' && !strcmp((const char *)name, "title"))
+		ts->title = ctxt->node;
+	if (ts->base || name[0] != 'b' || strcmp((const char *)name, "base"))
+		return;
+	for (i = 0; atts && atts[i]; i += 2)
+		if (!strcmp((const char *)atts[i], "href") && atts[i + 1])
+			ts->base = ctxt->node;
+}
+
+/* The title and base of a page without records, as the SAX pass makes
+ * them: the first title's text, whitespace collapsed, cut at TEXT_CAP. */
+static void
+tree_facts(struct page *p, const struct tree_seen *ts)
+{
+	struct buf b = {0};
+	xmlChar *s;
+	int space = 0;
+
+	if (ts->title && (s = xmlNodeGetContent(ts->title))) {
+		text_collapse_add(&b, (const char *)s, strlen((const char *)s), &space, TEXT_CAP);
+		utf8_trim_tail(&b);
+		if (b.len)
+			p->title = arena_strndup(&p->arena, b.data, b.len);
+		xmlFree(s);
+	}
+	if (ts->base && (s = xmlGetProp(ts->base, (const xmlChar *)"href"))) {
+		p->base = arena_strndup(&p->arena, (const char *)s, strlen((const char *)s));
+		xmlFree(s);
+	}
+	buf_free(&b);
+}
+
 /* The tree parse, with the guards of the SAX pass (an error flood, stray
- * end tags: see xml_error_seen()); frees ctxt. */
+ * end tags: see xml_error_seen()); frees ctxt. facts: set the page's
+ * title and base (it has no records that did). */
 static xmlDocPtr
-tree_parse(struct page *p, htmlParserCtxtPtr ctxt)
+tree_parse(struct page *p, htmlParserCtxtPtr ctxt, int facts)
 {
 	struct page seen;
 	struct parse_state st = {.page = &seen, .anchor = -1, .ctxt = ctxt};
+	struct tree_seen ts = {ctxt->sax->startElement, NULL, NULL};
 	xmlDocPtr doc;
 
 	memset(&seen, 0, sizeof seen);
@@ -3896,11 +3946,16 @@ tree_parse(struct page *p, htmlParserCtxtPtr ctxt)
 				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
 				 HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
 	ctxt->charset = XML_CHAR_ENCODING_UTF8; /* as page_parse_as() says why */
+	ctxt->dictNames = 1; /* names, and short text, kept once in the dictionary */
+	ctxt->_private = &ts; /* the application's field */
+	ctxt->sax->startElement = tree_start;
 	xmlSetGenericErrorFunc(NULL, xml_silent);
 	xmlSetStructuredErrorFunc(&st, xml_error_seen);
 	htmlParseDocument(ctxt);
 	xmlSetStructuredErrorFunc(NULL, xml_quiet);
 	p->tree_cut = page_guard_stopped(&seen) || st.stopped;
+	if (facts)
+		tree_facts(p, &ts);
 	doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
 	htmlFreeParserCtxt(ctxt);
@@ -3921,50 +3976,8 @@ page_tree(struct page *p)
 		s = "", n = 0;
 	if (n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
 		s += 3, n -= 3;
-	p->tree = tree_parse(p, ctxt_from_memory(s, n, NULL));
+	p->tree = tree_parse(p, ctxt_from_memory(s, n, NULL), 0);
 	return p->tree;
-}
-
-/* The first string XPath xp gives on doc, or NULL. */
-static char *
-tree_string(xmlDocPtr doc, const char *xp)
-{
-	xmlXPathContextPtr x = xmlXPathNewContext(doc);
-	xmlXPathObjectPtr res;
-	xmlChar *s = NULL;
-
-	if (!x)
-		die("out of memory");
-	x->node = (xmlNodePtr)doc;
-	res = xmlXPathEval((const xmlChar *)xp, x);
-	if (res && res->type == XPATH_NODESET && res->nodesetval && res->nodesetval->nodeNr)
-		s = xmlNodeGetContent(res->nodesetval->nodeTab[0]);
-	xmlXPathFreeObject(res);
-	xmlXPathFreeContext(x);
-	return s ? xml_take(s) : NULL;
-}
-
-/* What the SAX pass tells of a page without records: its title (the
- * first, whitespace collapsed, cut at TEXT_CAP) and its <base href>. */
-static void
-tree_facts(struct page *p)
-{
-	char *title = tree_string(p->tree, "(//title)[1]");
-	char *base = tree_string(p->tree, "(//base[@href])[1]/@href");
-	struct buf b = {0};
-	int space = 0;
-
-	if (title) {
-		text_collapse_add(&b, title, strlen(title), &space, TEXT_CAP);
-		utf8_trim_tail(&b);
-		if (b.len)
-			p->title = arena_strndup(&p->arena, b.data, b.len);
-	}
-	if (base)
-		p->base = arena_strndup(&p->arena, base, strlen(base));
-	buf_free(&b);
-	free(title);
-	free(base);
 }
 
 /* ---- the expression ---- */
@@ -5373,14 +5386,14 @@ row_send(struct query_eval *e, xmlNode *n, xmlXPathObjectPtr res)
 			url = xstrdup(s);
 		free(s);
 	}
-	s = n ? node_path(n) : NULL;
+	s = n && !q->cells_only ? node_path(n) : NULL;
 	wire_str(&e->wire, s);
 	free(s);
-	if (n && !url)
+	if (n && !url && !q->cells_only)
 		url = node_url(n, &e->r);
 	wire_str(&e->wire, url);
 	free(url);
-	s = n && !q->nf ? node_label(n) : NULL;
+	s = n && !q->nf && !q->cells_only ? node_label(n) : NULL;
 	wire_str(&e->wire, s);
 	free(s);
 	wire_flush(e, QUERY_FLUSH);
@@ -7663,12 +7676,11 @@ page_tree_input(struct page_input *pi, const char *url, const char *header_chars
 
 	if (in_text) {
 		page_input_free(pi);
-		p->tree = tree_parse(p, ctxt_from_memory(p->text.data, p->text.len, &p->text));
+		p->tree = tree_parse(p, ctxt_from_memory(p->text.data, p->text.len, &p->text), 1);
 	} else {
-		p->tree = tree_parse(p, ctxt_from_page_input(pi));
+		p->tree = tree_parse(p, ctxt_from_page_input(pi), 1);
 		page_input_free(pi);
 	}
-	tree_facts(p);
 	page_set_base(p, url);
 	return p;
 }
@@ -11579,6 +11591,10 @@ usage(FILE *f)
 	      "  --fields LIST           the TSV's columns, comma-separated: kind, tag, attr,\n"
 	      "                          url, raw, text, descriptor, rel, page (default\n"
 	      "                          kind,tag,attr,url,text)\n"
+	      "  -q, --query EXPR        print what a CSS or XPath expression matches\n"
+	      "                          instead of the records, a row per match; fields\n"
+	      "                          as columns: 'SELECTOR { text, @href, a::text }'\n"
+	      "                          (repeatable: each query's number comes first)\n"
 	      "  -v, --verbose           the transfer report on stderr\n"
 	      "  -s, --save [NAME]       also save the body as DIR/NAME (when omitted: the\n"
 	      "                          response's Content-Disposition name, else the URL's)\n"
@@ -11981,6 +11997,7 @@ options_query(struct options *o, const char *expr)
 	}
 	o->queries = xrealloc(o->queries, (size_t)(o->nqueries + 1) * sizeof *o->queries);
 	o->query = xrealloc(o->query, (size_t)(o->nqueries + 1) * sizeof *o->query);
+	q->cells_only = 1; /* what --dump prints */
 	o->queries[o->nqueries] = expr;
 	o->query[o->nqueries++] = q;
 }
