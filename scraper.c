@@ -3980,6 +3980,15 @@ page_tree(struct page *p)
 	return p->tree;
 }
 
+/* Lets the tree go (a page the screen keeps for back: 3 to 11 times the
+ * page each); a query there builds it again. */
+static void
+page_tree_drop(struct page *p)
+{
+	xmlFreeDoc(p->tree);
+	p->tree = NULL;
+}
+
 /* ---- the expression ---- */
 
 static void
@@ -10475,6 +10484,7 @@ history_bound(struct app *a)
 static void
 history_push(struct app *a)
 {
+	page_tree_drop(a->doc->p); /* only the page shown keeps one */
 	a->doc->pane = a->ui.pane;
 	free(a->doc->filter);
 	a->doc->filter = a->ui.filter.on ? xstrdup(a->ui.filter.mb) : NULL;
