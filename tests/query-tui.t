@@ -213,6 +213,29 @@ t_bound() {
     quit_clean
 }
 
+# ---- the trees of the pages kept for back are let go --------------------------
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$TDIR/pid")/status"; }
+t_trees() {
+    tui_start "$BASE/q/deep.html?n=300&next=1"
+    wait_status 'HTTP 200' || return
+    query '//a[last()] { text, url }' || return
+    keys Enter
+    wait_screen 'Query 1( |$)' || return
+    local i rss1 rss
+    for i in 2 3 4 5 6 7 8; do
+        keys Enter
+        wait_screen "^next +http.*next=$((i + 1))\$" 10 || return
+        [ "$i" = 3 ] && rss1=$(rss_kb)
+    done
+    rss=$(rss_kb)
+    ok "[ $((rss - rss1)) -lt 20000 ]" \
+        "$TNAME: 6 pages of 60,000 elements walked with a query: the memory stays flat ($rss1 KB, then $rss KB)"
+    keys BSpace
+    wait_screen '^next +http.*next=8$' 10 || return
+    pass "$TNAME: back: the query runs again on a tree built again"
+    quit_clean
+}
+
 # ---- hostile cells: shown escaped, copied without controls, wide ones aligned ----
 t_hostile() {
     local TUI_W=80 TUI_H=24
@@ -295,6 +318,7 @@ scenario "typing" t_typing
 scenario "columns" t_columns
 scenario "walk" t_walk
 scenario "bound" t_bound
+scenario "trees" t_trees
 scenario "hostile" t_hostile
 scenario "help" t_help
 scenario "every key" t_every_key

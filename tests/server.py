@@ -1344,8 +1344,9 @@ Handler.dispatch = _dispatch_request_options
 #                     items (name, price, a link), and a link to the next page
 # /q/hostile.html     the same table, its names hostile text and wide characters
 # /q/item/NAME        an item's page
-# /q/deep.html?n=N    N blocks of 200 nested <div>s: 200 * N elements on
-#                     which //*//*//* explodes
+# /q/deep.html?n=N[&next=I]  N blocks of 200 nested <div>s: 200 * N
+#                     elements on which //*//*//* explodes; with next, the
+#                     last link goes to the next such page (I+1)
 
 def _q_listing(title, items, next_href):
     rows = "".join('<tr><td class="name">%s</td><td class="price">%s</td>'
@@ -1370,10 +1371,12 @@ Q_PAGES = {
 }
 
 
-def _q_deep(n):
+def _q_deep(n, nxt=0):
     block = "<div>" * 200 + "x" + "</div>" * 200 + "\n"
+    link = ('<a href="/q/deep.html?n=%d&amp;next=%d">next</a>' % (n, nxt + 1) if nxt
+            else '<a href="/page2.html">end</a>')
     return ("<!DOCTYPE html>\n<html><head><title>deep</title></head><body>\n" + block * n +
-            '<a href="/page2.html">end</a></body></html>\n')
+            link + "</body></html>\n")
 
 
 _dispatch_before_query = Handler.dispatch
@@ -1387,7 +1390,9 @@ def _dispatch_query(self, req):
         self.page("<!DOCTYPE html><title>item %s</title><p>item</p>" % p[8:].replace("<", ""))
     elif p == "/q/deep.html":
         n = req.query.get("n", ["1000"])[0]
-        self.page(_q_deep(min(int(n) if n.isdigit() else 1000, 10000)))
+        nxt = req.query.get("next", ["0"])[0]
+        self.page(_q_deep(min(int(n) if n.isdigit() else 1000, 10000),
+                          int(nxt) if nxt.isdigit() else 0))
     else:
         _dispatch_before_query(self, req)
 
