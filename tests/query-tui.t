@@ -228,8 +228,11 @@ t_trees() {
         [ "$i" = 3 ] && rss1=$(rss_kb)
     done
     rss=$(rss_kb)
-    ok "[ $((rss - rss1)) -lt 20000 ]" \
-        "$TNAME: 6 pages of 60,000 elements walked with a query: the memory stays flat ($rss1 KB, then $rss KB)"
+    case $SCRAPER in
+    *asan*) skip "RSS under ASan: its quarantine keeps freed memory" ;;
+    *) ok "[ $((rss - rss1)) -lt 20000 ]" \
+        "$TNAME: 6 pages of 60,000 elements walked with a query: the memory stays flat ($rss1 KB, then $rss KB)" ;;
+    esac
     keys BSpace
     wait_screen '^next +http.*next=8$' 10 || return
     pass "$TNAME: back: the query runs again on a tree built again"
