@@ -736,7 +736,7 @@ static const struct key keys[] = {
 	 "unique URLs in the element panes: the first row of each, with how many there are; "
 	 "u again: every row"},
 	{'\r', 0, "Enter", act_follow, 0, CHANGES,
-	 "fetch and scrape the selected link (or iframe, frame)"},
+	 "fetch and scrape the selected link (or iframe, frame; in the Query pane, the row's URL)"},
 	{'\n', 0, NULL, act_follow, 0, CHANGES, NULL},
 	{KEY_ENTER, 1, NULL, act_follow, 0, CHANGES, NULL},
 	{KEY_RIGHT, 1, "Right", act_follow, 0, CHANGES, NULL},
@@ -747,7 +747,8 @@ static const struct key keys[] = {
 	{'h', 0, "h", act_back, 0, CHANGES, NULL},
 	{KEY_LEFT, 1, "Left", act_back, 0, CHANGES, NULL},
 	{'d', 0, "d", act_download, 0, CHANGES,
-	 "download the selected element's URL into the save directory (asks for the name)"},
+	 "download the selected element's URL (or the Query row's) into the save directory "
+	 "(asks for the name)"},
 	{'s', 0, "s", act_save, 0, CHANGES, "save the current page's body (asks for the name)"},
 	{'y', 0, "y", act_yank, 0, CHANGES,
 	 "copy the selected URL (or line, or the Query row's value) to the clipboard: OSC 52, "
