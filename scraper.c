@@ -755,8 +755,8 @@ static const struct key keys[] = {
 	 "and tmux's buffer in tmux"},
 	{'Y', 0, "Y", act_yank, 1, CHANGES, "copy the XPath of the selected Query row's node"},
 	{':', 0, ":", act_query, 0, CHANGES,
-	 "the query line: CSS or XPath, SELECTOR { FIELD, ... }; the Query pane (8) shows the "
-	 "matches as you type"},
+	 "the query line: a CSS selector or XPath, with fields in braces; the Query pane (8) "
+	 "shows its matches as you type"},
 	{ESC, 0, "Esc", act_escape, 0, CHANGES | KEEPS_MESSAGE,
 	 "cancel the page fetch in flight, else the download; clear the filter"},
 	{'r', 0, "r", act_reload, 0, CHANGES, "reload"},
