@@ -11797,6 +11797,11 @@ dump_print(struct dump *d, const struct options *o, int rc)
 	return rc;
 }
 
+/* The last input's tree, left to the end of the process: freeing a large
+ * page's nodes one by one was a fifth of a --query run (400,000 nodes of
+ * the 10 MB page). Reachable: not a leak to valgrind or LeakSanitizer. */
+static xmlDocPtr volatile tree_at_exit; /* volatile: a store no read follows */
+
 /* --dump of one input: fetch, parse, print; returns the exit status. */
 static int
 dump_one(struct app *a, const char *input)
@@ -11809,6 +11814,10 @@ dump_one(struct app *a, const char *input)
 		rc = dump_fetched(&d, &a->opt);
 		if (rc < 0)
 			rc = dump_print(&d, &a->opt, dump_parse(&d, &a->opt));
+	}
+	if (d.p && input == a->opt.inputs[a->opt.ninputs - 1]) {
+		tree_at_exit = d.p->tree;
+		d.p->tree = NULL;
 	}
 	dump_free(&d);
 	return rc;
