@@ -11758,7 +11758,7 @@ dump_queries(struct dump *d, const struct options *o, const char *error, int *rc
 		query_rows_free(&rows[i]);
 	free(rows);
 	buf_free(&out);
-	if (cut) {
+	if (cut && !got_signal) { /* a signal says so itself */
 		print_err(d->t->url, "the query ran out of time (--timeout): its rows so far");
 		if (*rc == EXIT_OK || *rc == EXIT_HTTP)
 			*rc = EXIT_TRANSFER;
