@@ -6633,7 +6633,11 @@ story_page(struct transfer *t, const struct page *p)
 		 p->base_from_page ? "from <base href>" : t->base ? "the input's" : "the final URL");
 	if (p->title)
 		story_step(t, "Title: %s", p->title);
-	story_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
+	if (p->tree) /* --query: a tree instead of the records */
+		story_step(t, "Built the page's tree for --query%s", p->tree_cut
+			   ? ", cut short by a guard (see the limits in the README)" : "");
+	else
+		story_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
 	if (p->errors)
 		story_step(t, "libxml2 recovered from %zu error%s in the markup", p->errors,
 			 p->errors == 1 ? "" : "s");

@@ -74,6 +74,9 @@ is "$(cat "$OUT")" "1	x.html
 2	1
 3	The table" "several queries: the query's number first"
 
+run_scraper --dump -v -q 'count(//a)' "$PAGE"
+like "$(cat "$ERR")" "Built the page's tree for --query" "-v: the story tells the tree, not records"
+
 run_scraper --dump -q '//nothing' "$PAGE"
 quiet_ok "no match"
 ok '[ ! -s "$OUT" ]' "no match: nothing printed"
