@@ -74,6 +74,9 @@ is "$(cat "$OUT")" "1	x.html
 2	1
 3	The table" "several queries: the query's number first"
 
+run_scraper --dump -v -q 'count(//a)' "$PAGE"
+like "$(cat "$ERR")" "Built the page's tree for --query" "-v: the story tells the tree, not records"
+
 run_scraper --dump -q '//nothing' "$PAGE"
 quiet_ok "no match"
 ok '[ ! -s "$OUT" ]' "no match: nothing printed"
@@ -185,6 +188,26 @@ run_scraper -t 30 --dump --timeout 2 -q 'count(//div//*)' "$SCRATCH/wide.html"
 fails_with 2 "an evaluation past --timeout"
 like "$(cat "$ERR")" "ran out of time \(--timeout\)" "past --timeout: said so"
 ok 'elapsed_below 6' "past --timeout: stopped soon after it ($ELAPSED s)"
+
+# SIGINT while the child evaluates: both end at once, one line, 130
+"$SCRAPER" --dump -q 'count(//div//*)' "$SCRATCH/wide.html" >"$OUT" 2>"$ERR" </dev/null &
+pid=$!
+child=
+for _ in $(seq "$(scaled 200)"); do
+    child=$(pgrep -P "$pid" | head -1)
+    [ -n "$child" ] && break
+    sleep 0.05
+done
+ok '[ -n "$child" ]' "the evaluation runs in a child process"
+kill -INT "$pid"
+t0=$EPOCHREALTIME
+wait "$pid"
+RC=$?
+ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+fails_with 130 "SIGINT during an evaluation"
+like "$(cat "$ERR")" "interrupted" "SIGINT: said so"
+ok 'elapsed_below 2' "SIGINT: ended at once ($ELAPSED s)"
+ok '! kill -0 "$child" 2>/dev/null' "SIGINT: the child is gone too"
 
 run_scraper -t 30 --dump -q '//div[@class="s3"]//a/@href' "$SCRATCH/wide.html"
 quiet_ok "the wide page, an ordinary query"
