@@ -6,8 +6,8 @@ PKGS = ncursesw formw libcurl libxml-2.0
 # Debian packages: what building and running needs (make run; its demo
 # server, tests/server.py, is python3), then what make test adds.
 RUN_DEBS = build-essential pkg-config libcurl4-openssl-dev libxml2-dev libncurses-dev python3
-TEST_DEBS = $(RUN_DEBS) perl python3-html5lib tmux libxml2-utils valgrind openssl clang \
-	    libclang-rt-14-dev procps groff-base curl
+TEST_DEBS = $(RUN_DEBS) perl python3-html5lib python3-parsel tmux libxml2-utils valgrind openssl \
+	    clang libclang-rt-14-dev procps groff-base curl
 DEBS = $(RUN_DEBS)
 # Warnings are errors in the developers' and CI's builds only: make test
 # passes WERROR=-Werror (so can you); a plain make just shows them.
@@ -44,6 +44,11 @@ scraper-allocfail: scraper.c .build-flags
 scraper-smallhist: scraper.c .build-flags
 	$(CC) $(WARN) -O0 -g -DHIST_BYTES=800000 $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
 
+# The screen's queries evaluated in the process itself, with no time bound
+# (no child process): what make bench-keys counts a query's keystroke with.
+scraper-inproc: scraper.c .build-flags
+	$(CC) $(WARN) $(CFLAGS) -DQUERY_MS=0 $(PKG_CFLAGS) -o $@ scraper.c $(PKG_LIBS)
+
 tests/unit: tests/unit.c scraper.c .build-flags
 	$(CC) $(WARN) -Wno-unused-function -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ tests/unit.c $(PKG_LIBS)
 
@@ -79,7 +84,7 @@ test: test-deps
 	@st=0; \
 	echo "== the release build"; prove -f $(RELEASE_TESTS) || st=1; \
 	echo "== the batch tests under valgrind"; \
-	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t || st=1; \
+	SCRAPER=tests/valgrind.sh TEST_TIMEOUT=60 TIME_SCALE=10 prove -f tests/dump.t tests/faults.t tests/query.t || st=1; \
 	echo "== the AddressSanitizer + UBSan build"; \
 	SCRAPER=./scraper-asan TIME_SCALE=$${TIME_SCALE:-3} \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
@@ -97,8 +102,9 @@ bench: scraper
 	sh tests/bench/run.sh
 	python3 tests/bench/queue.py
 
-# What 1,000 key presses cost in a pane of 20 rows and of 200,000 (callgrind).
-bench-keys: scraper
+# What 1,000 key presses cost in a pane of 20 rows and of 200,000, and a
+# keystroke of the query line on the corpus's largest page (callgrind).
+bench-keys: scraper scraper-inproc
 	sh tests/bench/keys.sh
 
 install: scraper
@@ -110,7 +116,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/scraper $(DESTDIR)$(PREFIX)/share/man/man1/scraper.1
 
 clean:
-	rm -f scraper scraper-asan scraper-allocfail scraper-smallhist tests/unit .build-flags
+	rm -f scraper scraper-asan scraper-allocfail scraper-smallhist scraper-inproc tests/unit .build-flags
 
 help:
 	@echo "targets: all run test fuzz bench bench-keys install uninstall clean deps test-deps (make run URL=...)"

@@ -1684,6 +1684,68 @@ Handler.dispatch = _dispatch_links
 # ==== end of what a followed link is sent with ==============================
 
 
+# ---- the Query pane (tests/query-tui.t) -------------------------------------
+# /q/list1.html, /q/list2.html  a listing walked page by page: a table of
+#                     items (name, price, a link), and a link to the next page
+# /q/hostile.html     the same table, its names hostile text and wide characters
+# /q/item/NAME        an item's page
+# /q/deep.html?n=N[&next=I]  N blocks of 200 nested <div>s: 200 * N
+#                     elements on which //*//*//* explodes; with next, the
+#                     last link goes to the next such page (I+1)
+
+def _q_listing(title, items, next_href):
+    rows = "".join('<tr><td class="name">%s</td><td class="price">%s</td>'
+                   '<td><a href="/q/item/%s">more</a></td></tr>\n'
+                   % (name, price, name.split()[0].lower()) for name, price in items)
+    nxt = '<a class="next" href="%s">next page</a>\n' % next_href if next_href else ""
+    return ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>%s</title></head>'
+            '<body>\n<table class="items">\n%s</table>\n%s</body></html>\n' % (title, rows, nxt))
+
+
+Q_PAGES = {
+    "/q/list1.html": _q_listing("Listing one", [
+        ("Alpha widget", "10"), ("Beta widget", "20"),
+        ("Omega widget whose name is far too long to fit in any column of a terminal "
+         "eighty columns wide", "99")], "/q/list2.html"),
+    "/q/list2.html": _q_listing("Listing two", [("Delta gadget", "40"), ("Epsilon gadget", "50")],
+                                None),
+    # hostile cells: an OSC title sequence, a BEL, bidi controls; wide characters
+    "/q/hostile.html": _q_listing("Hostile", [
+        ("\x1b]0;PWNED\x07 evil \u202egnp.exe", "1"), ("\u65e5\u672c\u8a9e\u306e\u540d\u524d", "2")],
+        None),
+}
+
+
+def _q_deep(n, nxt=0):
+    block = "<div>" * 200 + "x" + "</div>" * 200 + "\n"
+    link = ('<a href="/q/deep.html?n=%d&amp;next=%d">next</a>' % (n, nxt + 1) if nxt
+            else '<a href="/page2.html">end</a>')
+    return ("<!DOCTYPE html>\n<html><head><title>deep</title></head><body>\n" + block * n +
+            link + "</body></html>\n")
+
+
+_dispatch_before_query = Handler.dispatch
+
+
+def _dispatch_query(self, req):
+    p = req.path
+    if p in Q_PAGES:
+        self.page(Q_PAGES[p])
+    elif p.startswith("/q/item/"):
+        self.page("<!DOCTYPE html><title>item %s</title><p>item</p>" % p[8:].replace("<", ""))
+    elif p == "/q/deep.html":
+        n = req.query.get("n", ["1000"])[0]
+        nxt = req.query.get("next", ["0"])[0]
+        self.page(_q_deep(min(int(n) if n.isdigit() else 1000, 10000),
+                          int(nxt) if nxt.isdigit() else 0))
+    else:
+        _dispatch_before_query(self, req)
+
+
+Handler.dispatch = _dispatch_query
+# ---- end of the Query pane ---------------------------------------------------
+
+
 def main():
     global LOG
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -5,7 +5,8 @@
 # an empty pane, a pane of one row, a filter that matches one row or
 # nothing, a filtered Transfer or Source pane, after a failed fetch, with no
 # page at all, during a fetch, during a download, with the URL form, the
-# save prompt, the y/n question or the help open, and a terminal too small
+# save prompt, the y/n question, the help or the query line open (with a
+# wrong expression too), on the Query pane's rows, and a terminal too small
 # to draw in.  After each key the program must still run (or have quit
 # cleanly, for q), must be back waiting in its main loop (not blocked in a
 # read of the terminal), and the screen must be sane: the tab bar on the
@@ -308,8 +309,10 @@ help_open() { [[ $SCREEN == *"Keys (j/k scroll"* ]]; }
 prompt_open() { [[ $LAST =~ ^(Save\ as|Download\ as|Export\ |Pipe\ |Run\ with\ ) ]]; }
 output_open() { [[ $SCREEN == *$'\n'" Output: "* ]]; }
 filter_typing() { [[ $LAST == /* ]]; }
+query_typing() { [[ $LAST == :* ]]; }
 confirm_open() { [[ $LAST == *"(y/n)"* ]]; }
-no_modal() { ! form_open && ! help_open && ! prompt_open && ! filter_typing && ! confirm_open && ! output_open; }
+no_modal() { ! form_open && ! help_open && ! prompt_open && ! filter_typing && ! confirm_open &&
+    ! output_open && ! query_typing; }
 loading() { [[ $LAST =~ ^(Loading|Downloading) ]]; }
 
 # element_rows: how many list rows are elements (TAG ATTR SCHEME:...).
@@ -460,6 +463,18 @@ st_help() {
     ST_ARGS=("$BASE/") ST_READY='HTTP 200' ST_ENTER=('?') ST_REENTER=1
     ST_CHECK='help_open'
 }
+st_query_line() {
+    ST_ARGS=("$BASE/") ST_READY='HTTP 200' ST_ENTER=(: 'text://a') ST_REENTER=1
+    ST_CHECK='query_typing'
+}
+st_query_wrong() {
+    ST_ARGS=("$BASE/") ST_READY='HTTP 200' ST_ENTER=(: 'text://a[') ST_REENTER=1
+    ST_CHECK='query_typing && [[ $SCREEN == *"^"* ]]'
+}
+st_query_rows() {
+    ST_ARGS=("$BASE/") ST_READY='HTTP 200' ST_ENTER=(: 'text://a { text, url }' Enter) ST_REENTER=1
+    ST_CHECK='no_modal && [[ $FIRST =~ " 8 Query "[1-9] ]]'
+}
 st_too_small() {
     ST_ARGS=("$BASE/") ST_READY='HTTP 200' ST_SIZE=20x5
     ST_CHECK='[[ $FIRST == "terminal too small"* ]]'
@@ -488,7 +503,8 @@ KEYS=(
     "bracketed paste|-H $(hex '\e[200~Zx-zX é日本\e[201~')"
     "@resize|@resize"
     "?|?" "/|/" "o|o" "s|s"
-    "Tab|Tab" "Shift-Tab|BTab" "1|1" "2|2" "3|3" "4|4" "5|5" "6|6" "7|7"
+    "Tab|Tab" "Shift-Tab|BTab" "1|1" "2|2" "3|3" "4|4" "5|5" "6|6" "7|7" "8|8"
+    ":|:" "Y|Y"
     "click on a tab (SGR mouse)|$(sgr '0;40;1M' '0;40;1m')"
     "d|d" "Enter|Enter" "Ctrl-J|C-j" "keypad Enter (ESC O M)|-H $(hex '\eOM')" "Right|Right" "l|l"
     "Backspace|BSpace" "Ctrl-H|C-h" "h|h" "Left|Left"
@@ -572,7 +588,7 @@ in_state() { [ "$FIRST" = "$ST_TABROW" ] && eval "$ST_CHECK"; }
 
 # close_modal: close the modal window open, if any (one press).
 close_modal() {
-    if form_open || help_open || prompt_open || output_open; then
+    if form_open || help_open || prompt_open || output_open || query_typing; then
         press Escape
     elif filter_typing; then
         press Enter
@@ -812,6 +828,9 @@ run_state "URL form open, no page" st_form_no_page
 run_state "save prompt open" st_prompt
 run_state "y/n question open" st_confirm
 run_state "help open" st_help
+run_state "query line open" st_query_line
+run_state "query line, a wrong expression" st_query_wrong
+run_state "the Query pane's rows" st_query_rows
 run_state "terminal too small (20x5)" st_too_small
 
 if [[ behaviours =~ ${STATES_ONLY:-.} ]]; then

@@ -430,7 +430,7 @@ t_resize() {
 # --- help ----------------------------------------------------------------------------
 t_help() {
     local tokens missing='' alt k alts found
-    TUI_H=50 # the whole help on one screen
+    TUI_H=72 # the whole help on one screen
     tui_start "$BASE/"
     TUI_H=30
     wait_screen "$DEMO_TABS" || return

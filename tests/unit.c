@@ -656,6 +656,261 @@ test_request_words(void)
 	buf_free(&b);
 }
 
+
+/* The rows of expr on html, as "cell|cell" lines; "!offset msg" for an
+ * error; a trailing "~" when cut. */
+static char *
+query_on(const char *html, const char *expr, unsigned long bound)
+{
+	static char out[4096];
+	struct page *p = page_parse(html, strlen(html), "http://h/d/p.html", NULL, NULL);
+	struct query_error err;
+	struct query *q = query_compile(expr, &err);
+	struct query_rows r;
+	struct buf b = {0};
+	size_t i, j;
+
+	buf_adds(&b, "");
+	if (!q || query_run(q, p, bound, &r, &err) < 0) {
+		buf_addf(&b, "!%zu %s", err.offset, err.msg);
+	} else {
+		for (i = 0; i < r.nrows; i++)
+			for (j = 0; j < r.ncols; j++)
+				buf_addf(&b, "%s%s", r.cells[i * r.ncols + j],
+					 j + 1 < r.ncols ? "|" : i + 1 < r.nrows ? "\n" : "");
+		if (r.cut)
+			buf_adds(&b, "~");
+		query_rows_free(&r);
+	}
+	snprintf(out, sizeof out, "%s", b.data);
+	buf_free(&b);
+	query_free(q);
+	page_free(p);
+	return out;
+}
+
+/* The CSS translator: each construct as cssselect (and parsel) writes
+ * it, or in the shorter form the README names; each error at its byte. */
+static void
+test_query_css(void)
+{
+	static const char *const cases[][2] = {
+		{"a", "descendant-or-self::a"},
+		{"*", "descendant-or-self::*"},
+		{"A", "descendant-or-self::a"},
+		{"#x", "descendant-or-self::*[@id = 'x']"},
+		{".c", "descendant-or-self::*[@class and contains(concat(' ', normalize-space(@class), ' '), ' c ')]"},
+		{"p.a.b", "descendant-or-self::p[(@class and contains(concat(' ', normalize-space(@class), ' '), ' a ')) and (@class and contains(concat(' ', normalize-space(@class), ' '), ' b '))]"},
+		{"[HREF]", "descendant-or-self::*[@href]"},
+		{"[a=\"x\"]", "descendant-or-self::*[@a = 'x']"},
+		{"[a=x]", "descendant-or-self::*[@a = 'x']"},
+		{"[a~=b]", "descendant-or-self::*[@a and contains(concat(' ', normalize-space(@a), ' '), ' b ')]"},
+		{"[a~='b c']", "descendant-or-self::*[0]"},
+		{"[lang|=en]", "descendant-or-self::*[@lang and (@lang = 'en' or starts-with(@lang, 'en-'))]"},
+		{"[a^=x]", "descendant-or-self::*[@a and starts-with(@a, 'x')]"},
+		{"[a^='']", "descendant-or-self::*[0]"},
+		{"[a$=xyz]", "descendant-or-self::*[@a and substring(@a, string-length(@a)-2) = 'xyz']"},
+		{"[a*=\"it's\"]", "descendant-or-self::*[@a and contains(@a, \"it's\")]"},
+		{"[a='\"\\'']", "descendant-or-self::*[@a = concat('\"',\"'\",'')]"},
+		{"div p", "descendant-or-self::div//p"},
+		{"div > p", "descendant-or-self::div/p"},
+		{"h1 + p", "descendant-or-self::h1/following-sibling::*[1][self::p]"},
+		{"h1 + *", "descendant-or-self::h1/following-sibling::*[1]"},
+		{"h1 ~ p", "descendant-or-self::h1/following-sibling::p"},
+		{"li:first-child", "descendant-or-self::li[count(preceding-sibling::*) = 0]"},
+		{"li:last-child", "descendant-or-self::li[count(following-sibling::*) = 0]"},
+		{"li:only-child", "descendant-or-self::li[count(parent::*/child::*) = 1]"},
+		{"li:first-of-type", "descendant-or-self::li[count(preceding-sibling::li) = 0]"},
+		{"li:last-of-type", "descendant-or-self::li[count(following-sibling::li) = 0]"},
+		{"li:only-of-type", "descendant-or-self::li[count(parent::*/child::li) = 1]"},
+		{"li:nth-child(3)", "descendant-or-self::li[count(preceding-sibling::*) = 2]"},
+		{"li:nth-child(odd)", "descendant-or-self::li[count(preceding-sibling::*) mod 2 = 0]"},
+		{"li:nth-child(even)", "descendant-or-self::li[(count(preceding-sibling::*) +1) mod 2 = 0]"},
+		{"li:nth-child(2n + 1)", "descendant-or-self::li[count(preceding-sibling::*) mod 2 = 0]"},
+		{"li:nth-child(-n+3)", "descendant-or-self::li[count(preceding-sibling::*) <= 2]"},
+		{"li:nth-child(3n-1)", "descendant-or-self::li[(count(preceding-sibling::*) +2) mod 3 = 0]"},
+		{"li:nth-child(n)", "descendant-or-self::li"},
+		{"li:nth-child(-n)", "descendant-or-self::li[0]"},
+		{"li:nth-child(3n+4)", "descendant-or-self::li[(count(preceding-sibling::*) >= 3) and (count(preceding-sibling::*) mod 3 = 0)]"},
+		{"li:nth-last-child(2)", "descendant-or-self::li[count(following-sibling::*) = 1]"},
+		{"li:nth-of-type(3n)", "descendant-or-self::li[(count(preceding-sibling::li) +1) mod 3 = 0]"},
+		{"li:nth-last-of-type(1)", "descendant-or-self::li[count(following-sibling::li) = 0]"},
+		{"p:not(.x)", "descendant-or-self::p[not(@class and contains(concat(' ', normalize-space(@class), ' '), ' x '))]"},
+		{"p:not(a)", "descendant-or-self::p[not(name() = 'a')]"},
+		{":not(*)", "descendant-or-self::*[0]"},
+		{"p:empty", "descendant-or-self::p[not(*) and not(string-length())]"},
+		{":root", "descendant-or-self::*[not(parent::*)]"},
+		{"a, b", "descendant-or-self::a | descendant-or-self::b"},
+		{"a::text", "descendant-or-self::a/text()"},
+		{"::text", "descendant-or-self::text()"},
+		{"a ::text", "descendant-or-self::a//text()"},
+		{"a::attr(HREF)", "descendant-or-self::a/@href"},
+		{"a ::attr(href)", "descendant-or-self::a//@href"},
+		{"::attr(id)", "descendant-or-self::*/@id"},
+		{"x\\31 y", "descendant-or-self::x1y"},
+		{"p.it\\'s", "descendant-or-self::p[@class and contains(concat(' ', normalize-space(@class), ' '), \" it's \")]"},
+		{"\\31 x", "descendant-or-self::*[name() = '1x']"},
+		{"[\\31 x]", "descendant-or-self::*[@*[name() = '1x']]"},
+	};
+	static const struct { const char *css; size_t at; const char *msg; } bad[] = {
+		{"a,", 2, "a selector is expected"}, {",a", 0, "a selector is expected"},
+		{"a,,b", 2, "a selector is expected"},
+		{"a >", 3, "a selector is expected after the combinator"},
+		{"a > > b", 4, "a selector is expected"}, {"a[", 2, "a name is expected"},
+		{"a[x", 3, "an operator or a ] is expected"}, {"a[x=", 4, "a name is expected"},
+		{"a[x=y z]", 6, "a ] is expected"}, {"a[x=\"y", 4, "a quote is not closed"},
+		{"a:foo", 2, "an unknown pseudo-class"}, {"a:foo(1)", 2, "an unknown pseudo-class"},
+		{"a:nth-child(", 12, "a ) is missing"},
+		{"a:nth-child(x)", 12, "An+B is expected (odd, even, 3, 2n+1)"},
+		{"a:nth-child(2n+)", 12, "An+B is expected (odd, even, 3, 2n+1)"},
+		{"a::text b", 8, "a , or the end is expected after a pseudo-element"},
+		{"a::foo", 3, "::text or ::attr(name) is expected"},
+		{"a::attr(x", 9, "a ) is expected"},
+		{"*:first-of-type", 2, "an -of-type pseudo-class needs a tag name"},
+		{"*:nth-of-type(2)", 2, "an -of-type pseudo-class needs a tag name"},
+		{"a:not(b:not(c))", 8, ":not() inside :not()"}, {"a:not(b", 7, "a ) is expected"},
+		{"ns|a", 2, "an unexpected character"}, {"123", 0, "a name may not start with a digit"},
+		{"a!", 1, "an unexpected character"}, {"#", 1, "a name is expected"},
+		{"a\\", 2, "an escape is cut short"}, {"a:", 2, "a name is expected"},
+		{"a b\x01", 3, "invalid UTF-8, or a character XPath cannot hold"},
+		{"a[x='\xff']", 5, "invalid UTF-8, or a character XPath cannot hold"},
+		{"a.b\\1 c", 3, "an escape of a character XPath cannot hold"},
+	};
+	struct query_error err;
+	char name[200], *x;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		x = css_to_xpath(cases[i][0], 0, strlen(cases[i][0]), &err);
+		snprintf(name, sizeof name, "css %s", cases[i][0]);
+		is_str(x, cases[i][1], name);
+		if (x) {
+			xmlXPathCompExprPtr c = xpath_compile(x, 0, SIZE_MAX, &err);
+
+			ok(c != NULL, "... compiles");
+			xmlXPathFreeCompExpr(c);
+		}
+		free(x);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(&err, 0, sizeof err);
+		x = css_to_xpath(bad[i].css, 0, strlen(bad[i].css), &err);
+		snprintf(name, sizeof name, "css error %s: at %zu, %s", bad[i].css, bad[i].at, bad[i].msg);
+		ok(!x && err.offset == bad[i].at && !strcmp(err.msg, bad[i].msg), name);
+		if (x || err.offset != bad[i].at)
+			printf("#   got %zu %s\n", err.offset, err.msg);
+		free(x);
+	}
+}
+
+/* Paths as xmlGetNodePath() makes them, for every node and attribute. */
+static void
+test_query_paths(void)
+{
+	static const char html[] =
+		"<!-- c --><html><body><p>a<b>x</b>b<!--k-->c<b>y</b><i>z</i></p><p id=q>"
+		"<?pi x?><br><br></p><div><span/></div></body></html>";
+	struct page *p = page_parse(html, strlen(html), "http://h/", NULL, NULL);
+	xmlDocPtr doc = page_tree(p);
+	xmlXPathContextPtr x = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr res = xmlXPathEval((const xmlChar *)"//node() | //@*", x);
+	int i, same = 0;
+
+	for (i = 0; i < res->nodesetval->nodeNr; i++) {
+		xmlNodePtr n = res->nodesetval->nodeTab[i];
+		char *mine = node_path(n);
+		xmlChar *theirs = xmlGetNodePath(n);
+
+		if (!strcmp(mine, (const char *)theirs))
+			same++;
+		else
+			printf("# %s != %s\n", mine, (const char *)theirs);
+		free(mine);
+		xmlFree(theirs);
+	}
+	ok(same == i && i > 15, "query: node paths as xmlGetNodePath() writes them");
+	xmlXPathFreeObject(res);
+	xmlXPathFreeContext(x);
+	page_free(p);
+}
+
+/* A query that libxml2 would take minutes over is cut at its time. */
+static void
+test_query_bound(void)
+{
+	struct buf b = {0};
+	struct timespec since;
+	char *got;
+	int i;
+
+	buf_adds(&b, "<html><body>");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "<div><p>a <a href=x>b</a></p><ul><li>c</li></ul></div>");
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	got = query_on(b.data, "count(//div//*)", 300);
+	ok(strlen(got) > 0 && got[strlen(got) - 1] == '~', "query: cut at the time bound");
+	ok(elapsed_s(&since) < 5, "query: ... soon after it");
+	got = query_on(b.data, "count(//li)", 60000);
+	is_str(got, "20000", "query: under the bound, whole");
+	buf_free(&b);
+}
+
+static void
+test_query_xpath(void)
+{
+	static const char page[] =
+		"<html><head><title>T</title></head><body><div id=m class='a b'>"
+		"<p>One <a href='x'>first\n  link</a></p><p><a href='/y' class=k>two</a>"
+		"<img src=i.png></p></div><table><tr><td>1</td><td>a</td></tr>"
+		"<tr><td>2</td><td><a href=z>b</a></td></tr></table></body></html>";
+	static const char *const cases[][2] = {
+		{"//a/@href", "x\n/y\nz"},
+		{"//a", "first link\ntwo\nb"},
+		{"//p/text()", "One "},
+		{"count(//a)", "3"},
+		{"string(//title)", "T"},
+		{"xpath://img/@src", "i.png"},
+		{"descendant::td[1]", "1"},
+		{"./body/div/@id", "m"},
+		{"//tr { ./td[1], ./td[2], xpath:.//a/@href }", "1|a|\n2|b|z"},
+		{"//a { text, @href, url, xpath }",
+		 "first link|x|http://h/d/x|/html/body/div/p[1]/a\n"
+		 "two|/y|http://h/y|/html/body/div/p[2]/a\nb|z|http://h/d/z|/html/body/table/tr[2]/td[2]/a"},
+		{"//img { @SRC, url, html }", "i.png|http://h/d/i.png|<img src=\"i.png\">"},
+		{"//div {@class, @none}", "a b|"},
+		{" //td[2] { text } ", "a\nb"},
+		{"//a[@href='{']", ""},
+		{"//a[", "!4 an expression is invalid"},
+		{"//a[@x='", "!7 a quote is not closed"},
+		{"//a { text", "!10 a closing } is missing"},
+		{"//a { text } x", "!13 nothing may follow the fields' }"},
+		{"//a { text, }", "!12 a field is missing"},
+		{"//a { @ }", "!7 an attribute name is expected"},
+		{"//a { @a b }", "!8 an attribute name is expected"},
+		{"//a { text, ./b[ }", "!16 an expression is invalid"},
+		{"{ text }", "!0 a selector is missing"},
+		{"xpath: ", "!6 a selector is missing"},
+		{"foo(1)", "!0 an unknown function"},
+		{"//p//a", "first link\ntwo"},
+		{"div p a", "first link\ntwo"},
+		{"css:a::attr(href)", "x\n/y\nz"},
+		{"tr { td:nth-child(1)::text, td:nth-child(2)::text, a::attr(href) }", "1|a|\n2||z"},
+		{"a { @href, xpath: . }", "x|first link\n/y|two\nz|b"},
+		{"a:nth-child(x)", "!12 An+B is expected (odd, even, 3, 2n+1)"},
+		{"tr { td:nth-child(x)::text }", "!18 An+B is expected (odd, even, 3, 2n+1)"},
+		{"  css:  p >", "!11 a selector is expected after the combinator"},
+	};
+	size_t i;
+	char name[160];
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(name, sizeof name, "query %s", cases[i][0]);
+		is_str(query_on(page, cases[i][0], 0), cases[i][1], name);
+		snprintf(name, sizeof name, "query %s, in a child process", cases[i][0]);
+		is_str(query_on(page, cases[i][0], 60000), cases[i][1], name);
+	}
+}
+
 int
 main(void)
 {
@@ -671,6 +926,10 @@ main(void)
 	test_transfer_facts();
 	test_shell_words();
 	test_request_words();
+	test_query_xpath();
+	test_query_paths();
+	test_query_css();
+	test_query_bound();
 	printf("1..%d\n", test_no);
 	xmlCleanupParser();
 	return failed != 0;

@@ -18,7 +18,14 @@ Usage:  /usr/bin/python3 tests/bench/keys.py [OPTIONS]
   --mode M          callgrind (default): instructions counted by valgrind's
                     callgrind, stable on a noisy machine; native: no valgrind,
                     CPU time of the scraper process (utime+stime from /proc,
-                    10 ms ticks) and wall time per key; both: the two
+                    10 ms ticks, with its children's) and wall time per
+                    key; both: the two
+  --query-page FILE the page of the query scenario (default: the largest of
+                    ../shared/corpus/pages, when that folder is there)
+  --query-scraper PATH  its binary (default ./scraper-inproc, whose queries
+                    are evaluated in the process, so callgrind counts them;
+                    the release build's run in a child, timed natively)
+  --query-keys N    keystrokes per expression (default 100)
 
 How: gen.py --links N writes a page of N <a href>; serve.py serves it on
 127.0.0.1.  scraper's TUI runs in a detached tmux session of its own server
@@ -47,6 +54,15 @@ in either pane, so the screen changes the same way), PgDn, G/g alternating
 as the first paint is: what the paint adds to the load), and the filter: `/`
 then 5 characters typed (instructions per character; each rebuilds the
 filtered rows), in every pane.
+
+The query scenario: the page of --query-page, served the same way, the query
+line opened (`:`) and each expression of QUERIES typed (not counted); then a
+space and Backspace typed in turn, --query-keys of them: each changes the
+line, so each compiles and evaluates the expression again on the page's tree
+(built at the first query, not counted) and redraws: a keystroke's cost.
+Under callgrind with --query-scraper; natively (CPU of the process and its
+children, and wall time per key) with both that build and --scraper, whose
+evaluations run in a child process bounded in time.
 """
 
 import argparse
@@ -69,6 +85,7 @@ COLS, LINES = 160, 48
 # poll interrupted by callgrind_control (vgdb uses ptrace) goes on as that.
 POLL_SYSCALLS = {"7", "271", "219"}
 FILTER = "l/012"
+QUERIES = ["a::attr(href)", "div p a", "li { a::text, a::attr(href), img::attr(src) }"]
 
 
 def sh(*argv, check=True, capture=True):
@@ -134,7 +151,8 @@ class Pane:
     def cpu_ticks(self):
         with open("/proc/%d/stat" % self.pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])   # utime + stime
+        # utime + stime, and the children's it waited for (a query's)
+        return int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
 
     def settle(self, before, timeout=120):
         """Waits until the key(s) sent after `before` (an rchar) are read and
@@ -292,6 +310,79 @@ def run_page(args, url, rows, mode):
     return res
 
 
+def run_query(args, url, mode, scraper):
+    """Keystrokes of the query line on one page: {expression: result}."""
+    wrap = ""
+    if mode == "callgrind":
+        wrap = ("valgrind --tool=callgrind --dump-instr=no --vgdb=yes --callgrind-out-file=%s/cg.%%p "
+                "--log-file=%s/valgrind.%%p.log " % (args.work, args.work))
+    cmd = ("env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color NO_COLOR= %s%s %s"
+           % (wrap, scraper, url))
+    pane = Pane(args.work, "scraper-keys-q-%d" % os.getpid(), cmd)
+    res = {}
+    try:
+        pane.wait_screen(r"HTTP 200 ", timeout=args.load_timeout)
+        for _ in range(2000):
+            if pane.idle_in_poll():
+                break
+            time.sleep(0.01)
+        m = Meter(pane, mode, args.work)
+        for expr in QUERIES:
+            pane.key(":")
+            pane.key("C-u")
+            before = pane.rchar()
+            sh(*pane.tmux, "send-keys", "-t", "k", "-l", expr)
+            pane.settle(before)
+            found = re.search(r"Q(?:uery|ry)? (\d+\+?)", pane.screen())
+            m.start()
+            for i in range(args.query_keys):
+                pane.key("Space" if i % 2 == 0 else "BSpace")
+            r = m.stop()
+            r["n"] = args.query_keys
+            r["rows"] = found.group(1) if found else "?"
+            res[expr] = r
+            print("    %-8s %-48s %s  (%s rows)" % (mode, expr, per_key(r), r["rows"]), flush=True)
+            pane.key("Enter")
+    finally:
+        pane.quit()
+    return res
+
+
+def query_bench(args, base):
+    """The query scenario, when there is a page for it."""
+    page = args.query_page
+    if not page or not os.path.exists(page):
+        print("\nquery scenario: no page (--query-page, or ../shared/corpus/pages): skipped")
+        return
+    name = "query-page.html"
+    shutil.copy2(page, os.path.join(args.work, name))
+    url = base + name
+    print("\nquery line, per keystroke, on %s (%s bytes), terminal %dx%d"
+          % (os.path.basename(page), format(os.path.getsize(page), ","), COLS, LINES))
+    runs = []
+    if args.mode in ("callgrind", "both"):
+        runs.append(("callgrind", args.query_scraper))
+    if args.mode in ("native", "both"):
+        runs += [("native", args.query_scraper), ("native", args.scraper)]
+    out = {}
+    for mode, binary in runs:
+        out[(mode, binary)] = run_query(args, url, mode, binary)
+    cg = out.get(("callgrind", args.query_scraper))
+    nat = out.get(("native", args.query_scraper))
+    if cg and nat:
+        # the machine's rate: the same keystrokes of the same build, counted
+        # and timed
+        ir = sum(r["ir"] for r in cg.values())
+        cpu = sum(r["cpu"] for r in nat.values())
+        rate = ir / cpu if cpu else 0
+        print("machine's rate: %.0f M instructions/s (the same keystrokes: %s instructions, "
+              "%.3f s of CPU)" % (rate / 1e6, format(ir, ","), cpu))
+        for expr, r in cg.items():
+            k = max(r["n"], 1)
+            print("  %-48s %12s instr/key = %6.2f ms at that rate"
+                  % (expr, format(r["ir"] // k, ","), 1000 * r["ir"] / k / rate if rate else 0))
+
+
 def per_key(r):
     n = max(r["n"], 1)
     if "ir" in r:
@@ -354,9 +445,18 @@ def main():
     ap.add_argument("--mode", default="callgrind", choices=("callgrind", "native", "both"))
     ap.add_argument("--load-timeout", type=float, default=600)
     ap.add_argument("--idle-max", type=float, default=10)
+    corpus = os.path.join(os.path.dirname(REPO), "shared", "corpus", "pages")
+    largest = None
+    if os.path.isdir(corpus):
+        pages = [os.path.join(corpus, n) for n in os.listdir(corpus)]
+        largest = max(pages, key=os.path.getsize) if pages else None
+    ap.add_argument("--query-page", default=largest)
+    ap.add_argument("--query-scraper", default=os.path.join(REPO, "scraper-inproc"))
+    ap.add_argument("--query-keys", type=int, default=100)
     args = ap.parse_args()
     args.scraper = os.path.abspath(args.scraper)
-    args.rows = [int(x) for x in args.rows.split(",")]
+    args.query_scraper = os.path.abspath(args.query_scraper)
+    args.rows = [int(x) for x in args.rows.split(",") if x]
     os.makedirs(args.work, exist_ok=True)
     # a copy, so that a rebuild in the work tree during the run changes nothing
     snapshot = os.path.join(args.work, "scraper-under-test")
@@ -394,7 +494,9 @@ def main():
             results = {}
             for rows in args.rows:
                 results[rows] = run_page(args, base + "links-%d.html" % rows, rows, mode)
-            table(args, results, mode)
+            if args.rows:
+                table(args, results, mode)
+        query_bench(args, base)
     finally:
         srv.terminate()
         srv.wait()

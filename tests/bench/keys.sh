@@ -1,6 +1,8 @@
 #!/bin/sh
 # tests/bench/keys.sh — the screen's benchmark: what 1,000 key presses cost
-# in panes of 20, 50,000 and 200,000 rows.
+# in panes of 20, 50,000 and 200,000 rows, and what a keystroke of the query
+# line costs on the corpus's largest page (./scraper-inproc: make bench-keys
+# builds it).
 #
 #     sh tests/bench/keys.sh [keys.py options]       (from anywhere)
 #     sh tests/bench/keys.sh --mode native           no valgrind: CPU time
@@ -12,7 +14,8 @@
 # keys one at a time with tmux send-keys, waits for each redraw, and reads
 # the instruction counts with callgrind_control (see keys.py's top comment).
 # Loopback only.  About 8 minutes on a 2-core machine with the defaults.
-# Environment: SCRAPER (default ./scraper), KEYS_DIR (work directory,
+# Environment: SCRAPER (default ./scraper), QUERY_SCRAPER (default
+# ./scraper-inproc), KEYS_DIR (work directory,
 # default $TMPDIR/scraper-keys).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -25,4 +28,5 @@ if [ ! -x "$SCRAPER" ]; then
 	exit 1
 fi
 exec /usr/bin/python3 tests/bench/keys.py --scraper "$SCRAPER" \
+	--query-scraper "${QUERY_SCRAPER:-./scraper-inproc}" \
 	--work "${KEYS_DIR:-${TMPDIR:-/tmp}/scraper-keys}" "$@"

@@ -136,6 +136,13 @@ def downloads(args, base, work, scraper):
         ("curl -Z --parallel-max %s" % n,
          lambda d: ["curl", "-s", "-Z", "--parallel-max", n, "--remote-name-all",
                     "--output-dir", d, "-K", cfg]),
+        # scraper fsyncs each file before naming it (no file is ever left
+        # empty by a crash); curl does not. The same work, fsync included
+        # (sync FILE... fsyncs each, charged to the sync process as an
+        # fsync is charged to its caller):
+        ("curl -Z --parallel-max %s, then sync FILE..." % n,
+         lambda d: ["sh", "-c", 'curl -s -Z --parallel-max "$1" --remote-name-all '
+                    '--output-dir "$2" -K "$3" && sync -- "$2"/*', "sh", n, d, cfg]),
         ("wget -i (one at a time)", lambda d: ["wget", "-q", "-P", d, "-i", urls]),
     ]
     rows = []

@@ -14,6 +14,7 @@
 #    them with serve.py on a random loopback port, times every tool on the
 #    same files in one run and prints the tables (see bench.py's top comment).
 # 4. Runs tests/bench/worst.py --bench: the worst-case shapes (see below).
+# 5. Runs tests/bench/query.py: --query against pup, parsel and xmllint.
 #
 # Environment: SCRAPER (default ./scraper), BENCH_DIR (work directory,
 # default $TMPDIR/scraper-bench), BENCH_WORST_SIZES (step 4's sizes).  Exit
@@ -55,6 +56,15 @@ status=0
 #    seconds of `scraper --dump -v` and the ratio to gen.py's ordinary page
 #    of the same size, a run killed at 30 s.  A table, not a check: it does
 #    not change the exit status (tests/worst.t is the check).
+# 5. --query against pup, parsel and xmllint --html --xpath on the 10 MB
+#    page (tests/bench/query.py): three queries, the ratios the targets name.
+#    BENCH_QUERY= skips it. A table, not a check.
+if [ -n "${BENCH_QUERY-10M}" ]; then
+	make -s deps DEBS="python3-parsel" || true
+	/usr/bin/python3 tests/bench/query.py --work "$WORK" --scraper "$SCRAPER" \
+		--size "${BENCH_QUERY-10M}" || true
+fi
+
 if [ -n "${BENCH_WORST_SIZES-10M}" ]; then
 	echo
 	/usr/bin/python3 tests/bench/worst.py --bench --work "$WORK" --scraper "$SCRAPER" \

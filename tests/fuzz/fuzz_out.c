@@ -39,7 +39,7 @@ keep_string(void *ctx, int depth, int is_key, const char *s, size_t n)
 }
 
 static void
-check_fields(const uint8_t *data, size_t size)
+check_field_list(const uint8_t *data, size_t size)
 {
 	struct buf b = {0};
 	struct decoded d = {{0}, 0};
@@ -125,7 +125,7 @@ check_page(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	check_fields(data, size);
+	check_field_list(data, size);
 	check_page(data, size);
 	return 0;
 }
