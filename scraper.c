@@ -11062,7 +11062,7 @@ parse_number(const char *s, const char *opt, long min)
 enum { OPT_DUMP = 256, OPT_FORMAT, OPT_DIR, OPT_FORCE, OPT_MAX, OPT_TIMEOUT,
        OPT_BASE, OPT_UNIQUE, OPT_FIELDS, OPT_DATA_BINARY, OPT_CACERT, OPT_CAPATH,
        OPT_NOPROXY, OPT_HTTP11, OPT_HTTP2, OPT_NO_COMPRESSED, OPT_MAX_REDIRS, OPT_RESOLVE,
-       OPT_LIMIT_RATE, OPT_QUERY };
+       OPT_LIMIT_RATE };
 
 /* getopt's letters: ours, then curl's request options */
 #define SHORT_OPTIONS ":vs::hVH:A:e:u:X:d:b:c:kx:46q:"
