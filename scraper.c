@@ -349,6 +349,12 @@ struct transfer {
 	double t_dns, t_connect, t_tls, t_first, t_total; /* milliseconds */
 	double t_pre, t_redirect; /* from the start, summed over hops, as libcurl's */
 	double ms_tried, ms_connected; /* our clock: a connection's start, its length */
+	/* the story's times: our clock, read in net_debug as libcurl tells
+	 * each step, for the last request (a hop) only. libcurl's own times
+	 * mix hops after a redirect and leave a failed step at 0, so they
+	 * could not add up to the total. 0: not reached */
+	double ms_hop, h_tried, h_conn, h_tls, ms_first, ms_end;
+	int h_literal;      /* the hop's host is an IP address: no lookup */
 	int via_proxy;      /* libcurl said it uses a proxy */
 	int connecting;     /* "Trying" seen, not yet "Connected to": one lookup */
 	int connected;      /* a TCP connection was made */
@@ -4187,7 +4193,7 @@ net_hop_seen(struct transfer *t, CURL *e, const char *h, size_t n)
 		hop->head = t->headers.len;
 		hop->len = 0;
 		hop->ms_sent = t->ms_sent;
-		hop->ms_first = elapsed_s(&t->started) * 1000.0;
+		hop->ms_first = t->ms_first; /* net_answer_in's: one reading */
 		hop->ms_done = 0;
 		for (i = 0; i < n && i + 1 < sizeof hop->version && h[i] > ' ' && h[i] < 127; i++)
 			hop->version[i] = h[i];
@@ -4369,6 +4375,7 @@ net_debug_tls(struct transfer *t, CURL *e, const char *s, size_t n)
 		struct conn_seen *c = conn_slot(t->conn_id);
 
 		net_tls_seen(t, s, n);
+		t->h_tls = elapsed_s(&t->started) * 1000.0;
 		if (t->conn_id >= 0 && c->id == t->conn_id && c->multi == t->multi) {
 			memcpy(c->tls_version, t->tls_version, sizeof c->tls_version);
 			memcpy(c->tls_cipher, t->tls_cipher, sizeof c->tls_cipher);
@@ -4444,6 +4451,8 @@ story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 	if (!t->connecting) {
 		t->connecting = 1;
 		t->ms_tried = elapsed_s(&t->started) * 1000.0;
+		t->h_tried = t->ms_tried;
+		t->h_literal = literal;
 		if (t->via_proxy)
 			story_step(t, "Connecting to the proxy %.*s: it resolves host %.*s itself",
 				 (int)n, s, (int)hn, host);
@@ -4580,6 +4589,9 @@ story_another(struct transfer *t, const char *s, size_t n)
 		return;
 	}
 	hop_done(t);
+	/* a new hop: its steps start afresh, from the end of the last */
+	t->ms_hop = t->nhops ? t->hops[t->nhops - 1].ms_done : elapsed_s(&t->started) * 1000.0;
+	t->h_tried = t->h_conn = t->h_tls = t->ms_sent = t->ms_first = 0;
 	if (q && q + 1 < s + n)
 		story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
 }
@@ -4599,7 +4611,8 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 	} else if (n > 13 && !memcmp(s, "Connected to ", 13)) {
 		t->connecting = 0;
 		t->connected = 1;
-		t->ms_connected = elapsed_s(&t->started) * 1000.0 - t->ms_tried;
+		t->h_conn = elapsed_s(&t->started) * 1000.0;
+		t->ms_connected = t->h_conn - t->ms_tried;
 		story_connected(t, e, s + 13, n - 13);
 	} else if (n > 11 && !memcmp(s, "connect to ", 11)) {
 		story_step(t, "Connection to %.*s", (int)(n - 11), s + 11);
@@ -4635,8 +4648,9 @@ net_answer_in(struct transfer *t)
 	t->awaiting = 0;
 	if (t->story.len - t->wait_line == strlen("* Waiting for the server's answer…\n"))
 		t->story.len = t->wait_line;
+	t->ms_first = elapsed_s(&t->started) * 1000.0;
 	story_step(t, "The server's answer began after %.1f ms of waiting (its own time, and "
-		   "the network's)", elapsed_s(&t->started) * 1000.0 - t->ms_sent);
+		   "the network's)", t->ms_first - t->ms_sent);
 }
 
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
@@ -5012,59 +5026,96 @@ transfer_is_tls(const struct transfer *t)
 	return !ascii_casecmp_n(u, "https:", 6);
 }
 
-/* One step's length: libcurl's times run from the start (0: the step was
- * never reached), so a step lasts from the one before it to its own. */
-static void
-times_step(struct buf *b, const char *label, double from, double to, const char *missing)
+/* The steps of the "Times" line, walked in turn on one clock. Each
+ * figure is rounded as printed and "other" is what the rounded steps leave
+ * of the rounded total: the line adds up exactly as read. */
+struct times_walk {
+	struct buf b;
+	double at;      /* where the last step ended, ms */
+	double sum;     /* the printed steps, rounded */
+	double end;     /* the fetch's end */
+	int failed;     /* the fetch failed: the first step not reached is where */
+};
+
+static double
+tenths(double ms)
 {
-	if (to > 0)
-		buf_addf(b, ", %s %.1f ms", label, to > from ? to - from : 0.0);
-	else
-		buf_addf(b, ", %s %s", label, missing);
+	return ms > 0 ? (double)(long long)(ms * 10.0 + 0.5) / 10.0 : 0.0;
 }
 
-/* The connection's steps of the "Times" line: none when it was re-used. */
+/* A step that ends at point (0: not reached). */
 static void
-times_connection(const struct transfer *t, struct buf *b)
+walk_step(struct times_walk *w, const char *label, double point, const char *missing)
 {
-	double tcp = t->t_connect, tls = t->t_tls;
+	double d;
 
-	if (t->reused && !t->new_conns) {
-		buf_adds(b, ", no DNS, TCP connect or TLS handshake (a re-used connection)");
+	if (point <= 0 && w->failed == 1) { /* it stopped here: how long it ran */
+		point = w->end;
+		w->failed = 2;
+		d = tenths(point - w->at);
+		buf_addf(&w->b, ", %s %s after %.1f ms", label, missing, d);
+	} else if (point <= 0) {
+		buf_addf(&w->b, ", %s not reached", label);
+		return;
+	} else {
+		d = tenths(point > w->at ? point - w->at : 0);
+		buf_addf(&w->b, ", %s %.1f ms", label, d);
+	}
+	w->sum += d;
+	w->at = point;
+}
+
+/* A moment passed without a step of its own: its time goes to "other". */
+static void
+walk_skip(struct times_walk *w, double point)
+{
+	if (point > w->at)
+		w->at = point;
+}
+
+/* The connection's steps: none when it was re-used. */
+static void
+times_connection(const struct transfer *t, struct times_walk *w)
+{
+	if (!t->h_tried && t->reused) {
+		buf_adds(&w->b, ", no DNS, TCP connect or TLS handshake (a re-used connection)");
 		return;
 	}
-	if (t->via_proxy)
-		buf_adds(b, ", DNS by the proxy");
-	else
-		times_step(b, "DNS", 0, t->t_dns, "not reached");
-	if (tcp <= 0 && t->connected) /* 7.88 gives none when TLS fails */
-		buf_addf(b, ", TCP connect %.1f ms", t->ms_connected);
-	else
-		times_step(b, "TCP connect", t->t_dns, tcp, "not reached");
+	if (t->via_proxy || (t->h_tried && t->h_literal)) {
+		buf_adds(&w->b, t->via_proxy ? ", DNS by the proxy" : ", no DNS (an IP address)");
+		walk_skip(w, t->h_tried);
+	} else {
+		walk_step(w, "DNS", t->h_tried, "failed");
+	}
+	walk_step(w, "TCP connect", t->h_conn, "failed");
 	if (transfer_is_tls(t))
-		times_step(b, "TLS handshake", tcp, tls, t->connected ? "did not complete"
-								   : "not reached");
+		walk_step(w, "TLS handshake", t->h_tls, "failed");
 }
 
-/* "Times: ..." as durations, one per step. libcurl adds each hop's times
- * to the last ones: after redirects they are sums, and said to be. */
+/* "Times: ..." as durations of the last request's steps, our clock's:
+ * the redirects before it, the steps and "other" add up to the total. */
 static void
 story_times(struct transfer *t)
 {
-	struct buf b = {0};
+	struct times_walk w = {{0}, t->ms_hop, 0, t->ms_end, t->result != CURLE_OK};
+	double other;
 
-	times_connection(t, &b);
-	times_step(&b, "request sent → first byte (the server)", t->t_pre, t->t_first,
-		   t->t_pre > 0 ? "no answer" : "not reached");
-	if (t->t_first > 0)
-		times_step(&b, "download", t->t_first, t->t_total, "");
+	times_connection(t, &w);
+	walk_skip(&w, t->ms_sent);
+	walk_step(&w, "request sent → first byte (the server)", t->ms_first,
+		  t->ms_sent > 0 ? "no answer" : "failed");
+	if (t->ms_first > 0)
+		walk_step(&w, "download", t->ms_end, "");
+	other = tenths(t->ms_end) - tenths(t->ms_hop) - w.sum;
+	if (other >= 0.05)
+		buf_addf(&w.b, ", other %.1f ms (work between the steps)", other);
 	if (t->redirects)
-		story_step(t, "Times summed over the %ld requests (the redirects took %.1f ms "
-			 "before the last one): %s; total %.1f ms", t->redirects + 1,
-			 t->t_redirect, b.data + 2, t->t_total);
+		story_step(t, "Times of the last request (the %ld redirect%s before it took %.1f "
+			   "ms): %s; total %.1f ms", t->redirects, t->redirects == 1 ? "" : "s",
+			   tenths(t->ms_hop), w.b.data + 2, tenths(t->ms_end));
 	else
-		story_step(t, "Times: %s; total %.1f ms", b.data + 2, t->t_total);
-	buf_free(&b);
+		story_step(t, "Times: %s; total %.1f ms", w.b.data + 2, tenths(t->ms_end));
+	buf_free(&w.b);
 }
 
 /* The bytes each way, as they passed the connection, and as kept. */
@@ -5072,7 +5123,7 @@ static void
 story_bytes(struct transfer *t)
 {
 	char rate[32];
-	double s = t->t_total / 1000.0;
+	double s = tenths(t->ms_end) / 1000.0; /* the Times line's total */
 
 	struct buf sent = {0};
 
@@ -5093,7 +5144,7 @@ story_bytes(struct transfer *t)
 		   t->encoding[0] ? " after decoding " : "", t->encoding);
 	story_step(t, "Throughput: %s/s (%" CURL_FORMAT_CURL_OFF_T " bytes of body%s in the "
 		   "%.1f ms of the whole fetch)", rate, t->body_wire, t->encoding[0] ? ", compressed,"
-		   : "", t->t_total);
+		   : "", tenths(t->ms_end));
 }
 
 /* The HTTP version used, and whether encrypted; a refused certificate. */
@@ -5145,7 +5196,9 @@ net_finish(struct transfer *t, CURLcode result)
 {
 	t->done = 1;
 	t->result = result;
-	hop_done(t);
+	t->ms_end = elapsed_s(&t->started) * 1000.0;
+	if (t->nhops && !t->hops[t->nhops - 1].ms_done)
+		t->hops[t->nhops - 1].ms_done = t->ms_end; /* the total's reading */
 	net_collect_info(t);
 	story_summary(t);
 }

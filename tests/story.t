@@ -33,20 +33,48 @@ ok 'between 0 50 "$CONNECT"' "the TCP connect takes its own few ms, not the time
 unlike "$(grep '^\* Times' "$ERR")" "TLS" "no TLS step over http"
 
 run_scraper --dump -v "$BASE/story/hop?ms=300"
-like "$(grep '^\* Times' "$ERR")" "^\* Times summed over the 2 requests \(the redirects took [0-9.]+ ms before the last one\)" \
-     "after a redirect the times say they are sums, and the redirects' own time"
+like "$(grep '^\* Times' "$ERR")" "^\* Times of the last request \(the 1 redirect before it took [0-9.]+ ms\)" \
+     "after a redirect the times are the last request's, and the redirects' own time is said"
 FIRST=$(step_ms 'first byte \(the server\)')
 ok 'between $((DELAY - 10)) $((DELAY + 250 * ${TIME_SCALE:-1})) "$FIRST"' "the delay counted once (got $FIRST)"
 
 if [ -n "$TLS_BASE" ]; then
     run_scraper --dump -v "$TLS_BASE/"
-    like "$(grep '^\* Times' "$ERR")" "TCP connect [0-9]+\.[0-9] ms, TLS handshake did not complete, request sent → first byte \(the server\) not reached" \
-         "a refused certificate: TCP connected (its time), TLS did not complete, no request"
+    like "$(grep '^\* Times' "$ERR")" "TCP connect [0-9]+\.[0-9] ms, TLS handshake failed after [0-9]+\.[0-9] ms, request sent → first byte \(the server\) not reached" \
+         "a refused certificate: TCP connected (its time), TLS failed (how long it ran), no request"
     unlike "$(cat "$ERR")" " 0\.0 ms, first byte" "no \"0.0 ms\" for a step never reached (TLS)"
     like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed during the TLS handshake: .*certificate" \
          "the story ends with where it stopped and why (TLS)"
 else
     skip "TLS: $TLS_WHY"; skip "TLS: $TLS_WHY"; skip "TLS: $TLS_WHY"
+fi
+
+# ==== the steps add up: redirects + steps (+ other) = total, on one clock ====
+
+# gap_ok WHAT: the last run's "Times" line adds up, within the rounding of
+# its figures (each to 0.1 ms).
+gap_ok() {
+    local gap
+    gap=$(times_gap <"$ERR")
+    ok 'between -0.2 0.2 "$gap"' "$1: the steps add up to the total (off by $gap ms)"
+}
+run_scraper --dump -v "$BASE/page2.html"
+gap_ok "a plain fetch"
+like "$(grep '^\* Times' "$ERR")" "^\* Times: no DNS \(an IP address\), TCP connect" \
+     "an IP address: no DNS step (no lookup was made)"
+run_scraper --dump -v "$BASE/chain/3"
+gap_ok "a redirect chain"
+run_scraper --dump -v "$BASE/story/hop?ms=300"
+gap_ok "a redirect to a delayed page"
+WAITED=$(grep -Eo 'answer began after [0-9.]+' "$ERR" | tail -1 | grep -Eo '[0-9.]+$')
+is "$(step_ms 'first byte \(the server\)')" "$WAITED" "the server's time is the same figure in the wait's line and in the Times"
+run_scraper --dump -v "$BASE/story/delay?ms=300"
+gap_ok "a delayed page"
+if [ -n "$TLS_BASE" ]; then
+    run_scraper --dump -v "$TLS_BASE/"
+    gap_ok "a failed TLS handshake"
+else
+    skip "TLS: $TLS_WHY"
 fi
 
 # ==== 2. a step never reached is not "0.0 ms" ===================================
@@ -58,7 +86,8 @@ like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed while waiting for the f
      "the story ends with where it stopped and the reason in words"
 
 run_scraper --dump -v "http://127.0.0.1:$(free_port)/"
-like "$(grep '^\* Times' "$ERR")" "TCP connect not reached" "a refused connection: TCP connect not reached"
+like "$(grep '^\* Times' "$ERR")" "TCP connect failed after [0-9]+\.[0-9] ms, request sent → first byte \(the server\) not reached" \
+     "a refused connection: TCP connect failed (after how long), no request"
 like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed while connecting: " "... and stopped while connecting"
 
 # ==== 3. a proxy is named as the proxy ==========================================

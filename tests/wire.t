@@ -330,7 +330,23 @@ t_legend() {
     quit_clean
 }
 
+# The "Times" line on the screen adds up as in -v: the screen's loop (its
+# drawing, its waits) takes no part in the figures.
+t_times_add_up() {
+    local u gap
+    for u in page2.html chain/3 "story/delay?ms=300"; do
+        TUI_W=400 TUI_H=60 tui_start "$BASE/$u"
+        wait_status '^HTTP 200 ' || return
+        keys 6 G
+        wait_screen '^\* Times' || return
+        gap=$(times_gap <<<"$SCREEN")
+        ok 'between -0.2 0.2 "$gap"' "$TNAME: $u: the steps add up to the total (off by $gap ms)"
+        quit_clean
+    done
+}
+
 scenario "a reload re-uses the connection" t_reload_reuses
+scenario "the times add up on the screen" t_times_add_up
 scenario "the legend" t_legend
 
 # ... in fewer words on a narrow screen, whole.
