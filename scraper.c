@@ -355,6 +355,7 @@ struct transfer {
 	 * could not add up to the total. 0: not reached */
 	double ms_hop, h_tried, h_conn, h_tls, ms_first, ms_end;
 	int h_literal;      /* the hop's host is an IP address: no lookup */
+	int insecure;       /* -k: the certificate was not checked */
 	int via_proxy;      /* libcurl said it uses a proxy */
 	int connecting;     /* "Trying" seen, not yet "Connected to": one lookup */
 	int connected;      /* a TCP connection was made */
@@ -4596,6 +4597,27 @@ story_another(struct transfer *t, const char *s, size_t n)
 		story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
 }
 
+/* What a socket error means, for one who never met one; "" when unknown. */
+static const char *
+socket_gloss(const char *s, size_t n)
+{
+	if (span_find(s, n, "Connection refused"))
+		return ": nothing is listening on that port";
+	if (span_find(s, n, "timed out"))
+		return ": that address never answered";
+	if (span_find(s, n, "unreachable") || span_find(s, n, "No route"))
+		return ": this machine has no way to reach that address";
+	return "";
+}
+
+/* "connect to ADDR port P failed: WHY": one attempt did not connect; the
+ * next address may (the fetch fails only when none does). */
+static void
+story_attempt_failed(struct transfer *t, const char *s, size_t n)
+{
+	story_warn(t, "Connection to %.*s%s", (int)n, s, socket_gloss(s, n));
+}
+
 /* libcurl's running commentary, reworded as the lab's steps. */
 static void
 net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
@@ -4615,7 +4637,7 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 		t->ms_connected = t->h_conn - t->ms_tried;
 		story_connected(t, e, s + 13, n - 13);
 	} else if (n > 11 && !memcmp(s, "connect to ", 11)) {
-		story_step(t, "Connection to %.*s", (int)(n - 11), s + 11);
+		story_attempt_failed(t, s + 11, n - 11);
 	} else if (n > 27 && !memcmp(s, "Uses proxy env variable ", 24)) {
 		/* said before the first "Trying"; also of no_proxy, no proxy */
 		t->via_proxy |= ascii_casecmp_n(s + 24, "no_proxy", 8) != 0;
@@ -4970,6 +4992,7 @@ net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->easy = net_easy(t, o);
 	t->opt = o;
 	t->multi = multi;
+	t->insecure = o->req.insecure;
 	if (o->req.insecure && !ascii_casecmp_n(url, "https:", 6))
 		story_warn(t, "TLS certificate verification is off (--insecure): "
 			 "the server is not known to be who it says");
@@ -5169,6 +5192,51 @@ story_protocol(struct transfer *t)
 		story_step(t, "Spoke %s, not encrypted (an http: URL)", name);
 }
 
+/* What an error status means, in words; NULL for one below 400. */
+static const char *
+status_gloss(long status)
+{
+	static const struct {
+		long status;
+		const char *words;
+	} known[] = {
+		{400, "the server could not make sense of the request"},
+		{401, "the page needs a login (-u USER:PASSWORD, or a cookie)"},
+		{403, "the server refuses to give this page"},
+		{404, "the server has no such page"},
+		{405, "the server does not take this method (-X) here"},
+		{408, "the server gave up waiting for the request"},
+		{410, "the page was removed for good"},
+		{429, "too many requests: the server asks to slow down"},
+		{500, "the server failed: an error in its own program"},
+		{502, "a gateway got no valid answer from the server behind it"},
+		{503, "the server is overloaded or down for maintenance"},
+		{504, "a gateway got no answer in time from the server behind it"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (known[i].status == status)
+			return known[i].words;
+	return status >= 500 ? "the server failed (a server error)"
+	       : status >= 400 ? "the server refuses the request (a client error)" : NULL;
+}
+
+/* An error status, or a 304, in words: what the page shown is. */
+static void
+story_status(struct transfer *t)
+{
+	const char *words = status_gloss(t->status);
+
+	if (words)
+		story_warn(t, "HTTP status %ld: %s; the page shown is the server's own error page",
+			   t->status, words);
+	else if (t->status == 304)
+		story_step(t, "HTTP status 304 (Not Modified): the page has not changed since the "
+			   "copy the request named (If-Modified-Since or If-None-Match), so the "
+			   "server sends no body");
+}
+
 /* The closing lines of the story: what the info getters know at the end. */
 static void
 story_summary(struct transfer *t)
@@ -5180,6 +5248,7 @@ story_summary(struct transfer *t)
 			 t->redirects == 1 ? "" : "s", t->final_url);
 	if (t->status == 0)
 		return; /* no response: nothing to say of a body */
+	story_status(t);
 	if (t->length_seen >= 0)
 		story_step(t, "Content-Length: %" CURL_FORMAT_CURL_OFF_T "%s%s",
 			 t->length_seen, t->encoding[0] ? " bytes of " : "", t->encoding);
@@ -5446,32 +5515,49 @@ net_error(const struct transfer *t, struct buf *out)
 		buf_adds(out, curl_easy_strerror(t->result));
 }
 
+/* Where a failed fetch stopped, in words. */
+static const char *
+story_where(const struct transfer *t)
+{
+	if (t->status >= 300 && t->status < 400)
+		return "while following the redirects";
+	if (t->status)
+		return "while receiving the body";
+	if (t->t_pre > 0)
+		return "while waiting for the first byte";
+	if (t->connected && transfer_is_tls(t))
+		return "during the TLS handshake";
+	if (t->connected)
+		return "while sending the request";
+	if (t->ms_tried > 0)
+		return t->via_proxy ? "while connecting to the proxy" : "while connecting";
+	return "before connecting (resolving the host)";
+}
+
 /* The last line of a failed fetch's story: where it stopped, and why in
- * words (the status line that also says it is gone at the next key). */
+ * words (the status line that also says it is gone at the next key). The
+ * attempts that were refused said their reason already: it is not said
+ * again. A body cut short is counted as it came (before any decoding), as
+ * its Content-Length counts it. */
 static void
 story_stopped(struct transfer *t, const char *why)
 {
-	const char *where;
+	const char *where = story_where(t);
+	int timeout = t->result == CURLE_OPERATION_TIMEDOUT;
 
-	if (t->status >= 300 && t->status < 400)
-		where = "while following the redirects";
-	else if (t->status)
-		where = "while receiving the body";
-	else if (t->t_pre > 0)
-		where = "while waiting for the first byte";
-	else if (t->connected && transfer_is_tls(t))
-		where = "during the TLS handshake";
-	else if (t->connected)
-		where = "while sending the request";
-	else if (t->ms_tried > 0)
-		where = t->via_proxy ? "while connecting to the proxy" : "while connecting";
+	if (t->result == CURLE_COULDNT_CONNECT && t->ms_tried > 0)
+		story_warn(t, "The fetch failed %s: no address accepted the connection", where);
+	else if (t->status && t->length_seen >= 0 && t->body_wire < t->length_seen &&
+		 (timeout || t->result == CURLE_PARTIAL_FILE))
+		story_warn(t, "The fetch failed %s: only %" CURL_FORMAT_CURL_OFF_T " of %"
+			   CURL_FORMAT_CURL_OFF_T " bytes arrived, the page is incomplete (%s)",
+			   where, t->body_wire, t->length_seen, timeout ? "the time ran out"
+			   : "the server closed the connection before the end");
+	else if (timeout && !t->status)
+		story_warn(t, "The fetch failed %s: no answer came in %.1f s", where,
+			   tenths(t->ms_end) / 1000.0);
 	else
-		where = "before connecting (resolving the host)";
-	if (t->status && t->length_seen >= 0)
-		story_step(t, "The fetch failed %s (%zu of %" CURL_FORMAT_CURL_OFF_T
-			 " bytes): %s", where, t->received, t->length_seen, why);
-	else
-		story_step(t, "The fetch failed %s: %s", where, why);
+		story_warn(t, "The fetch failed %s: %s", where, why);
 }
 
 /* The charset parameter of a Content-Type value, or NULL. */
@@ -9329,6 +9415,12 @@ status_page(const struct app *a, struct buf *b)
 	const struct doc *d = a->doc;
 	char size[32];
 
+	if (!d && a->failed) { /* the reason stays in sight, whatever the pane */
+		buf_adds(b, "the fetch failed: ");
+		net_error(a->failed, b);
+		buf_adds(b, " — the Transfer pane (6) tells the story, o opens the URL form");
+		return;
+	}
 	if (!d) {
 		buf_adds(b, "no page loaded — o opens the URL form");
 		return;
@@ -9339,6 +9431,8 @@ status_page(const struct app *a, struct buf *b)
 	else
 		buf_addf(b, "HTTP %ld · %s · %.2f s · ", d->t->status, size,
 			 d->t->t_total / 1000.0);
+	if (d->t->insecure && transfer_is_tls(d->t))
+		buf_adds(b, "certificate not checked (-k) · ");
 	if (d->p->body != BODY_HTML)
 		buf_addf(b, "%s, not parsed · ", d->t->content_type ? d->t->content_type
 								   : "binary data");

@@ -43,7 +43,7 @@ if [ -n "$TLS_BASE" ]; then
     like "$(grep '^\* Times' "$ERR")" "TCP connect [0-9]+\.[0-9] ms, TLS handshake failed after [0-9]+\.[0-9] ms, request sent → first byte \(the server\) not reached" \
          "a refused certificate: TCP connected (its time), TLS failed (how long it ran), no request"
     unlike "$(cat "$ERR")" " 0\.0 ms, first byte" "no \"0.0 ms\" for a step never reached (TLS)"
-    like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed during the TLS handshake: .*certificate" \
+    like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed during the TLS handshake: .*certificate" \
          "the story ends with where it stopped and why (TLS)"
 else
     skip "TLS: $TLS_WHY"; skip "TLS: $TLS_WHY"; skip "TLS: $TLS_WHY"
@@ -82,13 +82,36 @@ fi
 run_scraper --dump -v --timeout 1 "$BASE/story/silent"
 isnt "$RC" 0 "a server that never answers: a failure"
 like "$(grep '^\* Times' "$ERR")" "first byte \(the server\) no answer" "no answer, not \"first byte 0.0 ms\""
-like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed while waiting for the first byte: timed out after 1\.0 s" \
+like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed while waiting for the first byte: no answer came in 1\.0 s" \
      "the story ends with where it stopped and the reason in words"
 
 run_scraper --dump -v "http://127.0.0.1:$(free_port)/"
 like "$(grep '^\* Times' "$ERR")" "TCP connect failed after [0-9]+\.[0-9] ms, request sent → first byte \(the server\) not reached" \
      "a refused connection: TCP connect failed (after how long), no request"
-like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed while connecting: " "... and stopped while connecting"
+like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed while connecting: no address accepted the connection" \
+     "... and stopped while connecting, as a warning"
+like "$(cat "$ERR")" "
+! Connection to 127\.0\.0\.1 port [0-9]+ failed: Connection refused: nothing is listening on that port
+" "the refused attempt, as a warning, in words"
+is "$(grep -c "Couldn't connect" "$ERR")" 1 "libcurl's words once: in the exit's error line only"
+
+# ==== failures and error statuses in words, as warnings ======================
+
+run_scraper --dump -v "$BASE/truncated"
+like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed while receiving the body: only 10 of 1000 bytes arrived, the page is incomplete \(the server closed the connection before the end\)" \
+     "a body cut short: how much came, in words"
+run_scraper --dump -v "$BASE/404"
+like "$(cat "$ERR")" "
+! HTTP status 404: the server has no such page; the page shown is the server's own error page
+" "a 404 in words, as a warning"
+run_scraper --dump -v "$BASE/500"
+like "$(cat "$ERR")" "
+! HTTP status 500: the server failed" "a 500 in words, as a warning"
+run_scraper --dump -v "$BASE/page2.html"
+unlike "$(cat "$ERR")" "^!|
+!|HTTP status" "a 200: no warning, no status line of its own"
+run_scraper --dump -v "$BASE/story/304"
+like "$(cat "$ERR")" "\* HTTP status 304 \(Not Modified\): .*so the server sends no body" "a 304 says why it has no body"
 
 # ==== 3. a proxy is named as the proxy ==========================================
 
@@ -128,7 +151,8 @@ except OSError:
     sys.exit(1)' "$PORT"; then
     run_scraper --dump -v "http://[::1]:$PORT/"
     like "$(cat "$ERR")" "Trying \[::1\]:$PORT over TCP
-\* Connection to ::1 port $PORT failed: Connection refused" "a refused attempt is told, with its address"
+! Connection to ::1 port $PORT failed: Connection refused: nothing is listening on that port" \
+         "a refused attempt is told, with its address, as a warning"
 else
     skip "no IPv6 loopback here: ::1 does not refuse, it cannot be reached"
 fi

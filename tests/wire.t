@@ -130,7 +130,7 @@ tls_tests() {
     like "$(cat "$ERR")" "
 ! The server's certificate was refused \(OpenSSL's verify result 18\), so no request was sent: --cacert FILE" \
          "a refused certificate: the verify result, what was not done, and what would help"
-    like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed during the TLS handshake: SSL certificate problem: self-signed certificate" \
+    like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed during the TLS handshake: SSL certificate problem: self-signed certificate" \
          "... before where it stopped and why"
 
     run_scraper --dump -v "$BASE/wire/close"
@@ -345,6 +345,29 @@ t_times_add_up() {
     done
 }
 
+# A failed fetch's reason stays in the status line when the Transfer pane
+# is opened; -k is said there too.
+t_failed_status() {
+    tui_start "http://127.0.0.1:$(free_port)/"
+    wait_status "Couldn't connect" || return
+    keys 6
+    wait_screen '^. The fetch failed while connecting' || return
+    wait_status "^the fetch failed: .*Couldn't connect" || return
+    pass "$TNAME: the Transfer pane shown, the reason still in the status line"
+    keys 1
+    wait_status "^the fetch failed: .*Couldn't connect" || return
+    pass "$TNAME: ... and on another pane"
+    quit_clean
+}
+
+t_insecure_status() {
+    tui_start -- -k "$TLS_BASE/wire/close"
+    wait_status '^HTTP 200 .*certificate not checked \(-k\)' || return
+    pass "$TNAME: -k is said in the status line"
+    quit_clean
+}
+
+scenario "a failed fetch's reason stays" t_failed_status
 scenario "a reload re-uses the connection" t_reload_reuses
 scenario "the times add up on the screen" t_times_add_up
 scenario "the legend" t_legend
@@ -363,6 +386,7 @@ scenario "the legend, narrow" t_legend_narrow
 scenario "the wait for a slow first byte, live" t_waiting_live
 if [ -n "$TLS_BASE" ]; then
     scenario "-k in the warning colour" t_insecure_colour
+    scenario "-k in the status line" t_insecure_status
 else
     skip "the screen's TLS: $TLS_WHY"
 fi
