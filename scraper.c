@@ -356,6 +356,7 @@ struct transfer {
 	double ms_hop, h_tried, h_conn, h_tls, ms_first, ms_end;
 	int h_literal;      /* the hop's host is an IP address: no lookup */
 	int insecure;       /* -k: the certificate was not checked */
+	long nconns;        /* the TCP connections this transfer made */
 	int via_proxy;      /* libcurl said it uses a proxy */
 	int connecting;     /* "Trying" seen, not yet "Connected to": one lookup */
 	int connected;      /* a TCP connection was made */
@@ -4490,6 +4491,7 @@ story_connected(struct transfer *t, CURL *e, const char *s, size_t n)
 		return;
 	}
 	t->conn_id = conn_number(s, n);
+	t->nconns++;
 	curl_easy_getinfo(e, CURLINFO_LOCAL_IP, &lip);
 	curl_easy_getinfo(e, CURLINFO_LOCAL_PORT, &lport);
 	c = conn_slot(t->conn_id);
@@ -5141,33 +5143,65 @@ story_times(struct transfer *t)
 	buf_free(&w.b);
 }
 
-/* The bytes each way, as they passed the connection, and as kept. */
+/* The throughput, only when the body took long enough to mean something:
+ * a tiny page's rate measures the clock, not the network. */
+static void
+story_throughput(struct transfer *t)
+{
+	double ms = t->ms_first > 0 ? tenths(t->ms_end - t->ms_first) : 0;
+	char rate[32];
+
+	if (ms <= 0 || (ms < 100 && t->body_wire <= 64 * 1024))
+		return;
+	human_size(rate, sizeof rate, (double)t->body_wire / (ms / 1000.0));
+	story_step(t, "Throughput: %s/s (%" CURL_FORMAT_CURL_OFF_T " bytes of body%s in the "
+		   "%.1f ms of the download)", rate, t->body_wire, t->encoding[0] ? ", compressed,"
+		   : "", ms);
+}
+
+/* Whose bytes the next line counts: one request's, or several's. */
+static void
+bytes_whose(const struct transfer *t, struct buf *b)
+{
+	if (t->nhops > 1 && t->nconns > 1)
+		buf_addf(b, "On the %ld connections, the %zu requests together", t->nconns,
+			 t->nhops);
+	else if (t->nhops > 1)
+		buf_addf(b, "On the connection, the %zu requests together", t->nhops);
+	else if (t->reused)
+		buf_adds(b, "For this request (on a re-used connection)");
+	else
+		buf_adds(b, "On the connection");
+}
+
+/* The bytes each way, as they passed the connection, and the body as
+ * kept when that differs: one figure each, none said twice. */
 static void
 story_bytes(struct transfer *t)
 {
-	char rate[32];
-	double s = tenths(t->ms_end) / 1000.0; /* the Times line's total */
-
-	struct buf sent = {0};
+	struct buf sent = {0}, whose = {0};
 
 	if (t->body_out)
 		buf_addf(&sent, "%zu of headers, %zu of body", t->head_out, t->body_out);
 	else
 		buf_adds(&sent, "headers only");
-	story_step(t, "On the connection%s: sent %zu bytes (%s), received %zu bytes (%zu of "
-		   "headers, %zu of body%s)", t->redirects ? ", all requests together" : "",
-		   t->head_out + t->body_out, sent.data, t->head_in + t->body_in, t->head_in,
-		   t->body_in, t->chunked ? " with the chunk sizes of the chunked transfer" : "");
+	bytes_whose(t, &whose);
+	story_step(t, "%s: sent %zu bytes (%s), received %zu bytes (%zu of headers, %zu of "
+		   "body%s)%s%s", whose.data, t->head_out + t->body_out, sent.data,
+		   t->head_in + t->body_in, t->head_in, t->body_in,
+		   t->chunked ? " with the chunk sizes of the chunked transfer" : "",
+		   t->redirects ? "; the redirect answers' bodies are not counted (libcurl "
+		   "does not take them in)" : "", t->tls_version[0] ? "; HTTP's bytes only: "
+		   "TLS's handshake and its records' own bytes are not counted" : "");
 	buf_free(&sent);
+	buf_free(&whose);
 	if (t->encoding[0])
-		story_step(t, "The body came %s-compressed: %" CURL_FORMAT_CURL_OFF_T " bytes, "
-			   "%zu once decoded", t->encoding, t->body_wire, t->received);
-	human_size(rate, sizeof rate, s > 0 ? (double)t->body_wire / s : 0);
-	story_step(t, "Received %zu bytes of body%s%s", t->received,
-		   t->encoding[0] ? " after decoding " : "", t->encoding);
-	story_step(t, "Throughput: %s/s (%" CURL_FORMAT_CURL_OFF_T " bytes of body%s in the "
-		   "%.1f ms of the whole fetch)", rate, t->body_wire, t->encoding[0] ? ", compressed,"
-		   : "", tenths(t->ms_end));
+		story_step(t, "The body: %" CURL_FORMAT_CURL_OFF_T " bytes %s-compressed as "
+			   "sent, %zu once decoded", t->body_wire, t->encoding, t->received);
+	else if (t->chunked)
+		story_step(t, "The body: %zu bytes once the chunk sizes are taken out",
+			   t->received);
+	story_throughput(t);
 }
 
 /* The HTTP version used, and whether encrypted; a refused certificate. */
@@ -5250,8 +5284,7 @@ story_summary(struct transfer *t)
 		return; /* no response: nothing to say of a body */
 	story_status(t);
 	if (t->length_seen >= 0)
-		story_step(t, "Content-Length: %" CURL_FORMAT_CURL_OFF_T "%s%s",
-			 t->length_seen, t->encoding[0] ? " bytes of " : "", t->encoding);
+		; /* the header line above says it */
 	else if (t->status == 304 || t->status == 204)
 		story_step(t, "Content-Length: not sent (a %ld response has no body)", t->status);
 	else

@@ -114,6 +114,8 @@ tls_tests() {
 ! The certificate is NOT trusted: self-signed certificate \(18\); going on only because of --insecure" \
          "the verify result, as a warning"
     like "$(story 1)" "\* Spoke HTTP/1\.1 over TLSv1\.[23]: encrypted" "the HTTP version used, encrypted"
+    like "$(story 1)" "received [0-9]+ bytes .*; HTTP's bytes only: TLS's handshake and its records' own bytes are not counted" \
+         "over TLS the byte figures say they are HTTP's"
     like "$(story 2)" "Re-using the connection to .*, no TLS handshake \(its certificate was checked when it was opened\)" \
          "a re-used TLS connection: no handshake, and why"
     like "$(story 2)" "\* Spoke HTTP/1\.1 over TLSv1\.[23]: encrypted" "... still said to be encrypted, with its version"
@@ -175,13 +177,27 @@ run_scraper --dump -v "$BASE/wire/gzip-chunked"
 is "$RC" 0 "a gzipped, chunked body: fetched"
 like "$(cat "$ERR")" "\* On the connection: sent [0-9]+ bytes \(headers only\), received $((HEAD + WIRE)) bytes \($HEAD of headers, $WIRE of body with the chunk sizes of the chunked transfer\)" \
      "the bytes on the wire, as the server sent them ($HEAD + $WIRE)"
-like "$(cat "$ERR")" "\* The body came gzip-compressed: $PLAIN bytes, $DECODED once decoded" \
+like "$(cat "$ERR")" "\* The body: $PLAIN bytes gzip-compressed as sent, $DECODED once decoded" \
      "compressed ($PLAIN) and decoded ($DECODED), as python counts them"
+unlike "$(cat "$ERR")" "Received [0-9]+ bytes of body" "... and no second \"received\" figure for the one body"
 like "$(cat "$ERR")" "< Connection: close
 < \(a blank line: the end of the headers\)
 " "the blank line that ends the headers is shown"
-like "$(cat "$ERR")" "\* Throughput: [0-9.]+ (B|KiB|MiB)/s \($PLAIN bytes of body, compressed, in the [0-9.]+ ms of the whole fetch\)" \
-     "the throughput, and what it counts"
+unlike "$(cat "$ERR")" "Throughput" "no throughput for a tiny body fetched at once: it would measure the clock"
+run_scraper --dump -v "$BASE/slow"
+like "$(cat "$ERR")" "\* Throughput: [0-9.]+ (B|KiB|MiB)/s \(187 bytes of body in the [0-9.]+ ms of the download\)" \
+     "a body that took long: the throughput, and what it counts"
+
+run_scraper --dump -v "$BASE/page2.html"
+is "$(grep -c 'Content-Length: 242' "$ERR")" 1 "Content-Length said once, by the header line"
+run_scraper --dump -v "$BASE/chain/3"
+like "$(cat "$ERR")" "\* On the 4 connections, the 4 requests together: .*; the redirect answers' bodies are not counted" \
+     "a redirect chain on several connections: said so, and the redirects' bodies left out said"
+run_scraper --dump -v "$BASE/gzip-bad"
+like "$(cat "$ERR")" "\* The body: 10 bytes gzip-compressed as sent, 0 once decoded" "a bad gzip body: what came, and what decoding made of it"
+unlike "$(cat "$ERR")" "\(0 of 10 bytes\)" "... not contradicted by the failure's line"
+run_scraper --dump -v "$BASE/wire/ka" "$BASE/wire/ka"
+like "$(story 2)" "\* For this request \(on a re-used connection\): sent" "a re-used connection: the bytes are this request's"
 
 run_scraper --dump -v -d 'twelve bytes' "$BASE/echo"
 like "$(cat "$ERR")" "\* On the connection: sent [0-9]+ bytes \([0-9]+ of headers, 12 of body\)" "a request body's bytes are counted"
