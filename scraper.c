@@ -356,6 +356,8 @@ struct transfer {
 	double ms_hop, h_tried, h_conn, h_tls, ms_first, ms_end;
 	int h_literal;      /* the hop's host is an IP address: no lookup */
 	int insecure;       /* -k: the certificate was not checked */
+	int cacert;         /* --cacert or --capath: trust is what they name */
+	int glossed;        /* the words already explained in this story: GLOSS_* */
 	long nconns;        /* the TCP connections this transfer made */
 	int via_proxy;      /* libcurl said it uses a proxy */
 	int connecting;     /* "Trying" seen, not yet "Connected to": one lookup */
@@ -802,9 +804,9 @@ static const struct key keys[] = {
 	 "filter the current pane as you type: rows with every word (in the URL or the text) "
 	 "and none of the !words; Esc clears"},
 	{'<', 0, "<", act_hscroll, -1, CHANGES,
-	 "Source, Transfer: long lines half a screen left (Left and h stay back)"},
+	 "Source, Transfer: long lines half a screen left (Left and h still go back a page)"},
 	{'>', 0, ">", act_hscroll, 1, CHANGES,
-	 "Source, Transfer: long lines half a screen right (Right and l stay follow)"},
+	 "Source, Transfer: long lines half a screen right (Right and l still follow the link)"},
 	{'w', 0, "w", act_wrap, 0, CHANGES, "Source, Transfer: wrap long lines, or cut them again"},
 	{'#', 0, "#", act_goto, 0, CHANGES, "go to line N (Source, Transfer) or row N: type N, Enter"},
 	{'u', 0, "u", act_unique, 0, CHANGES,
@@ -4076,6 +4078,19 @@ story_warn(struct transfer *t, const char *fmt, ...)
 	buf_free(&b);
 }
 
+/* A word of the story a newcomer may not know, explained where it first
+ * appears and not again: its gloss, or "" once said. */
+enum { GLOSS_TCP = 1, GLOSS_CERT = 2 };
+
+static const char *
+story_gloss(struct transfer *t, int word, const char *gloss)
+{
+	if (t->glossed & word)
+		return "";
+	t->glossed |= word;
+	return gloss;
+}
+
 static double
 info_ms(CURL *e, CURLINFO what)
 {
@@ -4346,6 +4361,7 @@ static void
 story_certs(struct transfer *t, CURL *e)
 {
 	struct curl_certinfo *ci = NULL;
+	const char *gloss;
 	size_t i;
 
 	curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci);
@@ -4354,11 +4370,14 @@ story_certs(struct transfer *t, CURL *e)
 		return;
 	}
 	certs_keep(t, ci);
+	gloss = story_gloss(t, GLOSS_CERT, " (subject: whom a certificate is for; issuer: "
+			    "who signed it; CN: a name; SAN: the host names and addresses it is valid "
+			    "for)");
 	if (t->ncerts == 1)
-		story_step(t, "The server sent 1 certificate, its own");
+		story_step(t, "The server sent 1 certificate, its own%s", gloss);
 	else
-		story_step(t, "The server sent %zu certificates: its own, then each one's signer",
-			   t->ncerts);
+		story_step(t, "The server sent %zu certificates: its own, then each one's signer%s",
+			   t->ncerts, gloss);
 	for (i = 0; i < t->ncerts; i++) {
 		const struct cert_seen *c = &t->certs[i];
 
@@ -4367,6 +4386,23 @@ story_certs(struct transfer *t, CURL *e)
 			   c->issuer ? c->issuer : "?", c->start ? c->start : "?",
 			   c->expire ? c->expire : "?", c->names ? c->names : "none");
 	}
+}
+
+/* "self-signed certificate (18)": OpenSSL's words and code, and what they
+ * mean for trust. */
+static void
+story_untrusted(struct transfer *t, const char *s, size_t n)
+{
+	const char *code = n > 2 && s[n - 1] == ')' ? memchr(s, '(', n) : NULL;
+	size_t words = code && code > s && code[-1] == ' ' ? (size_t)(code - 1 - s) : n;
+
+	if (words == n)
+		code = NULL;
+	story_warn(t, "The certificate is NOT trusted: %.*s%s%.*s%s%s; going on only because of "
+		   "--insecure", (int)words, s, code ? " (OpenSSL's code " : "",
+		   code ? (int)(s + n - code - 2) : 0, code ? code + 1 : "", code ? ")" : "",
+		   span_find(s, n, "self-signed") ? ": the certificate signed itself, so nothing "
+		   "vouches for it" : "");
 }
 
 /* libcurl's lines of the TLS handshake, reworded; 0 when s is none. */
@@ -4382,27 +4418,29 @@ net_debug_tls(struct transfer *t, CURL *e, const char *s, size_t n)
 			memcpy(c->tls_version, t->tls_version, sizeof c->tls_version);
 			memcpy(c->tls_cipher, t->tls_cipher, sizeof c->tls_cipher);
 		}
-		story_step(t, "TLS handshake done: %s, cipher %s; from here on the connection is "
-			   "encrypted", t->tls_version, t->tls_cipher);
+		story_step(t, "TLS handshake done: %s, cipher %s (the encryption both sides agreed "
+			   "on); from here on the connection is encrypted", t->tls_version,
+			   t->tls_cipher);
 	} else if (n > 13 && !memcmp(s, "ALPN: offers ", 13)) {
-		story_step(t, "Offering the server these HTTP versions (ALPN): %.*s%s", (int)(n - 13),
+		story_step(t, "Offering the server these HTTP versions (ALPN: the TLS handshake's "
+			   "way to agree on the HTTP version): %.*s%s", (int)(n - 13),
 			   s + 13, span_find(s, n, "h2") ? " (h2 is HTTP/2)" : "");
 	} else if (n > 22 && !memcmp(s, "ALPN: server accepted ", 22)) {
 		snprintf(t->alpn, sizeof t->alpn, "%.*s", (int)(n - 22), s + 22);
 		story_step(t, "The server chose %s (ALPN)", t->alpn);
 	} else if (n > 26 && !memcmp(s, "ALPN: server did not agree", 26)) {
-		story_step(t, "The server chose no HTTP version (ALPN): HTTP/1.1, the default");
+		story_step(t, "The server took no part in ALPN: HTTP/1.1 is spoken, the default");
 	} else if (n >= 19 && !memcmp(s, "Server certificate:", 19)) {
 		story_certs(t, e);
 	} else if (n > 22 && !memcmp(s, "subjectAltName: host ", 21)) {
 		story_step(t, "The certificate is for the host asked for: %.*s is among its names",
 			   (int)span_len(s + 21, n - 21, " matched"), s + 21);
 	} else if (n >= 26 && !memcmp(s, "SSL certificate verify ok.", 26)) {
-		story_step(t, "The certificate is trusted: a certificate authority this machine "
-			   "trusts (or --cacert names) signed it");
+		story_step(t, "The certificate is trusted: %s", t->cacert ? "signed by (or is) the "
+			   "certificate --cacert (or --capath) names" : "a certificate authority "
+			   "this machine trusts signed it");
 	} else if (n > 31 && !memcmp(s, "SSL certificate verify result: ", 31)) {
-		story_warn(t, "The certificate is NOT trusted: %.*s; going on only because of "
-			   "--insecure", (int)span_len(s + 31, n - 31, ", continuing"), s + 31);
+		story_untrusted(t, s + 31, span_len(s + 31, n - 31, ", continuing"));
 	} else if ((n > 9 && !memcmp(s, "subject: ", 9)) || (n > 8 && !memcmp(s, "issuer: ", 8)) ||
 		   (n > 12 && !memcmp(s, "start date: ", 12)) ||
 		   (n > 13 && !memcmp(s, "expire date: ", 13))) {
@@ -4442,7 +4480,7 @@ static void
 story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 {
 	struct buf user = {0};
-	const char *host;
+	const char *host, *tcp;
 	size_t hn;
 	int literal;
 
@@ -4466,10 +4504,12 @@ story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 		if (user.len)
 			story_step(t, "Sending the request as user %s", user.data);
 	}
+	tcp = story_gloss(t, GLOSS_TCP, " (TCP: a connection to the server's port)");
 	if (t->via_proxy || literal)
-		story_step(t, "Trying %.*s over TCP", (int)n, s);
+		story_step(t, "Trying %.*s over TCP%s", (int)n, s, tcp);
 	else
-		story_step(t, "Trying %.*s (resolved from %.*s) over TCP", (int)n, s, (int)hn, host);
+		story_step(t, "Trying %.*s (resolved from %.*s) over TCP%s", (int)n, s, (int)hn, host,
+			   tcp);
 	buf_free(&user);
 }
 
@@ -4502,10 +4542,11 @@ story_connected(struct transfer *t, CURL *e, const char *s, size_t n)
 	snprintf(c->ends, sizeof c->ends, "%.*s%.*s, from %s port %ld here",
 		 (int)(close - open - 1), open + 1, (int)(end - 2 - close - 1), close + 1,
 		 lip && *lip ? lip : "?", lport);
-	story_step(t, "TCP connection established with %.*s%.*s (connection #%ld; this "
-		   "machine's end: %s port %ld)", (int)(close - open - 1), open + 1,
-		   (int)(end - 2 - close - 1), close + 1, t->conn_id, lip && *lip ? lip : "?",
-		   lport);
+	story_step(t, "TCP connection established with %.*s%.*s (connection #%ld%s; the port "
+		   "this machine's side uses: %s port %ld)", (int)(close - open - 1), open + 1,
+		   (int)(end - 2 - close - 1), close + 1, t->conn_id, t->conn_id > 0 ? ", libcurl's "
+		   "number for it: the ones before were closed or busy, so a new one is opened"
+		   : "", lip && *lip ? lip : "?", lport);
 }
 
 /* "Re-using existing connection #0 with host H": no lookup, no connect. */
@@ -4690,7 +4731,9 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 		net_debug_text(t, e, data, size);
 		break;
 	case CURLINFO_HEADER_OUT:
-		story_step(t, "Request sent (%zu bytes of header):", size);
+		story_step(t, "Request sent (%zu bytes of header%s):", size,
+			   span_find(data, size, "\nAccept-Encoding:") ? "; Accept-Encoding lists the "
+			   "compressions this program can decode" : "");
 		for (; p < end; p = nl + 1) {
 			nl = memchr(p, '\n', (size_t)(end - p));
 			if (!nl)
@@ -4995,6 +5038,7 @@ net_start(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->opt = o;
 	t->multi = multi;
 	t->insecure = o->req.insecure;
+	t->cacert = o->req.cacert || o->req.capath;
 	if (o->req.insecure && !ascii_casecmp_n(url, "https:", 6))
 		story_warn(t, "TLS certificate verification is off (--insecure): "
 			 "the server is not known to be who it says");
@@ -5633,9 +5677,9 @@ story_page(struct transfer *t, const struct page *p)
 	if (p->title)
 		story_step(t, "Title: %s", p->title);
 	story_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
-	if (p->errors)
-		story_step(t, "libxml2 recovered from %zu error%s in the markup", p->errors,
-			 p->errors == 1 ? "" : "s");
+	if (p->errors && t->received) /* no body (a 304): no markup, no mistake */
+		story_step(t, "The page's HTML had %zu mistake%s the parser worked around",
+			 p->errors, p->errors == 1 ? "" : "s");
 	if (p->partial)
 		story_step(t, "The page was only partly parsed: libxml2 stopped before its end");
 	if (p->trimmed)

@@ -150,7 +150,7 @@ except ConnectionRefusedError:
 except OSError:
     sys.exit(1)' "$PORT"; then
     run_scraper --dump -v "http://[::1]:$PORT/"
-    like "$(cat "$ERR")" "Trying \[::1\]:$PORT over TCP
+    like "$(cat "$ERR")" "Trying \[::1\]:$PORT over TCP( \([^)]*\))?
 ! Connection to ::1 port $PORT failed: Connection refused: nothing is listening on that port" \
          "a refused attempt is told, with its address, as a warning"
 else

@@ -46,7 +46,7 @@ story() {
 run_scraper --dump -v "$BASE/wire/peer"
 is "$RC" 0 "a page that names the client's end: fetched"
 PEER=$(grep -Eo '^\* Title: peer 127\.0\.0\.1 port [0-9]+' "$ERR" | grep -Eo '[0-9]+$')
-like "$(cat "$ERR")" "TCP connection established with 127\.0\.0\.1 port $PORT \(connection #0; this machine's end: 127\.0\.0\.1 port $PEER\)" \
+like "$(cat "$ERR")" "TCP connection established with 127\.0\.0\.1 port $PORT \(connection #0; the port this machine's side uses: 127\.0\.0\.1 port $PEER\)" \
      "the story names both ends: the server's and this machine's port, as the server saw it ($PEER)"
 
 # ==== a connection re-used, and what became of it ===============================
@@ -75,7 +75,8 @@ run_scraper --dump -v "$BASE/wire/ka-gone" "$BASE/wire/ka"
 like "$(story 2)" "(^|
 )\* (The connection kept open \(#0\) cannot be used: the server has closed it since; a new one is made|Connection #0 closed: the server had closed it since it was last used; the request is sent again on a new connection)
 " "a kept connection the server closed since: said"
-like "$(story 2)" "TCP connection established with 127\.0\.0\.1 port $PORT \(connection #1;" "... and a new one made"
+like "$(story 2)" "TCP connection established with 127\.0\.0\.1 port $PORT \(connection #1, libcurl's number for it: the ones before were closed or busy, so a new one is opened;" \
+     "... and a new one made, its number explained"
 unlike "$(story 2)" "Following the redirect|Connection #0 closed(
 |$)" "... told as no redirect, nor as a close without a reason"
 
@@ -102,17 +103,17 @@ tls_tests() {
     is "$RC" 0 "-k on a self-signed certificate: fetched"
     like "$(story 1)" "^! TLS certificate verification is off \(--insecure\)" \
          "-k is said first, as a warning (\"!\")"
-    like "$(story 1)" "\* TLS handshake done: TLSv1\.[23], cipher [A-Z0-9_]+; from here on the connection is encrypted" \
+    like "$(story 1)" "\* TLS handshake done: TLSv1\.[23], cipher [A-Z0-9_]+ \(the encryption both sides agreed on\); from here on the connection is encrypted" \
          "the TLS version and the cipher"
-    like "$(story 1)" "\* Offering the server these HTTP versions \(ALPN\): h2,http/1\.1 \(h2 is HTTP/2\)
+    like "$(story 1)" "\* Offering the server these HTTP versions \(ALPN: the TLS handshake's way to agree on the HTTP version\): h2,http/1\.1 \(h2 is HTTP/2\)
 (.*
-)?\* The server chose no HTTP version \(ALPN\): HTTP/1\.1, the default" "ALPN: offered, and what the server chose"
-    like "$(story 1)" "\* The server sent 1 certificate, its own
+)?\* The server took no part in ALPN: HTTP/1\.1 is spoken, the default" "ALPN: offered, explained, and what the server chose"
+    like "$(story 1)" "\* The server sent 1 certificate, its own \(subject: whom a certificate is for; issuer: who signed it; CN: a name; SAN: the host names and addresses it is valid for\)
 \* Certificate 1 \(the server's\): subject CN = 127\.0\.0\.1, issued by CN = 127\.0\.0\.1, valid from $start to $end; names \(SAN\): IP Address:127\.0\.0\.1, DNS:localhost" \
          "the chain: subject, issuer, the dates openssl gives, the names"
     like "$(story 1)" "
-! The certificate is NOT trusted: self-signed certificate \(18\); going on only because of --insecure" \
-         "the verify result, as a warning"
+! The certificate is NOT trusted: self-signed certificate \(OpenSSL's code 18\): the certificate signed itself, so nothing vouches for it; going on only because of --insecure" \
+         "the verify result, as a warning, in words"
     like "$(story 1)" "\* Spoke HTTP/1\.1 over TLSv1\.[23]: encrypted" "the HTTP version used, encrypted"
     like "$(story 1)" "received [0-9]+ bytes .*; HTTP's bytes only: TLS's handshake and its records' own bytes are not counted" \
          "over TLS the byte figures say they are HTTP's"
@@ -123,7 +124,8 @@ tls_tests() {
     run_scraper --dump -v --cacert "$CERT" "$TLS_BASE/wire/close"
     is "$RC" 0 "--cacert trusts the certificate"
     like "$(cat "$ERR")" "\* The certificate is for the host asked for: \"127\.0\.0\.1\" is among its names
-\* The certificate is trusted: " "the host matched, the chain trusted"
+\* The certificate is trusted: signed by \(or is\) the certificate --cacert \(or --capath\) names" \
+         "the host matched, the chain trusted by what --cacert names"
     unlike "$(cat "$ERR")" "^!|
 !" "no warning when verified"
 
@@ -144,6 +146,18 @@ if [ -n "$TLS_BASE" ]; then
 else
     skip "TLS: $TLS_WHY"
 fi
+
+# ==== words a newcomer may not know: explained once, where they first appear ====
+
+run_scraper --dump -v "$BASE/chain/1"
+is "$(grep -c "TCP: a connection to the server's port" "$ERR")" 1 "TCP explained once, on its first line, though two connections are made"
+like "$(cat "$ERR")" "\* Request sent \([0-9]+ bytes of header; Accept-Encoding lists the compressions this program can decode\):" \
+     "Accept-Encoding's list explained"
+run_scraper --dump -v "$BASE/story/304"
+unlike "$(cat "$ERR")" "mistake|recovered|error" "a 304 without a body: no markup errors"
+run_scraper --dump -v "$BASE/index.html"
+like "$(cat "$ERR")" "\* The page's HTML had [0-9]+ mistakes? the parser worked around" "markup errors in plain words"
+unlike "$(cat "$ERR")" "libxml2" "... without the parser's name"
 
 # ==== bytes: each way, on the wire and kept; the wait for the server ============
 
@@ -273,7 +287,7 @@ t_reload_reuses() {
     wait_status '^HTTP 200 ' || return
     t0=$EPOCHREALTIME
     keys 6
-    wait_screen "^\* TCP connection established with 127\.0\.0\.1 port $PORT \(connection #0; this machine's end" || return
+    wait_screen "^\* TCP connection established with 127\.0\.0\.1 port $PORT \(connection #0; the port this machine's side uses" || return
     pass "$TNAME: the Transfer pane names both ends"
     wait_until 'awk -v a="$t0" -v b="$EPOCHREALTIME" "BEGIN { exit !(b - a >= 1.2) }"' "a second passes" || return
     keys r
