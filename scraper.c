@@ -7193,7 +7193,11 @@ static void
 out_story(struct buf *o, const struct transfer *t)
 {
 	const char *p = t->story.data, *end = p + t->story.len, *nl;
+	static int legend; /* once a run, above the first story: as atop the pane */
 
+	if (!legend++)
+		buf_adds(o, "* a step of the fetch   > sent to the server   < received from it   "
+			 "! a warning\n");
 	for (; p && p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -9188,6 +9192,45 @@ wrap_text(int y, int x, int w, int h, const char *s, size_t n, attr_t at, int dr
 	return rows;
 }
 
+/* A line of the Transfer pane wrapped (w) at word boundaries, the rows
+ * after its first indented by two spaces: a step reads as one, its words
+ * whole. Returns the rows it takes, at most h; drawn when draw. */
+static int
+wrap_words(int y, int x, int w, int h, const char *s, size_t n, attr_t at, int draw)
+{
+	int rows = 0;
+	size_t i = 0;
+
+	if (n > DETAIL_CAP)
+		n = DETAIL_CAP;
+	while (rows < h && (i < n || rows == 0)) {
+		int ind = rows && w > 10 ? 2 : 0, col = 0;
+		size_t take = 0, space = 0;
+
+		while (i + take < n) {
+			uint32_t cp;
+			size_t len = utf8_decode((const unsigned char *)s + i + take,
+						 n - i - take, &cp);
+			int cw = is_control(cp) ? 2 : is_bidi(cp) ? 8 : wcwidth((wchar_t)cp);
+
+			if (col + (cw < 0 ? 1 : cw) > w - ind && take > 0)
+				break;
+			if (s[i + take] == ' ')
+				space = take;
+			col += cw < 0 ? 1 : cw;
+			take += len;
+		}
+		if (i + take < n && s[i + take] != ' ' && space > 0)
+			take = space; /* the word that does not fit starts the next row */
+		if (draw)
+			ui_put(y + rows, x + ind, w - ind, s + i, take, at);
+		for (i += take; i < n && s[i] == ' '; i++)
+			;
+		rows++;
+	}
+	return rows;
+}
+
 static int
 draw_wrapped(int y, int x, int w, int h, const char *s, size_t n, attr_t at)
 {
@@ -9258,7 +9301,9 @@ draw_line_rows(struct app *a, const struct layout *l, size_t row, int y, int h, 
 	if (w - x < 1)
 		return 1;
 	line_expand(s + from, n - from, a->ui.wrap ? DETAIL_CAP : (size_t)(w - x) * 4 + 64, &ui_line);
-	rows = !a->ui.wrap ? 1 : wrap_text(0, 0, w - x, h, ui_line.data, ui_line.len, 0, 0);
+	rows = !a->ui.wrap ? 1 : a->ui.pane == P_TRANSFER ? wrap_words(0, 0, w - x, h, ui_line.data,
+								    ui_line.len, 0, 0)
+		: wrap_text(0, 0, w - x, h, ui_line.data, ui_line.len, 0, 0);
 	if (!draw)
 		return rows;
 	for (r = 0; r < rows; r++) {
@@ -9276,7 +9321,12 @@ draw_line_rows(struct app *a, const struct layout *l, size_t row, int y, int h, 
 	}
 	if (from > 0)
 		ui_puts(y, x - 1, 1, "…", sel | (sel ? 0 : ui_color(a, CP_DIM)));
-	return wrap_text(y, x, w - x, rows, ui_line.data, ui_line.len, at, 1);
+	if (a->ui.pane != P_TRANSFER)
+		return wrap_text(y, x, w - x, rows, ui_line.data, ui_line.len, at, 1);
+	if (a->ui.wrap)
+		return wrap_words(y, x, w - x, rows, ui_line.data, ui_line.len, at, 1);
+	ui_put(y, x, w - x, ui_line.data, ui_line.len, at); /* a cut is marked '…' */
+	return 1;
 }
 
 /* w: the selected line's first row on screen, the lines above it wrapped

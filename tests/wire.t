@@ -101,8 +101,10 @@ tls_tests() {
     start=$(cert_date start) end=$(cert_date end)
     run_scraper --dump -v -k "$TLS_BASE/wire/ka" "$TLS_BASE/wire/ka"
     is "$RC" 0 "-k on a self-signed certificate: fetched"
-    like "$(story 1)" "^! TLS certificate verification is off \(--insecure\)" \
-         "-k is said first, as a warning (\"!\")"
+    like "$(story 1)" "^(\* a step of the fetch[^
+]*
+)?! TLS certificate verification is off \(--insecure\)" \
+         "-k is said first (after the legend), as a warning (\"!\")"
     like "$(story 1)" "\* TLS handshake done: TLSv1\.[23], cipher [A-Z0-9_]+ \(the encryption both sides agreed on\); from here on the connection is encrypted" \
          "the TLS version and the cipher"
     like "$(story 1)" "\* Offering the server these HTTP versions \(ALPN: the TLS handshake's way to agree on the HTTP version\): h2,http/1\.1 \(h2 is HTTP/2\)
@@ -158,6 +160,11 @@ unlike "$(cat "$ERR")" "mistake|recovered|error" "a 304 without a body: no marku
 run_scraper --dump -v "$BASE/index.html"
 like "$(cat "$ERR")" "\* The page's HTML had [0-9]+ mistakes? the parser worked around" "markup errors in plain words"
 unlike "$(cat "$ERR")" "libxml2" "... without the parser's name"
+
+run_scraper --dump -v "$BASE/page2.html" "$BASE/page2.html"
+is "$(head -1 "$ERR")" "* a step of the fetch   > sent to the server   < received from it   ! a warning" \
+   "-v: the legend first, as atop the Transfer pane"
+is "$(grep -c 'a step of the fetch' "$ERR")" 1 "... once, however many inputs"
 
 # ==== bytes: each way, on the wire and kept; the wait for the server ============
 
@@ -413,6 +420,27 @@ t_legend_narrow() {
 }
 
 scenario "the legend, narrow" t_legend_narrow
+
+# A story line wider than the pane: cut with a mark, or (w) wrapped at word
+# boundaries with its further rows indented by two spaces; at 130 columns
+# there is no detail area to show the selected line whole.
+t_long_lines() {
+    local rows joined
+    TUI_W=130 TUI_H=40 tui_start "$BASE/chain/2"
+    wait_status '^HTTP 200 ' || return
+    keys 6 G
+    wait_screen '^\* Times of the last request' || return
+    screen_ok 'grep -q "^\* Times of the last request.*…$" <<<"$SCREEN"' "a cut line ends with the mark …"
+    keys w
+    wait_status 'wrapped' || return
+    rows=$(awk '/^\* Times of the last/ { on = 1; print; next } on && /^  [^ ]/ { print; next } { on = 0 }' <<<"$SCREEN")
+    screen_ok '[ "$(wc -l <<<"$rows")" -ge 2 ]' "w: the Times line takes more than one row"
+    joined=$(sed 's/^  //; s/ *$//' <<<"$rows" | paste -sd' ')
+    like "$joined" "^\* Times of the last request \(the 2 redirects before it took [0-9.]+ ms\): no DNS \(an IP address\), TCP connect [0-9.]+ ms, request sent → first byte \(the server\) [0-9.]+ ms, download [0-9.]+ ms(, other [0-9.]+ ms \(work between the steps\))?; total [0-9.]+ ms$" \
+         "$TNAME: its further rows are indented by two spaces, and its words are whole"
+    quit_clean
+}
+scenario "long story lines" t_long_lines
 scenario "the wait for a slow first byte, live" t_waiting_live
 if [ -n "$TLS_BASE" ]; then
     scenario "-k in the warning colour" t_insecure_colour
