@@ -173,4 +173,33 @@ run_scraper --dump -v "$BASE/story/304"
 like "$(cat "$ERR")" "Content-Length: not sent \(a 304 response has no body\)" "a 304's Content-Length: not sent"
 unlike "$(cat "$ERR")" "Content-Length: 0" "not \"Content-Length: 0\""
 
+# ==== the README's annotated example is what a plain fetch prints ==============
+
+# Each line of the example (its notes, from column 84, left out; a wrapped
+# line joined) is a line of -v for the same fetch, numbers aside; "other"
+# comes and goes with the rounding.
+run_scraper --dump -v "http://localhost:$PORT/page2.html"
+if [ "$RC" = 0 ]; then
+    is "$("$PYTHON" - "$ROOT/README.md" "$ERR" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+block = text.split("A plain fetch, as the pane shows it", 1)[1].split("```")[1]
+lines = []
+for l in block.strip("\n").split("\n"):
+    l = l[:83].rstrip()
+    if l.startswith("  ") and lines:
+        lines[-1] += " " + l.strip()
+    else:
+        lines.append(l)
+def norm(l):
+    l = re.sub(r", other [0-9.]+ ms \(work between the steps\)", "", l)
+    return re.sub(r"[0-9]+(\.[0-9]+)?", "N", l)
+real = {norm(l) for l in open(sys.argv[2], encoding="utf-8").read().split("\n")}
+print("\n".join(l for l in lines if norm(l) not in real) or "all there")
+EOF
+)" "all there" "every line of the README's example is a line the fetch prints"
+else
+    skip "localhost does not reach the test server here"
+fi
+
 done_testing
