@@ -379,6 +379,16 @@ struct transfer {
 	double t_dns, t_connect, t_tls, t_first, t_total; /* milliseconds */
 	double t_pre, t_redirect; /* from the start, summed over hops, as libcurl's */
 	double ms_tried, ms_connected; /* our clock: a connection's start, its length */
+	/* the story's times: our clock, read in net_debug as libcurl tells
+	 * each step, for the last request (a hop) only. libcurl's own times
+	 * mix hops after a redirect and leave a failed step at 0, so they
+	 * could not add up to the total. 0: not reached */
+	double ms_hop, h_tried, h_conn, h_tls, ms_first, ms_end;
+	int h_literal;      /* the hop's host is an IP address: no lookup */
+	int insecure;       /* -k: the certificate was not checked */
+	int cacert;         /* --cacert or --capath: trust is what they name */
+	int glossed;        /* the words already explained in this story: GLOSS_* */
+	long nconns;        /* the TCP connections this transfer made */
 	int via_proxy;      /* libcurl said it uses a proxy */
 	int connecting;     /* "Trying" seen, not yet "Connected to": one lookup */
 	int connected;      /* a TCP connection was made */
@@ -929,9 +939,9 @@ static const struct key keys[] = {
 	 "filter the current pane as you type: rows with every word (in the URL or the text) "
 	 "and none of the !words; Esc clears"},
 	{'<', 0, "<", act_hscroll, -1, CHANGES,
-	 "Source, Transfer: long lines half a screen left (Left and h stay back)"},
+	 "Source, Transfer: long lines half a screen left (Left and h still go back a page)"},
 	{'>', 0, ">", act_hscroll, 1, CHANGES,
-	 "Source, Transfer: long lines half a screen right (Right and l stay follow)"},
+	 "Source, Transfer: long lines half a screen right (Right and l still follow the link)"},
 	{'w', 0, "w", act_wrap, 0, CHANGES, "Source, Transfer: wrap long lines, or cut them again"},
 	{'#', 0, "#", act_goto, 0, CHANGES, "go to line N (Source, Transfer) or row N: type N, Enter"},
 	{'u', 0, "u", act_unique, 0, CHANGES,
@@ -6125,6 +6135,19 @@ story_warn(struct transfer *t, const char *fmt, ...)
 	buf_free(&b);
 }
 
+/* A word of the story a newcomer may not know, explained where it first
+ * appears and not again: its gloss, or "" once said. */
+enum { GLOSS_TCP = 1, GLOSS_CERT = 2 };
+
+static const char *
+story_gloss(struct transfer *t, int word, const char *gloss)
+{
+	if (t->glossed & word)
+		return "";
+	t->glossed |= word;
+	return gloss;
+}
+
 static double
 info_ms(CURL *e, CURLINFO what)
 {
@@ -6247,7 +6270,7 @@ net_hop_seen(struct transfer *t, CURL *e, const char *h, size_t n)
 		hop->head = t->headers.len;
 		hop->len = 0;
 		hop->ms_sent = t->ms_sent;
-		hop->ms_first = elapsed_s(&t->started) * 1000.0;
+		hop->ms_first = t->ms_first; /* net_answer_in's: one reading */
 		hop->ms_done = 0;
 		for (i = 0; i < n && i + 1 < sizeof hop->version && h[i] > ' ' && h[i] < 127; i++)
 			hop->version[i] = h[i];
@@ -6398,6 +6421,7 @@ static void
 story_certs(struct transfer *t, CURL *e)
 {
 	struct curl_certinfo *ci = NULL;
+	const char *gloss;
 	size_t i;
 
 	curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci);
@@ -6406,11 +6430,14 @@ story_certs(struct transfer *t, CURL *e)
 		return;
 	}
 	certs_keep(t, ci);
+	gloss = story_gloss(t, GLOSS_CERT, " (subject: whom a certificate is for; issuer: "
+			    "who signed it; CN: a name; SAN: the host names and addresses it is valid "
+			    "for)");
 	if (t->ncerts == 1)
-		story_step(t, "The server sent 1 certificate, its own");
+		story_step(t, "The server sent 1 certificate, its own%s", gloss);
 	else
-		story_step(t, "The server sent %zu certificates: its own, then each one's signer",
-			   t->ncerts);
+		story_step(t, "The server sent %zu certificates: its own, then each one's signer%s",
+			   t->ncerts, gloss);
 	for (i = 0; i < t->ncerts; i++) {
 		const struct cert_seen *c = &t->certs[i];
 
@@ -6421,6 +6448,23 @@ story_certs(struct transfer *t, CURL *e)
 	}
 }
 
+/* "self-signed certificate (18)": OpenSSL's words and code, and what they
+ * mean for trust. */
+static void
+story_untrusted(struct transfer *t, const char *s, size_t n)
+{
+	const char *code = n > 2 && s[n - 1] == ')' ? memchr(s, '(', n) : NULL;
+	size_t words = code && code > s && code[-1] == ' ' ? (size_t)(code - 1 - s) : n;
+
+	if (words == n)
+		code = NULL;
+	story_warn(t, "The certificate is NOT trusted: %.*s%s%.*s%s%s; going on only because of "
+		   "--insecure", (int)words, s, code ? " (OpenSSL's code " : "",
+		   code ? (int)(s + n - code - 2) : 0, code ? code + 1 : "", code ? ")" : "",
+		   span_find(s, n, "self-signed") ? ": the certificate signed itself, so nothing "
+		   "vouches for it" : "");
+}
+
 /* libcurl's lines of the TLS handshake, reworded; 0 when s is none. */
 static int
 net_debug_tls(struct transfer *t, CURL *e, const char *s, size_t n)
@@ -6429,31 +6473,34 @@ net_debug_tls(struct transfer *t, CURL *e, const char *s, size_t n)
 		struct conn_seen *c = conn_slot(t->conn_id);
 
 		net_tls_seen(t, s, n);
+		t->h_tls = elapsed_s(&t->started) * 1000.0;
 		if (t->conn_id >= 0 && c->id == t->conn_id && c->multi == t->multi) {
 			memcpy(c->tls_version, t->tls_version, sizeof c->tls_version);
 			memcpy(c->tls_cipher, t->tls_cipher, sizeof c->tls_cipher);
 		}
-		story_step(t, "TLS handshake done: %s, cipher %s; from here on the connection is "
-			   "encrypted", t->tls_version, t->tls_cipher);
+		story_step(t, "TLS handshake done: %s, cipher %s (the encryption both sides agreed "
+			   "on); from here on the connection is encrypted", t->tls_version,
+			   t->tls_cipher);
 	} else if (n > 13 && !memcmp(s, "ALPN: offers ", 13)) {
-		story_step(t, "Offering the server these HTTP versions (ALPN): %.*s%s", (int)(n - 13),
+		story_step(t, "Offering the server these HTTP versions (ALPN: the TLS handshake's "
+			   "way to agree on the HTTP version): %.*s%s", (int)(n - 13),
 			   s + 13, span_find(s, n, "h2") ? " (h2 is HTTP/2)" : "");
 	} else if (n > 22 && !memcmp(s, "ALPN: server accepted ", 22)) {
 		snprintf(t->alpn, sizeof t->alpn, "%.*s", (int)(n - 22), s + 22);
 		story_step(t, "The server chose %s (ALPN)", t->alpn);
 	} else if (n > 26 && !memcmp(s, "ALPN: server did not agree", 26)) {
-		story_step(t, "The server chose no HTTP version (ALPN): HTTP/1.1, the default");
+		story_step(t, "The server took no part in ALPN: HTTP/1.1 is spoken, the default");
 	} else if (n >= 19 && !memcmp(s, "Server certificate:", 19)) {
 		story_certs(t, e);
 	} else if (n > 22 && !memcmp(s, "subjectAltName: host ", 21)) {
 		story_step(t, "The certificate is for the host asked for: %.*s is among its names",
 			   (int)span_len(s + 21, n - 21, " matched"), s + 21);
 	} else if (n >= 26 && !memcmp(s, "SSL certificate verify ok.", 26)) {
-		story_step(t, "The certificate is trusted: a certificate authority this machine "
-			   "trusts (or --cacert names) signed it");
+		story_step(t, "The certificate is trusted: %s", t->cacert ? "signed by (or is) the "
+			   "certificate --cacert (or --capath) names" : "a certificate authority "
+			   "this machine trusts signed it");
 	} else if (n > 31 && !memcmp(s, "SSL certificate verify result: ", 31)) {
-		story_warn(t, "The certificate is NOT trusted: %.*s; going on only because of "
-			   "--insecure", (int)span_len(s + 31, n - 31, ", continuing"), s + 31);
+		story_untrusted(t, s + 31, span_len(s + 31, n - 31, ", continuing"));
 	} else if ((n > 9 && !memcmp(s, "subject: ", 9)) || (n > 8 && !memcmp(s, "issuer: ", 8)) ||
 		   (n > 12 && !memcmp(s, "start date: ", 12)) ||
 		   (n > 13 && !memcmp(s, "expire date: ", 13))) {
@@ -6493,7 +6540,7 @@ static void
 story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 {
 	struct buf user = {0};
-	const char *host;
+	const char *host, *tcp;
 	size_t hn;
 	int literal;
 
@@ -6504,6 +6551,8 @@ story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 	if (!t->connecting) {
 		t->connecting = 1;
 		t->ms_tried = elapsed_s(&t->started) * 1000.0;
+		t->h_tried = t->ms_tried;
+		t->h_literal = literal;
 		if (t->via_proxy)
 			story_step(t, "Connecting to the proxy %.*s: it resolves host %.*s itself",
 				 (int)n, s, (int)hn, host);
@@ -6515,10 +6564,12 @@ story_trying(struct transfer *t, CURL *e, const char *s, size_t n)
 		if (user.len)
 			story_step(t, "Sending the request as user %s", user.data);
 	}
+	tcp = story_gloss(t, GLOSS_TCP, " (TCP: a connection to the server's port)");
 	if (t->via_proxy || literal)
-		story_step(t, "Trying %.*s over TCP", (int)n, s);
+		story_step(t, "Trying %.*s over TCP%s", (int)n, s, tcp);
 	else
-		story_step(t, "Trying %.*s (resolved from %.*s) over TCP", (int)n, s, (int)hn, host);
+		story_step(t, "Trying %.*s (resolved from %.*s) over TCP%s", (int)n, s, (int)hn, host,
+			   tcp);
 	buf_free(&user);
 }
 
@@ -6540,6 +6591,7 @@ story_connected(struct transfer *t, CURL *e, const char *s, size_t n)
 		return;
 	}
 	t->conn_id = conn_number(s, n);
+	t->nconns++;
 	curl_easy_getinfo(e, CURLINFO_LOCAL_IP, &lip);
 	curl_easy_getinfo(e, CURLINFO_LOCAL_PORT, &lport);
 	c = conn_slot(t->conn_id);
@@ -6550,10 +6602,11 @@ story_connected(struct transfer *t, CURL *e, const char *s, size_t n)
 	snprintf(c->ends, sizeof c->ends, "%.*s%.*s, from %s port %ld here",
 		 (int)(close - open - 1), open + 1, (int)(end - 2 - close - 1), close + 1,
 		 lip && *lip ? lip : "?", lport);
-	story_step(t, "TCP connection established with %.*s%.*s (connection #%ld; this "
-		   "machine's end: %s port %ld)", (int)(close - open - 1), open + 1,
-		   (int)(end - 2 - close - 1), close + 1, t->conn_id, lip && *lip ? lip : "?",
-		   lport);
+	story_step(t, "TCP connection established with %.*s%.*s (connection #%ld%s; the port "
+		   "this machine's side uses: %s port %ld)", (int)(close - open - 1), open + 1,
+		   (int)(end - 2 - close - 1), close + 1, t->conn_id, t->conn_id > 0 ? ", libcurl's "
+		   "number for it: the ones before were closed or busy, so a new one is opened"
+		   : "", lip && *lip ? lip : "?", lport);
 }
 
 /* "Re-using existing connection #0 with host H": no lookup, no connect. */
@@ -6640,8 +6693,32 @@ story_another(struct transfer *t, const char *s, size_t n)
 		return;
 	}
 	hop_done(t);
+	/* a new hop: its steps start afresh, from the end of the last */
+	t->ms_hop = t->nhops ? t->hops[t->nhops - 1].ms_done : elapsed_s(&t->started) * 1000.0;
+	t->h_tried = t->h_conn = t->h_tls = t->ms_sent = t->ms_first = 0;
 	if (q && q + 1 < s + n)
 		story_step(t, "Following the redirect to %.*s", (int)(s + n - q - 2), q + 1);
+}
+
+/* What a socket error means, for one who never met one; "" when unknown. */
+static const char *
+socket_gloss(const char *s, size_t n)
+{
+	if (span_find(s, n, "Connection refused"))
+		return ": nothing is listening on that port";
+	if (span_find(s, n, "timed out"))
+		return ": that address never answered";
+	if (span_find(s, n, "unreachable") || span_find(s, n, "No route"))
+		return ": this machine has no way to reach that address";
+	return "";
+}
+
+/* "connect to ADDR port P failed: WHY": one attempt did not connect; the
+ * next address may (the fetch fails only when none does). */
+static void
+story_attempt_failed(struct transfer *t, const char *s, size_t n)
+{
+	story_warn(t, "Connection to %.*s%s", (int)n, s, socket_gloss(s, n));
 }
 
 /* libcurl's running commentary, reworded as the lab's steps. */
@@ -6659,10 +6736,11 @@ net_debug_text(struct transfer *t, CURL *e, const char *s, size_t n)
 	} else if (n > 13 && !memcmp(s, "Connected to ", 13)) {
 		t->connecting = 0;
 		t->connected = 1;
-		t->ms_connected = elapsed_s(&t->started) * 1000.0 - t->ms_tried;
+		t->h_conn = elapsed_s(&t->started) * 1000.0;
+		t->ms_connected = t->h_conn - t->ms_tried;
 		story_connected(t, e, s + 13, n - 13);
 	} else if (n > 11 && !memcmp(s, "connect to ", 11)) {
-		story_step(t, "Connection to %.*s", (int)(n - 11), s + 11);
+		story_attempt_failed(t, s + 11, n - 11);
 	} else if (n > 27 && !memcmp(s, "Uses proxy env variable ", 24)) {
 		/* said before the first "Trying"; also of no_proxy, no proxy */
 		t->via_proxy |= ascii_casecmp_n(s + 24, "no_proxy", 8) != 0;
@@ -6695,8 +6773,9 @@ net_answer_in(struct transfer *t)
 	t->awaiting = 0;
 	if (t->story.len - t->wait_line == strlen("* Waiting for the server's answer…\n"))
 		t->story.len = t->wait_line;
+	t->ms_first = elapsed_s(&t->started) * 1000.0;
 	story_step(t, "The server's answer began after %.1f ms of waiting (its own time, and "
-		   "the network's)", elapsed_s(&t->started) * 1000.0 - t->ms_sent);
+		   "the network's)", t->ms_first - t->ms_sent);
 }
 
 /* libcurl's own account of the exchange, reworded as the lab's steps. Only
@@ -6712,7 +6791,9 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 		net_debug_text(t, e, data, size);
 		break;
 	case CURLINFO_HEADER_OUT:
-		story_step(t, "Request sent (%zu bytes of header):", size);
+		story_step(t, "Request sent (%zu bytes of header%s):", size,
+			   span_find(data, size, "\nAccept-Encoding:") ? "; Accept-Encoding lists the "
+			   "compressions this program can decode" : "");
 		for (; p < end; p = nl + 1) {
 			nl = memchr(p, '\n', (size_t)(end - p));
 			if (!nl)
@@ -7017,6 +7098,8 @@ transfer_new(CURLM *multi, const struct options *o, const char *url, int fd)
 	t->easy = net_easy(t, o);
 	t->opt = o;
 	t->multi = multi;
+	t->insecure = o->req.insecure;
+	t->cacert = o->req.cacert || o->req.capath;
 	if (o->req.insecure && !ascii_casecmp_n(url, "https:", 6))
 		story_warn(t, "TLS certificate verification is off (--insecure): "
 			 "the server is not known to be who it says");
@@ -7088,88 +7171,157 @@ transfer_is_tls(const struct transfer *t)
 	return !ascii_casecmp_n(u, "https:", 6);
 }
 
-/* One step's length: libcurl's times run from the start (0: the step was
- * never reached), so a step lasts from the one before it to its own. */
-static void
-times_step(struct buf *b, const char *label, double from, double to, const char *missing)
+/* The steps of the "Times" line, walked in turn on one clock. Each
+ * figure is rounded as printed and "other" is what the rounded steps leave
+ * of the rounded total: the line adds up exactly as read. */
+struct times_walk {
+	struct buf b;
+	double at;      /* where the last step ended, ms */
+	double sum;     /* the printed steps, rounded */
+	double end;     /* the fetch's end */
+	int failed;     /* the fetch failed: the first step not reached is where */
+};
+
+static double
+tenths(double ms)
 {
-	if (to > 0)
-		buf_addf(b, ", %s %.1f ms", label, to > from ? to - from : 0.0);
-	else
-		buf_addf(b, ", %s %s", label, missing);
+	return ms > 0 ? (double)(long long)(ms * 10.0 + 0.5) / 10.0 : 0.0;
 }
 
-/* The connection's steps of the "Times" line: none when it was re-used. */
+/* A step that ends at point (0: not reached). */
 static void
-times_connection(const struct transfer *t, struct buf *b)
+walk_step(struct times_walk *w, const char *label, double point, const char *missing)
 {
-	double tcp = t->t_connect, tls = t->t_tls;
+	double d;
 
-	if (t->reused && !t->new_conns) {
-		buf_adds(b, ", no DNS, TCP connect or TLS handshake (a re-used connection)");
+	if (point <= 0 && w->failed == 1) { /* it stopped here: how long it ran */
+		point = w->end;
+		w->failed = 2;
+		d = tenths(point - w->at);
+		buf_addf(&w->b, ", %s %s after %.1f ms", label, missing, d);
+	} else if (point <= 0) {
+		buf_addf(&w->b, ", %s not reached", label);
+		return;
+	} else {
+		d = tenths(point > w->at ? point - w->at : 0);
+		buf_addf(&w->b, ", %s %.1f ms", label, d);
+	}
+	w->sum += d;
+	w->at = point;
+}
+
+/* A moment passed without a step of its own: its time goes to "other". */
+static void
+walk_skip(struct times_walk *w, double point)
+{
+	if (point > w->at)
+		w->at = point;
+}
+
+/* The connection's steps: none when it was re-used. */
+static void
+times_connection(const struct transfer *t, struct times_walk *w)
+{
+	if (!t->h_tried && t->reused) {
+		buf_adds(&w->b, ", no DNS, TCP connect or TLS handshake (a re-used connection)");
 		return;
 	}
-	if (t->via_proxy)
-		buf_adds(b, ", DNS by the proxy");
-	else
-		times_step(b, "DNS", 0, t->t_dns, "not reached");
-	if (tcp <= 0 && t->connected) /* 7.88 gives none when TLS fails */
-		buf_addf(b, ", TCP connect %.1f ms", t->ms_connected);
-	else
-		times_step(b, "TCP connect", t->t_dns, tcp, "not reached");
+	if (t->via_proxy || (t->h_tried && t->h_literal)) {
+		buf_adds(&w->b, t->via_proxy ? ", DNS by the proxy" : ", no DNS (an IP address)");
+		walk_skip(w, t->h_tried);
+	} else {
+		walk_step(w, "DNS", t->h_tried, "failed");
+	}
+	walk_step(w, "TCP connect", t->h_conn, "failed");
 	if (transfer_is_tls(t))
-		times_step(b, "TLS handshake", tcp, tls, t->connected ? "did not complete"
-								   : "not reached");
+		walk_step(w, "TLS handshake", t->h_tls, "failed");
 }
 
-/* "Times: ..." as durations, one per step. libcurl adds each hop's times
- * to the last ones: after redirects they are sums, and said to be. */
+/* "Times: ..." as durations of the last request's steps, our clock's:
+ * the redirects before it, the steps and "other" add up to the total. */
 static void
 story_times(struct transfer *t)
 {
-	struct buf b = {0};
+	struct times_walk w = {{0}, t->ms_hop, 0, t->ms_end, t->result != CURLE_OK};
+	double other;
 
-	times_connection(t, &b);
-	times_step(&b, "request sent → first byte (the server)", t->t_pre, t->t_first,
-		   t->t_pre > 0 ? "no answer" : "not reached");
-	if (t->t_first > 0)
-		times_step(&b, "download", t->t_first, t->t_total, "");
+	times_connection(t, &w);
+	walk_skip(&w, t->ms_sent);
+	walk_step(&w, "request sent → first byte (the server)", t->ms_first,
+		  t->ms_sent > 0 ? "no answer" : "failed");
+	if (t->ms_first > 0)
+		walk_step(&w, "download", t->ms_end, "");
+	other = tenths(t->ms_end) - tenths(t->ms_hop) - w.sum;
+	if (other >= 0.05)
+		buf_addf(&w.b, ", other %.1f ms (work between the steps)", other);
 	if (t->redirects)
-		story_step(t, "Times summed over the %ld requests (the redirects took %.1f ms "
-			 "before the last one): %s; total %.1f ms", t->redirects + 1,
-			 t->t_redirect, b.data + 2, t->t_total);
+		story_step(t, "Times of the last request (the %ld redirect%s before it took %.1f "
+			   "ms): %s; total %.1f ms", t->redirects, t->redirects == 1 ? "" : "s",
+			   tenths(t->ms_hop), w.b.data + 2, tenths(t->ms_end));
 	else
-		story_step(t, "Times: %s; total %.1f ms", b.data + 2, t->t_total);
-	buf_free(&b);
+		story_step(t, "Times: %s; total %.1f ms", w.b.data + 2, tenths(t->ms_end));
+	buf_free(&w.b);
 }
 
-/* The bytes each way, as they passed the connection, and as kept. */
+/* The throughput, only when the body took long enough to mean something:
+ * a tiny page's rate measures the clock, not the network. */
+static void
+story_throughput(struct transfer *t)
+{
+	double ms = t->ms_first > 0 ? tenths(t->ms_end - t->ms_first) : 0;
+	char rate[32];
+
+	if (ms <= 0 || (ms < 100 && t->body_wire <= 64 * 1024))
+		return;
+	human_size(rate, sizeof rate, (double)t->body_wire / (ms / 1000.0));
+	story_step(t, "Throughput: %s/s (%" CURL_FORMAT_CURL_OFF_T " bytes of body%s in the "
+		   "%.1f ms of the download)", rate, t->body_wire, t->encoding[0] ? ", compressed,"
+		   : "", ms);
+}
+
+/* Whose bytes the next line counts: one request's, or several's. */
+static void
+bytes_whose(const struct transfer *t, struct buf *b)
+{
+	if (t->nhops > 1 && t->nconns > 1)
+		buf_addf(b, "On the %ld connections, the %zu requests together", t->nconns,
+			 t->nhops);
+	else if (t->nhops > 1)
+		buf_addf(b, "On the connection, the %zu requests together", t->nhops);
+	else if (t->reused)
+		buf_adds(b, "For this request (on a re-used connection)");
+	else
+		buf_adds(b, "On the connection");
+}
+
+/* The bytes each way, as they passed the connection, and the body as
+ * kept when that differs: one figure each, none said twice. */
 static void
 story_bytes(struct transfer *t)
 {
-	char rate[32];
-	double s = t->t_total / 1000.0;
-
-	struct buf sent = {0};
+	struct buf sent = {0}, whose = {0};
 
 	if (t->body_out)
 		buf_addf(&sent, "%zu of headers, %zu of body", t->head_out, t->body_out);
 	else
 		buf_adds(&sent, "headers only");
-	story_step(t, "On the connection%s: sent %zu bytes (%s), received %zu bytes (%zu of "
-		   "headers, %zu of body%s)", t->redirects ? ", all requests together" : "",
-		   t->head_out + t->body_out, sent.data, t->head_in + t->body_in, t->head_in,
-		   t->body_in, t->chunked ? " with the chunk sizes of the chunked transfer" : "");
+	bytes_whose(t, &whose);
+	story_step(t, "%s: sent %zu bytes (%s), received %zu bytes (%zu of headers, %zu of "
+		   "body%s)%s%s", whose.data, t->head_out + t->body_out, sent.data,
+		   t->head_in + t->body_in, t->head_in, t->body_in,
+		   t->chunked ? " with the chunk sizes of the chunked transfer" : "",
+		   t->redirects ? "; the redirect answers' bodies are not counted (libcurl "
+		   "does not take them in)" : "", t->tls_version[0] ? "; HTTP's bytes only: "
+		   "TLS's handshake and its records' own bytes are not counted" : "");
 	buf_free(&sent);
+	buf_free(&whose);
 	if (t->encoding[0])
-		story_step(t, "The body came %s-compressed: %" CURL_FORMAT_CURL_OFF_T " bytes, "
-			   "%zu once decoded", t->encoding, t->body_wire, t->received);
-	human_size(rate, sizeof rate, s > 0 ? (double)t->body_wire / s : 0);
-	story_step(t, "Received %zu bytes of body%s%s", t->received,
-		   t->encoding[0] ? " after decoding " : "", t->encoding);
-	story_step(t, "Throughput: %s/s (%" CURL_FORMAT_CURL_OFF_T " bytes of body%s in the "
-		   "%.1f ms of the whole fetch)", rate, t->body_wire, t->encoding[0] ? ", compressed,"
-		   : "", t->t_total);
+		story_step(t, "The body: %" CURL_FORMAT_CURL_OFF_T " bytes %s-compressed as "
+			   "sent, %zu once decoded", t->body_wire, t->encoding, t->received);
+	else if (t->chunked)
+		story_step(t, "The body: %zu bytes once the chunk sizes are taken out",
+			   t->received);
+	story_throughput(t);
 }
 
 /* The HTTP version used, and whether encrypted; a refused certificate. */
@@ -7194,6 +7346,51 @@ story_protocol(struct transfer *t)
 		story_step(t, "Spoke %s, not encrypted (an http: URL)", name);
 }
 
+/* What an error status means, in words; NULL for one below 400. */
+static const char *
+status_gloss(long status)
+{
+	static const struct {
+		long status;
+		const char *words;
+	} known[] = {
+		{400, "the server could not make sense of the request"},
+		{401, "the page needs a login (-u USER:PASSWORD, or a cookie)"},
+		{403, "the server refuses to give this page"},
+		{404, "the server has no such page"},
+		{405, "the server does not take this method (-X) here"},
+		{408, "the server gave up waiting for the request"},
+		{410, "the page was removed for good"},
+		{429, "too many requests: the server asks to slow down"},
+		{500, "the server failed: an error in its own program"},
+		{502, "a gateway got no valid answer from the server behind it"},
+		{503, "the server is overloaded or down for maintenance"},
+		{504, "a gateway got no answer in time from the server behind it"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (known[i].status == status)
+			return known[i].words;
+	return status >= 500 ? "the server failed (a server error)"
+	       : status >= 400 ? "the server refuses the request (a client error)" : NULL;
+}
+
+/* An error status, or a 304, in words: what the page shown is. */
+static void
+story_status(struct transfer *t)
+{
+	const char *words = status_gloss(t->status);
+
+	if (words)
+		story_warn(t, "HTTP status %ld: %s; the page shown is the server's own error page",
+			   t->status, words);
+	else if (t->status == 304)
+		story_step(t, "HTTP status 304 (Not Modified): the page has not changed since the "
+			   "copy the request named (If-Modified-Since or If-None-Match), so the "
+			   "server sends no body");
+}
+
 /* The closing lines of the story: what the info getters know at the end. */
 static void
 story_summary(struct transfer *t)
@@ -7205,9 +7402,9 @@ story_summary(struct transfer *t)
 			 t->redirects == 1 ? "" : "s", t->final_url);
 	if (t->status == 0)
 		return; /* no response: nothing to say of a body */
+	story_status(t);
 	if (t->length_seen >= 0)
-		story_step(t, "Content-Length: %" CURL_FORMAT_CURL_OFF_T "%s%s",
-			 t->length_seen, t->encoding[0] ? " bytes of " : "", t->encoding);
+		; /* the header line above says it */
 	else if (t->status == 304 || t->status == 204)
 		story_step(t, "Content-Length: not sent (a %ld response has no body)", t->status);
 	else
@@ -7221,7 +7418,9 @@ net_finish(struct transfer *t, CURLcode result)
 {
 	t->done = 1;
 	t->result = result;
-	hop_done(t);
+	t->ms_end = elapsed_s(&t->started) * 1000.0;
+	if (t->nhops && !t->hops[t->nhops - 1].ms_done)
+		t->hops[t->nhops - 1].ms_done = t->ms_end; /* the total's reading */
 	net_collect_info(t);
 	story_summary(t);
 }
@@ -7469,32 +7668,49 @@ net_error(const struct transfer *t, struct buf *out)
 		buf_adds(out, curl_easy_strerror(t->result));
 }
 
+/* Where a failed fetch stopped, in words. */
+static const char *
+story_where(const struct transfer *t)
+{
+	if (t->status >= 300 && t->status < 400)
+		return "while following the redirects";
+	if (t->status)
+		return "while receiving the body";
+	if (t->t_pre > 0)
+		return "while waiting for the first byte";
+	if (t->connected && transfer_is_tls(t))
+		return "during the TLS handshake";
+	if (t->connected)
+		return "while sending the request";
+	if (t->ms_tried > 0)
+		return t->via_proxy ? "while connecting to the proxy" : "while connecting";
+	return "before connecting (resolving the host)";
+}
+
 /* The last line of a failed fetch's story: where it stopped, and why in
- * words (the status line that also says it is gone at the next key). */
+ * words (the status line that also says it is gone at the next key). The
+ * attempts that were refused said their reason already: it is not said
+ * again. A body cut short is counted as it came (before any decoding), as
+ * its Content-Length counts it. */
 static void
 story_stopped(struct transfer *t, const char *why)
 {
-	const char *where;
+	const char *where = story_where(t);
+	int timeout = t->result == CURLE_OPERATION_TIMEDOUT;
 
-	if (t->status >= 300 && t->status < 400)
-		where = "while following the redirects";
-	else if (t->status)
-		where = "while receiving the body";
-	else if (t->t_pre > 0)
-		where = "while waiting for the first byte";
-	else if (t->connected && transfer_is_tls(t))
-		where = "during the TLS handshake";
-	else if (t->connected)
-		where = "while sending the request";
-	else if (t->ms_tried > 0)
-		where = t->via_proxy ? "while connecting to the proxy" : "while connecting";
+	if (t->result == CURLE_COULDNT_CONNECT && t->ms_tried > 0)
+		story_warn(t, "The fetch failed %s: no address accepted the connection", where);
+	else if (t->status && t->length_seen >= 0 && t->body_wire < t->length_seen &&
+		 (timeout || t->result == CURLE_PARTIAL_FILE))
+		story_warn(t, "The fetch failed %s: only %" CURL_FORMAT_CURL_OFF_T " of %"
+			   CURL_FORMAT_CURL_OFF_T " bytes arrived, the page is incomplete (%s)",
+			   where, t->body_wire, t->length_seen, timeout ? "the time ran out"
+			   : "the server closed the connection before the end");
+	else if (timeout && !t->status)
+		story_warn(t, "The fetch failed %s: no answer came in %.1f s", where,
+			   tenths(t->ms_end) / 1000.0);
 	else
-		where = "before connecting (resolving the host)";
-	if (t->status && t->length_seen >= 0)
-		story_step(t, "The fetch failed %s (%zu of %" CURL_FORMAT_CURL_OFF_T
-			 " bytes): %s", where, t->received, t->length_seen, why);
-	else
-		story_step(t, "The fetch failed %s: %s", where, why);
+		story_warn(t, "The fetch failed %s: %s", where, why);
 }
 
 /* The charset parameter of a Content-Type value, or NULL. */
@@ -7541,9 +7757,9 @@ story_page(struct transfer *t, const struct page *p)
 			   ? ", cut short by a guard (see the limits in the README)" : "");
 	else
 		story_step(t, "Found %zu element%s", p->n, p->n == 1 ? "" : "s");
-	if (p->errors)
-		story_step(t, "libxml2 recovered from %zu error%s in the markup", p->errors,
-			 p->errors == 1 ? "" : "s");
+	if (p->errors && t->received) /* no body (a 304): no markup, no mistake */
+		story_step(t, "The page's HTML had %zu mistake%s the parser worked around",
+			 p->errors, p->errors == 1 ? "" : "s");
 	if (p->partial)
 		story_step(t, "The page was only partly parsed: libxml2 stopped before its end");
 	if (p->trimmed)
@@ -8766,6 +8982,26 @@ json_hops(struct buf *o, const struct transfer *t)
 }
 
 /* libcurl's times from the start, then each step's own length. */
+/* Each step's own length, the last request's, on the clock of the
+ * story's "Times" line (so the two agree): redirects (the hops before
+ * it), dns, connect, tls, server (request sent to first byte), download;
+ * null for a step not reached or not taken. */
+static void
+json_steps(struct buf *o, const struct transfer *t, int reused)
+{
+	int fresh = !reused && t->h_tried > 0, lookup = fresh && !t->via_proxy && !t->h_literal;
+
+	buf_adds(o, ",\"steps\":{\"reused\":");
+	buf_adds(o, reused ? "true" : "false");
+	json_step(o, "redirects", 0, t->ms_hop);
+	json_step(o, "dns", t->ms_hop, lookup ? t->h_tried : 0);
+	json_step(o, "connect", t->h_tried, fresh ? t->h_conn : 0);
+	json_step(o, "tls", t->h_conn, fresh && transfer_is_tls(t) && t->h_conn > 0 ? t->h_tls : 0);
+	json_step(o, "server", t->ms_sent, t->ms_sent > 0 ? t->ms_first : 0);
+	json_step(o, "download", t->ms_first, t->ms_first > 0 ? t->ms_end : 0);
+	buf_adds(o, "}");
+}
+
 static void
 json_timings(struct buf *o, const struct transfer *t)
 {
@@ -8783,15 +9019,8 @@ json_timings(struct buf *o, const struct transfer *t)
 	json_ms(o, t->t_total);
 	buf_adds(o, ",\"redirect\":");
 	json_ms(o, t->t_redirect);
-	buf_adds(o, ",\"steps\":{\"reused\":");
-	buf_adds(o, reused ? "true" : "false");
-	json_step(o, "dns", 0, reused || t->via_proxy ? 0 : t->t_dns);
-	json_step(o, "connect", t->t_dns, reused ? 0 : t->t_connect > 0 ? t->t_connect
-		  : t->connected ? t->t_dns + t->ms_connected : 0);
-	json_step(o, "tls", t->t_connect, reused ? 0 : t->t_tls);
-	json_step(o, "server", t->t_pre, t->t_first);
-	json_step(o, "download", t->t_first, t->t_first > 0 ? t->t_total : 0);
-	buf_adds(o, "}}");
+	json_steps(o, t, reused);
+	buf_adds(o, "}");
 }
 
 /* TLS: the session and the chain the server sent; null without TLS. */
@@ -9144,7 +9373,11 @@ static void
 out_story(struct buf *o, const struct transfer *t)
 {
 	const char *p = t->story.data, *end = p + t->story.len, *nl;
+	static int legend; /* once a run, above the first story: as atop the pane */
 
+	if (!legend++)
+		buf_adds(o, "* a step of the fetch   > sent to the server   < received from it   "
+			 "! a warning\n");
 	for (; p && p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -12228,6 +12461,45 @@ wrap_text(int y, int x, int w, int h, const char *s, size_t n, attr_t at, int dr
 	return rows;
 }
 
+/* A line of the Transfer pane wrapped (w) at word boundaries, the rows
+ * after its first indented by two spaces: a step reads as one, its words
+ * whole. Returns the rows it takes, at most h; drawn when draw. */
+static int
+wrap_words(int y, int x, int w, int h, const char *s, size_t n, attr_t at, int draw)
+{
+	int rows = 0;
+	size_t i = 0;
+
+	if (n > DETAIL_CAP)
+		n = DETAIL_CAP;
+	while (rows < h && (i < n || rows == 0)) {
+		int ind = rows && w > 10 ? 2 : 0, col = 0;
+		size_t take = 0, space = 0;
+
+		while (i + take < n) {
+			uint32_t cp;
+			size_t len = utf8_decode((const unsigned char *)s + i + take,
+						 n - i - take, &cp);
+			int cw = is_control(cp) ? 2 : is_bidi(cp) ? 8 : wcwidth((wchar_t)cp);
+
+			if (col + (cw < 0 ? 1 : cw) > w - ind && take > 0)
+				break;
+			if (s[i + take] == ' ')
+				space = take;
+			col += cw < 0 ? 1 : cw;
+			take += len;
+		}
+		if (i + take < n && s[i + take] != ' ' && space > 0)
+			take = space; /* the word that does not fit starts the next row */
+		if (draw)
+			ui_put(y + rows, x + ind, w - ind, s + i, take, at);
+		for (i += take; i < n && s[i] == ' '; i++)
+			;
+		rows++;
+	}
+	return rows;
+}
+
 static int
 draw_wrapped(int y, int x, int w, int h, const char *s, size_t n, attr_t at)
 {
@@ -12298,7 +12570,9 @@ draw_line_rows(struct app *a, const struct layout *l, size_t row, int y, int h, 
 	if (w - x < 1)
 		return 1;
 	line_expand(s + from, n - from, a->ui.wrap ? DETAIL_CAP : (size_t)(w - x) * 4 + 64, &ui_line);
-	rows = !a->ui.wrap ? 1 : wrap_text(0, 0, w - x, h, ui_line.data, ui_line.len, 0, 0);
+	rows = !a->ui.wrap ? 1 : a->ui.pane == P_TRANSFER ? wrap_words(0, 0, w - x, h, ui_line.data,
+								    ui_line.len, 0, 0)
+		: wrap_text(0, 0, w - x, h, ui_line.data, ui_line.len, 0, 0);
 	if (!draw)
 		return rows;
 	for (r = 0; r < rows; r++) {
@@ -12318,7 +12592,12 @@ draw_line_rows(struct app *a, const struct layout *l, size_t row, int y, int h, 
 	}
 	if (from > 0)
 		ui_puts(y, x - 1, 1, "…", sel | (sel ? 0 : ui_color(a, CP_DIM)));
-	return wrap_text(y, x, w - x, rows, ui_line.data, ui_line.len, at, 1);
+	if (a->ui.pane != P_TRANSFER)
+		return wrap_text(y, x, w - x, rows, ui_line.data, ui_line.len, at, 1);
+	if (a->ui.wrap)
+		return wrap_words(y, x, w - x, rows, ui_line.data, ui_line.len, at, 1);
+	ui_put(y, x, w - x, ui_line.data, ui_line.len, at); /* a cut is marked '…' */
+	return 1;
 }
 
 /* w: the selected line's first row on screen, the lines above it wrapped
@@ -12590,6 +12869,12 @@ status_page(const struct app *a, struct buf *b)
 	const struct doc *d = a->doc;
 	char size[32];
 
+	if (!d && a->failed) { /* the reason stays in sight, whatever the pane */
+		buf_adds(b, "the fetch failed: ");
+		net_error(a->failed, b);
+		buf_adds(b, " — the Transfer pane (6) tells the story, o opens the URL form");
+		return;
+	}
 	if (!d) {
 		buf_adds(b, "no page loaded — o opens the URL form");
 		return;
@@ -12600,6 +12885,8 @@ status_page(const struct app *a, struct buf *b)
 	else
 		buf_addf(b, "HTTP %ld · %s · %.2f s · ", d->t->status, size,
 			 d->t->t_total / 1000.0);
+	if (d->t->insecure && transfer_is_tls(d->t))
+		buf_adds(b, "certificate not checked (-k) · ");
 	if (d->p->body != BODY_HTML)
 		buf_addf(b, "%s, not parsed · ", d->t->content_type ? d->t->content_type
 								   : "binary data");

@@ -371,6 +371,21 @@ no_files() {
     fi
 }
 
+# times_gap: for each "Times" line of the Transfer story on stdin, the
+# redirects' time plus every step's figure, minus the total (0.0 when they
+# add up); "none" when there is no such line.
+times_gap() {
+    awk '/^\* Times/ {
+        line = $0; sum = 0; seen = 1
+        match(line, /; total [0-9]+\.[0-9] ms/)
+        total = substr(line, RSTART + 8, RLENGTH - 11); line = substr(line, 1, RSTART - 1)
+        while (match(line, /[0-9]+\.[0-9] ms/)) {
+            sum += substr(line, RSTART, RLENGTH - 3); line = substr(line, RSTART + RLENGTH)
+        }
+        printf "%.1f\n", sum - total
+    } END { if (!seen) print "none" }'
+}
+
 # json_get FILE EXPR: evaluate EXPR with `d` bound to FILE's JSON; strings
 # print as they are, anything else as JSON.  Fails on invalid JSON.
 json_get() {

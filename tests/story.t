@@ -33,20 +33,48 @@ ok 'between 0 50 "$CONNECT"' "the TCP connect takes its own few ms, not the time
 unlike "$(grep '^\* Times' "$ERR")" "TLS" "no TLS step over http"
 
 run_scraper --dump -v "$BASE/story/hop?ms=300"
-like "$(grep '^\* Times' "$ERR")" "^\* Times summed over the 2 requests \(the redirects took [0-9.]+ ms before the last one\)" \
-     "after a redirect the times say they are sums, and the redirects' own time"
+like "$(grep '^\* Times' "$ERR")" "^\* Times of the last request \(the 1 redirect before it took [0-9.]+ ms\)" \
+     "after a redirect the times are the last request's, and the redirects' own time is said"
 FIRST=$(step_ms 'first byte \(the server\)')
 ok 'between $((DELAY - 10)) $((DELAY + 250 * ${TIME_SCALE:-1})) "$FIRST"' "the delay counted once (got $FIRST)"
 
 if [ -n "$TLS_BASE" ]; then
     run_scraper --dump -v "$TLS_BASE/"
-    like "$(grep '^\* Times' "$ERR")" "TCP connect [0-9]+\.[0-9] ms, TLS handshake did not complete, request sent → first byte \(the server\) not reached" \
-         "a refused certificate: TCP connected (its time), TLS did not complete, no request"
+    like "$(grep '^\* Times' "$ERR")" "TCP connect [0-9]+\.[0-9] ms, TLS handshake failed after [0-9]+\.[0-9] ms, request sent → first byte \(the server\) not reached" \
+         "a refused certificate: TCP connected (its time), TLS failed (how long it ran), no request"
     unlike "$(cat "$ERR")" " 0\.0 ms, first byte" "no \"0.0 ms\" for a step never reached (TLS)"
-    like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed during the TLS handshake: .*certificate" \
+    like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed during the TLS handshake: .*certificate" \
          "the story ends with where it stopped and why (TLS)"
 else
     skip "TLS: $TLS_WHY"; skip "TLS: $TLS_WHY"; skip "TLS: $TLS_WHY"
+fi
+
+# ==== the steps add up: redirects + steps (+ other) = total, on one clock ====
+
+# gap_ok WHAT: the last run's "Times" line adds up, within the rounding of
+# its figures (each to 0.1 ms).
+gap_ok() {
+    local gap
+    gap=$(times_gap <"$ERR")
+    ok 'between -0.2 0.2 "$gap"' "$1: the steps add up to the total (off by $gap ms)"
+}
+run_scraper --dump -v "$BASE/page2.html"
+gap_ok "a plain fetch"
+like "$(grep '^\* Times' "$ERR")" "^\* Times: no DNS \(an IP address\), TCP connect" \
+     "an IP address: no DNS step (no lookup was made)"
+run_scraper --dump -v "$BASE/chain/3"
+gap_ok "a redirect chain"
+run_scraper --dump -v "$BASE/story/hop?ms=300"
+gap_ok "a redirect to a delayed page"
+WAITED=$(grep -Eo 'answer began after [0-9.]+' "$ERR" | tail -1 | grep -Eo '[0-9.]+$')
+is "$(step_ms 'first byte \(the server\)')" "$WAITED" "the server's time is the same figure in the wait's line and in the Times"
+run_scraper --dump -v "$BASE/story/delay?ms=300"
+gap_ok "a delayed page"
+if [ -n "$TLS_BASE" ]; then
+    run_scraper --dump -v "$TLS_BASE/"
+    gap_ok "a failed TLS handshake"
+else
+    skip "TLS: $TLS_WHY"
 fi
 
 # ==== 2. a step never reached is not "0.0 ms" ===================================
@@ -54,12 +82,36 @@ fi
 run_scraper --dump -v --timeout 1 "$BASE/story/silent"
 isnt "$RC" 0 "a server that never answers: a failure"
 like "$(grep '^\* Times' "$ERR")" "first byte \(the server\) no answer" "no answer, not \"first byte 0.0 ms\""
-like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed while waiting for the first byte: timed out after 1\.0 s" \
+like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed while waiting for the first byte: no answer came in 1\.0 s" \
      "the story ends with where it stopped and the reason in words"
 
 run_scraper --dump -v "http://127.0.0.1:$(free_port)/"
-like "$(grep '^\* Times' "$ERR")" "TCP connect not reached" "a refused connection: TCP connect not reached"
-like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed while connecting: " "... and stopped while connecting"
+like "$(grep '^\* Times' "$ERR")" "TCP connect failed after [0-9]+\.[0-9] ms, request sent → first byte \(the server\) not reached" \
+     "a refused connection: TCP connect failed (after how long), no request"
+like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed while connecting: no address accepted the connection" \
+     "... and stopped while connecting, as a warning"
+like "$(cat "$ERR")" "
+! Connection to 127\.0\.0\.1 port [0-9]+ failed: Connection refused: nothing is listening on that port
+" "the refused attempt, as a warning, in words"
+is "$(grep -c "Couldn't connect" "$ERR")" 1 "libcurl's words once: in the exit's error line only"
+
+# ==== failures and error statuses in words, as warnings ======================
+
+run_scraper --dump -v "$BASE/truncated"
+like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed while receiving the body: only 10 of 1000 bytes arrived, the page is incomplete \(the server closed the connection before the end\)" \
+     "a body cut short: how much came, in words"
+run_scraper --dump -v "$BASE/404"
+like "$(cat "$ERR")" "
+! HTTP status 404: the server has no such page; the page shown is the server's own error page
+" "a 404 in words, as a warning"
+run_scraper --dump -v "$BASE/500"
+like "$(cat "$ERR")" "
+! HTTP status 500: the server failed" "a 500 in words, as a warning"
+run_scraper --dump -v "$BASE/page2.html"
+unlike "$(cat "$ERR")" "^!|
+!|HTTP status" "a 200: no warning, no status line of its own"
+run_scraper --dump -v "$BASE/story/304"
+like "$(cat "$ERR")" "\* HTTP status 304 \(Not Modified\): .*so the server sends no body" "a 304 says why it has no body"
 
 # ==== 3. a proxy is named as the proxy ==========================================
 
@@ -98,8 +150,9 @@ except ConnectionRefusedError:
 except OSError:
     sys.exit(1)' "$PORT"; then
     run_scraper --dump -v "http://[::1]:$PORT/"
-    like "$(cat "$ERR")" "Trying \[::1\]:$PORT over TCP
-\* Connection to ::1 port $PORT failed: Connection refused" "a refused attempt is told, with its address"
+    like "$(cat "$ERR")" "Trying \[::1\]:$PORT over TCP( \([^)]*\))?
+! Connection to ::1 port $PORT failed: Connection refused: nothing is listening on that port" \
+         "a refused attempt is told, with its address, as a warning"
 else
     skip "no IPv6 loopback here: ::1 does not refuse, it cannot be reached"
 fi
@@ -119,5 +172,51 @@ fi
 run_scraper --dump -v "$BASE/story/304"
 like "$(cat "$ERR")" "Content-Length: not sent \(a 304 response has no body\)" "a 304's Content-Length: not sent"
 unlike "$(cat "$ERR")" "Content-Length: 0" "not \"Content-Length: 0\""
+
+# ==== the README's annotated example is what a plain fetch prints ==============
+
+# Each line of the example (its notes, from column 84, left out; a wrapped
+# line joined) is a line of -v for the same fetch, numbers aside; "other"
+# comes and goes with the rounding.
+run_scraper --dump -v "http://localhost:$PORT/page2.html"
+if [ "$RC" = 0 ]; then
+    is "$("$PYTHON" - "$ROOT/README.md" "$ERR" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+block = text.split("A plain fetch, as the pane shows it", 1)[1].split("```")[1]
+lines = []
+for l in block.strip("\n").split("\n"):
+    l = l[:83].rstrip()
+    if l.startswith("  ") and lines:
+        lines[-1] += " " + l.strip()
+    else:
+        lines.append(l)
+def norm(l):
+    l = re.sub(r", other [0-9.]+ ms \(work between the steps\)", "", l)
+    return re.sub(r"[0-9]+(\.[0-9]+)?", "N", l)
+real = {norm(l) for l in open(sys.argv[2], encoding="utf-8").read().split("\n")}
+print("\n".join(l for l in lines if norm(l) not in real) or "all there")
+EOF
+)" "all there" "every line of the README's example is a line the fetch prints"
+else
+    skip "localhost does not reach the test server here"
+fi
+
+# ==== the JSON's steps are the story's: one clock for both ==================
+
+run_scraper --dump -v --format json "$BASE/story/hop?ms=300"
+is "$RC" 0 "JSON and -v of one fetch"
+FIRST=$(step_ms 'first byte \(the server\)')
+# near: the two agree to the story's rounding (0.1 ms)
+near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(a != "" && b != "" && d <= 0.11 && d >= -0.11) }'; }
+JSON_SERVER=$(json_get "$OUT" 'd["timings"]["steps"]["server"]')
+ok 'near "$JSON_SERVER" "$FIRST"' \
+   "the JSON's server step is the story's, the redirect not counted twice ($JSON_SERVER, $FIRST)"
+JSON_CONNECT=$(json_get "$OUT" 'd["timings"]["steps"]["connect"]')
+CONNECT=$(step_ms 'TCP connect')
+ok 'near "$JSON_CONNECT" "$CONNECT"' "... and so is its connect step ($JSON_CONNECT, $CONNECT)"
+is "$(json_get "$OUT" 'd["timings"]["steps"]["dns"]')" null "an IP address: no dns step"
+ok '[ "$(json_get "$OUT" "d[\"timings\"][\"steps\"][\"redirects\"] > 0")" = true ]' \
+   "the redirects before the last request have their own time"
 
 done_testing

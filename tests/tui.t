@@ -189,7 +189,7 @@ t_transfer() {
     like "$s" "127\.0\.0\.1[^"$'\n'"]*(resolv|Resolv)|(resolv|Resolv)[^"$'\n'"]*127\.0\.0\.1" "$TNAME: the IP it resolved to"
     like "$s" "(TCP|[Cc]onnect)[^"$'\n'"]*127\.0\.0\.1:${PORT}|127\.0\.0\.1:${PORT}[^"$'\n'"]*(TCP|[Cc]onnect)" "$TNAME: the connection to 127.0.0.1:$PORT"
     keys G
-    wait_screen "(^|[^0-9])$DEMO_LEN bytes" || return
+    wait_screen "(^|[^0-9])$DEMO_LEN (bytes|of)" || return # "N of body" on the wire
     pass "$TNAME: the bytes received"
     quit_clean
 }

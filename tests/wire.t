@@ -46,7 +46,7 @@ story() {
 run_scraper --dump -v "$BASE/wire/peer"
 is "$RC" 0 "a page that names the client's end: fetched"
 PEER=$(grep -Eo '^\* Title: peer 127\.0\.0\.1 port [0-9]+' "$ERR" | grep -Eo '[0-9]+$')
-like "$(cat "$ERR")" "TCP connection established with 127\.0\.0\.1 port $PORT \(connection #0; this machine's end: 127\.0\.0\.1 port $PEER\)" \
+like "$(cat "$ERR")" "TCP connection established with 127\.0\.0\.1 port $PORT \(connection #0; the port this machine's side uses: 127\.0\.0\.1 port $PEER\)" \
      "the story names both ends: the server's and this machine's port, as the server saw it ($PEER)"
 
 # ==== a connection re-used, and what became of it ===============================
@@ -75,7 +75,8 @@ run_scraper --dump -v "$BASE/wire/ka-gone" "$BASE/wire/ka"
 like "$(story 2)" "(^|
 )\* (The connection kept open \(#0\) cannot be used: the server has closed it since; a new one is made|Connection #0 closed: the server had closed it since it was last used; the request is sent again on a new connection)
 " "a kept connection the server closed since: said"
-like "$(story 2)" "TCP connection established with 127\.0\.0\.1 port $PORT \(connection #1;" "... and a new one made"
+like "$(story 2)" "TCP connection established with 127\.0\.0\.1 port $PORT \(connection #1, libcurl's number for it: the ones before were closed or busy, so a new one is opened;" \
+     "... and a new one made, its number explained"
 unlike "$(story 2)" "Following the redirect|Connection #0 closed(
 |$)" "... told as no redirect, nor as a close without a reason"
 
@@ -100,20 +101,24 @@ tls_tests() {
     start=$(cert_date start) end=$(cert_date end)
     run_scraper --dump -v -k "$TLS_BASE/wire/ka" "$TLS_BASE/wire/ka"
     is "$RC" 0 "-k on a self-signed certificate: fetched"
-    like "$(story 1)" "^! TLS certificate verification is off \(--insecure\)" \
-         "-k is said first, as a warning (\"!\")"
-    like "$(story 1)" "\* TLS handshake done: TLSv1\.[23], cipher [A-Z0-9_]+; from here on the connection is encrypted" \
+    like "$(story 1)" "^(\* a step of the fetch[^
+]*
+)?! TLS certificate verification is off \(--insecure\)" \
+         "-k is said first (after the legend), as a warning (\"!\")"
+    like "$(story 1)" "\* TLS handshake done: TLSv1\.[23], cipher [A-Z0-9_]+ \(the encryption both sides agreed on\); from here on the connection is encrypted" \
          "the TLS version and the cipher"
-    like "$(story 1)" "\* Offering the server these HTTP versions \(ALPN\): h2,http/1\.1 \(h2 is HTTP/2\)
+    like "$(story 1)" "\* Offering the server these HTTP versions \(ALPN: the TLS handshake's way to agree on the HTTP version\): h2,http/1\.1 \(h2 is HTTP/2\)
 (.*
-)?\* The server chose no HTTP version \(ALPN\): HTTP/1\.1, the default" "ALPN: offered, and what the server chose"
-    like "$(story 1)" "\* The server sent 1 certificate, its own
+)?\* The server took no part in ALPN: HTTP/1\.1 is spoken, the default" "ALPN: offered, explained, and what the server chose"
+    like "$(story 1)" "\* The server sent 1 certificate, its own \(subject: whom a certificate is for; issuer: who signed it; CN: a name; SAN: the host names and addresses it is valid for\)
 \* Certificate 1 \(the server's\): subject CN = 127\.0\.0\.1, issued by CN = 127\.0\.0\.1, valid from $start to $end; names \(SAN\): IP Address:127\.0\.0\.1, DNS:localhost" \
          "the chain: subject, issuer, the dates openssl gives, the names"
     like "$(story 1)" "
-! The certificate is NOT trusted: self-signed certificate \(18\); going on only because of --insecure" \
-         "the verify result, as a warning"
+! The certificate is NOT trusted: self-signed certificate \(OpenSSL's code 18\): the certificate signed itself, so nothing vouches for it; going on only because of --insecure" \
+         "the verify result, as a warning, in words"
     like "$(story 1)" "\* Spoke HTTP/1\.1 over TLSv1\.[23]: encrypted" "the HTTP version used, encrypted"
+    like "$(story 1)" "received [0-9]+ bytes .*; HTTP's bytes only: TLS's handshake and its records' own bytes are not counted" \
+         "over TLS the byte figures say they are HTTP's"
     like "$(story 2)" "Re-using the connection to .*, no TLS handshake \(its certificate was checked when it was opened\)" \
          "a re-used TLS connection: no handshake, and why"
     like "$(story 2)" "\* Spoke HTTP/1\.1 over TLSv1\.[23]: encrypted" "... still said to be encrypted, with its version"
@@ -121,7 +126,8 @@ tls_tests() {
     run_scraper --dump -v --cacert "$CERT" "$TLS_BASE/wire/close"
     is "$RC" 0 "--cacert trusts the certificate"
     like "$(cat "$ERR")" "\* The certificate is for the host asked for: \"127\.0\.0\.1\" is among its names
-\* The certificate is trusted: " "the host matched, the chain trusted"
+\* The certificate is trusted: signed by \(or is\) the certificate --cacert \(or --capath\) names" \
+         "the host matched, the chain trusted by what --cacert names"
     unlike "$(cat "$ERR")" "^!|
 !" "no warning when verified"
 
@@ -130,7 +136,7 @@ tls_tests() {
     like "$(cat "$ERR")" "
 ! The server's certificate was refused \(OpenSSL's verify result 18\), so no request was sent: --cacert FILE" \
          "a refused certificate: the verify result, what was not done, and what would help"
-    like "$(tail -2 "$ERR" | head -1)" "^\* The fetch failed during the TLS handshake: SSL certificate problem: self-signed certificate" \
+    like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed during the TLS handshake: SSL certificate problem: self-signed certificate" \
          "... before where it stopped and why"
 
     run_scraper --dump -v "$BASE/wire/close"
@@ -142,6 +148,23 @@ if [ -n "$TLS_BASE" ]; then
 else
     skip "TLS: $TLS_WHY"
 fi
+
+# ==== words a newcomer may not know: explained once, where they first appear ====
+
+run_scraper --dump -v "$BASE/chain/1"
+is "$(grep -c "TCP: a connection to the server's port" "$ERR")" 1 "TCP explained once, on its first line, though two connections are made"
+like "$(cat "$ERR")" "\* Request sent \([0-9]+ bytes of header; Accept-Encoding lists the compressions this program can decode\):" \
+     "Accept-Encoding's list explained"
+run_scraper --dump -v "$BASE/story/304"
+unlike "$(cat "$ERR")" "mistake|recovered|error" "a 304 without a body: no markup errors"
+run_scraper --dump -v "$BASE/index.html"
+like "$(cat "$ERR")" "\* The page's HTML had [0-9]+ mistakes? the parser worked around" "markup errors in plain words"
+unlike "$(cat "$ERR")" "libxml2" "... without the parser's name"
+
+run_scraper --dump -v "$BASE/page2.html" "$BASE/page2.html"
+is "$(head -1 "$ERR")" "* a step of the fetch   > sent to the server   < received from it   ! a warning" \
+   "-v: the legend first, as atop the Transfer pane"
+is "$(grep -c 'a step of the fetch' "$ERR")" 1 "... once, however many inputs"
 
 # ==== bytes: each way, on the wire and kept; the wait for the server ============
 
@@ -175,13 +198,27 @@ run_scraper --dump -v "$BASE/wire/gzip-chunked"
 is "$RC" 0 "a gzipped, chunked body: fetched"
 like "$(cat "$ERR")" "\* On the connection: sent [0-9]+ bytes \(headers only\), received $((HEAD + WIRE)) bytes \($HEAD of headers, $WIRE of body with the chunk sizes of the chunked transfer\)" \
      "the bytes on the wire, as the server sent them ($HEAD + $WIRE)"
-like "$(cat "$ERR")" "\* The body came gzip-compressed: $PLAIN bytes, $DECODED once decoded" \
+like "$(cat "$ERR")" "\* The body: $PLAIN bytes gzip-compressed as sent, $DECODED once decoded" \
      "compressed ($PLAIN) and decoded ($DECODED), as python counts them"
+unlike "$(cat "$ERR")" "Received [0-9]+ bytes of body" "... and no second \"received\" figure for the one body"
 like "$(cat "$ERR")" "< Connection: close
 < \(a blank line: the end of the headers\)
 " "the blank line that ends the headers is shown"
-like "$(cat "$ERR")" "\* Throughput: [0-9.]+ (B|KiB|MiB)/s \($PLAIN bytes of body, compressed, in the [0-9.]+ ms of the whole fetch\)" \
-     "the throughput, and what it counts"
+unlike "$(cat "$ERR")" "Throughput" "no throughput for a tiny body fetched at once: it would measure the clock"
+run_scraper --dump -v "$BASE/slow"
+like "$(cat "$ERR")" "\* Throughput: [0-9.]+ (B|KiB|MiB)/s \(187 bytes of body in the [0-9.]+ ms of the download\)" \
+     "a body that took long: the throughput, and what it counts"
+
+run_scraper --dump -v "$BASE/page2.html"
+is "$(grep -c 'Content-Length: 242' "$ERR")" 1 "Content-Length said once, by the header line"
+run_scraper --dump -v "$BASE/chain/3"
+like "$(cat "$ERR")" "\* On the 4 connections, the 4 requests together: .*; the redirect answers' bodies are not counted" \
+     "a redirect chain on several connections: said so, and the redirects' bodies left out said"
+run_scraper --dump -v "$BASE/gzip-bad"
+like "$(cat "$ERR")" "\* The body: 10 bytes gzip-compressed as sent, 0 once decoded" "a bad gzip body: what came, and what decoding made of it"
+unlike "$(cat "$ERR")" "\(0 of 10 bytes\)" "... not contradicted by the failure's line"
+run_scraper --dump -v "$BASE/wire/ka" "$BASE/wire/ka"
+like "$(story 2)" "\* For this request \(on a re-used connection\): sent" "a re-used connection: the bytes are this request's"
 
 run_scraper --dump -v -d 'twelve bytes' "$BASE/echo"
 like "$(cat "$ERR")" "\* On the connection: sent [0-9]+ bytes \([0-9]+ of headers, 12 of body\)" "a request body's bytes are counted"
@@ -207,7 +244,7 @@ is "$(json_get "$OUT" '[d["local"], d["remote"]]')" \
 is "$(json_get "$OUT" 'sorted(d["hops"][0])')" '["headers", "http_version", "status", "times", "url"]' \
    "JSON hop: url, status, http_version, headers, times"
 is "$(json_get "$OUT" '[d["hops"][0]["http_version"], sorted(d["hops"][0]["times"]), sorted(d["timings"]), sorted(d["timings"]["steps"])]')" \
-   '["HTTP/1.1", ["done", "first_byte", "sent", "server"], ["connect", "dns", "first_byte", "redirect", "steps", "tls", "total"], ["connect", "dns", "download", "reused", "server", "tls"]]' \
+   '["HTTP/1.1", ["done", "first_byte", "sent", "server"], ["connect", "dns", "first_byte", "redirect", "steps", "tls", "total"], ["connect", "dns", "download", "redirects", "reused", "server", "tls"]]' \
    "JSON: the hop's HTTP version and times; timings keep libcurl's and add each step's length"
 
 run_scraper --dump --format jsonl "$BASE/wire/ka" "$BASE/wire/ka"
@@ -257,7 +294,7 @@ t_reload_reuses() {
     wait_status '^HTTP 200 ' || return
     t0=$EPOCHREALTIME
     keys 6
-    wait_screen "^\* TCP connection established with 127\.0\.0\.1 port $PORT \(connection #0; this machine's end" || return
+    wait_screen "^\* TCP connection established with 127\.0\.0\.1 port $PORT \(connection #0; the port this machine's side uses" || return
     pass "$TNAME: the Transfer pane names both ends"
     wait_until 'awk -v a="$t0" -v b="$EPOCHREALTIME" "BEGIN { exit !(b - a >= 1.2) }"' "a second passes" || return
     keys r
@@ -330,7 +367,46 @@ t_legend() {
     quit_clean
 }
 
+# The "Times" line on the screen adds up as in -v: the screen's loop (its
+# drawing, its waits) takes no part in the figures.
+t_times_add_up() {
+    local u gap
+    for u in page2.html chain/3 "story/delay?ms=300"; do
+        TUI_W=400 TUI_H=60 tui_start "$BASE/$u"
+        wait_status '^HTTP 200 ' || return
+        keys 6 G
+        wait_screen '^\* Times' || return
+        gap=$(times_gap <<<"$SCREEN")
+        ok 'between -0.2 0.2 "$gap"' "$TNAME: $u: the steps add up to the total (off by $gap ms)"
+        quit_clean
+    done
+}
+
+# A failed fetch's reason stays in the status line when the Transfer pane
+# is opened; -k is said there too.
+t_failed_status() {
+    tui_start "http://127.0.0.1:$(free_port)/"
+    wait_status "Couldn't connect" || return
+    keys 6
+    wait_screen '^. The fetch failed while connecting' || return
+    wait_status "^the fetch failed: .*Couldn't connect" || return
+    pass "$TNAME: the Transfer pane shown, the reason still in the status line"
+    keys 1
+    wait_status "^the fetch failed: .*Couldn't connect" || return
+    pass "$TNAME: ... and on another pane"
+    quit_clean
+}
+
+t_insecure_status() {
+    tui_start -- -k "$TLS_BASE/wire/close"
+    wait_status '^HTTP 200 .*certificate not checked \(-k\)' || return
+    pass "$TNAME: -k is said in the status line"
+    quit_clean
+}
+
+scenario "a failed fetch's reason stays" t_failed_status
 scenario "a reload re-uses the connection" t_reload_reuses
+scenario "the times add up on the screen" t_times_add_up
 scenario "the legend" t_legend
 
 # ... in fewer words on a narrow screen, whole.
@@ -344,9 +420,31 @@ t_legend_narrow() {
 }
 
 scenario "the legend, narrow" t_legend_narrow
+
+# A story line wider than the pane: cut with a mark, or (w) wrapped at word
+# boundaries with its further rows indented by two spaces; at 130 columns
+# there is no detail area to show the selected line whole.
+t_long_lines() {
+    local rows joined
+    TUI_W=130 TUI_H=40 tui_start "$BASE/chain/2"
+    wait_status '^HTTP 200 ' || return
+    keys 6 G
+    wait_screen '^\* Times of the last request' || return
+    screen_ok 'grep -q "^\* Times of the last request.*…$" <<<"$SCREEN"' "a cut line ends with the mark …"
+    keys w
+    wait_status 'wrapped' || return
+    rows=$(awk '/^\* Times of the last/ { on = 1; print; next } on && /^  [^ ]/ { print; next } { on = 0 }' <<<"$SCREEN")
+    screen_ok '[ "$(wc -l <<<"$rows")" -ge 2 ]' "w: the Times line takes more than one row"
+    joined=$(sed 's/^  //; s/ *$//' <<<"$rows" | paste -sd' ')
+    like "$joined" "^\* Times of the last request \(the 2 redirects before it took [0-9.]+ ms\): no DNS \(an IP address\), TCP connect [0-9.]+ ms, request sent → first byte \(the server\) [0-9.]+ ms, download [0-9.]+ ms(, other [0-9.]+ ms \(work between the steps\))?; total [0-9.]+ ms$" \
+         "$TNAME: its further rows are indented by two spaces, and its words are whole"
+    quit_clean
+}
+scenario "long story lines" t_long_lines
 scenario "the wait for a slow first byte, live" t_waiting_live
 if [ -n "$TLS_BASE" ]; then
     scenario "-k in the warning colour" t_insecure_colour
+    scenario "-k in the status line" t_insecure_status
 else
     skip "the screen's TLS: $TLS_WHY"
 fi
