@@ -6109,30 +6109,34 @@ story_line(struct transfer *t, char prefix, const char *s, size_t n)
 }
 
 static void
-story_step(struct transfer *t, const char *fmt, ...)
+story_vline(struct transfer *t, char prefix, const char *fmt, va_list ap)
 {
 	struct buf b = {0};
+
+	buf_vaddf(&b, fmt, ap);
+	story_line(t, prefix, b.data ? b.data : "", b.len);
+	buf_free(&b);
+}
+
+static void
+story_step(struct transfer *t, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	story_vline(t, '*', fmt, ap);
 	va_end(ap);
-	story_line(t, '*', b.data ? b.data : "", b.len);
-	buf_free(&b);
 }
 
 /* A step the reader must not miss ("!": the warning colour on the screen). */
 static void
 story_warn(struct transfer *t, const char *fmt, ...)
 {
-	struct buf b = {0};
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	story_vline(t, '!', fmt, ap);
 	va_end(ap);
-	story_line(t, '!', b.data ? b.data : "", b.len);
-	buf_free(&b);
 }
 
 /* A word of the story a newcomer may not know, explained where it first

@@ -262,6 +262,13 @@ start_server() {
     export PORT BASE SERVER_LOG
 }
 
+# server_request METHOD PATH: the lines the server logged of the last METHOD
+# request for PATH (the request line, then its headers).
+server_request() {
+    awk -v want="$1 $2" '$0 == want { got = ""; on = 1 } on { got = got $0 "\n" }
+                         on && $0 == "" { on = 0 } END { printf "%s", got }' "$SERVER_LOG"
+}
+
 _server_bail() {
     echo "Bail out! test server did not start: $(head -c 500 "$SCRATCH/server.err")"
     exit 255

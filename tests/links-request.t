@@ -16,11 +16,7 @@ require_scraper
 SCENARIO_ONLY=${TUI_ONLY:-.}
 start_server
 
-# request METHOD PATH: the lines the server logged of the last such request.
-request() {
-    awk -v want="$1 $2" '$0 == want { got = ""; on = 1 } on { got = got $0 "\n" }
-                         on && $0 == "" { on = 0 } END { printf "%s", got }' "$SERVER_LOG"
-}
+request() { server_request "$@"; }
 
 # given HOST: the screen opened with credentials, a kept header and a POST
 # body on a page whose one link goes to HOST's /echo-page.

@@ -12,11 +12,8 @@ require_scraper
 SCENARIO_ONLY=${TUI_ONLY:-.}
 start_server
 
-# request PATH: the lines the server logged of the last request for PATH.
-request() {
-    awk -v want="GET $1" '$0 == want { got = ""; on = 1 } on { got = got $0 "\n" }
-                          on && $0 == "" { on = 0 } END { printf "%s", got }' "$SERVER_LOG"
-}
+# request PATH: the lines the server logged of the last GET of PATH.
+request() { server_request GET "$1"; }
 
 t_request_options() {
     tui_start -- -H "X-Screen: yes" -b "given=1" -c "$SCRATCH/jar.txt" "$BASE/cookie/set"
