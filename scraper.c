@@ -7338,7 +7338,7 @@ story_protocol(struct transfer *t)
 			   : v == CURL_HTTP_VERSION_3 ? "HTTP/3" : NULL;
 
 	if (t->result == CURLE_PEER_FAILED_VERIFICATION)
-		story_warn(t, "The server's certificate was refused (OpenSSL's verify result %ld), "
+		story_warn(t, "The server's certificate was refused (OpenSSL's code %ld), "
 			   "so no request was sent: --cacert FILE trusts a certificate (or its "
 			   "signer); -k fetches without checking, and then the server is not known "
 			   "to be who it says", t->verify_result);
@@ -7389,10 +7389,15 @@ story_status(struct transfer *t)
 	if (words)
 		story_warn(t, "HTTP status %ld: %s; the page shown is the server's own error page",
 			   t->status, words);
-	else if (t->status == 304)
+	else if (t->status == 304 && (span_find(t->story.data, t->story.len, "\n> If-Modified-Since:") ||
+				      span_find(t->story.data, t->story.len, "\n> If-None-Match:")))
 		story_step(t, "HTTP status 304 (Not Modified): the page has not changed since the "
 			   "copy the request named (If-Modified-Since or If-None-Match), so the "
 			   "server sends no body");
+	else if (t->status == 304)
+		story_step(t, "HTTP status 304 (Not Modified), with no body: the answer to a request "
+			   "that names a copy it has (If-Modified-Since, If-None-Match), which "
+			   "this one did not");
 }
 
 /* The closing lines of the story: what the info getters know at the end. */
@@ -8988,21 +8993,30 @@ json_hops(struct buf *o, const struct transfer *t)
 /* libcurl's times from the start, then each step's own length. */
 /* Each step's own length, the last request's, on the clock of the
  * story's "Times" line (so the two agree): redirects (the hops before
- * it), dns, connect, tls, server (request sent to first byte), download;
- * null for a step not reached or not taken. */
+ * it), dns, connect, tls, server (request sent to first byte), download,
+ * other (between the steps) and total; null for a step not reached or
+ * not taken. redirects, the steps and other add up to total. */
 static void
 json_steps(struct buf *o, const struct transfer *t, int reused)
 {
 	int fresh = !reused && t->h_tried > 0, lookup = fresh && !t->via_proxy && !t->h_literal;
+	double from[] = {t->ms_hop, t->h_tried, t->h_conn, t->ms_sent, t->ms_first};
+	double to[] = {lookup ? t->h_tried : 0, fresh ? t->h_conn : 0,
+		       fresh && transfer_is_tls(t) && t->h_conn > 0 ? t->h_tls : 0,
+		       t->ms_sent > 0 ? t->ms_first : 0, t->ms_first > 0 ? t->ms_end : 0};
+	static const char *const name[] = {"dns", "connect", "tls", "server", "download"};
+	double other = t->ms_end - t->ms_hop;
+	size_t i;
 
 	buf_adds(o, ",\"steps\":{\"reused\":");
 	buf_adds(o, reused ? "true" : "false");
 	json_step(o, "redirects", 0, t->ms_hop);
-	json_step(o, "dns", t->ms_hop, lookup ? t->h_tried : 0);
-	json_step(o, "connect", t->h_tried, fresh ? t->h_conn : 0);
-	json_step(o, "tls", t->h_conn, fresh && transfer_is_tls(t) && t->h_conn > 0 ? t->h_tls : 0);
-	json_step(o, "server", t->ms_sent, t->ms_sent > 0 ? t->ms_first : 0);
-	json_step(o, "download", t->ms_first, t->ms_first > 0 ? t->ms_end : 0);
+	for (i = 0; i < sizeof name / sizeof name[0]; i++) {
+		json_step(o, name[i], from[i], to[i]);
+		other -= to[i] > from[i] ? to[i] - from[i] : 0;
+	}
+	json_step(o, "other", t->ms_end - other, t->ms_end);
+	json_step(o, "total", 0, t->ms_end);
 	buf_adds(o, "}");
 }
 

@@ -111,7 +111,7 @@ run_scraper --dump -v "$BASE/page2.html"
 unlike "$(cat "$ERR")" "^!|
 !|HTTP status" "a 200: no warning, no status line of its own"
 run_scraper --dump -v "$BASE/story/304"
-like "$(cat "$ERR")" "\* HTTP status 304 \(Not Modified\): .*so the server sends no body" "a 304 says why it has no body"
+like "$(cat "$ERR")" "\* HTTP status 304 \(Not Modified\).*no body" "a 304 says why it has no body"
 
 # ==== 3. a proxy is named as the proxy ==========================================
 
@@ -218,5 +218,17 @@ ok 'near "$JSON_CONNECT" "$CONNECT"' "... and so is its connect step ($JSON_CONN
 is "$(json_get "$OUT" 'd["timings"]["steps"]["dns"]')" null "an IP address: no dns step"
 ok '[ "$(json_get "$OUT" "d[\"timings\"][\"steps\"][\"redirects\"] > 0")" = true ]' \
    "the redirects before the last request have their own time"
+
+JSON_SUM=$(json_get "$OUT" 'round(sum(v for k, v in d["timings"]["steps"].items() if k not in ("reused", "total") and v) - d["timings"]["steps"]["total"], 2)')
+ok 'near "$JSON_SUM" 0' "the JSON's redirects, steps and other add up to its total (off by $JSON_SUM)"
+
+# ==== a 304 says why it has no body, true to the request ====================
+
+run_scraper --dump -v "$BASE/story/304"
+like "$(grep '304 (Not Modified)' "$ERR")" "which this one did not" \
+     "a 304 to a request that named no copy says so"
+run_scraper --dump -v -H 'If-None-Match: "v1"' "$BASE/story/304"
+like "$(grep '304 (Not Modified)' "$ERR")" "has not changed since the copy the request named" \
+     "a 304 to a conditional request: the copy it named"
 
 done_testing

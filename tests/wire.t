@@ -134,7 +134,7 @@ tls_tests() {
     run_scraper --dump -v "$TLS_BASE/wire/close"
     is "$RC" 2 "verification on: refused"
     like "$(cat "$ERR")" "
-! The server's certificate was refused \(OpenSSL's verify result 18\), so no request was sent: --cacert FILE" \
+! The server's certificate was refused \(OpenSSL's code 18\), so no request was sent: --cacert FILE" \
          "a refused certificate: the verify result, what was not done, and what would help"
     like "$(tail -2 "$ERR" | head -1)" "^! The fetch failed during the TLS handshake: SSL certificate problem: self-signed certificate" \
          "... before where it stopped and why"
@@ -244,7 +244,7 @@ is "$(json_get "$OUT" '[d["local"], d["remote"]]')" \
 is "$(json_get "$OUT" 'sorted(d["hops"][0])')" '["headers", "http_version", "status", "times", "url"]' \
    "JSON hop: url, status, http_version, headers, times"
 is "$(json_get "$OUT" '[d["hops"][0]["http_version"], sorted(d["hops"][0]["times"]), sorted(d["timings"]), sorted(d["timings"]["steps"])]')" \
-   '["HTTP/1.1", ["done", "first_byte", "sent", "server"], ["connect", "dns", "first_byte", "redirect", "steps", "tls", "total"], ["connect", "dns", "download", "redirects", "reused", "server", "tls"]]' \
+   '["HTTP/1.1", ["done", "first_byte", "sent", "server"], ["connect", "dns", "first_byte", "redirect", "steps", "tls", "total"], ["connect", "dns", "download", "other", "redirects", "reused", "server", "tls", "total"]]' \
    "JSON: the hop's HTTP version and times; timings keep libcurl's and add each step's length"
 
 run_scraper --dump --format jsonl "$BASE/wire/ka" "$BASE/wire/ka"
