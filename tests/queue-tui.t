@@ -101,6 +101,7 @@ t_check() {
     wait_status 'checking 12 links' 5 "c checks every row shown" || return
     wait_screen '^404 +/q/gone ' 5 "a 404 in the status column (NO_COLOR: the words)" || return
     wait_screen '^skipped +mailto:' || return
+    wait_gone '^… ' 15 || return # every answer in (HEAD refused asks again with GET)
     screen_ok 'grep -Eq "^200 +/q/ok " <<<"$SCREEN"' "200 for a page that is there"
     screen_ok 'grep -Eq "^200 +/q/nohead " <<<"$SCREEN"' "HEAD refused: GET says 200"
     screen_ok 'grep -Eq "^301→200 +/q/moved " <<<"$SCREEN"' "a redirect: 3xx→final"
