@@ -4353,6 +4353,10 @@ tree_parse(struct page *p, htmlParserCtxtPtr ctxt, int facts)
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
 				 HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+	/* the tree builder stops the whole parse past 256 levels of nesting
+	 * (the records' SAX pass builds no nodes, so has no such limit); the
+	 * HTML options have no name for XML's HUGE, which allows 2048 */
+	ctxt->options |= XML_PARSE_HUGE;
 	ctxt->charset = XML_CHAR_ENCODING_UTF8; /* as page_parse_as() says why */
 	ctxt->dictNames = 1; /* names, and short text, kept once in the dictionary */
 	ctxt->_private = &ts; /* the application's field */
@@ -4361,7 +4365,7 @@ tree_parse(struct page *p, htmlParserCtxtPtr ctxt, int facts)
 	xmlSetStructuredErrorFunc(&st, xml_error_seen);
 	htmlParseDocument(ctxt);
 	xmlSetStructuredErrorFunc(NULL, xml_quiet);
-	p->tree_cut = page_guard_stopped(&seen) || st.stopped;
+	p->tree_cut = page_guard_stopped(&seen) || st.stopped || ctxt->disableSAX;
 	if (facts)
 		tree_facts(p, &ts);
 	doc = ctxt->myDoc;
@@ -9830,6 +9834,20 @@ queue_wait(const struct transfer *t, const struct qitem *it)
 	return (double)(1 << (it->tries > 0 ? it->tries - 1 : 0));
 }
 
+/* A 429 or 503 worth waiting for: not when the server asks for more than
+ * a minute (a day, a date in 2099): then that status is the answer, and
+ * the run does not wait minutes on it. */
+static int
+queue_busy_retry(const struct transfer *t, const struct qitem *it)
+{
+	curl_off_t after = 0;
+
+	if ((t->status != 429 && t->status != 503) || it->tries >= QUEUE_TRIES)
+		return 0;
+	curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &after);
+	return after <= 60;
+}
+
 /* it tries again in wait seconds; slow: its host said it is busy, so
  * fewer of its transfers run, none before then. */
 static void
@@ -9936,7 +9954,7 @@ queue_saved(struct queue *q, struct qitem *it, const struct transfer *t)
 	int resumable = (t->ranges || s == 206) && !t->encoding[0];
 
 	net_error(t, &err);
-	if ((s == 429 || s == 503) && it->tries < QUEUE_TRIES) {
+	if (queue_busy_retry(t, it)) {
 		if (queue_keep(it, it->have) == 0)
 			queue_retry(q, it, queue_wait(t, it), 1);
 	} else if (queue_broken(t) && it->tries < QUEUE_TRIES) {
@@ -10029,10 +10047,15 @@ queue_checked(struct queue *q, struct qitem *it, struct transfer *t)
 		queue_retry(q, it, 0, 0);
 		return;
 	}
-	if ((s == 429 || s == 503) && it->tries < QUEUE_TRIES) {
+	if (queue_busy_retry(t, it)) {
 		queue_retry(q, it, queue_wait(t, it), 1);
 		return;
 	}
+	/* a status in hand is no answer when the transfer failed after it (a
+	 * redirect loop, a redirect to file:), unless it is our own stop of a
+	 * body the check does not read */
+	if (t->result != CURLE_OK && t->result != CURLE_WRITE_ERROR)
+		s = 0;
 	it->status = s;
 	it->first_status = t->nhops ? t->hops[0].status : s;
 	if (t->redirects > 0 && t->final_url)
@@ -16653,6 +16676,9 @@ dump_queries(struct dump *d, const struct options *o, const char *error, int *rc
 		query_rows_free(&rows[i]);
 	free(rows);
 	buf_free(&out);
+	if (d->p->tree_cut)
+		print_err(d->t->url, "the page's tree was cut short (nested too deep, or a guard "
+			  "stopped its parse): matches past that point are missing");
 	if (cut && !got_signal) { /* a signal says so itself */
 		print_err(d->t->url, "the query ran out of time (--timeout): its rows so far");
 		if (*rc == EXIT_OK || *rc == EXIT_HTTP)

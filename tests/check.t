@@ -53,6 +53,25 @@ run_scraper --dump --fields url,status "$BASE/q/links"
 is "$RC" 0 "without --check: exit 0"
 is "$(head -1 "$OUT")" "$BASE/q/ok	" "... and the status column is empty"
 
+# ==== a redirect that goes wrong is broken, though it gave a status ==========
+
+printf '<a href="/loop">loop</a> <a href="/chain/12">twelve</a> <a href="/redirect-file">file</a>
+<a href="/chain/3">three</a>' >"$SCRATCH/redirects.html"
+run_scraper --dump --check --fields url,status --base "$BASE/" "$SCRATCH/redirects.html"
+is "$RC" 5 "redirects that go wrong: exit 5"
+is "$(cut -f2 "$OUT" | tr '\n' '|')" "redirect loop|redirect loop|not http(s)|302→200 $BASE/chain-end/dir/final.html|" \
+   "a loop, too many redirects and a redirect to file: are said in words; a good chain is 3xx→final"
+like "$(cat "$ERR")" "3 of 4 links broken" "... and counted as broken"
+
+# ==== a server that asks to come back tomorrow: its 429 is the answer ========
+
+printf '<a href="/q/busy-day">busy</a> <a href="/q/ok">ok</a>' >"$SCRATCH/busy.html"
+run_scraper -t 20 --dump --check --fields url,status --base "$BASE/" "$SCRATCH/busy.html"
+is "$RC" 5 "Retry-After: 86400: exit 5"
+is "$(cut -f2 "$OUT" | tr '\n' ' ')" "429 200 " "... its 429 is the status, not waited for"
+ok 'awk -v e="$ELAPSED" -v k="${TIME_SCALE:-1}" "BEGIN { exit !(e < 10 * k) }"' \
+   "... within seconds, not a day or minutes of retries (${ELAPSED} s)"
+
 # ==== politeness ==============================================================
 
 : >"$SERVER_LOG"

@@ -213,4 +213,11 @@ run_scraper -t 30 --dump -q '//div[@class="s3"]//a/@href' "$SCRATCH/wide.html"
 quiet_ok "the wide page, an ordinary query"
 is "$(lines "$OUT")" 4286 "the wide page: every match"
 
+
+# ---- a deeply nested page: the tree has what the records have ---------------
+run_scraper --dump -q 'a::attr(href)' "$BASE/fault/deep"
+is "$RC" 0 "a page nested 300 levels deep: exit 0"
+is "$(tr '\n' ' ' <"$OUT")" "$(run_scraper --dump --fields raw "$BASE/fault/deep"; tr '\n' ' ' <"$OUT")" \
+   "... the query finds every link the records list, those after the nesting too"
+
 done_testing

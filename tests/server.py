@@ -1381,6 +1381,7 @@ Handler.dispatch = _dispatch_curl
 #                    refused port, mailto:
 # /q/polite-page?n=N N links to /q/polite/I, which answers 429 (Retry-After:
 #                    1) while 2 requests are in flight, else 200 after 0.2 s
+# /q/busy-day        429 with Retry-After: 86400, always
 # /q/slow?n=BYTES    a download at 20 KB/s, to watch
 # /q/slow-page?n=BYTES&c=C  C links to such downloads
 # /q/norange-page?k=K  a link to /q/norange.bin, broken halfway the first time
@@ -1475,6 +1476,9 @@ def _queue_simple(self, req, p):
                       extra=["Retry-After: 1"])
         else:
             self.send(200, "OK", b"PNG busy", ctype="image/png")
+    elif p == "/q/busy-day":
+        self.send(429, "Too Many Requests", b"come back tomorrow\n", ctype="text/plain",
+                  extra=["Retry-After: 86400"])
     elif p == "/q/cd":
         self.send(200, "OK", b"JPEG", ctype="image/jpeg",
                   extra=['Content-Disposition: attachment; filename="photo.jpg"'])
