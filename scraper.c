@@ -9755,6 +9755,18 @@ queue_add(struct queue *q, const char *url, int want_ids)
 	return q->n++;
 }
 
+/* The items over (done, failed, skipped), in any order: first counts
+ * only those before the first one still queued or running. */
+static size_t
+queue_over(const struct queue *q)
+{
+	size_t i, n = q->first;
+
+	for (i = q->first; i < q->n; i++)
+		n += q->it[i].state > Q_ACTIVE;
+	return n;
+}
+
 /* A free temp-file slot for a download, or -1: it waits for one. */
 static int
 queue_slot(void)
@@ -12077,7 +12089,7 @@ tab_label(const struct app *a, int p, int form, char *out, size_t outsz)
 	else if (p < K_COUNT)
 		snprintf(count, sizeof count, " %zu", a->doc ? pane_count(a, p) : 0);
 	else if (p == P_DOWNLOADS && a->queue.n) /* over, of all */
-		snprintf(count, sizeof count, " %zu/%zu", a->queue.first, a->queue.n);
+		snprintf(count, sizeof count, " %zu/%zu", queue_over(&a->queue), a->queue.n);
 	else if (p == P_QUERY && a->query.rows && a->ui.filter.on && p == a->ui.pane)
 		snprintf(count, sizeof count, " %zu/%zu%s", a->ui.filter.nrows,
 			 a->query.rows->nrows, a->query.rows->cut ? "+" : "");

@@ -32,9 +32,10 @@ t_progress() {
     wait_screen '^0 done, 4 active, 4 queued, 0 failed, 0 skipped · [0-9.]+ KiB/s' 5 \
         "the total line: 4 at once to one host (--per-host 4)" || return
     screen_ok 'grep -Eq " Downloads 0/8( |$)" <<<"$SCREEN"' "the tab says how many are over"
-    keys j Escape
+    keys j j Escape
     wait_screen '^skipped .* slow — cancelled' 5 "Esc cancels the selected item" || return
     wait_screen ', 1 skipped ·' || return
+    wait_screen ' Downloads 1/8( |$)' 5 "the tab counts an item over though one before it runs" || return
     keys X
     wait_screen '^0 done, 0 active, 0 queued, 0 failed, 8 skipped' 5 "X cancels all" || return
     wait_status '7 downloads cancelled' || return
