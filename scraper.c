@@ -11312,7 +11312,7 @@ rows_marked(struct app *a, int pane, size_t *n)
 /* What an action on one URL at a time applies to (a download): the marked
  * rows of the pane, else its selected row. Element indices, the caller's
  * to free; NULL, *n 0 when there is none. */
-static __attribute__((unused)) size_t * /* the download queue's */
+static size_t *
 rows_marked_else_selected(struct app *a, int pane, size_t *n)
 {
 	size_t *out = rows_marked(a, pane, n), total, sel;

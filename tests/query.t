@@ -220,4 +220,10 @@ is "$RC" 0 "a page nested 300 levels deep: exit 0"
 is "$(tr '\n' ' ' <"$OUT")" "$(run_scraper --dump --fields raw "$BASE/fault/deep"; tr '\n' ' ' <"$OUT")" \
    "... the query finds every link the records list, those after the nesting too"
 
+
+# ---- --check and --download act on the records, not on a query's rows --------
+run_scraper --dump --check -q a "$BASE/"
+is "$RC" 1 "--check with --query: a usage error"
+like "$(cat "$ERR")" "not with --query" "... said in one line"
+
 done_testing
