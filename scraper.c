@@ -4249,6 +4249,18 @@ struct query_field {
 	xmlXPathCompExprPtr comp;   /* FK_SELECT's, relative to the row's node */
 };
 
+/* What --dump's rows of an expression can see of the tree, so that the
+ * rest need not be built: a tree is about 11 times its page, most of it
+ * text and attributes a selector such as `a::attr(href)` never reads. A
+ * translated CSS selector sees element names, the attributes it names, and
+ * text only through ::text and :empty; a typed XPath may see anything. */
+struct tree_needs {
+	int text;                   /* text nodes (then comments too, which part them) */
+	int attrs;                  /* every attribute */
+	struct buf names;           /* else those named, " href class " */
+	int rows_are_attrs;         /* every group of the selector ends in ::attr() */
+};
+
 struct query {
 	char *xpath;                /* the selector, as XPath */
 	xmlXPathCompExprPtr comp;
@@ -4256,6 +4268,7 @@ struct query {
 	struct query_field *f;
 	size_t nf;
 	int cells_only;             /* rows without paths, URLs and nodes (--dump) */
+	struct tree_needs needs;    /* of those rows */
 };
 
 struct query_error {
@@ -4291,12 +4304,142 @@ xml_take(xmlChar *s)
 	return c;
 }
 
+/* Notes that the attribute name is read (names are in lower case: the
+ * parser's are). */
+static void
+needs_attr(struct tree_needs *n, const char *name)
+{
+	size_t i;
+
+	if (strpbrk(name, " \t\n\f\r") || strlen(name) > 256) {
+		n->attrs = 1; /* no attribute of the parser's is so named: keep all */
+		return;
+	}
+	if (!n->names.len)
+		buf_addc(&n->names, ' ');
+	for (i = 0; name[i]; i++)
+		buf_addc(&n->names, (char)tolower((unsigned char)name[i]));
+	buf_addc(&n->names, ' ');
+}
+
+static int
+needs_has_attr(const struct tree_needs *n, const char *name)
+{
+	char key[260];
+	size_t len = strlen(name);
+
+	if (n->attrs || len > 256)
+		return 1;
+	if (!n->names.len)
+		return 0;
+	key[0] = ' ';
+	memcpy(key + 1, name, len);
+	key[len + 1] = ' ';
+	key[len + 2] = '\0';
+	return strstr(n->names.data, key) != NULL;
+}
+
+static void
+needs_merge(struct tree_needs *to, const struct tree_needs *from)
+{
+	to->text |= from->text;
+	to->attrs |= from->attrs;
+	if (from->names.len && to->names.len) /* both start and end with a space */
+		buf_add(&to->names, from->names.data + 1, from->names.len - 1);
+	else if (from->names.len)
+		buf_add(&to->names, from->names.data, from->names.len);
+}
+
 /* What the tree's parse saw on its way: the first <title> and the first
- * <base href>, which the SAX pass would have told (see tree_facts()). */
+ * <base href>, which the SAX pass would have told (see tree_facts()); and
+ * libxml2's own handlers, which build the tree, for what needs keeps. */
 struct tree_seen {
-	startElementSAXFunc start;  /* libxml2's own: it builds the tree */
+	const struct tree_needs *needs; /* NULL: the whole tree */
+	startElementSAXFunc start;
+	charactersSAXFunc characters;
+	cdataBlockSAXFunc cdata;
+	commentSAXFunc comment;
+	processingInstructionSAXFunc pi;
 	xmlNodePtr title, base;
+	const xmlChar **kept;       /* the attributes passed on */
+	size_t kept_cap;
 };
+
+/* The attributes of an element the tree keeps: those the expressions
+ * read, and all of a <base> (the page's base URL is read from it). */
+static const xmlChar **
+tree_kept_atts(struct tree_seen *ts, const xmlChar *name, const xmlChar **atts)
+{
+	size_t i, n = 0;
+
+	if (!ts->needs || ts->needs->attrs || !atts || !strcmp((const char *)name, "base"))
+		return atts;
+	for (i = 0; atts[i]; i += 2) {
+		if (!needs_has_attr(ts->needs, (const char *)atts[i]))
+			continue;
+		if (n + 3 > ts->kept_cap) {
+			ts->kept_cap = ts->kept_cap ? ts->kept_cap * 2 : 16;
+			ts->kept = xrealloc(ts->kept, ts->kept_cap * sizeof *ts->kept);
+		}
+		ts->kept[n++] = atts[i];
+		ts->kept[n++] = atts[i + 1];
+	}
+	if (!n)
+		return NULL;
+	ts->kept[n] = NULL;
+	return ts->kept;
+}
+
+/* Whether text here goes into the tree: when the expressions read text,
+ * and in the first <title> (the page's title is read from it). */
+static int
+tree_keeps_text(void *ctx)
+{
+	htmlParserCtxtPtr ctxt = ctx;
+	const struct tree_seen *ts = ctxt->_private;
+	const xmlNode *n;
+
+	if (!ts->needs || ts->needs->text)
+		return 1;
+	for (n = ctxt->node; n && ts->title; n = n->parent)
+		if (n == ts->title)
+			return 1;
+	return 0;
+}
+
+static void
+tree_characters(void *ctx, const xmlChar *s, int len)
+{
+	if (tree_keeps_text(ctx))
+		((struct tree_seen *)((htmlParserCtxtPtr)ctx)->_private)->characters(ctx, s, len);
+}
+
+static void
+tree_cdata(void *ctx, const xmlChar *s, int len)
+{
+	if (tree_keeps_text(ctx))
+		((struct tree_seen *)((htmlParserCtxtPtr)ctx)->_private)->cdata(ctx, s, len);
+}
+
+/* Comments and processing instructions go with the text: a comment dropped
+ * between two texts would make them one text node. */
+static void
+tree_comment(void *ctx, const xmlChar *value)
+{
+	const struct tree_seen *ts = ((htmlParserCtxtPtr)ctx)->_private;
+
+	if (ts->needs->text)
+		ts->comment(ctx, value);
+}
+
+static void
+tree_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	const struct tree_seen *ts = ((htmlParserCtxtPtr)ctx)->_private;
+
+	if (ts->needs->text)
+		ts->pi(ctx, target, data);
+}
 
 static void
 tree_start(void *ctx, const xmlChar *name, const xmlChar **atts)
@@ -4305,7 +4448,7 @@ tree_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	struct tree_seen *ts = ctxt->_private;
 	size_t i;
 
-	ts->start(ctx, name, atts);
+	ts->start(ctx, name, tree_kept_atts(ts, name, atts));
 	if (!ts->title && name[0] == 't' && !strcmp((const char *)name, "title"))
 		ts->title = ctxt->node;
 	if (ts->base || name[0] != 'b' || strcmp((const char *)name, "base"))
@@ -4338,15 +4481,44 @@ tree_facts(struct page *p, const struct tree_seen *ts)
 	buf_free(&b);
 }
 
+/* Puts the filters of needs (NULL: none) between the parser and
+ * libxml2's tree builder. */
+static void
+tree_filter(htmlParserCtxtPtr ctxt, struct tree_seen *ts, const struct tree_needs *needs)
+{
+	xmlSAXHandlerPtr sax = ctxt->sax; /* the context's own copy */
+
+	memset(ts, 0, sizeof *ts);
+	ts->start = sax->startElement;
+	sax->startElement = tree_start;
+	ctxt->_private = ts; /* the application's field */
+	if (!needs || (needs->text && needs->attrs))
+		return;
+	ts->needs = needs;
+	ts->characters = sax->characters;
+	ts->cdata = sax->cdataBlock;
+	ts->comment = sax->comment;
+	ts->pi = sax->processingInstruction;
+	if (ts->characters)
+		sax->characters = tree_characters;
+	if (ts->cdata)
+		sax->cdataBlock = tree_cdata;
+	if (ts->comment)
+		sax->comment = tree_comment;
+	if (ts->pi)
+		sax->processingInstruction = tree_pi;
+}
+
 /* The tree parse, with the guards of the SAX pass (an error flood, stray
  * end tags: see xml_error_seen()); frees ctxt. facts: set the page's
- * title and base (it has no records that did). */
+ * title and base (it has no records that did). needs: what of the tree
+ * to build (NULL: all of it). */
 static xmlDocPtr
-tree_parse(struct page *p, htmlParserCtxtPtr ctxt, int facts)
+tree_parse(struct page *p, htmlParserCtxtPtr ctxt, int facts, const struct tree_needs *needs)
 {
 	struct page seen;
 	struct parse_state st = {.page = &seen, .anchor = -1, .ctxt = ctxt};
-	struct tree_seen ts = {ctxt->sax->startElement, NULL, NULL};
+	struct tree_seen ts;
 	xmlDocPtr doc;
 
 	memset(&seen, 0, sizeof seen);
@@ -4359,8 +4531,7 @@ tree_parse(struct page *p, htmlParserCtxtPtr ctxt, int facts)
 	ctxt->options |= XML_PARSE_HUGE;
 	ctxt->charset = XML_CHAR_ENCODING_UTF8; /* as page_parse_as() says why */
 	ctxt->dictNames = 1; /* names, and short text, kept once in the dictionary */
-	ctxt->_private = &ts; /* the application's field */
-	ctxt->sax->startElement = tree_start;
+	tree_filter(ctxt, &ts, needs);
 	xmlSetGenericErrorFunc(NULL, xml_silent);
 	xmlSetStructuredErrorFunc(&st, xml_error_seen);
 	htmlParseDocument(ctxt);
@@ -4371,6 +4542,7 @@ tree_parse(struct page *p, htmlParserCtxtPtr ctxt, int facts)
 	doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
 	htmlFreeParserCtxt(ctxt);
+	free(ts.kept);
 	return doc;
 }
 
@@ -4388,7 +4560,7 @@ page_tree(struct page *p)
 		s = "", n = 0;
 	if (n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
 		s += 3, n -= 3;
-	p->tree = tree_parse(p, ctxt_from_memory(s, n, NULL), 0);
+	p->tree = tree_parse(p, ctxt_from_memory(s, n, NULL), 0, NULL);
 	return p->tree;
 }
 
@@ -4591,6 +4763,8 @@ struct css {
 	size_t i, end;              /* the next byte, and the selector's end */
 	struct query_error *err;
 	int failed;
+	struct tree_needs *needs;   /* what the XPath made looks at */
+	int ends_in_attr;           /* the selector ended in ::attr() */
 };
 
 /* One compound selector: its name test and its conditions, in XPath. */
@@ -4863,6 +5037,7 @@ css_attrib(struct css *c, struct css_step *st)
 	}
 	c->i++;
 	attrib_cond(st, name.data, op, v.data ? v.data : "");
+	needs_attr(c->needs, name.data);
 	rc = 0;
 out:
 	buf_free(&name);
@@ -5042,6 +5217,7 @@ css_pseudo(struct css *c, struct css_step *st, int negated)
 				goto out;
 			}
 			step_cond(st, css_plain[k][1], st->name.data);
+			c->needs->text |= strstr(css_plain[k][1], "string-length") != NULL;
 			rc = 0;
 			goto out;
 		}
@@ -5129,6 +5305,7 @@ css_compound(struct css *c, struct css_step *st, int negated)
 				v = pad;
 			}
 			xpath_literal(&lit, v.data);
+			needs_attr(c->needs, ch == '#' ? "id" : "class");
 			if (ch == '#')
 				step_cond(st, "@id = %s", lit.data);
 			else
@@ -5143,6 +5320,35 @@ css_compound(struct css *c, struct css_step *st, int negated)
 	if (!any && c->i == start)
 		return css_fail(c, start, "a selector is expected");
 	return 0;
+}
+
+/* ::attr(name) at c->i (past "attr"); 0, or -1 with the error set. */
+static int
+css_attr_element(struct css *c, struct buf *out)
+{
+	struct buf name = {0};
+	int rc = -1;
+
+	c->i++;
+	css_blank(c);
+	if (css_ident(c, &name, 1) < 0)
+		goto out;
+	css_blank(c);
+	if (!css_at(c, ')')) {
+		css_fail(c, c->i, "a ) is expected");
+		goto out;
+	}
+	c->i++;
+	if (out->len > 3 && !strcmp(out->data + out->len - 3, "//*"))
+		out->len -= 2;
+	buf_addc(out, '/');
+	attr_ref(out, name.data);
+	needs_attr(c->needs, name.data);
+	c->ends_in_attr = 1;
+	rc = 0;
+out:
+	buf_free(&name);
+	return rc;
 }
 
 /* ::text or ::attr(name) at c->i (past the "::"), applied to the XPath
@@ -5164,23 +5370,10 @@ css_pseudo_element(struct css *c, struct buf *out)
 			out->len--, buf_adds(out, "text()");
 		else
 			buf_adds(out, "/text()");
+		c->needs->text = 1;
 		rc = 0;
 	} else if (!strcmp(name.data, "attr") && css_at(c, '(')) {
-		c->i++;
-		css_blank(c);
-		if (css_ident(c, &name, 1) < 0)
-			goto out;
-		css_blank(c);
-		if (!css_at(c, ')')) {
-			css_fail(c, c->i, "a ) is expected");
-			goto out;
-		}
-		c->i++;
-		if (out->len > 3 && !strcmp(out->data + out->len - 3, "//*"))
-			out->len -= 2;
-		buf_addc(out, '/');
-		attr_ref(out, name.data);
-		rc = 0;
+		rc = css_attr_element(c, out);
 	} else {
 		css_fail(c, start, "::text or ::attr(name) is expected");
 	}
@@ -5249,11 +5442,14 @@ css_selector(struct css *c, struct buf *out)
 
 /* CSS s[a..b) as XPath, malloc'd; NULL with err set at the byte at fault. */
 static char *
-css_to_xpath(const char *s, size_t a, size_t b, struct query_error *err)
+css_to_xpath(const char *s, size_t a, size_t b, struct tree_needs *needs,
+	     struct query_error *err)
 {
-	struct css c = {.s = s, .i = a, .end = b, .err = err};
+	struct tree_needs unused = {0};
+	struct css c = {.s = s, .i = a, .end = b, .err = err, .needs = needs ? needs : &unused};
 	struct buf out = {0};
 	size_t bad = xpath_text_bad(s, a, b);
+	int all_attrs = 1;
 
 	if (bad < b) {
 		css_fail(&c, bad, "invalid UTF-8, or a character XPath cannot hold");
@@ -5265,11 +5461,16 @@ css_to_xpath(const char *s, size_t a, size_t b, struct query_error *err)
 			css_fail(&c, c.i, "a selector is expected");
 			break;
 		}
+		c.ends_in_attr = 0;
 		if (css_selector(&c, &out) < 0)
 			break;
+		all_attrs &= c.ends_in_attr;
 		css_blank(&c);
-		if (c.i >= c.end)
+		if (c.i >= c.end) {
+			c.needs->rows_are_attrs = all_attrs;
+			buf_free(&unused.names);
 			return out.data;
+		}
 		if (!css_at(&c, ',')) {
 			css_fail(&c, c.i, "a , or the end is expected after a pseudo-element");
 			break;
@@ -5278,13 +5479,16 @@ css_to_xpath(const char *s, size_t a, size_t b, struct query_error *err)
 		buf_adds(&out, " | ");
 	}
 	buf_free(&out);
+	buf_free(&unused.names);
 	return NULL;
 }
 
 /* A selector (s[a..b) of the expression) as XPath, malloc'd; NULL with
- * err set. *typed: where XPath as typed starts, or SIZE_MAX (translated). */
+ * err set. *typed: where XPath as typed starts, or SIZE_MAX (translated).
+ * needs: what the XPath reads is added there. */
 static char *
-selector_xpath(const char *s, size_t a, size_t b, size_t *typed, struct query_error *err)
+selector_xpath(const char *s, size_t a, size_t b, size_t *typed, struct tree_needs *needs,
+	       struct query_error *err)
 {
 	size_t skip;
 	int xp;
@@ -5302,9 +5506,11 @@ selector_xpath(const char *s, size_t a, size_t b, size_t *typed, struct query_er
 		return NULL;
 	}
 	*typed = xp ? a : SIZE_MAX;
-	if (xp)
+	if (xp) {
+		needs->text = needs->attrs = 1; /* XPath may read anything */
 		return xstrndup(s + a, b - a);
-	return css_to_xpath(s, a, b, err);
+	}
+	return css_to_xpath(s, a, b, needs, err);
 }
 
 /* Where the next `stop` byte is in s[i..n) outside quotes, parentheses and
@@ -5338,11 +5544,32 @@ scan_to(const char *s, size_t i, size_t n, char stop, size_t *open)
 
 static const char *const field_words[] = {"text", "html", "xpath", "@", "url"};
 
-/* One field, s[a..b) of the expression; 0, or -1 with err set. */
+/* Where a row's URL comes from: its element's first of these. */
+static const char *const url_attrs[] = {"href", "src", "data", "poster"};
+
+/* What a field's cell reads of the node, into n. */
+static void
+field_needs(const struct query_field *f, struct tree_needs *n)
+{
+	size_t i;
+
+	if (f->kind == FK_TEXT || f->kind == FK_HTML)
+		n->text = 1;
+	if (f->kind == FK_HTML)
+		n->attrs = 1;
+	if (f->kind == FK_ATTR)
+		needs_attr(n, f->attr);
+	for (i = 0; f->kind == FK_URL && i < sizeof url_attrs / sizeof url_attrs[0]; i++)
+		needs_attr(n, url_attrs[i]);
+}
+
+/* One field, s[a..b) of the expression; 0, or -1 with err set. needs:
+ * what its cell reads is added there. */
 static int
 field_compile(struct query_field *f, const char *s, size_t a, size_t b,
-	      struct query_error *err)
+	      struct tree_needs *needs, struct query_error *err)
 {
+	struct tree_needs sel = {0};
 	size_t i, typed;
 	char *xp;
 
@@ -5355,6 +5582,7 @@ field_compile(struct query_field *f, const char *s, size_t a, size_t b,
 	for (i = 0; i < sizeof field_words / sizeof field_words[0]; i++)
 		if (i != FK_ATTR && !strcmp(f->name, field_words[i])) {
 			f->kind = (enum field_kind)i;
+			field_needs(f, needs);
 			return 0;
 		}
 	if (s[a] == '@') {
@@ -5369,10 +5597,15 @@ field_compile(struct query_field *f, const char *s, size_t a, size_t b,
 		f->attr = xstrndup(s + a + 1, b - a - 1);
 		for (i = 0; f->attr[i]; i++)
 			f->attr[i] = (char)tolower((unsigned char)f->attr[i]);
+		field_needs(f, needs);
 		return 0;
 	}
 	f->kind = FK_SELECT;
-	if (!(xp = selector_xpath(s, a, b, &typed, err)))
+	xp = selector_xpath(s, a, b, &typed, &sel, err);
+	sel.text |= !sel.rows_are_attrs; /* the cell: the first match's text */
+	needs_merge(needs, &sel);
+	buf_free(&sel.names);
+	if (!xp)
 		return -1;
 	f->comp = xpath_compile(xp, a, typed, err);
 	free(xp);
@@ -5394,6 +5627,7 @@ query_free(struct query *q)
 	free(q->f);
 	free(q->xpath);
 	xmlXPathFreeCompExpr(q->comp);
+	buf_free(&q->needs.names);
 	free(q);
 }
 
@@ -5415,7 +5649,7 @@ query_fields(struct query *q, const char *s, size_t a, size_t b, struct query_er
 			query_fail(err, a, "more than %d fields", QUERY_FIELDS_MAX);
 			return -1;
 		}
-		if (field_compile(&q->f[q->nf++], s, a, end, err) < 0)
+		if (field_compile(&q->f[q->nf++], s, a, end, &q->needs, err) < 0)
 			return -1;
 		if (end == b)
 			return 0;
@@ -5438,7 +5672,7 @@ query_compile(const char *expr, struct query_error *err)
 		query_fail(err, open, "a quote is not closed");
 		goto fail;
 	}
-	if (!(q->xpath = selector_xpath(expr, 0, brace, &typed, err)))
+	if (!(q->xpath = selector_xpath(expr, 0, brace, &typed, &q->needs, err)))
 		goto fail;
 	a = 0;
 	trim_span(expr, &a, &brace);
@@ -5446,8 +5680,10 @@ query_compile(const char *expr, struct query_error *err)
 	if (!(q->comp = xpath_compile(q->xpath, a, typed, err)))
 		goto fail;
 	brace = scan_to(expr, 0, n, '{', &open);
-	if (brace == n)
+	if (brace == n) {
+		q->needs.text |= !q->needs.rows_are_attrs; /* a row without fields: the text */
 		return q;
+	}
 	close = scan_to(expr, brace + 1, n, '}', &open);
 	if (close == n) {
 		query_fail(err, n, "a closing } is missing");
@@ -5690,8 +5926,6 @@ node_html(xmlDocPtr doc, xmlNode *n)
 	xmlBufferFree(b);
 	return s;
 }
-
-static const char *const url_attrs[] = {"href", "src", "data", "poster"};
 
 /* The row's URL: its element's first href, src, data or poster (or the
  * attribute itself, when it is one), resolved; NULL when none. */
@@ -10557,7 +10791,8 @@ page_parse_input(struct page_input *pi, const char *url, const char *header_char
  * the tree of the page instead of its records (the two passes would cost
  * both times). */
 static struct page *
-page_tree_input(struct page_input *pi, const char *url, const char *header_charset)
+page_tree_input(struct page_input *pi, const char *url, const char *header_charset,
+		const struct tree_needs *needs)
 {
 	size_t len;
 	const char *body = page_input_bytes(pi, &len);
@@ -10566,9 +10801,10 @@ page_tree_input(struct page_input *pi, const char *url, const char *header_chars
 
 	if (in_text) {
 		page_input_free(pi);
-		p->tree = tree_parse(p, ctxt_from_memory(p->text.data, p->text.len, &p->text), 1);
+		p->tree = tree_parse(p, ctxt_from_memory(p->text.data, p->text.len, &p->text), 1,
+				     needs);
 	} else {
-		p->tree = tree_parse(p, ctxt_from_page_input(pi), 1);
+		p->tree = tree_parse(p, ctxt_from_page_input(pi), 1, needs);
 		page_input_free(pi);
 	}
 	page_set_base(p, url);
@@ -16602,6 +16838,21 @@ dump_fetched(struct dump *d, const struct options *o)
 	return EXIT_TRANSFER;
 }
 
+/* The page for --query: its tree, of what the expressions read. */
+static struct page *
+dump_tree(struct dump *d, const struct options *o, const char *charset)
+{
+	struct tree_needs needs = {0};
+	struct page *p;
+	int i;
+
+	for (i = 0; i < o->nqueries; i++)
+		needs_merge(&needs, &o->query[i]->needs);
+	p = page_tree_input(&d->in, d->w.base, charset, &needs);
+	buf_free(&needs.names);
+	return p;
+}
+
 /* Saves (--save) and parses the body; returns the exit status so far. */
 static int
 dump_parse(struct dump *d, const struct options *o)
@@ -16623,7 +16874,7 @@ dump_parse(struct dump *d, const struct options *o)
 	if ((kind = body_kind(t->content_type, body, len)) != BODY_HTML)
 		d->p = page_unparsed(NULL, 0, d->w.base, kind, NULL); /* no records */
 	else if (o->nqueries)
-		d->p = page_tree_input(&d->in, d->w.base, charset);
+		d->p = dump_tree(d, o, charset);
 	else if (!(d->p = feed_finish(&d->feed, d->w.base)))
 		d->p = page_parse_input(&d->in, d->w.base, charset, d->records);
 	free(charset);

@@ -9,10 +9,14 @@ MAX_LINES = 60
 
 
 def strip(text):
-    """Comments, strings and character constants blanked, lines kept."""
-    text = re.sub(r'/\*.*?\*/', lambda m: re.sub(r'[^\n]', ' ', m.group(0)), text, flags=re.S)
-    text = re.sub(r'"(\\.|[^"\\\n])*"', '""', text)
-    return re.sub(r"'(\\.|[^'\\\n])*'", "''", text)
+    """Comments, strings and character constants blanked, lines kept: one
+    pass from the left, so that "//*" in a string starts no comment."""
+    def blank(m):
+        t = m.group(0)
+        if t.startswith("/*"):
+            return re.sub(r'[^\n]', ' ', t)
+        return t[0] * 2
+    return re.sub(r'/\*.*?\*/|"(\\.|[^"\\\n])*"|\'(\\.|[^\'\\\n])*\'', blank, text, flags=re.S)
 
 
 def functions(lines):

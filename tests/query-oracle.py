@@ -13,6 +13,9 @@ and for each match the same node (its XPath), text (whitespace collapsed)
 and attributes (href, src, class, id, title), or for ::text and ::attr()
 the same strings. Fields (relative selectors) are compared too. Where the
 translation must differ (see DIFFERS), the test says what it expects.
+A second run per page has only the selectors that read no text, each as
+`SELECTOR { xpath }` (or its ::attr() values): --dump then builds a tree of
+just the elements and the attributes named, and must find the same nodes.
 Prints TAP: one test per selector, then the totals.
 """
 
@@ -140,6 +143,31 @@ def parsel_fields(sel, css, fields):
     return rows
 
 
+# The selectors whose rows read no text: their tree has no text nodes.
+LEAN = [c for c in SELECTORS if "::text" not in c and ":empty" not in c]
+
+
+def lean_expr(css):
+    return css if is_strings(css) else field_expr(css, ("xpath",))
+
+
+def compare_lean(path, sel, results):
+    exprs = [lean_expr(c) for c in LEAN]
+    matches, _ = run_scraper(path, exprs)
+    bad = results.setdefault("__lean__", [])
+    if matches is None:
+        bad.append("%s: did not run" % os.path.basename(path))
+        return
+    for css, expr in zip(LEAN, exprs):
+        want = parsel_matches(sel, css)
+        if not is_strings(css):
+            want = [w[0] for w in want]
+        got = [r["value" if is_strings(css) else "xpath"] for r in matches[expr]]
+        if got != want:
+            bad.append("%s: %s: %s" % (os.path.basename(path), css, first_difference(got, want)))
+    results["__lean_pages__"] = results.get("__lean_pages__", 0) + 1
+
+
 def compare_page(path, results):
     import parsel
     exprs = [element_expr(c) for c in SELECTORS] + [d[0] for d in DIFFERS] + \
@@ -169,6 +197,7 @@ def compare_page(path, results):
         got = [tuple(r[f] for f in fields) for r in matches[field_expr(css, fields)]]
         results.setdefault(field_expr(css, fields), []).append(
             (name, got == want, len(want), got, want))
+    compare_lean(path, sel, results)
 
 
 def first_difference(got, want):
@@ -202,6 +231,8 @@ def main():
         total += found
         tap(rs and not bad, "%s: the same on %d pages (%d matches)" % (n, len(rs) - len(bad), found),
             ["%s: %s" % (r[0], first_difference(r[3], r[4])) for r in bad[:3]])
+    tap(not results.get("__lean__"), "selectors that read no text, alone: the same nodes on %d pages"
+        % results.get("__lean_pages__", 0), results.get("__lean__", [])[:5])
     tap("__run__" not in results, "scraper ran on every page", results.get("__run__", [])[:5])
     tap(len(pages) - len(results.get("__skipped__", [])) >= 20,
         "at least 20 pages compared (%d; skipped: %s)" % (

@@ -221,6 +221,59 @@ is "$(tr '\n' ' ' <"$OUT")" "$(run_scraper --dump --fields raw "$BASE/fault/deep
    "... the query finds every link the records list, those after the nesting too"
 
 
+# ---- the tree --dump builds: only what the expressions read --------------------
+# A CSS selector reads element names, the attributes it names and text only
+# through ::text or :empty (a typed XPath may read anything): the text and
+# the other attributes are left out of the tree, so that its rows are the
+# same as on the whole tree. The page's title and base stay.
+LEAN=$SCRATCH/lean.html
+cat >"$LEAN" <<'EOF'
+<html><head><title>Ti<!-- c -->tle</title><base href="http://base.example/d/"></head>
+<body><p class="k" id="a" data-x="1">one<!-- c -->two</p><p></p><p><!-- only --></p>
+<p lang=en>x <a href="r.html" title="t" style="s">link</a><img src="i.png" alt=""></p>
+</body></html>
+EOF
+run_scraper --dump --format json -q 'a::attr(href)' "$LEAN"
+is "$(json_get "$OUT" 'd["title"]')" "Title" "no text read: the page's title is still there"
+run_scraper --dump -q 'a { url }' "$LEAN"
+is "$(cat "$OUT")" "http://base.example/d/r.html" "no text read: the base still resolves a url field"
+run_scraper --dump -q 'p:empty { xpath }' "$LEAN"
+is "$(cat "$OUT")" "/html/body/p[2]
+/html/body/p[3]" ":empty reads the text: a comment alone is empty"
+run_scraper --dump -q 'p.k::text' "$LEAN"
+is "$(cat "$OUT")" "one
+two" "::text: the comment still parts the two texts"
+run_scraper --dump -q '.k { xpath, @data-x }' "$LEAN"
+is "$(cat "$OUT")" "/html/body/p[1]	1" "the attributes fields name are there"
+run_scraper --dump -q '[lang] a { @title, @style, img::attr(src) }' "$LEAN"
+is "$(cat "$OUT")" "t	s	" "... on the element of the row (an img is no child of the a)"
+
+# a tree of the names and one attribute is a fraction of the whole one
+"$PYTHON" - "$SCRATCH/wide-lean.html" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("<html><body>\n")
+    for i in range(20000):
+        f.write('<div class="c%d" data-a="%d" style="color: red"><p>Some words of text, %d.</p>'
+                '<a href="/x/%d" title="link %d">link %d</a></div>\n' % (i % 7, i, i, i, i, i))
+    f.write("</body></html>\n")
+EOF
+case $SCRAPER in
+*valgrind*)
+    skip "peak memory under valgrind is valgrind's"
+    skip "peak memory under valgrind is valgrind's"
+    ;;
+*)
+    run_scraper_rss --dump -q '//a/@href' "$SCRATCH/wide-lean.html"
+    WHOLE_KB=$MAXRSS_KB
+    run_scraper_rss --dump -q 'a::attr(href)' "$SCRATCH/wide-lean.html"
+    is "$(lines "$OUT")" 20000 "a::attr(href) on a 2 MB page: every match"
+    ok '[ $((MAXRSS_KB * 10)) -lt $((WHOLE_KB * 7)) ]' \
+       "... in less than 0.7 times the memory of the whole tree ($MAXRSS_KB KB; $WHOLE_KB KB)"
+    ;;
+esac
+
+
 # ---- --check and --download act on the records, not on a query's rows --------
 run_scraper --dump --check -q a "$BASE/"
 is "$RC" 1 "--check with --query: a usage error"

@@ -781,7 +781,7 @@ test_query_css(void)
 	size_t i;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		x = css_to_xpath(cases[i][0], 0, strlen(cases[i][0]), &err);
+		x = css_to_xpath(cases[i][0], 0, strlen(cases[i][0]), NULL, &err);
 		snprintf(name, sizeof name, "css %s", cases[i][0]);
 		is_str(x, cases[i][1], name);
 		if (x) {
@@ -794,7 +794,7 @@ test_query_css(void)
 	}
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		memset(&err, 0, sizeof err);
-		x = css_to_xpath(bad[i].css, 0, strlen(bad[i].css), &err);
+		x = css_to_xpath(bad[i].css, 0, strlen(bad[i].css), NULL, &err);
 		snprintf(name, sizeof name, "css error %s: at %zu, %s", bad[i].css, bad[i].at, bad[i].msg);
 		ok(!x && err.offset == bad[i].at && !strcmp(err.msg, bad[i].msg), name);
 		if (x || err.offset != bad[i].at)
@@ -911,6 +911,48 @@ test_query_xpath(void)
 	}
 }
 
+/* What an expression's --dump rows read of the tree: text, or not; the
+ * attributes named; every attribute for a typed XPath or an html field. */
+static void
+test_query_needs(void)
+{
+	static const char *const cases[][2] = {
+		{"a::attr(href)", "- href "},
+		{"a::attr(HREF), img::attr(src)", "- href src "},
+		{"a::attr(href), p", "text href "},
+		{"div.card p a", "text class "},
+		{"#main > li[data-x^=y]:nth-child(2) { xpath }", "- id data-x "},
+		{"p:empty { xpath }", "text "},
+		{"p:first-child:not([lang]) { xpath, @Title }", "- lang title "},
+		{"a { url }", "- href src data poster "},
+		{"tr { td::text, a::attr(href) }", "text href "},
+		{"tr { a::attr(href), img::attr(src) }", "- href src "},
+		{"tr { a }", "text "},
+		{"p { html }", "text all "},
+		{"//a/@href", "text all "},
+		{"tr { xpath:./td }", "text all "},
+		{"p::text", "text "},
+	};
+	struct query_error err;
+	char name[200];
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct query *q = query_compile(cases[i][0], &err);
+		struct buf b = {0};
+
+		buf_adds(&b, q && q->needs.text ? "text" : "-");
+		if (q && q->needs.attrs)
+			buf_adds(&b, " all ");
+		else if (q)
+			buf_adds(&b, q->needs.names.len ? q->needs.names.data : " ");
+		snprintf(name, sizeof name, "what %s reads", cases[i][0]);
+		is_str(b.data, cases[i][1], name);
+		buf_free(&b);
+		query_free(q);
+	}
+}
+
 int
 main(void)
 {
@@ -930,6 +972,7 @@ main(void)
 	test_query_paths();
 	test_query_css();
 	test_query_bound();
+	test_query_needs();
 	printf("1..%d\n", test_no);
 	xmlCleanupParser();
 	return failed != 0;
