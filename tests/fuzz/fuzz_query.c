@@ -10,6 +10,8 @@
  *    its columns.
  * 3. query_compile() on the bytes gives a query, or NULL with a message
  *    and an offset within the input; a query is freed whole.
+ * 4. --dump's rows of a CSS query are the same on the tree of only what
+ *    the query reads (its needs) as on the whole tree.
  */
 #define SCRAPER_NO_MAIN
 #include "../../scraper.c"
@@ -20,7 +22,8 @@ static const char page_html[] =
 	"<div id=m class='a b' lang=en-GB><p>One <a href='x' title=T>first</a></p>"
 	"<p></p><ul><li>1</li><li class=x>2<span>s</span></li><li>3</li></ul>"
 	"<table><tr><th>h</th></tr><tr><td>1</td><td><a href=z>b</a></td></tr></table>"
-	"<img src=i.png alt=''><!-- c --><input type=hidden name=n></div></body></html>";
+	"<img src=i.png alt=''><!-- c --><input type=hidden name=n></div>"
+	"<p data-x=1 style=s>a<!-- c -->b<b id=q> c </b>\n<i></i><i><!-- k --></i></p></body></html>";
 
 static struct page *page;
 
@@ -46,7 +49,7 @@ check_css(const char *in, size_t n)
 	char *xp;
 
 	memset(&err, 0, sizeof err);
-	if (!(xp = css_to_xpath(in, 0, n, &err))) {
+	if (!(xp = css_to_xpath(in, 0, n, NULL, &err))) {
 		check_error(&err, n, "css_to_xpath: NULL without a message or past the input", in);
 		return 0;
 	}
@@ -80,6 +83,35 @@ check_run(const struct query *q)
 	query_rows_free(&r);
 }
 
+/* --dump's rows on the tree of what q reads, against the whole tree's. */
+static void
+check_lean(struct query *q, const char *in, size_t n)
+{
+	struct page *lean = page_parse(page_html, strlen(page_html), "http://h/d/p.html",
+				       NULL, NULL);
+	struct query_rows whole, part;
+	struct query_error err;
+	size_t i, same;
+
+	lean->tree = tree_parse(lean, ctxt_from_memory(page_html, strlen(page_html), NULL), 0,
+				&q->needs);
+	q->cells_only = 1;
+	if (query_run(q, page, 0, &whole, &err) == 0) {
+		CHECK(query_run(q, lean, 0, &part, &err) == 0, "fails on the lean tree only");
+		same = whole.nrows == part.nrows && whole.ncols == part.ncols;
+		for (i = 0; same && i < whole.nrows * whole.ncols; i++)
+			same = !strcmp(whole.cells[i], part.cells[i]);
+		if (!same) {
+			FZ_FAIL("rows on the lean tree differ from the whole tree's");
+			fz_dump("input", in, n);
+			abort();
+		}
+		query_rows_free(&part);
+		query_rows_free(&whole);
+	}
+	page_free(lean);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -101,8 +133,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q = query_compile(in, &err);
 	if (!q)
 		check_error(&err, n, "query_compile: NULL without a message or past the input", in);
-	else if (css)
-		check_run(q); /* XPath as typed may be slow by design: CSS only */
+	else if (css) { /* XPath as typed may be slow by design: CSS only */
+		check_run(q);
+		check_lean(q, in, n);
+	}
 	query_free(q);
 	free(in);
 	return 0;
