@@ -427,6 +427,7 @@ struct transfer {
 	size_t wait_line;   /* ... said at this offset of the story */
 	int conn_died;      /* the re-used connection was found closed: sent again */
 	int ranges;         /* the response said Accept-Ranges: bytes */
+	int quiet;          /* no story: nobody reads it (net_quiet) */
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -6834,6 +6835,32 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 	return 0;
 }
 
+/* A header line of a quiet transfer: what its end needs of it, no more. */
+static size_t
+net_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t n = size * nmemb;
+
+	net_header_seen(t, data, n);
+	net_hop_seen(t, t->easy, data, n);
+	t->head_in += n;
+	return n;
+}
+
+/* A transfer whose story nobody reads (the queue keeps an item's outcome,
+ * not its story): libcurl's verbose mode off and no step written. Both
+ * cost more CPU than the rest of the queue's own work. */
+static void
+net_quiet(struct transfer *t)
+{
+	t->quiet = 1;
+	curl_easy_setopt(t->easy, CURLOPT_VERBOSE, 0L);
+	curl_easy_setopt(t->easy, CURLOPT_CERTINFO, 0L);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, net_header);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+}
+
 /* --limit-rate: libcurl 7.88 averages its limit over seconds and lets a
  * body that arrives within them pass at full speed. Here each piece waits
  * until the run of the transfer allows it: a second's worth ahead at most. */
@@ -7435,7 +7462,8 @@ net_finish(struct transfer *t, CURLcode result)
 	if (t->nhops && !t->hops[t->nhops - 1].ms_done)
 		t->hops[t->nhops - 1].ms_done = t->ms_end; /* the total's reading */
 	net_collect_info(t);
-	story_summary(t);
+	if (!t->quiet)
+		story_summary(t);
 }
 
 /* One turn of the engine: lets libcurl work, and marks finished transfers. */
@@ -9815,6 +9843,7 @@ queue_begin(struct queue *q, struct qitem *it)
 		}
 	}
 	t = transfer_new(q->multi, it->o ? it->o : q->o, it->url, q->check ? -1 : it->fd);
+	net_quiet(t);
 	if (q->check && !it->get)
 		curl_easy_setopt(t->easy, CURLOPT_NOBODY, 1L);
 	else if (q->check && !it->want_ids)
