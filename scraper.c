@@ -729,6 +729,11 @@ struct qsyncer {
 	pthread_t thread[2 * PARALLEL_MAX];
 	size_t nthreads;
 	int stop;
+	/* the queue's transfers running: while there are some, their traffic
+	 * wakes the loop soon enough to see an fsync over, and a wake-up of
+	 * its own for each (a turn of every transfer) cost more CPU than the
+	 * fsync; the loop waits 100 ms at most meanwhile */
+	atomic_int transfers;
 };
 
 /* One URL of the queue: a download into a temp file, or a link check. */
@@ -760,6 +765,7 @@ struct queue {
 	const struct options *o;
 	struct qitem *it;
 	size_t n, cap, first;     /* items before first are over */
+	size_t syncing;           /* fsyncs under way */
 	struct str_set urls;      /* url -> its item */
 	struct qhost *host;
 	size_t nhosts;
@@ -9948,13 +9954,14 @@ queue_broken(const struct transfer *t)
 
 /* Once done is set the loop may free sy: its multi is read before. */
 static void
-queue_sync_one(struct qsync *sy)
+queue_sync_one(struct qsyncer *s, struct qsync *sy)
 {
 	CURLM *wake = sy->wake;
 
 	sy->err = fsync(sy->fd) < 0 ? errno : 0;
 	atomic_store(&sy->done, 1);
-	curl_multi_wakeup(wake);
+	if (!atomic_load(&s->transfers))
+		curl_multi_wakeup(wake);
 }
 
 static void *
@@ -9975,7 +9982,7 @@ queue_syncer_main(void *arg)
 		s->head = sy->next;
 		s->waiting--;
 		pthread_mutex_unlock(&s->lock);
-		queue_sync_one(sy);
+		queue_sync_one(s, sy);
 		pthread_mutex_lock(&s->lock);
 		pthread_cond_broadcast(&s->over);
 	}
@@ -10021,7 +10028,7 @@ queue_commit(struct queue *q, struct qitem *it, const struct transfer *t)
 	it->name = name_for_body(t);
 	it->sync = sy;
 	if (!queue_sync_give(&q->syncer, sy))
-		queue_sync_one(sy); /* no thread: in the loop, then */
+		queue_sync_one(&q->syncer, sy); /* no thread: in the loop, then */
 }
 
 /* Waits for the fsync of sy to be over. */
@@ -10258,6 +10265,7 @@ queue_step(struct queue *q)
 	double now = queue_now(q);
 	size_t i, left = 0;
 
+	q->syncing = 0;
 	for (i = q->first; i < q->n; i++) {
 		struct qitem *it = &q->it[i];
 
@@ -10265,6 +10273,7 @@ queue_step(struct queue *q)
 			queue_end(q, it);
 		if (it->sync && atomic_load(&it->sync->done))
 			queue_placed(q, it);
+		q->syncing += it->sync != NULL;
 		if (it->state == Q_QUEUED && queue_may_start(q, it, now))
 			queue_begin(q, it);
 		if (it->state == Q_QUEUED || it->state == Q_ACTIVE)
@@ -10272,6 +10281,7 @@ queue_step(struct queue *q)
 		else if (i == q->first)
 			q->first++;
 	}
+	atomic_store(&q->syncer.transfers, q->active);
 	return left;
 }
 
@@ -10349,7 +10359,8 @@ queue_run(struct queue *q, void (*told)(const struct qitem *, void *), void *ctx
 		if (!left || got_signal)
 			break;
 		/* a retry waits without a transfer to wake the poll */
-		curl_multi_poll(q->multi, &sig, signal_pipe[0] >= 0, q->active ? 1000 : 50, NULL);
+		curl_multi_poll(q->multi, &sig, signal_pipe[0] >= 0,
+				!q->active ? 50 : q->syncing ? 100 : 1000, NULL);
 		net_drive(q->multi);
 	}
 }
