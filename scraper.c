@@ -427,6 +427,7 @@ struct transfer {
 	size_t wait_line;   /* ... said at this offset of the story */
 	int conn_died;      /* the re-used connection was found closed: sent again */
 	int ranges;         /* the response said Accept-Ranges: bytes */
+	int quiet;          /* no story: nobody reads it (net_quiet) */
 };
 
 /* The request options, as curl names them: each fetch of the run (pages,
@@ -706,13 +707,33 @@ struct qhost {
 
 enum qstate { Q_QUEUED, Q_ACTIVE, Q_DONE, Q_FAILED, Q_SKIPPED };
 
-/* A complete download's fsync, in a thread of its own: one in the loop
- * held every transfer up (200 files of 100 KB: 12% longer). */
+/* A complete download's fsync, beside the loop: one in the loop held
+ * every transfer up (200 files of 100 KB: 12% longer). */
 struct qsync {
-	pthread_t thread;
+	struct qsync *next;       /* the next one waiting for a thread */
 	int fd, err;
 	atomic_int done;
 	CURLM *wake;              /* woken out of curl_multi_poll() when done */
+};
+
+/* The threads that make the fsyncs, kept while the queue lives: a thread
+ * started and ended for each file cost more CPU than its fsync. There is
+ * one for each fsync under way, as many as the queue's temp files at most,
+ * so none waits for another. */
+struct qsyncer {
+	pthread_mutex_t lock;
+	pthread_cond_t more;      /* a job came, or stop */
+	pthread_cond_t over;      /* a job is done */
+	struct qsync *head, *tail; /* the jobs no thread took yet */
+	size_t waiting, idle;     /* how many jobs wait, how many threads do */
+	pthread_t thread[2 * PARALLEL_MAX];
+	size_t nthreads;
+	int stop;
+	/* the queue's transfers running: while there are some, their traffic
+	 * wakes the loop soon enough to see an fsync over, and a wake-up of
+	 * its own for each (a turn of every transfer) cost more CPU than the
+	 * fsync; the loop waits 100 ms at most meanwhile */
+	atomic_int transfers;
 };
 
 /* One URL of the queue: a download into a temp file, or a link check. */
@@ -744,11 +765,15 @@ struct queue {
 	const struct options *o;
 	struct qitem *it;
 	size_t n, cap, first;     /* items before first are over */
+	size_t begun;             /* items from there on never started */
+	size_t told;              /* items before it were told (queue_run) */
+	size_t syncing;           /* fsyncs under way */
 	struct str_set urls;      /* url -> its item */
 	struct qhost *host;
 	size_t nhosts;
 	int active, check;
 	struct timespec t0;       /* the queue's clock */
+	struct qsyncer syncer;
 };
 
 /* The shell command the URLs go to (| and !), and what it wrote. */
@@ -7068,6 +7093,32 @@ net_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 	return 0;
 }
 
+/* A header line of a quiet transfer: what its end needs of it, no more. */
+static size_t
+net_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t n = size * nmemb;
+
+	net_header_seen(t, data, n);
+	net_hop_seen(t, t->easy, data, n);
+	t->head_in += n;
+	return n;
+}
+
+/* A transfer whose story nobody reads (the queue keeps an item's outcome,
+ * not its story): libcurl's verbose mode off and no step written. Both
+ * cost more CPU than the rest of the queue's own work. */
+static void
+net_quiet(struct transfer *t)
+{
+	t->quiet = 1;
+	curl_easy_setopt(t->easy, CURLOPT_VERBOSE, 0L);
+	curl_easy_setopt(t->easy, CURLOPT_CERTINFO, 0L);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, net_header);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+}
+
 /* --limit-rate: libcurl 7.88 averages its limit over seconds and lets a
  * body that arrives within them pass at full speed. Here each piece waits
  * until the run of the transfer allows it: a second's worth ahead at most. */
@@ -7669,7 +7720,8 @@ net_finish(struct transfer *t, CURLcode result)
 	if (t->nhops && !t->hops[t->nhops - 1].ms_done)
 		t->hops[t->nhops - 1].ms_done = t->ms_end; /* the total's reading */
 	net_collect_info(t);
-	story_summary(t);
+	if (!t->quiet)
+		story_summary(t);
 }
 
 /* One turn of the engine: lets libcurl work, and marks finished transfers. */
@@ -9930,6 +9982,9 @@ queue_init(struct queue *q, CURLM *multi, const struct options *o, int check)
 	q->o = o;
 	q->check = check;
 	clock_gettime(CLOCK_MONOTONIC, &q->t0);
+	pthread_mutex_init(&q->syncer.lock, NULL);
+	pthread_cond_init(&q->syncer.more, NULL);
+	pthread_cond_init(&q->syncer.over, NULL);
 }
 
 /* The host of url with its port ("host:port" as written): the unit of
@@ -10049,6 +10104,7 @@ queue_begin(struct queue *q, struct qitem *it)
 		}
 	}
 	t = transfer_new(q->multi, it->o ? it->o : q->o, it->url, q->check ? -1 : it->fd);
+	net_quiet(t);
 	if (q->check && !it->get)
 		curl_easy_setopt(t->easy, CURLOPT_NOBODY, 1L);
 	else if (q->check && !it->want_ids)
@@ -10059,6 +10115,8 @@ queue_begin(struct queue *q, struct qitem *it)
 		t->max_size -= (size_t)it->have;
 	}
 	net_add(t);
+	if ((size_t)(it - q->it) >= q->begun)
+		q->begun = (size_t)(it - q->it) + 1;
 	it->t = t;
 	it->state = Q_ACTIVE;
 	it->tries++;
@@ -10132,15 +10190,67 @@ queue_broken(const struct transfer *t)
 		t->result == CURLE_OPERATION_TIMEDOUT || t->result == CURLE_SEND_ERROR);
 }
 
-static void *
-queue_sync_main(void *arg)
+/* Once done is set the loop may free sy: its multi is read before. */
+static void
+queue_sync_one(struct qsyncer *s, struct qsync *sy)
 {
-	struct qsync *sy = arg;
+	CURLM *wake = sy->wake;
 
 	sy->err = fsync(sy->fd) < 0 ? errno : 0;
 	atomic_store(&sy->done, 1);
-	curl_multi_wakeup(sy->wake);
+	if (!atomic_load(&s->transfers))
+		curl_multi_wakeup(wake);
+}
+
+static void *
+queue_syncer_main(void *arg)
+{
+	struct qsyncer *s = arg;
+	struct qsync *sy;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->head && !s->stop) {
+			s->idle++;
+			pthread_cond_wait(&s->more, &s->lock);
+			s->idle--;
+		}
+		if (!(sy = s->head))
+			break; /* stopped, and no job left */
+		s->head = sy->next;
+		s->waiting--;
+		pthread_mutex_unlock(&s->lock);
+		queue_sync_one(s, sy);
+		pthread_mutex_lock(&s->lock);
+		pthread_cond_broadcast(&s->over);
+	}
+	pthread_mutex_unlock(&s->lock);
 	return NULL;
+}
+
+/* sy to a thread of s, one started when none is free; 0 when there is
+ * no thread at all. */
+static int
+queue_sync_give(struct qsyncer *s, struct qsync *sy)
+{
+	int given;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->waiting >= s->idle && s->nthreads < sizeof s->thread / sizeof s->thread[0] &&
+	    thread_start(&s->thread[s->nthreads], queue_syncer_main, s) == 0)
+		s->nthreads++;
+	given = s->nthreads > 0;
+	if (given) {
+		if (s->head)
+			s->tail->next = sy;
+		else
+			s->head = sy;
+		s->tail = sy;
+		s->waiting++;
+		pthread_cond_signal(&s->more);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return given;
 }
 
 /* A complete download goes to the disk beside the loop; its name is the
@@ -10155,10 +10265,35 @@ queue_commit(struct queue *q, struct qitem *it, const struct transfer *t)
 	sy->wake = q->multi;
 	it->name = name_for_body(t);
 	it->sync = sy;
-	if (thread_start(&sy->thread, queue_sync_main, sy) != 0) {
-		queue_sync_main(sy); /* no thread: in the loop, then */
-		sy->thread = pthread_self();
-	}
+	if (!queue_sync_give(&q->syncer, sy))
+		queue_sync_one(&q->syncer, sy); /* no thread: in the loop, then */
+}
+
+/* Waits for the fsync of sy to be over. */
+static void
+queue_sync_wait(struct qsyncer *s, struct qsync *sy)
+{
+	pthread_mutex_lock(&s->lock);
+	while (!atomic_load(&sy->done))
+		pthread_cond_wait(&s->over, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The threads end once the jobs given are done. */
+static void
+queue_syncer_end(struct qsyncer *s)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	s->stop = 1;
+	pthread_cond_broadcast(&s->more);
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < s->nthreads; i++)
+		pthread_join(s->thread[i], NULL);
+	pthread_cond_destroy(&s->more);
+	pthread_cond_destroy(&s->over);
+	pthread_mutex_destroy(&s->lock);
 }
 
 /* Its fsync over: the download named (a free name, never one that
@@ -10169,8 +10304,6 @@ queue_placed(struct queue *q, struct qitem *it)
 	char *free_name = name_free(q->o->dir, it->name);
 	struct buf err = {0}, path = {0};
 
-	if (!pthread_equal(it->sync->thread, pthread_self()))
-		pthread_join(it->sync->thread, NULL);
 	buf_addf(&path, "%s/%s", q->o->dir, free_name);
 	if (it->sync->err) {
 		buf_addf(&err, "cannot write %s: %s", path.data, strerror(it->sync->err));
@@ -10362,21 +10495,27 @@ queue_may_start(const struct queue *q, const struct qitem *it, double now)
 	       now >= h->not_before;
 }
 
-/* One turn: ends the transfers that are over, starts those that may; the
- * number of items not over yet. */
+/* One turn: ends the transfers that are over, starts those that may; not
+ * 0 while items are not over. Its cost is the items up to the last one
+ * started, not all: a turn over each of 1,000 queued items was a quarter
+ * of a run's instructions. */
 static size_t
 queue_step(struct queue *q)
 {
 	double now = queue_now(q);
 	size_t i, left = 0;
 
+	q->syncing = 0;
 	for (i = q->first; i < q->n; i++) {
 		struct qitem *it = &q->it[i];
 
+		if (i >= q->begun && q->active >= q->o->parallel)
+			break; /* the rest wait, and left counts the active ones */
 		if (it->state == Q_ACTIVE && it->t && it->t->done)
 			queue_end(q, it);
 		if (it->sync && atomic_load(&it->sync->done))
 			queue_placed(q, it);
+		q->syncing += it->sync != NULL;
 		if (it->state == Q_QUEUED && queue_may_start(q, it, now))
 			queue_begin(q, it);
 		if (it->state == Q_QUEUED || it->state == Q_ACTIVE)
@@ -10384,6 +10523,7 @@ queue_step(struct queue *q)
 		else if (i == q->first)
 			q->first++;
 	}
+	atomic_store(&q->syncer.transfers, q->active);
 	return left;
 }
 
@@ -10409,8 +10549,7 @@ queue_cancel(struct queue *q, struct qitem *it)
 		it->t = NULL;
 	}
 	if (it->sync) { /* its fsync ends first: then the file goes */
-		if (!pthread_equal(it->sync->thread, pthread_self()))
-			pthread_join(it->sync->thread, NULL);
+		queue_sync_wait(&q->syncer, it->sync);
 		free(it->sync);
 		it->sync = NULL;
 	}
@@ -10436,6 +10575,7 @@ queue_free(struct queue *q)
 		free(q->it[i].name);
 		set_free(&q->it[i].ids);
 	}
+	queue_syncer_end(&q->syncer);
 	for (i = 0; i < q->nhosts; i++)
 		free(q->host[i].name);
 	free(q->host);
@@ -10449,19 +10589,24 @@ static void
 queue_run(struct queue *q, void (*told)(const struct qitem *, void *), void *ctx)
 {
 	struct curl_waitfd sig = signal_waitfd();
-	size_t i, left;
+	size_t i, left, turns;
 
-	for (;;) {
+	for (turns = 0;; turns++) {
 		left = queue_step(q);
-		for (i = 0; told && i < q->n; i++)
+		/* past the items begun, only those over from the start: told
+		 * at the first turn */
+		for (i = q->told; told && i < (turns ? q->begun : q->n); i++)
 			if (!q->it[i].told && q->it[i].state > Q_ACTIVE) {
 				q->it[i].told = 1;
 				told(&q->it[i], ctx);
 			}
+		while (q->told < q->n && q->it[q->told].told)
+			q->told++;
 		if (!left || got_signal)
 			break;
 		/* a retry waits without a transfer to wake the poll */
-		curl_multi_poll(q->multi, &sig, signal_pipe[0] >= 0, q->active ? 1000 : 50, NULL);
+		curl_multi_poll(q->multi, &sig, signal_pipe[0] >= 0,
+				!q->active ? 50 : q->syncing ? 100 : 1000, NULL);
 		net_drive(q->multi);
 	}
 }

@@ -59,6 +59,16 @@ run_scraper --dump --download link "$BASE/q/norange-page?k=1"
 is "$RC" 0 "a download broken where ranges are not offered: tried again, exit 0"
 cmp_file "$SCRATCH/whole.bin" Files/norange.bin "... from the start, whole (no Range asked: it would get 416)"
 is "$(grep -c 'GET /q/norange.bin?k=1' "$SERVER_LOG")" 2 "... in two requests"
+
+# ---- a Content-Length that lies: the download fails, nothing is saved -------
+# (a queued download reads its headers without libcurl's verbose mode)
+workdir badlength
+printf '<a href="/fault/cl-double">d</a> <a href="/fault/cl-garbage">g</a>\n' >p.html
+run_scraper --dump --download link --dir out --base "$BASE/" p.html
+is "$RC" 2 "two Content-Lengths, or one not a number: exit 2"
+is "$(grep -c 'failed: the response has a malformed or conflicting Content-Length' "$ERR")" 2 \
+    "... each download says why"
+is "$(find out -type f 2>/dev/null | wc -l)" 0 "... and nothing is left, not even a temp file"
 cd "$SCRATCH/w-gallery" || exit 1
 
 # ---- again into the same directory: nothing is overwritten ----------------

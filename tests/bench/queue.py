@@ -2,7 +2,7 @@
 """The download queue and the link check against their peers, in one run.
 
 Usage:  python3 tests/bench/queue.py [--files 200] [--links 1000] [--size 102400]
-                                     [--latency 0.05] [--jobs 6]
+                                     [--latency 0.05] [--jobs 6] [--runs 1]
 
 A loopback server (threads, HTTP/1.1 keep-alive) answers every request for a
 file or a link after --latency seconds, with --size bytes for a file; the page
@@ -18,7 +18,12 @@ and the same concurrency (--jobs) in this run, one after the other:
 
 Prints wall time, CPU time of the client (user + system, its children
 included) and CPU per MB, and the ratios to scraper. Only 127.0.0.1.
-A tool that is not installed is left out, said so.
+A tool that is not installed is left out, said so. With --runs N the
+downloads are made N times, the tools in turn, and each figure is the
+median (the CPU of one run is a tenth of a second: noisy); --links 0 leaves
+the link check out. The files downloaded stay until every tool has run:
+on ext4, files deleted a moment before slow down the next ones created
+(their inodes are skipped), which charged each tool for the one before.
 """
 
 import argparse
@@ -27,6 +32,7 @@ import os
 import resource
 import shutil
 import socketserver
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -145,18 +151,25 @@ def downloads(args, base, work, scraper):
                     '--output-dir "$2" -K "$3" && sync -- "$2"/*', "sh", n, d, cfg]),
         ("wget -i (one at a time)", lambda d: ["wget", "-q", "-P", d, "-i", urls]),
     ]
-    rows = []
-    for name, cmd in tools:
+    for name, cmd in tools[:]:
         if not shutil.which(cmd("x")[0]):
             print("(%s: not installed, left out)" % cmd("x")[0])
-            continue
-        d = tempfile.mkdtemp(dir=work)
-        wall, cpu, rc = run(cmd(d), work)
-        got = count_files(d, args.size)
-        rows.append((name, wall, cpu, "%d/%d files, exit %d" % (got, args.files, rc)))
-        shutil.rmtree(d)
-    table("%d files of %d bytes, %d at once, %.0f ms per response" % (
-        args.files, args.size, args.jobs, args.latency * 1000), rows,
+            tools.remove((name, cmd))
+    got = {name: [] for name, _ in tools}
+    for _ in range(args.runs):
+        for name, cmd in tools:
+            d = tempfile.mkdtemp(dir=work)
+            wall, cpu, rc = run(cmd(d), work)
+            got[name].append((wall, cpu, count_files(d, args.size), rc))
+    rows = []
+    for name, _ in tools:
+        runs = got[name]
+        rows.append((name, statistics.median(r[0] for r in runs),
+                     statistics.median(r[1] for r in runs), "%d/%d files, exit %d" % (
+                         min(r[2] for r in runs), args.files, max(r[3] for r in runs))))
+    table("%d files of %d bytes, %d at once, %.0f ms per response%s" % (
+        args.files, args.size, args.jobs, args.latency * 1000,
+        ", median of %d runs" % args.runs if args.runs > 1 else ""), rows,
         args.files * args.size / 1048576)
 
 
@@ -194,6 +207,7 @@ def main():
     ap.add_argument("--size", type=int, default=102400)
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--jobs", type=int, default=6)
+    ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args()
     scraper = os.path.abspath(os.environ.get("SCRAPER", os.path.join(ROOT, "scraper")))
     if not os.access(scraper, os.X_OK):
@@ -203,7 +217,8 @@ def main():
     work = tempfile.mkdtemp(prefix="scraper-queue-bench.")
     try:
         downloads(args, base, work, scraper)
-        checks(args, base, work, scraper)
+        if args.links > 0:
+            checks(args, base, work, scraper)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         srv.shutdown()
