@@ -3,7 +3,7 @@
 (tests/bench/run.sh runs it after bench.py; see there).
 
 Usage:  /usr/bin/python3 tests/bench/query.py [--work DIR] [--scraper PATH]
-                                             [--size 10M] [--runs N]
+                                             [--size 10M] [--runs N] [--floor PATH]
 
 On gen.py's page (generated into the work directory as bench.py does), three
 queries, each tool reading the same file:
@@ -23,6 +23,13 @@ of each tool in round-robin order after an untimed warm-up round; the median
 wall time, the spread, the peak RSS (GNU time), and in one table the ratios
 the targets name: pup and parsel at least 2x scraper's time, scraper no
 slower than xmllint, and its peak RSS no more than xmllint's.
+
+With --floor (tests/bench/floor.c, which run.sh builds), first the time of
+libxml2's HTML parser alone on the page, with no tree and a callback that
+only counts elements (`floor nocvt`), against pup's time for the first
+query: no query can run faster than the parse it waits for, so where that
+parse takes more than half of pup's time, "2x faster than pup" is out of
+reach of anything built on this libxml2.
 """
 
 import argparse
@@ -76,12 +83,26 @@ def lines(path):
         return sum(1 for _ in f)
 
 
+def floor_row(args, path, out):
+    tools = [("floor nocvt", [args.floor, "nocvt", path]), ("pup", ["pup", "-f", path, QUERIES[0][2]])]
+    times = {t: [] for t, _ in tools}
+    for i in range(args.runs + 1):
+        for t, argv in tools:
+            wall, _rss, _rc = run_once(argv, os.path.join(out, "floor-" + t.split()[0]))
+            if i:  # the first round warms up
+                times[t].append(wall)
+    floor, pup = statistics.median(times["floor nocvt"]), statistics.median(times["pup"])
+    print("%-8s %-26s %8.3fs   (pup, %s: %.3fs; the parse alone takes %.2f of pup's time)"
+          % ("parse", "libxml2 alone, no tree", floor, QUERIES[0][0], pup, floor / pup))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "scraper-bench"))
     ap.add_argument("--scraper", default=os.path.join(REPO, "scraper"))
     ap.add_argument("--size", default="10M")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--floor", default="")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     name, path, gen = gen_page(args.work, parse_size(args.size))
@@ -97,6 +118,8 @@ def main():
           % (name, format(size, ","), args.runs))
     print("%-8s %-26s %9s %7s %11s %8s" % ("query", "tool", "median", "spread", "peak RSS", "lines"))
     missed = 0
+    if args.floor:
+        floor_row(args, path, out)
     for label, css, pup, xpath in QUERIES:
         tools = [
             ("scraper --dump -q", [scraper, "--dump", "-q", css, path]),

@@ -62,7 +62,7 @@ status=0
 if [ -n "${BENCH_QUERY-10M}" ]; then
 	make -s deps DEBS="python3-parsel" || true
 	/usr/bin/python3 tests/bench/query.py --work "$WORK" --scraper "$SCRAPER" \
-		--size "${BENCH_QUERY-10M}" || true
+		--size "${BENCH_QUERY-10M}" ${FLOOR:+--floor "$FLOOR"} || true
 fi
 
 if [ -n "${BENCH_WORST_SIZES-10M}" ]; then
