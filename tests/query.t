@@ -259,9 +259,9 @@ with open(sys.argv[1], "w") as f:
     f.write("</body></html>\n")
 EOF
 case $SCRAPER in
-*valgrind*)
-    skip "peak memory under valgrind is valgrind's"
-    skip "peak memory under valgrind is valgrind's"
+*valgrind* | *asan*)
+    skip "peak memory under a sanitizer or valgrind is the tool's"
+    skip "peak memory under a sanitizer or valgrind is the tool's"
     ;;
 *)
     run_scraper_rss --dump -q '//a/@href' "$SCRATCH/wide-lean.html"

@@ -69,6 +69,13 @@ is "$RC" 2 "two Content-Lengths, or one not a number: exit 2"
 is "$(grep -c 'failed: the response has a malformed or conflicting Content-Length' "$ERR")" 2 \
     "... each download says why"
 is "$(find out -type f 2>/dev/null | wc -l)" 0 "... and nothing is left, not even a temp file"
+
+# trailers (header fields after a chunked body) are no headers: they neither
+# fail a download nor name its file
+printf '<a href="/fault/trailers/t.txt">t</a>\n' >t.html
+run_scraper --dump --download link --dir tout --base "$BASE/" t.html
+is "$RC" 0 "trailers after a chunked body: exit 0"
+is "$(cat tout/t.txt 2>/dev/null)" "hello" "... saved whole, under the URL's name"
 cd "$SCRATCH/w-gallery" || exit 1
 
 # ---- again into the same directory: nothing is overwritten ----------------

@@ -116,6 +116,8 @@ Routes
     chunk-illegal    chunked, chunk-size line "ILLEGAL"
     chunk-overflow   chunked, chunk size FFFFFFFFFFFFFFFFF
     chunk-cut        chunked, declares 0x40, sends 3 bytes, close
+    trailers         chunked "hello", then trailers: a bad Content-Length and
+                     a Content-Disposition name
     redirect-gopher, redirect-dict   302 to gopher:// and dict://
     location-esc     302, Location holds ESC [ 2 J
     location-space-c1  302, Location holds a space and raw C2 9B
@@ -640,6 +642,9 @@ FAULT_RAW = {
     "cl-negative": _head(lines=[b"Content-Length: -1"]) + FAULT_OK_PAGE,
     "cl-garbage": _head(lines=[b"Content-Length: 12abc"]) + FAULT_OK_PAGE,
     "cl-overflow": _head(lines=[b"Content-Length: 36893488147419103232"]) + FAULT_OK_PAGE,
+    # trailers after a chunked body, naming a length and a file: no header
+    "trailers": _chunked_head() + b"5\r\nhello\r\n0\r\nContent-Length: 1, 2\r\n"
+                b"Content-Disposition: attachment; filename=\"trailer-named.txt\"\r\n\r\n",
     "cl-double": _head(lines=[b"Content-Length: %d" % len(FAULT_OK_PAGE),
                               b"Content-Length: %d" % (len(FAULT_OK_PAGE) // 2)]) + FAULT_OK_PAGE,
     "http09": FAULT_OK_PAGE,
