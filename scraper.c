@@ -17243,10 +17243,15 @@ download_run(struct queue *q)
 {
 	struct download_sum sum = {0};
 	struct buf b = {0};
+	size_t over;
 
 	queue_run(q, download_told, &sum);
-	buf_addf(&b, "downloads: %zu saved (%zu bytes), %zu failed, %zu skipped in %.1f s",
-		 sum.saved, sum.bytes, sum.failed, sum.skipped, queue_now(q));
+	over = sum.saved + sum.failed + sum.skipped;
+	buf_addf(&b, "downloads: %zu saved (%zu bytes), %zu failed, %zu skipped",
+		 sum.saved, sum.bytes, sum.failed, sum.skipped);
+	if (over < q->n) /* a signal came first */
+		buf_addf(&b, ", %zu not done", q->n - over);
+	buf_addf(&b, " in %.1f s", queue_now(q));
 	print_err(NULL, b.data);
 	queue_free(q);
 	buf_free(&b);
@@ -17254,8 +17259,7 @@ download_run(struct queue *q)
 }
 
 /* --download KINDS: the records of those kinds fetched into --dir (each
- * URL once), after the extraction. With --query, the values of its url
- * field are what to queue_add() here instead. */
+ * URL once), after the extraction. */
 static int
 dump_download(struct app *a, const struct page *p)
 {

@@ -146,7 +146,8 @@ else
 fi
 
 workdir signal
-"$SCRAPER" --dump --download link --dir out "$BASE/q/slow-page?n=400000&c=2" >"$OUT" 2>"$ERR" &
+"$SCRAPER" --dump --download link --parallel 2 --dir out "$BASE/q/slow-page?n=400000&c=6" \
+    >"$OUT" 2>"$ERR" &
 pid=$!
 for _ in $(seq "$(scaled 100)"); do
     [ -n "$(find out -name '.scraper-*' 2>/dev/null)" ] && break
@@ -157,5 +158,8 @@ kill -TERM "$pid"
 wait "$pid"
 is "$?" 143 "SIGTERM during downloads: exit 143"
 no_temp out "... and the temp file is removed"
+is "$(grep -o 'downloads: .*' "$ERR" | awk '{ for (i = 2; i <= NF; i++)
+        if ($i ~ /^(saved|failed,?|skipped,?|not)$/) n += $(i - 1); print n + 0 }')" 6 \
+   "... the summary counts every download, those not done too"
 
 done_testing
