@@ -136,16 +136,19 @@ def downloads(args, base, work, scraper):
         ("scraper --download --parallel %s --per-host %s" % (n, n),
          lambda d: [scraper, "--dump", "--download", "link", "--parallel", n, "--per-host", n,
                     "--dir", d, base + "/files.html"]),
+        ("scraper --download --fsync",
+         lambda d: [scraper, "--dump", "--download", "link", "--parallel", n, "--per-host", n,
+                    "--fsync", "--dir", d, base + "/files.html"]),
         ("aria2c -j%s" % n, lambda d: ["aria2c", "-q", "-j" + n, "-d", d, "-i", urls]),
         ("wget2 --max-threads=%s" % n,
          lambda d: ["wget2", "-q", "--max-threads=" + n, "-P", d, "-i", urls]),
         ("curl -Z --parallel-max %s" % n,
          lambda d: ["curl", "-s", "-Z", "--parallel-max", n, "--remote-name-all",
                     "--output-dir", d, "-K", cfg]),
-        # scraper fsyncs each file before naming it (no file is ever left
-        # empty by a crash); curl does not. The same work, fsync included
-        # (sync FILE... fsyncs each, charged to the sync process as an
-        # fsync is charged to its caller):
+        # scraper --fsync flushes each file before naming it (no file is
+        # ever left empty by a power cut); curl does not. The same work,
+        # fsync included (sync FILE... fsyncs each, charged to the sync
+        # process as an fsync is charged to its caller):
         ("curl -Z --parallel-max %s, then sync FILE..." % n,
          lambda d: ["sh", "-c", 'curl -s -Z --parallel-max "$1" --remote-name-all '
                     '--output-dir "$2" -K "$3" && sync -- "$2"/*', "sh", n, d, cfg]),
