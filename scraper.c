@@ -249,8 +249,8 @@ enum field { F_END, F_KIND, F_TAG, F_ATTR, F_URL, F_RAW, F_TEXT, F_DESCRIPTOR, F
 /* How a string from the network is made safe for where it goes. */
 enum san_mode {
 	SAN_TEXT, /* terminal or stderr: controls shown as ^X or <U+XXXX> */
-	SAN_TSV,  /* controls become spaces, bidi controls U+FFFD */
-	SAN_JSON, /* RFC 8259 escapes, plus DEL, C1 and bidi as \uXXXX */
+	SAN_TSV,  /* controls, U+2028 and U+2029 become spaces, bidi controls U+FFFD */
+	SAN_JSON, /* RFC 8259 escapes, plus DEL, C1, bidi, U+2028 and U+2029 as \uXXXX */
 };
 
 /* ==== types: the data every section shares ==== */
@@ -1840,6 +1840,15 @@ is_bidi(uint32_t c)
 	       c == 0x200e || c == 0x200f || c == 0x061c;
 }
 
+/* Characters to keep out of raw output: controls, bidi controls, and the
+ * line and paragraph separators, which end a line for python's
+ * splitlines() and JavaScript (a TSV record must stay one line). */
+static int
+needs_care(uint32_t c)
+{
+	return is_control(c) || is_bidi(c) || c == 0x2028 || c == 0x2029;
+}
+
 static void
 buf_add_utf8(struct buf *b, uint32_t c)
 {
@@ -1900,9 +1909,9 @@ add_json_char(struct buf *b, uint32_t c)
 static void
 add_safe_char(struct buf *b, uint32_t c, enum san_mode m)
 {
-	if (m == SAN_JSON && (c == '"' || c == '\\' || is_control(c) || is_bidi(c)))
+	if (m == SAN_JSON && (c == '"' || c == '\\' || needs_care(c)))
 		add_json_char(b, c);
-	else if (is_control(c) || is_bidi(c))
+	else if (needs_care(c))
 		add_escaped(b, c, m);
 	else
 		buf_add_utf8(b, c);
@@ -1926,7 +1935,7 @@ word_plain(uint64_t w, enum san_mode m)
 
 /* The length of the prefix of p[0..n) that buf_add_safe copies as it is:
  * printable ASCII (in JSON, but '"' and '\\') and valid UTF-8 sequences
- * that are neither controls nor bidi controls. */
+ * that need no care. */
 static size_t
 safe_run(const unsigned char *p, size_t n, enum san_mode m)
 {
@@ -1948,7 +1957,7 @@ safe_run(const unsigned char *p, size_t n, enum san_mode m)
 		if (p[i] < 0x80)
 			break;
 		len = utf8_decode(p + i, n - i, &c);
-		if ((c == 0xfffd && len == 1) || is_control(c) || is_bidi(c))
+		if ((c == 0xfffd && len == 1) || needs_care(c))
 			break;
 		i += len;
 	}

@@ -358,6 +358,17 @@ ok 'terminal_safe "$OUT"' "hostile json: the bytes printed are terminal-safe"
 is "$(json_get "$OUT" 'len(d["elements"])')" "$(lines "$SCRATCH/hostile.tsv")" \
    "hostile: TSV has exactly one line per record"
 
+# U+2028 and U+2029 are line breaks to Unicode-aware readers (python's
+# splitlines, JavaScript): a TSV record stays one line, JSON escapes them
+printf '<a href="/a\xe2\x80\xa8b">one\xe2\x80\xa8two\xe2\x80\xa9three</a><a href="/c">c</a>' \
+    >"$SCRATCH/separators.html"
+run_scraper --dump --base "$BASE/" "$SCRATCH/separators.html"
+is "$("$PYTHON" -c 'import sys; print(len(open(sys.argv[1], encoding="utf-8").read().splitlines()))' \
+    "$OUT")" 2 "U+2028, U+2029 in a link's text and URL: two TSV lines to python's splitlines"
+like "$(head -1 "$OUT")" "	one two three\$" "... each one a space"
+run_scraper --dump --format json --base "$BASE/" "$SCRATCH/separators.html"
+like "$(cat "$OUT")" '"text":"one\\u2028two\\u2029three"' "... in JSON, escaped as \\u2028 and \\u2029"
+
 run_scraper --dump -v "$BASE/hostile"
 is "$RC" 0 "hostile -v: exit 0"
 ok 'terminal_safe "$ERR"' "hostile -v: the report on stderr is terminal-safe (header X-Hostile too)"

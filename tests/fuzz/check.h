@@ -155,8 +155,16 @@ fz_is_bidi(uint32_t c)
 	return 0;
 }
 
+/* The line and paragraph separators: line ends to python and JavaScript. */
+static int
+fz_is_line_sep(uint32_t c)
+{
+	return c == 0x2028 || c == 0x2029;
+}
+
 /*
- * Asserts s[0..n) is valid UTF-8 without C0, DEL, C1 or bidi controls;
+ * Asserts s[0..n) is valid UTF-8 without C0, DEL, C1, bidi controls or
+ * line separators;
  * `allowed` lists C0 bytes that may appear ("\t\n" for TSV, "\n" for the
  * JSON document, "" for text).
  */
@@ -178,8 +186,8 @@ fz_check_clean(const char *what, const char *s, size_t n, const char *allowed)
 		}
 		c = fz_u8_cp(p + i, len);
 		if ((fz_is_c0_c1_del(c) && !(c && c < 0x20 && strchr(allowed, (int)c))) ||
-		    fz_is_bidi(c)) {
-			FZ_FAIL("a control or bidi character got through");
+		    fz_is_bidi(c) || fz_is_line_sep(c)) {
+			FZ_FAIL("a control, bidi or line separator character got through");
 			fprintf(stderr, "  in: %s, U+%04X at byte %zu\n", what, (unsigned)c, i);
 			fz_dump("output", s, n);
 			abort();
@@ -240,8 +248,8 @@ enum fz_model { FZ_TEXT, FZ_TSV, FZ_DECODED };
 /*
  * What buf_add_safe() must produce, character by character: a byte that
  * starts no well-formed sequence is U+FFFD (one per byte); then
- *   FZ_TEXT     C0 and DEL as ^X, C1 and bidi as <U+XXXX>;
- *   FZ_TSV      C0, DEL and C1 as a space, bidi as U+FFFD;
+ *   FZ_TEXT     C0 and DEL as ^X, C1, bidi and U+2028/2029 as <U+XXXX>;
+ *   FZ_TSV      C0, DEL, C1 and U+2028/2029 as a space, bidi as U+FFFD;
  *   FZ_DECODED  every character as itself: what SAN_JSON's output must
  *               decode to (JSON escapes lose nothing).
  */
@@ -261,7 +269,7 @@ fz_model(struct fz_buf *out, const char *s, size_t n, enum fz_model m)
 		else
 			len = 1;
 		i += len;
-		if (m == FZ_DECODED || !(fz_is_c0_c1_del(c) || fz_is_bidi(c))) {
+		if (m == FZ_DECODED || !(fz_is_c0_c1_del(c) || fz_is_bidi(c) || fz_is_line_sep(c))) {
 			fz_add_cp(out, c);
 		} else if (m == FZ_TSV) {
 			fz_add_cp(out, fz_is_bidi(c) ? 0xfffd : ' ');

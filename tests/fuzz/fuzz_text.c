@@ -3,8 +3,9 @@
  * terminal and stderr), and any base + reference → url_resolve.
  *
  * Text: the output is valid UTF-8 with no C0 at all (ESC, CR, BS, TAB, LF
- * included), no DEL, C1 or bidi control, and is exactly check.h's model:
- * invalid bytes U+FFFD, C0/DEL as ^X, C1/bidi as <U+XXXX>, the rest as is.
+ * included), no DEL, C1, bidi control or U+2028/2029, and is exactly
+ * check.h's model: invalid bytes U+FFFD, C0/DEL as ^X, C1, bidi and
+ * U+2028/2029 as <U+XXXX>, the rest as is.
  *
  * URLs: the input up to its first NUL is the base, the rest the reference
  * (no NUL: the base is RFC 3986's http://a/b/c/d;p?q). A base that does not
