@@ -2824,7 +2824,7 @@ name_refusal(const char *name)
 }
 
 /* seg[0..n), from the network, made a safe file name: controls, bidi
- * controls and '\' become '_'; a leading '.' or '-' is prefixed with '_';
+ * controls, line separators and '\' become '_'; a leading '.' or '-' is prefixed with '_';
  * too long a name is cut, keeping its extension. */
 static char *
 name_clean(const char *seg, size_t n)
@@ -2838,7 +2838,7 @@ name_clean(const char *seg, size_t n)
 		uint32_t c;
 		size_t len = utf8_decode((const unsigned char *)seg + i, n - i, &c);
 
-		if (is_control(c) || is_bidi(c) || c == '\\' || c == 0xfffd)
+		if (needs_care(c) || c == '\\' || c == 0xfffd)
 			buf_addc(&out, '_');
 		else
 			buf_add(&out, seg + i, len);
@@ -12984,6 +12984,16 @@ query_empty(const struct app *a, struct buf *b)
 	return b->data;
 }
 
+/* The columns cp takes as ui_put draws it (SAN_TEXT: C0 and DEL as ^X,
+ * the others that need care as <U+XXXX>); -1 when wcwidth knows none. */
+static int
+shown_width(uint32_t cp)
+{
+	if (cp < 0x20 || cp == 0x7f)
+		return 2;
+	return needs_care(cp) ? 8 : wcwidth((wchar_t)cp);
+}
+
 /* Draws text wrapped into a box (or, draw 0, only counts); returns the
  * rows used. Long text is cut after DETAIL_CAP bytes, so wrapping stays
  * cheap. */
@@ -13004,7 +13014,7 @@ wrap_text(int y, int x, int w, int h, const char *s, size_t n, attr_t at, int dr
 			uint32_t cp;
 			size_t len = utf8_decode((const unsigned char *)s + i + take,
 						 n - i - take, &cp);
-			int cw = is_control(cp) ? 2 : is_bidi(cp) ? 8 : wcwidth((wchar_t)cp);
+			int cw = shown_width(cp);
 
 			if (cw < 0)
 				cw = 1;
@@ -13040,7 +13050,7 @@ wrap_words(int y, int x, int w, int h, const char *s, size_t n, attr_t at, int d
 			uint32_t cp;
 			size_t len = utf8_decode((const unsigned char *)s + i + take,
 						 n - i - take, &cp);
-			int cw = is_control(cp) ? 2 : is_bidi(cp) ? 8 : wcwidth((wchar_t)cp);
+			int cw = shown_width(cp);
 
 			if (col + (cw < 0 ? 1 : cw) > w - ind && take > 0)
 				break;
