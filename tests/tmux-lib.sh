@@ -257,6 +257,16 @@ list_rows() {
 
 nrows() { list_rows | wc -l | tr -d ' '; }
 
+# wait_rows: wait until the list is drawn, two captures in a row counting the
+# same rows, some (one capture can catch the terminal mid-redraw: the tab bar
+# drawn, not all rows yet); sets ROWS to their number.
+wait_rows() {
+    local _prev
+    ROWS=0
+    wait_until '_prev=$ROWS; ROWS=$(nrows); [ "$ROWS" -gt 0 ] && [ "$ROWS" = "$_prev" ]' \
+        "the list's rows are drawn"
+}
+
 # shown_url URL: URL as a row shows it: from its path when it is on the
 # fixture server's host ($BASE), else whole.
 shown_url() {

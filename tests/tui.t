@@ -345,7 +345,8 @@ t_filter() {
     local full n
     tui_start "$BASE/"
     wait_screen "$DEMO_TABS" || return
-    full=$(nrows)
+    wait_rows || return
+    full=$ROWS
     # as you type: rows narrow before Enter; URL and text, case-insensitively
     n=$(awk -F'\t' '$1 == "link" && tolower($4 "\t" $5) ~ /page2/' "$DEMO" | wc -l)
     [ "$n" -gt "$full" ] && n=$full
@@ -587,7 +588,8 @@ t_hostile() {
     local screens=$SCREEN$'\n'
     # every row of every pane drawn, with its detail
     local n k
-    n=$(nrows)
+    wait_rows || return
+    n=$ROWS
     for ((k = 1; k < n; k++)); do
         keys j
         wait_screen "$(nth_of $((k + 1)) "$n")" || return
