@@ -2824,8 +2824,8 @@ name_refusal(const char *name)
 }
 
 /* seg[0..n), from the network, made a safe file name: controls, bidi
- * controls, line separators and '\' become '_'; a leading '.' or '-' is prefixed with '_';
- * too long a name is cut, keeping its extension. */
+ * controls, line separators and '\' become '_'; a leading '.' or '-' is
+ * prefixed with '_'; too long a name is cut, keeping its extension. */
 static char *
 name_clean(const char *seg, size_t n)
 {
@@ -7167,9 +7167,10 @@ net_flush(struct transfer *t)
 	return rc;
 }
 
-/* libcurl hands a body over in pieces of 16 KiB at most: gathered into
- * writes of WRITE_BATCH, 200 files of 100 KB took 1.5 ms less of the
- * system's time to write (each write(2) updates the file's times). */
+/* libcurl hands a body over in pieces of 16 KiB at most: each write(2)
+ * updates the file's times, and 400 files of 100 KB written in such pieces
+ * took 9.4 ms of CPU, in one write each 7.9. So they are gathered into
+ * writes of WRITE_BATCH. */
 static int
 net_write_file(struct transfer *t, const char *data, size_t n)
 {
@@ -10181,8 +10182,9 @@ queue_discard(void *ctx, const char *data, size_t n)
 }
 
 /* The directory downloads go to, made ready once while some go on: made
- * ready for each file, its stat, mkdir and open were a fifth of the system
- * calls' time that saving a file took. 0 with err said when unusable. */
+ * ready for each file (stat, mkdir of each parent, stat, open, close), 200
+ * files of 100 KB took 15.2 ms of CPU to save, 11.8 without those steps
+ * and the lock. 0 with err said when unusable. */
 static int
 queue_dir(struct queue *q, struct buf *err)
 {
